@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Sonde",
+    products: [
+        .executable(name: "sonde", targets: ["sonde"]),
+        .library(name: "SondeLinalg", targets: ["SondeLinalg"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+    ],
+    targets: [
+        // MARK: C libraries from Debian (module map + shim header; nothing else)
+        .systemLibrary(
+            name: "CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CLAPACKE", pkgConfig: "lapacke",
+            providers: [.apt(["liblapacke-dev"])]),
+        .systemLibrary(
+            name: "CLibXML2", pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]),
+
+        // MARK: Libraries
+        .target(
+            name: "SondeLinalg",
+            dependencies: ["CBLAS", "CLAPACKE", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+
+        // MARK: The command-line tool
+        .executableTarget(
+            name: "sonde",
+            dependencies: ["SondeLinalg", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        // MARK: Tests
+        .testTarget(name: "SondeLinalgTests", dependencies: ["SondeLinalg"]),
+        .testTarget(name: "SondeCLITests", dependencies: ["sonde"]),
+    ]
+)

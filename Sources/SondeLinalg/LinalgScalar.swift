@@ -1,0 +1,144 @@
+import CBLAS
+import CLAPACKE
+
+/// A floating-point type that BLAS and LAPACK compute in: `Float` (s-routines) or `Double`
+/// (d-routines). `Matrix` is generic over it so that the same code serves activations (Float) and
+/// the accumulations that need more precision (Double).
+///
+/// The underscored requirements are the raw routines `Matrix` calls; they are not API. Every
+/// matrix they receive is described in LAPACK's column-major terms (`ld…` = leading dimension).
+public protocol LinalgScalar: BinaryFloatingPoint, Sendable, Codable {
+    static func _gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
+        a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    static func _gemv(
+        trans: Bool, m: Int, n: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        x: UnsafePointer<Self>, beta: Self, y: UnsafeMutablePointer<Self>)
+    /// C := alpha·AᵀA + beta·C (row-major A is k × n, C is n × n; upper triangle written).
+    static func _syrkTransposed(
+        n: Int, k: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    static func _gesdd(
+        m: Int, n: Int, a: UnsafeMutablePointer<Self>, lda: Int, s: UnsafeMutablePointer<Self>,
+        u: UnsafeMutablePointer<Self>, ldu: Int, vt: UnsafeMutablePointer<Self>, ldvt: Int) -> Int32
+    /// Column-major lower triangle read (= the row-major upper triangle).
+    static func _syevd(n: Int, a: UnsafeMutablePointer<Self>, lda: Int, w: UnsafeMutablePointer<Self>) -> Int32
+    static func _potrf(n: Int, a: UnsafeMutablePointer<Self>, lda: Int) -> Int32
+    static func _potrs(
+        n: Int, nrhs: Int, a: UnsafePointer<Self>, lda: Int, b: UnsafeMutablePointer<Self>, ldb: Int) -> Int32
+    static func _gelqf(m: Int, n: Int, a: UnsafeMutablePointer<Self>, lda: Int, tau: UnsafeMutablePointer<Self>) -> Int32
+    static func _orglq(
+        m: Int, n: Int, k: Int, a: UnsafeMutablePointer<Self>, lda: Int, tau: UnsafePointer<Self>) -> Int32
+}
+
+@inline(__always) private func blasTranspose(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
+@inline(__always) private func li(_ x: Int) -> sonde_lapack_int { sonde_lapack_int(x) }
+@inline(__always) private func bi(_ x: Int) -> blasint { blasint(x) }
+
+extension Float: LinalgScalar {
+    public static func _gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, blasTranspose(transA), blasTranspose(transB), bi(m), bi(n), bi(k),
+            alpha, a, bi(lda), b, bi(ldb), beta, c, bi(ldc))
+    }
+    public static func _gemv(
+        trans: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>
+    ) {
+        cblas_sgemv(CblasRowMajor, blasTranspose(trans), bi(m), bi(n), alpha, a, bi(lda), x, 1, beta, y, 1)
+    }
+    public static func _syrkTransposed(
+        n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, bi(n), bi(k), alpha, a, bi(lda), beta, c, bi(ldc))
+    }
+    public static func _gesdd(
+        m: Int, n: Int, a: UnsafeMutablePointer<Float>, lda: Int, s: UnsafeMutablePointer<Float>,
+        u: UnsafeMutablePointer<Float>, ldu: Int, vt: UnsafeMutablePointer<Float>, ldvt: Int
+    ) -> Int32 {
+        Int32(LAPACKE_sgesdd(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "S")), li(m), li(n), a, li(lda), s, u, li(ldu), vt, li(ldvt)))
+    }
+    public static func _syevd(n: Int, a: UnsafeMutablePointer<Float>, lda: Int, w: UnsafeMutablePointer<Float>) -> Int32 {
+        Int32(LAPACKE_ssyevd(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "L")), li(n), a, li(lda), w))
+    }
+    public static func _potrf(n: Int, a: UnsafeMutablePointer<Float>, lda: Int) -> Int32 {
+        Int32(LAPACKE_spotrf(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "U")), li(n), a, li(lda)))
+    }
+    public static func _potrs(
+        n: Int, nrhs: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafeMutablePointer<Float>, ldb: Int
+    ) -> Int32 {
+        Int32(LAPACKE_spotrs(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), li(n), li(nrhs), a, li(lda), b, li(ldb)))
+    }
+    public static func _gelqf(m: Int, n: Int, a: UnsafeMutablePointer<Float>, lda: Int, tau: UnsafeMutablePointer<Float>) -> Int32 {
+        Int32(LAPACKE_sgelqf(LAPACK_COL_MAJOR, li(m), li(n), a, li(lda), tau))
+    }
+    public static func _orglq(
+        m: Int, n: Int, k: Int, a: UnsafeMutablePointer<Float>, lda: Int, tau: UnsafePointer<Float>
+    ) -> Int32 {
+        Int32(LAPACKE_sorglq(LAPACK_COL_MAJOR, li(m), li(n), li(k), a, li(lda), tau))
+    }
+}
+
+extension Double: LinalgScalar {
+    public static func _gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+        a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        cblas_dgemm(
+            CblasRowMajor, blasTranspose(transA), blasTranspose(transB), bi(m), bi(n), bi(k),
+            alpha, a, bi(lda), b, bi(ldb), beta, c, bi(ldc))
+    }
+    public static func _gemv(
+        trans: Bool, m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>
+    ) {
+        cblas_dgemv(CblasRowMajor, blasTranspose(trans), bi(m), bi(n), alpha, a, bi(lda), x, 1, beta, y, 1)
+    }
+    public static func _syrkTransposed(
+        n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, bi(n), bi(k), alpha, a, bi(lda), beta, c, bi(ldc))
+    }
+    public static func _gesdd(
+        m: Int, n: Int, a: UnsafeMutablePointer<Double>, lda: Int, s: UnsafeMutablePointer<Double>,
+        u: UnsafeMutablePointer<Double>, ldu: Int, vt: UnsafeMutablePointer<Double>, ldvt: Int
+    ) -> Int32 {
+        Int32(LAPACKE_dgesdd(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "S")), li(m), li(n), a, li(lda), s, u, li(ldu), vt, li(ldvt)))
+    }
+    public static func _syevd(n: Int, a: UnsafeMutablePointer<Double>, lda: Int, w: UnsafeMutablePointer<Double>) -> Int32 {
+        Int32(LAPACKE_dsyevd(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "L")), li(n), a, li(lda), w))
+    }
+    public static func _potrf(n: Int, a: UnsafeMutablePointer<Double>, lda: Int) -> Int32 {
+        Int32(LAPACKE_dpotrf(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "U")), li(n), a, li(lda)))
+    }
+    public static func _potrs(
+        n: Int, nrhs: Int, a: UnsafePointer<Double>, lda: Int, b: UnsafeMutablePointer<Double>, ldb: Int
+    ) -> Int32 {
+        Int32(LAPACKE_dpotrs(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), li(n), li(nrhs), a, li(lda), b, li(ldb)))
+    }
+    public static func _gelqf(m: Int, n: Int, a: UnsafeMutablePointer<Double>, lda: Int, tau: UnsafeMutablePointer<Double>) -> Int32 {
+        Int32(LAPACKE_dgelqf(LAPACK_COL_MAJOR, li(m), li(n), a, li(lda), tau))
+    }
+    public static func _orglq(
+        m: Int, n: Int, k: Int, a: UnsafeMutablePointer<Double>, lda: Int, tau: UnsafePointer<Double>
+    ) -> Int32 {
+        Int32(LAPACKE_dorglq(LAPACK_COL_MAJOR, li(m), li(n), li(k), a, li(lda), tau))
+    }
+}
+
+/// The number of threads OpenBLAS uses (and LAPACK through it). One owner of parallelism: set it
+/// to 1 inside workers that already run in parallel.
+public enum BLASThreads {
+    public static var count: Int {
+        get { Int(openblas_get_num_threads()) }
+        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+    }
+}

@@ -1,0 +1,86 @@
+import Glibc
+
+/// Writes a file atomically: everything goes to a temporary file in the same folder, which is
+/// renamed over the destination only when `body` has finished without error. A reader never sees
+/// a half-written file, and a failure leaves nothing behind.
+public enum AtomicFile {
+    /// A sink for the bytes of one file being written.
+    public final class Writer {
+        fileprivate let fd: Int32
+        fileprivate let path: String
+        fileprivate var buffer: [UInt8] = []
+        private static let flushThreshold = 1 << 20
+
+        fileprivate init(fd: Int32, path: String) {
+            self.fd = fd
+            self.path = path
+            buffer.reserveCapacity(Self.flushThreshold)
+        }
+
+        public func write(_ bytes: some Sequence<UInt8>) throws {
+            buffer.append(contentsOf: bytes)
+            if buffer.count >= Self.flushThreshold { try flush() }
+        }
+
+        /// Writes raw memory directly (large payloads skip the staging buffer).
+        public func write(_ raw: UnsafeRawBufferPointer) throws {
+            if raw.count < Self.flushThreshold {
+                buffer.append(contentsOf: raw)
+                if buffer.count >= Self.flushThreshold { try flush() }
+                return
+            }
+            try flush()
+            try writeAll(raw)
+        }
+
+        fileprivate func flush() throws {
+            if buffer.isEmpty { return }
+            try buffer.withUnsafeBytes { try writeAll($0) }
+            buffer.removeAll(keepingCapacity: true)
+        }
+
+        private func writeAll(_ raw: UnsafeRawBufferPointer) throws {
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw TensorFileError(.cannotWrite, path, "write failed (\(String(cString: strerror(errno))))")
+                }
+                offset += n
+            }
+        }
+    }
+
+    /// Creates `path` with the bytes `body` writes.
+    public static func write(to path: String, _ body: (Writer) throws -> Void) throws {
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        var template = Array("\(folder.isEmpty ? "/" : folder)/.\(name).tmp-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else {
+            throw TensorFileError(.cannotWrite, path, "cannot create a file in \(folder) (\(String(cString: strerror(errno))))")
+        }
+        let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var open = true
+        do {
+            let writer = Writer(fd: fd, path: path)
+            try body(writer)
+            try writer.flush()
+            guard fsync(fd) == 0 else {
+                throw TensorFileError(.cannotWrite, path, "fsync failed (\(String(cString: strerror(errno))))")
+            }
+            fchmod(fd, 0o644)
+            close(fd)
+            open = false
+            guard rename(temporary, path) == 0 else {
+                throw TensorFileError(.cannotWrite, path, "cannot rename into place (\(String(cString: strerror(errno))))")
+            }
+        } catch {
+            if open { close(fd) }
+            unlink(temporary)
+            throw error
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import Glibc
+
+/// A whole file mapped read-only into memory; unmapped when the last reference goes away.
+/// Tensors read from it are views into the mapping, so opening a 1 GB file costs no copy.
+public final class MappedFile: @unchecked Sendable {  // immutable after init
+    public let path: String
+    /// The mapped bytes (empty for an empty file).
+    public let bytes: UnsafeRawBufferPointer
+
+    public init(path: String) throws {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw TensorFileError(.cannotOpen, path, "cannot open (\(String(cString: strerror(errno))))")
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            throw TensorFileError(.cannotOpen, path, "cannot stat (\(String(cString: strerror(errno))))")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw TensorFileError(.cannotOpen, path, "not a regular file")
+        }
+        let size = Int(info.st_size)
+        if size == 0 {
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
+            throw TensorFileError(.cannotOpen, path, "cannot map into memory (\(String(cString: strerror(errno))))")
+        }
+        bytes = UnsafeRawBufferPointer(start: base, count: size)
+    }
+
+    deinit {
+        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import ZIPFoundation
+
+/// numpy's .npz: a zip archive of .npy members (`np.savez` stores them, `np.savez_compressed`
+/// deflates them); the tensor names are the member names without ".npy".
+public enum NPZ {
+    static func read(_ path: String) throws -> TensorCollection {
+        let archive: Archive
+        do {
+            archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+        } catch {
+            throw TensorFileError(.malformed, path, "not a readable zip archive (.npz): \(error)")
+        }
+        var tensors: [Tensor] = []
+        for entry in archive where entry.type == .file {
+            let member = entry.path
+            var data = Data()
+            do {
+                // The consumer receives the bytes actually inflated: no allocation trusts the
+                // sizes the zip directory claims.
+                _ = try archive.extract(entry, skipCRC32: false) { data.append($0) }
+            } catch {
+                throw TensorFileError(.malformed, path, "member '\(member)' cannot be extracted (\(error)): truncated or corrupt?")
+            }
+            let storage = data.withUnsafeBytes { TensorBytes(copying: $0) }
+            let name = member.hasSuffix(".npy") ? String(member.dropLast(4)) : member
+            tensors.append(try NPY.parse(storage, name: name, path: "\(path)[\(member)]"))
+        }
+        return TensorCollection(path: path, format: .npz, tensors: tensors, metadata: [:])
+    }
+
+    /// Writes `tensors` as an uncompressed .npz (like `np.savez`), atomically.
+    public static func write(_ tensors: [TensorPayload], to path: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        let scratch = (folder.isEmpty ? "." : folder) + "/.\((path as NSString).lastPathComponent).parts-\(getpid())"
+        try? FileManager.default.removeItem(atPath: scratch)
+        do {
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: false)
+        } catch {
+            throw TensorFileError(.cannotWrite, path, "cannot create a scratch folder beside it (\(error.localizedDescription))")
+        }
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let zipPath = scratch + "/archive.zip"
+        do {
+            let archive = try Archive(url: URL(fileURLWithPath: zipPath), accessMode: .create)
+            for t in tensors {
+                let memberPath = scratch + "/member.npy"
+                try NPY.write(t, to: memberPath)
+                try archive.addEntry(
+                    with: t.name + ".npy", fileURL: URL(fileURLWithPath: memberPath), compressionMethod: .none)
+                try FileManager.default.removeItem(atPath: memberPath)
+            }
+        } catch let error as TensorFileError {
+            throw error
+        } catch {
+            throw TensorFileError(.cannotWrite, path, "cannot write the archive (\(error))")
+        }
+        guard rename(zipPath, path) == 0 else {
+            throw TensorFileError(.cannotWrite, path, "cannot move the archive into place (\(String(cString: strerror(errno))))")
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import SondeLinalg
+
+/// Options every command shares.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print the result as one JSON object on stdout.")
+    var json = false
+}
+
+/// Prints `value` as pretty JSON with sorted keys (stable output: same input, same bytes).
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let data = try encoder.encode(value)
+    FileHandle.standardOutput.write(data)
+    FileHandle.standardOutput.write(Data("\n".utf8))
+}
+
+/// Left-aligned columns separated by two spaces.
+func formatTable(_ rows: [[String]]) -> [String] {
+    guard let width = rows.map(\.count).max() else { return [] }
+    let widths = (0..<width).map { c in rows.map { c < $0.count ? $0[c].count : 0 }.max() ?? 0 }
+    return rows.map { row in
+        row.enumerated().map { c, cell in
+            c == row.count - 1 ? cell : cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
+    }
+}
+
+
+/// Runs `body`, turning tensor-file errors into messages with exit codes 65/66/73.
+func withInputErrors<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as TensorFileError {
+        let code: Int32
+        switch error.kind {
+        case .cannotOpen: code = 66
+        case .malformed, .unsupported: code = 65
+        case .cannotWrite: code = 73
+        }
+        FileHandle.standardError.write(Data("sonde: \(error)\n".utf8))
+        throw ExitCode(code)
+    }
+}

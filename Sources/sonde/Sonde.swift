@@ -1,0 +1,21 @@
+import ArgumentParser
+
+@main
+struct Sonde: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "sonde",
+        abstract: "Neuron-level probing workbench for neural language models.",
+        discussion: """
+            Sonde reads annotated treebanks and model activations, finds the neurons that encode a \
+            linguistic property, measures how redundant that encoding is, and follows it across \
+            training checkpoints and fine-tuning.
+
+            Every command prints its result as one JSON object on stdout with --json; messages \
+            and progress go to stderr. Exit status: 0 success, 64 bad usage, 65 malformed input, \
+            66 missing input, 73 cannot write the output.
+            """,
+        version: version,
+        subcommands: [Inspect.self])
+}
