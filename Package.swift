@@ -34,7 +34,9 @@ let package = Package(
             dependencies: ["SondeLinalg", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // MARK: Tests
-        .testTarget(name: "SondeLinalgTests", dependencies: ["SondeLinalg"]),
+        .testTarget(
+            name: "SondeLinalgTests",
+            dependencies: ["SondeLinalg", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "SondeCLITests", dependencies: ["sonde"]),
     ]
 )

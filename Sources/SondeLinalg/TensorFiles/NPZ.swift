@@ -9,7 +9,7 @@ public enum NPZ {
         do {
             archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
         } catch {
-            throw TensorFileError(.malformed, path, "not a readable zip archive (.npz): \(error)")
+            throw TensorFileError(.malformed, path, "not a readable zip archive (.npz): truncated or corrupt? (\(error))")
         }
         var tensors: [Tensor] = []
         for entry in archive where entry.type == .file {

@@ -8,11 +8,11 @@ public enum Safetensors {
     /// The reference implementation's limit; a larger header is refused before it is read.
     static let maximumHeaderSize = 100_000_000
 
+    /// Parses a mapped file whose 9th byte is "{" (so it has at least 8 bytes of length).
     static func parse(_ file: MappedFile) throws -> TensorCollection {
         let path = file.path
         let bytes = file.bytes
         func fail(_ message: String) -> TensorFileError { TensorFileError(.malformed, path, message) }
-        guard bytes.count >= 8 else { throw fail("too short for a safetensors header (\(bytes.count) bytes)") }
         let headerLength = bytes.loadUnaligned(as: UInt64.self).littleEndian
         guard headerLength <= UInt64(maximumHeaderSize) else {
             throw fail("header length \(headerLength) exceeds the \(maximumHeaderSize)-byte limit: not a safetensors file, or corrupt")
