@@ -33,6 +33,12 @@ let package = Package(
             name: "sonde",
             dependencies: ["SondeLinalg", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // MARK: Benchmarks against the Python peers (run with benchmarks/run.sh)
+        .executableTarget(
+            name: "sonde-bench",
+            dependencies: ["SondeLinalg"],
+            path: "benchmarks/sonde-bench"),
+
         // MARK: Tests
         .testTarget(
             name: "SondeLinalgTests",

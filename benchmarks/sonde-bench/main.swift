@@ -1,0 +1,147 @@
+import Foundation
+import SondeLinalg
+
+// Sonde's benchmarks. Each suite runs Sonde and its Python peer on the same data in the same run
+// and prints both figures and their ratio (the machine is noisy: only ratios are comparable).
+
+struct Options {
+    var python = "python3"
+    var peers = "peers"
+    var data = ".data"
+    var repeats = 5
+    var suites: [String] = []
+
+    init(_ arguments: [String]) {
+        var i = 0
+        while i < arguments.count {
+            let a = arguments[i]
+            func value() -> String { i += 1; return arguments[i] }
+            switch a {
+            case "--python": python = value()
+            case "--peers": peers = value()
+            case "--data": data = value()
+            case "--repeats": repeats = Int(value())!
+            default: suites.append(a)
+            }
+            i += 1
+        }
+        if suites.isEmpty { suites = ["foundation"] }
+    }
+}
+
+func best(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+    var times: [Double] = []
+    for _ in 0..<repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return times.min()!
+}
+
+/// Runs a peer script and returns its JSON object.
+func runPeer(_ options: Options, _ script: String, _ arguments: [String]) throws -> [String: Any] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: options.python)
+    process.arguments = ["\(options.peers)/\(script)"] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { fatalError("peer \(script) failed") }
+    return try JSONSerialization.jsonObject(with: data) as! [String: Any]
+}
+
+func row(_ what: String, _ sonde: String, _ peer: String, _ ratio: String) {
+    print(
+        what.padding(toLength: 54, withPad: " ", startingAt: 0) + sonde.padding(toLength: 16, withPad: " ", startingAt: 0)
+            + peer.padding(toLength: 16, withPad: " ", startingAt: 0) + ratio)
+}
+
+/// Reads a whole file into memory with read(2): the floor any reader is measured against.
+func plainRead(_ path: String, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+    let fd = open(path, O_RDONLY)
+    precondition(fd >= 0, "cannot open \(path)")
+    defer { close(fd) }
+    var total = 0
+    while true {
+        let n = read(fd, buffer.baseAddress! + total, min(buffer.count - total, 1 << 26))
+        precondition(n >= 0)
+        if n == 0 { break }
+        total += n
+    }
+    return total
+}
+
+func foundation(_ options: Options) throws {
+    // 1 GB of float32: 262,144 × 1,024.
+    let rows = 262_144
+    let columns = 1_024
+    let npyPath = options.data + "/big.npy"
+    let stPath = options.data + "/big.safetensors"
+    if !FileManager.default.fileExists(atPath: stPath) || !FileManager.default.fileExists(atPath: npyPath) {
+        FileHandle.standardError.write(Data("writing 1 GB inputs into \(options.data)…\n".utf8))
+        var g = SystemRandomNumberGenerator()
+        let m = Matrix<Float>(rows: rows, columns: columns, elements: (0..<rows * columns).map { _ in Float.random(in: -1...1, using: &g) })
+        try NPY.write(TensorPayload(name: "x", matrix: m), to: npyPath)
+        try Safetensors.write([TensorPayload(name: "x", matrix: m)], metadata: ["what": "benchmark"], to: stPath)
+    }
+    let peer = try runPeer(options, "foundation.py", [options.data, String(options.repeats)])
+
+    // sgemm 2048²
+    let n = 2048
+    var g = SystemRandomNumberGenerator()
+    let a = Matrix<Float>(rows: n, columns: n, elements: (0..<n * n).map { _ in Float.random(in: -1...1, using: &g) })
+    let b = Matrix<Float>(rows: n, columns: n, elements: (0..<n * n).map { _ in Float.random(in: -1...1, using: &g) })
+    var c = Matrix<Float>(rows: n, columns: n)
+    c.addProduct(a, b, beta: 0)  // warm up
+    let sgemm = best(options.repeats) { c.addProduct(a, b, beta: 0) }
+    let flops = 2.0 * Double(n * n * n)
+    let peerSgemm = peer["sgemm_seconds"] as! Double
+
+    // Reading 1 GB
+    let size = (try FileManager.default.attributesOfItem(atPath: npyPath)[.size] as! NSNumber).intValue
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size + 4096, alignment: 64)
+    defer { buffer.deallocate() }
+    _ = plainRead(npyPath, into: buffer)  // warm the page cache
+    let plain = best(options.repeats) { _ = plainRead(npyPath, into: buffer) }
+    var checksum: Float = 0
+    let npyMatrix = try best(options.repeats) {
+        let m = try TensorCollection.read(npyPath).tensors[0].matrix()
+        checksum += m[rows - 1, columns - 1]
+    }
+    let stMatrix = try best(options.repeats) {
+        let m = try TensorCollection.read(stPath)["x"]!.matrix()
+        checksum += m[rows - 1, columns - 1]
+    }
+    let stView = try best(options.repeats) {
+        let t = try TensorCollection.read(stPath)["x"]!
+        checksum += t.withUnsafeBytes { $0.load(fromByteOffset: $0.count - 4, as: Float.self) }
+    }
+
+    print("foundation benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS threads \(BLASThreads.count), best of \(options.repeats)")
+    print("peer: numpy \(peer["numpy"]!) on \((peer["blas"] as? [String])?.joined(separator: ", ") ?? "?")")
+    row("", "Sonde", "peer", "ratio")
+    row(
+        "sgemm 2048² (GFLOP/s; numpy a @ b)", String(format: "%.1f", flops / sgemm / 1e9),
+        String(format: "%.1f", flops / peerSgemm / 1e9), String(format: "%.2f× numpy's speed", peerSgemm / sgemm))
+    let gb = Double(size) / 1e9
+    row("read 1 GB: plain read(2), warm buffer (s)", String(format: "%.3f", plain), "", String(format: "%.2f GB/s", gb / plain))
+    row(
+        "read 1 GB .npy into a Matrix (s; np.load)", String(format: "%.3f", npyMatrix),
+        String(format: "%.3f", peer["npy_seconds"] as! Double), String(format: "%.2f× plain read", npyMatrix / plain))
+    row(
+        "read 1 GB safetensors into a Matrix (s; load_file)", String(format: "%.3f", stMatrix),
+        String(format: "%.3f", peer["safetensors_seconds"] as! Double), String(format: "%.2f× plain read", stMatrix / plain))
+    row("open 1 GB safetensors as a mapped view (s)", String(format: "%.6f", stView), "", String(format: "%.4f× plain read", stView / plain))
+    if checksum.isNaN { print("") }  // keeps the reads from being optimised away
+}
+
+let options = Options(Array(CommandLine.arguments.dropFirst()))
+for suite in options.suites {
+    switch suite {
+    case "foundation": try foundation(options)
+    default: fatalError("unknown suite \(suite); suites: foundation")
+    }
+}
