@@ -24,14 +24,15 @@ let package = Package(
             providers: [.apt(["libxml2-dev"])]),
 
         // MARK: Libraries
+        .target(name: "SondeIO"),
         .target(
             name: "SondeLinalg",
-            dependencies: ["CBLAS", "CLAPACKE", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+            dependencies: ["SondeIO", "CBLAS", "CLAPACKE", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
 
         // MARK: The command-line tool
         .executableTarget(
             name: "sonde",
-            dependencies: ["SondeLinalg", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["SondeIO", "SondeLinalg", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // MARK: Benchmarks against the Python peers (run with benchmarks/run.sh)
         .executableTarget(
@@ -42,7 +43,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "SondeLinalgTests",
-            dependencies: ["SondeLinalg", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+            dependencies: ["SondeIO", "SondeLinalg", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "SondeCLITests", dependencies: ["sonde"]),
     ]
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SondeIO
 import SondeLinalg
 
 /// Options every command shares.
@@ -29,18 +30,19 @@ func formatTable(_ rows: [[String]]) -> [String] {
 }
 
 
-/// Runs `body`, turning tensor-file errors into messages with exit codes 65/66/73.
+/// Runs `body`, turning input and output errors into a message on stderr and a sysexits
+/// status: 65 malformed input, 66 missing input, 73 output not writable.
 func withInputErrors<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch let error as TensorFileError {
-        let code: Int32
-        switch error.kind {
-        case .cannotOpen: code = 66
-        case .malformed, .unsupported: code = 65
-        case .cannotWrite: code = 73
-        }
-        FileHandle.standardError.write(Data("sonde: \(error)\n".utf8))
-        throw ExitCode(code)
+        throw fail(error, code: 65)
+    } catch let error as FileError {
+        throw fail(error, code: error.kind == .cannotOpen ? 66 : 73)
     }
+}
+
+private func fail(_ error: Error, code: Int32) -> ExitCode {
+    FileHandle.standardError.write(Data("sonde: \(error)\n".utf8))
+    return ExitCode(code)
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SondeIO
 import ZIPFoundation
 @testable import SondeLinalg
 
@@ -169,7 +170,7 @@ func fixtureInts(_ n: Int) -> [Int] { (0..<n).map { $0 * 1_000_003 - 7 } }
             }
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
-        let error = #expect(throws: TensorFileError.self) {
+        let error = #expect(throws: FileError.self) {
             try NPY.write(TensorPayload(name: "x", matrix: Matrix(rows: 1, columns: 1)), to: folder + "/missing/x.npy")
         }
         #expect(error?.kind == .cannotWrite)
@@ -274,9 +275,9 @@ struct ReferenceReaderTests {
     }
 
     @Test func missingFileAndFolder() {
-        let missing = #expect(throws: TensorFileError.self) { try TensorCollection.read(folder + "/nope.npy") }
+        let missing = #expect(throws: FileError.self) { try TensorCollection.read(folder + "/nope.npy") }
         #expect(missing?.kind == .cannotOpen && missing?.message.contains("No such file") == true)
-        let directory = #expect(throws: TensorFileError.self) { try TensorCollection.read(folder) }
+        let directory = #expect(throws: FileError.self) { try TensorCollection.read(folder) }
         #expect(directory?.message == "not a regular file")
     }
 

@@ -1,3 +1,5 @@
+import SondeIO
+
 /// numpy's .npy format, versions 1.0–3.0 (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html):
 /// magic `\x93NUMPY`, version, header length (2 bytes in 1.0, 4 in 2.0/3.0), a Python dict
 /// literal `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }`, then the data.

@@ -1,4 +1,5 @@
 import Foundation
+import SondeIO
 import ZIPFoundation
 
 /// numpy's .npz: a zip archive of .npy members (`np.savez` stores them, `np.savez_compressed`
@@ -37,7 +38,7 @@ public enum NPZ {
         do {
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: false)
         } catch {
-            throw TensorFileError(.cannotWrite, path, "cannot create a scratch folder beside it (\(error.localizedDescription))")
+            throw FileError(.cannotWrite, path, "cannot create a scratch folder beside it (\(error.localizedDescription))")
         }
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let zipPath = scratch + "/archive.zip"
@@ -50,13 +51,13 @@ public enum NPZ {
                     with: t.name + ".npy", fileURL: URL(fileURLWithPath: memberPath), compressionMethod: .none)
                 try FileManager.default.removeItem(atPath: memberPath)
             }
-        } catch let error as TensorFileError {
+        } catch let error as FileError {
             throw error
         } catch {
-            throw TensorFileError(.cannotWrite, path, "cannot write the archive (\(error))")
+            throw FileError(.cannotWrite, path, "cannot write the archive (\(error))")
         }
         guard rename(zipPath, path) == 0 else {
-            throw TensorFileError(.cannotWrite, path, "cannot move the archive into place (\(String(cString: strerror(errno))))")
+            throw FileError(.cannotWrite, path, "cannot move the archive into place (\(String(cString: strerror(errno))))")
         }
     }
 }

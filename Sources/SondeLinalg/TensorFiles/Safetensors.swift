@@ -1,4 +1,5 @@
 import Foundation
+import SondeIO
 
 /// The safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian
 /// header length N, N bytes of JSON (`{"name": {"dtype", "shape", "data_offsets": [begin, end]},
@@ -89,7 +90,7 @@ public enum Safetensors {
         var names = Set<String>()
         for t in tensors {
             guard t.name != "__metadata__", names.insert(t.name).inserted else {
-                throw TensorFileError(.cannotWrite, path, "tensor name '\(t.name)' is reserved or repeated")
+                throw FileError(.cannotWrite, path, "tensor name '\(t.name)' is reserved or repeated")
             }
         }
         var header = "{"

@@ -1,3 +1,5 @@
+import SondeIO
+
 /// The file formats Sonde reads tensors from.
 public enum TensorFileFormat: String, Sendable, Codable {
     case npy, npz, safetensors

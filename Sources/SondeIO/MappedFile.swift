@@ -1,7 +1,7 @@
 import Glibc
 
 /// A whole file mapped read-only into memory; unmapped when the last reference goes away.
-/// Tensors read from it are views into the mapping, so opening a 1 GB file costs no copy.
+/// Readers take views into the mapping, so opening a 1 GB file costs no copy.
 public final class MappedFile: @unchecked Sendable {  // immutable after init
     public let path: String
     /// The mapped bytes (empty for an empty file).
@@ -11,15 +11,15 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw TensorFileError(.cannotOpen, path, "cannot open (\(String(cString: strerror(errno))))")
+            throw FileError(.cannotOpen, path, "cannot open (\(errnoText()))")
         }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
-            throw TensorFileError(.cannotOpen, path, "cannot stat (\(String(cString: strerror(errno))))")
+            throw FileError(.cannotOpen, path, "cannot stat (\(errnoText()))")
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw TensorFileError(.cannotOpen, path, "not a regular file")
+            throw FileError(.cannotOpen, path, "not a regular file")
         }
         let size = Int(info.st_size)
         if size == 0 {
@@ -27,7 +27,7 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init
             return
         }
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
-            throw TensorFileError(.cannotOpen, path, "cannot map into memory (\(String(cString: strerror(errno))))")
+            throw FileError(.cannotOpen, path, "cannot map into memory (\(errnoText()))")
         }
         bytes = UnsafeRawBufferPointer(start: base, count: size)
     }
@@ -44,11 +44,11 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init
 /// here, against 0.15 s for the copy), so: ask the kernel to read the source ahead
 /// (`MADV_WILLNEED`), and to back the destination with 2 MB pages (`MADV_HUGEPAGE`, as numpy does
 /// for its large arrays), which takes 512 times fewer faults.
-enum BulkCopyAdvice {
+public enum BulkCopyAdvice {
     static let threshold = 8 << 20
     static let hugePage = 2 << 20
 
-    static func prepare(source: UnsafeRawBufferPointer, destination: UnsafeMutableRawBufferPointer) {
+    public static func prepare(source: UnsafeRawBufferPointer, destination: UnsafeMutableRawBufferPointer) {
         guard destination.count >= threshold, let s = source.baseAddress, let d = destination.baseAddress else { return }
         let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
         let sourceStart = Int(bitPattern: s) / pageSize * pageSize

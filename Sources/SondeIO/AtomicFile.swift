@@ -45,7 +45,7 @@ public enum AtomicFile {
                 let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw TensorFileError(.cannotWrite, path, "write failed (\(String(cString: strerror(errno))))")
+                    throw FileError(.cannotWrite, path, "write failed (\(errnoText()))")
                 }
                 offset += n
             }
@@ -60,7 +60,7 @@ public enum AtomicFile {
         var template = Array("\(folder.isEmpty ? "/" : folder)/.\(name).tmp-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
-            throw TensorFileError(.cannotWrite, path, "cannot create a file in \(folder) (\(String(cString: strerror(errno))))")
+            throw FileError(.cannotWrite, path, "cannot create a file in \(folder) (\(errnoText()))")
         }
         let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var open = true
@@ -69,13 +69,13 @@ public enum AtomicFile {
             try body(writer)
             try writer.flush()
             guard fsync(fd) == 0 else {
-                throw TensorFileError(.cannotWrite, path, "fsync failed (\(String(cString: strerror(errno))))")
+                throw FileError(.cannotWrite, path, "fsync failed (\(errnoText()))")
             }
             fchmod(fd, 0o644)
             close(fd)
             open = false
             guard rename(temporary, path) == 0 else {
-                throw TensorFileError(.cannotWrite, path, "cannot rename into place (\(String(cString: strerror(errno))))")
+                throw FileError(.cannotWrite, path, "cannot rename into place (\(errnoText()))")
             }
         } catch {
             if open { close(fd) }
