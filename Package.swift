@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .executable(name: "sonde", targets: ["sonde"]),
         .library(name: "SondeLinalg", targets: ["SondeLinalg"]),
+        .library(name: "SondeCorpus", targets: ["SondeCorpus"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,10 +30,12 @@ let package = Package(
             name: "SondeLinalg",
             dependencies: ["SondeIO", "CBLAS", "CLAPACKE", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
 
+        .target(name: "SondeCorpus", dependencies: ["SondeIO", "CLibXML2"]),
+
         // MARK: The command-line tool
         .executableTarget(
             name: "sonde",
-            dependencies: ["SondeIO", "SondeLinalg", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["SondeIO", "SondeLinalg", "SondeCorpus", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // MARK: Benchmarks against the Python peers (run with benchmarks/run.sh)
         .executableTarget(
@@ -44,6 +47,7 @@ let package = Package(
         .testTarget(
             name: "SondeLinalgTests",
             dependencies: ["SondeIO", "SondeLinalg", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .testTarget(name: "SondeCorpusTests", dependencies: ["SondeCorpus", "SondeIO"]),
         .testTarget(name: "SondeCLITests", dependencies: ["sonde"]),
     ]
 )

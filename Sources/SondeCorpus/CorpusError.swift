@@ -1,0 +1,26 @@
+/// A problem in a treebank file, located: `path:line[:column]: what is wrong`.
+public struct CorpusError: Error, Equatable, CustomStringConvertible {
+    public var path: String
+    public var line: Int
+    public var column: Int?
+    public var message: String
+
+    public init(_ path: String, line: Int, column: Int? = nil, _ message: String) {
+        self.path = path
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    public var description: String {
+        "\(path):\(line)\(column.map { ":\($0)" } ?? ""): \(message)"
+    }
+}
+
+/// The result of reading with `--skip-invalid`: the good sentences and every error, so that
+/// nothing is dropped without a word.
+public struct ReadResult: Sendable {
+    public var corpus: Corpus
+    /// One error per skipped sentence (or unreadable stretch), in file order.
+    public var skipped: [CorpusError]
+}

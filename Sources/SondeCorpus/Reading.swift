@@ -1,0 +1,195 @@
+import SondeIO
+
+/// The treebank formats Sonde reads.
+public enum CorpusFormat: String, Sendable, CaseIterable, Codable {
+    case conllu
+    case ptb
+    case tiger
+    case alpino
+    /// NeuroX's plain text: one sentence per line, tokens separated by spaces.
+    case text
+
+    /// Recognises a file's format from its first bytes: `<corpus` TIGER, `<alpino_ds` Alpino,
+    /// `(` brackets, tab-separated columns or `#` comments CoNLL-U, anything else plain text.
+    public static func detect(path: String) throws -> CorpusFormat {
+        let file = try MappedFile(path: path)
+        let b = file.bytes
+        var i = b.count >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF ? 3 : 0
+        while i < b.count && (b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0A || b[i] == 0x0D) { i += 1 }
+        guard i < b.count else { throw CorpusError(path, line: 1, "the file is empty") }
+        let head = String(decoding: UnsafeRawBufferPointer(rebasing: b[i..<min(b.count, i + 8192)]), as: UTF8.self)
+        switch b[i] {
+        case UInt8(ascii: "<"):
+            if head.contains("<alpino_ds") { return .alpino }
+            if head.contains("<corpus") { return .tiger }
+            throw CorpusError(path, line: 1, "an XML file that is neither TIGER-XML (<corpus>) nor Alpino (<alpino_ds>)")
+        case UInt8(ascii: "("): return .ptb
+        case UInt8(ascii: "#"): return .conllu
+        default:
+            let firstLine = head.prefix { $0 != "\n" }
+            return firstLine.split(separator: "\t", omittingEmptySubsequences: false).count == 10 ? .conllu : .text
+        }
+    }
+
+    /// File name endings read when a folder is given.
+    static let endings = [".conllu", ".conll", ".mrg", ".ptb", ".penn", ".psd", ".xml", ".tiger"]
+}
+
+/// Reads treebank files and folders into one corpus.
+public enum CorpusReader {
+    /// Reads `paths` (files, or folders whose treebank files are read in natural name order),
+    /// each in `format` or in the format its contents show.
+    /// - Parameter skipInvalid: go on past a bad sentence (recording the error) instead of
+    ///   stopping at the first. An XML syntax error still ends that file (libxml2 cannot resume).
+    public static func read(_ paths: [String], format: CorpusFormat? = nil, skipInvalid: Bool = false) throws -> ReadResult {
+        var result = ReadResult(corpus: Corpus(), skipped: [])
+        for path in try expand(paths) {
+            let fileFormat = try format ?? CorpusFormat.detect(path: path)
+            try readFile(path, format: fileFormat, skipInvalid: skipInvalid, into: &result)
+        }
+        return result
+    }
+
+    /// Files in the order they are read: folders expanded to their treebank files.
+    public static func expand(_ paths: [String]) throws -> [String] {
+        var files: [String] = []
+        for path in paths {
+            guard let entries = try listFolder(path) else {
+                files.append(path)
+                continue
+            }
+            let chosen = entries.filter { name in !name.hasPrefix(".") && CorpusFormat.endings.contains { name.hasSuffix($0) } }
+            if chosen.isEmpty { throw CorpusError(path, line: 0, "the folder holds no treebank files (\(CorpusFormat.endings.joined(separator: " ")))") }
+            files += chosen.sorted(by: naturalOrder).map { path.hasSuffix("/") ? path + $0 : path + "/" + $0 }
+        }
+        return files
+    }
+
+    static func readFile(_ path: String, format: CorpusFormat, skipInvalid: Bool, into result: inout ReadResult) throws {
+        func add(_ sentence: Sentence) { result.corpus.sentences.append(sentence) }
+        switch format {
+        case .conllu:
+            var reader = try ConlluReader(path: path)
+            while true {
+                do {
+                    guard let s = try reader.next() else { break }
+                    add(s)
+                } catch let error as CorpusError where skipInvalid {
+                    result.skipped.append(error)
+                    reader.skipSentence()
+                }
+            }
+        case .ptb:
+            var reader = try PennTreebankReader(path: path)
+            while true {
+                do {
+                    guard let s = try reader.next() else { break }
+                    add(s)
+                } catch let error as CorpusError where skipInvalid {
+                    result.skipped.append(error)
+                    reader.skipTree()
+                }
+            }
+        case .tiger:
+            var reader = try TigerReader(path: path)
+            while true {
+                do {
+                    guard let s = try reader.next() else { break }
+                    add(s)
+                } catch let error as CorpusError where skipInvalid {
+                    result.skipped.append(error)
+                    if error.message.hasPrefix("XML error") { break }
+                    try reader.skipSentence()
+                }
+            }
+            if result.corpus.tigerHeader == nil { result.corpus.tigerHeader = reader.header }
+        case .alpino:
+            do {
+                add(try AlpinoReader.read(path: path))
+            } catch let error as CorpusError where skipInvalid {
+                result.skipped.append(error)
+            }
+        case .text:
+            let file = try TextFile(path: path)
+            try file.forEachLine { number, range in
+                let tokens = file.string(range).split(separator: " ").map(String.init)
+                guard !tokens.isEmpty else {
+                    let error = CorpusError(path, line: number, "empty line: every line must be a sentence of space-separated tokens")
+                    if skipInvalid { result.skipped.append(error); return }
+                    throw error
+                }
+                add(Sentence(words: tokens.map { Word(form: $0) }, location: SourceLocation(path: path, line: number)))
+            }
+        }
+    }
+}
+
+/// Orders names as a person would: `2.xml` before `10.xml`.
+func naturalOrder(_ a: String, _ b: String) -> Bool {
+    var i = a.unicodeScalars.makeIterator()
+    var j = b.unicodeScalars.makeIterator()
+    var x = i.next()
+    var y = j.next()
+    while let p = x, let q = y {
+        if p.properties.numericType != nil && ("0"..."9").contains(p) && ("0"..."9").contains(q) {
+            var m = 0, n = 0
+            var cp: Unicode.Scalar? = p
+            var cq: Unicode.Scalar? = q
+            while let c = cp, ("0"..."9").contains(c) { m = m * 10 + Int(c.value - 48); cp = i.next() }
+            while let c = cq, ("0"..."9").contains(c) { n = n * 10 + Int(c.value - 48); cq = j.next() }
+            if m != n { return m < n }
+            x = cp
+            y = cq
+            continue
+        }
+        if p != q { return p < q }
+        x = i.next()
+        y = j.next()
+    }
+    return x == nil && y != nil
+}
+
+/// Labels for a corpus from a text file (NeuroX's convention): one label per line, one line per
+/// word (a blank line may separate sentences), or with `perSentence` one line per sentence of
+/// space-separated labels. The counts must match the corpus exactly.
+public enum LabelFile {
+    public static func read(_ path: String, for corpus: Corpus, perSentence: Bool) throws -> [[String]] {
+        let file = try TextFile(path: path)
+        var labels: [[String]] = []
+        if perSentence {
+            var number = 0
+            try file.forEachLine { n, range in
+                number = n
+                guard labels.count < corpus.sentences.count else {
+                    throw CorpusError(path, line: n, "more label lines than the corpus has sentences (\(corpus.sentences.count))")
+                }
+                let row = file.string(range).split(separator: " ").map(String.init)
+                let expected = corpus.sentences[labels.count].words.count
+                guard row.count == expected else {
+                    throw CorpusError(path, line: n, "\(row.count) labels for a sentence of \(expected) words")
+                }
+                labels.append(row)
+            }
+            guard labels.count == corpus.sentences.count else {
+                throw CorpusError(path, line: number, "\(labels.count) label lines for \(corpus.sentences.count) sentences")
+            }
+        } else {
+            var flat: [String] = []
+            var lastLine = 0
+            file.forEachLine { n, range in
+                lastLine = n
+                let text = file.string(range).trimmingWhitespace()
+                if !text.isEmpty { flat.append(text) }
+            }
+            guard flat.count == corpus.wordCount else {
+                throw CorpusError(path, line: lastLine, "\(flat.count) labels for a corpus of \(corpus.wordCount) words")
+            }
+            var k = 0
+            for s in corpus.sentences {
+                labels.append(Array(flat[k..<k + s.words.count]))
+                k += s.words.count
+            }
+        }
+        return labels
+    }
+}
