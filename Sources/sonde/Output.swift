@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SondeCorpus
 import SondeIO
 import SondeLinalg
 
@@ -39,7 +40,19 @@ func withInputErrors<T>(_ body: () throws -> T) throws -> T {
         throw fail(error, code: 65)
     } catch let error as FileError {
         throw fail(error, code: error.kind == .cannotOpen ? 66 : 73)
+    } catch let error as CorpusError {
+        throw fail(error, code: 65)
+    } catch let error as PropertyError {
+        throw fail(error, code: 65)
+    } catch let error as CLIError {
+        throw fail(error, code: 65)
     }
+}
+
+/// A problem the command itself finds in its input.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 private func fail(_ error: Error, code: Int32) -> ExitCode {

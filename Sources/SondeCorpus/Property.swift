@@ -1,0 +1,225 @@
+/// A linguistic property: one label per word of a corpus (`labels[sentence][word]`).
+///
+/// Names (`Property(name:)`):
+/// - `upos`, `xpos`, `lemma`, `form`; `feats.<Key>` (e.g. `feats.Number`, "none" where absent);
+/// - `deprel` and `deprel.base` (without the subtype: `nmod:poss` → `nmod`);
+/// - `head.direction` (`left`: the head comes before the word, `right`, `root`);
+///   `head.distance` (`root`, `1`, `2`, `3-4`, `5-8`, `9+` words away);
+///   `dep.depth` (edges from the root word: `0` … `7`, then `8+`);
+/// - from constituency trees: `tree.tag` (the preterminal's category), `tree.parent` (the
+///   category of the phrase above it), `tree.chunk` (BIO chunk of that lowest phrase: `B-NP`
+///   where the previous word's lowest phrase is another one, `I-NP` where it is the same, `O`
+///   when the word hangs from the root), `tree.depth` (`1` … `9`, then `10+`);
+/// - from TIGER/Alpino: `function` (the label of the edge into the word: TIGER edge label, Alpino
+///   `rel`), `attr.<name>` (a node attribute such as `attr.morph`, "none" where absent);
+/// - sentence level: `doc` (the current `newdoc id`, else the genre prefix of `sent_id`) and
+///   `genre` (the `sent_id` up to its first `-`, as EWT's `weblog-…`).
+///
+/// A word that lacks the annotation gets "none"; a property that needs annotation the corpus
+/// does not have at all (dependencies, trees) throws.
+public struct Property: Sendable, Hashable, CustomStringConvertible {
+    public let name: String
+    private let kind: Kind
+
+    private enum Kind: Hashable, Sendable {
+        case upos, xpos, lemma, form, feature(String), deprel, deprelBase, headDirection, headDistance, dependencyDepth
+        case treeTag, treeParent, treeChunk, treeDepth, function, attribute(String), document, genre
+    }
+
+    public static let builtInNames = [
+        "upos", "xpos", "lemma", "form", "feats.<Key>", "deprel", "deprel.base", "head.direction", "head.distance", "dep.depth",
+        "tree.tag", "tree.parent", "tree.chunk", "tree.depth", "function", "attr.<name>", "doc", "genre",
+    ]
+
+    public static let none = "none"
+
+    public init?(name: String) {
+        self.name = name
+        switch name {
+        case "upos": kind = .upos
+        case "xpos": kind = .xpos
+        case "lemma": kind = .lemma
+        case "form": kind = .form
+        case "deprel": kind = .deprel
+        case "deprel.base": kind = .deprelBase
+        case "head.direction": kind = .headDirection
+        case "head.distance": kind = .headDistance
+        case "dep.depth": kind = .dependencyDepth
+        case "tree.tag": kind = .treeTag
+        case "tree.parent": kind = .treeParent
+        case "tree.chunk": kind = .treeChunk
+        case "tree.depth": kind = .treeDepth
+        case "function": kind = .function
+        case "doc": kind = .document
+        case "genre": kind = .genre
+        default:
+            if name.hasPrefix("feats."), name.count > 6 {
+                kind = .feature(String(name.dropFirst(6)))
+            } else if name.hasPrefix("attr."), name.count > 5 {
+                kind = .attribute(String(name.dropFirst(5)))
+            } else {
+                return nil
+            }
+        }
+    }
+
+    public var description: String { name }
+
+    /// The label of every word, sentence by sentence.
+    public func labels(_ corpus: Corpus) throws -> [[String]] {
+        switch kind {
+        case .deprel, .deprelBase, .headDirection, .headDistance, .dependencyDepth:
+            if let s = corpus.sentences.first(where: { $0.words.contains { $0.head == nil } }) {
+                throw PropertyError(property: name, sentence: s, need: "dependencies (HEAD)")
+            }
+        case .treeTag, .treeParent, .treeChunk, .treeDepth, .function, .attribute:
+            if let s = corpus.sentences.first(where: { $0.tree == nil }) {
+                throw PropertyError(property: name, sentence: s, need: "a constituency tree")
+            }
+        default: break
+        }
+        var document: String?
+        return corpus.sentences.map { sentence in
+            if let id = sentence.newDocumentID { document = id }
+            return sentenceLabels(sentence, document: document)
+        }
+    }
+
+    private func sentenceLabels(_ s: Sentence, document: String?) -> [String] {
+        let words = s.words
+        func each(_ f: (Word) -> String?) -> [String] { words.map { f($0) ?? Property.none } }
+        switch kind {
+        case .upos: return each(\.upos)
+        case .xpos: return each(\.xpos)
+        case .lemma: return each(\.lemma)
+        case .form: return each(\.form)
+        case .feature(let key): return each { $0.feature(key) }
+        case .deprel: return each(\.deprel)
+        case .deprelBase: return each { $0.deprel.map { String($0.prefix { $0 != ":" }) } }
+        case .headDirection:
+            return words.indices.map { i in
+                let h = words[i].head!
+                return h == 0 ? "root" : (h - 1 < i ? "left" : "right")
+            }
+        case .headDistance:
+            return words.indices.map { i in
+                let h = words[i].head!
+                if h == 0 { return "root" }
+                switch abs(h - 1 - i) {
+                case 1: return "1"
+                case 2: return "2"
+                case 3...4: return "3-4"
+                case 5...8: return "5-8"
+                default: return "9+"
+                }
+            }
+        case .dependencyDepth:
+            return words.indices.map { i in
+                var depth = 0
+                var n = i + 1
+                while let h = words[n - 1].head, h != 0, depth <= words.count {
+                    depth += 1
+                    n = h
+                }
+                return depth >= 8 ? "8+" : String(depth)
+            }
+        case .treeTag, .treeParent, .treeChunk, .treeDepth, .function, .attribute:
+            return treeLabels(s)
+        case .document:
+            let id = document ?? s.id.map(Property.genrePrefix)
+            return Array(repeating: id ?? Property.none, count: words.count)
+        case .genre:
+            return Array(repeating: s.id.map(Property.genrePrefix) ?? Property.none, count: words.count)
+        }
+    }
+
+    static func genrePrefix(_ id: String) -> String { String(id.prefix { $0 != "-" }) }
+
+    private func treeLabels(_ s: Sentence) -> [String] {
+        let tree = s.tree!
+        let parents = tree.parents()
+        let terminals = tree.terminals(wordCount: s.words.count)
+        let depths = kind == .treeDepth ? tree.depths() : []
+        // The lowest phrase of each word (its terminal's mother), for BIO chunks.
+        let lowest = terminals.map { t in t.flatMap { parents[$0]?.parent } }
+        return s.words.indices.map { w in
+            guard let t = terminals[w] else { return Property.none }
+            let parent = parents[t]
+            switch kind {
+            case .treeTag: return PennTreebankReader.category(tree.nodes[t].label)
+            case .treeParent: return parent.map { PennTreebankReader.category(tree.nodes[$0.parent].label) } ?? Property.none
+            case .treeChunk:
+                guard let p = lowest[w], p != tree.root else { return "O" }
+                let continues = w > 0 && lowest[w - 1] == p
+                return (continues ? "I-" : "B-") + PennTreebankReader.category(tree.nodes[p].label)
+            case .treeDepth:
+                guard let d = depths[t] else { return Property.none }
+                return d >= 10 ? "10+" : String(d)
+            case .function: return parent?.label ?? Property.none
+            case .attribute(let name): return tree.nodes[t].attribute(name).flatMap { $0 == "--" ? nil : $0 } ?? Property.none
+            default: return Property.none
+            }
+        }
+    }
+}
+
+/// A property asked of a corpus that lacks the annotation it needs.
+public struct PropertyError: Error, CustomStringConvertible {
+    public let property: String
+    public let location: SourceLocation?
+    public let need: String
+
+    init(property: String, sentence: Sentence, need: String) {
+        self.property = property
+        self.location = sentence.location
+        self.need = need
+    }
+
+    public var description: String {
+        "\(location.map { "\($0): " } ?? "")property '\(property)' needs \(need), which this sentence lacks; choose a property the format has (see `sonde corpus labels --help`)"
+    }
+}
+
+/// A tag-set mapping (e.g. PTB → UPOS): a two-column tab-separated file; lines starting with
+/// "# " (hash, space) are comments, so the PTB tag `#` can be mapped.
+public struct TagMapping: Sendable {
+    public let path: String
+    public let table: [String: String]
+
+    public init(path: String) throws {
+        let file = try TextFile(path: path)
+        var table: [String: String] = [:]
+        try file.forEachLine { number, range in
+            let line = file.string(range)
+            if line.isEmpty || line.hasPrefix("# ") { return }
+            let columns = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard columns.count == 2, !columns[0].isEmpty, !columns[1].isEmpty else {
+                throw CorpusError(path, line: number, "expected two tab-separated columns: tag, mapped tag")
+            }
+            guard table[String(columns[0])] == nil else { throw CorpusError(path, line: number, "tag '\(columns[0])' is mapped twice") }
+            table[String(columns[0])] = String(columns[1])
+        }
+        self.path = path
+        self.table = table
+    }
+
+    /// Maps every label; "none" stays "none"; a label the table lacks is an error that lists all
+    /// such labels.
+    public func apply(_ labels: [[String]]) throws -> [[String]] {
+        var missing = Set<String>()
+        let mapped = labels.map { row in
+            row.map { label -> String in
+                if label == Property.none { return label }
+                guard let m = table[label] else {
+                    missing.insert(label)
+                    return label
+                }
+                return m
+            }
+        }
+        guard missing.isEmpty else {
+            throw CorpusError(path, line: 0, "no mapping for \(missing.sorted().map { "'\($0)'" }.joined(separator: ", ")); add them to the file")
+        }
+        return mapped
+    }
+}

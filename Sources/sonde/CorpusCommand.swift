@@ -1,0 +1,240 @@
+import ArgumentParser
+import Foundation
+import SondeCorpus
+import SondeIO
+
+/// `sonde corpus …`: read, check, convert treebanks and export their labels.
+struct CorpusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "corpus",
+        abstract: "Read, validate and convert treebanks; export per-word labels of a property.",
+        discussion: """
+            Formats: CoNLL-U, Penn Treebank brackets (.mrg/.ptb/.psd), TIGER-XML, Alpino XML (a file \\
+            or a folder of them), and plain text (NeuroX: one sentence per line). The format is \\
+            recognised from the contents; --format overrides it. A folder is read in natural name \\
+            order.
+            """,
+        subcommands: [Stats.self, Validate.self, Convert.self, Labels.self])
+}
+
+/// Options every corpus command shares.
+struct CorpusInput: ParsableArguments {
+    @Argument(help: "Treebank files or folders.")
+    var paths: [String]
+
+    @Option(help: "The input format (\(CorpusFormat.allCases.map(\.rawValue).joined(separator: ", "))); default: recognised from the contents.")
+    var format: CorpusFormat?
+
+    @Flag(help: "Go on past invalid sentences, and report each one skipped (default: stop at the first).")
+    var skipInvalid = false
+
+    func read() throws -> ReadResult {
+        let result = try withInputErrors { try CorpusReader.read(paths, format: format, skipInvalid: skipInvalid) }
+        if !result.skipped.isEmpty {
+            var message = "sonde: skipped \(result.skipped.count) invalid sentence\(result.skipped.count == 1 ? "" : "s"):\n"
+            for e in result.skipped { message += "  \(e)\n" }
+            FileHandle.standardError.write(Data(message.utf8))
+        }
+        return result
+    }
+}
+
+extension CorpusFormat: ExpressibleByArgument {}
+
+struct CorpusSummary: Encodable {
+    let files: [String]
+    let sentences: Int
+    let words: Int
+    let tokens: Int
+    let multiwordTokens: Int
+    let emptyNodes: Int
+    let trees: Int
+    let skipped: [String]
+
+    init(_ result: ReadResult, files: [String]) {
+        let c = result.corpus
+        self.files = files
+        sentences = c.sentences.count
+        words = c.wordCount
+        tokens = c.tokenCount
+        multiwordTokens = c.sentences.reduce(0) { $0 + $1.multiwordTokens.count }
+        emptyNodes = c.sentences.reduce(0) { $0 + $1.emptyNodes.count }
+        trees = c.sentences.filter { $0.tree != nil }.count
+        skipped = result.skipped.map(\.description)
+    }
+}
+
+extension CorpusCommand {
+    struct Stats: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Count sentences, words and surface tokens; with --property, the label distribution.")
+
+        @OptionGroup var input: CorpusInput
+        @Option(help: "A property whose label counts to list (see `sonde corpus labels --help`).")
+        var property: String?
+        @OptionGroup var output: OutputOptions
+
+        struct Report: Encodable {
+            let corpus: CorpusSummary
+            let property: String?
+            let labels: [String: Int]?
+        }
+
+        func run() throws {
+            let property = try self.property.map(parseProperty)
+            let result = try input.read()
+            var distribution: [String: Int]?
+            if let property {
+                distribution = [:]
+                for row in try withInputErrors({ try property.labels(result.corpus) }) {
+                    for label in row { distribution![label, default: 0] += 1 }
+                }
+            }
+            let report = Report(
+                corpus: CorpusSummary(result, files: try CorpusReader.expand(input.paths)), property: property?.name, labels: distribution)
+            if output.json { return try printJSON(report) }
+            let c = report.corpus
+            var lines = [
+                "\(c.files.count) file\(c.files.count == 1 ? "" : "s"): \(c.sentences) sentences, \(c.words) words, \(c.tokens) surface tokens",
+                "multiword tokens \(c.multiwordTokens), empty nodes \(c.emptyNodes), sentences with a constituency tree \(c.trees)",
+            ]
+            if let distribution, let name = report.property {
+                lines.append("\(name): \(distribution.count) labels")
+                let rows = distribution.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+                lines += formatTable([["label", "words", "share"]] + rows.map { [$0.key, String($0.value), String(format: "%.2f%%", 100 * Double($0.value) / Double(max(c.words, 1)))] })
+            }
+            print(lines.joined(separator: "\n"))
+        }
+    }
+
+    struct Validate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check treebanks and list every error as path:line:column: what is wrong.",
+            discussion: "Exit status 0 when every sentence is valid, 65 otherwise. All errors are listed, not just the first.")
+
+        @Argument(help: "Treebank files or folders.")
+        var paths: [String]
+        @Option(help: "The input format; default: recognised from the contents.")
+        var format: CorpusFormat?
+        @OptionGroup var output: OutputOptions
+
+        struct Report: Encodable {
+            let valid: Bool
+            let sentences: Int
+            let errors: [String]
+        }
+
+        func run() throws {
+            let result = try withInputErrors { try CorpusReader.read(paths, format: format, skipInvalid: true) }
+            let report = Report(valid: result.skipped.isEmpty, sentences: result.corpus.sentences.count, errors: result.skipped.map(\.description))
+            if output.json {
+                try printJSON(report)
+            } else if report.valid {
+                print("valid: \(report.sentences) sentences")
+            } else {
+                print(report.errors.joined(separator: "\n"))
+                FileHandle.standardError.write(Data("sonde: \(report.errors.count) invalid sentence\(report.errors.count == 1 ? "" : "s"), \(report.sentences) valid\n".utf8))
+            }
+            if !report.valid { throw ExitCode(65) }
+        }
+    }
+
+    struct Convert: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Convert treebanks to CoNLL-U, Penn brackets or TIGER-XML.",
+            discussion: """
+                Sentences without a constituency tree are written to PTB and TIGER as flat trees over \\
+                their words. The output is written atomically: on any error there is no output file.
+                """)
+
+        enum Target: String, ExpressibleByArgument, CaseIterable { case conllu, ptb, tiger }
+
+        @OptionGroup var input: CorpusInput
+        @Option(help: "The output format: conllu, ptb or tiger.")
+        var to: Target
+        @Option(name: .shortAndLong, help: "The output file.")
+        var output: String
+        @OptionGroup var options: OutputOptions
+
+        func run() throws {
+            let result = try input.read()
+            try withInputErrors {
+                switch to {
+                case .conllu: try ConlluWriter.write(result.corpus, to: output)
+                case .ptb: try PennTreebankWriter.write(result.corpus, to: output)
+                case .tiger: try TigerWriter.write(result.corpus, to: output)
+                }
+            }
+            let summary = CorpusSummary(result, files: try CorpusReader.expand(input.paths))
+            if options.json { return try printJSON(["output": output, "format": to.rawValue]) }
+            FileHandle.standardError.write(Data("wrote \(summary.sentences) sentences (\(summary.words) words) to \(output)\n".utf8))
+        }
+    }
+
+    struct Labels: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Export each word's label of a property, for probing here or in other tools.",
+            discussion: """
+                Properties: \(Property.builtInNames.joined(separator: ", ")). A word without the \\
+                annotation gets "none". With --tokens and --labels, writes NeuroX's text format (one \\
+                sentence per line, space-separated, in two parallel files); otherwise prints word<TAB>label \\
+                lines with a blank line between sentences (or JSON).
+                """)
+
+        @OptionGroup var input: CorpusInput
+        @Option(help: "The property, e.g. upos, feats.Number, deprel.base, tree.chunk.")
+        var property: String
+        @Option(help: "A tag-set mapping applied to the labels (e.g. annotations/ptb-upos.tsv).")
+        var map: String?
+        @Option(help: "Write the sentences here (NeuroX text format).")
+        var tokens: String?
+        @Option(help: "Write the labels here (NeuroX text format), parallel to --tokens.")
+        var labels: String?
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            if (tokens == nil) != (labels == nil) { throw ValidationError("--tokens and --labels go together") }
+        }
+
+        func run() throws {
+            let property = try parseProperty(self.property)
+            let mapping = try map.map { path in try withInputErrors { try TagMapping(path: path) } }
+            let result = try input.read()
+            var rows = try withInputErrors { try property.labels(result.corpus) }
+            if let mapping { rows = try withInputErrors { try mapping.apply(rows) } }
+            let sentences = result.corpus.sentences
+            if let tokens, let labels {
+                try withInputErrors {
+                    for (s, r) in zip(sentences, rows) where s.words.contains(where: { $0.form.contains(" ") }) || r.contains(where: { $0.contains(" ") }) {
+                        throw CLIError("\(s.location.map { "\($0): " } ?? "")a word or label contains a space, which the text format cannot hold")
+                    }
+                    try AtomicFile.write(to: tokens) { w in
+                        for s in sentences { try w.write(Array((s.words.map(\.form).joined(separator: " ") + "\n").utf8)) }
+                    }
+                    try AtomicFile.write(to: labels) { w in
+                        for r in rows { try w.write(Array((r.joined(separator: " ") + "\n").utf8)) }
+                    }
+                }
+                if output.json { try printJSON(["tokens": tokens, "labels": labels, "property": property.name]) }
+                return
+            }
+            if output.json {
+                struct Row: Encodable { let id: String?; let words: [String]; let labels: [String] }
+                return try printJSON(zip(sentences, rows).map { Row(id: $0.id, words: $0.words.map(\.form), labels: $1) })
+            }
+            var out = ""
+            for (s, r) in zip(sentences, rows) {
+                for (w, l) in zip(s.words, r) { out += "\(w.form)\t\(l)\n" }
+                out += "\n"
+            }
+            FileHandle.standardOutput.write(Data(out.utf8))
+        }
+    }
+}
+
+func parseProperty(_ name: String) throws -> Property {
+    guard let p = Property(name: name) else {
+        throw ValidationError("unknown property '\(name)'; properties: \(Property.builtInNames.joined(separator: ", "))")
+    }
+    return p
+}
