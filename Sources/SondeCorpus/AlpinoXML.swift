@@ -67,7 +67,7 @@ public enum AlpinoReader {
         }
         var allComments = ["sent_id = \(sentenceID ?? fileStem(path))", "text = \(sentenceText)"]
         allComments += comments
-        return Sentence(comments: allComments, words: words, tree: Tree(nodes: nodes, root: 0), location: SourceLocation(path: path, line: 1))
+        return Sentence(comments: allComments, words: words, tree: Tree(nodes: nodes, root: 0), location: TextLocation(path: path, line: 1))
     }
 
     static func fileStem(_ path: String) -> String {

@@ -38,7 +38,7 @@ public struct ConlluReader {
 
     private func parseSentence(_ block: ArraySlice<(number: Int, range: Range<Int>)>) throws -> Sentence {
         let path = file.path
-        var sentence = Sentence(location: SourceLocation(path: path, line: block.first!.number))
+        var sentence = Sentence(location: TextLocation(path: path, line: block.first!.number))
         var pendingRangeEnd = 0  // last word covered by the latest multiword range
         var roots = 0
         var headsComplete = true

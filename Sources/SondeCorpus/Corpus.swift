@@ -15,7 +15,7 @@ public struct Corpus: Sendable, Equatable {
 }
 
 /// Where a sentence came from, for messages: the file and the line it starts on.
-public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+public struct TextLocation: Sendable, Hashable, CustomStringConvertible {
     public var path: String
     public var line: Int
 
@@ -40,11 +40,11 @@ public struct Sentence: Sendable {
     public var emptyNodes: [EmptyNode]
     public var tree: Tree?
     /// Not part of equality: the same sentence read from two files is equal.
-    public var location: SourceLocation?
+    public var location: TextLocation?
 
     public init(
         comments: [String] = [], words: [Word] = [], multiwordTokens: [MultiwordToken] = [], emptyNodes: [EmptyNode] = [],
-        tree: Tree? = nil, location: SourceLocation? = nil
+        tree: Tree? = nil, location: TextLocation? = nil
     ) {
         self.comments = comments
         self.words = words

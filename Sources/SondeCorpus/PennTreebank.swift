@@ -131,7 +131,7 @@ public struct PennTreebankReader {
         }
         return Sentence(
             comments: comments, words: words, tree: Tree(nodes: nodes, root: 0),
-            location: SourceLocation(path: file.path, line: startLine))
+            location: TextLocation(path: file.path, line: startLine))
     }
 
     /// Skips to the start of the next tree after `next()` threw: the next '(' at the start of a

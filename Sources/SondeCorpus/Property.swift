@@ -166,7 +166,7 @@ public struct Property: Sendable, Hashable, CustomStringConvertible {
 /// A property asked of a corpus that lacks the annotation it needs.
 public struct PropertyError: Error, CustomStringConvertible {
     public let property: String
-    public let location: SourceLocation?
+    public let location: TextLocation?
     public let need: String
 
     init(property: String, sentence: Sentence, need: String) {

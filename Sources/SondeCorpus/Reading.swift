@@ -118,7 +118,7 @@ public enum CorpusReader {
                     if skipInvalid { result.skipped.append(error); return }
                     throw error
                 }
-                add(Sentence(words: tokens.map { Word(form: $0) }, location: SourceLocation(path: path, line: number)))
+                add(Sentence(words: tokens.map { Word(form: $0) }, location: TextLocation(path: path, line: number)))
             }
         }
     }

@@ -190,7 +190,7 @@ public struct TigerReader {
                     guard !words.isEmpty else { throw CorpusError(xml.path, line: startLine, "sentence '\(sentenceID)' has no terminals") }
                     return Sentence(
                         comments: comments, words: words, tree: Tree(nodes: nodes, root: root),
-                        location: SourceLocation(path: xml.path, line: startLine))
+                        location: TextLocation(path: xml.path, line: startLine))
                 default: continue
                 }
             default: continue

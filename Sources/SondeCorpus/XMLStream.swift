@@ -62,7 +62,14 @@ final class XMLStream {
 
     var name: String { xmlTextReaderConstLocalName(reader).map { String(cString: $0) } ?? "" }
     var isEmptyElement: Bool { xmlTextReaderIsEmptyElement(reader) == 1 }
-    var line: Int { Int(xmlTextReaderGetParserLineNumber(reader)) }
+    /// The line of the current node (the parser itself may have read ahead).
+    var line: Int {
+        if let node = xmlTextReaderCurrentNode(reader) {
+            let n = Int(xmlGetLineNo(node))
+            if n > 0 { return n }
+        }
+        return Int(xmlTextReaderGetParserLineNumber(reader))
+    }
     var text: String { xmlTextReaderConstValue(reader).map { String(cString: $0) } ?? "" }
 
     /// The current element's attributes, in document order.
