@@ -106,3 +106,78 @@ let fixtures = repositoryRoot + "/Tests/Fixtures/tensors"
         #expect(run.stderr.contains("Missing expected argument '<file>'"))
     }
 }
+
+let edgeCases = repositoryRoot + "/Tests/Fixtures/corpora"
+
+@Suite struct CorpusCLITests {
+    @Test func stats() throws {
+        let run = try SondeRun("corpus", "stats", "\(edgeCases)/multiword-empty-underscore.conllu", "--property", "upos")
+        #expect(run.status == 0)
+        #expect(run.stdout.hasPrefix("1 file: 2 sentences, 8 words, 7 surface tokens\nmultiword tokens 1, empty nodes 1"))
+        #expect(run.stdout.contains("PUNCT  2      25.00%"))
+    }
+
+    @Test func statsJSON() throws {
+        let run = try SondeRun("corpus", "stats", "--json", "\(edgeCases)/wsj-style.mrg")
+        let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        let corpus = object["corpus"] as! [String: Any]
+        #expect(corpus["sentences"] as? Int == 2 && corpus["words"] as? Int == 11 && corpus["trees"] as? Int == 2)
+    }
+
+    @Test func labelsAsTSVAndNeuroXFiles() throws {
+        let tsv = try SondeRun("corpus", "labels", "\(edgeCases)/wsj-style.mrg", "--property", "xpos", "--map", repositoryRoot + "/annotations/ptb-upos.tsv")
+        #expect(tsv.status == 0)
+        #expect(tsv.stdout.hasPrefix("The\tDET\ndog\tNOUN\nwas\tVERB\nseen\tVERB\n.\tPUNCT\n\nRe(a)d\tPROPN\n"))
+        let folder = NSTemporaryDirectory() + "sonde-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let files = try SondeRun("corpus", "labels", "\(edgeCases)/neurox.txt", "--property", "form", "--tokens", folder + "/t.txt", "--labels", folder + "/l.txt")
+        #expect(files.status == 0)
+        #expect(try String(contentsOfFile: folder + "/l.txt", encoding: .utf8) == "The dog barked .\nIt ran\n")
+    }
+
+    @Test func validateListsEveryError() throws {
+        let folder = NSTemporaryDirectory() + "sonde-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let bad = folder + "/bad.conllu"
+        try "1\tHi\thi\tINTJ\tUH\t_\t0\troot\t_\t_\n\n1\tbad\n\n1\tHi\thi\tINTJ\tUH\t_\t3\troot\t_\t_\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let run = try SondeRun("corpus", "validate", bad)
+        #expect(run.status == 65)
+        #expect(run.stdout == "\(bad):3:1: expected 10 tab-separated columns, found 2\n\(bad):5:19: HEAD 3 is beyond the last word (1)\n")
+        #expect(run.stderr == "sonde: 2 invalid sentences, 1 valid\n")
+        let good = try SondeRun("corpus", "validate", "\(edgeCases)/bom-crlf.conllu")
+        #expect(good.status == 0 && good.stdout == "valid: 1 sentences\n")
+    }
+
+    /// A failed conversion exits 65 with the location and leaves no output file; a good one
+    /// writes a file that reads back with the same words.
+    @Test func convert() throws {
+        let folder = NSTemporaryDirectory() + "sonde-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let bad = folder + "/bad.mrg"
+        try "(S (NN a))\n(S (NN b) c)\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let failed = try SondeRun("corpus", "convert", bad, "--to", "conllu", "-o", folder + "/out.conllu")
+        #expect(failed.status == 65)
+        #expect(failed.stderr == "sonde: \(bad):2:11: 'c' is a word without its own (TAG word) brackets\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["bad.mrg"])
+        let skipped = try SondeRun("corpus", "convert", bad, "--skip-invalid", "--to", "tiger", "-o", folder + "/out.xml")
+        #expect(skipped.status == 0)
+        #expect(skipped.stderr.hasPrefix("sonde: skipped 1 invalid sentence:\n  \(bad):2:11:"))
+        let back = try SondeRun("corpus", "labels", folder + "/out.xml", "--property", "form")
+        #expect(back.stdout == "a\ta\n\n")
+    }
+
+    @Test func unknownPropertyIsAUsageError() throws {
+        let run = try SondeRun("corpus", "labels", "\(edgeCases)/neurox.txt", "--property", "colour")
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("unknown property 'colour'; properties: upos, xpos"))
+    }
+
+    @Test func missingAnnotationSaysWhatToDo() throws {
+        let run = try SondeRun("corpus", "labels", "\(edgeCases)/neurox.txt", "--property", "deprel")
+        #expect(run.status == 65)
+        #expect(run.stderr.contains("property 'deprel' needs dependencies (HEAD), which this sentence lacks"))
+    }
+}
