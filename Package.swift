@@ -40,7 +40,7 @@ let package = Package(
         // MARK: Benchmarks against the Python peers (run with benchmarks/run.sh)
         .executableTarget(
             name: "sonde-bench",
-            dependencies: ["SondeLinalg"],
+            dependencies: ["SondeLinalg", "SondeCorpus"],
             path: "benchmarks/sonde-bench"),
 
         // MARK: Tests

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs Sonde's benchmarks beside the Python peers, on the same data in the same run, and prints
-# the ratios. Usage: benchmarks/run.sh [suite …]   (suites: foundation; default: all)
+# the ratios. Usage: benchmarks/run.sh [suite …]   (suites: foundation, corpus; default: all)
 # Creates benchmarks/.venv with the peers (numpy, safetensors) and benchmarks/.data for the
 # generated inputs (both git-ignored).
 set -euo pipefail
@@ -10,8 +10,8 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
     .venv/bin/pip install -q --upgrade pip
 fi
-.venv/bin/pip install -q numpy safetensors threadpoolctl
+.venv/bin/pip install -q numpy safetensors threadpoolctl conllu pyconll
 mkdir -p .data
 cd ..
 swift build -c release --product sonde-bench >&2
-exec .build/release/sonde-bench --python "$here/.venv/bin/python" --peers "$here/peers" --data "$here/.data" "$@"
+exec .build/release/sonde-bench --python "$here/.venv/bin/python" --peers "$here/peers" --data "$here/.data" --shared "$here/../../shared" "$@"

@@ -42,8 +42,11 @@ public struct ConlluReader {
         var pendingRangeEnd = 0  // last word covered by the latest multiword range
         var roots = 0
         var headsComplete = true
-        var headChecks: [(head: Int, line: Int, column: Int)] = []
+        var headChecks: [(head: Int, line: Int, lineStart: Int, fieldStart: Int)] = []
         let b = file.bytes
+        // Column boundaries of the current line, reused across lines (no allocation per word).
+        var starts = [Int](repeating: 0, count: 11)
+        var ends = [Int](repeating: 0, count: 11)
         for (number, range) in block {
             if b[range.lowerBound] == UInt8(ascii: "#") {
                 var s = range.lowerBound + 1
@@ -52,20 +55,21 @@ public struct ConlluReader {
                 continue
             }
             // Split into columns.
-            var starts = [range.lowerBound]
-            var ends: [Int] = []
-            starts.reserveCapacity(10)
+            var count = 1
+            starts[0] = range.lowerBound
             for i in range where b[i] == 0x09 {
-                ends.append(i)
-                starts.append(i + 1)
+                if count < 10 {
+                    ends[count - 1] = i
+                    starts[count] = i + 1
+                }
+                count += 1
             }
-            ends.append(range.upperBound)
-            func column(_ k: Int) -> Int { file.string(range.lowerBound..<starts[k]).unicodeScalars.count + 1 }
+            ends[min(count, 10) - 1] = range.upperBound
             func fail(_ k: Int, _ message: String) -> CorpusError {
-                CorpusError(path, line: number, column: column(k), message)
+                CorpusError(path, line: number, column: column(range.lowerBound, starts[k]), message)
             }
-            guard starts.count == 10 else {
-                throw CorpusError(path, line: number, column: 1, "expected 10 tab-separated columns, found \(starts.count)")
+            guard count == 10 else {
+                throw CorpusError(path, line: number, column: 1, "expected 10 tab-separated columns, found \(count)")
             }
             for k in 0..<10 where starts[k] == ends[k] {
                 throw fail(k, "column \(k + 1) (\(Self.columnNames[k])) is empty; write _ for a missing value")
@@ -96,7 +100,7 @@ public struct ConlluReader {
                 guard minor == expected else { throw fail(0, "empty node \(major).\(minor) should be \(major).\(expected)") }
                 let word = Word(
                     form: field(1), lemma: lemma(optional(2), form: field(1)), upos: optional(3), xpos: optional(4),
-                    feats: try feats(optional(5), fail: { fail(5, $0) }), head: nil, deprel: optional(7),
+                    feats: try feats(starts[5]..<ends[5], fail: { fail(5, $0) }), head: nil, deprel: optional(7),
                     deps: optional(8), misc: optional(9))
                 sentence.emptyNodes.append(EmptyNode(major: major, minor: minor, word: word))
             case .word(let n):
@@ -107,7 +111,7 @@ public struct ConlluReader {
                     guard let h = Int(headText), h >= 0 else { throw fail(6, "HEAD '\(headText)' is not a word number") }
                     guard h != n else { throw fail(6, "word \(n) is its own head") }
                     head = h
-                    headChecks.append((h, number, column(6)))
+                    headChecks.append((h, number, range.lowerBound, starts[6]))
                     if h == 0 { roots += 1 }
                 } else {
                     headsComplete = false
@@ -115,7 +119,7 @@ public struct ConlluReader {
                 sentence.words.append(
                     Word(
                         form: field(1), lemma: lemma(optional(2), form: field(1)), upos: optional(3), xpos: optional(4),
-                        feats: try feats(optional(5), fail: { fail(5, $0) }), head: head, deprel: optional(7), deps: optional(8),
+                        feats: try feats(starts[5]..<ends[5], fail: { fail(5, $0) }), head: head, deprel: optional(7), deps: optional(8),
                         misc: optional(9)))
             }
         }
@@ -127,7 +131,7 @@ public struct ConlluReader {
             throw CorpusError(path, line: location.line, "a multiword token runs to word \(pendingRangeEnd) but the sentence has \(sentence.words.count) words")
         }
         for check in headChecks where check.head > sentence.words.count {
-            throw CorpusError(path, line: check.line, column: check.column, "HEAD \(check.head) is beyond the last word (\(sentence.words.count))")
+            throw CorpusError(path, line: check.line, column: column(check.lineStart, check.fieldStart), "HEAD \(check.head) is beyond the last word (\(sentence.words.count))")
         }
         if headsComplete && roots != 1 {
             throw CorpusError(path, line: location.line, "sentence has \(roots) roots (words with HEAD 0); it must have exactly one")
@@ -145,14 +149,30 @@ public struct ConlluReader {
         value == nil && form == "_" ? "_" : value
     }
 
-    private func feats(_ value: String?, fail: (String) -> CorpusError) throws -> String? {
-        guard let value else { return nil }
-        for item in value.split(separator: "|", omittingEmptySubsequences: false) {
-            guard let eq = item.firstIndex(of: "="), eq != item.startIndex, item.index(after: eq) != item.endIndex else {
-                throw fail("FEATS item '\(item)' is not Key=Value")
+    /// The 1-based character column of byte `offset` on the line starting at `lineStart`
+    /// (computed only for messages).
+    private func column(_ lineStart: Int, _ offset: Int) -> Int {
+        file.string(lineStart..<offset).unicodeScalars.count + 1
+    }
+
+    /// FEATS, checked byte by byte: `_`, or `Key=Value` items separated by `|`.
+    private func feats(_ r: Range<Int>, fail: (String) -> CorpusError) throws -> String? {
+        let b = file.bytes
+        if r.count == 1 && b[r.lowerBound] == UInt8(ascii: "_") { return nil }
+        var itemStart = r.lowerBound
+        var equals = -1
+        for i in r.lowerBound...r.upperBound {
+            if i == r.upperBound || b[i] == UInt8(ascii: "|") {
+                guard equals > itemStart && equals < i - 1 else {
+                    throw fail("FEATS item '\(file.string(itemStart..<i))' is not Key=Value")
+                }
+                itemStart = i + 1
+                equals = -1
+            } else if b[i] == UInt8(ascii: "=") && equals < 0 {
+                equals = i
             }
         }
-        return value
+        return file.string(r)
     }
 
     private enum ID {

@@ -1,4 +1,5 @@
 import Foundation
+import SondeCorpus
 import SondeLinalg
 
 // Sonde's benchmarks. Each suite runs Sonde and its Python peer on the same data in the same run
@@ -8,6 +9,7 @@ struct Options {
     var python = "python3"
     var peers = "peers"
     var data = ".data"
+    var shared = "../shared"
     var repeats = 5
     var suites: [String] = []
 
@@ -20,12 +22,13 @@ struct Options {
             case "--python": python = value()
             case "--peers": peers = value()
             case "--data": data = value()
+            case "--shared": shared = value()
             case "--repeats": repeats = Int(value())!
             default: suites.append(a)
             }
             i += 1
         }
-        if suites.isEmpty { suites = ["foundation"] }
+        if suites.isEmpty { suites = ["foundation", "corpus"] }
     }
 }
 
@@ -138,10 +141,43 @@ func foundation(_ options: Options) throws {
     if checksum.isNaN { print("") }  // keeps the reads from being optimised away
 }
 
+/// Reading treebanks: EWT train (CoNLL-U, 14 MB) beside the `conllu` and `pyconll` packages, and
+/// TIGER-XML throughput on EWT train converted to TIGER-XML.
+func corpus(_ options: Options) throws {
+    let ewt = options.shared + "/corpora/ud-english-ewt/en_ewt-ud-train.conllu"
+    guard FileManager.default.fileExists(atPath: ewt) else { fatalError("\(ewt) not found: pass --shared PATH") }
+    let peer = try runPeer(options, "corpus.py", [ewt, "3"])
+    var sentences = 0
+    var words = 0
+    let sonde = try best(options.repeats) {
+        let c = try CorpusReader.read([ewt], format: .conllu).corpus
+        sentences = c.sentences.count
+        words = c.wordCount
+    }
+    precondition(sentences == peer["conllu_sentences"] as! Int && words == peer["conllu_words"] as! Int, "readers disagree")
+    let tiger = options.data + "/ewt-train.tiger.xml"
+    if !FileManager.default.fileExists(atPath: tiger) {
+        try TigerWriter.write(try CorpusReader.read([ewt]).corpus, to: tiger)
+    }
+    var tigerWords = 0
+    let tigerSeconds = try best(options.repeats) { tigerWords = try CorpusReader.read([tiger], format: .tiger).corpus.wordCount }
+    precondition(tigerWords == words)
+    let megabytes = { (path: String) in Double((try! FileManager.default.attributesOfItem(atPath: path)[.size] as! NSNumber).intValue) / 1e6 }
+    let (mb, tigerMB) = (megabytes(ewt), megabytes(tiger))
+    let conlluSeconds = peer["conllu_seconds"] as! Double
+    let pyconllSeconds = peer["pyconll_seconds"] as! Double
+    print("corpus benchmark — EWT train: \(sentences) sentences, \(words) words, \(String(format: "%.1f", mb)) MB; best of \(options.repeats) (peers: best of 3)")
+    row("", "Sonde", "peer", "ratio")
+    row("read CoNLL-U (MB/s; conllu.parse)", String(format: "%.1f", mb / sonde), String(format: "%.2f", mb / conlluSeconds), String(format: "%.1f× the conllu package", conlluSeconds / sonde))
+    row("read CoNLL-U (MB/s; pyconll.load_from_file)", String(format: "%.1f", mb / sonde), String(format: "%.2f", mb / pyconllSeconds), String(format: "%.1f× pyconll", pyconllSeconds / sonde))
+    row("read TIGER-XML, EWT train as TIGER (MB/s)", String(format: "%.1f", tigerMB / tigerSeconds), "", String(format: "%.1f MB in %.3f s", tigerMB, tigerSeconds))
+}
+
 let options = Options(Array(CommandLine.arguments.dropFirst()))
 for suite in options.suites {
     switch suite {
     case "foundation": try foundation(options)
-    default: fatalError("unknown suite \(suite); suites: foundation")
+    case "corpus": try corpus(options)
+    default: fatalError("unknown suite \(suite); suites: foundation, corpus")
     }
 }
