@@ -6,7 +6,7 @@ import SondeIO
 /// announced before word a, within the sentence; empty nodes `a.1, a.2, …` after word a; HEAD an
 /// integer in 0…(words) and not the word itself; exactly one root (when every head is given);
 /// FEATS items of the form `Key=Value`; valid UTF-8. A problem throws `path:line:column: …`.
-public struct ConlluReader {
+public struct ConlluReader: SentenceReader {
     let file: TextFile
     private var lines: [(number: Int, range: Range<Int>)] = []
     private var position = 0
@@ -28,8 +28,9 @@ public struct ConlluReader {
     }
 
     /// Skips the rest of the sentence that just failed (after `next()` threw).
-    public mutating func skipSentence() {
+    public mutating func skipSentence() -> Bool {
         while position < lines.count && !isBlank(lines[position].range) { position += 1 }
+        return true
     }
 
     private func isBlank(_ r: Range<Int>) -> Bool {

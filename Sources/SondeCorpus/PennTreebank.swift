@@ -13,7 +13,7 @@ import SondeIO
 /// - An `ID` node's text becomes the sentence's `sent_id`.
 /// - Childless brackets, `()` or `(-RRB- )` (parser output that wrote a literal bracket as the
 ///   word), are kept in the tree as nodes without a word, as NLTK reads them.
-public struct PennTreebankReader {
+public struct PennTreebankReader: SentenceReader {
     let file: TextFile
     private var position: Int
     private var line = 1
@@ -136,16 +136,17 @@ public struct PennTreebankReader {
 
     /// Skips to the start of the next tree after `next()` threw: the next '(' at the start of a
     /// line (the only place a new tree can start in pretty-printed or one-per-line files).
-    public mutating func skipTree() {
+    public mutating func skipSentence() -> Bool {
         let b = file.bytes
         while position < b.count {
-            if b[position] == UInt8(ascii: "(") && position == lineStart { return }
+            if b[position] == UInt8(ascii: "(") && position == lineStart { return true }
             if b[position] == 0x0A {
                 line += 1
                 lineStart = position + 1
             }
             position += 1
         }
+        return true
     }
 
     static let historicalEmptyTags: Set<String> = ["C", "WNP", "WADVP", "WADJP", "WPP", "WQP"]

@@ -35,6 +35,15 @@ public enum CorpusFormat: String, Sendable, CaseIterable, Codable {
     static let endings = [".conllu", ".conll", ".mrg", ".ptb", ".penn", ".psd", ".xml", ".tiger"]
 }
 
+/// A streaming reader of one file, sentence by sentence.
+public protocol SentenceReader {
+    /// The next sentence, or nil at the end of the file.
+    mutating func next() throws -> Sentence?
+    /// After `next()` threw: moves past the bad sentence. False when the rest of the file
+    /// cannot be read (an XML syntax error stops libxml2).
+    mutating func skipSentence() throws -> Bool
+}
+
 /// Reads treebank files and folders into one corpus.
 public enum CorpusReader {
     /// Reads `paths` (files, or folders whose treebank files are read in natural name order),
@@ -65,43 +74,31 @@ public enum CorpusReader {
         return files
     }
 
+    /// Reads every sentence of `reader`; with `skipInvalid`, records each error and goes on.
+    static func readAll<R: SentenceReader>(_ reader: inout R, skipInvalid: Bool, into result: inout ReadResult) throws {
+        while true {
+            do {
+                guard let s = try reader.next() else { return }
+                result.corpus.sentences.append(s)
+            } catch let error as CorpusError where skipInvalid {
+                result.skipped.append(error)
+                guard try reader.skipSentence() else { return }
+            }
+        }
+    }
+
     static func readFile(_ path: String, format: CorpusFormat, skipInvalid: Bool, into result: inout ReadResult) throws {
         func add(_ sentence: Sentence) { result.corpus.sentences.append(sentence) }
         switch format {
         case .conllu:
             var reader = try ConlluReader(path: path)
-            while true {
-                do {
-                    guard let s = try reader.next() else { break }
-                    add(s)
-                } catch let error as CorpusError where skipInvalid {
-                    result.skipped.append(error)
-                    reader.skipSentence()
-                }
-            }
+            try readAll(&reader, skipInvalid: skipInvalid, into: &result)
         case .ptb:
             var reader = try PennTreebankReader(path: path)
-            while true {
-                do {
-                    guard let s = try reader.next() else { break }
-                    add(s)
-                } catch let error as CorpusError where skipInvalid {
-                    result.skipped.append(error)
-                    reader.skipTree()
-                }
-            }
+            try readAll(&reader, skipInvalid: skipInvalid, into: &result)
         case .tiger:
             var reader = try TigerReader(path: path)
-            while true {
-                do {
-                    guard let s = try reader.next() else { break }
-                    add(s)
-                } catch let error as CorpusError where skipInvalid {
-                    result.skipped.append(error)
-                    if error.message.hasPrefix("XML error") { break }
-                    try reader.skipSentence()
-                }
-            }
+            try readAll(&reader, skipInvalid: skipInvalid, into: &result)
             if result.corpus.tigerHeader == nil { result.corpus.tigerHeader = reader.header }
         case .alpino:
             do {

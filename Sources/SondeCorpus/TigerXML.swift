@@ -11,7 +11,7 @@ import SondeIO
 /// - Discontinuous phrases, several mothers, and nodes not reachable from the root (unattached
 ///   punctuation) are all representable; a reference to an id that does not exist is an error.
 /// - Extra `<s>` attributes become `key = value` comments; `id` becomes `sent_id`.
-public struct TigerReader {
+public struct TigerReader: SentenceReader {
     private let xml: XMLStream
     public private(set) var header: TigerHeader?
     private var corpusID = ""
@@ -48,12 +48,14 @@ public struct TigerReader {
         return nil
     }
 
-    /// Skips to the end of the current `<s>` after `next()` threw (an XML error is fatal: libxml2
-    /// stops at the first one, so nothing after it can be read).
-    public mutating func skipSentence() throws {
+    /// Skips to the end of the current `<s>` after `next()` threw. After an XML syntax error
+    /// nothing more can be read: libxml2 stops at the first one.
+    public mutating func skipSentence() throws -> Bool {
+        if xml.failed { return false }
         while try xml.next() {
-            if xml.kind == .endElement && xml.name == "s" { return }
+            if xml.kind == .endElement && xml.name == "s" { return true }
         }
+        return false
     }
 
     private mutating func readHeader() throws -> TigerHeader {

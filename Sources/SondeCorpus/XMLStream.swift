@@ -42,6 +42,9 @@ final class XMLStream {
 
     deinit { xmlFreeTextReader(reader) }
 
+    /// True once libxml2 has reported a syntax error (the rest of the file is unreadable).
+    var failed: Bool { errors.message != nil }
+
     /// Moves to the next node; false at the end of the document.
     func next() throws -> Bool {
         let status = xmlTextReaderRead(reader)
@@ -98,15 +101,6 @@ final class XMLStream {
             }
         }
         return text
-    }
-}
-
-extension String {
-    func trimmingWhitespace() -> String {
-        var s = Substring(self)
-        while let c = s.first, c.isWhitespace { s.removeFirst() }
-        while let c = s.last, c.isWhitespace { s.removeLast() }
-        return String(s)
     }
 }
 

@@ -43,7 +43,7 @@ public enum NPY {
             var parser = HeaderParser(header)
             fields = try parser.parseDict()
         } catch let error as HeaderParser.Failure {
-            throw fail("malformed header: \(error.message) in \(header.trimmingCharacters())")
+            throw fail("malformed header: \(error.message) in \(header.trimmingWhitespace())")
         }
         guard case .string(let descr)? = fields["descr"] else { throw fail("header has no 'descr' string") }
         guard case .bool(let fortran)? = fields["fortran_order"] else { throw fail("header has no 'fortran_order' True/False") }
@@ -206,14 +206,5 @@ struct HeaderParser {
         guard position + w.count <= scalars.count, Array(scalars[position..<position + w.count]) == w else { return false }
         position += w.count
         return true
-    }
-}
-
-extension String {
-    func trimmingCharacters() -> String {
-        var s = Substring(self)
-        while let c = s.first, c.isWhitespace { s.removeFirst() }
-        while let c = s.last, c.isWhitespace { s.removeLast() }
-        return String(s)
     }
 }
