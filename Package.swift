@@ -25,17 +25,17 @@ let package = Package(
             providers: [.apt(["libxml2-dev"])]),
 
         // MARK: Libraries
-        .target(name: "SondeIO"),
+        .target(name: "SondeBase"),
         .target(
             name: "SondeLinalg",
-            dependencies: ["SondeIO", "CBLAS", "CLAPACKE", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+            dependencies: ["SondeBase", "CBLAS", "CLAPACKE", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
 
-        .target(name: "SondeCorpus", dependencies: ["SondeIO", "CLibXML2"]),
+        .target(name: "SondeCorpus", dependencies: ["SondeBase", "CLibXML2"]),
 
         // MARK: The command-line tool
         .executableTarget(
             name: "sonde",
-            dependencies: ["SondeIO", "SondeLinalg", "SondeCorpus", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["SondeBase", "SondeLinalg", "SondeCorpus", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // MARK: Benchmarks against the Python peers (run with benchmarks/run.sh)
         .executableTarget(
@@ -46,8 +46,8 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "SondeLinalgTests",
-            dependencies: ["SondeIO", "SondeLinalg", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-        .testTarget(name: "SondeCorpusTests", dependencies: ["SondeCorpus", "SondeIO"]),
+            dependencies: ["SondeBase", "SondeLinalg", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .testTarget(name: "SondeCorpusTests", dependencies: ["SondeCorpus", "SondeBase"]),
         .testTarget(name: "SondeCLITests", dependencies: ["sonde"]),
     ]
 )

@@ -1,4 +1,4 @@
-import SondeIO
+import SondeBase
 
 /// Reads CoNLL-U (https://universaldependencies.org/format.html) sentence by sentence.
 ///

@@ -1,4 +1,4 @@
-import SondeIO
+import SondeBase
 
 /// Reads Penn Treebank brackets (`.mrg`, `.ptb`, `.penn`, Penn-historical `.psd`): any number of
 /// trees per file, pretty-printed over lines or one per line.

@@ -1,4 +1,4 @@
-import SondeIO
+import SondeBase
 
 /// The treebank formats Sonde reads.
 public enum CorpusFormat: String, Sendable, CaseIterable, Codable {

@@ -1,4 +1,4 @@
-import SondeIO
+import SondeBase
 
 /// A whole text file as bytes with its lines, for the line-oriented readers (CoNLL-U, PTB,
 /// NeuroX). UTF-8 is checked once for the whole file, and a bad byte is reported with its line.

@@ -1,4 +1,4 @@
-import SondeIO
+import SondeBase
 
 /// Reads TIGER-XML (http://www.ims.uni-stuttgart.de/forschung/ressourcen/werkzeuge/TIGERSearch/doc/html/TigerXML.html)
 /// with libxml2's streaming reader, sentence by sentence.

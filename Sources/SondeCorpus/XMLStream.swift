@@ -1,5 +1,5 @@
 import CLibXML2
-import SondeIO
+import SondeBase
 
 /// A pull parser over one XML file: libxml2's streaming `xmlTextReader`, so a corpus is never
 /// held as a DOM. Owns the reader and frees it; libxml2's errors are captured with their line

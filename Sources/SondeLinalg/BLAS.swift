@@ -91,3 +91,20 @@ extension Matrix {
         }
     }
 }
+
+/// General matrix products on raw row-major buffers, for block algorithms that walk a large
+/// matrix in row blocks without copying them: `c := alpha·op(a)·op(b) + beta·c`, where op(a) is
+/// m × k and op(b) is k × n, and `ld…` are the row strides.
+public enum BLAS {
+    public static func gemm<S: LinalgScalar>(
+        transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: S = 1,
+        a: UnsafePointer<S>, lda: Int, b: UnsafePointer<S>, ldb: Int, beta: S = 0, c: UnsafeMutablePointer<S>, ldc: Int
+    ) {
+        guard m > 0 && n > 0 else { return }
+        if k == 0 {
+            for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
+            return
+        }
+        S._gemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+}

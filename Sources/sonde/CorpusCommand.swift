@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import SondeCorpus
-import SondeIO
+import SondeBase
 
 /// `sonde corpus …`: read, check, convert treebanks and export their labels.
 struct CorpusCommand: ParsableCommand {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import SondeCorpus
-import SondeIO
+import SondeBase
 import SondeLinalg
 
 /// Options every command shares.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import SondeIO
+import SondeBase
 import ZIPFoundation
 @testable import SondeLinalg
 

@@ -1,4 +1,4 @@
-import SondeIO
+import SondeBase
 
 /// numpy's .npy format, versions 1.0–3.0 (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html):
 /// magic `\x93NUMPY`, version, header length (2 bytes in 1.0, 4 in 2.0/3.0), a Python dict

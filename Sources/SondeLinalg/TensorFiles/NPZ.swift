@@ -1,5 +1,5 @@
 import Foundation
-import SondeIO
+import SondeBase
 import ZIPFoundation
 
 /// numpy's .npz: a zip archive of .npy members (`np.savez` stores them, `np.savez_compressed`

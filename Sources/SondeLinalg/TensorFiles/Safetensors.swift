@@ -1,5 +1,5 @@
 import Foundation
-import SondeIO
+import SondeBase
 
 /// The safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian
 /// header length N, N bytes of JSON (`{"name": {"dtype", "shape", "data_offsets": [begin, end]},

@@ -1,5 +1,5 @@
 import Glibc
-import SondeIO
+import SondeBase
 
 /// Bytes that tensors point into: a memory-mapped file, or memory decompressed from an archive.
 final class TensorBytes: @unchecked Sendable {  // immutable after init

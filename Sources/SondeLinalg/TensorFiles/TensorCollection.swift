@@ -1,4 +1,4 @@
-import SondeIO
+import SondeBase
 
 /// The file formats Sonde reads tensors from.
 public enum TensorFileFormat: String, Sendable, Codable {
