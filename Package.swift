@@ -7,6 +7,7 @@ let package = Package(
         .executable(name: "sonde", targets: ["sonde"]),
         .library(name: "SondeLinalg", targets: ["SondeLinalg"]),
         .library(name: "SondeCorpus", targets: ["SondeCorpus"]),
+        .library(name: "SondeProbe", targets: ["SondeProbe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,6 +32,7 @@ let package = Package(
             dependencies: ["SondeBase", "CBLAS", "CLAPACKE", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
 
         .target(name: "SondeCorpus", dependencies: ["SondeBase", "CLibXML2"]),
+        .target(name: "SondeProbe", dependencies: ["SondeBase", "SondeLinalg"]),
 
         // MARK: The command-line tool
         .executableTarget(
@@ -40,7 +42,7 @@ let package = Package(
         // MARK: Benchmarks against the Python peers (run with benchmarks/run.sh)
         .executableTarget(
             name: "sonde-bench",
-            dependencies: ["SondeLinalg", "SondeCorpus"],
+            dependencies: ["SondeLinalg", "SondeCorpus", "SondeProbe"],
             path: "benchmarks/sonde-bench"),
 
         // MARK: Tests
@@ -48,6 +50,7 @@ let package = Package(
             name: "SondeLinalgTests",
             dependencies: ["SondeBase", "SondeLinalg", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "SondeCorpusTests", dependencies: ["SondeCorpus", "SondeBase"]),
+        .testTarget(name: "SondeProbeTests", dependencies: ["SondeProbe", "SondeLinalg", "SondeBase"]),
         .testTarget(name: "SondeCLITests", dependencies: ["sonde"]),
     ]
 )

@@ -10,7 +10,7 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
     .venv/bin/pip install -q --upgrade pip
 fi
-.venv/bin/pip install -q numpy safetensors threadpoolctl conllu pyconll
+.venv/bin/pip install -q numpy safetensors threadpoolctl conllu pyconll scikit-learn
 mkdir -p .data
 cd ..
 swift build -c release --product sonde-bench >&2

@@ -107,4 +107,14 @@ public enum BLAS {
         }
         S._gemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }
+
+    /// `y := alpha·op(a)·x + beta·y` for a row-major m × n matrix `a` (row stride `lda`): a
+    /// matrix–vector product without the packing a one-column gemm pays for.
+    public static func gemv<S: LinalgScalar>(
+        transpose: Bool = false, m: Int, n: Int, alpha: S = 1, a: UnsafePointer<S>, lda: Int, x: UnsafePointer<S>, beta: S = 0,
+        y: UnsafeMutablePointer<S>
+    ) {
+        guard m > 0 && n > 0 else { return }
+        S._gemv(trans: transpose, m: m, n: n, alpha: alpha, a: a, lda: lda, x: x, beta: beta, y: y)
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import SondeCorpus
 import SondeLinalg
+import SondeProbe
 
 // Sonde's benchmarks. Each suite runs Sonde and its Python peer on the same data in the same run
 // and prints both figures and their ratio (the machine is noisy: only ratios are comparable).
@@ -32,6 +33,9 @@ struct Options {
     }
 }
 
+/// Writes a line to stdout at once (print buffers when stdout is a file or pipe).
+func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
 func best(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
     var times: [Double] = []
     for _ in 0..<repeats {
@@ -57,7 +61,7 @@ func runPeer(_ options: Options, _ script: String, _ arguments: [String]) throws
 }
 
 func row(_ what: String, _ sonde: String, _ peer: String, _ ratio: String) {
-    print(
+    say(
         what.padding(toLength: 54, withPad: " ", startingAt: 0) + sonde.padding(toLength: 16, withPad: " ", startingAt: 0)
             + peer.padding(toLength: 16, withPad: " ", startingAt: 0) + ratio)
 }
@@ -123,8 +127,8 @@ func foundation(_ options: Options) throws {
         checksum += t.withUnsafeBytes { $0.load(fromByteOffset: $0.count - 4, as: Float.self) }
     }
 
-    print("foundation benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS threads \(BLASThreads.count), best of \(options.repeats)")
-    print("peer: numpy \(peer["numpy"]!) on \((peer["blas"] as? [String])?.joined(separator: ", ") ?? "?")")
+    say("foundation benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS threads \(BLASThreads.count), best of \(options.repeats)")
+    say("peer: numpy \(peer["numpy"]!) on \((peer["blas"] as? [String])?.joined(separator: ", ") ?? "?")")
     row("", "Sonde", "peer", "ratio")
     row(
         "sgemm 2048² (GFLOP/s; numpy a @ b)", String(format: "%.1f", flops / sgemm / 1e9),
@@ -138,7 +142,7 @@ func foundation(_ options: Options) throws {
         "read 1 GB safetensors into a Matrix (s; load_file)", String(format: "%.3f", stMatrix),
         String(format: "%.3f", peer["safetensors_seconds"] as! Double), String(format: "%.2f× plain read", stMatrix / plain))
     row("open 1 GB safetensors as a mapped view (s)", String(format: "%.6f", stView), "", String(format: "%.4f× plain read", stView / plain))
-    if checksum.isNaN { print("") }  // keeps the reads from being optimised away
+    if checksum.isNaN { say("") }  // keeps the reads from being optimised away
 }
 
 /// Reading treebanks: EWT train (CoNLL-U, 14 MB) beside the `conllu` and `pyconll` packages, and
@@ -166,11 +170,24 @@ func corpus(_ options: Options) throws {
     let (mb, tigerMB) = (megabytes(ewt), megabytes(tiger))
     let conlluSeconds = peer["conllu_seconds"] as! Double
     let pyconllSeconds = peer["pyconll_seconds"] as! Double
-    print("corpus benchmark — EWT train: \(sentences) sentences, \(words) words, \(String(format: "%.1f", mb)) MB; best of \(options.repeats) (peers: best of 3)")
+    say("corpus benchmark — EWT train: \(sentences) sentences, \(words) words, \(String(format: "%.1f", mb)) MB; best of \(options.repeats) (peers: best of 3)")
     row("", "Sonde", "peer", "ratio")
     row("read CoNLL-U (MB/s; conllu.parse)", String(format: "%.1f", mb / sonde), String(format: "%.2f", mb / conlluSeconds), String(format: "%.1f× the conllu package", conlluSeconds / sonde))
     row("read CoNLL-U (MB/s; pyconll.load_from_file)", String(format: "%.1f", mb / sonde), String(format: "%.2f", mb / pyconllSeconds), String(format: "%.1f× pyconll", pyconllSeconds / sonde))
     row("read TIGER-XML, EWT train as TIGER (MB/s)", String(format: "%.1f", tigerMB / tigerSeconds), "", String(format: "%.1f MB in %.3f s", tigerMB, tigerSeconds))
+}
+
+/// Probe training at one penalty on planted data, Sonde only (a quick look at the solver).
+func probeQuick(_ options: Options) throws {
+    for (n, d, c) in [(20_000, 256, 5), (200_000, 768, 17)] {
+        let data = PlantedData(samples: n, neurons: d, classes: c, planted: 12, copies: 2, seed: 7).dataset
+        for penalty in [Penalty.elasticNet(lambda: 1e-3, alpha: 0.5), .elasticNet(lambda: 1e-4, alpha: 1), .neurox(l1: 1e-5, l2: 1e-5)] {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let probe = FittedProbe.fit(data, settings: ProbeSettings(penalty: penalty, standardize: penalty != .neurox(l1: 1e-5, l2: 1e-5)))
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            say("\(n)×\(d)×\(c) \(penalty): \(String(format: "%.2f", seconds)) s, \(probe.diagnostics.iterations) iterations, KKT \(String(format: "%.1e", probe.diagnostics.kktViolation)), accuracy \(String(format: "%.4f", probe.evaluate(data).accuracy)), nonzero \(probe.diagnostics.nonzeroNeurons)")
+        }
+    }
 }
 
 let options = Options(Array(CommandLine.arguments.dropFirst()))
@@ -178,6 +195,7 @@ for suite in options.suites {
     switch suite {
     case "foundation": try foundation(options)
     case "corpus": try corpus(options)
+    case "probe-quick": try probeQuick(options)
     default: fatalError("unknown suite \(suite); suites: foundation, corpus")
     }
 }

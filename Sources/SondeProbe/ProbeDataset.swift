@@ -1,0 +1,44 @@
+import SondeLinalg
+
+/// Activations (tokens × neurons, row-major Float) with one class per row.
+public struct ProbeDataset: Sendable {
+    public let x: Matrix<Float>
+    /// The class of each row, an index into `classes`; -1 for a label the probe has not seen
+    /// in training (such rows always count as errors, and are reported).
+    public let labels: [Int]
+    public let classes: [String]
+
+    public init(x: Matrix<Float>, labels: [Int], classes: [String]) {
+        precondition(labels.count == x.rows, "\(labels.count) labels for \(x.rows) rows")
+        precondition(labels.allSatisfy { $0 >= -1 && $0 < classes.count }, "label index out of range")
+        self.x = x
+        self.labels = labels
+        self.classes = classes
+    }
+
+    /// Encodes string labels. With `classes` nil the classes are the sorted distinct labels;
+    /// otherwise labels outside `classes` become -1 and are counted in `unseen`.
+    public init(x: Matrix<Float>, labels: [String], classes: [String]? = nil) {
+        let classList = classes ?? Array(Set(labels)).sorted()
+        var index: [String: Int] = [:]
+        for (i, c) in classList.enumerated() { index[c] = i }
+        self.init(x: x, labels: labels.map { index[$0] ?? -1 }, classes: classList)
+    }
+
+    public var count: Int { labels.count }
+    public var neurons: Int { x.columns }
+    /// Rows whose label is not one of `classes`.
+    public var unseenCount: Int { labels.reduce(0) { $0 + ($1 < 0 ? 1 : 0) } }
+
+    /// The same rows with only the given neurons (columns).
+    public func selecting(neurons: [Int]) -> ProbeDataset {
+        ProbeDataset(x: x.columns(neurons), labels: labels, classes: classes)
+    }
+
+    /// Rows per class.
+    public var classCounts: [Int] {
+        var counts = [Int](repeating: 0, count: classes.count)
+        for y in labels where y >= 0 { counts[y] += 1 }
+        return counts
+    }
+}

@@ -1,0 +1,534 @@
+import Glibc
+import SondeBase
+import SondeLinalg
+
+// The elastic-net multinomial logistic regression solver.
+//
+// Problem: minimise over W (C × D) and b (C)
+//     F(W, b) = (1/n) Σᵢ −log softmax(W xᵢ + b)_{yᵢ} + P(W)
+// with P the elastic net λ(α‖W‖₁ + (1−α)/2‖W‖²) or NeuroX's λ₁‖W‖₁ + λ₂‖W‖_F.
+//
+// Method: proximal Newton with the class-block Hessian, as glmnet does for the multinomial.
+// Each iteration takes one pass over the data (logits by sgemm, softmax, gradient by sgemm,
+// accumulated in Double per block of rows), then minimises exactly, by coordinate descent, the
+// model  ⟨G, ΔW̃⟩ + ½ s ΔW̃ᵀ H ΔW̃ + P(W + ΔW), where w̃_c = (w_c, b_c), x̃ = (x, 1) and
+// H = (1/m) Σᵢ (diag pᵢ − pᵢpᵢᵀ) ⊗ x̃ᵢx̃ᵢᵀ is the softmax Hessian over a fixed random subsample
+// of m rows (all rows for small problems). The model is minimised by Gauss–Seidel over classes:
+// class c's block H_cc (its weighted Gram matrix, plus a tiny ridge) by exact coordinate descent,
+// the cross-class terms −p_c p_c′ through U = X̃ ΔW̃ᵀ on the sample (one gemv per class). The scale
+// s backtracks (doubling) until the loss decreases at least a quarter as much as the model
+// predicts, so every iteration descends.
+// NeuroX's Frobenius term is majorised by its tangent quadratic, which adds a ridge to the model.
+// The loss does not change when the same vector is added to every class row (softmax
+// invariance), so along that direction only the penalty has curvature, which the class blocks
+// overstate; after each step every neuron's column is therefore re-centred across classes at the
+// penalty's exact minimiser (Friedman, Hastie & Tibshirani 2010, §4), which can only lower F.
+// The iteration stops when the KKT conditions hold to `tolerance` × (largest gradient at W = 0).
+
+/// A prepared training problem: centred (and optionally scaled) activations, their metric Σ
+/// and class indices. Shared by every λ of a regularisation path.
+final class ProbeProblem: @unchecked Sendable {  // immutable after init
+    let n: Int
+    let d: Int
+    let c: Int
+    /// n × d, centred and scaled, Float.
+    let x: Matrix<Float>
+    let y: [Int32]
+    let means: [Double]
+    /// Column scales (standard deviations, or 1); a constant column keeps scale 1.
+    let scales: [Double]
+    let constant: [Bool]
+    /// The rows the curvature is estimated on (all rows up to `curvatureRows`).
+    let curvatureSample: [Int]
+    /// Those rows with a trailing 1 (for the intercept): m × (d + 1).
+    let sampleX: Matrix<Float>
+    static let curvatureRows = 8192
+    /// The intercepts of the intercept-only model: log class frequencies.
+    let baseIntercepts: [Double]
+    /// The largest |gradient| at W = 0 with the optimal intercepts: λ_max · α for the lasso path.
+    private(set) var gradientScale = 0.0
+    let standardize: Bool
+
+    init(_ data: ProbeDataset, standardize: Bool) {
+        precondition(data.classes.count >= 2, "a probe needs at least two classes")
+        let kept = data.labels.indices.filter { data.labels[$0] >= 0 }
+        let raw = kept.count == data.count ? data.x : data.x.rows(kept)
+        n = raw.rows
+        d = raw.columns
+        c = data.classes.count
+        y = kept.map { Int32(data.labels[$0]) }
+        self.standardize = standardize
+        let stats = raw.columnStatistics()
+        let constantColumns = Set(stats.constantColumns)
+        means = stats.means
+        constant = (0..<d).map { constantColumns.contains($0) }
+        scales = (0..<d).map { standardize && !constantColumns.contains($0) ? stats.standardDeviations[$0] : 1 }
+        let shift = means.map { Float($0) }
+        let inverse = scales.map { Float(1 / $0) }
+        let isConstant = constant
+        x = raw.withUnsafeBufferPointer { a in
+            Matrix<Float>(rows: raw.rows, columns: raw.columns) { out in
+                let d = raw.columns
+                for i in 0..<raw.rows {
+                    for j in 0..<d { out[i * d + j] = isConstant[j] ? 0 : (a[i * d + j] - shift[j]) * inverse[j] }
+                }
+            }
+        }
+        var random = SplitMix64(seed: 0x5EED)
+        let sample = n <= Self.curvatureRows ? Array(0..<n) : Array(random.shuffled(Array(0..<n)).prefix(Self.curvatureRows)).sorted()
+        curvatureSample = sample
+        let columns = raw.columns
+        sampleX = x.withUnsafeBufferPointer { px in
+            Matrix<Float>(rows: sample.count, columns: columns + 1) { out in
+                for (t, i) in sample.enumerated() {
+                    for j in 0..<columns { out[t * (columns + 1) + j] = px[i * columns + j] }
+                    out[t * (columns + 1) + columns] = 1
+                }
+            }
+        }
+        var counts = [Double](repeating: 0, count: c)
+        for label in y { counts[Int(label)] += 1 }
+        let total = Double(max(n, 1))
+        baseIntercepts = counts.map { log(max($0, 0.5) / total) }
+        let zero = [Double](repeating: 0, count: c * d)
+        let start = evaluate(w: zero, b: baseIntercepts, gradient: true)
+        gradientScale = start.gradient.map(abs).max() ?? 0
+    }
+
+    struct Evaluation {
+        /// Mean cross-entropy.
+        var loss: Double
+        /// ∂loss/∂W, C × D row-major (empty when not asked for).
+        var gradient: [Double]
+        var interceptGradient: [Double]
+        /// Mean p(1−p) per class: the scale of each class's curvature.
+        var curvature: [Double]
+        /// The probabilities p_ic of the rows of `curvatureSample` (m × C).
+        var sampleProbabilities: [Double]
+    }
+
+    static let blockRows = 8192
+
+    /// Loss and (optionally) gradient at (W, b) in one pass over the data.
+    func evaluate(w: [Double], b: [Double], gradient: Bool) -> Evaluation {
+        let wf = w.map { Float($0) }
+        var loss = 0.0
+        var g = [Double](repeating: 0, count: gradient ? c * d : 0)
+        var gb = [Double](repeating: 0, count: c)
+        var curvature = [Double](repeating: 0, count: c)
+        var logits = [Float](repeating: 0, count: Self.blockRows * c)
+        var sampleProbabilities = [Double](repeating: 0, count: curvatureSample.count * c)
+        var nextSample = 0
+        var blockGradient = [Float](repeating: 0, count: c * d)
+        let (c, d) = (self.c, self.d)
+        x.withUnsafeBufferPointer { px in
+            wf.withUnsafeBufferPointer { pw in
+                logits.withUnsafeMutableBufferPointer { z in
+                    for start in stride(from: 0, to: n, by: Self.blockRows) {
+                        let rows = min(Self.blockRows, n - start)
+                        let block = px.baseAddress! + start * d
+                        BLAS.gemm(transposeB: true, m: rows, n: c, k: d, a: block, lda: d, b: pw.baseAddress!, ldb: d, c: z.baseAddress!, ldc: c)
+                        for i in 0..<rows {
+                            let row = z.baseAddress! + i * c
+                            var top = -Double.infinity
+                            for k in 0..<c { top = max(top, Double(row[k]) + b[k]) }
+                            var sum = 0.0
+                            for k in 0..<c { sum += exp(Double(row[k]) + b[k] - top) }
+                            let label = Int(y[start + i])
+                            loss += log(sum) + top - (Double(row[label]) + b[label])
+                            let sampled = nextSample < curvatureSample.count && curvatureSample[nextSample] == start + i
+                            for k in 0..<c {
+                                let p = exp(Double(row[k]) + b[k] - top) / sum
+                                curvature[k] += p * (1 - p)
+                                if sampled { sampleProbabilities[nextSample * c + k] = p }
+                                let r = p - (k == label ? 1 : 0)
+                                gb[k] += r
+                                row[k] = Float(r)
+                            }
+                            if sampled { nextSample += 1 }
+                        }
+                        if gradient {
+                            blockGradient.withUnsafeMutableBufferPointer { bg in
+                                // (C × rows) · (rows × D): residualsᵀ · X_block
+                                BLAS.gemm(transposeA: true, m: c, n: d, k: rows, a: z.baseAddress!, lda: c, b: block, ldb: d, c: bg.baseAddress!, ldc: d)
+                                g.withUnsafeMutableBufferPointer { pg in
+                                    for k in 0..<(c * d) { pg[k] += Double(bg[k]) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let scale = 1 / Double(max(n, 1))
+        return Evaluation(
+            loss: loss * scale, gradient: g.map { $0 * scale }, interceptGradient: gb.map { $0 * scale },
+            curvature: curvature.map { $0 * scale }, sampleProbabilities: sampleProbabilities)
+    }
+
+    /// Class c's diagonal Hessian block over the sample, (d+1) × (d+1) row-major, the last
+    /// coordinate being the intercept: (1/m) Σᵢ p_ic(1 − p_ic) x̃ᵢ x̃ᵢᵀ + ridge·I.
+    func hessianBlock(_ k: Int, probabilities: [Double]) -> [Double] {
+        let m = curvatureSample.count
+        let e = d + 1
+        var scaled = [Float](repeating: 0, count: m * e)
+        sampleX.withUnsafeBufferPointer { px in
+            for t in 0..<m {
+                let p = probabilities[t * c + k]
+                let r = Float((p * (1 - p)).squareRoot())
+                for j in 0..<e { scaled[t * e + j] = px[t * e + j] * r }
+            }
+        }
+        let gram = Matrix(rows: m, columns: e, elements: scaled).gram()
+        var h = gram.elements.map { Double($0) / Double(max(m, 1)) }
+        var trace = 0.0
+        for j in 0..<e { trace += h[j * e + j] }
+        let ridge = 1e-8 * max(trace / Double(e), 1e-12)
+        for j in 0..<e { h[j * e + j] += ridge }
+        return h
+    }
+
+    /// Minimises, for one class, gᵀ(w − v) + ½(w − v)ᵀ(sH + ρI)(w − v) + κ₁‖w₁..d‖₁ + κ₂/2‖w₁..d‖²
+    /// over w = (weights, intercept) of length d + 1 (the intercept, last, is not penalised and
+    /// has no ρ), by cyclic coordinate descent with an active set, starting from `start`.
+    /// Returns w and (w − v)ᵀ(sH + ρI)(w − v).
+    func solveRow(
+        g: [Double], v: [Double], start: [Double], h: [Double], scale l: Double, rho: Double, k1: Double, k2: Double, tolerance: Double
+    ) -> (w: [Double], quadratic: Double) {
+        let e = d + 1
+        var w = start
+        var q = [Double](repeating: 0, count: e)  // (sH + ρI)(w − v)
+        let d = self.d
+        for j in 0..<e where start[j] != v[j] {
+            let delta = start[j] - v[j]
+            for i in 0..<e { q[i] += l * delta * h[j * e + i] }
+            if j < d { q[j] += rho * delta }
+        }
+        h.withUnsafeBufferPointer { s in
+            w.withUnsafeMutableBufferPointer { w in
+                q.withUnsafeMutableBufferPointer { q in
+                    func sweep(_ coordinates: some Sequence<Int>) -> Double {
+                        var largest = 0.0
+                        for j in coordinates where j == d || !constant[j] {
+                            let penalised = j < d
+                            let diagonal = l * s[j * e + j] + (penalised ? rho : 0)
+                            let a = diagonal + (penalised ? k2 : 0)
+                            let beta = g[j] + q[j] - diagonal * w[j]
+                            let t: Double
+                            if penalised {
+                                let magnitude = abs(beta) - k1
+                                t = magnitude > 0 ? -(beta > 0 ? magnitude : -magnitude) / a : 0
+                            } else {
+                                t = -beta / a
+                            }
+                            let delta = t - w[j]
+                            if delta != 0 {
+                                let column = s.baseAddress! + j * e  // H is symmetric: row j = column j
+                                let step = l * delta
+                                for i in 0..<e { q[i] += step * column[i] }
+                                if penalised { q[j] += rho * delta }
+                                w[j] = t
+                                largest = max(largest, a * delta * delta)
+                            }
+                        }
+                        return largest
+                    }
+                    let limit = tolerance * tolerance
+                    var rounds = 0
+                    while rounds < 1000 {
+                        rounds += 1
+                        if sweep(0..<e) <= limit { break }
+                        var inner = 0
+                        while inner < 1000 {
+                            inner += 1
+                            let active = (0..<e).filter { $0 == d || w[$0] != 0 }
+                            if sweep(active) <= limit { break }
+                        }
+                    }
+                }
+            }
+        }
+        var quadratic = 0.0
+        for j in 0..<e { quadratic += (w[j] - v[j]) * q[j] }
+        return (w, quadratic)
+    }
+}
+
+extension ProbeProblem {
+    /// Minimises the Newton model of one iteration (see the top of this file) by Gauss–Seidel
+    /// over classes. Returns the new W, b and ΔW̃ᵀ(sH + ρI)ΔW̃.
+    func modelStep(
+        g: [Double], gb: [Double], w: [Double], b: [Double], blocks: [[Double]], probabilities: [Double], scale: Double, rho: Double,
+        k1: Double, k2: Double, tolerance: Double
+    ) -> (w: [Double], b: [Double], quadratic: Double) {
+        let e = d + 1
+        let m = curvatureSample.count
+        let rows = (0..<c).map { k in Array(w[k * d..<(k + 1) * d]) + [b[k]] }
+        let gradients = (0..<c).map { k in Array(g[k * d..<(k + 1) * d]) + [gb[k]] }
+        var current = rows
+        var u = [Double](repeating: 0, count: m * c)  // U = X̃ ΔW̃ᵀ on the sample
+        var weightsF = [Float](repeating: 0, count: m)
+        var cross = [Float](repeating: 0, count: e)
+        var delta = [Float](repeating: 0, count: e)
+        var column = [Float](repeating: 0, count: m)
+        for round in 0..<50 {
+            var largest = 0.0
+            for k in 0..<c {
+                // Cross-class gradient of the model: (1/m) Σᵢ −p_ik (Σ_{c≠k} p_ic u_ic) x̃ᵢ.
+                var model = gradients[k]
+                if round + k > 0 {
+                    for t in 0..<m {
+                        var s = 0.0
+                        for q in 0..<c where q != k { s += probabilities[t * c + q] * u[t * c + q] }
+                        weightsF[t] = Float(-probabilities[t * c + k] * s / Double(m))
+                    }
+                    sampleX.withUnsafeBufferPointer { px in
+                        weightsF.withUnsafeBufferPointer { pw in
+                            cross.withUnsafeMutableBufferPointer { pc in
+                                BLAS.gemv(transpose: true, m: m, n: e, a: px.baseAddress!, lda: e, x: pw.baseAddress!, y: pc.baseAddress!)
+                            }
+                        }
+                    }
+                    for j in 0..<e { model[j] += scale * Double(cross[j]) }
+                }
+                let solved = solveRow(
+                    g: model, v: rows[k], start: current[k], h: blocks[k], scale: scale, rho: rho, k1: k1, k2: k2, tolerance: tolerance)
+                var changed = false
+                for j in 0..<e {
+                    let change = solved.w[j] - current[k][j]
+                    if change != 0 { changed = true }
+                    largest = max(largest, abs(change))
+                    delta[j] = Float(solved.w[j] - rows[k][j])
+                }
+                current[k] = solved.w
+                if changed {
+                    sampleX.withUnsafeBufferPointer { px in
+                        delta.withUnsafeBufferPointer { pd in
+                            column.withUnsafeMutableBufferPointer { pc in
+                                BLAS.gemv(m: m, n: e, a: px.baseAddress!, lda: e, x: pd.baseAddress!, y: pc.baseAddress!)
+                            }
+                        }
+                    }
+                    for t in 0..<m { u[t * c + k] = Double(column[t]) }
+                }
+            }
+            // The model, like the loss, is unchanged by a common shift of all class rows (its
+            // Hessian has that null space); take the shift that minimises the penalty.
+            var shift = [Double](repeating: 0, count: e)
+            var any = false
+            var values = [Double](repeating: 0, count: c)
+            for j in 0..<d where !constant[j] {
+                for k in 0..<c { values[k] = current[k][j] }
+                let t = commonShift(values, k1: k1, k2: k2 + rho)
+                if t != 0 {
+                    shift[j] = t
+                    any = true
+                    for k in 0..<c { current[k][j] -= t }
+                }
+            }
+            if any {
+                let shiftF = shift.map { Float($0) }
+                sampleX.withUnsafeBufferPointer { px in
+                    shiftF.withUnsafeBufferPointer { pd in
+                        column.withUnsafeMutableBufferPointer { pc in
+                            BLAS.gemv(m: m, n: e, a: px.baseAddress!, lda: e, x: pd.baseAddress!, y: pc.baseAddress!)
+                        }
+                    }
+                }
+                for t in 0..<m { for k in 0..<c { u[t * c + k] -= Double(column[t]) } }
+            }
+            if largest <= tolerance { break }
+        }
+        // ΔW̃ᵀ H ΔW̃ = (1/m) Σᵢ [Σ_c p_ic u_ic² − (Σ_c p_ic u_ic)²], plus the ridges.
+        var quadratic = 0.0
+        do {
+            for t in 0..<m {
+                var first = 0.0
+                var second = 0.0
+                for k in 0..<c {
+                    let p = probabilities[t * c + k]
+                    first += p * u[t * c + k] * u[t * c + k]
+                    second += p * u[t * c + k]
+                }
+                quadratic += first - second * second
+            }
+            quadratic = scale * quadratic / Double(m)
+        }
+        var nextW = w
+        var nextB = b
+        for k in 0..<c {
+            for j in 0..<d {
+                let change = current[k][j] - rows[k][j]
+                nextW[k * d + j] = current[k][j]
+                quadratic += rho * change * change
+            }
+            nextB[k] = current[k][d]
+        }
+        return (nextW, nextB, quadratic)
+    }
+
+    /// W with each neuron's column shifted across classes to minimise the penalty (the loss is
+    /// unchanged). For NeuroX's Frobenius term the shift minimises its tangent majoriser, so the
+    /// penalty still cannot rise.
+    func centered(_ w: [Double], penalty: Penalty) -> [Double] {
+        guard c > 1 else { return w }
+        let k1: Double
+        let k2: Double
+        switch penalty {
+        case .elasticNet(let lambda, let alpha):
+            (k1, k2) = (lambda * alpha, lambda * (1 - alpha))
+        case .neurox(let l1, let l2):
+            let norm = w.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            guard norm > 0 else { return w }
+            (k1, k2) = (l1, l2 / norm)
+        }
+        var out = w
+        var column = [Double](repeating: 0, count: c)
+        for j in 0..<d where !constant[j] {
+            for k in 0..<c { column[k] = w[k * d + j] }
+            let t = commonShift(column, k1: k1, k2: k2)
+            if t != 0 { for k in 0..<c { out[k * d + j] = w[k * d + j] - t } }
+        }
+        return out
+    }
+}
+
+/// argmin_t Σ_c κ₁|a_c − t| + κ₂/2 (a_c − t)²: the derivative κ₂(C·t − Σa) + κ₁ Σ sign(t − a_c)
+/// is increasing and piecewise linear; find where it crosses zero, segment by segment.
+func commonShift(_ a: [Double], k1: Double, k2: Double) -> Double {
+    let sorted = a.sorted()
+    let n = Double(sorted.count)
+    let sum = sorted.reduce(0, +)
+    if k2 == 0 {  // the plain lasso: any median; take the middle one (0 when it is among them)
+        let lower = sorted[(sorted.count - 1) / 2]
+        let upper = sorted[sorted.count / 2]
+        return lower <= 0 && 0 <= upper ? 0 : (abs(lower) < abs(upper) ? lower : upper)
+    }
+    // On the open segment with `below` values under t the derivative is k2(n t − sum) + k1(2·below − n).
+    for below in 0...sorted.count {
+        let t = (sum - k1 * (2 * Double(below) - n) / k2 * 1) / n
+        let low = below == 0 ? -Double.infinity : sorted[below - 1]
+        let high = below == sorted.count ? Double.infinity : sorted[below]
+        if t > low && t < high { return t }
+        // The minimum may sit exactly at a breakpoint, where the subgradient contains 0.
+        if below < sorted.count {
+            let x = sorted[below]
+            let equal = Double(sorted.filter { $0 == x }.count)
+            let under = Double(sorted.filter { $0 < x }.count)
+            let smooth = k2 * (n * x - sum)
+            let left = smooth + k1 * (under - (n - under))
+            let right = smooth + k1 * ((under + equal) - (n - under - equal))
+            if left <= 0 && right >= 0 { return x }
+        }
+    }
+    return sum / n
+}
+
+/// The state and diagnostics of one solve.
+struct SolverResult {
+    var w: [Double]
+    var b: [Double]
+    var iterations: Int
+    var converged: Bool
+    /// The largest KKT violation at the solution, relative to the problem's gradient scale.
+    var kktViolation: Double
+    /// F(W, b): mean cross-entropy plus penalty.
+    var objective: Double
+    var loss: Double
+}
+
+extension ProbeProblem {
+    /// The largest violation of the optimality conditions at W given the loss gradient there.
+    func kktViolation(w: [Double], evaluation e: Evaluation, penalty: Penalty) -> Double {
+        var worst = e.interceptGradient.map(abs).max() ?? 0
+        switch penalty {
+        case .elasticNet(let lambda, let alpha):
+            let (k1, k2) = (lambda * alpha, lambda * (1 - alpha))
+            for k in 0..<(c * d) where !constant[k % d] {
+                let grad = e.gradient[k] + k2 * w[k]
+                let violation = w[k] != 0 ? abs(grad + (w[k] > 0 ? k1 : -k1)) : max(abs(grad) - k1, 0)
+                worst = max(worst, violation)
+            }
+        case .neurox(let l1, let l2):
+            let norm = w.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            if norm == 0 {
+                // 0 is optimal iff the soft-thresholded gradient lies in the λ₂ ball.
+                let shrunk = e.gradient.reduce(0) { $0 + pow(max(abs($1) - l1, 0), 2) }.squareRoot()
+                worst = max(worst, max(shrunk - l2, 0))
+            } else {
+                for k in 0..<(c * d) where !constant[k % d] {
+                    let grad = e.gradient[k] + l2 * w[k] / norm
+                    let violation = w[k] != 0 ? abs(grad + (w[k] > 0 ? l1 : -l1)) : max(abs(grad) - l1, 0)
+                    worst = max(worst, violation)
+                }
+            }
+        }
+        return worst / max(gradientScale, 1e-300)
+    }
+
+    /// Solves for one penalty from a warm start (W in standardised units).
+    func solve(penalty: Penalty, tolerance: Double, maxIterations: Int, start: (w: [Double], b: [Double])? = nil) -> SolverResult {
+        var w = start?.w ?? [Double](repeating: 0, count: c * d)
+        var b = start?.b ?? baseIntercepts
+        var e = evaluate(w: w, b: b, gradient: true)
+        var scale = 1.0  // multiplies the Hessian blocks; grows when a step fails
+        var iterations = 0
+        var violation = kktViolation(w: w, evaluation: e, penalty: penalty)
+        while violation > tolerance && iterations < maxIterations {
+            iterations += 1
+            // The model's penalty terms.
+            var rho = 0.0
+            var k1 = 0.0
+            var k2 = 0.0
+            var g = e.gradient
+            switch penalty {
+            case .elasticNet(let lambda, let alpha):
+                k1 = lambda * alpha
+                k2 = lambda * (1 - alpha)
+            case .neurox(let l1, let l2):
+                k1 = l1
+                let norm = w.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                // ‖W‖_F ≤ ‖W₀‖ + ⟨W₀/‖W₀‖, ΔW⟩ + ‖ΔW‖²/(2‖W₀‖): a gradient and a ridge in the
+                // model. At W = 0 the norm has no gradient: the first step leaves it out.
+                if norm > 0 {
+                    rho = l2 / norm
+                    for k in g.indices { g[k] += l2 * w[k] / norm }
+                }
+            }
+            let blocks = (0..<c).map { hessianBlock($0, probabilities: e.sampleProbabilities) }
+            var accepted = false
+            while !accepted {
+                // Inexact Newton: solve the model only as well as the current violation warrants.
+                let modelTolerance = max(0.1 * violation, 0.01 * tolerance) * gradientScale
+                let step = modelStep(
+                    g: g, gb: e.interceptGradient, w: w, b: b, blocks: blocks, probabilities: e.sampleProbabilities, scale: scale, rho: rho,
+                    k1: k1, k2: k2, tolerance: modelTolerance)
+                let (next, nextB, quadratic) = (step.w, step.b, step.quadratic)
+                let trial = evaluate(w: next, b: nextB, gradient: true)
+                // Sufficient decrease: the loss falls by at least a quarter of what the model
+                // predicts (the model's ridge ρ from the Frobenius majoriser is not part of it).
+                var linear = 0.0
+                for k in 0..<(c * d) { linear += e.gradient[k] * (next[k] - w[k]) }
+                for k in 0..<c { linear += e.interceptGradient[k] * (nextB[k] - b[k]) }
+                var ridge = 0.0
+                if rho > 0 { for k in 0..<(c * d) { ridge += rho * (next[k] - w[k]) * (next[k] - w[k]) } }
+                let predicted = (e.loss + penalty.value(w)) - (e.loss + linear + (quadratic - ridge) / 2 + penalty.value(next))
+                let actual = (e.loss + penalty.value(w)) - (trial.loss + penalty.value(next))
+                let slack = 1e-13 * max(1, abs(e.loss))
+                if actual >= 0.25 * predicted - slack || scale > 1e12 {
+                    w = centered(next, penalty: penalty)
+                    b = nextB
+                    e = trial  // centring leaves the loss and its gradient unchanged
+                    accepted = true
+                    scale = max(scale / 2, 1)
+                } else {
+                    scale *= 2
+                }
+            }
+            violation = kktViolation(w: w, evaluation: e, penalty: penalty)
+        }
+        return SolverResult(
+            w: w, b: b, iterations: iterations, converged: violation <= tolerance, kktViolation: violation,
+            objective: e.loss + penalty.value(w), loss: e.loss)
+    }
+}
