@@ -33,11 +33,12 @@ let package = Package(
 
         .target(name: "SondeCorpus", dependencies: ["SondeBase", "CLibXML2"]),
         .target(name: "SondeProbe", dependencies: ["SondeBase", "SondeLinalg"]),
+        .target(name: "SondeStudy", dependencies: ["SondeBase", "SondeLinalg", "SondeProbe"]),
 
         // MARK: The command-line tool
         .executableTarget(
             name: "sonde",
-            dependencies: ["SondeBase", "SondeLinalg", "SondeCorpus", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["SondeBase", "SondeLinalg", "SondeCorpus", "SondeProbe", "SondeStudy", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // MARK: Benchmarks against the Python peers (run with benchmarks/run.sh)
         .executableTarget(
@@ -50,7 +51,7 @@ let package = Package(
             name: "SondeLinalgTests",
             dependencies: ["SondeBase", "SondeLinalg", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "SondeCorpusTests", dependencies: ["SondeCorpus", "SondeBase"]),
-        .testTarget(name: "SondeProbeTests", dependencies: ["SondeProbe", "SondeLinalg", "SondeBase"]),
+        .testTarget(name: "SondeProbeTests", dependencies: ["SondeProbe", "SondeStudy", "SondeLinalg", "SondeBase"]),
         .testTarget(name: "SondeCLITests", dependencies: ["sonde"]),
     ]
 )

@@ -181,3 +181,43 @@ let edgeCases = repositoryRoot + "/Tests/Fixtures/corpora"
         #expect(run.stderr.contains("property 'deprel' needs dependencies (HEAD), which this sentence lacks"))
     }
 }
+
+@Suite struct ProbeCLITests {
+    /// Tests/Fixtures/probe/small.{x,y}.npy with the labels as text (NeuroX's one per line).
+    func labelsFile(_ folder: String) throws -> String {
+        // small.y.npy is int64 little-endian: its last 300 × 8 bytes are the values.
+        let data = try Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/Tests/Fixtures/probe/small.y.npy"))
+        let values = data.suffix(300 * 8).withUnsafeBytes { raw in (0..<300).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self) } }
+        let path = folder + "/labels.txt"
+        try values.map { "c\($0)" }.joined(separator: "\n").appending("\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func trainSaveRankAndErrors() throws {
+        let folder = NSTemporaryDirectory() + "sonde-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let x = repositoryRoot + "/Tests/Fixtures/probe/small.x.npy"
+        let labels = try labelsFile(folder)
+        let run = try SondeRun("probe", "--train", x, "--train-labels", labels, "--lambda", "0.01", "--alpha", "1", "--save", folder + "/p.safetensors", "--json")
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        #expect(report["classes"] as? [String] == ["c0", "c1", "c2"])
+        let train = (report["splits"] as! [String: Any])["train"] as! [String: Any]
+        #expect((train["accuracy"] as! Double) > 0.8)
+        #expect((report["ranking"] as! [Int]).count == 8)
+        // Same input, same seed: byte-identical JSON.
+        let again = try SondeRun("probe", "--train", x, "--train-labels", labels, "--lambda", "0.01", "--alpha", "1", "--save", folder + "/p.safetensors", "--json")
+        #expect(again.stdout == run.stdout)
+        let rank = try SondeRun("rank", "--probe", folder + "/p.safetensors", "--method", "ordering", "--json")
+        let ranking = try JSONSerialization.jsonObject(with: Data(rank.stdout.utf8)) as! [String: Any]
+        #expect(ranking["neurons"] as? [Int] == report["ranking"] as? [Int])
+        // A label file of the wrong length: a message with the path, exit 65.
+        let short = folder + "/short.txt"
+        try "c0\nc1\n".write(toFile: short, atomically: true, encoding: .utf8)
+        let bad = try SondeRun("probe", "--train", x, "--train-labels", short, "--lambda", "0.01")
+        #expect(bad.status == 65 && bad.stderr == "sonde: \(short): 2 label lines for 300 rows of activations\n")
+        let notProbe = try SondeRun("rank", "--probe", x)
+        #expect(notProbe.status == 65 && notProbe.stderr.contains("not a saved Sonde probe"))
+    }
+}

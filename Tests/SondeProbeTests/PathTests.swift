@@ -1,7 +1,9 @@
+import Foundation
 import SondeBase
 import Testing
 @testable import SondeLinalg
 @testable import SondeProbe
+import SondeStudy
 
 @Suite struct PathTests {
     /// The first λ is λ_max: every weight is zero there and only there; the last point agrees
@@ -60,5 +62,20 @@ import Testing
             let share = Double(labels.filter { $0 == c }.count) / 20_000
             #expect(abs(share - p) < 0.02)
         }
+    }
+}
+
+@Suite struct ProbeFileTests {
+    /// A saved probe loads back with identical weights, settings and predictions.
+    @Test func saveAndLoad() throws {
+        let data = try smallDataset()
+        let probe = FittedProbe.fit(data, settings: ProbeSettings(penalty: .neurox(l1: 0.01, l2: 0.02), standardize: false))
+        let path = NSTemporaryDirectory() + "probe-\(UUID().uuidString).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try ProbeFile.write(probe, to: path)
+        let loaded = try ProbeFile.read(path)
+        #expect(loaded.weights == probe.weights && loaded.intercepts == probe.intercepts)
+        #expect(loaded.settings == probe.settings && loaded.diagnostics == probe.diagnostics && loaded.classes == probe.classes)
+        #expect(loaded.predict(data.x) == probe.predict(data.x))
     }
 }

@@ -1,0 +1,305 @@
+import ArgumentParser
+import Foundation
+import SondeBase
+import SondeLinalg
+import SondeProbe
+import SondeStudy
+
+/// Activations from a tensor file: a 2-D tensor (tokens × neurons), chosen by name when the
+/// file holds several.
+func loadActivations(_ path: String, layer: String?) throws -> Matrix<Float> {
+    try withInputErrors {
+        let file = try TensorCollection.read(path)
+        let tensor: Tensor
+        if let layer {
+            guard let t = file[layer] else {
+                throw TensorFileError(.malformed, path, "no tensor '\(layer)'; it has \(file.tensors.map(\.name).joined(separator: ", "))")
+            }
+            tensor = t
+        } else {
+            guard file.tensors.count == 1 else {
+                throw TensorFileError(.malformed, path, "holds \(file.tensors.count) tensors; choose one with --layer (\(file.tensors.map(\.name).prefix(8).joined(separator: ", ")))")
+            }
+            tensor = file.tensors[0]
+        }
+        guard tensor.shape.count == 2 else {
+            throw TensorFileError(.malformed, path, "tensor '\(tensor.name)' has shape \(tensor.shape); activations are [tokens, neurons]")
+        }
+        let m = try tensor.matrix()
+        if let bad = m.elements.firstIndex(where: { !$0.isFinite }) {
+            throw TensorFileError(.malformed, path, "tensor '\(tensor.name)' has a non-finite value in row \(bad / m.columns)")
+        }
+        return m
+    }
+}
+
+/// One value per line (NeuroX's label files), exactly `count` of them.
+func loadLines(_ path: String, count: Int, what: String) throws -> [String] {
+    try withInputErrors {
+        guard let data = FileManager.default.contents(atPath: path) else { throw FileError(.cannotOpen, path, "cannot open") }
+        guard let text = String(data: data, encoding: .utf8) else { throw CLIError("\(path): not UTF-8 text") }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+        if lines.last == "" { lines.removeLast() }
+        if let empty = lines.firstIndex(where: { $0.trimmingWhitespace().isEmpty }) {
+            throw CLIError("\(path):\(empty + 1): empty \(what) line")
+        }
+        guard lines.count == count else { throw CLIError("\(path): \(lines.count) \(what) lines for \(count) rows of activations") }
+        return lines.map { $0.trimmingWhitespace() }
+    }
+}
+
+/// Shows "what k/n" on stderr while a long job runs, when stderr is a terminal.
+struct Progress {
+    let enabled = isatty(2) == 1
+    let what: String
+
+    func update(_ done: Int, _ total: Int) {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\(what) \(done)/\(total)\(done == total ? "\n" : "")".utf8))
+    }
+}
+
+struct ProbeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Train an elastic-net probe on activations and rank the neurons it relies on.",
+        discussion: """
+            Activations are .npy/.npz/safetensors [tokens, neurons]; labels are text files with one \\
+            label per line, one line per token (NeuroX's convention). Without --lambda, Sonde fits a \\
+            regularisation path from λ_max down and picks λ on --dev (or by --folds cross-validation). \\
+            With word files (--train-words …) it also trains a control-task probe (Hewitt & Liang) and \\
+            reports selectivity. The objective is glmnet's: mean cross-entropy + \\
+            λ(α‖W‖₁ + (1−α)/2‖W‖²); --neurox optimises NeuroX 1.0.9's λ1‖W‖₁ + λ2‖W‖_F instead.
+            """)
+
+    @Option(help: "Training activations.") var train: String
+    @Option(help: "Training labels, one per line.") var trainLabels: String
+    @Option(help: "Dev activations (choose λ on them).") var dev: String?
+    @Option(help: "Dev labels.") var devLabels: String?
+    @Option(help: "Test activations.") var test: String?
+    @Option(help: "Test labels.") var testLabels: String?
+    @Option(help: "Training words, one per line (enables the control task).") var trainWords: String?
+    @Option(help: "Dev words.") var devWords: String?
+    @Option(help: "Test words.") var testWords: String?
+    @Option(help: "The tensor to use in .npz/safetensors files.") var layer: String?
+    @Option(help: "Fit this λ only (no path).") var lambda: Double?
+    @Option(help: "Elastic-net mixing α in [0, 1] (1 = lasso).") var alpha: Double = 0.5
+    @Option(help: "Number of λ values on the path.") var pathLength: Int = 20
+    @Option(help: "λ_min / λ_max on the path.") var minRatio: Double = 1e-3
+    @Option(help: "Cross-validation folds to choose λ when there is no --dev.") var folds: Int = 0
+    @Flag(help: "Optimise NeuroX's objective (with --l1, --l2; no standardisation).") var neurox = false
+    @Option(help: "NeuroX λ1.") var l1: Double = 1e-5
+    @Option(help: "NeuroX λ2.") var l2: Double = 1e-5
+    @Flag(help: "Do not standardise neurons before fitting.") var noStandardize = false
+    @Option(help: "KKT tolerance, relative to the largest gradient at W = 0.") var tolerance: Double = 1e-4
+    @Option(help: "The weight mass for NeuroX's top-neuron selection in the report.") var fraction: Double = 0.5
+    @Option(help: "Steps of NeuroX's neuron ordering.") var stride: Int = 100
+    @Option(help: "Seed for cross-validation folds and the control task.") var seed: UInt64 = 1
+    @Option(help: "Save the probe (safetensors) here.") var save: String?
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if (dev == nil) != (devLabels == nil) { throw ValidationError("--dev and --dev-labels go together") }
+        if (test == nil) != (testLabels == nil) { throw ValidationError("--test and --test-labels go together") }
+        guard (0...1).contains(alpha) else { throw ValidationError("--alpha must be in [0, 1]") }
+        if let lambda, lambda < 0 { throw ValidationError("--lambda must be ≥ 0") }
+        guard tolerance > 0, fraction >= 0, fraction <= 1, stride > 0, pathLength > 0, minRatio > 0, minRatio <= 1 else {
+            throw ValidationError("--tolerance, --stride and --path-length must be positive; --fraction and --min-ratio in (0, 1]")
+        }
+    }
+
+    struct Split: Encodable {
+        let tokens: Int
+        let accuracy: Double
+        let macroF1: Double
+        let majorityBaseline: Double
+        let controlAccuracy: Double?
+        let selectivity: Double?
+        let unseenLabels: Int
+        let perClass: [Evaluation.ClassScore]
+    }
+
+    struct Report: Encodable {
+        let classes: [String]
+        let neurons: Int
+        let penalty: String
+        let lambda: Double?
+        let alpha: Double?
+        let standardized: Bool
+        let diagnostics: FittedProbe.Diagnostics
+        let path: [RegularizationPath.Point]?
+        let splits: [String: Split]
+        let ranking: [Int]
+        let rankingCutoffs: [Int]
+        let pathEntryOrder: [Int]?
+        let topNeurons: [Int]
+        let topNeuronsPerClass: [String: [Int]]
+        let saved: String?
+    }
+
+    func run() throws {
+        let xTrain = try loadActivations(train, layer: layer)
+        let yTrain = try loadLines(trainLabels, count: xTrain.rows, what: "label")
+        let trainSet = ProbeDataset(x: xTrain, labels: yTrain)
+        guard trainSet.classes.count >= 2 else { throw failure("\(trainLabels): the training labels have only one class") }
+        var evaluations: [(name: String, data: ProbeDataset, wordsPath: String?)] = [("train", trainSet, trainWords)]
+        if let dev, let devLabels {
+            let x = try loadActivations(dev, layer: layer)
+            evaluations.append(("dev", ProbeDataset(x: x, labels: try loadLines(devLabels, count: x.rows, what: "label"), classes: trainSet.classes), devWords))
+        }
+        if let test, let testLabels {
+            let x = try loadActivations(test, layer: layer)
+            evaluations.append(("test", ProbeDataset(x: x, labels: try loadLines(testLabels, count: x.rows, what: "label"), classes: trainSet.classes), testWords))
+        }
+        for e in evaluations where e.data.neurons != xTrain.columns {
+            throw failure("\(e.name) activations have \(e.data.neurons) neurons, train has \(xTrain.columns)")
+        }
+        let devSet = evaluations.first { $0.name == "dev" }?.data
+        let standardize = !noStandardize && !neurox
+
+        // Fit: one penalty, or a path.
+        var path: RegularizationPath?
+        let probe: FittedProbe
+        if neurox || lambda != nil {
+            let penalty: Penalty = neurox ? .neurox(l1: l1, l2: l2) : .elasticNet(lambda: lambda!, alpha: alpha)
+            probe = FittedProbe.fit(trainSet, settings: ProbeSettings(penalty: penalty, standardize: standardize, tolerance: tolerance))
+        } else {
+            let progress = Progress(what: "λ path")
+            path = RegularizationPath.fit(
+                train: trainSet, dev: devSet, folds: folds, alpha: alpha, count: pathLength, minRatio: minRatio, standardize: standardize,
+                tolerance: tolerance, seed: seed, progress: progress.update)
+            probe = path!.selectedProbe
+        }
+
+        // Control task: the same settings on one random label per word type.
+        var control: [String: Double] = [:]
+        if let trainWords {
+            let available = evaluations.filter { $0.wordsPath != nil }
+            let words = try available.map { try loadLines($0.wordsPath!, count: $0.data.count, what: "word") }
+            let labels = ControlTask.labels(words: words, trainLabels: trainSet.labels, classes: trainSet.classes.count, seed: seed)
+            let controlTrain = ProbeDataset(x: xTrain, labels: labels[0], classes: trainSet.classes)
+            let controlProbe = FittedProbe.fit(controlTrain, settings: probe.settings)
+            for (k, e) in available.enumerated() {
+                let data = ProbeDataset(x: e.data.x, labels: labels[k], classes: trainSet.classes)
+                control[e.name] = controlProbe.evaluate(data).accuracy
+            }
+        }
+
+        var splits: [String: Split] = [:]
+        for e in evaluations {
+            let evaluation = probe.evaluate(e.data)
+            let c = control[e.name]
+            splits[e.name] = Split(
+                tokens: e.data.count, accuracy: evaluation.accuracy, macroF1: evaluation.macroF1,
+                majorityBaseline: Evaluation.majorityBaseline(trainLabels: trainSet.labels, labels: e.data.labels, classes: trainSet.classes.count),
+                controlAccuracy: c, selectivity: c.map { evaluation.accuracy - $0 }, unseenLabels: evaluation.unseen, perClass: evaluation.perClass)
+        }
+        let weights = probe.standardizedWeights
+        let ordering = Rankings.neuronOrdering(weights, stride: stride)
+        let top = Rankings.topNeurons(weights, fraction: fraction)
+        if let save { try withInputErrors { try ProbeFile.write(probe, to: save) } }
+        var lambdaValue: Double?
+        var alphaValue: Double?
+        if case .elasticNet(let l, let a) = probe.settings.penalty { (lambdaValue, alphaValue) = (l, a) }
+        let report = Report(
+            classes: probe.classes, neurons: probe.neurons, penalty: probe.settings.penalty.description, lambda: lambdaValue, alpha: alphaValue,
+            standardized: standardize, diagnostics: probe.diagnostics, path: path?.points, splits: splits, ranking: ordering.ordering,
+            rankingCutoffs: ordering.cutoffs, pathEntryOrder: path?.entryOrder, topNeurons: top.overall,
+            topNeuronsPerClass: Dictionary(uniqueKeysWithValues: zip(probe.classes, top.perClass)), saved: save)
+        if output.json { return try printJSON(report) }
+        var lines = [
+            "probe: \(probe.classes.count) classes, \(probe.neurons) neurons, \(probe.settings.penalty)\(standardize ? ", standardised" : "")",
+            "solver: \(probe.diagnostics.iterations) iterations, \(probe.diagnostics.converged ? "converged" : "NOT converged"), KKT violation \(String(format: "%.1e", probe.diagnostics.kktViolation)), \(probe.diagnostics.nonzeroNeurons) neurons with nonzero weight",
+        ]
+        var rows = [["split", "tokens", "accuracy", "macro-F1", "majority", "control", "selectivity"]]
+        for name in ["train", "dev", "test"] {
+            guard let s = splits[name] else { continue }
+            rows.append([
+                name, String(s.tokens), String(format: "%.4f", s.accuracy), String(format: "%.4f", s.macroF1), String(format: "%.4f", s.majorityBaseline),
+                s.controlAccuracy.map { String(format: "%.4f", $0) } ?? "-", s.selectivity.map { String(format: "%+.4f", $0) } ?? "-",
+            ])
+        }
+        lines += formatTable(rows)
+        lines.append("top neurons (\(Int(fraction * 100))% of the weight mass per class): \(top.overall.count)")
+        lines.append("ranking (first 20): " + ordering.ordering.prefix(20).map(String.init).joined(separator: " "))
+        if let save { lines.append("saved to \(save)") }
+        print(lines.joined(separator: "\n"))
+    }
+
+    private func failure(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("sonde: \(message)\n".utf8))
+        return ExitCode(65)
+    }
+}
+
+struct RankCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rank",
+        abstract: "Rank neurons from a saved probe (NeuroX's selections) or without a probe.",
+        discussion: """
+            Methods: ordering (NeuroX get_neuron_ordering), top (get_top_neurons at --fraction of the \\
+            weight mass), threshold (get_top_neurons_hard_threshold: |w| > max/--fraction), bottom, \\
+            probeless (Antverg & Belinkov 2022; needs --train and --train-labels instead of --probe). \\
+            Weights are standardised (× the neuron's scale) unless --raw-weights, as NeuroX uses them.
+            """)
+
+    enum Method: String, ExpressibleByArgument, CaseIterable { case ordering, top, threshold, bottom, probeless }
+
+    @Option(help: "A probe saved by `sonde probe --save`.") var probe: String?
+    @Option(help: "The method: ordering, top, threshold, bottom, probeless.") var method: Method = .ordering
+    @Option(help: "Weight mass (top, bottom) or divisor (threshold).") var fraction: Double = 0.5
+    @Option(help: "Steps of the ordering sweep.") var stride: Int = 100
+    @Flag(help: "Rank by raw weights (as NeuroX) instead of standardised ones.") var rawWeights = false
+    @Option(help: "Activations, for probeless.") var train: String?
+    @Option(help: "Labels, for probeless.") var trainLabels: String?
+    @Option(help: "The tensor to use in .npz/safetensors files.") var layer: String?
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if method == .probeless {
+            guard train != nil && trainLabels != nil else { throw ValidationError("probeless needs --train and --train-labels") }
+        } else if probe == nil {
+            throw ValidationError("--probe is required (or use --method probeless)")
+        }
+        guard stride > 0 && fraction >= 0 else { throw ValidationError("--stride must be positive and --fraction non-negative") }
+    }
+
+    struct Report: Encodable {
+        let method: String
+        let neurons: [Int]
+        let cutoffs: [Int]?
+        let perClass: [String: [Int]]?
+        let scores: [Double]?
+    }
+
+    func run() throws {
+        let report: Report
+        if method == .probeless {
+            let x = try loadActivations(train!, layer: layer)
+            let data = ProbeDataset(x: x, labels: try loadLines(trainLabels!, count: x.rows, what: "label"))
+            let result = Rankings.probeless(data)
+            report = Report(method: method.rawValue, neurons: result.ordering, cutoffs: nil, perClass: nil, scores: result.scores)
+        } else {
+            let loaded = try withInputErrors { try ProbeFile.read(probe!) }
+            let w = rawWeights ? loaded.weights : loaded.standardizedWeights
+            func perClass(_ lists: [[Int]]) -> [String: [Int]] { Dictionary(uniqueKeysWithValues: zip(loaded.classes, lists)) }
+            switch method {
+            case .ordering:
+                let r = Rankings.neuronOrdering(w, stride: stride)
+                report = Report(method: method.rawValue, neurons: r.ordering, cutoffs: r.cutoffs, perClass: nil, scores: nil)
+            case .top:
+                let r = Rankings.topNeurons(w, fraction: fraction)
+                report = Report(method: method.rawValue, neurons: r.overall, cutoffs: nil, perClass: perClass(r.perClass), scores: nil)
+            case .threshold:
+                let r = Rankings.hardThreshold(w, fraction: fraction)
+                report = Report(method: method.rawValue, neurons: r.overall, cutoffs: nil, perClass: perClass(r.perClass), scores: nil)
+            case .bottom:
+                report = Report(method: method.rawValue, neurons: Rankings.bottomNeurons(w, fraction: fraction), cutoffs: nil, perClass: nil, scores: nil)
+            case .probeless:
+                preconditionFailure("handled above")
+            }
+        }
+        if output.json { return try printJSON(report) }
+        print(report.neurons.map(String.init).joined(separator: " "))
+    }
+}
