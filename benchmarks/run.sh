@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs Sonde's benchmarks beside the Python peers, on the same data in the same run, and prints
-# the ratios. Usage: benchmarks/run.sh [suite …]   (suites: foundation, corpus; default: all)
+# the ratios. Usage: benchmarks/run.sh [suite …]   (suites: foundation, corpus, probe, probe-quick; default: the first three)
 # Creates benchmarks/.venv with the peers (numpy, safetensors) and benchmarks/.data for the
 # generated inputs (both git-ignored).
 set -euo pipefail
@@ -10,7 +10,8 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
     .venv/bin/pip install -q --upgrade pip
 fi
-.venv/bin/pip install -q numpy safetensors threadpoolctl conllu pyconll scikit-learn
+.venv/bin/pip install -q numpy safetensors threadpoolctl conllu pyconll scikit-learn 'torch==2.13.0+cpu' h5py imbalanced-learn tqdm
+.venv/bin/pip install -q --no-deps neurox==1.0.9  # its pins (torch 1.8, numpy 1.19) do not install on Python 3.11
 mkdir -p .data
 cd ..
 swift build -c release --product sonde-bench >&2

@@ -257,6 +257,8 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
 extension ProbeProblem {
     /// Minimises the Newton model of one iteration (see the top of this file) by Gauss–Seidel
     /// over classes. Returns the new W, b and ΔW̃ᵀ(sH + ρI)ΔW̃.
+    static let maxRounds = 30
+
     func modelStep(
         g: [Double], gb: [Double], w: [Double], b: [Double], blocks: [[Double]], probabilities: [Double], scale: Double, rho: Double,
         k1: Double, k2: Double, tolerance: Double
@@ -271,7 +273,37 @@ extension ProbeProblem {
         var cross = [Float](repeating: 0, count: e)
         var delta = [Float](repeating: 0, count: e)
         var column = [Float](repeating: 0, count: m)
-        for round in 0..<50 {
+        /// The model's value at `current` (relative to its value at ΔW = 0): ⟨g, ΔW̃⟩ + ½ΔW̃ᵀ(sH + ρI)ΔW̃
+        /// + P(W + ΔW) − P(W), with the quadratic from U on the sample.
+        func modelValue() -> Double {
+            var value = 0.0
+            var quadratic = 0.0
+            for t in 0..<m {
+                var first = 0.0
+                var second = 0.0
+                for k in 0..<c {
+                    let p = probabilities[t * c + k]
+                    first += p * u[t * c + k] * u[t * c + k]
+                    second += p * u[t * c + k]
+                }
+                quadratic += first - second * second
+            }
+            value += scale * quadratic / Double(m) / 2
+            for k in 0..<c {
+                for j in 0..<e {
+                    let change = current[k][j] - rows[k][j]
+                    guard change != 0 else { continue }
+                    value += gradients[k][j] * change
+                    if j < d {
+                        value += rho * change * change / 2
+                        value += k1 * (abs(current[k][j]) - abs(rows[k][j])) + k2 / 2 * (current[k][j] * current[k][j] - rows[k][j] * rows[k][j])
+                    }
+                }
+            }
+            return value
+        }
+        var previous = 0.0
+        for round in 0..<Self.maxRounds {
             var largest = 0.0
             for k in 0..<c {
                 // Cross-class gradient of the model: (1/m) Σᵢ −p_ik (Σ_{c≠k} p_ic u_ic) x̃ᵢ.
@@ -337,7 +369,10 @@ extension ProbeProblem {
                 }
                 for t in 0..<m { for k in 0..<c { u[t * c + k] -= Double(column[t]) } }
             }
-            if largest <= tolerance { break }
+            // Stop when a round improves the model by less than 1% of what the rounds so far achieved.
+            let value = modelValue()
+            if largest <= tolerance || previous - value <= 0.01 * -value { break }
+            previous = value
         }
         // ΔW̃ᵀ H ΔW̃ = (1/m) Σᵢ [Σ_c p_ic u_ic² − (Σ_c p_ic u_ic)²], plus the ridges.
         var quadratic = 0.0

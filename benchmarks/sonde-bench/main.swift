@@ -29,7 +29,7 @@ struct Options {
             }
             i += 1
         }
-        if suites.isEmpty { suites = ["foundation", "corpus"] }
+        if suites.isEmpty { suites = ["foundation", "corpus", "probe"] }
     }
 }
 
@@ -53,6 +53,7 @@ func runPeer(_ options: Options, _ script: String, _ arguments: [String]) throws
     process.arguments = ["\(options.peers)/\(script)"] + arguments
     let pipe = Pipe()
     process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice  // the peers' progress bars
     try process.run()
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
@@ -177,9 +178,58 @@ func corpus(_ options: Options) throws {
     row("read TIGER-XML, EWT train as TIGER (MB/s)", String(format: "%.1f", tigerMB / tigerSeconds), "", String(format: "%.1f MB in %.3f s", tigerMB, tigerSeconds))
 }
 
+/// Probe training on planted data (200,000 train + 50,000 test tokens × 768 neurons × 17
+/// classes): NeuroX's trainer and scikit-learn's saga (peers/probe.py) against Sonde on the same
+/// files, at NeuroX's objective (λ1 = λ2 = 1e-5) and at one elastic net (λ = 1e-4, α = 0.5).
+func probe(_ options: Options) throws {
+    let prefix = options.data + "/planted"
+    let (n, test, d, c) = (200_000, 50_000, 768, 17)
+    if !FileManager.default.fileExists(atPath: prefix + ".test.y.npy") {
+        say("writing planted data into \(options.data)…")
+        let all = PlantedData(samples: n + test, neurons: d, classes: c, planted: 24, copies: 2, seed: 7).dataset
+        func save(_ rows: Range<Int>, _ name: String) throws {
+            try NPY.write(TensorPayload(name: "x", matrix: all.x.rows(rows)), to: prefix + ".\(name).x.npy")
+            try NPY.write(TensorPayload(name: "y", shape: [rows.count], dtype: .int64, values: .int64(rows.map { Int64(all.labels[$0]) })), to: prefix + ".\(name).y.npy")
+        }
+        try save(0..<n, "train")
+        try save(n..<(n + test), "test")
+    }
+    func dataset(_ name: String) throws -> ProbeDataset {
+        let x = try TensorCollection.read(prefix + ".\(name).x.npy").tensors[0].matrix()
+        let y = try TensorCollection.read(prefix + ".\(name).y.npy").tensors[0].integers()!
+        return ProbeDataset(x: x, labels: y, classes: (0..<c).map { "class\($0)" })
+    }
+    let (train, held) = (try dataset("train"), try dataset("test"))
+    let (l1l2, lambda, alpha) = (1e-5, 1e-4, 0.5)
+    say("running the peers (NeuroX 10 epochs, then saga)…")
+    let peer = try runPeer(options, "probe.py", [prefix, "\(l1l2)", "\(lambda)", "\(alpha)", "30", "\(BLASThreads.count)"])
+    func timed(_ settings: ProbeSettings) -> (FittedProbe, Double) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let p = FittedProbe.fit(train, settings: settings)
+        return (p, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    let (neurox, neuroxSeconds) = timed(.neurox(l1: l1l2, l2: l1l2))
+    let (elastic, elasticSeconds) = timed(ProbeSettings(penalty: .elasticNet(lambda: lambda, alpha: alpha)))
+    let f = { (x: Double) in String(format: "%.4f", x) }
+    say("probe benchmark — planted \(n) train + \(test) test tokens × \(d) neurons × \(c) classes; threads: Sonde OpenBLAS \(BLASThreads.count), torch \(peer["threads"]!) (torch \(peer["torch"]!))")
+    row("", "Sonde", "peer", "ratio")
+    let nxSeconds = peer["neurox_seconds"] as! Double
+    row("NeuroX objective λ1=λ2=1e-5: seconds", String(format: "%.1f", neuroxSeconds), String(format: "%.1f", nxSeconds), String(format: "%.1f× faster than NeuroX", nxSeconds / neuroxSeconds))
+    row("  test accuracy", f(neurox.evaluate(held).accuracy), f(peer["neurox_test_accuracy"] as! Double), "")
+    row("  objective on train (lower is better)", String(format: "%.5f", neurox.diagnostics.objective), String(format: "%.5f", peer["neurox_objective"] as! Double), "")
+    row("  Sonde iterations, KKT violation", "\(neurox.diagnostics.iterations), \(String(format: "%.0e", neurox.diagnostics.kktViolation))", "", "")
+    let sagaSeconds = peer["saga_seconds"] as! Double
+    let sagaNote = (peer["saga_converged"] as! Bool) ? "converged" : "stopped at \(peer["saga_iterations"]!) epochs"
+    row("elastic net λ=1e-4 α=0.5: seconds", String(format: "%.1f", elasticSeconds), String(format: "%.1f", sagaSeconds), String(format: "%.1f× faster than saga (%@)", sagaSeconds / elasticSeconds, sagaNote))
+    row("  test accuracy", f(elastic.evaluate(held).accuracy), f(peer["saga_test_accuracy"] as! Double), "")
+    row("  objective on train (lower is better)", String(format: "%.5f", elastic.diagnostics.objective), String(format: "%.5f", peer["saga_objective"] as! Double), "")
+    row("  Sonde iterations, KKT violation", "\(elastic.diagnostics.iterations), \(String(format: "%.0e", elastic.diagnostics.kktViolation))", "", "")
+}
+
 /// Probe training at one penalty on planted data, Sonde only (a quick look at the solver).
 func probeQuick(_ options: Options) throws {
-    for (n, d, c) in [(20_000, 256, 5), (200_000, 768, 17)] {
+    let sizes = ProcessInfo.processInfo.environment["SONDE_BENCH_BIG_ONLY"] != nil ? [(200_000, 768, 17)] : [(20_000, 256, 5), (200_000, 768, 17)]
+    for (n, d, c) in sizes {
         let data = PlantedData(samples: n, neurons: d, classes: c, planted: 12, copies: 2, seed: 7).dataset
         for penalty in [Penalty.elasticNet(lambda: 1e-3, alpha: 0.5), .elasticNet(lambda: 1e-4, alpha: 1), .neurox(l1: 1e-5, l2: 1e-5)] {
             let start = DispatchTime.now().uptimeNanoseconds
@@ -196,6 +246,7 @@ for suite in options.suites {
     case "foundation": try foundation(options)
     case "corpus": try corpus(options)
     case "probe-quick": try probeQuick(options)
-    default: fatalError("unknown suite \(suite); suites: foundation, corpus")
+    case "probe": try probe(options)
+    default: fatalError("unknown suite \(suite); suites: foundation, corpus, probe, probe-quick")
     }
 }
