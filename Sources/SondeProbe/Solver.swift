@@ -273,10 +273,8 @@ extension ProbeProblem {
         var cross = [Float](repeating: 0, count: e)
         var delta = [Float](repeating: 0, count: e)
         var column = [Float](repeating: 0, count: m)
-        /// The model's value at `current` (relative to its value at ΔW = 0): ⟨g, ΔW̃⟩ + ½ΔW̃ᵀ(sH + ρI)ΔW̃
-        /// + P(W + ΔW) − P(W), with the quadratic from U on the sample.
-        func modelValue() -> Double {
-            var value = 0.0
+        /// ΔW̃ᵀ H ΔW̃ = (1/m) Σᵢ [Σ_c p_ic u_ic² − (Σ_c p_ic u_ic)²] from U on the sample.
+        func hessianQuadratic() -> Double {
             var quadratic = 0.0
             for t in 0..<m {
                 var first = 0.0
@@ -288,7 +286,12 @@ extension ProbeProblem {
                 }
                 quadratic += first - second * second
             }
-            value += scale * quadratic / Double(m) / 2
+            return quadratic / Double(m)
+        }
+        /// The model's value at `current` (relative to its value at ΔW = 0): ⟨g, ΔW̃⟩ + ½ΔW̃ᵀ(sH + ρI)ΔW̃
+        /// + P(W + ΔW) − P(W).
+        func modelValue() -> Double {
+            var value = scale * hessianQuadratic() / 2
             for k in 0..<c {
                 for j in 0..<e {
                     let change = current[k][j] - rows[k][j]
@@ -374,21 +377,7 @@ extension ProbeProblem {
             if largest <= tolerance || previous - value <= 0.01 * -value { break }
             previous = value
         }
-        // ΔW̃ᵀ H ΔW̃ = (1/m) Σᵢ [Σ_c p_ic u_ic² − (Σ_c p_ic u_ic)²], plus the ridges.
-        var quadratic = 0.0
-        do {
-            for t in 0..<m {
-                var first = 0.0
-                var second = 0.0
-                for k in 0..<c {
-                    let p = probabilities[t * c + k]
-                    first += p * u[t * c + k] * u[t * c + k]
-                    second += p * u[t * c + k]
-                }
-                quadratic += first - second * second
-            }
-            quadratic = scale * quadratic / Double(m)
-        }
+        var quadratic = scale * hessianQuadratic()  // plus the ridges, below
         var nextW = w
         var nextB = b
         for k in 0..<c {
