@@ -166,13 +166,35 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
             curvature: curvature.map { $0 * scale }, sampleProbabilities: sampleProbabilities)
     }
 
-    /// Class c's diagonal Hessian block over the sample, (d+1) × (d+1) row-major, the last
-    /// coordinate being the intercept: (1/m) Σᵢ p_ic(1 − p_ic) x̃ᵢ x̃ᵢᵀ + ridge·I.
-    func hessianBlock(_ k: Int, probabilities: [Double]) -> [Double] {
+    /// The neurons one iteration's Newton model covers, with the sample's columns for them and a
+    /// trailing 1 for the intercept (m × (size + 1)).
+    struct WorkingSet {
+        let columns: [Int]
+        let x: Matrix<Float>
+        var size: Int { columns.count }
+    }
+
+    func workingSet(_ columns: [Int]) -> WorkingSet {
         let m = curvatureSample.count
-        let e = d + 1
+        let (e, full) = (columns.count + 1, d + 1)
+        let x = sampleX.withUnsafeBufferPointer { px in
+            Matrix<Float>(rows: m, columns: e) { out in
+                for t in 0..<m {
+                    for (a, j) in columns.enumerated() { out[t * e + a] = px[t * full + j] }
+                    out[t * e + e - 1] = 1
+                }
+            }
+        }
+        return WorkingSet(columns: columns, x: x)
+    }
+
+    /// Class c's diagonal Hessian block over the sample and the working set, (size+1) × (size+1)
+    /// row-major, the last coordinate being the intercept: (1/m) Σᵢ p_ic(1 − p_ic) x̃ᵢ x̃ᵢᵀ + ridge·I.
+    func hessianBlock(_ k: Int, probabilities: [Double], set: WorkingSet) -> [Double] {
+        let m = curvatureSample.count
+        let e = set.size + 1
         var scaled = [Float](repeating: 0, count: m * e)
-        sampleX.withUnsafeBufferPointer { px in
+        set.x.withUnsafeBufferPointer { px in
             for t in 0..<m {
                 let p = probabilities[t * c + k]
                 let r = Float((p * (1 - p)).squareRoot())
@@ -188,17 +210,18 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
         return h
     }
 
-    /// Minimises, for one class, gᵀ(w − v) + ½(w − v)ᵀ(sH + ρI)(w − v) + κ₁‖w₁..d‖₁ + κ₂/2‖w₁..d‖²
-    /// over w = (weights, intercept) of length d + 1 (the intercept, last, is not penalised and
+    /// Minimises, for one class, gᵀ(w − v) + ½(w − v)ᵀ(sH + ρI)(w − v) + κ₁‖w₁..ₙ‖₁ + κ₂/2‖w₁..ₙ‖²
+    /// over w = (weights, intercept) of length n + 1, n = `size` (the intercept, last, is not penalised and
     /// has no ρ), by cyclic coordinate descent with an active set, starting from `start`.
     /// Returns w and (w − v)ᵀ(sH + ρI)(w − v).
     func solveRow(
-        g: [Double], v: [Double], start: [Double], h: [Double], scale l: Double, rho: Double, k1: Double, k2: Double, tolerance: Double
+        g: [Double], v: [Double], start: [Double], h: [Double], size: Int, scale l: Double, rho: Double, k1: Double, k2: Double,
+        tolerance: Double
     ) -> (w: [Double], quadratic: Double) {
-        let e = d + 1
+        let e = size + 1
         var w = start
         var q = [Double](repeating: 0, count: e)  // (sH + ρI)(w − v)
-        let d = self.d
+        let d = size
         for j in 0..<e where start[j] != v[j] {
             let delta = start[j] - v[j]
             for i in 0..<e { q[i] += l * delta * h[j * e + i] }
@@ -209,7 +232,7 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
                 q.withUnsafeMutableBufferPointer { q in
                     func sweep(_ coordinates: some Sequence<Int>) -> Double {
                         var largest = 0.0
-                        for j in coordinates where j == d || !constant[j] {
+                        for j in coordinates {
                             let penalised = j < d
                             let diagonal = l * s[j * e + j] + (penalised ? rho : 0)
                             let a = diagonal + (penalised ? k2 : 0)
@@ -260,13 +283,14 @@ extension ProbeProblem {
     static let maxRounds = 30
 
     func modelStep(
-        g: [Double], gb: [Double], w: [Double], b: [Double], blocks: [[Double]], probabilities: [Double], scale: Double, rho: Double,
-        k1: Double, k2: Double, tolerance: Double
+        g: [Double], gb: [Double], w: [Double], b: [Double], set: WorkingSet, blocks: [[Double]], probabilities: [Double], scale: Double,
+        rho: Double, k1: Double, k2: Double, tolerance: Double
     ) -> (w: [Double], b: [Double], quadratic: Double) {
-        let e = d + 1
+        let size = set.size
+        let e = size + 1
         let m = curvatureSample.count
-        let rows = (0..<c).map { k in Array(w[k * d..<(k + 1) * d]) + [b[k]] }
-        let gradients = (0..<c).map { k in Array(g[k * d..<(k + 1) * d]) + [gb[k]] }
+        let rows = (0..<c).map { k in set.columns.map { w[k * d + $0] } + [b[k]] }
+        let gradients = (0..<c).map { k in set.columns.map { g[k * d + $0] } + [gb[k]] }
         var current = rows
         var u = [Double](repeating: 0, count: m * c)  // U = X̃ ΔW̃ᵀ on the sample
         var weightsF = [Float](repeating: 0, count: m)
@@ -297,7 +321,7 @@ extension ProbeProblem {
                     let change = current[k][j] - rows[k][j]
                     guard change != 0 else { continue }
                     value += gradients[k][j] * change
-                    if j < d {
+                    if j < size {
                         value += rho * change * change / 2
                         value += k1 * (abs(current[k][j]) - abs(rows[k][j])) + k2 / 2 * (current[k][j] * current[k][j] - rows[k][j] * rows[k][j])
                     }
@@ -317,7 +341,7 @@ extension ProbeProblem {
                         for q in 0..<c where q != k { s += probabilities[t * c + q] * u[t * c + q] }
                         weightsF[t] = Float(-probabilities[t * c + k] * s / Double(m))
                     }
-                    sampleX.withUnsafeBufferPointer { px in
+                    set.x.withUnsafeBufferPointer { px in
                         weightsF.withUnsafeBufferPointer { pw in
                             cross.withUnsafeMutableBufferPointer { pc in
                                 BLAS.gemv(transpose: true, m: m, n: e, a: px.baseAddress!, lda: e, x: pw.baseAddress!, y: pc.baseAddress!)
@@ -327,7 +351,8 @@ extension ProbeProblem {
                     for j in 0..<e { model[j] += scale * Double(cross[j]) }
                 }
                 let solved = solveRow(
-                    g: model, v: rows[k], start: current[k], h: blocks[k], scale: scale, rho: rho, k1: k1, k2: k2, tolerance: tolerance)
+                    g: model, v: rows[k], start: current[k], h: blocks[k], size: size, scale: scale, rho: rho, k1: k1, k2: k2,
+                    tolerance: tolerance)
                 var changed = false
                 for j in 0..<e {
                     let change = solved.w[j] - current[k][j]
@@ -337,7 +362,7 @@ extension ProbeProblem {
                 }
                 current[k] = solved.w
                 if changed {
-                    sampleX.withUnsafeBufferPointer { px in
+                    set.x.withUnsafeBufferPointer { px in
                         delta.withUnsafeBufferPointer { pd in
                             column.withUnsafeMutableBufferPointer { pc in
                                 BLAS.gemv(m: m, n: e, a: px.baseAddress!, lda: e, x: pd.baseAddress!, y: pc.baseAddress!)
@@ -352,7 +377,7 @@ extension ProbeProblem {
             var shift = [Double](repeating: 0, count: e)
             var any = false
             var values = [Double](repeating: 0, count: c)
-            for j in 0..<d where !constant[j] {
+            for j in 0..<size {
                 for k in 0..<c { values[k] = current[k][j] }
                 let t = commonShift(values, k1: k1, k2: k2 + rho)
                 if t != 0 {
@@ -363,7 +388,7 @@ extension ProbeProblem {
             }
             if any {
                 let shiftF = shift.map { Float($0) }
-                sampleX.withUnsafeBufferPointer { px in
+                set.x.withUnsafeBufferPointer { px in
                     shiftF.withUnsafeBufferPointer { pd in
                         column.withUnsafeMutableBufferPointer { pc in
                             BLAS.gemv(m: m, n: e, a: px.baseAddress!, lda: e, x: pd.baseAddress!, y: pc.baseAddress!)
@@ -381,12 +406,12 @@ extension ProbeProblem {
         var nextW = w
         var nextB = b
         for k in 0..<c {
-            for j in 0..<d {
-                let change = current[k][j] - rows[k][j]
-                nextW[k * d + j] = current[k][j]
+            for (a, j) in set.columns.enumerated() {
+                let change = current[k][a] - rows[k][a]
+                nextW[k * d + j] = current[k][a]
                 quadratic += rho * change * change
             }
-            nextB[k] = current[k][d]
+            nextB[k] = current[k][size]
         }
         return (nextW, nextB, quadratic)
     }
@@ -519,14 +544,21 @@ extension ProbeProblem {
                     for k in g.indices { g[k] += l2 * w[k] / norm }
                 }
             }
-            let blocks = (0..<c).map { hessianBlock($0, probabilities: e.sampleProbabilities) }
+            // The working set: neurons with a weight, or whose gradient is within half the L1
+            // threshold. Every other weight stays 0 this iteration; the full KKT check above adds
+            // any excluded violator (its |g| exceeds κ₁) at the next.
+            let columns = (0..<d).filter { j in
+                !constant[j] && (0..<c).contains { k in w[k * d + j] != 0 || abs(g[k * d + j]) > 0.5 * k1 }
+            }
+            let set = workingSet(columns)
+            let blocks = (0..<c).map { hessianBlock($0, probabilities: e.sampleProbabilities, set: set) }
             var accepted = false
             while !accepted {
                 // Inexact Newton: solve the model only as well as the current violation warrants.
                 let modelTolerance = max(0.1 * violation, 0.01 * tolerance) * gradientScale
                 let step = modelStep(
-                    g: g, gb: e.interceptGradient, w: w, b: b, blocks: blocks, probabilities: e.sampleProbabilities, scale: scale, rho: rho,
-                    k1: k1, k2: k2, tolerance: modelTolerance)
+                    g: g, gb: e.interceptGradient, w: w, b: b, set: set, blocks: blocks, probabilities: e.sampleProbabilities, scale: scale,
+                    rho: rho, k1: k1, k2: k2, tolerance: modelTolerance)
                 let (next, nextB, quadratic) = (step.w, step.b, step.quadratic)
                 let trial = evaluate(w: next, b: nextB, gradient: true)
                 // Sufficient decrease: the loss falls by at least a quarter of what the model
