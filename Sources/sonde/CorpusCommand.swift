@@ -9,9 +9,9 @@ struct CorpusCommand: ParsableCommand {
         commandName: "corpus",
         abstract: "Read, validate and convert treebanks; export per-word labels of a property.",
         discussion: """
-            Formats: CoNLL-U, Penn Treebank brackets (.mrg/.ptb/.psd), TIGER-XML, Alpino XML (a file \\
-            or a folder of them), and plain text (NeuroX: one sentence per line). The format is \\
-            recognised from the contents; --format overrides it. A folder is read in natural name \\
+            Formats: CoNLL-U, Penn Treebank brackets (.mrg/.ptb/.psd), TIGER-XML, Alpino XML (a file \
+            or a folder of them), and plain text (NeuroX: one sentence per line). The format is \
+            recognised from the contents; --format overrides it. A folder is read in natural name \
             order.
             """,
         subcommands: [Stats.self, Validate.self, Convert.self, Labels.self, Generate.self])
@@ -143,7 +143,7 @@ extension CorpusCommand {
         static let configuration = CommandConfiguration(
             abstract: "Convert treebanks to CoNLL-U, Penn brackets or TIGER-XML.",
             discussion: """
-                Sentences without a constituency tree are written to PTB and TIGER as flat trees over \\
+                Sentences without a constituency tree are written to PTB and TIGER as flat trees over \
                 their words. The output is written atomically: on any error there is no output file.
                 """)
 
@@ -175,9 +175,9 @@ extension CorpusCommand {
         static let configuration = CommandConfiguration(
             abstract: "Export each word's label of a property, for probing here or in other tools.",
             discussion: """
-                Properties: \(Property.builtInNames.joined(separator: ", ")). A word without the \\
-                annotation gets "none". With --tokens and --labels, writes NeuroX's text format (one \\
-                sentence per line, space-separated, in two parallel files); otherwise prints word<TAB>label \\
+                Properties: \(Property.builtInNames.joined(separator: ", ")). A word without the \
+                annotation gets "none". With --tokens and --labels, writes NeuroX's text format (one \
+                sentence per line, space-separated, in two parallel files); otherwise prints word<TAB>label \
                 lines with a blank line between sentences (or JSON).
                 """)
 

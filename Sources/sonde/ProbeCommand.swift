@@ -64,11 +64,11 @@ struct ProbeCommand: ParsableCommand {
         commandName: "probe",
         abstract: "Train an elastic-net probe on activations and rank the neurons it relies on.",
         discussion: """
-            Activations are .npy/.npz/safetensors [tokens, neurons]; labels are text files with one \\
-            label per line, one line per token (NeuroX's convention). Without --lambda, Sonde fits a \\
-            regularisation path from λ_max down and picks λ on --dev (or by --folds cross-validation). \\
-            With word files (--train-words …) it also trains a control-task probe (Hewitt & Liang) and \\
-            reports selectivity. The objective is glmnet's: mean cross-entropy + \\
+            Activations are .npy/.npz/safetensors [tokens, neurons]; labels are text files with one \
+            label per line, one line per token (NeuroX's convention). Without --lambda, Sonde fits a \
+            regularisation path from λ_max down and picks λ on --dev (or by --folds cross-validation). \
+            With word files (--train-words …) it also trains a control-task probe (Hewitt & Liang) and \
+            reports selectivity. The objective is glmnet's: mean cross-entropy + \
             λ(α‖W‖₁ + (1−α)/2‖W‖²); --neurox optimises NeuroX 1.0.9's λ1‖W‖₁ + λ2‖W‖_F instead.
             """)
 
@@ -237,9 +237,9 @@ struct RankCommand: ParsableCommand {
         commandName: "rank",
         abstract: "Rank neurons from a saved probe (NeuroX's selections) or without a probe.",
         discussion: """
-            Methods: ordering (NeuroX get_neuron_ordering), top (get_top_neurons at --fraction of the \\
-            weight mass), threshold (get_top_neurons_hard_threshold: |w| > max/--fraction), bottom, \\
-            probeless (Antverg & Belinkov 2022; needs --train and --train-labels instead of --probe). \\
+            Methods: ordering (NeuroX get_neuron_ordering), top (get_top_neurons at --fraction of the \
+            weight mass), threshold (get_top_neurons_hard_threshold: |w| > max/--fraction), bottom, \
+            probeless (Antverg & Belinkov 2022; needs --train and --train-labels instead of --probe). \
             Weights are standardised (× the neuron's scale) unless --raw-weights, as NeuroX uses them.
             """)
 

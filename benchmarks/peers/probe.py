@@ -39,7 +39,7 @@ result["neurox_seconds"] = time.perf_counter() - start
 w = probe.linear.weight.detach().numpy().astype(np.float64)
 b = probe.linear.bias.detach().numpy().astype(np.float64)
 result["neurox_test_accuracy"] = float(((xte.astype(np.float64) @ w.T + b).argmax(axis=1) == yte).mean())
-result["neurox_objective"] = mean_ce(xtr.astype(np.float64) @ w.T + b, ytr) + l1l2 * np.abs(w).sum() + l1l2 * np.sqrt((w * w).sum())
+result["neurox_objective"] = float(mean_ce(xtr.astype(np.float64) @ w.T + b, ytr) + l1l2 * np.abs(w).sum() + l1l2 * np.sqrt((w * w).sum()))
 
 mean = xtr.mean(axis=0)
 std = xtr.std(axis=0)
@@ -55,5 +55,5 @@ result["saga_converged"] = bool(np.max(model.n_iter_) < saga_iter)
 z = ((xte - mean) / std) @ model.coef_.T + model.intercept_
 result["saga_test_accuracy"] = float((z.argmax(axis=1) == yte).mean())
 w = model.coef_
-result["saga_objective"] = mean_ce(((xtr - mean) / std) @ w.T + model.intercept_, ytr) + lam * (alpha * np.abs(w).sum() + (1 - alpha) / 2 * (w * w).sum())
+result["saga_objective"] = float(mean_ce(((xtr - mean) / std) @ w.T + model.intercept_, ytr) + lam * (alpha * np.abs(w).sum() + (1 - alpha) / 2 * (w * w).sum()))
 print(json.dumps(result))
