@@ -53,6 +53,17 @@ func referenceLossAndGradient(_ data: ProbeDataset, weights: Matrix<Double>, int
         #expect(abs(check.loss + Penalty.elasticNet(lambda: lambda, alpha: alpha).value(probe.weights.elements) - objective) < 1e-6)
     }
 
+    /// NeuroX mode reaches an objective no worse than NeuroX 1.0.9's own trainer on the same
+    /// data (1.114751 after its 10 epochs of Adam: Tests/Fixtures/probe/neurox_reference.py).
+    @Test func neuroxModeBeatsNeuroXTrainer() throws {
+        let data = try smallDataset()
+        let probe = FittedProbe.fit(data, settings: .neurox(l1: 0.01, l2: 0.01))
+        #expect(probe.diagnostics.converged)
+        #expect(probe.diagnostics.objective <= 1.114751)
+        let check = referenceLossAndGradient(data, weights: probe.weights, intercepts: probe.intercepts)
+        #expect(abs(check.loss + Penalty.neurox(l1: 0.01, l2: 0.01).value(probe.weights.elements) - probe.diagnostics.objective) < 1e-6)
+    }
+
     /// The KKT conditions, checked from the independent gradient: for w ≠ 0,
     /// g + λ(1−α)w + λα·sign(w) = 0; for w = 0, |g| ≤ λα; intercept gradients 0.
     @Test(arguments: [Penalty.elasticNet(lambda: 0.03, alpha: 0.7), .elasticNet(lambda: 0.002, alpha: 1), .neurox(l1: 0.01, l2: 0.01)])
