@@ -58,7 +58,9 @@ func runPeer(_ options: Options, _ script: String, _ arguments: [String]) throws
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else { fatalError("peer \(script) failed") }
-    return try JSONSerialization.jsonObject(with: data) as! [String: Any]
+    // The result is the last line (NeuroX prints its own messages to stdout before it).
+    let last = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+    return try JSONSerialization.jsonObject(with: Data(last.utf8)) as! [String: Any]
 }
 
 func row(_ what: String, _ sonde: String, _ peer: String, _ ratio: String) {
