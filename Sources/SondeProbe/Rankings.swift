@@ -47,8 +47,10 @@ public enum Rankings {
     /// NeuroX `get_neuron_ordering(stride)`: sweep p = 0, 1/stride, …, 1 through `topNeurons` and
     /// append the neurons new at each step. NeuroX leaves the order within a step to a Python
     /// set; Sonde orders them by their largest |w| over classes (descending, then by index), so
-    /// the ranking is deterministic. Returns the ordering and the cut-offs (the ordering's length
-    /// after each step).
+    /// the ranking is deterministic. Neurons whose weights are all exactly zero (an exact sparse
+    /// solution; NeuroX's Adam never produces one) never enter the sweep: they come last, by
+    /// index, so that the ordering always holds every neuron. Returns the ordering and the
+    /// cut-offs (the ordering's length after each step, and finally the number of neurons).
     public static func neuronOrdering(_ weights: Matrix<Double>, stride: Int = 100) -> (ordering: [Int], cutoffs: [Int]) {
         precondition(stride > 0)
         let strength = (0..<weights.columns).map { j in (0..<weights.rows).map { abs(weights[$0, j]) }.max() ?? 0 }
@@ -59,6 +61,10 @@ public enum Rankings {
             let new = topNeurons(weights, fraction: Double(p) / Double(stride)).overall.filter { !seen.contains($0) }
             ordering += new.sorted { (strength[$0], -$0) > (strength[$1], -$1) }
             seen.formUnion(new)
+            cutoffs.append(ordering.count)
+        }
+        if ordering.count < weights.columns {
+            ordering += (0..<weights.columns).filter { !seen.contains($0) }
             cutoffs.append(ordering.count)
         }
         return (ordering, cutoffs)

@@ -199,6 +199,14 @@ func referenceLossAndGradient(_ data: ProbeDataset, weights: Matrix<Double>, int
         #expect(result.cutoffs == [2, 2, 3, 4, 4])
     }
 
+    /// Neurons with all-zero weights come last, by index, after a final cut-off.
+    @Test func zeroWeightNeuronsComeLast() {
+        let result = Rankings.neuronOrdering(Matrix<Double>([[0, 2, 0, 1, 0]]), stride: 2)
+        // p=0 → {1}; p=½ → 2 ≥ 1.5 → {1}; p=1 → 2+1 ≥ 3 → {1, 3}; then 0, 2, 4.
+        #expect(result.ordering == [1, 3, 0, 2, 4])
+        #expect(result.cutoffs == [1, 1, 2, 5])
+    }
+
     /// Class means of neuron 0: class 0 → 1, class 1 → 3, class 2 → 6: |1−3| + |1−6| + |3−6| = 10;
     /// neuron 1 is constant: 0.
     @Test func probelessScores() {
