@@ -68,6 +68,7 @@ extension Matrix {
 
     /// `self := alpha · aᵀa + beta · self`, upper triangle only (syrk); call `mirrorUpperTriangle`
     /// when done accumulating.
+    @usableFromInline
     mutating func addGram(of a: Matrix, alpha: Scalar, beta: Scalar) {
         precondition(rows == a.columns && columns == a.columns, "syrk shapes")
         if a.rows == 0 || a.columns == 0 {
@@ -84,6 +85,7 @@ extension Matrix {
     }
 
     /// Copies the upper triangle onto the lower one.
+    @usableFromInline
     mutating func mirrorUpperTriangle() {
         let n = columns
         withUnsafeMutableBufferPointer { c in

@@ -1,6 +1,8 @@
 /// A dense matrix in row-major order: element (i, j) is `elements[i * columns + j]`, all in one
 /// contiguous buffer. Value semantics through copy-on-write: copies are free until one side is
 /// written, so keep a single owner when writing in a loop (or use `withUnsafeMutableBufferPointer`).
+/// Methods with loops over the elements are `@inlinable`: called unspecialised from another
+/// module they ran 40× slower (8.9 s instead of 0.22 s for the statistics of 200,000 × 768).
 ///
 /// Shape mismatches between operands are programming errors and stop the process (like an array
 /// index out of range); inputs from files are checked for shape before they get here.
@@ -73,8 +75,6 @@ public struct Matrix<Scalar: LinalgScalar>: Equatable, Sendable {
         }
     }
 
-    public var shape: (rows: Int, columns: Int) { (rows, columns) }
-
     @inlinable
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Scalar>) throws -> R) rethrows -> R {
         try storage.withUnsafeBufferPointer(body)
@@ -92,24 +92,28 @@ public struct Matrix<Scalar: LinalgScalar>: Equatable, Sendable {
 
 extension Matrix {
     /// Row `i` as an array.
+    @inlinable
     public func row(_ i: Int) -> [Scalar] {
         precondition(i >= 0 && i < rows, "row \(i) out of range 0..<\(rows)")
         return Array(elements[i * columns..<(i + 1) * columns])
     }
 
     /// Column `j` as an array.
+    @inlinable
     public func column(_ j: Int) -> [Scalar] {
         precondition(j >= 0 && j < columns, "column \(j) out of range 0..<\(columns)")
         return withUnsafeBufferPointer { a in (0..<rows).map { a[$0 * columns + j] } }
     }
 
     /// The rows in `range`, as one contiguous copy.
+    @inlinable
     public func rows(_ range: Range<Int>) -> Matrix {
         precondition(range.lowerBound >= 0 && range.upperBound <= rows, "rows \(range) out of range 0..<\(rows)")
         return Matrix(rows: range.count, columns: columns, elements: Array(elements[range.lowerBound * columns..<range.upperBound * columns]))
     }
 
     /// The rows at `indices` (in that order, repeats allowed).
+    @inlinable
     public func rows(_ indices: [Int]) -> Matrix {
         let c = columns
         return withUnsafeBufferPointer { a in
@@ -123,6 +127,7 @@ extension Matrix {
     }
 
     /// The columns at `indices` (in that order, repeats allowed).
+    @inlinable
     public func columns(_ indices: [Int]) -> Matrix {
         for j in indices { precondition(j >= 0 && j < columns, "column \(j) out of range 0..<\(columns)") }
         let (r, c, k) = (rows, columns, indices.count)
@@ -138,6 +143,7 @@ extension Matrix {
     }
 
     /// The transpose, blocked for cache use.
+    @inlinable
     public func transposed() -> Matrix {
         let (r, c) = (rows, columns)
         let block = 32
@@ -157,6 +163,7 @@ extension Matrix {
     }
 
     /// The same elements converted to another scalar type (Float ↔ Double).
+    @inlinable
     public func converted<Other: LinalgScalar>(to _: Other.Type = Other.self) -> Matrix<Other> {
         Matrix<Other>(rows: rows, columns: columns, elements: elements.map { Other($0) })
     }

@@ -12,6 +12,13 @@ public struct ColumnStatistics: Sendable, Equatable, Codable {
     /// Standard deviations with divisor `count - ddof`.
     public let standardDeviations: [Double]
 
+    @inlinable
+    public init(count: Int, means: [Double], standardDeviations: [Double]) {
+        self.count = count
+        self.means = means
+        self.standardDeviations = standardDeviations
+    }
+
     /// A column is constant when its standard deviation is 0 or below 1e-6 of its magnitude
     /// (Float carries about 7 digits, so a smaller spread is rounding, not signal).
     public static let relativeConstantTolerance = 1e-6
@@ -69,6 +76,7 @@ extension Matrix {
     /// Column means and standard deviations (two passes, Double accumulators).
     /// - Parameter ddof: delta degrees of freedom: 0 for the population standard deviation
     ///   (numpy's default), 1 for the sample one.
+    @inlinable
     public func columnStatistics(ddof: Int = 0) -> ColumnStatistics {
         let (n, d) = (rows, columns)
         var sum = [Double](repeating: 0, count: d)
@@ -103,6 +111,7 @@ extension Matrix {
     ///
     /// Rows are centred and converted to Double in blocks of 4096, and each block is added with
     /// dsyrk, so memory stays at one block however tall the matrix is.
+    @inlinable
     public func covariance(ddof: Int = 1) -> Matrix<Double> {
         let (n, d) = (rows, columns)
         let means = columnStatistics().means
@@ -124,16 +133,5 @@ extension Matrix {
         let divisor = Double(Swift.max(n - ddof, 1))
         c.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] /= divisor } }
         return c
-    }
-
-    /// The column-centred copy (means subtracted, computed in Double).
-    public func centered() -> Matrix {
-        let means = columnStatistics().means.map { Scalar($0) }
-        let d = columns
-        return withUnsafeBufferPointer { a in
-            Matrix(rows: rows, columns: d) { out in
-                for i in 0..<rows { for j in 0..<d { out[i * d + j] = a[i * d + j] - means[j] } }
-            }
-        }
     }
 }

@@ -49,9 +49,4 @@ import Testing
             }
         }
     }
-
-    @Test func centeredHasZeroMeans() {
-        let x: Matrix<Double> = randomMatrix(100, 3, seed: 12)
-        #expect(x.centered().columnStatistics().means.allSatisfy { abs($0) < 1e-15 })
-    }
 }
