@@ -24,30 +24,3 @@ public struct FileError: Error, Equatable, CustomStringConvertible {
 
 /// The text of the current `errno`.
 func errnoText() -> String { String(cString: strerror(errno)) }
-
-/// The names in a folder, or nil when `path` is not a folder.
-public func listFolder(_ path: String) throws -> [String]? {
-    var info = stat()
-    guard stat(path, &info) == 0 else { throw FileError(.cannotOpen, path, "cannot open (\(errnoText()))") }
-    guard (info.st_mode & S_IFMT) == S_IFDIR else { return nil }
-    guard let dir = opendir(path) else { throw FileError(.cannotOpen, path, "cannot list the folder (\(errnoText()))") }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
-        if name != "." && name != ".." { names.append(name) }
-    }
-    return names
-}
-
-extension String {
-    /// The string without leading and trailing whitespace (no Foundation needed).
-    public func trimmingWhitespace() -> String {
-        var s = Substring(self)
-        while let c = s.first, c.isWhitespace { s.removeFirst() }
-        while let c = s.last, c.isWhitespace { s.removeLast() }
-        return String(s)
-    }
-}

@@ -30,11 +30,6 @@ public struct ProbeDataset: Sendable {
     /// Rows whose label is not one of `classes`.
     public var unseenCount: Int { labels.reduce(0) { $0 + ($1 < 0 ? 1 : 0) } }
 
-    /// The same rows with only the given neurons (columns).
-    public func selecting(neurons: [Int]) -> ProbeDataset {
-        ProbeDataset(x: x.columns(neurons), labels: labels, classes: classes)
-    }
-
     /// Rows per class.
     public var classCounts: [Int] {
         var counts = [Int](repeating: 0, count: classes.count)

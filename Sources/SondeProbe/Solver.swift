@@ -25,8 +25,8 @@ import SondeLinalg
 // penalty's exact minimiser (Friedman, Hastie & Tibshirani 2010, §4), which can only lower F.
 // The iteration stops when the KKT conditions hold to `tolerance` × (largest gradient at W = 0).
 
-/// A prepared training problem: centred (and optionally scaled) activations, their metric Σ
-/// and class indices. Shared by every λ of a regularisation path.
+/// A prepared training problem: centred (and optionally scaled) activations, class indices and
+/// the fixed sample the curvature is estimated on. Shared by every λ of a regularisation path.
 final class ProbeProblem: @unchecked Sendable {  // immutable after init
     let n: Int
     let d: Int
@@ -47,7 +47,6 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
     let baseIntercepts: [Double]
     /// The largest |gradient| at W = 0 with the optimal intercepts: λ_max · α for the lasso path.
     private(set) var gradientScale = 0.0
-    let standardize: Bool
 
     init(_ data: ProbeDataset, standardize: Bool) {
         precondition(data.classes.count >= 2, "a probe needs at least two classes")
@@ -57,7 +56,6 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
         d = raw.columns
         c = data.classes.count
         y = kept.map { Int32(data.labels[$0]) }
-        self.standardize = standardize
         let stats = raw.columnStatistics()
         let constantColumns = Set(stats.constantColumns)
         means = stats.means
@@ -101,8 +99,6 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
         /// ∂loss/∂W, C × D row-major (empty when not asked for).
         var gradient: [Double]
         var interceptGradient: [Double]
-        /// Mean p(1−p) per class: the scale of each class's curvature.
-        var curvature: [Double]
         /// The probabilities p_ic of the rows of `curvatureSample` (m × C).
         var sampleProbabilities: [Double]
     }
@@ -115,7 +111,6 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
         var loss = 0.0
         var g = [Double](repeating: 0, count: gradient ? c * d : 0)
         var gb = [Double](repeating: 0, count: c)
-        var curvature = [Double](repeating: 0, count: c)
         var logits = [Float](repeating: 0, count: Self.blockRows * c)
         var sampleProbabilities = [Double](repeating: 0, count: curvatureSample.count * c)
         var nextSample = 0
@@ -139,7 +134,6 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
                             let sampled = nextSample < curvatureSample.count && curvatureSample[nextSample] == start + i
                             for k in 0..<c {
                                 let p = exp(Double(row[k]) + b[k] - top) / sum
-                                curvature[k] += p * (1 - p)
                                 if sampled { sampleProbabilities[nextSample * c + k] = p }
                                 let r = p - (k == label ? 1 : 0)
                                 gb[k] += r
@@ -163,7 +157,7 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
         let scale = 1 / Double(max(n, 1))
         return Evaluation(
             loss: loss * scale, gradient: g.map { $0 * scale }, interceptGradient: gb.map { $0 * scale },
-            curvature: curvature.map { $0 * scale }, sampleProbabilities: sampleProbabilities)
+            sampleProbabilities: sampleProbabilities)
     }
 
     /// The neurons one iteration's Newton model covers, with the sample's columns for them and a
@@ -455,7 +449,7 @@ func commonShift(_ a: [Double], k1: Double, k2: Double) -> Double {
     }
     // On the open segment with `below` values under t the derivative is k2(n t − sum) + k1(2·below − n).
     for below in 0...sorted.count {
-        let t = (sum - k1 * (2 * Double(below) - n) / k2 * 1) / n
+        let t = (sum - k1 * (2 * Double(below) - n) / k2) / n
         let low = below == 0 ? -Double.infinity : sorted[below - 1]
         let high = below == sorted.count ? Double.infinity : sorted[below]
         if t > low && t < high { return t }

@@ -239,16 +239,19 @@ struct RankCommand: ParsableCommand {
         discussion: """
             Methods: ordering (NeuroX get_neuron_ordering), top (get_top_neurons at --fraction of the \
             weight mass), threshold (get_top_neurons_hard_threshold: |w| > max/--fraction), bottom, \
+            random (--count neurons, seeded: the control selection), \
             probeless (Antverg & Belinkov 2022; needs --train and --train-labels instead of --probe). \
             Weights are standardised (× the neuron's scale) unless --raw-weights, as NeuroX uses them.
             """)
 
-    enum Method: String, ExpressibleByArgument, CaseIterable { case ordering, top, threshold, bottom, probeless }
+    enum Method: String, ExpressibleByArgument, CaseIterable { case ordering, top, threshold, bottom, random, probeless }
 
     @Option(help: "A probe saved by `sonde probe --save`.") var probe: String?
-    @Option(help: "The method: ordering, top, threshold, bottom, probeless.") var method: Method = .ordering
+    @Option(help: "The method: ordering, top, threshold, bottom, random, probeless.") var method: Method = .ordering
     @Option(help: "Weight mass (top, bottom) or divisor (threshold).") var fraction: Double = 0.5
     @Option(help: "Steps of the ordering sweep.") var stride: Int = 100
+    @Option(help: "How many neurons, for random.") var count: Int?
+    @Option(help: "Seed, for random.") var seed: UInt64 = 1
     @Flag(help: "Rank by raw weights (as NeuroX) instead of standardised ones.") var rawWeights = false
     @Option(help: "Activations, for probeless.") var train: String?
     @Option(help: "Labels, for probeless.") var trainLabels: String?
@@ -261,6 +264,7 @@ struct RankCommand: ParsableCommand {
         } else if probe == nil {
             throw ValidationError("--probe is required (or use --method probeless)")
         }
+        if method == .random, (count ?? -1) < 0 { throw ValidationError("random needs --count (a number of neurons ≥ 0)") }
         guard stride > 0 && fraction >= 0 else { throw ValidationError("--stride must be positive and --fraction non-negative") }
     }
 
@@ -295,6 +299,9 @@ struct RankCommand: ParsableCommand {
                 report = Report(method: method.rawValue, neurons: r.overall, cutoffs: nil, perClass: perClass(r.perClass), scores: nil)
             case .bottom:
                 report = Report(method: method.rawValue, neurons: Rankings.bottomNeurons(w, fraction: fraction), cutoffs: nil, perClass: nil, scores: nil)
+            case .random:
+                let neurons = Rankings.random(count: min(count!, loaded.neurons), of: loaded.neurons, seed: seed)
+                report = Report(method: method.rawValue, neurons: neurons, cutoffs: nil, perClass: nil, scores: nil)
             case .probeless:
                 preconditionFailure("handled above")
             }

@@ -212,6 +212,9 @@ let edgeCases = repositoryRoot + "/Tests/Fixtures/corpora"
         let rank = try SondeRun("rank", "--probe", folder + "/p.safetensors", "--method", "ordering", "--json")
         let ranking = try JSONSerialization.jsonObject(with: Data(rank.stdout.utf8)) as! [String: Any]
         #expect(ranking["neurons"] as? [Int] == report["ranking"] as? [Int])
+        let random = try SondeRun("rank", "--probe", folder + "/p.safetensors", "--method", "random", "--count", "3", "--seed", "5")
+        let chosen = random.stdout.split(separator: " ").map { Int($0.trimmingCharacters(in: .whitespacesAndNewlines))! }
+        #expect(random.status == 0 && chosen.count == 3 && Set(chosen).count == 3 && chosen.allSatisfy { (0..<8).contains($0) })
         // A label file of the wrong length: a message with the path, exit 65.
         let short = folder + "/short.txt"
         try "c0\nc1\n".write(toFile: short, atomically: true, encoding: .utf8)

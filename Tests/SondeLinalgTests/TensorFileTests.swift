@@ -123,7 +123,7 @@ func fixtureInts(_ n: Int) -> [Int] { (0..<n).map { $0 * 1_000_003 - 7 } }
     @Test func safetensorsRoundTripWithMetadata() throws {
         let folder = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var g = SeededGenerator(seed: 3)
+        var g = SplitMix64(seed: 3)
         let noise = Matrix<Float>(rows: 5, columns: 7, elements: (0..<35).map { _ in Float.random(in: -3...3, using: &g) })
         let metadata = ["model": "gpt \"tiny\"\n", "layers": "h.0,h.1", "ünïcode": "✓"]
         try Safetensors.write(
@@ -269,7 +269,7 @@ struct ReferenceReaderTests {
     @Test func emptyAndGarbage() throws {
         try expectFailure([], .malformed, "the file is empty")
         try expectFailure(Array("hello, this is text\n".utf8), .malformed, "not a tensor file")
-        var g = SeededGenerator(seed: 1)
+        var g = SplitMix64(seed: 1)
         try expectFailure((0..<4096).map { _ in UInt8.random(in: 0...255, using: &g) }, .malformed, "not a tensor file")
         try expectFailure([1, 0, 0, 0], .malformed, "not a tensor file")
     }

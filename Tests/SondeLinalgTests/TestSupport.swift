@@ -1,22 +1,10 @@
 import Foundation
+import SondeBase
 @testable import SondeLinalg
-
-/// A seeded generator (SplitMix64) so every random test input is reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 func randomMatrix<S: LinalgScalar>(_ rows: Int, _ columns: Int, seed: UInt64, as _: S.Type = S.self) -> Matrix<S>
 where S.RawSignificand: FixedWidthInteger {
-    var g = SeededGenerator(seed: seed)
+    var g = SplitMix64(seed: seed)
     return Matrix(rows: rows, columns: columns, elements: (0..<rows * columns).map { _ in S.random(in: -1...1, using: &g) })
 }
 
