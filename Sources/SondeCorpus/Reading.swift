@@ -68,7 +68,7 @@ public enum CorpusReader {
                 continue
             }
             let chosen = entries.filter { name in !name.hasPrefix(".") && CorpusFormat.endings.contains { name.hasSuffix($0) } }
-            if chosen.isEmpty { throw CorpusError(path, line: 0, "the folder holds no treebank files (\(CorpusFormat.endings.joined(separator: " ")))") }
+            if chosen.isEmpty { throw FileError(.cannotOpen, path, "the folder holds no treebank files (\(CorpusFormat.endings.joined(separator: " ")))") }
             files += chosen.sorted(by: naturalOrder).map { path.hasSuffix("/") ? path + $0 : path + "/" + $0 }
         }
         return files
@@ -121,29 +121,35 @@ public enum CorpusReader {
     }
 }
 
-/// Orders names as a person would: `2.xml` before `10.xml`.
+/// Orders names as a person would: `2.xml` before `10.xml`. Runs of digits compare as numbers
+/// (by length without leading zeros, then digit by digit, so no length overflows), the rest
+/// scalar by scalar.
 func naturalOrder(_ a: String, _ b: String) -> Bool {
-    var i = a.unicodeScalars.makeIterator()
-    var j = b.unicodeScalars.makeIterator()
-    var x = i.next()
-    var y = j.next()
-    while let p = x, let q = y {
-        if p.properties.numericType != nil && ("0"..."9").contains(p) && ("0"..."9").contains(q) {
-            var m = 0, n = 0
-            var cp: Unicode.Scalar? = p
-            var cq: Unicode.Scalar? = q
-            while let c = cp, ("0"..."9").contains(c) { m = m * 10 + Int(c.value - 48); cp = i.next() }
-            while let c = cq, ("0"..."9").contains(c) { n = n * 10 + Int(c.value - 48); cq = j.next() }
-            if m != n { return m < n }
-            x = cp
-            y = cq
-            continue
+    func chunks(_ s: String) -> [(digits: Bool, text: [Unicode.Scalar])] {
+        var result: [(digits: Bool, text: [Unicode.Scalar])] = []
+        for c in s.unicodeScalars {
+            let digit = ("0"..."9").contains(c)
+            if let last = result.last, last.digits == digit, digit {
+                result[result.count - 1].text.append(c)
+            } else {
+                result.append((digit, [c]))
+            }
         }
-        if p != q { return p < q }
-        x = i.next()
-        y = j.next()
+        return result
     }
-    return x == nil && y != nil
+    for (x, y) in zip(chunks(a), chunks(b)) {
+        if x.digits && y.digits {
+            let m = Array(x.text.drop { $0 == "0" })
+            let n = Array(y.text.drop { $0 == "0" })
+            if m.count != n.count { return m.count < n.count }
+            if m != n { return m.lexicographicallyPrecedes(n) { $0.value < $1.value } }
+        } else if x.text != y.text {
+            return x.text.lexicographicallyPrecedes(y.text) { $0.value < $1.value }
+        }
+    }
+    let (m, n) = (chunks(a).count, chunks(b).count)
+    if m != n { return m < n }
+    return a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars) { $0.value < $1.value }  // "a2" vs "a02"
 }
 
 /// Labels for a corpus from a text file (NeuroX's convention): one label per line, one line per

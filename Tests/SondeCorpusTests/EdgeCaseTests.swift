@@ -92,6 +92,14 @@ import Testing
         #expect(try Property(name: "tree.parent")!.labels(corpus)[0] == ["smain", "smain", "inf", "top"])
     }
 
+    /// Folder order: numbers as numbers, even past Int's range.
+    @Test func naturalNameOrder() {
+        let names = ["10.xml", "9.xml", "a2.xml", "a10.xml", "a02b.xml", "99999999999999999999999.xml", "100000000000000000000000.xml", "b.xml"]
+        #expect(names.sorted(by: naturalOrder) == [
+            "9.xml", "10.xml", "99999999999999999999999.xml", "100000000000000000000000.xml", "a2.xml", "a02b.xml", "a10.xml", "b.xml",
+        ])
+    }
+
     @Test func neuroxTextWithLabels() throws {
         let corpus = try read(edgeCases + "/neurox.txt")
         #expect(corpus.sentences.map { $0.words.map(\.form) } == [["The", "dog", "barked", "."], ["It", "ran"]])
