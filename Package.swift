@@ -32,13 +32,14 @@ let package = Package(
             dependencies: ["SondeBase", "CBLAS", "CLAPACKE", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
 
         .target(name: "SondeCorpus", dependencies: ["SondeBase", "CLibXML2"]),
+        .target(name: "SondeModels", dependencies: ["SondeBase", "SondeLinalg"]),
         .target(name: "SondeProbe", dependencies: ["SondeBase", "SondeLinalg"]),
         .target(name: "SondeStudy", dependencies: ["SondeBase", "SondeLinalg", "SondeProbe"]),
 
         // MARK: The command-line tool
         .executableTarget(
             name: "sonde",
-            dependencies: ["SondeBase", "SondeLinalg", "SondeCorpus", "SondeProbe", "SondeStudy", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["SondeBase", "SondeLinalg", "SondeCorpus", "SondeProbe", "SondeStudy", "SondeModels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // MARK: Benchmarks against the Python peers (run with benchmarks/run.sh)
         .executableTarget(
@@ -52,6 +53,7 @@ let package = Package(
             dependencies: ["SondeBase", "SondeLinalg", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "SondeCorpusTests", dependencies: ["SondeCorpus", "SondeBase"]),
         .testTarget(name: "SondeProbeTests", dependencies: ["SondeProbe", "SondeStudy", "SondeLinalg", "SondeBase"]),
+        .testTarget(name: "SondeModelsTests", dependencies: ["SondeModels", "SondeLinalg"]),
         .testTarget(name: "SondeCLITests", dependencies: ["sonde"]),
     ]
 )

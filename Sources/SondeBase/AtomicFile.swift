@@ -33,6 +33,31 @@ public enum AtomicFile {
             try writeAll(raw)
         }
 
+        /// Writes `raw` at byte `offset` of the file (after whatever is buffered), for writers
+        /// that fill a layout fixed up front in any order.
+        public func write(_ raw: UnsafeRawBufferPointer, at offset: Int) throws {
+            try flush()
+            var done = 0
+            while done < raw.count {
+                let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(offset + done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw FileError(.cannotWrite, path, "write failed (\(errnoText()))")
+                }
+                done += n
+            }
+        }
+
+        /// Sets the file's length up front, so a full disk fails at once rather than halfway.
+        public func reserve(totalBytes: Int) throws {
+            try flush()
+            let result = posix_fallocate(fd, 0, off_t(totalBytes))
+            guard result == 0 || result == EOPNOTSUPP || result == EINVAL else {
+                throw FileError(.cannotWrite, path, "cannot reserve \(totalBytes) bytes (\(String(cString: strerror(result))))")
+            }
+            if result != 0 { guard ftruncate(fd, off_t(totalBytes)) == 0 else { throw FileError(.cannotWrite, path, "cannot size the file (\(errnoText()))") } }
+        }
+
         fileprivate func flush() throws {
             if buffer.isEmpty { return }
             try buffer.withUnsafeBytes { try writeAll($0) }

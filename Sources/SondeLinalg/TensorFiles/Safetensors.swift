@@ -87,10 +87,54 @@ public enum Safetensors {
     /// Writes `tensors` (in this order) and `metadata` as a safetensors file, atomically. The
     /// header is padded with spaces so the data starts 8-byte aligned, as the reference writer does.
     public static func write(_ tensors: [TensorPayload], metadata: [String: String] = [:], to path: String) throws {
-        var names = Set<String>()
+        let header = try header(tensors.map { ($0.name, $0.shape, $0.dtype) }, metadata: metadata, path: path)
+        try AtomicFile.write(to: path) { writer in
+            try writer.write(header)
+            for t in tensors { try t.write(to: writer) }
+        }
+    }
+
+    /// Where the rows of a streamed F32 file go: row `row` of tensor `tensor` is written in
+    /// place, in any order, so output larger than memory never has to be held.
+    public struct RowSink {
+        let writer: AtomicFile.Writer
+        let starts: [Int]
+        let rowBytes: [Int]
+
+        public func write(tensor: Int, row: Int, _ values: UnsafeBufferPointer<Float>) throws {
+            precondition(values.count * 4 == rowBytes[tensor], "row length does not match the tensor")
+            try writer.write(UnsafeRawBufferPointer(values), at: starts[tensor] + row * rowBytes[tensor])
+        }
+    }
+
+    /// Writes a safetensors file of F32 tensors whose rows `fill` produces through a `RowSink`,
+    /// atomically. Every row must be written; the layout is fixed up front.
+    public static func writeStreaming(
+        _ tensors: [(name: String, shape: [Int])], metadata: [String: String] = [:], to path: String,
+        fill: (RowSink) throws -> Void
+    ) throws {
+        let header = try header(tensors.map { ($0.name, $0.shape, .float32) }, metadata: metadata, path: path)
+        var starts: [Int] = [], rowBytes: [Int] = []
+        var offset = header.count
         for t in tensors {
-            guard t.name != "__metadata__", names.insert(t.name).inserted else {
-                throw FileError(.cannotWrite, path, "tensor name '\(t.name)' is reserved or repeated")
+            starts.append(offset)
+            let count = t.shape.reduce(1, *)
+            rowBytes.append(t.shape.isEmpty ? 4 : t.shape.dropFirst().reduce(1, *) * 4)
+            offset += count * 4
+        }
+        try AtomicFile.write(to: path) { writer in
+            try writer.write(header)
+            try writer.reserve(totalBytes: offset)
+            try fill(RowSink(writer: writer, starts: starts, rowBytes: rowBytes))
+        }
+    }
+
+    /// The 8-byte length and the JSON header, padded so the data starts 8-byte aligned.
+    private static func header(_ tensors: [(String, [Int], TensorDType)], metadata: [String: String], path: String) throws -> [UInt8] {
+        var names = Set<String>()
+        for (name, _, _) in tensors {
+            guard name != "__metadata__", names.insert(name).inserted else {
+                throw FileError(.cannotWrite, path, "tensor name '\(name)' is reserved or repeated")
             }
         }
         var header = "{"
@@ -100,21 +144,17 @@ public enum Safetensors {
             header += "},"
         }
         var offset = 0
-        for t in tensors {
-            header += jsonString(t.name) + ":{\"dtype\":\"\(t.dtype.safetensorsName)\",\"shape\":["
-            header += t.shape.map(String.init).joined(separator: ",") + "],\"data_offsets\":[\(offset),\(offset + t.byteCount)]},"
-            offset += t.byteCount
+        for (name, shape, dtype) in tensors {
+            let bytes = shape.reduce(1, *) * dtype.byteSize
+            header += jsonString(name) + ":{\"dtype\":\"\(dtype.safetensorsName)\",\"shape\":["
+            header += shape.map(String.init).joined(separator: ",") + "],\"data_offsets\":[\(offset),\(offset + bytes)]},"
+            offset += bytes
         }
         if header.hasSuffix(",") { header.removeLast() }
         header += "}"
-        let padding = (8 - header.utf8.count % 8) % 8
-        header += String(repeating: " ", count: padding)
+        header += String(repeating: " ", count: (8 - header.utf8.count % 8) % 8)
         let length = UInt64(header.utf8.count)
-        try AtomicFile.write(to: path) { writer in
-            try writer.write((0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * $0)) })
-            try writer.write(Array(header.utf8))
-            for t in tensors { try t.write(to: writer) }
-        }
+        return (0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * $0)) } + Array(header.utf8)
     }
 }
 

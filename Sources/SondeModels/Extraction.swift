@@ -1,0 +1,128 @@
+import SondeLinalg
+
+/// How a word's vector is made from its subwords' vectors.
+public enum SubwordAggregation: String, Sendable, CaseIterable, Codable {
+    case first, last, mean
+}
+
+/// A sentence as the model sees it: its tokens (without special tokens) and, for each word, the
+/// range of its tokens.
+public struct EncodedSentence: Sendable {
+    public let tokens: [Int]
+    public let words: [Range<Int>]
+}
+
+/// Word-aligned activations from a transformer: sentences go in as their words, each word's
+/// vector is the first, last or mean of its subwords' vectors at each layer. Sentences longer
+/// than the model's window run in overlapping windows that advance by half a window; each token
+/// takes its vector from the first window that holds it, so it always sees at least half a
+/// window of left context (or the whole sentence start).
+public final class ActivationExtractor {
+    public let model: TransformerModel
+    public let tokenizer: Tokenizer
+    private let prefix: [Int]
+    private let suffix: [Int]
+    /// Tokens per forward pass: sentences are packed until a batch holds about this many.
+    public var batchTokens = 2048
+
+    public init(model: TransformerModel, tokenizer: Tokenizer) throws {
+        self.model = model
+        self.tokenizer = tokenizer
+        (prefix, suffix) = try tokenizer.specialTokens(for: model.config.architecture)
+        guard model.window - prefix.count - suffix.count >= 2 else {
+            throw ModelError(.unsupported, model.folder, "the model's window of \(model.window) positions is too short")
+        }
+        if let bad = (prefix + suffix).first(where: { $0 >= model.config.vocabularySize }) {
+            throw ModelError(.malformed, tokenizer.path, "special token id \(bad) is outside the model's vocabulary of \(model.config.vocabularySize)")
+        }
+    }
+
+    public func encode(_ words: [String]) throws -> EncodedSentence {
+        var tokens: [Int] = []
+        var spans: [Range<Int>] = []
+        for word in words {
+            let ids = try tokenizer.encode(word: word)
+            if let bad = ids.first(where: { $0 >= model.config.vocabularySize }) {
+                throw ModelError(.malformed, tokenizer.path, "token id \(bad) of \(word.debugDescription) is outside the model's vocabulary of \(model.config.vocabularySize); is this the model's tokenizer?")
+            }
+            spans.append(tokens.count..<(tokens.count + ids.count))
+            tokens += ids
+        }
+        return EncodedSentence(tokens: tokens, words: spans)
+    }
+
+    /// The sequences a sentence runs as (special tokens included) and, for each of the
+    /// sentence's tokens, the sequence and position its vector comes from.
+    func windows(_ sentence: EncodedSentence) -> (sequences: [[Int]], source: [(sequence: Int, position: Int)]) {
+        let capacity = model.window - prefix.count - suffix.count
+        let n = sentence.tokens.count
+        var sequences: [[Int]] = []
+        var source: [(Int, Int)] = []
+        source.reserveCapacity(n)
+        var start = 0
+        repeat {
+            let end = min(start + capacity, n)
+            sequences.append(prefix + sentence.tokens[start..<end] + suffix)
+            for t in source.count..<end { source.append((sequences.count - 1, prefix.count + t - start)) }
+            if end == n { break }
+            start += capacity / 2
+        } while true
+        return (sequences, source)
+    }
+
+    /// Runs `sentences` (each a list of words) in packed batches and hands each sentence's word
+    /// vectors to `emit`: one [words, hidden] matrix per entry of `layers`, in sentence order.
+    /// `progress` gets the number of sentences done after each batch.
+    public func extract(
+        _ sentences: [[String]], layers: [Int], aggregate: SubwordAggregation, ablations: [NeuronAblation] = [],
+        progress: (Int) -> Void = { _ in },
+        emit: (_ sentence: Int, _ vectors: [Matrix<Float>]) throws -> Void
+    ) throws {
+        let h = model.config.hiddenSize
+        var next = 0
+        while next < sentences.count {
+            var batch: [(index: Int, encoded: EncodedSentence, first: Int, source: [(sequence: Int, position: Int)])] = []
+            var sequences: [[Int]] = []
+            var tokens = 0
+            while next < sentences.count && (batch.isEmpty || tokens < batchTokens) {
+                let encoded = try encode(sentences[next])
+                let (own, source) = windows(encoded)
+                batch.append((next, encoded, sequences.count, source))
+                sequences += own
+                tokens += own.reduce(0) { $0 + $1.count }
+                next += 1
+            }
+            var starts: [Int] = []
+            var offset = 0
+            for s in sequences { starts.append(offset); offset += s.count }
+            let states = model.hiddenStates(sequences, ablations: ablations)
+            for item in batch {
+                let vectors = layers.map { layer -> Matrix<Float> in
+                    let state = states[layer]
+                    return Matrix<Float>(rows: item.encoded.words.count, columns: h) { out in
+                        state.withUnsafeBufferPointer { sp in
+                            func row(_ token: Int) -> UnsafePointer<Float> {
+                                let (sequence, position) = item.source[token]
+                                return sp.baseAddress! + (starts[item.first + sequence] + position) * h
+                            }
+                            for (w, span) in item.encoded.words.enumerated() {
+                                let target = out.baseAddress! + w * h
+                                switch aggregate {
+                                case .first: target.initialize(from: row(span.lowerBound), count: h)
+                                case .last: target.initialize(from: row(span.upperBound - 1), count: h)
+                                case .mean:
+                                    target.initialize(repeating: 0, count: h)
+                                    for t in span { let r = row(t); for j in 0..<h { target[j] += r[j] } }
+                                    let scale = 1 / Float(span.count)
+                                    for j in 0..<h { target[j] *= scale }
+                                }
+                            }
+                        }
+                    }
+                }
+                try emit(item.index, vectors)
+            }
+            progress(next)
+        }
+    }
+}

@@ -1,0 +1,189 @@
+import Glibc
+import SondeLinalg
+
+/// `y = x·Wᵀ + b` for a Hugging Face `Linear` (weight stored [out, in]) or `x·W + b` for GPT-2's
+/// `Conv1D` (weight stored [in, out]); either way one gemm on the stored buffer, no transposes.
+struct Linear {
+    let weight: Matrix<Float>
+    let storedOutByIn: Bool
+    let bias: [Float]?
+
+    var outputs: Int { storedOutByIn ? weight.rows : weight.columns }
+    var inputs: Int { storedOutByIn ? weight.columns : weight.rows }
+
+    func apply(_ x: Matrix<Float>) -> Matrix<Float> {
+        precondition(x.columns == inputs, "linear layer expects \(inputs) inputs, got \(x.columns)")
+        let (n, m) = (x.rows, outputs)
+        var y = Matrix<Float>(rows: n, columns: m) { buffer in
+            if let bias {
+                bias.withUnsafeBufferPointer { b in for i in 0..<n { (buffer.baseAddress! + i * m).initialize(from: b.baseAddress!, count: m) } }
+            } else {
+                buffer.initialize(repeating: 0)
+            }
+        }
+        x.withUnsafeBufferPointer { xp in
+            weight.withUnsafeBufferPointer { wp in
+                y.withUnsafeMutableBufferPointer { yp in
+                    BLAS.gemm(
+                        transposeB: storedOutByIn, m: n, n: m, k: inputs, a: xp.baseAddress!, lda: inputs,
+                        b: wp.baseAddress!, ldb: weight.columns, beta: 1, c: yp.baseAddress!, ldc: m)
+                }
+            }
+        }
+        return y
+    }
+}
+
+/// Layer normalisation over each row (biased variance, as PyTorch).
+struct LayerNorm {
+    let gamma: [Float]
+    let beta: [Float]
+    let epsilon: Float
+
+    func apply(_ x: Matrix<Float>) -> Matrix<Float> {
+        var y = x
+        applyInPlace(&y)
+        return y
+    }
+
+    func applyInPlace(_ x: inout Matrix<Float>) {
+        let (h, rows) = (x.columns, x.rows)
+        gamma.withUnsafeBufferPointer { g in
+            beta.withUnsafeBufferPointer { b in
+                x.withUnsafeMutableBufferPointer { p in
+                    for r in 0..<rows {
+                        let row = p.baseAddress! + r * h
+                        var sum: Float = 0
+                        for j in 0..<h { sum += row[j] }
+                        let mean = sum / Float(h)
+                        var squares: Float = 0
+                        for j in 0..<h { let d = row[j] - mean; squares += d * d }
+                        let inverse = 1 / (squares / Float(h) + epsilon).squareRoot()
+                        for j in 0..<h { row[j] = (row[j] - mean) * inverse * g[j] + b[j] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension Activation {
+    func applyInPlace(_ x: inout Matrix<Float>) {
+        x.withUnsafeMutableBufferPointer { p in
+            switch self {
+            case .gelu:
+                for i in 0..<p.count { let v = p[i]; p[i] = 0.5 * v * (1 + erff(v * 0.70710678118654752)) }
+            case .geluTanh:
+                let c: Float = 0.79788456080286536  // √(2/π)
+                for i in 0..<p.count { let v = p[i]; p[i] = 0.5 * v * (1 + tanhf(c * (v + 0.044715 * v * v * v))) }
+            case .relu:
+                for i in 0..<p.count where p[i] < 0 { p[i] = 0 }
+            }
+        }
+    }
+}
+
+/// `a += b`, elementwise.
+func addInPlace(_ a: inout Matrix<Float>, _ b: Matrix<Float>) {
+    precondition(a.rows == b.rows && a.columns == b.columns)
+    b.withUnsafeBufferPointer { bp in
+        a.withUnsafeMutableBufferPointer { ap in for i in 0..<ap.count { ap[i] += bp[i] } }
+    }
+}
+
+/// Where each head's query, key and value sit in a fused projection's row.
+enum QKVLayout {
+    /// [q (all heads) | k | v]: BERT (its three projections concatenated) and GPT-2's `c_attn`.
+    case blocks
+    /// [head 0: q k v | head 1: q k v | …]: GPT-NeoX's `query_key_value`.
+    case interleaved
+
+    func columns(head: Int, headSize d: Int, hidden: Int) -> (q: Int, k: Int, v: Int) {
+        switch self {
+        case .blocks: return (head * d, hidden + head * d, 2 * hidden + head * d)
+        case .interleaved: return (3 * head * d, 3 * head * d + d, 3 * head * d + 2 * d)
+        }
+    }
+}
+
+/// Rotary position embedding on the first `dimensions` of each query and key head
+/// (GPT-NeoX's `rotate_half` convention: pairs (i, i + dimensions/2)).
+struct Rotary {
+    let dimensions: Int
+    /// cos and sin of position × frequency, [position][dimensions / 2].
+    let cosines: [Float]
+    let sines: [Float]
+
+    init(headSize: Int, fraction: Double, base: Double, maxPositions: Int) {
+        dimensions = Int(Double(headSize) * fraction) / 2 * 2
+        let half = dimensions / 2
+        var cosines = [Float](repeating: 0, count: maxPositions * half), sines = cosines
+        for i in 0..<half {
+            let frequency = 1 / Float(pow(base, Double(2 * i) / Double(dimensions)))
+            for p in 0..<maxPositions {
+                let angle = Float(p) * frequency
+                cosines[p * half + i] = cos(angle)
+                sines[p * half + i] = sin(angle)
+            }
+        }
+        self.cosines = cosines
+        self.sines = sines
+    }
+
+    /// Rotates the `d`-wide head vector at `x` for position `position`.
+    func rotate(_ x: UnsafeMutablePointer<Float>, position: Int) {
+        let half = dimensions / 2
+        let base = position * half
+        for i in 0..<half {
+            let (a, b) = (x[i], x[i + half])
+            let (c, s) = (cosines[base + i], sines[base + i])
+            x[i] = a * c - b * s
+            x[i + half] = b * c + a * s
+        }
+    }
+}
+
+/// Scaled dot-product attention of every head of every packed sequence: `qkv` holds the fused
+/// projections of all tokens ([tokens, 3·hidden]), `sequences` the token ranges of each sequence.
+/// Scores, softmax and the weighted sum run per sequence and head on BLAS, with no padding.
+func attention(
+    _ qkv: Matrix<Float>, layout: QKVLayout, heads: Int, sequences: [Range<Int>], causal: Bool, scale: Float
+) -> Matrix<Float> {
+    let hidden = qkv.columns / 3
+    let d = hidden / heads
+    let longest = sequences.map(\.count).max() ?? 0
+    var scores = [Float](repeating: 0, count: longest * longest)
+    var context = Matrix<Float>(rows: qkv.rows, columns: hidden)
+    qkv.withUnsafeBufferPointer { qp in
+        context.withUnsafeMutableBufferPointer { cp in
+            scores.withUnsafeMutableBufferPointer { sp in
+                let s = sp.baseAddress!
+                for range in sequences where !range.isEmpty {
+                    let t = range.count
+                    let rowBase = qp.baseAddress! + range.lowerBound * 3 * hidden
+                    for h in 0..<heads {
+                        let (q, k, v) = layout.columns(head: h, headSize: d, hidden: hidden)
+                        BLAS.gemm(
+                            transposeB: true, m: t, n: t, k: d, alpha: scale, a: rowBase + q, lda: 3 * hidden,
+                            b: rowBase + k, ldb: 3 * hidden, c: s, ldc: t)
+                        for i in 0..<t {
+                            let row = s + i * t
+                            let visible = causal ? i + 1 : t
+                            var top = -Float.infinity
+                            for j in 0..<visible where row[j] > top { top = row[j] }
+                            var total: Float = 0
+                            for j in 0..<visible { row[j] = expf(row[j] - top); total += row[j] }
+                            let inverse = 1 / total
+                            for j in 0..<visible { row[j] *= inverse }
+                            for j in visible..<t { row[j] = 0 }
+                        }
+                        BLAS.gemm(
+                            m: t, n: d, k: t, a: s, lda: t, b: rowBase + v, ldb: 3 * hidden,
+                            c: cp.baseAddress! + range.lowerBound * hidden + h * d, ldc: hidden)
+                    }
+                }
+            }
+        }
+    }
+    return context
+}

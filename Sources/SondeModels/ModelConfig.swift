@@ -1,0 +1,117 @@
+import Foundation
+
+/// The transformer families Sonde runs, by their `model_type` in `config.json`.
+public enum Architecture: String, Sendable, CaseIterable, Codable {
+    /// BERT and its post-LayerNorm encoders (MiniLM and sentence-transformers exports).
+    case bert
+    /// RoBERTa: BERT's layers, positions counted from `pad_token_id + 1`.
+    case roberta
+    /// GPT-2: pre-LayerNorm decoder, Conv1D weights stored [in, out], final `ln_f`.
+    case gpt2
+    /// GPT-NeoX / Pythia: rotary positions on part of each head, parallel attention + MLP.
+    case gptNeoX = "gpt_neox"
+
+    var isEncoder: Bool { self == .bert || self == .roberta }
+}
+
+/// The activation inside the MLP.
+public enum Activation: String, Sendable, Codable {
+    /// x·Φ(x) with the error function (BERT's and GPT-NeoX's "gelu").
+    case gelu
+    /// The tanh approximation (GPT-2's "gelu_new", "gelu_pytorch_tanh").
+    case geluTanh
+    case relu
+}
+
+/// The hyper-parameters of a Hugging Face `config.json` that the forward pass needs, under one
+/// set of names whatever the family calls them.
+public struct ModelConfig: Sendable, Codable {
+    public var architecture: Architecture
+    public var hiddenSize: Int
+    public var layers: Int
+    public var heads: Int
+    public var intermediateSize: Int
+    public var maxPositions: Int
+    public var vocabularySize: Int
+    public var layerNormEpsilon: Float
+    public var activation: Activation
+    /// BERT: how many token types (segment embeddings) exist; the probe feeds type 0.
+    public var tokenTypes: Int
+    /// RoBERTa counts positions from `padTokenID + 1`; 0 elsewhere.
+    public var positionOffset: Int
+    /// GPT-NeoX: the share of each head's dimensions that rotate, and the rotary base.
+    public var rotaryFraction: Double
+    public var rotaryBase: Double
+    /// GPT-NeoX: attention and MLP read the same input (Pythia) or run one after the other.
+    public var parallelResidual: Bool
+    /// GPT-2: attention scores also divided by the layer number (`scale_attn_by_inverse_layer_idx`).
+    public var scaleByInverseLayer: Bool
+    /// Class names of a sequence-classification head, by index (empty without one).
+    public var classLabels: [String]
+
+    public var headSize: Int { hiddenSize / heads }
+
+    /// Reads `config.json`.
+    public static func read(_ path: String) throws -> ModelConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ModelError(.missing, path, "cannot read the model's config.json; point --model at a Hugging Face model folder")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data), let json = object as? [String: Any] else {
+            throw ModelError(.malformed, path, "not a JSON object")
+        }
+        return try ModelConfig(json: json, path: path)
+    }
+
+    init(json: [String: Any], path: String) throws {
+        func fail(_ message: String) -> ModelError { ModelError(.malformed, path, message) }
+        func int(_ keys: String...) throws -> Int {
+            for key in keys { if let v = json[key] as? Int { return v } }
+            throw fail("missing integer \(keys.joined(separator: " or "))")
+        }
+        func number(_ keys: [String], in dictionary: [String: Any]? = nil, default value: Double) -> Double {
+            for key in keys { if let v = (dictionary ?? json)[key] as? Double { return v } }
+            return value
+        }
+        guard let type = json["model_type"] as? String else { throw fail("no model_type") }
+        guard let architecture = Architecture(rawValue: type) else {
+            throw ModelError(.unsupported, path, "model_type '\(type)' is not supported; Sonde runs \(Architecture.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self.architecture = architecture
+        hiddenSize = try int("hidden_size", "n_embd")
+        layers = try int("num_hidden_layers", "n_layer")
+        heads = try int("num_attention_heads", "n_head")
+        guard hiddenSize > 0, layers > 0, heads > 0, hiddenSize % heads == 0 else {
+            throw fail("hidden size \(hiddenSize) is not a positive multiple of \(heads) heads")
+        }
+        intermediateSize = (json["intermediate_size"] as? Int) ?? (json["n_inner"] as? Int) ?? 4 * hiddenSize
+        maxPositions = try int("max_position_embeddings", "n_positions")
+        vocabularySize = try int("vocab_size")
+        layerNormEpsilon = Float(number(["layer_norm_eps", "layer_norm_epsilon"], default: 1e-12))
+        let act = (json["hidden_act"] as? String) ?? (json["activation_function"] as? String) ?? "gelu"
+        switch act {
+        case "gelu": activation = .gelu
+        case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": activation = .geluTanh
+        case "relu": activation = .relu
+        default: throw ModelError(.unsupported, path, "activation '\(act)' is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu)")
+        }
+        tokenTypes = (json["type_vocab_size"] as? Int) ?? 0
+        positionOffset = architecture == .roberta ? ((json["pad_token_id"] as? Int) ?? 1) + 1 : 0
+        // transformers 5 writes rope_parameters {partial_rotary_factor, rope_theta}; Pythia's own
+        // configs say rotary_pct and rotary_emb_base.
+        let rope = json["rope_parameters"] as? [String: Any]
+        rotaryFraction = rope.map { number(["partial_rotary_factor"], in: $0, default: 1) }
+            ?? number(["rotary_pct", "partial_rotary_factor"], default: 1)
+        rotaryBase = rope.map { number(["rope_theta"], in: $0, default: 10000) }
+            ?? number(["rotary_emb_base", "rope_theta"], default: 10000)
+        if let kind = rope?["rope_type"] as? String, kind != "default" {
+            throw ModelError(.unsupported, path, "rope_type '\(kind)' is not supported (only the default rotary embedding)")
+        }
+        parallelResidual = (json["use_parallel_residual"] as? Bool) ?? true
+        scaleByInverseLayer = (json["scale_attn_by_inverse_layer_idx"] as? Bool) ?? false
+        if let labels = json["id2label"] as? [String: String] {
+            classLabels = labels.sorted { Int($0.key) ?? 0 < Int($1.key) ?? 0 }.map(\.value)
+        } else {
+            classLabels = []
+        }
+    }
+}

@@ -1,0 +1,304 @@
+import Foundation
+import SondeLinalg
+
+/// Zeroes or replaces chosen neurons of one layer's output inside the forward pass, so every
+/// later layer (and the model's own head) sees the ablated vector. Layer 0 is the embedding
+/// output, layer l the output of block l — the same numbering as the activation file, and the
+/// ablated vector is exactly that file's row with these neurons replaced.
+public struct NeuronAblation: Sendable {
+    public var layer: Int
+    public var neurons: [Int]
+    /// The value each neuron is set to: 0 to zero it, its mean over a corpus to mean-ablate it.
+    public var values: [Float]
+
+    public init(layer: Int, neurons: [Int], values: [Float]) {
+        precondition(neurons.count == values.count, "one replacement value per neuron")
+        self.layer = layer
+        self.neurons = neurons
+        self.values = values
+    }
+}
+
+/// A Hugging Face transformer checkpoint run in Float on BLAS: BERT/RoBERTa, GPT-2 or GPT-NeoX.
+/// Sequences are packed one after another (no padding): the projections and MLPs of all tokens
+/// of a batch are single gemms, attention runs per sequence.
+public final class TransformerModel {
+    public let folder: String
+    public let config: ModelConfig
+    /// What the checkpoint's head is, when it has one Sonde can score.
+    public let head: Head
+
+    public enum Head: Sendable, Equatable {
+        /// Next-token prediction (GPT-2, GPT-NeoX) or masked-token prediction (BERT).
+        case languageModel
+        /// A sequence classifier over `classes` (GPT-2: last token; BERT: pooled [CLS]).
+        case sequenceClassifier(classes: [String])
+        case none
+    }
+
+    private let tokenEmbedding: Matrix<Float>
+    private let positionEmbedding: Matrix<Float>?
+    private let tokenTypeRow: [Float]?
+    private let embeddingNorm: LayerNorm?
+    private let blocks: [Block]
+    private let finalNorm: LayerNorm?
+    private let rotary: Rotary?
+    private let outputProjection: Linear?
+    private let maskedLMTransform: (dense: Linear, norm: LayerNorm)?
+    private let pooler: Linear?
+
+    struct Block {
+        let qkv: Linear
+        let output: Linear
+        let norm1: LayerNorm
+        let norm2: LayerNorm
+        let up: Linear
+        let down: Linear
+    }
+
+    /// The names of the layers in the activation file: `layer0` (embeddings) … `layerL`.
+    public var layerNames: [String] { (0...config.layers).map { "layer\($0)" } }
+
+    public init(folder: String) throws {
+        self.folder = folder
+        let config = try ModelConfig.read(folder + "/config.json")
+        self.config = config
+        let w = try ModelWeights(folder: folder)
+        let (h, v, inner) = (config.hiddenSize, config.vocabularySize, config.intermediateSize)
+        func norm(_ prefix: String) throws -> LayerNorm {
+            let weight = w.first(prefix + ".weight", prefix + ".gamma"), bias = w.first(prefix + ".bias", prefix + ".beta")
+            return LayerNorm(gamma: try w.values(weight, shape: [h]), beta: try w.values(bias, shape: [h]), epsilon: config.layerNormEpsilon)
+        }
+        func linear(_ prefix: String, out: Int, in: Int, bias: Bool = true) throws -> Linear {
+            Linear(weight: try w.matrix(prefix + ".weight", out, `in`), storedOutByIn: true,
+                   bias: bias ? try w.values(prefix + ".bias", shape: [out]) : nil)
+        }
+        func conv1D(_ prefix: String, in: Int, out: Int) throws -> Linear {
+            Linear(weight: try w.matrix(prefix + ".weight", `in`, out), storedOutByIn: false, bias: try w.values(prefix + ".bias", shape: [out]))
+        }
+        var blocks: [Block] = []
+        switch config.architecture {
+        case .bert, .roberta:
+            tokenEmbedding = try w.matrix("embeddings.word_embeddings.weight", v, h)
+            positionEmbedding = try w.matrix("embeddings.position_embeddings.weight", config.maxPositions, h)
+            tokenTypeRow = config.tokenTypes > 0
+                ? Array(try w.values("embeddings.token_type_embeddings.weight", shape: [config.tokenTypes, h]).prefix(h)) : nil
+            embeddingNorm = try norm("embeddings.LayerNorm")
+            for l in 0..<config.layers {
+                let p = "encoder.layer.\(l)"
+                let q = try linear(p + ".attention.self.query", out: h, in: h)
+                let k = try linear(p + ".attention.self.key", out: h, in: h)
+                let vv = try linear(p + ".attention.self.value", out: h, in: h)
+                let fused = Linear(
+                    weight: Matrix(rows: 3 * h, columns: h, elements: q.weight.elements + k.weight.elements + vv.weight.elements),
+                    storedOutByIn: true, bias: q.bias! + k.bias! + vv.bias!)
+                blocks.append(Block(
+                    qkv: fused, output: try linear(p + ".attention.output.dense", out: h, in: h),
+                    norm1: try norm(p + ".attention.output.LayerNorm"), norm2: try norm(p + ".output.LayerNorm"),
+                    up: try linear(p + ".intermediate.dense", out: inner, in: h), down: try linear(p + ".output.dense", out: h, in: inner)))
+            }
+            finalNorm = nil
+            rotary = nil
+            if w.has("cls.predictions.transform.dense.weight") {
+                maskedLMTransform = (try linear("cls.predictions.transform.dense", out: h, in: h), try norm("cls.predictions.transform.LayerNorm"))
+                let decoder = w.has("cls.predictions.decoder.weight")
+                    ? try w.matrix("cls.predictions.decoder.weight", v, h) : tokenEmbedding
+                let bias = try w.values(w.first("cls.predictions.bias", "cls.predictions.decoder.bias"), shape: [v])
+                outputProjection = Linear(weight: decoder, storedOutByIn: true, bias: bias)
+                pooler = nil
+                head = .languageModel
+            } else if w.has("classifier.weight"), w.has("pooler.dense.weight") {
+                maskedLMTransform = nil
+                pooler = try linear("pooler.dense", out: h, in: h)
+                let classes = w.shape("classifier.weight")?.first ?? 0
+                outputProjection = try linear("classifier", out: classes, in: h)
+                head = .sequenceClassifier(classes: Self.classNames(config.classLabels, count: classes))
+            } else {
+                (maskedLMTransform, pooler, outputProjection, head) = (nil, nil, nil, .none)
+            }
+        case .gpt2:
+            tokenEmbedding = try w.matrix("wte.weight", v, h)
+            positionEmbedding = try w.matrix("wpe.weight", config.maxPositions, h)
+            (tokenTypeRow, embeddingNorm) = (nil, nil)
+            for l in 0..<config.layers {
+                let p = "h.\(l)"
+                blocks.append(Block(
+                    qkv: try conv1D(p + ".attn.c_attn", in: h, out: 3 * h), output: try conv1D(p + ".attn.c_proj", in: h, out: h),
+                    norm1: try norm(p + ".ln_1"), norm2: try norm(p + ".ln_2"),
+                    up: try conv1D(p + ".mlp.c_fc", in: h, out: inner), down: try conv1D(p + ".mlp.c_proj", in: inner, out: h)))
+            }
+            finalNorm = try norm("ln_f")
+            rotary = nil
+            (maskedLMTransform, pooler) = (nil, nil)
+            if w.has("score.weight") {
+                let classes = w.shape("score.weight")?.first ?? 0
+                outputProjection = try linear("score", out: classes, in: h, bias: w.has("score.bias"))
+                head = .sequenceClassifier(classes: Self.classNames(config.classLabels, count: classes))
+            } else {
+                let tied = w.has("lm_head.weight") ? try w.matrix("lm_head.weight", v, h) : tokenEmbedding
+                outputProjection = Linear(weight: tied, storedOutByIn: true, bias: nil)
+                head = .languageModel
+            }
+        case .gptNeoX:
+            tokenEmbedding = try w.matrix("embed_in.weight", v, h)
+            (positionEmbedding, tokenTypeRow, embeddingNorm) = (nil, nil, nil)
+            for l in 0..<config.layers {
+                let p = "layers.\(l)"
+                blocks.append(Block(
+                    qkv: try linear(p + ".attention.query_key_value", out: 3 * h, in: h),
+                    output: try linear(p + ".attention.dense", out: h, in: h),
+                    norm1: try norm(p + ".input_layernorm"), norm2: try norm(p + ".post_attention_layernorm"),
+                    up: try linear(p + ".mlp.dense_h_to_4h", out: inner, in: h), down: try linear(p + ".mlp.dense_4h_to_h", out: h, in: inner)))
+            }
+            finalNorm = try norm("final_layer_norm")
+            rotary = Rotary(headSize: config.headSize, fraction: config.rotaryFraction, base: config.rotaryBase, maxPositions: config.maxPositions)
+            (maskedLMTransform, pooler) = (nil, nil)
+            if w.has("embed_out.weight") {
+                outputProjection = Linear(weight: try w.matrix("embed_out.weight", v, h), storedOutByIn: true, bias: nil)
+                head = .languageModel
+            } else if w.has("score.weight") {
+                let classes = w.shape("score.weight")?.first ?? 0
+                outputProjection = try linear("score", out: classes, in: h, bias: w.has("score.bias"))
+                head = .sequenceClassifier(classes: Self.classNames(config.classLabels, count: classes))
+            } else {
+                outputProjection = nil
+                head = .none
+            }
+        }
+        self.blocks = blocks
+    }
+
+    /// config.json's id2label when it names every class, else the class numbers.
+    private static func classNames(_ labels: [String], count: Int) -> [String] {
+        labels.count == count ? labels : (0..<count).map(String.init)
+    }
+
+    /// The longest sequence (special tokens included) one forward pass takes.
+    public var window: Int { config.maxPositions - config.positionOffset }
+
+    /// Runs `sequences` (token ids, each at most `window` long) packed into one batch and
+    /// returns the hidden states of every layer, [tokens of all sequences, hidden] each,
+    /// as `output_hidden_states` does: layer 0 the embeddings (after BERT's LayerNorm),
+    /// the last with GPT's final LayerNorm applied.
+    public func hiddenStates(_ sequences: [[Int]], ablations: [NeuronAblation] = []) -> [Matrix<Float>] {
+        var ranges: [Range<Int>] = []
+        var start = 0
+        for s in sequences {
+            precondition(s.count <= window, "sequence of \(s.count) tokens exceeds the window of \(window)")
+            ranges.append(start..<(start + s.count))
+            start += s.count
+        }
+        let h = config.hiddenSize
+        let tokens = sequences.flatMap { $0 }
+        var x = Matrix<Float>(rows: tokens.count, columns: h) { out in
+            tokenEmbedding.withUnsafeBufferPointer { e in
+                for (r, id) in tokens.enumerated() { (out.baseAddress! + r * h).initialize(from: e.baseAddress! + id * h, count: h) }
+            }
+        }
+        x.withUnsafeMutableBufferPointer { xp in
+            if let positionEmbedding {
+                positionEmbedding.withUnsafeBufferPointer { pp in
+                    for range in ranges {
+                        for (p, r) in range.enumerated() {
+                            let row = xp.baseAddress! + r * h, position = pp.baseAddress! + (p + config.positionOffset) * h
+                            for j in 0..<h { row[j] += position[j] }
+                        }
+                    }
+                }
+            }
+            if let tokenTypeRow {
+                for r in 0..<tokens.count { for j in 0..<h { xp[r * h + j] += tokenTypeRow[j] } }
+            }
+        }
+        embeddingNorm?.applyInPlace(&x)
+        var states: [Matrix<Float>] = []
+        states.reserveCapacity(blocks.count + 1)
+        func record(_ layer: Int) {
+            for a in ablations where a.layer == layer {
+                let rows = x.rows
+                x.withUnsafeMutableBufferPointer { xp in
+                    for r in 0..<rows { for (n, value) in zip(a.neurons, a.values) { xp[r * h + n] = value } }
+                }
+            }
+            states.append(x)
+        }
+        record(0)
+        let scale = 1 / Float(config.headSize).squareRoot()
+        for (l, block) in blocks.enumerated() {
+            switch config.architecture {
+            case .bert, .roberta:
+                let context = attention(block.qkv.apply(x), layout: .blocks, heads: config.heads, sequences: ranges, causal: false, scale: scale)
+                addInPlace(&x, block.output.apply(context))
+                block.norm1.applyInPlace(&x)
+                addInPlace(&x, mlp(block, x))
+                block.norm2.applyInPlace(&x)
+            case .gpt2:
+                let layerScale = config.scaleByInverseLayer ? scale / Float(l + 1) : scale
+                let context = attention(block.qkv.apply(block.norm1.apply(x)), layout: .blocks, heads: config.heads, sequences: ranges, causal: true, scale: layerScale)
+                addInPlace(&x, block.output.apply(context))
+                addInPlace(&x, mlp(block, block.norm2.apply(x)))
+            case .gptNeoX:
+                var qkv = block.qkv.apply(block.norm1.apply(x))
+                if let rotary { rotate(&qkv, rotary, ranges) }
+                let attended = block.output.apply(attention(qkv, layout: .interleaved, heads: config.heads, sequences: ranges, causal: true, scale: scale))
+                if config.parallelResidual {
+                    let m = mlp(block, block.norm2.apply(x))
+                    addInPlace(&x, attended)
+                    addInPlace(&x, m)
+                } else {
+                    addInPlace(&x, attended)
+                    addInPlace(&x, mlp(block, block.norm2.apply(x)))
+                }
+            }
+            if l == blocks.count - 1 { finalNorm?.applyInPlace(&x) }
+            record(l + 1)
+        }
+        return states
+    }
+
+    private func mlp(_ block: Block, _ input: Matrix<Float>) -> Matrix<Float> {
+        var inner = block.up.apply(input)
+        config.activation.applyInPlace(&inner)
+        return block.down.apply(inner)
+    }
+
+    private func rotate(_ qkv: inout Matrix<Float>, _ rotary: Rotary, _ ranges: [Range<Int>]) {
+        let (h, d) = (config.hiddenSize, config.headSize)
+        qkv.withUnsafeMutableBufferPointer { p in
+            for range in ranges {
+                for (position, r) in range.enumerated() {
+                    for head in 0..<config.heads {
+                        let (q, k, _) = QKVLayout.interleaved.columns(head: head, headSize: d, hidden: h)
+                        rotary.rotate(p.baseAddress! + r * 3 * h + q, position: position)
+                        rotary.rotate(p.baseAddress! + r * 3 * h + k, position: position)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The head's scores from the last layer's hidden states of a packed batch: vocabulary logits
+    /// for every token (language models) or class logits for every sequence (classifiers).
+    func headLogits(_ last: Matrix<Float>, sequences: [Range<Int>]) -> Matrix<Float>? {
+        guard let outputProjection else { return nil }
+        switch head {
+        case .languageModel:
+            guard let (dense, norm) = maskedLMTransform else { return outputProjection.apply(last) }
+            var transformed = dense.apply(last)
+            config.activation.applyInPlace(&transformed)
+            norm.applyInPlace(&transformed)
+            return outputProjection.apply(transformed)
+        case .sequenceClassifier:
+            // BERT pools the first ([CLS]) token through dense + tanh; GPT scores the last token.
+            let rows = sequences.map { config.architecture.isEncoder ? $0.lowerBound : $0.upperBound - 1 }
+            var pooled = last.rows(rows)
+            if let pooler {
+                pooled = pooler.apply(pooled)
+                pooled.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = tanhf(p[i]) } }
+            }
+            return outputProjection.apply(pooled)
+        case .none:
+            return nil
+        }
+    }
+}
