@@ -117,7 +117,7 @@ enum PreTokenizer {
         switch self {
         case .byteLevel(let addPrefixSpace, let useRegex):
             var text = text
-            if addPrefixSpace && !(text.unicodeScalars.first.map(\.properties.isWhitespace) ?? false) { text = " " + text }
+            if addPrefixSpace && !text.hasPrefix(" ") { text = " " + text }
             let pieces = useRegex ? gpt2Split(text) : [text]
             return pieces.map { piece in String(String.UnicodeScalarView(piece.utf8.map { byteAlphabet[Int($0)] })) }
         case .bert:

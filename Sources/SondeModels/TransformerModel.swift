@@ -99,12 +99,16 @@ public final class TransformerModel {
             }
             finalNorm = nil
             rotary = nil
-            if w.has("cls.predictions.transform.dense.weight") {
-                maskedLMTransform = (try linear("cls.predictions.transform.dense", out: h, in: h), try norm("cls.predictions.transform.LayerNorm"))
-                let decoder = w.has("cls.predictions.decoder.weight")
-                    ? try w.matrix("cls.predictions.decoder.weight", v, h) : tokenEmbedding
-                let bias = try w.values(w.first("cls.predictions.bias", "cls.predictions.decoder.bias"), shape: [v])
-                outputProjection = Linear(weight: decoder, storedOutByIn: true, bias: bias)
+            // The masked-LM head: BERT's `cls.predictions.*`, RoBERTa's `lm_head.*`.
+            let mlm = w.has("cls.predictions.transform.dense.weight")
+                ? (dense: "cls.predictions.transform.dense", norm: "cls.predictions.transform.LayerNorm", decoder: "cls.predictions.decoder", bias: w.first("cls.predictions.bias", "cls.predictions.decoder.bias"))
+                : w.has("lm_head.dense.weight")
+                ? (dense: "lm_head.dense", norm: "lm_head.layer_norm", decoder: "lm_head.decoder", bias: w.first("lm_head.bias", "lm_head.decoder.bias"))
+                : nil
+            if let mlm {
+                maskedLMTransform = (try linear(mlm.dense, out: h, in: h), try norm(mlm.norm))
+                let decoder = w.has(mlm.decoder + ".weight") ? try w.matrix(mlm.decoder + ".weight", v, h) : tokenEmbedding
+                outputProjection = Linear(weight: decoder, storedOutByIn: true, bias: try w.values(mlm.bias, shape: [v]))
                 pooler = nil
                 head = .languageModel
             } else if w.has("classifier.weight"), w.has("pooler.dense.weight") {

@@ -1,0 +1,107 @@
+import Foundation
+import SondeLinalg
+import Testing
+@testable import SondeModels
+
+let modelFixtures = repositoryRoot + "/Tests/Fixtures/models"
+
+/// Tiny random checkpoints made by transformers (Tests/Fixtures/models/make_fixtures.py) for the
+/// variants the zoo lacks; their hidden states and head logits as transformers computed them.
+struct FixtureModelTests {
+    @Test(arguments: ["neox-legacy", "roberta-sharded", "bert-bf16", "gpt2-inverse-scale"])
+    func matchesTransformers(fixture name: String) throws {
+        let model = try TransformerModel(folder: modelFixtures + "/" + name)
+        let reference = try TensorCollection.read(modelFixtures + "/\(name)/reference.npz")
+        let sequences = (0..<3).map { reference["ids\($0)"]!.integers()! }
+        // All three sequences in one packed batch: packing must not leak between sequences.
+        let states = model.hiddenStates(sequences)
+        var ranges: [Range<Int>] = []
+        var start = 0
+        for s in sequences { ranges.append(start..<(start + s.count)); start += s.count }
+        var worst: Float = 0
+        for (k, range) in ranges.enumerated() {
+            let hidden = reference["hidden\(k)"]!
+            #expect(hidden.shape == [model.config.layers + 1, range.count, model.config.hiddenSize])
+            for layer in 0...model.config.layers {
+                let expected = try hidden.slice(layer).matrix()
+                let ours = states[layer].rows(range)
+                for (a, b) in zip(ours.elements, expected.elements) { worst = max(worst, abs(a - b)) }
+            }
+        }
+        #expect(worst < 1e-5, "hidden states differ by \(worst)")
+        let logits = try #require(model.headLogits(states.last!, sequences: ranges))
+        var worstLogit: Float = 0
+        for (k, range) in ranges.enumerated() {
+            let expected = try reference["logits\(k)"]!.matrix()
+            let ours = model.config.architecture == .bert ? logits.rows(k..<(k + 1)) : logits.rows(range)
+            #expect(ours.rows == expected.rows && ours.columns == expected.columns)
+            for (a, b) in zip(ours.elements, expected.elements) { worstLogit = max(worstLogit, abs(a - b)) }
+        }
+        #expect(worstLogit < 1e-5, "head logits differ by \(worstLogit)")
+    }
+
+    @Test func legacyRotaryKeysAreRead() throws {
+        let config = try ModelConfig.read(modelFixtures + "/neox-legacy/config.json")
+        #expect(config.rotaryFraction == 0.5 && config.rotaryBase == 500 && !config.parallelResidual)
+    }
+
+    @Test func unknownModelTypeListsTheSupportedOnes() throws {
+        let folder = NSTemporaryDirectory() + "sonde-config-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try #"{"model_type": "llama", "hidden_size": 8}"#.write(toFile: folder + "/config.json", atomically: true, encoding: .utf8)
+        let error = try #require(throws: ModelError.self) { try TransformerModel(folder: folder) }
+        #expect(error.kind == .unsupported)
+        #expect(error.description.contains("'llama' is not supported; Sonde runs bert, roberta, gpt2, gpt_neox"))
+    }
+
+    @Test func missingTensorNamesTheTensor() throws {
+        let folder = NSTemporaryDirectory() + "sonde-model-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // A GPT-NeoX config over GPT-2 weights: the first tensor it looks for is missing.
+        try FileManager.default.copyItem(atPath: modelFixtures + "/neox-legacy/config.json", toPath: folder + "/config.json")
+        try FileManager.default.copyItem(atPath: modelFixtures + "/gpt2-inverse-scale/model.safetensors", toPath: folder + "/model.safetensors")
+        let error = try #require(throws: ModelError.self) { try TransformerModel(folder: folder) }
+        #expect(error.description.contains("no tensor 'embed_in.weight'"))
+    }
+}
+
+/// Tokenizers against the `tokenizers` package's own encodings of the same words.
+struct TokenizerTests {
+    func check(_ tokenizer: Tokenizer, _ encodings: String) throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: encodings))
+        let pairs = try #require(try JSONSerialization.jsonObject(with: data) as? [[Any]])
+        var mismatches: [String] = []
+        for pair in pairs {
+            let word = pair[0] as! String, expected = pair[1] as! [Int]
+            let ours = try tokenizer.encode(word: word)
+            // tokenizers gives no ids for a word that normalises to nothing; Sonde gives [UNK].
+            if expected.isEmpty { continue }
+            if ours != expected { mismatches.append("\(word.debugDescription): \(ours) vs \(expected)") }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) of \(pairs.count) words differ: \(mismatches.prefix(5))")
+        #expect(pairs.count > 50)
+    }
+
+    @Test func wordPieceMatchesTokenizers() throws {
+        let tokenizer = try Tokenizer.read(modelFixtures + "/wordpiece/tokenizer.json")
+        try check(tokenizer, modelFixtures + "/wordpiece/encodings.json")
+        #expect(try tokenizer.encode(word: "\u{200B}") == [tokenizer.ids["[UNK]"]!])
+        #expect(try tokenizer.specialTokens(for: .bert).prefix == [tokenizer.ids["[CLS]"]!])
+    }
+
+    @Test(.enabled(if: zooAvailable, Comment(rawValue: zooMissing)))
+    func byteLevelBPEMatchesTokenizers() throws {
+        let tokenizer = try Tokenizer.read(zoo + "/tokenizer/tokenizer.json")
+        try check(tokenizer, modelFixtures + "/zoo-encodings.json")
+        #expect(try tokenizer.specialTokens(for: .gpt2).prefix.isEmpty)
+        #expect(try tokenizer.specialTokens(for: .bert) == ([2], [3]))
+    }
+
+    @Test func gpt2SplitPattern() {
+        #expect(gpt2Split(" don't stop") == [" don", "'t", " stop"])
+        #expect(gpt2Split("a  b   ") == ["a", " ", " b", "   "])
+        #expect(gpt2Split(" 3.14$$ x") == [" 3", ".", "14", "$$", " x"])
+    }
+}
