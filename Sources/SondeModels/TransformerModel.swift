@@ -157,8 +157,9 @@ public final class TransformerModel {
             finalNorm = try norm("final_layer_norm")
             rotary = Rotary(headSize: config.headSize, fraction: config.rotaryFraction, base: config.rotaryBase, maxPositions: config.maxPositions)
             (maskedLMTransform, pooler) = (nil, nil)
-            if w.has("embed_out.weight") {
-                outputProjection = Linear(weight: try w.matrix("embed_out.weight", v, h), storedOutByIn: true, bias: nil)
+            // transformers 4 names the output embedding `embed_out`, transformers 5 `lm_head`.
+            if w.has("embed_out.weight") || w.has("lm_head.weight") {
+                outputProjection = Linear(weight: try w.matrix(w.first("embed_out.weight", "lm_head.weight"), v, h), storedOutByIn: true, bias: nil)
                 head = .languageModel
             } else if w.has("score.weight") {
                 let classes = w.shape("score.weight")?.first ?? 0
@@ -281,28 +282,32 @@ public final class TransformerModel {
         }
     }
 
-    /// The head's scores from the last layer's hidden states of a packed batch: vocabulary logits
-    /// for every token (language models) or class logits for every sequence (classifiers).
-    func headLogits(_ last: Matrix<Float>, sequences: [Range<Int>]) -> Matrix<Float>? {
+    /// The head's scores for rows `rows` of the last layer's hidden states: vocabulary logits
+    /// (language models) or class logits (classifiers: pass each sequence's pooled row,
+    /// `pooledRow(of:)`). Nil when the checkpoint has no head Sonde runs.
+    func headLogits(_ last: Matrix<Float>, rows: [Int]) -> Matrix<Float>? {
         guard let outputProjection else { return nil }
+        var selected = last.rows(rows)
         switch head {
         case .languageModel:
-            guard let (dense, norm) = maskedLMTransform else { return outputProjection.apply(last) }
-            var transformed = dense.apply(last)
-            config.activation.applyInPlace(&transformed)
-            norm.applyInPlace(&transformed)
-            return outputProjection.apply(transformed)
-        case .sequenceClassifier:
-            // BERT pools the first ([CLS]) token through dense + tanh; GPT scores the last token.
-            let rows = sequences.map { config.architecture.isEncoder ? $0.lowerBound : $0.upperBound - 1 }
-            var pooled = last.rows(rows)
-            if let pooler {
-                pooled = pooler.apply(pooled)
-                pooled.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = tanhf(p[i]) } }
+            if let (dense, norm) = maskedLMTransform {
+                selected = dense.apply(selected)
+                config.activation.applyInPlace(&selected)
+                norm.applyInPlace(&selected)
             }
-            return outputProjection.apply(pooled)
+        case .sequenceClassifier:
+            if let pooler {
+                selected = pooler.apply(selected)
+                selected.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = tanhf(p[i]) } }
+            }
         case .none:
             return nil
         }
+        return outputProjection.apply(selected)
+    }
+
+    /// The row a sequence classifier reads: BERT's first token ([CLS]), GPT's last.
+    func pooledRow(of sequence: Range<Int>) -> Int {
+        config.architecture.isEncoder ? sequence.lowerBound : sequence.upperBound - 1
     }
 }

@@ -48,3 +48,85 @@ struct ZooReferenceTests {
         #expect(worst < 1e-3)
     }
 }
+
+@Suite(.enabled(if: zooAvailable, Comment(rawValue: zooMissing)))
+struct ZooScoreTests {
+    func extractor(_ name: String) throws -> ActivationExtractor {
+        try ActivationExtractor(model: try TransformerModel(folder: zoo + "/" + name), tokenizer: try Tokenizer.read(zoo + "/tokenizer/tokenizer.json"))
+    }
+
+    func genres() throws -> [String] {
+        let text = try String(contentsOfFile: zoo + "/reference/sentences.tsv", encoding: .utf8)
+        return text.split(separator: "\n").map { String($0.prefix { $0 != "-" }) }
+    }
+
+    /// The models' own loss against transformers (benchmarks/references/zoo_scores.py).
+    @Test(arguments: [("gpt-step1200", 5.320341), ("neox-step1200", 5.623409)])
+    func nextTokenLossMatchesPyTorch(model name: String, expected: Double) throws {
+        let score = try extractor(name).score(try referenceSentences())
+        #expect(score.task == "next-token" && score.predictions == 552)
+        #expect(abs(score.loss - expected) < 1e-5)
+    }
+
+    @Test(arguments: [("gpt-genre", 2.621122, 7), ("bert-genre", 2.258026, 4)])
+    func classifierMatchesPyTorch(model name: String, loss: Double, correct: Int) throws {
+        let score = try extractor(name).score(try referenceSentences(), labels: try genres())
+        #expect(score.task == "classification" && score.predictions == 25)
+        #expect(abs(score.loss - loss) < 1e-5)
+        #expect(score.accuracy == Double(correct) / 25)
+    }
+
+    /// Closed forms: zeroing every neuron of the last layer leaves logits of 0 (GPT-2's head has
+    /// no bias), so the loss is log(vocabulary) for the LM and log(classes) for the classifier;
+    /// ablating no neuron changes nothing.
+    @Test func ablationClosedForms() throws {
+        let lm = try extractor("gpt-step1200")
+        let sentences = Array(try referenceSentences().prefix(5))
+        let everything = NeuronAblation(layer: 4, neurons: Array(0..<128), values: Array(repeating: 0, count: 128))
+        #expect(abs(try lm.score(sentences, ablations: [everything]).loss - log(4096)) < 1e-9)
+        let plain = try lm.score(sentences)
+        #expect(try lm.score(sentences, ablations: [NeuronAblation(layer: 2, neurons: [], values: [])]) == plain)
+        let middle = try lm.score(sentences, ablations: [NeuronAblation(layer: 2, neurons: Array(0..<64), values: Array(repeating: 0, count: 64))])
+        #expect(middle.loss > plain.loss + 0.1)
+        let classifier = try extractor("gpt-genre")
+        let score = try classifier.score(sentences, labels: Array(try genres().prefix(5)), ablations: [everything])
+        #expect(abs(score.loss - log(5)) < 1e-9)
+    }
+
+    /// Mean-ablation at layer l replaces the neurons by their corpus means: the ablated
+    /// activations hold exactly those values there, and the other neurons of layer l are untouched.
+    @Test func meanAblationWritesTheMeans() throws {
+        let e = try extractor("bert-step1200")
+        let sentences = Array(try referenceSentences().prefix(6))
+        let means = try e.tokenMeans(sentences, layer: 2)
+        let plain = try extractAll(e, sentences)
+        let ablated = try extractAll(e, sentences, ablations: [NeuronAblation(layer: 2, neurons: [3, 70], values: [means[3], means[70]])])
+        for r in 0..<plain[2].rows {
+            #expect(ablated[2][r, 3] == means[3] && ablated[2][r, 70] == means[70])
+            #expect(ablated[2][r, 5] == plain[2][r, 5])
+        }
+        #expect(ablated[1] == plain[1])
+        #expect(ablated[3] != plain[3])
+    }
+
+    /// A sentence longer than the window runs in overlapping windows; a causal model's tokens in
+    /// the first window see exactly the left context of a single run, so their vectors agree
+    /// with the unwindowed prefix; every word still gets a vector.
+    @Test func longSentencesRunInWindows() throws {
+        let e = try extractor("gpt-step1200")
+        let words = try referenceSentences().flatMap { $0 }  // 434 words, far beyond 128 positions
+        let encoded = try e.encode(words)
+        let (sequences, source) = e.windows(encoded)
+        #expect(sequences.count > 3 && sequences.allSatisfy { $0.count <= 128 })
+        #expect(source.count == encoded.tokens.count)
+        #expect(source.dropFirst().allSatisfy { $0.position >= 64 || $0.sequence == 0 })
+        let whole = try extractAll(e, [words])
+        #expect(whole[0].rows == 434)
+        let firstWords = encoded.words.prefix { $0.upperBound <= 128 }.count
+        let prefix = try extractAll(e, [Array(words.prefix(firstWords))])
+        for layer in 0...4 {
+            let a = whole[layer].rows(0..<firstWords), b = prefix[layer]
+            #expect(zip(a.elements, b.elements).allSatisfy { abs($0 - $1) < 1e-5 })
+        }
+    }
+}
