@@ -3,6 +3,7 @@ import Foundation
 import SondeCorpus
 import SondeBase
 import SondeLinalg
+import SondeModels
 
 /// Options every command shares.
 struct OutputOptions: ParsableArguments {
@@ -44,6 +45,8 @@ func withInputErrors<T>(_ body: () throws -> T) throws -> T {
         throw fail(error, code: 65)
     } catch let error as PropertyError {
         throw fail(error, code: 65)
+    } catch let error as ModelError {
+        throw fail(error, code: error.kind == .missing ? 66 : 65)
     } catch let error as CLIError {
         throw fail(error, code: 65)
     }

@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+let zoo = URL(fileURLWithPath: repositoryRoot).deletingLastPathComponent().path + "/shared/zoo"
+let zooAvailable = FileManager.default.fileExists(atPath: zoo + "/README.md")
+
+/// `sonde extract`, `sonde score` and `sonde probe --train-corpus` on a zoo model and the embedded
+/// default treebank.
+@Suite(.enabled(if: zooAvailable, "../shared/zoo is absent beside the repository: the model commands are skipped"))
+struct ModelCLITests {
+    let corpus = repositoryRoot + "/corpora/default.conllu"
+    let tokenizer = zoo + "/tokenizer/tokenizer.json"
+
+    @Test func extractThenProbeFromTheTreebank() throws {
+        let folder = NSTemporaryDirectory() + "sonde-extract-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let acts = folder + "/acts.safetensors"
+        let run = try SondeRun("extract", "--model", zoo + "/gpt-step1200", "--tokenizer", tokenizer, "--corpus", corpus,
+                               "--limit", "60", "--layers", "0,3", "--aggregate", "mean", "--out", acts, "--json")
+        #expect(run.status == 0, "\(run.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        #expect(summary["layers"] as? [String] == ["layer0", "layer3"])
+        #expect(summary["sentences"] as? Int == 60)
+        let inspect = try SondeRun("inspect", acts, "--json")
+        #expect(inspect.stdout.contains("sonde-activations/1") && inspect.stdout.contains("\"aggregate\" : \"mean\""))
+
+        // Labels straight from the treebank, rows checked against the file's alignment.
+        let probe = try SondeRun("probe", "--train", acts, "--layer", "layer3", "--train-corpus", corpus, "--property", "upos",
+                                 "--lambda", "0.01", "--json")
+        #expect(probe.status == 0, "\(probe.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(probe.stdout.utf8)) as! [String: Any]
+        let train = (report["splits"] as! [String: Any])["train"] as! [String: Any]
+        #expect((train["accuracy"] as! Double) > (train["majorityBaseline"] as! Double))
+        #expect(train["selectivity"] != nil)
+
+        // The same activations against a treebank they were not extracted from.
+        let other = repositoryRoot + "/Tests/Fixtures/corpora"
+        let wrong = try SondeRun("probe", "--train", acts, "--layer", "layer3", "--train-corpus", zoo + "/../corpora/ud-english-ewt/en_ewt-ud-test.conllu",
+                                 "--property", "upos", "--lambda", "0.01")
+        #expect(wrong.status == 65)
+        #expect(wrong.stderr.contains("was not extracted from"), "\(wrong.stderr) \(other)")
+    }
+
+    @Test func scoreWithAblation() throws {
+        let run = try SondeRun("score", "--model", zoo + "/gpt-step1200", "--tokenizer", tokenizer, "--corpus", corpus, "--limit", "20",
+                               "--ablate", "4:0,1,2,3", "--ablate-with", "mean", "--json")
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        #expect((report["unablated"] as! [String: Any])["task"] as? String == "next-token")
+        #expect(report["lossChange"] as? Double != nil)
+    }
+
+    @Test func badModelInput() throws {
+        let missing = try SondeRun("extract", "--model", "/nonexistent", "--corpus", corpus, "--out", "/tmp/never.safetensors")
+        #expect(missing.status == 66)
+        #expect(missing.stderr.contains("/nonexistent/config.json: cannot read the model's config.json"))
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/never.safetensors"))
+        let noTokenizer = try SondeRun("extract", "--model", zoo + "/gpt-step0", "--corpus", corpus, "--out", "/tmp/never.safetensors")
+        #expect(noTokenizer.status == 66)
+        #expect(noTokenizer.stderr.contains("pass --tokenizer"))
+        let badLayer = try SondeRun("score", "--model", zoo + "/gpt-step0", "--tokenizer", tokenizer, "--corpus", corpus, "--ablate", "9:1")
+        #expect(badLayer.status == 64)
+        let classifier = try SondeRun("score", "--model", zoo + "/bert-genre", "--tokenizer", tokenizer, "--corpus", corpus, "--limit", "3")
+        #expect(classifier.status == 65)
+        #expect(classifier.stderr.contains("--property genre"))
+    }
+}
