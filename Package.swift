@@ -44,7 +44,7 @@ let package = Package(
         // MARK: Benchmarks against the Python peers (run with benchmarks/run.sh)
         .executableTarget(
             name: "sonde-bench",
-            dependencies: ["SondeLinalg", "SondeCorpus", "SondeProbe"],
+            dependencies: ["SondeLinalg", "SondeCorpus", "SondeProbe", "SondeModels"],
             path: "benchmarks/sonde-bench"),
 
         // MARK: Tests

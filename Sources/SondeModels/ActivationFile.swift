@@ -58,7 +58,7 @@ public enum ActivationFile {
             for s in sentences {
                 let encoded = try extractor.encode(s)
                 subwords += encoded.tokens.count
-                if extractor.windows(encoded).sequences.count > 1 { windowed += 1 }
+                if extractor.windowCount(encoded) > 1 { windowed += 1 }
             }
         }
         return Summary(

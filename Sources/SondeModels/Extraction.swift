@@ -51,6 +51,9 @@ public final class ActivationExtractor {
         return EncodedSentence(tokens: tokens, words: spans)
     }
 
+    /// How many windows (forward-pass sequences) a sentence needs: 1 when it fits the model.
+    public func windowCount(_ sentence: EncodedSentence) -> Int { windows(sentence).sequences.count }
+
     /// The sequences a sentence runs as (special tokens included) and, for each of the
     /// sentence's tokens, the sequence and position its vector comes from.
     func windows(_ sentence: EncodedSentence) -> (sequences: [[Int]], source: [(sequence: Int, position: Int)]) {

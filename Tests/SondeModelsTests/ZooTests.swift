@@ -130,3 +130,30 @@ struct ZooScoreTests {
         }
     }
 }
+
+let minilm = repositoryRoot + "/benchmarks/.data/minilm"
+let minilmAvailable = FileManager.default.fileExists(atPath: minilm + "/reference.npz")
+
+/// A real pre-trained model: all-MiniLM-L6-v2 (BERT architecture, WordPiece), unpacked and
+/// referenced by benchmarks/run.sh (benchmarks/peers/minilm_reference.py).
+@Suite(.enabled(if: minilmAvailable, "all-MiniLM-L6-v2 is not unpacked (run benchmarks/run.sh extract): skipped"))
+struct PretrainedModelTests {
+    @Test func miniLMMatchesTransformers() throws {
+        let extractor = try ActivationExtractor(model: try TransformerModel(folder: minilm), tokenizer: try Tokenizer.read(minilm + "/tokenizer.json"))
+        let text = try String(contentsOfFile: minilm + "/reference-sentences.txt", encoding: .utf8)
+        let sentences = text.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+        let reference = try TensorCollection.read(minilm + "/reference.npz")
+        let ids = try #require(reference["ids"]?.integers())
+        let ours = try sentences.flatMap { words in [101] + (try extractor.encode(words).tokens) + [102] }
+        let firstDifference = (0..<min(ours.count, ids.count)).first { ours[$0] != ids[$0] }
+        #expect(ours.count == ids.count && firstDifference == nil, "token ids differ from the tokenizers package at \(firstDifference ?? -1)")
+        let hidden = try #require(reference["hidden"])
+        let states = try extractAll(extractor, sentences)
+        var worst: Float = 0
+        for layer in 0...6 {
+            for (a, b) in zip(states[layer].elements, try hidden.slice(layer).matrix().elements) { worst = max(worst, abs(a - b)) }
+        }
+        print("all-MiniLM-L6-v2: largest difference from transformers \(worst)")
+        #expect(worst < 1e-3)
+    }
+}

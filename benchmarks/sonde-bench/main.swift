@@ -249,6 +249,7 @@ for suite in options.suites {
     case "corpus": try corpus(options)
     case "probe-quick": try probeQuick(options)
     case "probe": try probe(options)
+    case "extract": try extract(options)
     default: fatalError("unknown suite \(suite); suites: foundation, corpus, probe, probe-quick")
     }
 }
