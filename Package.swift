@@ -34,17 +34,18 @@ let package = Package(
         .target(name: "SondeCorpus", dependencies: ["SondeBase", "CLibXML2"]),
         .target(name: "SondeModels", dependencies: ["SondeBase", "SondeLinalg"]),
         .target(name: "SondeProbe", dependencies: ["SondeBase", "SondeLinalg"]),
+        .target(name: "SondeSimilarity", dependencies: ["SondeBase", "SondeLinalg"]),
         .target(name: "SondeStudy", dependencies: ["SondeBase", "SondeLinalg", "SondeProbe"]),
 
         // MARK: The command-line tool
         .executableTarget(
             name: "sonde",
-            dependencies: ["SondeBase", "SondeLinalg", "SondeCorpus", "SondeProbe", "SondeStudy", "SondeModels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["SondeBase", "SondeLinalg", "SondeCorpus", "SondeProbe", "SondeStudy", "SondeModels", "SondeSimilarity", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // MARK: Benchmarks against the Python peers (run with benchmarks/run.sh)
         .executableTarget(
             name: "sonde-bench",
-            dependencies: ["SondeLinalg", "SondeCorpus", "SondeProbe", "SondeModels"],
+            dependencies: ["SondeLinalg", "SondeCorpus", "SondeProbe", "SondeModels", "SondeSimilarity"],
             path: "benchmarks/sonde-bench"),
 
         // MARK: Tests
@@ -53,6 +54,7 @@ let package = Package(
             dependencies: ["SondeBase", "SondeLinalg", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "SondeCorpusTests", dependencies: ["SondeCorpus", "SondeBase"]),
         .testTarget(name: "SondeProbeTests", dependencies: ["SondeProbe", "SondeStudy", "SondeLinalg", "SondeBase"]),
+        .testTarget(name: "SondeSimilarityTests", dependencies: ["SondeSimilarity", "SondeLinalg", "SondeBase"]),
         .testTarget(name: "SondeModelsTests", dependencies: ["SondeModels", "SondeLinalg"]),
         .testTarget(name: "SondeCLITests", dependencies: ["sonde"]),
     ]

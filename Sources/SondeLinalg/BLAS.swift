@@ -68,8 +68,8 @@ extension Matrix {
 
     /// `self := alpha · aᵀa + beta · self`, upper triangle only (syrk); call `mirrorUpperTriangle`
     /// when done accumulating.
-    @usableFromInline
-    mutating func addGram(of a: Matrix, alpha: Scalar, beta: Scalar) {
+    @inlinable
+    public mutating func addGram(of a: Matrix, alpha: Scalar, beta: Scalar) {
         precondition(rows == a.columns && columns == a.columns, "syrk shapes")
         if a.rows == 0 || a.columns == 0 {
             withUnsafeMutableBufferPointer { c in for i in c.indices { c[i] *= beta } }
@@ -85,8 +85,8 @@ extension Matrix {
     }
 
     /// Copies the upper triangle onto the lower one.
-    @usableFromInline
-    mutating func mirrorUpperTriangle() {
+    @inlinable
+    public mutating func mirrorUpperTriangle() {
         let n = columns
         withUnsafeMutableBufferPointer { c in
             for i in 0..<n { for j in 0..<i { c[i * n + j] = c[j * n + i] } }

@@ -19,6 +19,10 @@ public protocol LinalgScalar: BinaryFloatingPoint, Sendable, Codable {
     static func _syrkTransposed(
         n: Int, k: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    /// B := alpha·op(A)⁻¹·B (left) or alpha·B·op(A)⁻¹ (right), A triangular (row-major).
+    static func _trsm(
+        left: Bool, upper: Bool, transA: Bool, m: Int, n: Int, alpha: Self,
+        a: UnsafePointer<Self>, lda: Int, b: UnsafeMutablePointer<Self>, ldb: Int)
     static func _gesdd(
         m: Int, n: Int, a: UnsafeMutablePointer<Self>, lda: Int, s: UnsafeMutablePointer<Self>,
         u: UnsafeMutablePointer<Self>, ldu: Int, vt: UnsafeMutablePointer<Self>, ldvt: Int) -> Int32
@@ -51,6 +55,14 @@ extension Float: LinalgScalar {
         x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>
     ) {
         cblas_sgemv(CblasRowMajor, blasTranspose(trans), bi(m), bi(n), alpha, a, bi(lda), x, 1, beta, y, 1)
+    }
+    public static func _trsm(
+        left: Bool, upper: Bool, transA: Bool, m: Int, n: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafeMutablePointer<Float>, ldb: Int
+    ) {
+        cblas_strsm(
+            CblasRowMajor, left ? CblasLeft : CblasRight, upper ? CblasUpper : CblasLower, blasTranspose(transA), CblasNonUnit,
+            bi(m), bi(n), alpha, a, bi(lda), b, bi(ldb))
     }
     public static func _syrkTransposed(
         n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
@@ -100,6 +112,14 @@ extension Double: LinalgScalar {
         x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>
     ) {
         cblas_dgemv(CblasRowMajor, blasTranspose(trans), bi(m), bi(n), alpha, a, bi(lda), x, 1, beta, y, 1)
+    }
+    public static func _trsm(
+        left: Bool, upper: Bool, transA: Bool, m: Int, n: Int, alpha: Double,
+        a: UnsafePointer<Double>, lda: Int, b: UnsafeMutablePointer<Double>, ldb: Int
+    ) {
+        cblas_dtrsm(
+            CblasRowMajor, left ? CblasLeft : CblasRight, upper ? CblasUpper : CblasLower, blasTranspose(transA), CblasNonUnit,
+            bi(m), bi(n), alpha, a, bi(lda), b, bi(ldb))
     }
     public static func _syrkTransposed(
         n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,

@@ -1,0 +1,108 @@
+import Foundation
+import SondeBase
+import SondeLinalg
+
+extension Similarity {
+    /// Linear CKA (Kornblith et al. 2019) from the moments: ‖Σxy‖²_F / (‖Σxx‖_F ‖Σyy‖_F).
+    public static func linearCKA(_ m: JointMoments) -> Double {
+        let xy = frobeniusSquared(m.sxy), xx = frobeniusSquared(m.sxx), yy = frobeniusSquared(m.syy)
+        return xx > 0 && yy > 0 ? xy / (xx * yy).squareRoot() : 0
+    }
+
+    /// Debiased linear CKA: Kornblith et al.'s CKA with the unbiased HSIC estimator (Song et al.
+    /// 2012), as their `cka(gram_linear(x), gram_linear(y), debiased=True)`, computed in feature
+    /// space — ⟨K′, L′⟩ for the unbiasedly centred Gram matrices expands into ‖XᵀY‖²_F, the row
+    /// norms and the row sums of the Gram matrices — so n × n matrices never exist.
+    public static func debiasedLinearCKA(_ m: JointMoments) -> Double {
+        let n = Double(m.n)
+        guard m.n > 3 else { return .nan }
+        // Raw (uncentred) cross products from the centred ones: XᵀY = (n−1)Σxy + n·mx·myᵀ.
+        func raw(_ s: Matrix<Double>, _ a: [Double], _ b: [Double]) -> Double {
+            var total = 0.0
+            for i in 0..<s.rows { for j in 0..<s.columns { let v = (n - 1) * s[i, j] + n * a[i] * b[j]; total += v * v } }
+            return total
+        }
+        func hsic(_ traceProduct: Double, _ k: [Double], _ l: [Double], _ dotsK: [Double], _ dotsL: [Double]) -> Double {
+            // K̃ = K with a zero diagonal; r = K̃·1; a = r/(n−2) − Σr/(2(n−1)(n−2)).
+            let rK = zip(dotsK, k).map { $0 - $1 }, rL = zip(dotsL, l).map { $0 - $1 }
+            let sumK = rK.reduce(0, +), sumL = rL.reduce(0, +)
+            let a = rK.map { $0 / (n - 2) - sumK / (2 * (n - 1) * (n - 2)) }
+            let b = rL.map { $0 / (n - 2) - sumL / (2 * (n - 1) * (n - 2)) }
+            let trace = traceProduct - zip(k, l).reduce(0) { $0 + $1.0 * $1.1 }
+            let cross = zip(b, rK).reduce(0) { $0 + $1.0 * $1.1 } + zip(a, rL).reduce(0) { $0 + $1.0 * $1.1 }
+            let ab = zip(a, b).reduce(0) { $0 + $1.0 * $1.1 }
+            return trace - 2 * cross + (2 * n - 4) * ab + 2 * a.reduce(0, +) * b.reduce(0, +)
+        }
+        let xy = hsic(raw(m.sxy, m.meansX, m.meansY), m.rowSquaresX, m.rowSquaresY, m.rowDotsX, m.rowDotsY)
+        let xx = hsic(raw(m.sxx, m.meansX, m.meansX), m.rowSquaresX, m.rowSquaresX, m.rowDotsX, m.rowDotsX)
+        let yy = hsic(raw(m.syy, m.meansY, m.meansY), m.rowSquaresY, m.rowSquaresY, m.rowDotsY, m.rowDotsY)
+        return xy / (xx * yy).squareRoot()
+    }
+
+    /// RBF CKA (Kornblith et al.): Gaussian kernels with σ² = fraction² × the median squared
+    /// distance (over all n² pairs, as their code), centred Gram matrices. Needs n × n memory, so
+    /// it refuses more than `maxPoints` datapoints.
+    public static func rbfCKA<S: LinalgScalar>(x: Matrix<S>, y: Matrix<S>, fraction: Double = 0.5, maxPoints: Int = 10_000) throws -> Double {
+        guard x.rows <= maxPoints else {
+            throw SimilarityError("RBF CKA needs an n × n kernel; \(x.rows) datapoints exceed \(maxPoints): sample the tokens first")
+        }
+        func centredKernel(_ m: Matrix<S>) -> Matrix<Double> {
+            let n = m.rows
+            let d = Matrix<Double>(rows: n, columns: m.columns) { out in m.withUnsafeBufferPointer { a in for i in 0..<a.count { out[i] = Double(a[i]) } } }
+            let g = Matrix.product(d, d, transposeB: true)
+            var distances = [Double](repeating: 0, count: n * n)
+            for i in 0..<n { for j in 0..<n { distances[i * n + j] = max(g[i, i] + g[j, j] - 2 * g[i, j], 0) } }
+            let sorted = distances.sorted()
+            let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+            let scale = 2 * fraction * fraction * median
+            var k = Matrix<Double>(rows: n, columns: n) { out in for i in 0..<(n * n) { out[i] = exp(-distances[i] / scale) } }
+            center(&k)
+            return k
+        }
+        let kx = centredKernel(x), ky = centredKernel(y)
+        let xy = dot(kx.elements, ky.elements), xx = dot(kx.elements, kx.elements), yy = dot(ky.elements, ky.elements)
+        return xy / (xx * yy).squareRoot()
+    }
+
+    /// Orthogonal Procrustes between the centred, Frobenius-normalised X and Y: the nuclear norm
+    /// ‖XᵀY‖_* (1 = identical up to rotation), Ding et al.'s distance 2 − 2‖XᵀY‖_*, and the
+    /// angular distance arccos ‖XᵀY‖_* (Williams et al. 2021).
+    public static func procrustes(_ m: JointMoments) throws -> (nuclearNorm: Double, distance: Double, angular: Double) {
+        let tx = (0..<m.p).reduce(0.0) { $0 + m.sxx[$1, $1] }, ty = (0..<m.q).reduce(0.0) { $0 + m.syy[$1, $1] }
+        guard tx > 0, ty > 0 else { throw SimilarityError("a side is constant: Procrustes needs activations that vary") }
+        let nuclear = min(try m.sxy.svd().values.reduce(0, +) / (tx * ty).squareRoot(), 1)
+        return (nuclear, 2 - 2 * nuclear, acos(nuclear))
+    }
+
+    /// The same measure on pairs whose Y rows are shuffled (seeded permutations): what the score
+    /// is when X and Y share nothing but their shapes and marginal statistics. CCA of unrelated
+    /// data is far from 0 when the datapoints are few.
+    public static func nullBaseline<S: LinalgScalar>(
+        x: Matrix<S>, y: Matrix<S>, seeds: Int, seed: UInt64 = 2026, measure: (JointMoments) throws -> Double
+    ) throws -> (mean: Double, standardDeviation: Double) {
+        guard seeds > 0 else { return (.nan, .nan) }
+        var values: [Double] = []
+        for k in 0..<seeds {
+            var generator = SplitMix64(seed: seed &+ UInt64(k))
+            let order = generator.shuffled(Array(0..<x.rows))
+            values.append(try measure(try JointMoments(x: x, y: y, rowOrder: order)))
+        }
+        let mean = values.reduce(0, +) / Double(values.count)
+        let variance = values.count > 1 ? values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1) : 0
+        return (mean, variance.squareRoot())
+    }
+}
+
+func frobeniusSquared(_ m: Matrix<Double>) -> Double { dot(m.elements, m.elements) }
+
+func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+
+/// H·K·H with H = I − 11ᵀ/n (the biased centring of a Gram matrix).
+func center(_ k: inout Matrix<Double>) {
+    let n = k.rows
+    let rowMeans = (0..<n).map { i in (0..<n).reduce(0.0) { $0 + k[i, $1] } / Double(n) }
+    let total = rowMeans.reduce(0, +) / Double(n)
+    k.withUnsafeMutableBufferPointer { p in
+        for i in 0..<n { for j in 0..<n { p[i * n + j] += total - rowMeans[i] - rowMeans[j] } }
+    }
+}

@@ -1,0 +1,206 @@
+import Foundation
+import SondeBase
+import SondeLinalg
+import Testing
+@testable import SondeSimilarity
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+let shared = URL(fileURLWithPath: repositoryRoot).deletingLastPathComponent().path + "/shared"
+let svccaReference = shared + "/reference/svcca"
+let svccaAvailable = FileManager.default.fileExists(atPath: svccaReference + "/golden_small.json")
+
+func load(_ path: String) throws -> Matrix<Double> {
+    let t = try TensorCollection.read(path).tensors[0]
+    return Matrix(rows: t.shape[0], columns: t.shape[1], elements: t.doubles())
+}
+
+func maxDifference(_ a: [Double], _ b: [Double]) -> Double {
+    zip(a, b).map { abs($0 - $1) }.max() ?? 0
+}
+
+/// Kornblith et al.'s demo (Tests/Fixtures/similarity/make_fixtures.py): their published values.
+struct KornblithDemoTests {
+    let x = try! load(repositoryRoot + "/Tests/Fixtures/similarity/kornblith_x.npy")
+    let y = try! load(repositoryRoot + "/Tests/Fixtures/similarity/kornblith_y.npy")
+
+    @Test func publishedValues() throws {
+        let m = try JointMoments(x: x, y: y)
+        #expect(abs(Similarity.linearCKA(m) - 0.55761) < 5e-6)
+        #expect(abs(Similarity.debiasedLinearCKA(m) - 0.51346) < 5e-6)
+        #expect(abs(try Similarity.rbfCKA(x: x, y: y, fraction: 0.5) - 0.65483) < 5e-6)
+        // Their demo prints mean squared CCA 0.54312 from a `cca` that does not centre the data;
+        // CCA proper centres: numpy, np.linalg.qr of the centred X and Y, ‖QxᵀQy‖²_F / 10.
+        #expect(abs(try Similarity.cca(m).meanSquared - 0.5453963321908326) < 1e-12)
+    }
+
+    /// The feature-space debiased CKA against the n × n computation it replaces: Kornblith's
+    /// `center_gram(unbiased=True)` on the Gram matrices, written out here.
+    @Test func debiasedCKAEqualsTheGramComputation() throws {
+        func unbiasedCentred(_ a: Matrix<Double>) -> [Double] {
+            let n = a.rows
+            var k = Matrix.product(a, a, transposeB: true).elements
+            for i in 0..<n { k[i * n + i] = 0 }
+            var means = (0..<n).map { j in (0..<n).reduce(0.0) { $0 + k[$1 * n + j] } / Double(n - 2) }
+            let total = means.reduce(0, +) / Double(2 * (n - 1))
+            means = means.map { $0 - total }
+            for i in 0..<n { for j in 0..<n { k[i * n + j] -= means[i] + means[j] } }
+            for i in 0..<n { k[i * n + i] = 0 }
+            return k
+        }
+        // Shifted inputs: the estimator must not depend on centring the data first.
+        var shifted = x
+        shifted.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] += 3 } }
+        let kx = unbiasedCentred(shifted), ky = unbiasedCentred(y)
+        let expected = dot(kx, ky) / (dot(kx, kx) * dot(ky, ky)).squareRoot()
+        #expect(abs(Similarity.debiasedLinearCKA(try JointMoments(x: shifted, y: y)) - expected) < 1e-12)
+    }
+}
+
+/// google/svcca's own outputs (../shared/reference/svcca, see its README).
+@Suite(.enabled(if: svccaAvailable, "../shared/reference/svcca is absent: the google/svcca comparisons are skipped"))
+struct GoogleReferenceTests {
+    struct Case {
+        let a: Matrix<Double>
+        let b: Matrix<Double>
+        let json: [String: Any]
+    }
+
+    func reference(_ name: String) throws -> Case {
+        let data = try Data(contentsOf: URL(fileURLWithPath: svccaReference + "/golden_small.json"))
+        let root = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        let json = (root["cases"] as! [String: Any])[name] as! [String: Any]
+        func matrix(_ key: String) -> Matrix<Double> { Matrix((json[key] as! [[Double]])) }
+        return Case(a: matrix("A"), b: matrix("B"), json: json)
+    }
+
+    @Test(arguments: ["basic", "dead_neuron"])
+    func everyMeasure(_ name: String) throws {
+        let c = try reference(name)
+        let m = try JointMoments(x: c.a, y: c.b)
+        // google's CCA at ε = 1e-10: coefficients, both means, masks.
+        let google = (c.json["google_cca"] as! [[String: Any]])[0]
+        let g = try GoogleCCA.compute(m, epsilon: 1e-10)
+        #expect(maxDifference(g.coefficients, google["cca_coef1"] as! [Double]) < 1e-9)
+        #expect(abs(g.mean - (google["mean_all"] as! Double)) < 1e-9)
+        #expect(abs(g.thresholdedMean - (google["mean_key_threshold_0.98"] as! Double)) < 1e-9)
+        #expect(g.keptX == (google["x_idxs"] as! [Int]).map { $0 == 1 })
+        // Sonde's CCA at the same ε keeps the same neurons and finds the same coefficients, up to
+        // google's ridge (ε·I on the rescaled covariances moves them by a few 1e-9).
+        let own = try Similarity.cca(m, epsilon: 1e-10)
+        #expect(maxDifference(own.coefficients, google["cca_coef1"] as! [Double]) < 1e-7)
+        // SVCCA at 4 directions and at 99% of Σs².
+        let svcca = c.json["svcca"] as! [String: Any]
+        for (key, keep) in [("dims4", SVCCAKeep.dimensions(4)), ("keep0.99var", .variance(0.99))] {
+            let expected = svcca[key] as! [String: Any]
+            let result = try Similarity.svcca(m, keep: keep)
+            #expect(result.kx == expected["k1"] as! Int && result.ky == expected["k2"] as! Int)
+            #expect(maxDifference(result.cca.coefficients, expected["cca_coef1"] as! [Double]) < 1e-8)
+            #expect(abs(result.cca.mean - (expected["svcca_mean_all"] as! Double)) < 1e-8)
+        }
+        // PWCCA both ways.
+        let googlePW = c.json["google_pwcca"] as! [String: Any]
+        let gp = try Similarity.googlePWCCA(x: c.a, y: c.b, moments: m, epsilon: 1e-10)
+        #expect(abs(gp.value - (googlePW["pwcca"] as! Double)) < 1e-9)
+        #expect(maxDifference(gp.weights, googlePW["weights"] as! [Double]) < 1e-9)
+        // The paper's definition keeps every neuron that varies at all (ε = 0), as the reference did.
+        let paper = try Similarity.pwcca(m, epsilon: 0)
+        #expect(abs(paper.value - (c.json["pwcca_paper_definition"] as! Double)) < 1e-8)
+        // CKA and Procrustes.
+        #expect(abs(Similarity.linearCKA(m) - (c.json["linear_cka"] as! Double)) < 1e-12)
+        #expect(abs(Similarity.debiasedLinearCKA(m) - (c.json["linear_cka_debiased"] as! Double)) < 1e-10)
+        let procrustes = c.json["procrustes"] as! [String: Double]
+        let ours = try Similarity.procrustes(m)
+        #expect(abs(ours.nuclearNorm - procrustes["nuclear_norm_XtY"]!) < 1e-12)
+        #expect(abs(ours.distance - procrustes["distance_ding_2021"]!) < 1e-12)
+        #expect(abs(ours.angular - procrustes["angular_distance_williams_2021"]!) < 1e-12)
+    }
+
+    /// google's code dies ("SVD did not converge") on the near-constant neuron at ε = 0; Sonde
+    /// says why, and its own CCA drops the neuron at the default ε and reports it.
+    @Test func deadNeuron() throws {
+        let c = try reference("dead_neuron")
+        let m = try JointMoments(x: c.a, y: c.b)
+        #expect(throws: SimilarityError.self) { try GoogleCCA.compute(m, epsilon: 0) }
+        let own = try Similarity.cca(m)
+        #expect(own.keptX.count == 7 && !own.keptX.contains(0))
+    }
+
+    /// google's tutorial activations (MNIST, layer 4; Float32 data).
+    @Test func mnistTutorial() throws {
+        let x = try TensorCollection.read(svccaReference + "/mnist_model0_lay04.npy").tensors[0].matrix()
+        let y = try TensorCollection.read(svccaReference + "/mnist_model1_lay04.npy").tensors[0].matrix()
+        let data = try Data(contentsOf: URL(fileURLWithPath: svccaReference + "/golden_mnist_lay04.json"))
+        let results = (try JSONSerialization.jsonObject(with: data) as! [String: Any])["results"] as! [String: Any]
+        let expected = results["1e-10"] as! [String: Any]
+        let m = try JointMoments(x: x, y: y)
+        let g = try GoogleCCA.compute(m, epsilon: 1e-10)
+        #expect(maxDifference(g.coefficients, expected["cca_coef1"] as! [Double]) < 1e-6)
+        #expect(abs(g.mean - (expected["mean_all"] as! Double)) < 1e-6)
+        #expect(abs(g.thresholdedMean - (expected["mean_key_threshold_0.98"] as! Double)) < 1e-6)
+        let pw = try Similarity.googlePWCCA(x: x, y: y, moments: m, epsilon: 1e-10)
+        #expect(abs(pw.value - (results["google_pwcca_eps1e-10"] as! Double)) < 1e-6)
+        #expect(maxDifference(try Similarity.cca(m).coefficients, expected["cca_coef1"] as! [Double]) < 1e-6)
+    }
+}
+
+/// Closed forms on synthetic data.
+struct SyntheticSimilarityTests {
+    /// X = [Z, noise], Y = [Z + s·E, noise'] with Z of K dimensions of unit variance: the K
+    /// leading canonical correlations are 1/√(1 + s²), the rest ≈ 0 (up to the 1/√n of chance).
+    @Test func sharedSubspace() throws {
+        var g = SplitMix64(seed: 7)
+        let (n, k, s) = (20_000, 3, 0.5)
+        var x = Matrix<Double>(rows: n, columns: 6), y = Matrix<Double>(rows: n, columns: 5)
+        for i in 0..<n {
+            for j in 0..<k {
+                let z = g.normal()
+                x[i, j] = z
+                y[i, j] = z + s * g.normal()
+            }
+            for j in k..<6 { x[i, j] = g.normal() }
+            for j in k..<5 { y[i, j] = g.normal() }
+        }
+        let c = try Similarity.cca(try JointMoments(x: x, y: y))
+        let expected = 1 / (1 + s * s).squareRoot()
+        for i in 0..<k { #expect(abs(c.coefficients[i] - expected) < 0.01) }
+        for i in k..<5 { #expect(c.coefficients[i] < 0.03) }
+        // The directions of the shared subspace live on the first K neurons.
+        let directions = c.directionsX()
+        for i in 0..<k { #expect((0..<k).reduce(0.0) { $0 + directions[i, $1] * directions[i, $1] } > 0.99) }
+    }
+
+    /// A rotated, scaled copy is identical to CCA, CKA (orthogonal only) and Procrustes; a
+    /// duplicated neuron is exact collinearity and lowers the rank instead of breaking CCA.
+    @Test func invariances() throws {
+        var g = SplitMix64(seed: 3)
+        let x = Matrix<Double>(rows: 500, columns: 4, elements: (0..<2000).map { _ in g.normal() })
+        let angle = 0.7
+        let rotation = Matrix<Double>([[cos(angle), -sin(angle), 0, 0], [sin(angle), cos(angle), 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
+        let y = Matrix.product(x, rotation)
+        let m = try JointMoments(x: x, y: y)
+        #expect(try Similarity.cca(m).coefficients.allSatisfy { abs($0 - 1) < 1e-9 })
+        #expect(abs(Similarity.linearCKA(m) - 1) < 1e-12)
+        #expect(abs(try Similarity.procrustes(m).nuclearNorm - 1) < 1e-12)
+        let duplicated = x.columns([0, 1, 2, 3, 0])
+        let c = try Similarity.cca(try JointMoments(x: duplicated, y: y))
+        #expect(c.rankX == 4 && c.coefficients.count == 4)
+    }
+
+    @Test func guardsAndBaseline() throws {
+        var g = SplitMix64(seed: 11)
+        let x = Matrix<Double>(rows: 20, columns: 30, elements: (0..<600).map { _ in g.normal() })
+        let y = Matrix<Double>(rows: 20, columns: 5, elements: (0..<100).map { _ in g.normal() })
+        let m = try JointMoments(x: x, y: y)
+        let error = try #require(throws: SimilarityError.self) { try Similarity.cca(m) }
+        #expect(error.description.contains("meaningless"))
+        let bad = Matrix<Double>(rows: 3, columns: 2, elements: [1, 2, 3, .nan, 5, 6])
+        let nan = try #require(throws: SimilarityError.self) { try JointMoments(x: bad, y: bad) }
+        #expect(nan.description.contains("row 2, column 2"))
+        // Unrelated data at small n: mean CCA far from 0, and the permutation baseline says so.
+        let a = Matrix<Double>(rows: 60, columns: 10, elements: (0..<600).map { _ in g.normal() })
+        let b = Matrix<Double>(rows: 60, columns: 10, elements: (0..<600).map { _ in g.normal() })
+        let score = try Similarity.cca(try JointMoments(x: a, y: b)).mean
+        let baseline = try Similarity.nullBaseline(x: a, y: b, seeds: 5) { try Similarity.cca($0).mean }
+        #expect(score > 0.2 && abs(score - baseline.mean) < 0.1)
+    }
+}
