@@ -55,7 +55,7 @@ extension Matrix {
                 vt.withUnsafeMutableBufferPointer { pv in
                     u.withUnsafeMutableBufferPointer { pu in
                         Scalar._gesdd(
-                            m: n, n: m, a: a.baseAddress!, lda: n, s: ps.baseAddress!,
+                            job: UInt8(ascii: "S"), m: n, n: m, a: a.baseAddress!, lda: n, s: ps.baseAddress!,
                             u: pv.baseAddress!, ldu: n, vt: pu.baseAddress!, ldvt: r)
                     }
                 }
@@ -63,6 +63,43 @@ extension Matrix {
         }
         try LinalgError.check(info, "SVD (gesdd)")
         return SVD(u: u, values: s, vt: vt)
+    }
+
+    /// The eigenvalues alone of a symmetric matrix, ascending (syevd without vectors).
+    public func symmetricEigenvalues() throws -> [Scalar] {
+        precondition(rows == columns, "symmetricEigenvalues of a \(rows) × \(columns) matrix")
+        try requireFinite("symmetric eigendecomposition")
+        if rows == 0 { return [] }
+        var a = self
+        var w = [Scalar](repeating: 0, count: rows)
+        let n = rows
+        let info = a.withUnsafeMutableBufferPointer { pa in
+            w.withUnsafeMutableBufferPointer { pw in Scalar._syevd(vectors: false, n: n, a: pa.baseAddress!, lda: n, w: pw.baseAddress!) }
+        }
+        try LinalgError.check(info, "symmetric eigendecomposition (syevd)")
+        return w
+    }
+
+    /// The singular values alone, descending (gesdd without vectors: several times cheaper).
+    public func singularValues() throws -> [Scalar] {
+        try requireFinite("SVD")
+        let (m, n) = (rows, columns)
+        let r = Swift.min(m, n)
+        if r == 0 { return [] }
+        var work = self
+        var s = [Scalar](repeating: 0, count: r)
+        var unused: [Scalar] = [0]
+        let info = work.withUnsafeMutableBufferPointer { a in
+            s.withUnsafeMutableBufferPointer { ps in
+                unused.withUnsafeMutableBufferPointer { pu in
+                    Scalar._gesdd(
+                        job: UInt8(ascii: "N"), m: n, n: m, a: a.baseAddress!, lda: n, s: ps.baseAddress!,
+                        u: pu.baseAddress!, ldu: 1, vt: pu.baseAddress!, ldvt: 1)
+                }
+            }
+        }
+        try LinalgError.check(info, "SVD (gesdd)")
+        return s
     }
 
     /// Eigenvalues and eigenvectors of a symmetric matrix (syevd; only the upper triangle of the
@@ -76,7 +113,7 @@ extension Matrix {
         var a = self
         var w = [Scalar](repeating: 0, count: n)
         let info = a.withUnsafeMutableBufferPointer { pa in
-            w.withUnsafeMutableBufferPointer { pw in Scalar._syevd(n: n, a: pa.baseAddress!, lda: n, w: pw.baseAddress!) }
+            w.withUnsafeMutableBufferPointer { pw in Scalar._syevd(vectors: true, n: n, a: pa.baseAddress!, lda: n, w: pw.baseAddress!) }
         }
         try LinalgError.check(info, "symmetric eigendecomposition (syevd)")
         // Column-major eigenvectors read row-major are the transpose: rows are eigenvectors.

@@ -23,11 +23,12 @@ public protocol LinalgScalar: BinaryFloatingPoint, Sendable, Codable {
     static func _trsm(
         left: Bool, upper: Bool, transA: Bool, m: Int, n: Int, alpha: Self,
         a: UnsafePointer<Self>, lda: Int, b: UnsafeMutablePointer<Self>, ldb: Int)
+    /// Thin SVD (job "S"), or singular values only (job "N": u and vt are not touched).
     static func _gesdd(
-        m: Int, n: Int, a: UnsafeMutablePointer<Self>, lda: Int, s: UnsafeMutablePointer<Self>,
+        job: UInt8, m: Int, n: Int, a: UnsafeMutablePointer<Self>, lda: Int, s: UnsafeMutablePointer<Self>,
         u: UnsafeMutablePointer<Self>, ldu: Int, vt: UnsafeMutablePointer<Self>, ldvt: Int) -> Int32
     /// Column-major lower triangle read (= the row-major upper triangle).
-    static func _syevd(n: Int, a: UnsafeMutablePointer<Self>, lda: Int, w: UnsafeMutablePointer<Self>) -> Int32
+    static func _syevd(vectors: Bool, n: Int, a: UnsafeMutablePointer<Self>, lda: Int, w: UnsafeMutablePointer<Self>) -> Int32
     static func _potrf(n: Int, a: UnsafeMutablePointer<Self>, lda: Int) -> Int32
     static func _potrs(
         n: Int, nrhs: Int, a: UnsafePointer<Self>, lda: Int, b: UnsafeMutablePointer<Self>, ldb: Int) -> Int32
@@ -71,13 +72,13 @@ extension Float: LinalgScalar {
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, bi(n), bi(k), alpha, a, bi(lda), beta, c, bi(ldc))
     }
     public static func _gesdd(
-        m: Int, n: Int, a: UnsafeMutablePointer<Float>, lda: Int, s: UnsafeMutablePointer<Float>,
+        job: UInt8, m: Int, n: Int, a: UnsafeMutablePointer<Float>, lda: Int, s: UnsafeMutablePointer<Float>,
         u: UnsafeMutablePointer<Float>, ldu: Int, vt: UnsafeMutablePointer<Float>, ldvt: Int
     ) -> Int32 {
-        Int32(LAPACKE_sgesdd(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "S")), li(m), li(n), a, li(lda), s, u, li(ldu), vt, li(ldvt)))
+        Int32(LAPACKE_sgesdd(LAPACK_COL_MAJOR, CChar(job), li(m), li(n), a, li(lda), s, u, li(ldu), vt, li(ldvt)))
     }
-    public static func _syevd(n: Int, a: UnsafeMutablePointer<Float>, lda: Int, w: UnsafeMutablePointer<Float>) -> Int32 {
-        Int32(LAPACKE_ssyevd(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "L")), li(n), a, li(lda), w))
+    public static func _syevd(vectors: Bool, n: Int, a: UnsafeMutablePointer<Float>, lda: Int, w: UnsafeMutablePointer<Float>) -> Int32 {
+        Int32(LAPACKE_ssyevd(LAPACK_COL_MAJOR, CChar(UInt8(ascii: vectors ? "V" : "N")), CChar(UInt8(ascii: "L")), li(n), a, li(lda), w))
     }
     public static func _potrf(n: Int, a: UnsafeMutablePointer<Float>, lda: Int) -> Int32 {
         Int32(LAPACKE_spotrf(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "U")), li(n), a, li(lda)))
@@ -128,13 +129,13 @@ extension Double: LinalgScalar {
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, bi(n), bi(k), alpha, a, bi(lda), beta, c, bi(ldc))
     }
     public static func _gesdd(
-        m: Int, n: Int, a: UnsafeMutablePointer<Double>, lda: Int, s: UnsafeMutablePointer<Double>,
+        job: UInt8, m: Int, n: Int, a: UnsafeMutablePointer<Double>, lda: Int, s: UnsafeMutablePointer<Double>,
         u: UnsafeMutablePointer<Double>, ldu: Int, vt: UnsafeMutablePointer<Double>, ldvt: Int
     ) -> Int32 {
-        Int32(LAPACKE_dgesdd(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "S")), li(m), li(n), a, li(lda), s, u, li(ldu), vt, li(ldvt)))
+        Int32(LAPACKE_dgesdd(LAPACK_COL_MAJOR, CChar(job), li(m), li(n), a, li(lda), s, u, li(ldu), vt, li(ldvt)))
     }
-    public static func _syevd(n: Int, a: UnsafeMutablePointer<Double>, lda: Int, w: UnsafeMutablePointer<Double>) -> Int32 {
-        Int32(LAPACKE_dsyevd(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "L")), li(n), a, li(lda), w))
+    public static func _syevd(vectors: Bool, n: Int, a: UnsafeMutablePointer<Double>, lda: Int, w: UnsafeMutablePointer<Double>) -> Int32 {
+        Int32(LAPACKE_dsyevd(LAPACK_COL_MAJOR, CChar(UInt8(ascii: vectors ? "V" : "N")), CChar(UInt8(ascii: "L")), li(n), a, li(lda), w))
     }
     public static func _potrf(n: Int, a: UnsafeMutablePointer<Double>, lda: Int) -> Int32 {
         Int32(LAPACKE_dpotrf(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "U")), li(n), a, li(lda)))

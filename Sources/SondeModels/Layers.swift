@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+import SondeBase
 import SondeLinalg
 
 /// `y = x·Wᵀ + b` for a Hugging Face `Linear` (weight stored [out, in]) or `x·W + b` for GPT-2's
@@ -146,13 +147,6 @@ struct Rotary {
     }
 }
 
-/// A buffer shared by parallel workers that write disjoint parts of it.
-private struct SharedPointer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Float>
-    init(_ p: UnsafeMutablePointer<Float>) { pointer = p }
-    init(_ p: UnsafePointer<Float>) { pointer = UnsafeMutablePointer(mutating: p) }
-}
-
 /// Scaled dot-product attention of every head of every packed sequence: `qkv` holds the fused
 /// projections of all tokens ([tokens, 3·hidden]), `sequences` the token ranges of each sequence.
 /// Scores, softmax and the weighted sum run per sequence and head on BLAS, with no padding. The
@@ -173,7 +167,7 @@ func attention(
     defer { BLASThreads.count = threads }
     qkv.withUnsafeBufferPointer { qp in
         context.withUnsafeMutableBufferPointer { cp in
-            let (input, output) = (SharedPointer(qp.baseAddress!), SharedPointer(cp.baseAddress!))
+            let (input, output) = (SharedBuffer(qp.baseAddress!), SharedBuffer(cp.baseAddress!))
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 let (q0, c0) = (UnsafePointer(input.pointer), output.pointer)
                 let s = UnsafeMutablePointer<Float>.allocate(capacity: max(1, longest * longest))

@@ -67,7 +67,9 @@ public enum Similarity {
     /// the eigendecomposition of its correlation matrix (directions with eigenvalue below 1e-12 ×
     /// the largest — exact collinearity — are left out and counted in the rank); the
     /// coefficients are the singular values of Wxᵀ·Kxy·Wy. Everything is in Double.
-    public static func cca(_ m: JointMoments, epsilon: Double = defaultEpsilon) throws -> CanonicalCorrelation {
+    /// Without `weights`, only the coefficients are computed (the SVD without singular vectors,
+    /// several times cheaper); `weightsX`/`weightsY` are then empty.
+    public static func cca(_ m: JointMoments, epsilon: Double = defaultEpsilon, weights: Bool = true) throws -> CanonicalCorrelation {
         try guardSize(m, "CCA")
         let keptX = kept(m.sxx, epsilon), keptY = kept(m.syy, epsilon)
         guard !keptX.isEmpty, !keptY.isEmpty else {
@@ -75,13 +77,13 @@ public enum Similarity {
         }
         let wx = try whitening(m.sxx, keptX), wy = try whitening(m.syy, keptY)
         let kxy = m.sxy.rows(keptX).columns(keptY)
-        return try canonical(m, keptX: keptX, keptY: keptY, whiteX: wx, whiteY: wy, cross: kxy)
+        return try canonical(m, keptX: keptX, keptY: keptY, whiteX: wx, whiteY: wy, cross: kxy, weights: weights)
     }
 
     /// SVCCA from the moments: per side the principal directions of the centred data (the
     /// eigenvectors of the covariance, = the right singular vectors of the centred data, with
     /// s² = (n − 1)·λ), the leading ones kept by `keep`, then CCA between the kept components.
-    public static func svcca(_ m: JointMoments, keep: SVCCAKeep) throws -> SVCCAResult {
+    public static func svcca(_ m: JointMoments, keep: SVCCAKeep, weights: Bool = true) throws -> SVCCAResult {
         func principal(_ s: Matrix<Double>) throws -> (vectors: Matrix<Double>, values: [Double]) {
             let eigen = try s.symmetricEigen()
             let order = Array(eigen.values.indices.reversed())
@@ -115,7 +117,7 @@ public enum Similarity {
         }
         let cca = try canonical(
             m, keptX: Array(0..<m.p), keptY: Array(0..<m.q), whiteX: white(vx, lx, kx), whiteY: white(vy, ly, ky), cross: m.sxy,
-            scaled: false)
+            weights: weights)
         return SVCCAResult(keep: keep, kx: kx, ky: ky, cca: cca)
     }
 
@@ -156,12 +158,29 @@ public enum Similarity {
 
     /// W with Wᵀ·K·W = I on K's range, for K the correlation matrix of the kept neurons of
     /// covariance `s`; returned in the units of the covariance (W already divided by the standard
-    /// deviations), [kept × rank].
+    /// deviations), [kept × rank]. K = L·Lᵀ by Cholesky gives W = L⁻ᵀ (a 1,024-neuron side in
+    /// milliseconds); when K is singular or nearly so (Cholesky fails, or its diagonal spans more
+    /// than 1e-6 — a condition number beyond 1e12), the eigendecomposition instead, leaving out
+    /// directions with eigenvalue below 1e-12 × the largest (exact collinearity).
     static func whitening(_ s: Matrix<Double>, _ kept: [Int]) throws -> Matrix<Double> {
         let sd = kept.map { s[$0, $0].squareRoot() }
         let k = kept.count
         let correlation = Matrix<Double>(rows: k, columns: k) { out in
             for i in 0..<k { for j in 0..<k { out[i * k + j] = s[kept[i], kept[j]] / (sd[i] * sd[j]) } }
+        }
+        if let l = try? correlation.cholesky() {
+            let diagonal = (0..<k).map { l[$0, $0] }
+            if let low = diagonal.min(), let high = diagonal.max(), low > high * 1e-6 {
+                // W = D⁻¹·L⁻ᵀ: solve Lᵀ·W = I (trsm), then divide row i by sd[i].
+                var w = Matrix<Double>.identity(k)
+                l.withUnsafeBufferPointer { pl in
+                    w.withUnsafeMutableBufferPointer { pw in
+                        Double._trsm(left: true, upper: false, transA: true, m: k, n: k, alpha: 1, a: pl.baseAddress!, lda: k, b: pw.baseAddress!, ldb: k)
+                    }
+                }
+                w.withUnsafeMutableBufferPointer { p in for i in 0..<k { for j in 0..<k { p[i * k + j] /= sd[i] } } }
+                return w
+            }
         }
         let eigen = try correlation.symmetricEigen()
         let top = eigen.values.last ?? 0
@@ -178,11 +197,20 @@ public enum Similarity {
     /// The SVD of Wxᵀ·Σxy·Wy and the canonical weights mapped back to all neurons.
     static func canonical(
         _ m: JointMoments, keptX: [Int], keptY: [Int], whiteX: Matrix<Double>, whiteY: Matrix<Double>, cross: Matrix<Double>,
-        scaled: Bool = true
+        weights: Bool
     ) throws -> CanonicalCorrelation {
         let t = Matrix.product(Matrix.product(whiteX, cross, transposeA: true), whiteY)
-        let svd = try t.svd()
         let k = min(whiteX.columns, whiteY.columns)
+        guard weights else {
+            // ρ² are the eigenvalues of the smaller of T·Tᵀ and Tᵀ·T (values only: a tenth of an
+            // SVD's time); a ρ near 0 is then good to about 1e-8 absolute, ample for a mean.
+            let gram = t.rows <= t.columns ? Matrix.product(t, t, transposeB: true) : Matrix.product(t, t, transposeA: true)
+            let squares = try gram.symmetricEigenvalues().reversed().prefix(k)
+            return CanonicalCorrelation(
+                coefficients: squares.map { min(max($0, 0).squareRoot(), 1) }, keptX: keptX, keptY: keptY,
+                rankX: whiteX.columns, rankY: whiteY.columns, weightsX: Matrix(rows: 0, columns: m.p), weightsY: Matrix(rows: 0, columns: m.q))
+        }
+        let svd = try t.svd()
         let ax = Matrix.product(whiteX, svd.u.columns(Array(0..<k)))        // [kept x × k]
         let ay = Matrix.product(whiteY, svd.vt.rows(0..<k), transposeB: true) // [kept y × k]
         func spread(_ a: Matrix<Double>, _ kept: [Int], _ d: Int) -> Matrix<Double> {

@@ -22,7 +22,8 @@ public struct GoogleCCA: Sendable {
     let u: Matrix<Double>
     let vt: Matrix<Double>
 
-    public static func compute(_ m: JointMoments, epsilon: Double, threshold: Double = 0.98) throws -> GoogleCCA {
+    /// `vectors` keeps the singular vectors (google's PWCCA needs them); without, only the values.
+    public static func compute(_ m: JointMoments, epsilon: Double, threshold: Double = 0.98, vectors: Bool = false) throws -> GoogleCCA {
         let xmax = m.sxx.elements.map(abs).max() ?? 0, ymax = m.syy.elements.map(abs).max() ?? 0
         guard xmax > 0, ymax > 0 else { throw SimilarityError("a side is constant: every covariance is 0") }
         let keptX = (0..<m.p).map { abs(m.sxx[$0, $0]) / xmax >= epsilon }
@@ -45,25 +46,23 @@ public struct GoogleCCA: Sendable {
             let n = s.rows
             let svd = try s.svd()
             let cutoff = 1e-15 * (svd.values.first ?? 0)
-            var pinv = Matrix<Double>(rows: n, columns: n)
-            for (k, value) in svd.values.enumerated() where value > cutoff {
-                pinv.withUnsafeMutableBufferPointer { r in
-                    for i in 0..<n { for j in 0..<n { r[i * n + j] += svd.vt[k, i] * svd.u[j, k] / value } }
-                }
+            // pinv = V·diag(1/σ)·Uᵀ over σ > cutoff: scale U's columns, one gemm.
+            var scaledU = svd.u
+            scaledU.withUnsafeMutableBufferPointer { p in
+                for i in 0..<n { for k in 0..<n { p[i * n + k] *= svd.values[k] > cutoff ? 1 / svd.values[k] : 0 } }
             }
+            var pinv = Matrix.product(svd.vt, scaledU, transposeA: true, transposeB: true)
             pinv.withUnsafeMutableBufferPointer { r in for i in 0..<n { for j in (i + 1)..<max(i + 1, n) { r[i * n + j] = r[j * n + i] } } }
             let eigen = try pinv.symmetricEigen()
             guard eigen.values.allSatisfy({ $0 >= 0 }) else {
                 throw SimilarityError("google's CCA takes the square root of a negative eigenvalue here (it fails with \"SVD did not converge\"); use ε > 0 (e.g. 1e-10) or Sonde's own CCA")
             }
-            var result = Matrix<Double>(rows: n, columns: n)
-            for (e, value) in eigen.values.enumerated() {
-                let root = value.squareRoot()
-                result.withUnsafeMutableBufferPointer { r in
-                    for i in 0..<n { for j in 0..<n { r[i * n + j] += root * eigen.vectors[i, e] * eigen.vectors[j, e] } }
-                }
+            // V·diag(√w)·Vᵀ = (V·diag(w^¼))·(V·diag(w^¼))ᵀ.
+            var half = eigen.vectors
+            half.withUnsafeMutableBufferPointer { p in
+                for i in 0..<n { for e in 0..<n { p[i * n + e] *= eigen.values[e].squareRoot().squareRoot() } }
             }
-            return result
+            return Matrix.product(half, half, transposeB: true)
         }
         let sxx = rescaled(m.sxx, ix, xmax), syy = rescaled(m.syy, iy, ymax)
         let cross = (xmax * ymax).squareRoot()
@@ -74,8 +73,13 @@ public struct GoogleCCA: Sendable {
         // LAPACK on T itself (not on Tᵀ, as Matrix.svd runs), so the singular vectors carry the
         // signs numpy's gives: google's PWCCA adds the means back after the rotation, which makes
         // its result depend on those signs.
-        let transposedSVD = try t.transposed().svd()
-        let svd = (u: transposedSVD.vt.transposed(), values: transposedSVD.values, vt: transposedSVD.u.transposed())
+        let svd: (u: Matrix<Double>, values: [Double], vt: Matrix<Double>)
+        if vectors {
+            let transposedSVD = try t.transposed().svd()
+            svd = (transposedSVD.vt.transposed(), transposedSVD.values, transposedSVD.u.transposed())
+        } else {
+            svd = (Matrix(rows: 0, columns: 0), try t.singularValues(), Matrix(rows: 0, columns: 0))
+        }
         let s = svd.values.map(abs)
         let total = s.reduce(0, +)
         var cut = s.count
@@ -100,7 +104,7 @@ extension Similarity {
     public static func googlePWCCA<S: LinalgScalar>(
         x: Matrix<S>, y: Matrix<S>, moments m: JointMoments, epsilon: Double
     ) throws -> (value: Double, weights: [Double], cca: GoogleCCA) {
-        let g = try GoogleCCA.compute(m, epsilon: epsilon)
+        let g = try GoogleCCA.compute(m, epsilon: epsilon, vectors: true)
         let ix = g.keptX.indices.filter { g.keptX[$0] }, iy = g.keptY.indices.filter { g.keptY[$0] }
         guard !ix.isEmpty, !iy.isEmpty else { return (0, [], g) }
         let useX = ix.count <= iy.count

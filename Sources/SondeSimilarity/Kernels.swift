@@ -78,14 +78,15 @@ extension Similarity {
     /// is when X and Y share nothing but their shapes and marginal statistics. CCA of unrelated
     /// data is far from 0 when the datapoints are few.
     public static func nullBaseline<S: LinalgScalar>(
-        x: Matrix<S>, y: Matrix<S>, seeds: Int, seed: UInt64 = 2026, measure: (JointMoments) throws -> Double
+        x: Matrix<S>, y: Matrix<S>, seeds: Int, seed: UInt64 = 2026, precision: MomentPrecision = .automatic,
+        measure: (JointMoments) throws -> Double
     ) throws -> (mean: Double, standardDeviation: Double) {
         guard seeds > 0 else { return (.nan, .nan) }
         var values: [Double] = []
         for k in 0..<seeds {
             var generator = SplitMix64(seed: seed &+ UInt64(k))
             let order = generator.shuffled(Array(0..<x.rows))
-            values.append(try measure(try JointMoments(x: x, y: y, rowOrder: order)))
+            values.append(try measure(try JointMoments(x: x, y: y, rowOrder: order, precision: precision)))
         }
         let mean = values.reduce(0, +) / Double(values.count)
         let variance = values.count > 1 ? values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1) : 0

@@ -58,6 +58,12 @@ struct CLIError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// A malformed-input failure the command itself detects: the message on stderr, exit 65.
+func failure(_ message: String) -> ExitCode {
+    FileHandle.standardError.write(Data("sonde: \(message)\n".utf8))
+    return ExitCode(65)
+}
+
 private func fail(_ error: Error, code: Int32) -> ExitCode {
     FileHandle.standardError.write(Data("sonde: \(error)\n".utf8))
     return ExitCode(code)

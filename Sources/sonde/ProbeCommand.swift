@@ -258,11 +258,6 @@ struct ProbeCommand: ParsableCommand {
         if let save { lines.append("saved to \(save)") }
         print(lines.joined(separator: "\n"))
     }
-
-    private func failure(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("sonde: \(message)\n".utf8))
-        return ExitCode(65)
-    }
 }
 
 struct RankCommand: ParsableCommand {

@@ -88,6 +88,8 @@ struct GoogleReferenceTests {
         // google's ridge (ε·I on the rescaled covariances moves them by a few 1e-9).
         let own = try Similarity.cca(m, epsilon: 1e-10)
         #expect(maxDifference(own.coefficients, google["cca_coef1"] as! [Double]) < 1e-7)
+        // Coefficients alone (eigenvalues of T·Tᵀ instead of the SVD of T): the same to 1e-8.
+        #expect(maxDifference(try Similarity.cca(m, epsilon: 1e-10, weights: false).coefficients, own.coefficients) < 1e-8)
         // SVCCA at 4 directions and at 99% of Σs².
         let svcca = c.json["svcca"] as! [String: Any]
         for (key, keep) in [("dims4", SVCCAKeep.dimensions(4)), ("keep0.99var", .variance(0.99))] {
@@ -140,6 +142,10 @@ struct GoogleReferenceTests {
         let pw = try Similarity.googlePWCCA(x: x, y: y, moments: m, epsilon: 1e-10)
         #expect(abs(pw.value - (results["google_pwcca_eps1e-10"] as! Double)) < 1e-6)
         #expect(maxDifference(try Similarity.cca(m).coefficients, expected["cca_coef1"] as! [Double]) < 1e-6)
+        // Mixed precision (Float blocks, Double total) stays within its documented ~1e-6.
+        let mixed = try JointMoments(x: x, y: y, precision: .mixed)
+        #expect(mixed.precision == .mixed && m.precision == .double)
+        #expect(maxDifference(try Similarity.cca(mixed).coefficients, expected["cca_coef1"] as! [Double]) < 5e-6)
     }
 }
 

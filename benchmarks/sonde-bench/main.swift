@@ -250,6 +250,7 @@ for suite in options.suites {
     case "probe-quick": try probeQuick(options)
     case "probe": try probe(options)
     case "extract": try extract(options)
+    case "similarity": try similarity(options)
     default: fatalError("unknown suite \(suite); suites: foundation, corpus, probe, probe-quick")
     }
 }
