@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "SondeModels", dependencies: ["SondeBase", "SondeLinalg"]),
         .target(name: "SondeProbe", dependencies: ["SondeBase", "SondeLinalg"]),
         .target(name: "SondeSimilarity", dependencies: ["SondeBase", "SondeLinalg"]),
-        .target(name: "SondeStudy", dependencies: ["SondeBase", "SondeLinalg", "SondeProbe"]),
+        .target(name: "SondeStudy", dependencies: ["SondeBase", "SondeLinalg", "SondeProbe", "SondeSimilarity"]),
 
         // MARK: The command-line tool
         .executableTarget(
@@ -55,6 +55,7 @@ let package = Package(
         .testTarget(name: "SondeCorpusTests", dependencies: ["SondeCorpus", "SondeBase"]),
         .testTarget(name: "SondeProbeTests", dependencies: ["SondeProbe", "SondeStudy", "SondeLinalg", "SondeBase"]),
         .testTarget(name: "SondeSimilarityTests", dependencies: ["SondeSimilarity", "SondeLinalg", "SondeBase"]),
+        .testTarget(name: "SondeStudyTests", dependencies: ["SondeStudy", "SondeProbe", "SondeLinalg"]),
         .testTarget(name: "SondeModelsTests", dependencies: ["SondeModels", "SondeLinalg"]),
         .testTarget(name: "SondeCLITests", dependencies: ["sonde"]),
     ]

@@ -92,7 +92,7 @@ struct SimilarityCommand: ParsableCommand {
         let rule: SVCCAKeep = dims.map { .dimensions($0) } ?? .variance(keep ?? 0.99)
         var scores: [String: Score] = [:]
         var usedPrecision: MomentPrecision?
-        try withSimilarityErrors {
+        try withStudyErrors {
             let m = try JointMoments(x: a, y: b, precision: precision)
             usedPrecision = m.precision
             func null(_ measure: (JointMoments) throws -> Double) throws -> (Double?, Double?) {
@@ -184,10 +184,5 @@ struct SimilarityCommand: ParsableCommand {
             rows.append([name, String(format: "%.6f", s.value), s.baseline.map { String(format: "%.4f ± %.4f", $0, s.baselineSD ?? 0) } ?? "", extra])
         }
         formatTable(rows).forEach { print($0) }
-    }
-
-    /// Similarity errors are input problems (exit 65) with the advice in their message.
-    private func withSimilarityErrors(_ body: () throws -> Void) throws {
-        do { try body() } catch let error as SimilarityError { throw failure(error.description) }
     }
 }

@@ -17,7 +17,9 @@ struct SondeRun {
         return folder.appendingPathComponent("sonde").path
     }()
 
-    init(_ arguments: String...) throws {
+    init(_ arguments: String...) throws { try self.init(arguments) }
+
+    init(_ arguments: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executable)
         process.arguments = arguments

@@ -66,3 +66,41 @@ struct ModelCLITests {
         #expect(classifier.stderr.contains("--property genre"))
     }
 }
+
+/// The comparator on the zoo's real checkpoints (small data: this runs in debug builds).
+@Suite(.enabled(if: zooAvailable, "../shared/zoo is absent beside the repository: the comparator runs are skipped"))
+struct ComparatorCLITests {
+    let ewtDev = zoo + "/../corpora/ud-english-ewt/en_ewt-ud-dev.conllu"
+    let tokenizer = zoo + "/tokenizer/tokenizer.json"
+
+    @Test func dynamicsOverTheSixBERTCheckpoints() throws {
+        let checkpoints = [0, 20, 60, 200, 600, 1200].map { zoo + "/bert-step\($0)" }
+        let arguments = ["dynamics"] + checkpoints + ["--tokenizer", tokenizer, "--corpus", ewtDev, "--limit", "60",
+            "--property", "feats.Number", "--layers", "2,4", "--lambda", "0.01", "--json"]
+        let run = try SondeRun(arguments)
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [[String: Any]]
+        #expect(rows.count == 12)
+        // The last checkpoint is the reference: identical to itself.
+        for row in rows.suffix(2) {
+            #expect(abs((row["svcca"] as! Double) - 1) < 1e-6 && abs((row["cka"] as! Double) - 1) < 1e-9)
+            #expect(row["jaccardAtK"] as! Double == 1 && row["rankCorrelation"] as! Double == 1)
+        }
+        // Early checkpoints differ from it; chance levels are k/D.
+        #expect((rows[0]["cka"] as! Double) < 0.9)
+        #expect(rows.allSatisfy { abs(($0["alignmentChance"] as! Double) - 20.0 / 128.0) < 1e-12 })
+        #expect(rows.allSatisfy { (0...1).contains($0["alignment"] as! Double) && (0...1).contains($0["probeEnergy"] as! Double) })
+    }
+
+    @Test func compareBaseWithFineTuned() throws {
+        let run = try SondeRun(["compare", "--base", zoo + "/bert-step1200", "--other", zoo + "/bert-genre", "--tokenizer", tokenizer,
+                                "--corpus", ewtDev, "--limit", "60", "--property", "feats.Number", "--lambda", "0.01", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        let layers = report["layers"] as! [[String: Any]]
+        #expect(layers.count == 5)
+        // Fine-tuning changes the upper layers more than the embeddings.
+        #expect((layers[0]["cka"] as! Double) > (layers[4]["cka"] as! Double))
+        #expect((report["baseHistogram"] as! [Int]).reduce(0, +) == 20 && (report["otherHistogram"] as! [Int]).reduce(0, +) == 20)
+    }
+}

@@ -1,0 +1,250 @@
+import Foundation
+import SondeBase
+import SondeLinalg
+import SondeProbe
+import SondeSimilarity
+
+/// The tokens a study probes: one label per token (a property of a treebank), the word of each
+/// token (for control tasks), and a split by sentence — every fifth sentence is held out — so
+/// no sentence feeds both sides.
+public struct StudyTokens: Sendable {
+    public let property: String
+    public let labels: [String]
+    public let words: [String]
+    public let trainRows: [Int]
+    public let testRows: [Int]
+
+    /// `sentences`: each sentence's (word, label) pairs, in corpus order.
+    public init(property: String, sentences: [[(word: String, label: String)]]) {
+        self.property = property
+        var labels: [String] = [], words: [String] = [], train: [Int] = [], test: [Int] = []
+        for (s, sentence) in sentences.enumerated() {
+            for token in sentence {
+                (s % 5 == 4 ? { test.append(labels.count) } : { train.append(labels.count) })()
+                labels.append(token.label)
+                words.append(token.word)
+            }
+        }
+        (self.labels, self.words, trainRows, testRows) = (labels, words, train, test)
+    }
+}
+
+/// One probe on one layer: held-out accuracy, control-task accuracy (Hewitt & Liang; same
+/// settings, one random label per word type), the weights and the neuron ordering.
+public struct LayerProbe: Sendable {
+    public let accuracy: Double
+    public let controlAccuracy: Double
+    public var selectivity: Double { accuracy - controlAccuracy }
+    public let weights: Matrix<Double>
+    /// NeuroX's neuron ordering of the probe (most salient first), every neuron.
+    public let ordering: [Int]
+
+    public static func train(_ x: Matrix<Float>, _ tokens: StudyTokens, settings: ProbeSettings, seed: UInt64 = 1) -> LayerProbe {
+        let train = ProbeDataset(x: x.rows(tokens.trainRows), labels: tokens.trainRows.map { tokens.labels[$0] })
+        let test = ProbeDataset(x: x.rows(tokens.testRows), labels: tokens.testRows.map { tokens.labels[$0] }, classes: train.classes)
+        let probe = FittedProbe.fit(train, settings: settings)
+        let control = ControlTask.labels(
+            words: [tokens.trainRows.map { tokens.words[$0] }, tokens.testRows.map { tokens.words[$0] }],
+            trainLabels: train.labels, classes: train.classes.count, seed: seed)
+        let controlProbe = FittedProbe.fit(ProbeDataset(x: train.x, labels: control[0], classes: train.classes), settings: settings)
+        let controlAccuracy = controlProbe.evaluate(ProbeDataset(x: test.x, labels: control[1], classes: train.classes)).accuracy
+        return LayerProbe(
+            accuracy: probe.evaluate(test).accuracy, controlAccuracy: controlAccuracy, weights: probe.weights,
+            ordering: Rankings.neuronOrdering(probe.standardizedWeights).ordering)
+    }
+}
+
+/// The comparator's definitions (../shared/DESIGN.md, "Definitions the comparator uses").
+public enum Comparator {
+    /// Jaccard overlap of the first k of two orderings.
+    public static func jaccard(_ a: [Int], _ b: [Int], k: Int) -> Double {
+        let x = Set(a.prefix(k)), y = Set(b.prefix(k))
+        let union = x.union(y).count
+        return union == 0 ? 1 : Double(x.intersection(y).count) / Double(union)
+    }
+
+    /// Spearman's rank correlation of two complete orderings of the same neurons.
+    public static func rankCorrelation(_ a: [Int], _ b: [Int]) -> Double {
+        precondition(a.count == b.count)
+        let n = a.count
+        guard n > 1 else { return 1 }
+        var rankA = [Double](repeating: 0, count: n), rankB = rankA
+        for (r, neuron) in a.enumerated() { rankA[neuron] = Double(r) }
+        for (r, neuron) in b.enumerated() { rankB[neuron] = Double(r) }
+        let squares = zip(rankA, rankB).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+        return 1 - 6 * squares / (Double(n) * (Double(n) * Double(n) - 1))
+    }
+
+    /// The alignment of a set of salient neurons S with SVCCA directions (unit rows aᵢ, with
+    /// correlations ρᵢ): A = Σ ρᵢ mᵢ / Σ ρᵢ with mᵢ = Σ_{j∈S} aᵢⱼ². Chance: |S| / D.
+    public static func alignment(salient: [Int], directions: Matrix<Double>, correlations: [Double]) -> Double {
+        var weighted = 0.0
+        for i in 0..<directions.rows {
+            let mass = salient.reduce(0.0) { $0 + directions[i, $1] * directions[i, $1] }
+            weighted += correlations[i] * mass
+        }
+        let total = correlations.prefix(directions.rows).reduce(0, +)
+        return total > 0 ? weighted / total : 0
+    }
+
+    /// The share of ‖W‖²_F (classes × D) that lies in the span of the directions (rows). Chance:
+    /// (number of independent directions) / D.
+    public static func energyInSpan(_ weights: Matrix<Double>, directions: Matrix<Double>) throws -> Double {
+        guard directions.rows > 0 else { return 0 }
+        let basis = try directions.transposed().qr().q  // D × m, orthonormal
+        let projected = Matrix.product(weights, basis)
+        let total = weights.elements.reduce(0) { $0 + $1 * $1 }
+        return total > 0 ? projected.elements.reduce(0) { $0 + $1 * $1 } / total : 0
+    }
+
+    /// The mean over tokens of ‖x‖₂ / ‖x‖₁: 1 when one neuron carries a token, 1/√D when all
+    /// carry it equally.
+    public static func concentration(_ x: Matrix<Float>) -> Double {
+        var total = 0.0
+        x.withUnsafeBufferPointer { p in
+            for r in 0..<x.rows {
+                var l1 = 0.0, l2 = 0.0
+                for j in 0..<x.columns { let v = Double(p[r * x.columns + j]); l1 += abs(v); l2 += v * v }
+                total += l1 > 0 ? l2.squareRoot() / l1 : 0
+            }
+        }
+        return x.rows > 0 ? total / Double(x.rows) : 0
+    }
+}
+
+/// One checkpoint × layer of `sonde dynamics`.
+public struct DynamicsRow: Codable, Sendable {
+    public var checkpoint: String
+    public var layer: String
+    public var property: String
+    /// Similarity to the reference's same layer.
+    public var svcca: Double
+    public var svccaDirections: [Int]
+    public var pwcca: Double
+    public var cka: Double
+    public var probeAccuracy: Double
+    public var controlAccuracy: Double
+    public var selectivity: Double
+    /// Ranking stability against the reference's probe on the same layer.
+    public var jaccardAtK: Double
+    public var rankCorrelation: Double
+    public var alignment: Double
+    public var alignmentChance: Double
+    public var probeEnergy: Double
+    public var probeEnergyChance: Double
+    public var concentration: Double
+}
+
+extension Comparator {
+    /// Every checkpoint's layers against the reference's (the final checkpoint, a tagger, or a
+    /// fine-tuned model): similarity, a probe, ranking stability, alignment of the top-k neurons
+    /// with the SVCCA directions and the probe's energy in the SVCCA subspace, each beside its
+    /// chance level. `checkpoints[c][l]` and `reference[l]` are [tokens × neurons] of layer l.
+    public static func dynamics(
+        checkpoints: [(name: String, layers: [Matrix<Float>])], reference: [Matrix<Float>], layerNames: [String],
+        tokens: StudyTokens, k: Int, keep: SVCCAKeep = .variance(0.99), settings: ProbeSettings,
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> [DynamicsRow] {
+        let referenceProbes = layerNames.indices.map { LayerProbe.train(reference[$0], tokens, settings: settings) }
+        var rows: [DynamicsRow] = []
+        let total = checkpoints.count * layerNames.count
+        for (c, checkpoint) in checkpoints.enumerated() {
+            for (l, name) in layerNames.enumerated() {
+                let x = checkpoint.layers[l], y = reference[l]
+                let moments = try JointMoments(x: x, y: y)
+                let svcca = try Similarity.svcca(moments, keep: keep)
+                let pwcca = try Similarity.pwcca(moments).value
+                let probe = LayerProbe.train(x, tokens, settings: settings)
+                let salient = Array(probe.ordering.prefix(k))
+                let directions = svcca.cca.directionsX()
+                let d = Double(x.columns)
+                rows.append(DynamicsRow(
+                    checkpoint: checkpoint.name, layer: name, property: tokens.property,
+                    svcca: svcca.cca.mean, svccaDirections: [svcca.kx, svcca.ky], pwcca: pwcca, cka: Similarity.linearCKA(moments),
+                    probeAccuracy: probe.accuracy, controlAccuracy: probe.controlAccuracy, selectivity: probe.selectivity,
+                    jaccardAtK: jaccard(probe.ordering, referenceProbes[l].ordering, k: k),
+                    rankCorrelation: rankCorrelation(probe.ordering, referenceProbes[l].ordering),
+                    alignment: alignment(salient: salient, directions: directions, correlations: svcca.cca.coefficients),
+                    alignmentChance: Double(salient.count) / d,
+                    probeEnergy: try energyInSpan(probe.weights, directions: directions),
+                    probeEnergyChance: Double(directions.rows) / d,
+                    concentration: concentration(x)))
+                progress(rows.count, total)
+            }
+        }
+        return rows
+    }
+}
+
+/// `sonde compare`: two models of the same architecture (pre-trained and fine-tuned) on the same tokens.
+public struct ModelComparison: Codable, Sendable {
+    public struct Layer: Codable, Sendable {
+        public var layer: String
+        public var svcca: Double
+        public var cka: Double
+        public var baseAccuracy: Double
+        public var otherAccuracy: Double
+        public var baseSelectivity: Double
+        public var otherSelectivity: Double
+        /// Jaccard overlap of the two probes' top-k neurons on this layer.
+        public var topKOverlap: Double
+    }
+
+    public var property: String
+    public var k: Int
+    public var layers: [Layer]
+    /// Top-k neurons of a probe over all layers together, counted by layer (Durrani et al.).
+    public var baseHistogram: [Int]
+    public var otherHistogram: [Int]
+    /// The mean layer index of those top-k neurons: where the property lives, before and after.
+    public var baseMeanLayer: Double
+    public var otherMeanLayer: Double
+
+    public static func compare(
+        base: [Matrix<Float>], other: [Matrix<Float>], layerNames: [String], tokens: StudyTokens, k: Int,
+        keep: SVCCAKeep = .variance(0.99), settings: ProbeSettings, progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> ModelComparison {
+        var layers: [Layer] = []
+        for (l, name) in layerNames.enumerated() {
+            let moments = try JointMoments(x: base[l], y: other[l])
+            let a = LayerProbe.train(base[l], tokens, settings: settings), b = LayerProbe.train(other[l], tokens, settings: settings)
+            layers.append(Layer(
+                layer: name, svcca: try Similarity.svcca(moments, keep: keep, weights: false).cca.mean, cka: Similarity.linearCKA(moments),
+                baseAccuracy: a.accuracy, otherAccuracy: b.accuracy, baseSelectivity: a.selectivity, otherSelectivity: b.selectivity,
+                topKOverlap: Comparator.jaccard(a.ordering, b.ordering, k: k)))
+            progress(l + 1, layerNames.count + 2)
+        }
+        func histogram(_ model: [Matrix<Float>]) -> [Int] {
+            let width = model.map(\.columns)
+            let stride = width.reduce(0, +)
+            let all = Matrix<Float>(rows: model[0].rows, columns: stride) { out in
+                var offset = 0
+                for m in model {
+                    m.withUnsafeBufferPointer { p in
+                        for r in 0..<m.rows { for j in 0..<m.columns { out[r * stride + offset + j] = p[r * m.columns + j] } }
+                    }
+                    offset += m.columns
+                }
+            }
+            let top = LayerProbe.train(all, tokens, settings: settings).ordering.prefix(k)
+            var counts = [Int](repeating: 0, count: model.count)
+            for neuron in top {
+                var layer = 0, start = 0
+                while neuron >= start + width[layer] { start += width[layer]; layer += 1 }
+                counts[layer] += 1
+            }
+            return counts
+        }
+        let baseHistogram = histogram(base)
+        progress(layerNames.count + 1, layerNames.count + 2)
+        let otherHistogram = histogram(other)
+        progress(layerNames.count + 2, layerNames.count + 2)
+        func meanLayer(_ h: [Int]) -> Double {
+            let total = h.reduce(0, +)
+            return total > 0 ? Double(h.enumerated().reduce(0) { $0 + $1.offset * $1.element }) / Double(total) : 0
+        }
+        return ModelComparison(
+            property: tokens.property, k: k, layers: layers, baseHistogram: baseHistogram, otherHistogram: otherHistogram,
+            baseMeanLayer: meanLayer(baseHistogram), otherMeanLayer: meanLayer(otherHistogram))
+    }
+}

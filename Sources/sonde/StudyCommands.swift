@@ -1,0 +1,191 @@
+import ArgumentParser
+import Foundation
+import SondeCorpus
+import SondeLinalg
+import SondeModels
+import SondeProbe
+import SondeSimilarity
+import SondeStudy
+
+/// What `dynamics` and `compare` share: where the activations come from (model folders run on
+/// the treebank, or activation files extracted from it), the property, the probe and SVCCA settings.
+struct StudyInput: ParsableArguments {
+    @Option(help: "The treebank the tokens come from (any format `sonde corpus` reads).") var corpus: String
+    @Option(help: "The property to probe, e.g. upos, feats.Number, deprel.base.") var property: String
+    @Option(help: "A tag-set mapping applied to the property's labels.") var map: String?
+    @Option(help: "The tokenizer.json of the model folders (default: each folder's own).") var tokenizer: String?
+    @Option(help: "Use only the first N sentences.") var limit: Int?
+    @Option(help: "Layers, e.g. 0,2,4 (default: all).") var layers: String?
+    @Option(help: "How many top neurons count as salient.") var k = 20
+    @Option(help: "The probes' elastic-net λ.") var lambda = 1e-3
+    @Option(help: "The probes' elastic-net α.") var alpha = 0.5
+    @Option(help: "SVCCA: keep the fewest directions reaching this share of Σs².") var keep = 0.99
+    @Option(help: "SVCCA: keep this many directions instead.") var dims: Int?
+
+    func validate() throws {
+        if k < 1 { throw ValidationError("--k must be at least 1") }
+        if lambda < 0 || !(0...1).contains(alpha) { throw ValidationError("--lambda ≥ 0 and --alpha in [0, 1]") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
+
+    var rule: SVCCAKeep { dims.map { .dimensions($0) } ?? .variance(keep) }
+    var settings: ProbeSettings { ProbeSettings(penalty: .elasticNet(lambda: lambda, alpha: alpha)) }
+
+    func treebank() throws -> (Corpus, StudyTokens) {
+        var treebank = try withInputErrors { try CorpusReader.read([corpus]) }.corpus
+        if let limit { treebank.sentences = Array(treebank.sentences.prefix(limit)) }
+        let property = try parseProperty(self.property)
+        var labels = try withInputErrors { try property.labels(treebank) }
+        if let map { labels = try withInputErrors { try TagMapping(path: map).apply(labels) } }
+        let tokens = StudyTokens(property: property.name, sentences: zip(treebank.sentences, labels).map { s, l in
+            zip(s.words, l).map { ($0.form, $1) }
+        })
+        return (treebank, tokens)
+    }
+
+    /// The chosen layers of one source — a model folder (run on the treebank) or an activation
+    /// file extracted from it — as [tokens × neurons] matrices, and their names.
+    func activations(_ source: String, _ treebank: Corpus) throws -> (names: [String], layers: [Matrix<Float>]) {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: source, isDirectory: &isFolder), isFolder.boolValue {
+            let extractor = try withInputErrors {
+                let model = try TransformerModel(folder: source)
+                return try ActivationExtractor(model: model, tokenizer: try Tokenizer.read(tokenizer ?? source + "/tokenizer.json"))
+            }
+            let chosen = try parseLayers(extractor.model.config.layers)
+            let sentences = treebank.sentences.map { $0.words.map(\.form) }
+            var rows = [[Float]](repeating: [], count: chosen.count)
+            let progress = Progress(what: "\((source as NSString).lastPathComponent): sentences")
+            try withInputErrors {
+                try extractor.extract(sentences, layers: chosen, aggregate: .last, progress: { progress.update($0, sentences.count) }) { _, vectors in
+                    for (l, v) in vectors.enumerated() { rows[l] += v.elements }
+                }
+            }
+            let h = extractor.model.config.hiddenSize
+            return (chosen.map { "layer\($0)" }, rows.map { Matrix(rows: $0.count / h, columns: h, elements: $0) })
+        }
+        let file = try withInputErrors { try TensorCollection.read(source) }
+        let counts = try withInputErrors { try ActivationFile.sentenceWords(file) }
+        guard counts == treebank.sentences.map(\.words.count) else {
+            throw failure("\(source) was not extracted from \(corpus) (with the same --limit): its sentence lengths differ")
+        }
+        let available: [String] = file.tensors.map(\.name).filter { $0.hasPrefix("layer") }.sorted { (a: String, b: String) -> Bool in
+            a.count != b.count ? a.count < b.count : a < b
+        }
+        var names = available
+        if let layers {
+            names = layers.split(separator: ",").map { $0.hasPrefix("layer") ? String($0) : "layer\($0)" }
+            if let missing = names.first(where: { !available.contains($0) }) {
+                throw failure("\(source) has no \(missing); it has \(available.joined(separator: ", "))")
+            }
+        }
+        return (names, try names.map { try loadActivations(source, layer: $0) })
+    }
+
+    func parseLayers(_ count: Int) throws -> [Int] {
+        guard let layers else { return Array(0...count) }
+        return try layers.split(separator: ",").map { item in
+            guard let l = Int(item.hasPrefix("layer") ? item.dropFirst(5) : item), (0...count).contains(l) else {
+                throw ValidationError("--layers: '\(item)' is not a layer of 0…\(count)")
+            }
+            return l
+        }
+    }
+}
+
+struct DynamicsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dynamics",
+        abstract: "Follow a property over training: similarity, probes and salient neurons of every checkpoint against a reference.",
+        discussion: """
+            For each checkpoint and layer: SVCCA, PWCCA and linear CKA to the reference's same \
+            layer (default reference: the last checkpoint; or a tagger, a fine-tuned model …); a \
+            probe (held-out accuracy on every fifth sentence, control-task selectivity); the \
+            stability of its neuron ranking against the reference's probe (Jaccard at k, rank \
+            correlation); the alignment of its top-k neurons with the SVCCA directions and the \
+            share of its weights in the SVCCA subspace, each with its chance level; and the \
+            activation concentration ‖x‖₂/‖x‖₁. One row per checkpoint × layer.
+            """)
+
+    @Argument(help: "Checkpoints in training order: model folders, or activation files extracted from --corpus.") var checkpoints: [String]
+    @Option(help: "The reference to compare with (default: the last checkpoint).") var reference: String?
+    @OptionGroup var input: StudyInput
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        guard !checkpoints.isEmpty else { throw ValidationError("give the checkpoints") }
+        let (treebank, tokens) = try input.treebank()
+        var sources: [(name: String, layers: [Matrix<Float>])] = []
+        var names: [String] = []
+        for path in checkpoints {
+            let (layerNames, layers) = try input.activations(path, treebank)
+            names = layerNames
+            sources.append(((path as NSString).lastPathComponent, layers))
+        }
+        let referenceLayers = try reference.map { try input.activations($0, treebank).layers } ?? sources.last!.layers
+        guard referenceLayers.count == names.count, sources.allSatisfy({ $0.layers.count == names.count }) else {
+            throw failure("the checkpoints and the reference do not have the same layers")
+        }
+        let progress = Progress(what: "checkpoint × layer")
+        let rows = try withStudyErrors {
+            try Comparator.dynamics(
+                checkpoints: sources, reference: referenceLayers, layerNames: names, tokens: tokens, k: input.k, keep: input.rule,
+                settings: input.settings, progress: progress.update)
+        }
+        if output.json { return try printJSON(rows) }
+        var table = [["checkpoint", "layer", "svcca", "pwcca", "cka", "accuracy", "selectivity", "jaccard@k", "alignment (chance)", "energy (chance)"]]
+        for r in rows {
+            table.append([
+                r.checkpoint, r.layer, f(r.svcca), f(r.pwcca), f(r.cka), f(r.probeAccuracy), f(r.selectivity), f(r.jaccardAtK),
+                "\(f(r.alignment)) (\(f(r.alignmentChance)))", "\(f(r.probeEnergy)) (\(f(r.probeEnergyChance)))",
+            ])
+        }
+        formatTable(table).forEach { print($0) }
+    }
+}
+
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare two models of one architecture (pre-trained and fine-tuned) on a property.",
+        discussion: """
+            Per layer: SVCCA and linear CKA between the two models, probe accuracy and selectivity \
+            for both, and the overlap of their top-k neurons. Over all layers at once: a probe on \
+            every neuron of every layer, its top-k neurons counted by layer for both models, and \
+            their mean layer — Durrani et al.'s "fine-tuning moves linguistic neurons to lower \
+            layers" as one number before and after.
+            """)
+
+    @Option(help: "The base model: a model folder or an activation file extracted from --corpus.") var base: String
+    @Option(help: "The other model (e.g. fine-tuned from the base).") var other: String
+    @OptionGroup var input: StudyInput
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let (treebank, tokens) = try input.treebank()
+        let a = try input.activations(base, treebank), b = try input.activations(other, treebank)
+        guard a.names == b.names, zip(a.layers, b.layers).allSatisfy({ $0.columns == $1.columns }) else {
+            throw failure("\(base) and \(other) do not have the same layers and widths")
+        }
+        let progress = Progress(what: "layers")
+        let report = try withStudyErrors {
+            try ModelComparison.compare(
+                base: a.layers, other: b.layers, layerNames: a.names, tokens: tokens, k: input.k, keep: input.rule, settings: input.settings,
+                progress: progress.update)
+        }
+        if output.json { return try printJSON(report) }
+        var table = [["layer", "svcca", "cka", "accuracy base", "accuracy other", "top-k overlap"]]
+        for l in report.layers {
+            table.append([l.layer, f(l.svcca), f(l.cka), f(l.baseAccuracy), f(l.otherAccuracy), f(l.topKOverlap)])
+        }
+        formatTable(table).forEach { print($0) }
+        print("top-\(report.k) neurons by layer: base \(report.baseHistogram) (mean layer \(f(report.baseMeanLayer))), other \(report.otherHistogram) (mean layer \(f(report.otherMeanLayer)))")
+    }
+}
+
+private func f(_ x: Double) -> String { String(format: "%.4f", x) }
+
+/// Similarity errors (too few tokens for the neurons, constant layers) are input problems.
+func withStudyErrors<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as SimilarityError { throw failure(error.description) }
+}
