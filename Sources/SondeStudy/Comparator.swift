@@ -112,6 +112,14 @@ public enum Comparator {
     }
 }
 
+/// `sonde dynamics`' result: a row per checkpoint × layer, and each checkpoint's layer × layer
+/// linear CKA (how its layers relate to one another).
+public struct Dynamics: Codable, Sendable {
+    public var rows: [DynamicsRow]
+    public var layers: [String]
+    public var layerCKA: [String: [[Double]]]
+}
+
 /// One checkpoint × layer of `sonde dynamics`.
 public struct DynamicsRow: Codable, Sendable {
     public var checkpoint: String
@@ -144,7 +152,7 @@ extension Comparator {
         checkpoints: [(name: String, layers: [Matrix<Float>])], reference: [Matrix<Float>], layerNames: [String],
         tokens: StudyTokens, k: Int, keep: SVCCAKeep = .variance(0.99), settings: ProbeSettings,
         progress: (Int, Int) -> Void = { _, _ in }
-    ) throws -> [DynamicsRow] {
+    ) throws -> Dynamics {
         let referenceProbes = layerNames.indices.map { LayerProbe.train(reference[$0], tokens, settings: settings) }
         var rows: [DynamicsRow] = []
         let total = checkpoints.count * layerNames.count
@@ -172,7 +180,19 @@ extension Comparator {
                 progress(rows.count, total)
             }
         }
-        return rows
+        var layerCKA: [String: [[Double]]] = [:]
+        for checkpoint in checkpoints {
+            let layers = checkpoint.layers
+            var matrix = [[Double]](repeating: [Double](repeating: 1, count: layers.count), count: layers.count)
+            for i in layers.indices {
+                for j in (i + 1)..<max(i + 1, layers.count) {
+                    let value = Similarity.linearCKA(try JointMoments(x: layers[i], y: layers[j]))
+                    (matrix[i][j], matrix[j][i]) = (value, value)
+                }
+            }
+            layerCKA[checkpoint.name] = matrix
+        }
+        return Dynamics(rows: rows, layers: layerNames, layerCKA: layerCKA)
     }
 }
 

@@ -34,7 +34,7 @@ struct SimilarityCommand: ParsableCommand {
     @Option(help: "How the covariance of Float activations is summed: double, mixed (Float blocks, Double total; ~1e-6 on the coefficients, twice as fast) or automatic (mixed for large inputs).") var precision: MomentPrecision = .automatic
     @Option(help: "Row-shuffled pairings for the null baseline (0 = none).") var baseline = 3
     @Option(help: "RBF CKA bandwidth: this fraction of the median distance.") var rbfFraction = 0.5
-    @Option(help: "Write SVCCA's directions (unit vectors in neuron space) and correlations here (safetensors).") var directions: String?
+    @Option(help: "Write SVCCA's directions (unit vectors in neuron space), canonical variates (unit variance) and correlations here (safetensors).") var directions: String?
     @OptionGroup var output: OutputOptions
 
     static let known = ["cca", "svcca", "pwcca", "cka", "rbf-cka", "procrustes"]
@@ -133,8 +133,26 @@ struct SimilarityCommand: ParsableCommand {
                         "rule": .text(ruleText), "kx": .integer(s.kx), "ky": .integer(s.ky), "coefficients": .numbers(s.cca.coefficients),
                     ])
                     if let directions {
+                        // Canonical variates: the centred activations times the canonical weights.
+                        func variates(_ data: Matrix<Float>, _ weights: Matrix<Double>, _ means: [Double]) -> [Float] {
+                            let k = weights.rows
+                            var out = [Float](repeating: 0, count: data.rows * k)
+                            data.withUnsafeBufferPointer { p in
+                                for r in 0..<data.rows {
+                                    for i in 0..<k {
+                                        var sum = 0.0
+                                        for j in 0..<data.columns { sum += (Double(p[r * data.columns + j]) - means[j]) * weights[i, j] }
+                                        out[r * k + i] = Float(sum)
+                                    }
+                                }
+                            }
+                            return out
+                        }
+                        let k = s.cca.coefficients.count
                         try withInputErrors {
                             try Safetensors.write([
+                                TensorPayload(name: "variates_x", shape: [a.rows, k], dtype: .float32, values: .float(variates(a, s.cca.weightsX, m.meansX))),
+                                TensorPayload(name: "variates_y", shape: [b.rows, k], dtype: .float32, values: .float(variates(b, s.cca.weightsY, m.meansY))),
                                 TensorPayload(name: "directions_x", shape: [s.cca.coefficients.count, a.columns], dtype: .float64, values: .double(s.cca.directionsX().elements)),
                                 TensorPayload(name: "directions_y", shape: [s.cca.coefficients.count, b.columns], dtype: .float64, values: .double(s.cca.directionsY().elements)),
                                 TensorPayload(name: "correlations", shape: [s.cca.coefficients.count], dtype: .float64, values: .double(s.cca.coefficients)),

@@ -127,20 +127,24 @@ struct DynamicsCommand: ParsableCommand {
             throw failure("the checkpoints and the reference do not have the same layers")
         }
         let progress = Progress(what: "checkpoint × layer")
-        let rows = try withStudyErrors {
+        let dynamics = try withStudyErrors {
             try Comparator.dynamics(
                 checkpoints: sources, reference: referenceLayers, layerNames: names, tokens: tokens, k: input.k, keep: input.rule,
                 settings: input.settings, progress: progress.update)
         }
-        if output.json { return try printJSON(rows) }
+        if output.json { return try printJSON(dynamics) }
         var table = [["checkpoint", "layer", "svcca", "pwcca", "cka", "accuracy", "selectivity", "jaccard@k", "alignment (chance)", "energy (chance)"]]
-        for r in rows {
+        for r in dynamics.rows {
             table.append([
                 r.checkpoint, r.layer, f(r.svcca), f(r.pwcca), f(r.cka), f(r.probeAccuracy), f(r.selectivity), f(r.jaccardAtK),
                 "\(f(r.alignment)) (\(f(r.alignmentChance)))", "\(f(r.probeEnergy)) (\(f(r.probeEnergyChance)))",
             ])
         }
         formatTable(table).forEach { print($0) }
+        if dynamics.layers.count > 1, let last = sources.last, let matrix = dynamics.layerCKA[last.name] {
+            print("\nlayer × layer linear CKA in \(last.name):")
+            formatTable([[""] + dynamics.layers] + zip(dynamics.layers, matrix).map { [$0] + $1.map(f) }).forEach { print($0) }
+        }
     }
 }
 

@@ -79,8 +79,11 @@ struct ComparatorCLITests {
             "--property", "feats.Number", "--layers", "2,4", "--lambda", "0.01", "--json"]
         let run = try SondeRun(arguments)
         #expect(run.status == 0, "\(run.stderr)")
-        let rows = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [[String: Any]]
+        let dynamics = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        let rows = dynamics["rows"] as! [[String: Any]]
         #expect(rows.count == 12)
+        let layerCKA = (dynamics["layerCKA"] as! [String: [[Double]]])["bert-step1200"]!
+        #expect(layerCKA.count == 2 && layerCKA[0][0] == 1 && layerCKA[0][1] == layerCKA[1][0] && layerCKA[0][1] < 1)
         // The last checkpoint is the reference: identical to itself.
         for row in rows.suffix(2) {
             #expect(abs((row["svcca"] as! Double) - 1) < 1e-6 && abs((row["cka"] as! Double) - 1) < 1e-9)
@@ -102,5 +105,36 @@ struct ComparatorCLITests {
         // Fine-tuning changes the upper layers more than the embeddings.
         #expect((layers[0]["cka"] as! Double) > (layers[4]["cka"] as! Double))
         #expect((report["baseHistogram"] as! [Int]).reduce(0, +) == 20 && (report["otherHistogram"] as! [Int]).reduce(0, +) == 20)
+    }
+}
+
+/// `sonde similarity` on google's tutorial activations (../shared/reference/svcca).
+@Suite(.enabled(if: zooAvailable, "../shared is absent beside the repository: skipped"))
+struct SimilarityCLITests {
+    let reference = zoo + "/../reference/svcca"
+
+    @Test func googleNumbersAndDirections() throws {
+        let folder = NSTemporaryDirectory() + "sonde-similarity-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let x = reference + "/mnist_model0_lay04.npy", y = reference + "/mnist_model1_lay04.npy"
+        let google = try SondeRun(["similarity", x, y, "--google-compat", "--measures", "cca,pwcca", "--baseline", "0", "--json"])
+        #expect(google.status == 0, "\(google.stderr)")
+        let measures = (try JSONSerialization.jsonObject(with: Data(google.stdout.utf8)) as! [String: Any])["measures"] as! [String: [String: Any]]
+        #expect(abs((measures["cca"]!["value"] as! Double) - 0.7057263129591107) < 1e-6)
+        #expect(abs((measures["pwcca"]!["value"] as! Double) - 0.7372007259221036) < 1e-6)
+
+        let directions = folder + "/directions.safetensors"
+        let run = try SondeRun(["similarity", x, y, "--dims", "5", "--directions", directions, "--baseline", "2", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        let svcca = (report["measures"] as! [String: [String: Any]])["svcca"]!
+        #expect((svcca["baseline"] as! Double) < 0.1 && (svcca["value"] as! Double) > 0.7)
+        let inspect = try SondeRun(["inspect", directions])
+        #expect(inspect.stdout.contains("directions_x") && inspect.stdout.contains("variates_y") && inspect.stdout.contains("[10000, 5]"))
+
+        // Too few tokens for the neurons: refused with advice.
+        let small = try SondeRun(["similarity", fixtures + "/f32_c.npy", fixtures + "/f32_c.npy", "--measures", "cca"])
+        #expect(small.status == 65 && small.stderr.contains("meaningless"), "\(small.stderr)")
     }
 }
