@@ -74,21 +74,7 @@ struct ProbeCommand: ParsableCommand {
             λ(α‖W‖₁ + (1−α)/2‖W‖²); --neurox optimises NeuroX 1.0.9's λ1‖W‖₁ + λ2‖W‖_F instead.
             """)
 
-    @Option(help: "Training activations.") var train: String
-    @Option(help: "Training labels, one per line.") var trainLabels: String?
-    @Option(help: "Instead of label files: the treebank the activations were extracted from (`sonde extract`); labels and words come from it.") var trainCorpus: String?
-    @Option(help: "Dev treebank (with --dev).") var devCorpus: String?
-    @Option(help: "Test treebank (with --test).") var testCorpus: String?
-    @Option(help: "The property to probe with --*-corpus, e.g. upos, feats.Number, deprel.base.") var property: String?
-    @Option(help: "A tag-set mapping applied to the property's labels (e.g. annotations/ptb-upos.tsv).") var map: String?
-    @Option(help: "Dev activations (choose λ on them).") var dev: String?
-    @Option(help: "Dev labels.") var devLabels: String?
-    @Option(help: "Test activations.") var test: String?
-    @Option(help: "Test labels.") var testLabels: String?
-    @Option(help: "Training words, one per line (enables the control task).") var trainWords: String?
-    @Option(help: "Dev words.") var devWords: String?
-    @Option(help: "Test words.") var testWords: String?
-    @Option(help: "The tensor to use in .npz/safetensors files.") var layer: String?
+    @OptionGroup var data: ProbeData
     @Option(help: "Fit this λ only (no path).") var lambda: Double?
     @Option(help: "Elastic-net mixing α in [0, 1] (1 = lasso).") var alpha: Double = 0.5
     @Option(help: "Number of λ values on the path.") var pathLength: Int = 20
@@ -106,10 +92,6 @@ struct ProbeCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        if (trainLabels == nil) == (trainCorpus == nil) { throw ValidationError("give the training labels with --train-labels FILE or --train-corpus TREEBANK --property NAME") }
-        if (trainCorpus != nil) != (property != nil) { throw ValidationError("--train-corpus and --property go together") }
-        if (dev == nil) != (devLabels == nil && devCorpus == nil) { throw ValidationError("--dev goes with --dev-labels or --dev-corpus") }
-        if (test == nil) != (testLabels == nil && testCorpus == nil) { throw ValidationError("--test goes with --test-labels or --test-corpus") }
         guard (0...1).contains(alpha) else { throw ValidationError("--alpha must be in [0, 1]") }
         if let lambda, lambda < 0 { throw ValidationError("--lambda must be ≥ 0") }
         guard tolerance > 0, fraction >= 0, fraction <= 1, stride > 0, pathLength > 0, minRatio > 0, minRatio <= 1 else {
@@ -146,47 +128,9 @@ struct ProbeCommand: ParsableCommand {
         let saved: String?
     }
 
-    /// The labels (and words) of one split: from a label file (and a word file), or from the
-    /// treebank the activation file was extracted from, checked sentence by sentence.
-    func labelsAndWords(activations: String, rows: Int, labels: String?, words: String?, corpus: String?) throws -> (labels: [String], words: String?, corpusWords: [String]?) {
-        if let labels { return (try loadLines(labels, count: rows, what: "label"), words, nil) }
-        let property = try parseProperty(self.property!)
-        return try withInputErrors {
-            var treebank = try CorpusReader.read([corpus!]).corpus
-            let file = try TensorCollection.read(activations)
-            let counts = try ActivationFile.sentenceWords(file)
-            // `sonde extract --limit N` covers the first N sentences.
-            if let limit = file.metadata["limit"].flatMap(Int.init) { treebank.sentences = Array(treebank.sentences.prefix(limit)) }
-            let ours = treebank.sentences.map(\.words.count)
-            if counts != ours {
-                let first = (0..<min(counts.count, ours.count)).first { counts[$0] != ours[$0] } ?? min(counts.count, ours.count)
-                throw CLIError("\(activations) was not extracted from \(corpus!): sentence \(first + 1) has \(first < counts.count ? String(counts[first]) : "no") rows there and \(first < ours.count ? String(ours[first]) : "no") words in the treebank")
-            }
-            var rowsOfLabels = try property.labels(treebank)
-            if let map { rowsOfLabels = try TagMapping(path: map).apply(rowsOfLabels) }
-            return (rowsOfLabels.flatMap { $0 }, nil, treebank.sentences.flatMap { $0.words.map(\.form) })
-        }
-    }
-
     func run() throws {
-        let xTrain = try loadActivations(train, layer: layer)
-        let trainSource = try labelsAndWords(activations: train, rows: xTrain.rows, labels: trainLabels, words: trainWords, corpus: trainCorpus)
-        let trainSet = ProbeDataset(x: xTrain, labels: trainSource.labels)
-        guard trainSet.classes.count >= 2 else { throw failure("\(trainLabels ?? trainCorpus!): the training labels have only one class") }
-        var evaluations: [(name: String, data: ProbeDataset, wordsPath: String?, words: [String]?)] = [("train", trainSet, trainSource.words, trainSource.corpusWords)]
-        if let dev {
-            let x = try loadActivations(dev, layer: layer)
-            let source = try labelsAndWords(activations: dev, rows: x.rows, labels: devLabels, words: devWords, corpus: devCorpus)
-            evaluations.append(("dev", ProbeDataset(x: x, labels: source.labels, classes: trainSet.classes), source.words, source.corpusWords))
-        }
-        if let test {
-            let x = try loadActivations(test, layer: layer)
-            let source = try labelsAndWords(activations: test, rows: x.rows, labels: testLabels, words: testWords, corpus: testCorpus)
-            evaluations.append(("test", ProbeDataset(x: x, labels: source.labels, classes: trainSet.classes), source.words, source.corpusWords))
-        }
-        for e in evaluations where e.data.neurons != xTrain.columns {
-            throw failure("\(e.name) activations have \(e.data.neurons) neurons, train has \(xTrain.columns)")
-        }
+        let evaluations = try data.load()
+        let trainSet = evaluations[0].data
         let devSet = evaluations.first { $0.name == "dev" }?.data
         let standardize = !noStandardize && !neurox
 
@@ -210,7 +154,7 @@ struct ProbeCommand: ParsableCommand {
             let available = evaluations.filter { $0.wordsPath != nil || $0.words != nil }
             let words = try available.map { try $0.words ?? loadLines($0.wordsPath!, count: $0.data.count, what: "word") }
             let labels = ControlTask.labels(words: words, trainLabels: trainSet.labels, classes: trainSet.classes.count, seed: seed)
-            let controlTrain = ProbeDataset(x: xTrain, labels: labels[0], classes: trainSet.classes)
+            let controlTrain = ProbeDataset(x: trainSet.x, labels: labels[0], classes: trainSet.classes)
             let controlProbe = FittedProbe.fit(controlTrain, settings: probe.settings)
             for (k, e) in available.enumerated() {
                 let data = ProbeDataset(x: e.data.x, labels: labels[k], classes: trainSet.classes)
