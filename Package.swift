@@ -54,7 +54,7 @@ let package = Package(
             dependencies: ["SondeBase", "SondeLinalg", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "SondeCorpusTests", dependencies: ["SondeCorpus", "SondeBase"]),
         .testTarget(name: "SondeProbeTests", dependencies: ["SondeProbe", "SondeStudy", "SondeLinalg", "SondeBase"]),
-        .testTarget(name: "SondeSimilarityTests", dependencies: ["SondeSimilarity", "SondeLinalg", "SondeBase"]),
+        .testTarget(name: "SondeSimilarityTests", dependencies: ["SondeSimilarity", "SondeLinalg", "SondeBase", "SondeProbe"]),
         .testTarget(name: "SondeStudyTests", dependencies: ["SondeStudy", "SondeProbe", "SondeLinalg"]),
         .testTarget(name: "SondeModelsTests", dependencies: ["SondeModels", "SondeLinalg"]),
         .testTarget(name: "SondeCLITests", dependencies: ["sonde"]),

@@ -210,3 +210,44 @@ struct SyntheticSimilarityTests {
         #expect(score > 0.2 && abs(score - baseline.mean) < 0.1)
     }
 }
+
+/// Correlation clustering against a brute-force average linkage, and on planted copies.
+struct NeuronClusterTests {
+    /// Textbook average linkage: repeatedly merge the closest pair, distance = mean of all
+    /// member-pair dissimilarities, stop when the closest pair is above the threshold.
+    func bruteForce(_ s: Matrix<Double>, threshold: Double) -> Set<Set<Int>> {
+        let d = s.rows
+        func dissimilarity(_ i: Int, _ j: Int) -> Double { 1 - abs(s[i, j] / (s[i, i] * s[j, j]).squareRoot()) }
+        var clusters = (0..<d).map { [$0] }
+        while clusters.count > 1 {
+            var best = (0, 1, Double.infinity)
+            for a in 0..<clusters.count {
+                for b in (a + 1)..<clusters.count {
+                    var total = 0.0
+                    for i in clusters[a] { for j in clusters[b] { total += dissimilarity(i, j) } }
+                    let average = total / Double(clusters[a].count * clusters[b].count)
+                    if average < best.2 { best = (a, b, average) }
+                }
+            }
+            if best.2 > threshold { break }
+            clusters[best.0] += clusters[best.1]
+            clusters.remove(at: best.1)
+        }
+        return Set(clusters.map(Set.init))
+    }
+
+    @Test func matchesBruteForce() throws {
+        var g = SplitMix64(seed: 9)
+        // 30 neurons from 6 latent factors with varying noise: clusters at several scales.
+        let n = 400
+        let factors = (0..<6).map { _ in (0..<n).map { _ in g.normal() } }
+        var x = Matrix<Double>(rows: n, columns: 30)
+        let noise = (0..<30).map { _ in 0.2 + 1.5 * g.unit() }
+        for j in 0..<30 { for i in 0..<n { x[i, j] = factors[j % 6][i] + noise[j] * g.normal() } }
+        let s = try JointMoments(x: x, y: Matrix<Double>(rows: n, columns: 0)).sxx
+        for threshold in [0.2, 0.4, 0.6] {
+            let ours = NeuronClusters.cluster(covariance: s, threshold: threshold)
+            #expect(Set(ours.clusters.map(Set.init)) == bruteForce(s, threshold: threshold), "threshold \(threshold)")
+        }
+    }
+}
