@@ -106,8 +106,11 @@ extension ActivationExtractor {
         case .sequenceClassifier: task = "classification"
         default: task = masked ? "masked-token" : "next-token"
         }
-        let loss = count > 0 ? total / Double(count) : .nan
-        return ModelScore(task: task, predictions: count, loss: loss, perplexity: exp(loss), accuracy: count > 0 ? Double(correct) / Double(count) : .nan)
+        guard count > 0 else {
+            throw ModelError(.unsupported, model.folder, "nothing to score: every sentence is a single token (\(task) predictions need at least two)")
+        }
+        let loss = total / Double(count)
+        return ModelScore(task: task, predictions: count, loss: loss, perplexity: exp(loss), accuracy: Double(correct) / Double(count))
     }
 
     /// The mean of each neuron of `layer` over every token of `sentences` (unablated): the

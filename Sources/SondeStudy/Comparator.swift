@@ -5,27 +5,39 @@ import SondeProbe
 import SondeSimilarity
 
 /// The tokens a study probes: one label per token (a property of a treebank), the word of each
-/// token (for control tasks), and a split by sentence — every fifth sentence is held out — so
-/// no sentence feeds both sides.
+/// token (for control tasks), and a split by sentence — of every five sentences, the fourth is
+/// dev and the fifth test — so no sentence feeds two sides.
 public struct StudyTokens: Sendable {
     public let property: String
     public let labels: [String]
     public let words: [String]
     public let trainRows: [Int]
+    public let devRows: [Int]
     public let testRows: [Int]
 
     /// `sentences`: each sentence's (word, label) pairs, in corpus order.
     public init(property: String, sentences: [[(word: String, label: String)]]) {
         self.property = property
-        var labels: [String] = [], words: [String] = [], train: [Int] = [], test: [Int] = []
+        var labels: [String] = [], words: [String] = [], train: [Int] = [], dev: [Int] = [], test: [Int] = []
         for (s, sentence) in sentences.enumerated() {
             for token in sentence {
-                (s % 5 == 4 ? { test.append(labels.count) } : { train.append(labels.count) })()
+                switch s % 5 {
+                case 4: test.append(labels.count)
+                case 3: dev.append(labels.count)
+                default: train.append(labels.count)
+                }
                 labels.append(token.label)
                 words.append(token.word)
             }
         }
-        (self.labels, self.words, trainRows, testRows) = (labels, words, train, test)
+        (self.labels, self.words, trainRows, devRows, testRows) = (labels, words, train, dev, test)
+    }
+}
+
+extension StudyTokens {
+    /// The rows `rows` of `x` with their labels (indexed by `classes`, or by their own sorted set).
+    public func dataset(_ x: Matrix<Float>, _ rows: [Int], classes: [String]? = nil) -> ProbeDataset {
+        ProbeDataset(x: x.rows(rows), labels: rows.map { labels[$0] }, classes: classes)
     }
 }
 
@@ -39,18 +51,22 @@ public struct LayerProbe: Sendable {
     /// NeuroX's neuron ordering of the probe (most salient first), every neuron.
     public let ordering: [Int]
 
-    public static func train(_ x: Matrix<Float>, _ tokens: StudyTokens, settings: ProbeSettings, seed: UInt64 = 1) -> LayerProbe {
-        let train = ProbeDataset(x: x.rows(tokens.trainRows), labels: tokens.trainRows.map { tokens.labels[$0] })
-        let test = ProbeDataset(x: x.rows(tokens.testRows), labels: tokens.testRows.map { tokens.labels[$0] }, classes: train.classes)
+    /// Without `control`, no control-task probe is trained (its accuracy is reported as NaN).
+    public static func train(_ x: Matrix<Float>, _ tokens: StudyTokens, settings: ProbeSettings, control withControl: Bool = true, seed: UInt64 = 1) -> LayerProbe {
+        let train = tokens.dataset(x, tokens.trainRows)
+        let test = tokens.dataset(x, tokens.testRows, classes: train.classes)
         let probe = FittedProbe.fit(train, settings: settings)
+        let ordering = Rankings.neuronOrdering(probe.standardizedWeights).ordering
+        guard withControl else {
+            return LayerProbe(accuracy: probe.evaluate(test).accuracy, controlAccuracy: .nan, weights: probe.weights, ordering: ordering)
+        }
         let control = ControlTask.labels(
             words: [tokens.trainRows.map { tokens.words[$0] }, tokens.testRows.map { tokens.words[$0] }],
             trainLabels: train.labels, classes: train.classes.count, seed: seed)
         let controlProbe = FittedProbe.fit(ProbeDataset(x: train.x, labels: control[0], classes: train.classes), settings: settings)
         let controlAccuracy = controlProbe.evaluate(ProbeDataset(x: test.x, labels: control[1], classes: train.classes)).accuracy
         return LayerProbe(
-            accuracy: probe.evaluate(test).accuracy, controlAccuracy: controlAccuracy, weights: probe.weights,
-            ordering: Rankings.neuronOrdering(probe.standardizedWeights).ordering)
+            accuracy: probe.evaluate(test).accuracy, controlAccuracy: controlAccuracy, weights: probe.weights, ordering: ordering)
     }
 }
 
@@ -236,17 +252,8 @@ public struct ModelComparison: Codable, Sendable {
         }
         func histogram(_ model: [Matrix<Float>]) -> [Int] {
             let width = model.map(\.columns)
-            let stride = width.reduce(0, +)
-            let all = Matrix<Float>(rows: model[0].rows, columns: stride) { out in
-                var offset = 0
-                for m in model {
-                    m.withUnsafeBufferPointer { p in
-                        for r in 0..<m.rows { for j in 0..<m.columns { out[r * stride + offset + j] = p[r * m.columns + j] } }
-                    }
-                    offset += m.columns
-                }
-            }
-            let top = LayerProbe.train(all, tokens, settings: settings).ordering.prefix(k)
+            let all = concatenatedLayers(model)
+            let top = LayerProbe.train(all, tokens, settings: settings, control: false).ordering.prefix(k)
             var counts = [Int](repeating: 0, count: model.count)
             for neuron in top {
                 var layer = 0, start = 0

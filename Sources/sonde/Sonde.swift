@@ -17,5 +17,5 @@ struct Sonde: ParsableCommand {
             66 missing input, 73 cannot write the output.
             """,
         version: version,
-        subcommands: [CorpusCommand.self, ExtractCommand.self, ProbeCommand.self, RankCommand.self, ScoreCommand.self, SimilarityCommand.self, DynamicsCommand.self, CompareCommand.self, Inspect.self])
+        subcommands: [CorpusCommand.self, ExtractCommand.self, ProbeCommand.self, RankCommand.self, ScoreCommand.self, SimilarityCommand.self, DynamicsCommand.self, CompareCommand.self, AblateCommand.self, RedundancyCommand.self, Inspect.self])
 }

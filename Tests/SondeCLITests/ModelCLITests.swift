@@ -138,3 +138,46 @@ struct SimilarityCLITests {
         #expect(small.status == 65 && small.stderr.contains("meaningless"), "\(small.stderr)")
     }
 }
+
+/// `sonde ablate` (probe level and inside the model) and `sonde redundancy` on a zoo model and
+/// the embedded treebank (small: debug builds).
+@Suite(.enabled(if: zooAvailable, "../shared/zoo is absent beside the repository: skipped"))
+struct RedundancyCLITests {
+    let corpus = repositoryRoot + "/corpora/default.conllu"
+    let tokenizer = zoo + "/tokenizer/tokenizer.json"
+
+    @Test func ablateAndRedundancy() throws {
+        let folder = NSTemporaryDirectory() + "sonde-ablate-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let acts = folder + "/acts.safetensors"
+        let extract = try SondeRun(["extract", "--model", zoo + "/gpt-step1200", "--tokenizer", tokenizer, "--corpus", corpus,
+                                    "--limit", "80", "--out", acts])
+        #expect(extract.status == 0, "\(extract.stderr)")
+        let ablate = try SondeRun(["ablate", "--train", acts, "--layer", "layer2", "--train-corpus", corpus, "--property", "upos",
+                                   "--lambda", "0.01", "--k", "10%,50%", "--seeds", "2", "--model", zoo + "/gpt-step1200",
+                                   "--tokenizer", tokenizer, "--model-corpus", corpus, "--model-layer", "2", "--model-limit", "10", "--json"])
+        #expect(ablate.status == 0, "\(ablate.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(ablate.stdout.utf8)) as! [String: Any]
+        let points = report["points"] as! [[String: Any]]
+        #expect(points.count == 2 * 2 * 3 * 2)  // fills × kinds × selections × counts
+        let full = report["unablatedAccuracy"] as! Double
+        let top50 = points.first { $0["selection"] as? String == "top" && $0["kind"] as? String == "keep" && $0["neurons"] as? Int == 64 && $0["fill"] as? String == "zero" }!
+        #expect((top50["accuracy"] as! Double) <= full + 1e-12)
+        let model = report["model"] as! [[String: Any]]
+        #expect(model.count == 4 && model.allSatisfy { ($0["lossChange"] as! Double).isFinite })
+        // Removing the top neurons inside the model at the probe's layer is, for that probe, the
+        // same as removing them from its input: the re-extracted accuracy equals the probe-level one.
+        let removeTop10 = points.first { $0["selection"] as? String == "top" && $0["kind"] as? String == "remove" && $0["neurons"] as? Int == 13 && $0["fill"] as? String == "zero" }!
+        #expect(abs((model[0]["accuracy"] as! Double) - (removeTop10["accuracy"] as! Double)) < 1e-9)
+
+        let redundancy = try SondeRun(["redundancy", acts, "--corpus", corpus, "--limit", "80", "--property", "upos", "--layers", "0,2",
+                                       "--lambda", "0.01", "--json"])
+        #expect(redundancy.status == 0, "\(redundancy.stderr)")
+        let r = try JSONSerialization.jsonObject(with: Data(redundancy.stdout.utf8)) as! [String: Any]
+        let layers = r["layers"] as! [[String: Any]]
+        #expect(layers.count == 2 && layers.allSatisfy { ($0["clusters"] as! Int) >= 1 && ($0["clusters"] as! Int) <= 128 })
+        let minimal = r["minimal"] as! [String: Any]
+        #expect((minimal["neurons"] as! Int) >= 1 && (minimal["neurons"] as! Int) <= 256)
+    }
+}

@@ -35,7 +35,7 @@ struct ComparatorDefinitionTests {
     @Test func tokensSplitBySentence() {
         let sentences = (0..<10).map { s in [(word: "w\(s)", label: s % 2 == 0 ? "A" : "B"), (word: "x", label: "A")] }
         let tokens = StudyTokens(property: "test", sentences: sentences)
-        #expect(tokens.testRows == [8, 9, 18, 19])
-        #expect(tokens.trainRows.count == 16 && Set(tokens.trainRows).isDisjoint(with: tokens.testRows))
+        #expect(tokens.testRows == [8, 9, 18, 19] && tokens.devRows == [6, 7, 16, 17])
+        #expect(tokens.trainRows.count == 12 && Set(tokens.trainRows).isDisjoint(with: tokens.testRows + tokens.devRows))
     }
 }

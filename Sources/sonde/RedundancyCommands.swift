@@ -1,0 +1,312 @@
+import ArgumentParser
+import Foundation
+import SondeCorpus
+import SondeLinalg
+import SondeModels
+import SondeProbe
+import SondeSimilarity
+import SondeStudy
+
+/// Neuron counts given as numbers or percentages of the neurons ("10%,15%,20%" or "5,10,50").
+func parseCounts(_ text: String, of neurons: Int) throws -> [Int] {
+    try text.split(separator: ",").map { item in
+        if item.hasSuffix("%"), let share = Double(item.dropLast()), share >= 0, share <= 100 {
+            return Int((share / 100 * Double(neurons)).rounded())
+        }
+        guard let count = Int(item), count >= 0 else { throw ValidationError("'\(item)' is neither a count nor a percentage") }
+        return min(count, neurons)
+    }
+}
+
+struct AblateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ablate",
+        abstract: "How much of a probe's accuracy lives in its top neurons: ablation without retraining, the minimal neuron set, and ablation inside the model.",
+        discussion: """
+            Keeps only, or removes, the top / random / bottom k neurons of the probe's ranking \
+            (NeuroX's neuron ordering of the standardised weights), replacing the others by 0 or by \
+            their training mean, and reports the probe's accuracy without retraining (NeuroX's \
+            protocol at 10/15/20% by default; --curve for a whole curve). Random selections are \
+            averaged over --seeds with their spread. --minimal retrains probes on the top k for \
+            growing k and reports the smallest set within --delta (accuracy points) of the probe \
+            on all neurons, on dev. With --model, the same top and random neurons are ablated \
+            inside the model's forward pass at --model-layer, and the model's own loss on \
+            --model-corpus is reported: what the model loses, not just the probe.
+            """)
+
+    @OptionGroup var data: ProbeData
+    @Option(help: "A saved probe (`sonde probe --save`) instead of training one.") var probe: String?
+    @Option(help: "The probe's elastic-net λ when Sonde trains it.") var lambda = 1e-3
+    @Option(help: "The probe's elastic-net α.") var alpha = 0.5
+    @Option(help: "Neuron counts or percentages to ablate.") var k = "10%,15%,20%"
+    @Flag(help: "Also a curve over 1, 2, 5, 10, 20, 30, 50, 70 and 100% of the neurons.") var curve = false
+    @Option(help: "What ablated neurons become: zero, mean, or both (comma-separated).") var fill = "zero,mean"
+    @Option(help: "Random selections per count.") var seeds = 5
+    @Flag(help: "Find the minimal neuron set by retraining (needs --dev).") var minimal = false
+    @Option(help: "The minimal set's tolerance below the full probe, in accuracy points.") var delta = 0.01
+    @Option(help: "A model folder to ablate inside (the activations' model).") var model: String?
+    @Option(help: "The model's tokenizer.json (default: in the model folder).") var tokenizer: String?
+    @Option(help: "The treebank on which the model's own loss is measured.") var modelCorpus: String?
+    @Option(help: "The model layer the activations came from (0 = embeddings).") var modelLayer: Int?
+    @Option(help: "Use only the first N sentences of --model-corpus.") var modelLimit: Int?
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if minimal && data.dev == nil { throw ValidationError("--minimal chooses the set on dev: give --dev") }
+        if model != nil && (modelCorpus == nil || modelLayer == nil) { throw ValidationError("--model needs --model-corpus and --model-layer") }
+        if seeds < 1 || delta < 0 { throw ValidationError("--seeds ≥ 1 and --delta ≥ 0") }
+        for f in fill.split(separator: ",") where Ablation.Fill(rawValue: String(f)) == nil {
+            throw ValidationError("--fill: '\(f)' is not zero or mean")
+        }
+    }
+
+    struct ModelPoint: Encodable {
+        let selection: String
+        let neurons: Int
+        let loss: Double
+        let lossSD: Double?
+        let lossChange: Double
+        /// The probe on activations re-extracted with the ablation (when its split came from a treebank).
+        let accuracy: Double?
+    }
+
+    struct Report: Encodable {
+        let evaluatedOn: String
+        let neurons: Int
+        let unablatedAccuracy: Double
+        let points: [Ablation.Point]
+        let curve: [Ablation.Point]?
+        let minimal: MinimalNeuronSet?
+        let modelScore: ModelScore?
+        let model: [ModelPoint]?
+    }
+
+    func run() throws {
+        let splits = try data.load()
+        let train = splits[0].data
+        let settings = ProbeSettings(penalty: .elasticNet(lambda: lambda, alpha: alpha))
+        let fitted = try probe.map { path in try withInputErrors { try ProbeFile.read(path) } } ?? FittedProbe.fit(train, settings: settings)
+        guard fitted.neurons == train.neurons else { throw failure("the probe has \(fitted.neurons) neurons, the activations \(train.neurons)") }
+        let evaluation = splits.last!
+        // A saved probe's classes may be ordered differently from this data's: re-index the labels.
+        let eval = ProbeDataset(x: evaluation.data.x, labels: evaluation.data.labels.map { $0 >= 0 ? evaluation.data.classes[$0] : "" }, classes: fitted.classes)
+        let ordering = Rankings.neuronOrdering(fitted.standardizedWeights).ordering
+        let fills = fill.split(separator: ",").compactMap { Ablation.Fill(rawValue: String($0)) }
+        let counts = try parseCounts(k, of: fitted.neurons)
+        let points = Ablation.curves(fitted, eval, ordering: ordering, counts: counts, fills: fills, seeds: seeds)
+        let curvePoints = curve
+            ? Ablation.curves(fitted, eval, ordering: ordering, counts: try parseCounts("1%,2%,5%,10%,20%,30%,50%,70%,100%", of: fitted.neurons), fills: fills, seeds: seeds)
+            : nil
+        var minimalSet: MinimalNeuronSet?
+        if minimal, let dev = splits.first(where: { $0.name == "dev" }) {
+            let progress = Progress(what: "minimal set: probes")
+            minimalSet = MinimalNeuronSet.search(
+                train: train, dev: dev.data, test: splits.first { $0.name == "test" }?.data, ordering: ordering, settings: settings,
+                delta: delta) { progress.update($0, $0) }
+        }
+        var modelScore: ModelScore?
+        var modelPoints: [ModelPoint]?
+        if let model, let modelCorpus, let modelLayer {
+            (modelScore, modelPoints) = try insideModel(
+                model, corpus: modelCorpus, layer: modelLayer, probe: fitted, ordering: ordering, counts: counts,
+                fill: fills.first ?? .zero, evaluation: evaluation)
+        }
+        let report = Report(
+            evaluatedOn: evaluation.name, neurons: fitted.neurons, unablatedAccuracy: fitted.evaluate(eval).accuracy, points: points,
+            curve: curvePoints, minimal: minimalSet, modelScore: modelScore, model: modelPoints)
+        if output.json { return try printJSON(report) }
+        print("probe on \(fitted.neurons) neurons, evaluated on \(evaluation.name): accuracy \(f(report.unablatedAccuracy))")
+        var table = [["fill", "kind", "k", "top", "random (± sd)", "bottom"]]
+        for fill in fills {
+            for kind in Ablation.Kind.allCases {
+                for count in counts {
+                    func point(_ s: Ablation.Selection) -> Ablation.Point? {
+                        points.first { $0.fill == fill && $0.kind == kind && $0.selection == s && $0.neurons == count }
+                    }
+                    let random = point(.random)
+                    table.append([
+                        fill.rawValue, kind.rawValue, "\(count)", point(.top).map { f($0.accuracy) } ?? "",
+                        random.map { "\(f($0.accuracy)) ± \(f($0.accuracySD ?? 0))" } ?? "", point(.bottom).map { f($0.accuracy) } ?? "",
+                    ])
+                }
+            }
+        }
+        formatTable(table).forEach { print($0) }
+        if let m = minimalSet {
+            print("minimal neuron set: \(m.neurons) neurons (\(String(format: "%.1f", 100 * m.share))%), dev \(f(m.devAccuracy)) vs \(f(m.oracleDevAccuracy)) on all\(m.testAccuracy.map { ", test \(f($0))" } ?? "")")
+        }
+        if let modelScore, let modelPoints {
+            print("model's own \(modelScore.task) loss \(f(modelScore.loss)) unablated")
+            formatTable([["ablated", "k", "loss", "change", "probe accuracy (re-extracted)"]] + modelPoints.map {
+                [$0.selection, "\($0.neurons)", f($0.loss) + ($0.lossSD.map { " ± " + f($0) } ?? ""), String(format: "%+.4f", $0.lossChange), $0.accuracy.map(f) ?? "–"]
+            }).forEach { print($0) }
+        }
+    }
+
+    /// Top and random neurons ablated inside the model at the probe's layer: the model's own
+    /// loss on `corpus`, and the probe's accuracy on activations re-extracted with the ablation
+    /// (from the evaluation split's treebank, when it came from one).
+    func insideModel(
+        _ folder: String, corpus: String, layer: Int, probe: FittedProbe, ordering: [Int], counts: [Int], fill: Ablation.Fill,
+        evaluation: ProbeData.Split
+    ) throws -> (ModelScore, [ModelPoint]) {
+        let extractor = try withInputErrors {
+            let model = try TransformerModel(folder: folder)
+            return try ActivationExtractor(model: model, tokenizer: try Tokenizer.read(tokenizer ?? folder + "/tokenizer.json"))
+        }
+        guard (0...extractor.model.config.layers).contains(layer), extractor.model.config.hiddenSize == probe.neurons else {
+            throw failure("--model-layer \(layer) of \(folder) does not match the probe's \(probe.neurons) neurons")
+        }
+        var treebank = try withInputErrors { try CorpusReader.read([corpus]) }.corpus
+        if let modelLimit { treebank.sentences = Array(treebank.sentences.prefix(modelLimit)) }
+        let sentences = treebank.sentences.map { $0.words.map(\.form) }
+        let which = ["test", "dev", "train"].firstIndex(of: evaluation.name)!
+        let evaluationCorpus = [data.testCorpus, data.devCorpus, data.trainCorpus][which]
+        let evaluationActivations = [data.test, data.dev, data.train][which]!
+        let evaluationSentences = try evaluationCorpus.map { path -> [[String]] in
+            try withInputErrors {
+                var sentences = try CorpusReader.read([path]).corpus.sentences
+                // The same sentences as the activation file (`sonde extract --limit`).
+                if let limit = try TensorCollection.read(evaluationActivations).metadata["limit"].flatMap(Int.init) {
+                    sentences = Array(sentences.prefix(limit))
+                }
+                return sentences.map { $0.words.map(\.form) }
+            }
+        }
+        func ablation(_ neurons: [Int]) -> NeuronAblation {
+            NeuronAblation(layer: layer, neurons: neurons, values: neurons.map { fill == .mean ? Float(probe.means[$0]) : 0 })
+        }
+        func probeAccuracy(_ a: NeuronAblation) throws -> Double? {
+            guard let evaluationSentences else { return nil }
+            var rows: [Float] = []
+            try extractor.extract(evaluationSentences, layers: [layer], aggregate: .last, ablations: [a]) { _, v in rows += v[0].elements }
+            let x = Matrix(rows: rows.count / probe.neurons, columns: probe.neurons, elements: rows)
+            guard x.rows == evaluation.data.count else { throw failure("re-extracting \(evaluationCorpus!) gave \(x.rows) words for \(evaluation.data.count) rows of \(evaluationActivations)") }
+            return probe.evaluate(ProbeDataset(x: x, labels: evaluation.data.labels.map { $0 >= 0 ? evaluation.data.classes[$0] : "" }, classes: probe.classes)).accuracy
+        }
+        let progress = Progress(what: "ablations inside the model")
+        let total = counts.count * (1 + seeds) + 1
+        var done = 0
+        let plain = try withInputErrors { try extractor.score(sentences) }
+        done += 1; progress.update(done, total)
+        var points: [ModelPoint] = []
+        for count in counts {
+            let top = ablation(Array(ordering.prefix(count)))
+            let topScore = try withInputErrors { try extractor.score(sentences, ablations: [top]) }
+            points.append(ModelPoint(selection: "top", neurons: count, loss: topScore.loss, lossSD: nil, lossChange: topScore.loss - plain.loss, accuracy: try probeAccuracy(top)))
+            done += 1; progress.update(done, total)
+            var losses: [Double] = []
+            var accuracies: [Double?] = []
+            for s in 0..<seeds {
+                let random = ablation(Rankings.random(count: count, of: probe.neurons, seed: 1 &+ UInt64(s)))
+                losses.append(try withInputErrors { try extractor.score(sentences, ablations: [random]) }.loss)
+                accuracies.append(try probeAccuracy(random))
+                done += 1; progress.update(done, total)
+            }
+            let mean = losses.reduce(0, +) / Double(losses.count)
+            let sd = losses.count > 1 ? (losses.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(losses.count - 1)).squareRoot() : nil
+            points.append(ModelPoint(
+                selection: "random", neurons: count, loss: mean, lossSD: sd, lossChange: mean - plain.loss,
+                accuracy: accuracies.contains(nil) ? nil : accuracies.reduce(0) { $0 + $1! } / Double(accuracies.count)))
+        }
+        return (plain, points)
+    }
+}
+
+struct RedundancyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "redundancy",
+        abstract: "How redundant neurons and layers are: correlation clusters, layer similarity, the lowest sufficient layer, the minimal neuron set.",
+        discussion: """
+            On an activation file extracted from --corpus (or a model folder run on it), with the \
+            property's labels (train, dev and test by sentence: of every five, the fourth is dev, \
+            the fifth test). Per layer: correlation clusters of its neurons (Pearson, dissimilarity \
+            1 − |r|, average linkage cut at --threshold), a probe's accuracy, and the accuracy when \
+            one neuron per cluster is kept. Across layers: linear CKA, a probe on all layers (the \
+            oracle) and the lowest layer within --delta of it. Finally the minimal neuron set over \
+            all layers: rank (a probe on all neurons), keep the first-ranked neuron of each cluster, \
+            retrain on the top k for growing k until dev comes within --delta of the oracle.
+            """)
+
+    @Argument(help: "An activation file extracted from --corpus, or a model folder.") var activations: String
+    @OptionGroup var input: StudyInput
+    @Option(help: "Cut the dendrogram at this dissimilarity (1 − |r|).") var threshold = 0.3
+    @Option(help: "Tolerance below the oracle, in accuracy points.") var delta = 0.01
+    @OptionGroup var output: OutputOptions
+
+    struct Layer: Encodable {
+        let layer: String
+        let neurons: Int
+        let clusters: Int
+        let largestCluster: Int
+        let accuracy: Double
+        let accuracyOnePerCluster: Double
+    }
+
+    struct Report: Encodable {
+        let threshold: Double
+        let layers: [Layer]
+        let layerRedundancy: LayerRedundancy
+        let minimal: MinimalNeuronSet
+        let minimalByLayer: [String: Int]
+    }
+
+    func run() throws {
+        let (treebank, tokens) = try input.treebank()
+        let (names, layers) = try input.activations(activations, treebank)
+        let settings = input.settings
+        let progress = Progress(what: "layers")
+        var rows: [Layer] = []
+        var allClusters: [NeuronClusters] = []
+        try withStudyErrors {
+            for (l, x) in layers.enumerated() {
+                let train = tokens.dataset(x, tokens.trainRows)
+                let clusters = try NeuronClusters.cluster(train.x, threshold: threshold)
+                allClusters.append(clusters)
+                let probe = LayerProbe.train(x, tokens, settings: settings, control: false)
+                let kept = clusters.representatives(in: probe.ordering)
+                let reduced = LayerProbe.train(x.columns(kept), tokens, settings: settings, control: false)
+                rows.append(Layer(
+                    layer: names[l], neurons: x.columns, clusters: clusters.count, largestCluster: clusters.clusters.map(\.count).max() ?? 0,
+                    accuracy: probe.accuracy, accuracyOnePerCluster: reduced.accuracy))
+                progress.update(l + 1, layers.count)
+            }
+        }
+        let layerRedundancy = try withStudyErrors {
+            try LayerRedundancy.analyze(layers: layers, names: names, tokens: tokens, settings: settings, delta: delta)
+        }
+        // The minimal set over every layer: rank all neurons, one per cluster, then grow.
+        let all = concatenatedLayers(layers)
+        let train = tokens.dataset(all, tokens.trainRows)
+        let dev = tokens.dataset(all, tokens.devRows, classes: train.classes)
+        let test = tokens.dataset(all, tokens.testRows, classes: train.classes)
+        let ordering = Rankings.neuronOrdering(FittedProbe.fit(train, settings: settings).standardizedWeights).ordering
+        var offsets: [Int] = []
+        var offset = 0
+        for x in layers { offsets.append(offset); offset += x.columns }
+        var assignment: [Int] = []
+        var clusterOffset = 0
+        for c in allClusters { assignment += c.assignment.map { $0 + clusterOffset }; clusterOffset += c.count }
+        var seen = Set<Int>()
+        let representatives = ordering.filter { seen.insert(assignment[$0]).inserted }
+        let search = Progress(what: "minimal set: probes")
+        let minimal = MinimalNeuronSet.search(train: train, dev: dev, test: test, ordering: representatives, settings: settings, delta: delta) {
+            search.update($0, $0)
+        }
+        var byLayer: [String: Int] = [:]
+        for neuron in minimal.selected {
+            let l = offsets.lastIndex { $0 <= neuron }!
+            byLayer[names[l], default: 0] += 1
+        }
+        let report = Report(threshold: threshold, layers: rows, layerRedundancy: layerRedundancy, minimal: minimal, minimalByLayer: byLayer)
+        if output.json { return try printJSON(report) }
+        formatTable([["layer", "neurons", "clusters", "largest", "accuracy", "one per cluster", "CKA with next"]] + rows.enumerated().map { l, r in
+            [r.layer, "\(r.neurons)", "\(r.clusters)", "\(r.largestCluster)", f(r.accuracy), f(r.accuracyOnePerCluster),
+             l + 1 < rows.count ? f(layerRedundancy.cka[l][l + 1]) : ""]
+        }).forEach { print($0) }
+        print("oracle (all layers) \(f(layerRedundancy.oracleAccuracy)); lowest layer within \(delta): \(layerRedundancy.selectedLayer ?? "none")")
+        print("minimal neuron set: \(minimal.neurons) of \(all.columns) neurons (\(String(format: "%.1f", 100 * minimal.share))%), dev \(f(minimal.devAccuracy)) vs \(f(minimal.oracleDevAccuracy)), test \(f(minimal.testAccuracy ?? .nan)); by layer \(byLayer.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))")
+    }
+}
+
+private func f(_ x: Double) -> String { String(format: "%.4f", x) }
