@@ -84,12 +84,20 @@ extension Matrix {
         }
     }
 
-    /// Copies the upper triangle onto the lower one.
+    /// Copies the upper triangle onto the lower one, in 64 × 64 tiles (a plain loop reads a
+    /// column per row: for 10,000 neurons that was a second of cache misses).
     @inlinable
     public mutating func mirrorUpperTriangle() {
         let n = columns
+        let tile = 64
         withUnsafeMutableBufferPointer { c in
-            for i in 0..<n { for j in 0..<i { c[i * n + j] = c[j * n + i] } }
+            for bi in stride(from: 0, to: n, by: tile) {
+                for bj in stride(from: 0, through: bi, by: tile) {
+                    for i in bi..<Swift.min(bi + tile, n) {
+                        for j in bj..<Swift.min(bj + tile, i) { c[i * n + j] = c[j * n + i] }
+                    }
+                }
+            }
         }
     }
 }

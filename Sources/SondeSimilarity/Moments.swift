@@ -143,6 +143,13 @@ public struct JointMoments: Sendable {
         }
         joint.mirrorUpperTriangle()
         let divisor = Double(Swift.max(n - 1, 1))
+        if q == 0 {  // one matrix (neuron clustering): Σxx is the joint matrix itself, no copy
+            joint.withUnsafeMutableBufferPointer { c in for i in c.indices { c[i] /= divisor } }
+            (self.n, self.p, self.q, meansX, meansY) = (n, p, q, mx, my)
+            (sxx, sxy, syy) = (joint, Matrix(rows: p, columns: 0), Matrix(rows: 0, columns: 0))
+            (rowSquaresX, rowSquaresY, rowDotsX, rowDotsY) = (squaresX, squaresY, dotsX, dotsY)
+            return
+        }
         let (jointElements, width) = (joint.elements, w)
         func part(_ rows: Range<Int>, _ columns: Range<Int>) -> Matrix<Double> {
             Matrix(rows: rows.count, columns: columns.count) { out in

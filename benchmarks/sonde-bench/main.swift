@@ -251,6 +251,7 @@ for suite in options.suites {
     case "probe": try probe(options)
     case "extract": try extract(options)
     case "similarity": try similarity(options)
+    case "redundancy": try redundancy(options)
     default: fatalError("unknown suite \(suite); suites: foundation, corpus, probe, probe-quick")
     }
 }
