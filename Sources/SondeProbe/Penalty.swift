@@ -33,12 +33,19 @@ public struct ProbeSettings: Sendable, Equatable, Codable {
     /// times the largest gradient entry at W = 0 (so it is free of the data's scale).
     public var tolerance: Double
     public var maxIterations: Int
+    /// Stop as soon as the objective is at most this (before the KKT tolerance is met): "as
+    /// good as that other trainer's result", e.g. NeuroX's final objective. Nil: converge.
+    public var targetObjective: Double?
 
-    public init(penalty: Penalty = .elasticNet(lambda: 1e-3, alpha: 0.5), standardize: Bool = true, tolerance: Double = 1e-4, maxIterations: Int = 500) {
+    public init(
+        penalty: Penalty = .elasticNet(lambda: 1e-3, alpha: 0.5), standardize: Bool = true, tolerance: Double = 1e-4, maxIterations: Int = 500,
+        targetObjective: Double? = nil
+    ) {
         self.penalty = penalty
         self.standardize = standardize
         self.tolerance = tolerance
         self.maxIterations = maxIterations
+        self.targetObjective = targetObjective
     }
 
     /// NeuroX's trainer as users know it: its objective, no standardisation.

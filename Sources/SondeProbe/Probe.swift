@@ -55,7 +55,8 @@ public struct FittedProbe: Sendable {
     /// Trains a probe on `data` with `settings` (the classes are the dataset's).
     public static func fit(_ data: ProbeDataset, settings: ProbeSettings) -> FittedProbe {
         let problem = ProbeProblem(data, standardize: settings.standardize)
-        let result = problem.solve(penalty: settings.penalty, tolerance: settings.tolerance, maxIterations: settings.maxIterations)
+        let result = problem.solve(
+            penalty: settings.penalty, tolerance: settings.tolerance, maxIterations: settings.maxIterations, targetObjective: settings.targetObjective)
         return FittedProbe(problem: problem, classes: data.classes, result: result, settings: settings)
     }
 

@@ -510,14 +510,16 @@ extension ProbeProblem {
     }
 
     /// Solves for one penalty from a warm start (W in standardised units).
-    func solve(penalty: Penalty, tolerance: Double, maxIterations: Int, start: (w: [Double], b: [Double])? = nil) -> SolverResult {
+    func solve(
+        penalty: Penalty, tolerance: Double, maxIterations: Int, start: (w: [Double], b: [Double])? = nil, targetObjective: Double? = nil
+    ) -> SolverResult {
         var w = start?.w ?? [Double](repeating: 0, count: c * d)
         var b = start?.b ?? baseIntercepts
         var e = evaluate(w: w, b: b, gradient: true)
         var scale = 1.0  // multiplies the Hessian blocks; grows when a step fails
         var iterations = 0
         var violation = kktViolation(w: w, evaluation: e, penalty: penalty)
-        while violation > tolerance && iterations < maxIterations {
+        while violation > tolerance && iterations < maxIterations && !(targetObjective.map { e.loss + penalty.value(w) <= $0 } ?? false) {
             iterations += 1
             // The model's penalty terms.
             var rho = 0.0

@@ -64,6 +64,19 @@ func referenceLossAndGradient(_ data: ProbeDataset, weights: Matrix<Double>, int
         #expect(abs(check.loss + Penalty.neurox(l1: 0.01, l2: 0.01).value(probe.weights.elements) - probe.diagnostics.objective) < 1e-6)
     }
 
+    /// Stopping at a target objective (NeuroX's result on the same data): the solver stops as
+    /// soon as it is at least as good, in fewer iterations than full convergence.
+    @Test func stopsAtTargetObjective() throws {
+        let data = try smallDataset()
+        let full = FittedProbe.fit(data, settings: .neurox(l1: 0.01, l2: 0.01))
+        var settings = ProbeSettings.neurox(l1: 0.01, l2: 0.01)
+        settings.targetObjective = 1.114751
+        let early = FittedProbe.fit(data, settings: settings)
+        #expect(early.diagnostics.objective <= 1.114751)
+        #expect(early.diagnostics.iterations < full.diagnostics.iterations)
+        #expect(!early.diagnostics.converged)
+    }
+
     /// The KKT conditions, checked from the independent gradient: for w ≠ 0,
     /// g + λ(1−α)w + λα·sign(w) = 0; for w = 0, |g| ≤ λα; intercept gradients 0.
     @Test(arguments: [Penalty.elasticNet(lambda: 0.03, alpha: 0.7), .elasticNet(lambda: 0.002, alpha: 1), .neurox(l1: 0.01, l2: 0.01)])
