@@ -53,12 +53,7 @@ public struct ModelConfig: Sendable, Codable {
 
     /// Reads `config.json`.
     public static func read(_ path: String) throws -> ModelConfig {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ModelError(.missing, path, "cannot read the model's config.json; point --model at a Hugging Face model folder")
-        }
-        guard let object = try? JSONSerialization.jsonObject(with: data), let json = object as? [String: Any] else {
-            throw ModelError(.malformed, path, "not a JSON object")
-        }
+        let json = try readJSONObject(path, missing: "cannot read the model's config.json; point --model at a Hugging Face model folder")
         return try ModelConfig(json: json, path: path)
     }
 

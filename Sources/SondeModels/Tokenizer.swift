@@ -16,13 +16,7 @@ public final class Tokenizer {
     private var cache: [String: [Int]] = [:]
 
     public static func read(_ path: String) throws -> Tokenizer {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ModelError(.missing, path, "cannot read the tokenizer; pass --tokenizer PATH/tokenizer.json")
-        }
-        guard let object = try? JSONSerialization.jsonObject(with: data), let json = object as? [String: Any] else {
-            throw ModelError(.malformed, path, "not a JSON object")
-        }
-        return try Tokenizer(json: json, path: path)
+        try Tokenizer(json: try readJSONObject(path, missing: "cannot read the tokenizer; pass --tokenizer PATH/tokenizer.json"), path: path)
     }
 
     init(json: [String: Any], path: String) throws {

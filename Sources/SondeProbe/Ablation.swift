@@ -94,9 +94,7 @@ public enum Ablation {
                                 accuracies.append(accuracy(probe, data, base: base, chosen: chosen, kind: kind, fill: fill))
                             }
                         }
-                        let mean = accuracies.reduce(0, +) / Double(accuracies.count)
-                        let sd = accuracies.count > 1
-                            ? (accuracies.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(accuracies.count - 1)).squareRoot() : nil
+                        let (mean, sd) = meanAndSpread(accuracies)
                         points.append(Point(
                             selection: selection, kind: kind, fill: fill, neurons: k, share: Double(k) / Double(d), accuracy: mean,
                             accuracySD: selection == .random ? sd : nil))

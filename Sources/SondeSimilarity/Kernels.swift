@@ -88,9 +88,8 @@ extension Similarity {
             let order = generator.shuffled(Array(0..<x.rows))
             values.append(try measure(try JointMoments(x: x, y: y, rowOrder: order, precision: precision)))
         }
-        let mean = values.reduce(0, +) / Double(values.count)
-        let variance = values.count > 1 ? values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1) : 0
-        return (mean, variance.squareRoot())
+        let (mean, sd) = meanAndSpread(values)
+        return (mean, sd ?? 0)
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SondeBase
 import SondeCorpus
 import SondeLinalg
 import SondeModels
@@ -203,8 +204,7 @@ struct AblateCommand: ParsableCommand {
                 accuracies.append(try probeAccuracy(random))
                 done += 1; progress.update(done, total)
             }
-            let mean = losses.reduce(0, +) / Double(losses.count)
-            let sd = losses.count > 1 ? (losses.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(losses.count - 1)).squareRoot() : nil
+            let (mean, sd) = meanAndSpread(losses)
             points.append(ModelPoint(
                 selection: "random", neurons: count, loss: mean, lossSD: sd, lossChange: mean - plain.loss,
                 accuracy: accuracies.contains(nil) ? nil : accuracies.reduce(0) { $0 + $1! } / Double(accuracies.count)))

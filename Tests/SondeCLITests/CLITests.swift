@@ -38,6 +38,14 @@ struct SondeRun {
     }
 }
 
+/// Runs `body` with a fresh temporary folder, removed afterwards.
+func withTemporaryFolder<T>(_ body: (String) throws -> T) throws -> T {
+    let folder = NSTemporaryDirectory() + "sonde-cli-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    return try body(folder)
+}
+
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 let fixtures = repositoryRoot + "/Tests/Fixtures/tensors"
 
