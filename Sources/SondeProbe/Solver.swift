@@ -38,10 +38,7 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
     /// Column scales (standard deviations, or 1); a constant column keeps scale 1.
     let scales: [Double]
     let constant: [Bool]
-    /// The rows the curvature is estimated on (all rows up to `curvatureRows`).
-    let curvatureSample: [Int]
-    /// Those rows with a trailing 1 (for the intercept): m × (d + 1).
-    let sampleX: Matrix<Float>
+    /// The number of rows the curvature is estimated on (all rows when there are fewer).
     static let curvatureRows = 8192
     /// The intercepts of the intercept-only model: log class frequencies.
     let baseIntercepts: [Double]
@@ -72,18 +69,6 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
                 }
             }
         }
-        var random = SplitMix64(seed: 0x5EED)
-        let sample = n <= Self.curvatureRows ? Array(0..<n) : Array(random.shuffled(Array(0..<n)).prefix(Self.curvatureRows)).sorted()
-        curvatureSample = sample
-        let columns = raw.columns
-        sampleX = x.withUnsafeBufferPointer { px in
-            Matrix<Float>(rows: sample.count, columns: columns + 1) { out in
-                for (t, i) in sample.enumerated() {
-                    for j in 0..<columns { out[t * (columns + 1) + j] = px[i * columns + j] }
-                    out[t * (columns + 1) + columns] = 1
-                }
-            }
-        }
         var counts = [Double](repeating: 0, count: c)
         for label in y { counts[Int(label)] += 1 }
         let total = Double(max(n, 1))
@@ -99,8 +84,8 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
         /// ∂loss/∂W, C × D row-major (empty when not asked for).
         var gradient: [Double]
         var interceptGradient: [Double]
-        /// The probabilities p_ic of the rows of `curvatureSample` (m × C).
-        var sampleProbabilities: [Double]
+        /// Each row's total curvature weight Σ_c p_ic(1 − p_ic): where the Hessian's mass is.
+        var curvature: [Double]
     }
 
     static let blockRows = 8192
@@ -112,8 +97,7 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
         var g = [Double](repeating: 0, count: gradient ? c * d : 0)
         var gb = [Double](repeating: 0, count: c)
         var logits = [Float](repeating: 0, count: Self.blockRows * c)
-        var sampleProbabilities = [Double](repeating: 0, count: curvatureSample.count * c)
-        var nextSample = 0
+        var curvature = [Double](repeating: 0, count: n)
         var blockGradient = [Float](repeating: 0, count: c * d)
         let (c, d) = (self.c, self.d)
         x.withUnsafeBufferPointer { px in
@@ -131,15 +115,15 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
                             for k in 0..<c { sum += exp(Double(row[k]) + b[k] - top) }
                             let label = Int(y[start + i])
                             loss += log(sum) + top - (Double(row[label]) + b[label])
-                            let sampled = nextSample < curvatureSample.count && curvatureSample[nextSample] == start + i
+                            var weight = 0.0
                             for k in 0..<c {
                                 let p = exp(Double(row[k]) + b[k] - top) / sum
-                                if sampled { sampleProbabilities[nextSample * c + k] = p }
+                                weight += p * (1 - p)
                                 let r = p - (k == label ? 1 : 0)
                                 gb[k] += r
                                 row[k] = Float(r)
                             }
-                            if sampled { nextSample += 1 }
+                            curvature[start + i] = weight
                         }
                         if gradient {
                             blockGradient.withUnsafeMutableBufferPointer { bg in
@@ -157,7 +141,78 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
         let scale = 1 / Double(max(n, 1))
         return Evaluation(
             loss: loss * scale, gradient: g.map { $0 * scale }, interceptGradient: gb.map { $0 * scale },
-            sampleProbabilities: sampleProbabilities)
+            curvature: curvature)
+    }
+
+    /// The rows the Hessian is estimated on in one iteration, with their weights (the estimate
+    /// is Σ_t ω_t p_t(1 − p_t) x̃_t x̃_tᵀ for (1/n) Σ_i of the same), the rows with a trailing 1
+    /// (m × (d + 1)) and their probabilities (m × C).
+    struct CurvatureSample {
+        let weights: [Double]
+        let x: Matrix<Float>
+        let probabilities: [Double]
+        var count: Int { weights.count }
+    }
+
+    /// All rows when there are few. Otherwise `curvatureRows` draws by systematic sampling with
+    /// probabilities π_i ∝ ½·curvature_i/Σcurvature + ½/n, weighted 1/(m·n·π_i) (unbiased): where
+    /// most tokens are already confident (near-separable classes, weak penalties) the few that
+    /// are not carry the curvature, and a uniform sample would miss them. Repeated draws of a row
+    /// are merged into one with their weights summed.
+    func curvatureSample(_ e: Evaluation, w: [Double], b: [Double]) -> CurvatureSample {
+        var rows: [Int] = []
+        var weights: [Double] = []
+        if n <= Self.curvatureRows {
+            rows = Array(0..<n)
+            weights = [Double](repeating: 1 / Double(max(n, 1)), count: n)
+        } else {
+            let total = e.curvature.reduce(0, +)
+            let m = Self.curvatureRows
+            func probability(_ i: Int) -> Double { 0.5 * (total > 0 ? e.curvature[i] / total : 1 / Double(n)) + 0.5 / Double(n) }
+            var cumulative = 0.0
+            var next = 0.5 / Double(m)  // systematic: fixed offset, then every 1/m
+            for i in 0..<n {
+                let pi = probability(i)
+                cumulative += pi
+                var draws = 0
+                while next < cumulative && next < 1 { draws += 1; next += 1 / Double(m) }
+                if draws > 0 {
+                    rows.append(i)
+                    weights.append(Double(draws) / (Double(m) * Double(n) * pi))
+                }
+            }
+        }
+        let (columns, classes) = (d, c)
+        let sampleX = x.withUnsafeBufferPointer { px in
+            Matrix<Float>(rows: rows.count, columns: columns + 1) { out in
+                for (t, i) in rows.enumerated() {
+                    for j in 0..<columns { out[t * (columns + 1) + j] = px[i * columns + j] }
+                    out[t * (columns + 1) + columns] = 1
+                }
+            }
+        }
+        // The sampled rows' probabilities as the data pass computes them: x̃·Wᵀ by sgemm, the
+        // intercepts and the softmax in Double.
+        let wf = w.map { Float($0) }
+        var logits = [Float](repeating: 0, count: rows.count * classes)
+        sampleX.withUnsafeBufferPointer { px in
+            wf.withUnsafeBufferPointer { pw in
+                logits.withUnsafeMutableBufferPointer { pz in
+                    BLAS.gemm(
+                        transposeB: true, m: rows.count, n: classes, k: columns, a: px.baseAddress!, lda: columns + 1,
+                        b: pw.baseAddress!, ldb: columns, c: pz.baseAddress!, ldc: classes)
+                }
+            }
+        }
+        var probabilities = [Double](repeating: 0, count: rows.count * classes)
+        for t in 0..<rows.count {
+            var top = -Double.infinity
+            for k in 0..<classes { top = max(top, Double(logits[t * classes + k]) + b[k]) }
+            var sum = 0.0
+            for k in 0..<classes { sum += exp(Double(logits[t * classes + k]) + b[k] - top) }
+            for k in 0..<classes { probabilities[t * classes + k] = exp(Double(logits[t * classes + k]) + b[k] - top) / sum }
+        }
+        return CurvatureSample(weights: weights, x: sampleX, probabilities: probabilities)
     }
 
     /// The neurons one iteration's Newton model covers, with the sample's columns for them and a
@@ -168,10 +223,10 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
         var size: Int { columns.count }
     }
 
-    func workingSet(_ columns: [Int]) -> WorkingSet {
-        let m = curvatureSample.count
+    func workingSet(_ columns: [Int], sample: CurvatureSample) -> WorkingSet {
+        let m = sample.count
         let (e, full) = (columns.count + 1, d + 1)
-        let x = sampleX.withUnsafeBufferPointer { px in
+        let x = sample.x.withUnsafeBufferPointer { px in
             Matrix<Float>(rows: m, columns: e) { out in
                 for t in 0..<m {
                     for (a, j) in columns.enumerated() { out[t * e + a] = px[t * full + j] }
@@ -183,20 +238,20 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
     }
 
     /// Class c's diagonal Hessian block over the sample and the working set, (size+1) × (size+1)
-    /// row-major, the last coordinate being the intercept: (1/m) Σᵢ p_ic(1 − p_ic) x̃ᵢ x̃ᵢᵀ + ridge·I.
-    func hessianBlock(_ k: Int, probabilities: [Double], set: WorkingSet) -> [Double] {
-        let m = curvatureSample.count
+    /// row-major, the last coordinate being the intercept: Σ_t ω_t p_tc(1 − p_tc) x̃_t x̃_tᵀ + ridge·I.
+    func hessianBlock(_ k: Int, sample: CurvatureSample, set: WorkingSet) -> [Double] {
+        let m = sample.count
         let e = set.size + 1
         var scaled = [Float](repeating: 0, count: m * e)
         set.x.withUnsafeBufferPointer { px in
             for t in 0..<m {
-                let p = probabilities[t * c + k]
-                let r = Float((p * (1 - p)).squareRoot())
+                let p = sample.probabilities[t * c + k]
+                let r = Float((p * (1 - p) * sample.weights[t]).squareRoot())
                 for j in 0..<e { scaled[t * e + j] = px[t * e + j] * r }
             }
         }
         let gram = Matrix(rows: m, columns: e, elements: scaled).gram()
-        var h = gram.elements.map { Double($0) / Double(max(m, 1)) }
+        var h = gram.elements.map { Double($0) }
         var trace = 0.0
         for j in 0..<e { trace += h[j * e + j] }
         let ridge = 1e-8 * max(trace / Double(e), 1e-12)
@@ -277,12 +332,13 @@ extension ProbeProblem {
     static let maxRounds = 30
 
     func modelStep(
-        g: [Double], gb: [Double], w: [Double], b: [Double], set: WorkingSet, blocks: [[Double]], probabilities: [Double], scale: Double,
+        g: [Double], gb: [Double], w: [Double], b: [Double], set: WorkingSet, blocks: [[Double]], sample: CurvatureSample, scale: Double,
         rho: Double, k1: Double, k2: Double, tolerance: Double
     ) -> (w: [Double], b: [Double], quadratic: Double) {
         let size = set.size
         let e = size + 1
-        let m = curvatureSample.count
+        let m = sample.count
+        let (probabilities, sampleWeights) = (sample.probabilities, sample.weights)
         let rows = (0..<c).map { k in set.columns.map { w[k * d + $0] } + [b[k]] }
         let gradients = (0..<c).map { k in set.columns.map { g[k * d + $0] } + [gb[k]] }
         var current = rows
@@ -291,7 +347,7 @@ extension ProbeProblem {
         var cross = [Float](repeating: 0, count: e)
         var delta = [Float](repeating: 0, count: e)
         var column = [Float](repeating: 0, count: m)
-        /// ΔW̃ᵀ H ΔW̃ = (1/m) Σᵢ [Σ_c p_ic u_ic² − (Σ_c p_ic u_ic)²] from U on the sample.
+        /// ΔW̃ᵀ H ΔW̃ = Σ_t ω_t [Σ_c p_tc u_tc² − (Σ_c p_tc u_tc)²] from U on the sample.
         func hessianQuadratic() -> Double {
             var quadratic = 0.0
             for t in 0..<m {
@@ -302,9 +358,9 @@ extension ProbeProblem {
                     first += p * u[t * c + k] * u[t * c + k]
                     second += p * u[t * c + k]
                 }
-                quadratic += first - second * second
+                quadratic += sampleWeights[t] * (first - second * second)
             }
-            return quadratic / Double(m)
+            return quadratic
         }
         /// The model's value at `current` (relative to its value at ΔW = 0): ⟨g, ΔW̃⟩ + ½ΔW̃ᵀ(sH + ρI)ΔW̃
         /// + P(W + ΔW) − P(W).
@@ -327,13 +383,13 @@ extension ProbeProblem {
         for round in 0..<Self.maxRounds {
             var largest = 0.0
             for k in 0..<c {
-                // Cross-class gradient of the model: (1/m) Σᵢ −p_ik (Σ_{c≠k} p_ic u_ic) x̃ᵢ.
+                // Cross-class gradient of the model: Σ_t ω_t (−p_tk) (Σ_{c≠k} p_tc u_tc) x̃_t.
                 var model = gradients[k]
                 if round + k > 0 {
                     for t in 0..<m {
                         var s = 0.0
                         for q in 0..<c where q != k { s += probabilities[t * c + q] * u[t * c + q] }
-                        weightsF[t] = Float(-probabilities[t * c + k] * s / Double(m))
+                        weightsF[t] = Float(-probabilities[t * c + k] * s * sampleWeights[t])
                     }
                     set.x.withUnsafeBufferPointer { px in
                         weightsF.withUnsafeBufferPointer { pw in
@@ -546,14 +602,15 @@ extension ProbeProblem {
             let columns = (0..<d).filter { j in
                 !constant[j] && (0..<c).contains { k in w[k * d + j] != 0 || abs(g[k * d + j]) > 0.5 * k1 }
             }
-            let set = workingSet(columns)
-            let blocks = (0..<c).map { hessianBlock($0, probabilities: e.sampleProbabilities, set: set) }
+            let sample = curvatureSample(e, w: w, b: b)
+            let set = workingSet(columns, sample: sample)
+            let blocks = (0..<c).map { hessianBlock($0, sample: sample, set: set) }
             var accepted = false
             while !accepted {
                 // Inexact Newton: solve the model only as well as the current violation warrants.
                 let modelTolerance = max(0.1 * violation, 0.01 * tolerance) * gradientScale
                 let step = modelStep(
-                    g: g, gb: e.interceptGradient, w: w, b: b, set: set, blocks: blocks, probabilities: e.sampleProbabilities, scale: scale,
+                    g: g, gb: e.interceptGradient, w: w, b: b, set: set, blocks: blocks, sample: sample, scale: scale,
                     rho: rho, k1: k1, k2: k2, tolerance: modelTolerance)
                 let (next, nextB, quadratic) = (step.w, step.b, step.quadratic)
                 let trial = evaluate(w: next, b: nextB, gradient: true)

@@ -2,6 +2,7 @@ import Foundation
 import SondeCorpus
 import SondeLinalg
 import SondeProbe
+import SondeModels
 
 // Sonde's benchmarks. Each suite runs Sonde and its Python peer on the same data in the same run
 // and prints both figures and their ratio (the machine is noisy: only ratios are comparable).
@@ -189,19 +190,54 @@ func probe(_ options: Options) throws {
     if !FileManager.default.fileExists(atPath: prefix + ".test.y.npy") {
         say("writing planted data into \(options.data)…")
         let all = PlantedData(samples: n + test, neurons: d, classes: c, planted: 24, copies: 2, seed: 7).dataset
-        func save(_ rows: Range<Int>, _ name: String) throws {
-            try NPY.write(TensorPayload(name: "x", matrix: all.x.rows(rows)), to: prefix + ".\(name).x.npy")
-            try NPY.write(TensorPayload(name: "y", shape: [rows.count], dtype: .int64, values: .int64(rows.map { Int64(all.labels[$0]) })), to: prefix + ".\(name).y.npy")
-        }
-        try save(0..<n, "train")
-        try save(n..<(n + test), "test")
+        try saveProbeData(all, train: 0..<n, test: n..<(n + test), prefix: prefix)
     }
+    try compareProbes(options, prefix: prefix, title: "planted \(n) train + \(test) test tokens × \(d) neurons × \(c) classes")
+}
+
+/// The same comparison on real activations: the zoo's GPT-2 (step 1200), layer 2, every word of
+/// EWT train (train) and dev (test), UPOS.
+func probeReal(_ options: Options) throws {
+    let prefix = options.data + "/zoo-gpt-layer2"
+    let zoo = options.shared + "/zoo"
+    let ewt = options.shared + "/corpora/ud-english-ewt/en_ewt-ud-"
+    let extractor = try ActivationExtractor(model: try TransformerModel(folder: zoo + "/gpt-step1200"), tokenizer: try Tokenizer.read(zoo + "/tokenizer/tokenizer.json"))
+    var classes: [String] = []
+    var parts: [(x: [Float], labels: [String])] = []
+    for split in ["train", "dev"] {
+        let corpus = try CorpusReader.read([ewt + split + ".conllu"]).corpus
+        var rows: [Float] = []
+        try extractor.extract(corpus.sentences.map { $0.words.map(\.form) }, layers: [2], aggregate: .last) { _, v in rows += v[0].elements }
+        parts.append((rows, try Property(name: "upos")!.labels(corpus).flatMap { $0 }))
+    }
+    classes = Array(Set(parts[0].labels)).sorted()
+    let h = extractor.model.config.hiddenSize
+    let x = Matrix<Float>(rows: (parts[0].x.count + parts[1].x.count) / h, columns: h, elements: parts[0].x + parts[1].x)
+    let all = ProbeDataset(x: x, labels: parts[0].labels + parts[1].labels, classes: classes)
+    let n = parts[0].labels.count
+    try saveProbeData(all, train: 0..<n, test: n..<all.count, prefix: prefix)
+    try compareProbes(options, prefix: prefix, title: "zoo gpt-step1200 layer 2, EWT train \(n) words / dev \(all.count - n) words × \(h) neurons × \(classes.count) UPOS")
+}
+
+func saveProbeData(_ all: ProbeDataset, train: Range<Int>, test: Range<Int>, prefix: String) throws {
+    func save(_ rows: Range<Int>, _ name: String) throws {
+        try NPY.write(TensorPayload(name: "x", matrix: all.x.rows(rows)), to: prefix + ".\(name).x.npy")
+        // Unseen test labels (-1) become class 0 for the peers, which cannot hold them; there are none in EWT dev.
+        try NPY.write(TensorPayload(name: "y", shape: [rows.count], dtype: .int64, values: .int64(rows.map { Int64(max(all.labels[$0], 0)) })), to: prefix + ".\(name).y.npy")
+    }
+    try save(train, "train")
+    try save(test, "test")
+}
+
+func compareProbes(_ options: Options, prefix: String, title: String) throws {
     func dataset(_ name: String) throws -> ProbeDataset {
         let x = try TensorCollection.read(prefix + ".\(name).x.npy").tensors[0].matrix()
         let y = try TensorCollection.read(prefix + ".\(name).y.npy").tensors[0].integers()!
-        return ProbeDataset(x: x, labels: y, classes: (0..<c).map { "class\($0)" })
+        return ProbeDataset(x: x, labels: y, classes: (0..<((y.max() ?? 0) + 1)).map { "class\($0)" })
     }
-    let (train, held) = (try dataset("train"), try dataset("test"))
+    let train = try dataset("train")
+    let heldRaw = try dataset("test")
+    let held = ProbeDataset(x: heldRaw.x, labels: heldRaw.labels, classes: train.classes)
     let (l1l2, lambda, alpha) = (1e-5, 1e-4, 0.5)
     say("running the peers (NeuroX 10 epochs, then saga)…")
     let peer = try runPeer(options, "probe.py", [prefix, "\(l1l2)", "\(lambda)", "\(alpha)", "30", "\(BLASThreads.count)"])
@@ -213,7 +249,7 @@ func probe(_ options: Options) throws {
     let (neurox, neuroxSeconds) = timed(.neurox(l1: l1l2, l2: l1l2))
     let (elastic, elasticSeconds) = timed(ProbeSettings(penalty: .elasticNet(lambda: lambda, alpha: alpha)))
     let f = { (x: Double) in String(format: "%.4f", x) }
-    say("probe benchmark — planted \(n) train + \(test) test tokens × \(d) neurons × \(c) classes; threads: Sonde OpenBLAS \(BLASThreads.count), torch \(peer["threads"]!) (torch \(peer["torch"]!))")
+    say("probe benchmark — \(title); threads: Sonde OpenBLAS \(BLASThreads.count), torch \(peer["threads"]!) (torch \(peer["torch"]!))")
     row("", "Sonde", "peer", "ratio")
     let nxSeconds = peer["neurox_seconds"] as! Double
     row("NeuroX objective λ1=λ2=1e-5: seconds", String(format: "%.1f", neuroxSeconds), String(format: "%.1f", nxSeconds), String(format: "%.1f× faster than NeuroX", nxSeconds / neuroxSeconds))
@@ -255,6 +291,7 @@ for suite in options.suites {
     case "probe-quick": try probeQuick(options)
     case "probe": try probe(options)
     case "extract": try extract(options)
+    case "probe-real": try probeReal(options)
     case "similarity": try similarity(options)
     case "redundancy": try redundancy(options)
     default: fatalError("unknown suite \(suite); suites: foundation, corpus, probe, probe-quick")
