@@ -44,6 +44,8 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
     let baseIntercepts: [Double]
     /// The largest |gradient| at W = 0 with the optimal intercepts: λ_max · α for the lasso path.
     private(set) var gradientScale = 0.0
+    /// The loss and gradient of the intercept-only model (W = 0): where a cold start begins.
+    private(set) var interceptOnly: Evaluation?
 
     init(_ data: ProbeDataset, standardize: Bool) {
         precondition(data.classes.count >= 2, "a probe needs at least two classes")
@@ -76,6 +78,7 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
         let zero = [Double](repeating: 0, count: c * d)
         let start = evaluate(w: zero, b: baseIntercepts, gradient: true)
         gradientScale = start.gradient.map(abs).max() ?? 0
+        interceptOnly = start
     }
 
     struct Evaluation {
@@ -242,15 +245,23 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
     func hessianBlock(_ k: Int, sample: CurvatureSample, set: WorkingSet) -> [Double] {
         let m = sample.count
         let e = set.size + 1
-        var scaled = [Float](repeating: 0, count: m * e)
+        // Rows where class k is all but certain (or all but excluded) add nothing: leave out those
+        // below 1e-10 of the largest contribution. With many classes each uncertain token involves
+        // only a few of them, so each block is a syrk over a fraction of the sample.
+        let contribution = (0..<m).map { t -> Double in
+            let p = sample.probabilities[t * c + k]
+            return p * (1 - p) * sample.weights[t]
+        }
+        let floor = (contribution.max() ?? 0) * 1e-10
+        let rows = (0..<m).filter { contribution[$0] > floor }
+        var scaled = [Float](repeating: 0, count: rows.count * e)
         set.x.withUnsafeBufferPointer { px in
-            for t in 0..<m {
-                let p = sample.probabilities[t * c + k]
-                let r = Float((p * (1 - p) * sample.weights[t]).squareRoot())
-                for j in 0..<e { scaled[t * e + j] = px[t * e + j] * r }
+            for (r, t) in rows.enumerated() {
+                let factor = Float(contribution[t].squareRoot())
+                for j in 0..<e { scaled[r * e + j] = px[t * e + j] * factor }
             }
         }
-        let gram = Matrix(rows: m, columns: e, elements: scaled).gram()
+        let gram = Matrix(rows: rows.count, columns: e, elements: scaled).gram()
         var h = gram.elements.map { Double($0) }
         var trace = 0.0
         for j in 0..<e { trace += h[j * e + j] }
@@ -571,7 +582,7 @@ extension ProbeProblem {
     ) -> SolverResult {
         var w = start?.w ?? [Double](repeating: 0, count: c * d)
         var b = start?.b ?? baseIntercepts
-        var e = evaluate(w: w, b: b, gradient: true)
+        var e = start == nil ? interceptOnly ?? evaluate(w: w, b: b, gradient: true) : evaluate(w: w, b: b, gradient: true)
         var scale = 1.0  // multiplies the Hessian blocks; grows when a step fails
         var iterations = 0
         var violation = kktViolation(w: w, evaluation: e, penalty: penalty)
