@@ -1,14 +1,9 @@
 import Glibc
 
-/// A file that could not be opened, mapped or written. The description starts with the path.
-public struct FileError: Error, Equatable, CustomStringConvertible {
-    public enum Kind: Sendable, Equatable {
-        /// The file does not exist, is not a regular file, or cannot be read.
-        case cannotOpen
-        /// Writing failed (no such folder, no permission, disk full); nothing was left behind.
-        case cannotWrite
-    }
-
+/// An error about one file, `path: message`, with a kind the caller can switch on. Each module
+/// names its own kinds: `FileError` (opening, writing), `TensorFileError` (contents of tensor
+/// files), `ModelError` (model folders and tokenizers).
+public struct PathError<Kind: Sendable & Equatable>: Error, Equatable, CustomStringConvertible, Sendable {
     public let kind: Kind
     public let path: String
     public let message: String
@@ -21,6 +16,17 @@ public struct FileError: Error, Equatable, CustomStringConvertible {
 
     public var description: String { "\(path): \(message)" }
 }
+
+/// Why a file could not be opened, mapped or written.
+public enum FileProblem: Sendable, Equatable {
+    /// The file does not exist, is not a regular file, or cannot be read.
+    case cannotOpen
+    /// Writing failed (no such folder, no permission, disk full); nothing was left behind.
+    case cannotWrite
+}
+
+/// A file that could not be opened, mapped or written. The description starts with the path.
+public typealias FileError = PathError<FileProblem>
 
 /// The text of the current `errno`.
 func errnoText() -> String { String(cString: strerror(errno)) }

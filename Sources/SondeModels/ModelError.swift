@@ -1,21 +1,18 @@
 import Foundation
+import SondeBase
 
-/// What went wrong loading a model or its tokenizer: `path: message`, with a kind the command line
-/// turns into an exit code (missing input, malformed input, or a model Sonde cannot run).
-public struct ModelError: Error, CustomStringConvertible, Sendable {
-    public enum Kind: Sendable { case missing, malformed, unsupported }
-    public let kind: Kind
-    public let path: String
-    public let message: String
-
-    public init(_ kind: Kind, _ path: String, _ message: String) {
-        self.kind = kind
-        self.path = path
-        self.message = message
-    }
-
-    public var description: String { "\(path): \(message)" }
+/// What went wrong loading a model or its tokenizer.
+public enum ModelProblem: Sendable, Equatable {
+    /// The folder or file is not there (exit 66 on the command line).
+    case missing
+    /// The file is there but wrong (a missing tensor, a bad shape, not JSON).
+    case malformed
+    /// Valid, but something Sonde does not run (another architecture, tokenizer or activation).
+    case unsupported
 }
+
+/// A model folder or tokenizer that could not be used: `path: message`.
+public typealias ModelError = PathError<ModelProblem>
 
 /// The JSON object in the file at `path`; `missing` says what to do when it cannot be read.
 func readJSONObject(_ path: String, missing: String) throws -> [String: Any] {

@@ -240,7 +240,7 @@ struct ReferenceReaderTests {
 
     /// Writes `bytes` to a file and expects reading it to fail with `kind` and `message`.
     func expectFailure(
-        _ bytes: [UInt8], _ kind: TensorFileError.Kind, _ message: String, sourceLocation: SourceLocation = #_sourceLocation
+        _ bytes: [UInt8], _ kind: TensorFileProblem, _ message: String, sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
         let path = folder + "/bad-\(UUID().uuidString)"
         try Data(bytes).write(to: URL(fileURLWithPath: path))
