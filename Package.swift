@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "SondeProbeTests", dependencies: ["SondeProbe", "SondeStudy", "SondeLinalg", "SondeBase"]),
         .testTarget(name: "SondeSimilarityTests", dependencies: ["SondeSimilarity", "SondeLinalg", "SondeBase", "SondeProbe"]),
         .testTarget(name: "SondeStudyTests", dependencies: ["SondeStudy", "SondeProbe", "SondeLinalg"]),
-        .testTarget(name: "SondeModelsTests", dependencies: ["SondeModels", "SondeLinalg"]),
-        .testTarget(name: "SondeCLITests", dependencies: ["sonde"]),
+        .testTarget(name: "SondeModelsTests", dependencies: ["SondeModels", "SondeLinalg", "SondeBase"]),
+        .testTarget(name: "SondeCLITests", dependencies: ["sonde", "SondeLinalg"]),
     ]
 )

@@ -57,16 +57,16 @@ extension ActivationExtractor {
             var starts: [Int] = []
             while next < sentences.count && (sequences.isEmpty || tokens < batchTokens) {
                 var encoded = try encode(sentences[next])
+                let original = encoded.tokens
                 var maskedPositions: [Int] = []
                 if let maskID {
                     var generator = SplitMix64(seed: seed ^ UInt64(next))
-                    let n = encoded.tokens.count
+                    let n = original.count
                     maskedPositions = Array(generator.shuffled(Array(0..<n)).prefix(max(1, Int((Double(n) * 0.15).rounded())))).sorted()
-                    var tokensMasked = encoded.tokens
+                    var tokensMasked = original
                     for p in maskedPositions { tokensMasked[p] = maskID }
                     encoded = EncodedSentence(tokens: tokensMasked, words: encoded.words)
                 }
-                let original = try encode(sentences[next]).tokens
                 let (own, source) = windows(encoded)
                 let first = sequences.count
                 for s in own { starts.append(tokens); tokens += s.count }

@@ -169,7 +169,8 @@ extension Comparator {
         tokens: StudyTokens, k: Int, keep: SVCCAKeep = .variance(0.99), settings: ProbeSettings,
         progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> Dynamics {
-        let referenceProbes = layerNames.indices.map { LayerProbe.train(reference[$0], tokens, settings: settings) }
+        // Only the reference probes' orderings are used: no control tasks for them.
+        let referenceProbes = layerNames.indices.map { LayerProbe.train(reference[$0], tokens, settings: settings, control: false) }
         var rows: [DynamicsRow] = []
         let total = checkpoints.count * layerNames.count
         for (c, checkpoint) in checkpoints.enumerated() {

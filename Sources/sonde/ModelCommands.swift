@@ -1,9 +1,38 @@
 import ArgumentParser
 import Foundation
 import SondeCorpus
+import SondeLinalg
 import SondeModels
 
 extension SubwordAggregation: ExpressibleByArgument {}
+
+/// A model folder with its tokenizer (the folder's own tokenizer.json unless one is given).
+func loadExtractor(_ folder: String, tokenizer: String?) throws -> ActivationExtractor {
+    try withInputErrors {
+        let model = try TransformerModel(folder: folder)
+        return try ActivationExtractor(model: model, tokenizer: try Tokenizer.read(tokenizer ?? folder + "/tokenizer.json"))
+    }
+}
+
+/// Treebank files, only their first `limit` sentences when a limit is given.
+func readTreebank(_ paths: [String], limit: Int?) throws -> Corpus {
+    var treebank = try withInputErrors { try CorpusReader.read(paths) }.corpus
+    if let limit { treebank.sentences = Array(treebank.sentences.prefix(limit)) }
+    return treebank
+}
+
+/// The `--limit` an activation file was extracted with (`sonde extract` records it).
+func extractionLimit(_ file: TensorCollection) -> Int? { file.metadata["limit"].flatMap(Int.init) }
+
+/// Checks that activation file `file` holds one row per word of `sentences`, sentence by sentence,
+/// and says where they first part ways.
+func requireAlignment(_ file: TensorCollection, _ sentences: [Sentence], corpus: String) throws {
+    let counts = try withInputErrors { try ActivationFile.sentenceWords(file) }
+    let ours = sentences.map(\.words.count)
+    guard counts != ours else { return }
+    let first = (0..<min(counts.count, ours.count)).first { counts[$0] != ours[$0] } ?? min(counts.count, ours.count)
+    throw failure("\(file.path) was not extracted from \(corpus): sentence \(first + 1) has \(first < counts.count ? String(counts[first]) : "no") rows there and \(first < ours.count ? String(ours[first]) : "no") words in the treebank (extract again, with the same --limit)")
+}
 
 /// Options shared by the commands that run a transformer over a corpus.
 struct ModelInput: ParsableArguments {
@@ -31,15 +60,9 @@ struct ModelInput: ParsableArguments {
     }
 
     func load() throws -> (ActivationExtractor, Corpus) {
-        let extractor = try withInputErrors {
-            let model = try TransformerModel(folder: model)
-            let tokenizer = try Tokenizer.read(tokenizer ?? model.folder + "/tokenizer.json")
-            return try ActivationExtractor(model: model, tokenizer: tokenizer)
-        }
+        let extractor = try loadExtractor(model, tokenizer: tokenizer)
         extractor.batchTokens = batchTokens
-        var treebank = try withInputErrors { try CorpusReader.read(corpus) }.corpus
-        if let limit { treebank.sentences = Array(treebank.sentences.prefix(limit)) }
-        return (extractor, treebank)
+        return (extractor, try readTreebank(corpus, limit: limit))
     }
 
     /// The `--ablate` requests as ablations of `extractor`'s model (means computed on `sentences`).

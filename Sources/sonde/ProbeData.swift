@@ -64,17 +64,10 @@ struct ProbeData: ParsableArguments {
     func labelsAndWords(activations: String, rows: Int, labels: String?, words: String?, corpus: String?) throws -> (labels: [String], words: String?, corpusWords: [String]?) {
         if let labels { return (try loadLines(labels, count: rows, what: "label"), words, nil) }
         let property = try parseProperty(self.property!)
+        let file = try withInputErrors { try TensorCollection.read(activations) }
+        let treebank = try readTreebank([corpus!], limit: extractionLimit(file))
+        try requireAlignment(file, treebank.sentences, corpus: corpus!)
         return try withInputErrors {
-            var treebank = try CorpusReader.read([corpus!]).corpus
-            let file = try TensorCollection.read(activations)
-            let counts = try ActivationFile.sentenceWords(file)
-            // `sonde extract --limit N` covers the first N sentences.
-            if let limit = file.metadata["limit"].flatMap(Int.init) { treebank.sentences = Array(treebank.sentences.prefix(limit)) }
-            let ours = treebank.sentences.map(\.words.count)
-            if counts != ours {
-                let first = (0..<min(counts.count, ours.count)).first { counts[$0] != ours[$0] } ?? min(counts.count, ours.count)
-                throw CLIError("\(activations) was not extracted from \(corpus!): sentence \(first + 1) has \(first < counts.count ? String(counts[first]) : "no") rows there and \(first < ours.count ? String(ours[first]) : "no") words in the treebank")
-            }
             var rowsOfLabels = try property.labels(treebank)
             if let map { rowsOfLabels = try TagMapping(path: map).apply(rowsOfLabels) }
             return (rowsOfLabels.flatMap { $0 }, nil, treebank.sentences.flatMap { $0.words.map(\.form) })

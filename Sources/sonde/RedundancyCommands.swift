@@ -151,28 +151,18 @@ struct AblateCommand: ParsableCommand {
         _ folder: String, corpus: String, layer: Int, probe: FittedProbe, ordering: [Int], counts: [Int], fill: Ablation.Fill,
         evaluation: ProbeData.Split
     ) throws -> (ModelScore, [ModelPoint]) {
-        let extractor = try withInputErrors {
-            let model = try TransformerModel(folder: folder)
-            return try ActivationExtractor(model: model, tokenizer: try Tokenizer.read(tokenizer ?? folder + "/tokenizer.json"))
-        }
+        let extractor = try loadExtractor(folder, tokenizer: tokenizer)
         guard (0...extractor.model.config.layers).contains(layer), extractor.model.config.hiddenSize == probe.neurons else {
             throw failure("--model-layer \(layer) of \(folder) does not match the probe's \(probe.neurons) neurons")
         }
-        var treebank = try withInputErrors { try CorpusReader.read([corpus]) }.corpus
-        if let modelLimit { treebank.sentences = Array(treebank.sentences.prefix(modelLimit)) }
-        let sentences = treebank.sentences.map { $0.words.map(\.form) }
+        let sentences = try readTreebank([corpus], limit: modelLimit).sentences.map { $0.words.map(\.form) }
         let which = ["test", "dev", "train"].firstIndex(of: evaluation.name)!
         let evaluationCorpus = [data.testCorpus, data.devCorpus, data.trainCorpus][which]
         let evaluationActivations = [data.test, data.dev, data.train][which]!
+        // The same sentences as the activation file (`sonde extract --limit`).
         let evaluationSentences = try evaluationCorpus.map { path -> [[String]] in
-            try withInputErrors {
-                var sentences = try CorpusReader.read([path]).corpus.sentences
-                // The same sentences as the activation file (`sonde extract --limit`).
-                if let limit = try TensorCollection.read(evaluationActivations).metadata["limit"].flatMap(Int.init) {
-                    sentences = Array(sentences.prefix(limit))
-                }
-                return sentences.map { $0.words.map(\.form) }
-            }
+            let file = try withInputErrors { try TensorCollection.read(evaluationActivations) }
+            return try readTreebank([path], limit: extractionLimit(file)).sentences.map { $0.words.map(\.form) }
         }
         func ablation(_ neurons: [Int]) -> NeuronAblation {
             NeuronAblation(layer: layer, neurons: neurons, values: neurons.map { fill == .mean ? Float(probe.means[$0]) : 0 })

@@ -133,20 +133,14 @@ struct SimilarityCommand: ParsableCommand {
                         "rule": .text(ruleText), "kx": .integer(s.kx), "ky": .integer(s.ky), "coefficients": .numbers(s.cca.coefficients),
                     ])
                     if let directions {
-                        // Canonical variates: the centred activations times the canonical weights.
+                        // Canonical variates (X − means)·Wᵀ = X·Wᵀ − means·Wᵀ: one sgemm, then a shift.
                         func variates(_ data: Matrix<Float>, _ weights: Matrix<Double>, _ means: [Double]) -> [Float] {
+                            let w = Matrix<Float>(rows: weights.rows, columns: weights.columns, elements: weights.elements.map { Float($0) })
+                            var out = Matrix.product(data, w, transposeB: true)
+                            let shift = weights.times(means).map { Float($0) }
                             let k = weights.rows
-                            var out = [Float](repeating: 0, count: data.rows * k)
-                            data.withUnsafeBufferPointer { p in
-                                for r in 0..<data.rows {
-                                    for i in 0..<k {
-                                        var sum = 0.0
-                                        for j in 0..<data.columns { sum += (Double(p[r * data.columns + j]) - means[j]) * weights[i, j] }
-                                        out[r * k + i] = Float(sum)
-                                    }
-                                }
-                            }
-                            return out
+                            out.withUnsafeMutableBufferPointer { p in for r in 0..<data.rows { for i in 0..<k { p[r * k + i] -= shift[i] } } }
+                            return out.elements
                         }
                         let k = s.cca.coefficients.count
                         try withInputErrors {

@@ -32,8 +32,7 @@ struct StudyInput: ParsableArguments {
     var settings: ProbeSettings { ProbeSettings(penalty: .elasticNet(lambda: lambda, alpha: alpha)) }
 
     func treebank() throws -> (Corpus, StudyTokens) {
-        var treebank = try withInputErrors { try CorpusReader.read([corpus]) }.corpus
-        if let limit { treebank.sentences = Array(treebank.sentences.prefix(limit)) }
+        let treebank = try readTreebank([corpus], limit: limit)
         let property = try parseProperty(self.property)
         var labels = try withInputErrors { try property.labels(treebank) }
         if let map { labels = try withInputErrors { try TagMapping(path: map).apply(labels) } }
@@ -48,10 +47,7 @@ struct StudyInput: ParsableArguments {
     func activations(_ source: String, _ treebank: Corpus) throws -> (names: [String], layers: [Matrix<Float>]) {
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: source, isDirectory: &isFolder), isFolder.boolValue {
-            let extractor = try withInputErrors {
-                let model = try TransformerModel(folder: source)
-                return try ActivationExtractor(model: model, tokenizer: try Tokenizer.read(tokenizer ?? source + "/tokenizer.json"))
-            }
+            let extractor = try loadExtractor(source, tokenizer: tokenizer)
             let chosen = try parseLayers(extractor.model.config.layers)
             let sentences = treebank.sentences.map { $0.words.map(\.form) }
             var rows = [[Float]](repeating: [], count: chosen.count)
@@ -65,10 +61,7 @@ struct StudyInput: ParsableArguments {
             return (chosen.map { "layer\($0)" }, rows.map { Matrix(rows: $0.count / h, columns: h, elements: $0) })
         }
         let file = try withInputErrors { try TensorCollection.read(source) }
-        let counts = try withInputErrors { try ActivationFile.sentenceWords(file) }
-        guard counts == treebank.sentences.map(\.words.count) else {
-            throw failure("\(source) was not extracted from \(corpus) (with the same --limit): its sentence lengths differ")
-        }
+        try requireAlignment(file, treebank.sentences, corpus: corpus)
         let available: [String] = file.tensors.map(\.name).filter { $0.hasPrefix("layer") }.sorted { (a: String, b: String) -> Bool in
             a.count != b.count ? a.count < b.count : a < b
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SondeLinalg
 import Testing
 
 let zoo = URL(fileURLWithPath: repositoryRoot).deletingLastPathComponent().path + "/shared/zoo"
@@ -129,6 +130,19 @@ struct SimilarityCLITests {
             #expect((svcca["baseline"] as! Double) < 0.1 && (svcca["value"] as! Double) > 0.7)
             let inspect = try SondeRun(["inspect", directions])
             #expect(inspect.stdout.contains("directions_x") && inspect.stdout.contains("variates_y") && inspect.stdout.contains("[10000, 5]"))
+            // The variates as written: unit variance, and the first pair correlates as the first
+            // coefficient says (computed here from the file, Float data: 1e-4).
+            let file = try TensorCollection.read(directions)
+            let vx = try file["variates_x"]!.matrix(), vy = try file["variates_y"]!.matrix()
+            let rho = file["correlations"]!.doubles()
+            func column(_ m: Matrix<Float>, _ j: Int) -> [Double] { (0..<m.rows).map { Double(m[$0, j]) } }
+            let (a, b) = (column(vx, 0), column(vy, 0))
+            let (ma, mb) = (a.reduce(0, +) / Double(a.count), b.reduce(0, +) / Double(b.count))
+            let va = a.reduce(0) { $0 + ($1 - ma) * ($1 - ma) } / Double(a.count - 1)
+            let vb = b.reduce(0) { $0 + ($1 - mb) * ($1 - mb) } / Double(b.count - 1)
+            let cov = zip(a, b).reduce(0) { $0 + ($1.0 - ma) * ($1.1 - mb) } / Double(a.count - 1)
+            #expect(abs(va - 1) < 1e-4 && abs(vb - 1) < 1e-4 && abs(ma) < 1e-4)
+            #expect(abs(cov / (va * vb).squareRoot() - rho[0]) < 1e-4)
 
             // Too few tokens for the neurons: refused with advice.
             let small = try SondeRun(["similarity", fixtures + "/f32_c.npy", fixtures + "/f32_c.npy", "--measures", "cca"])

@@ -1,4 +1,5 @@
 import Foundation
+import SondeBase
 import SondeLinalg
 import Testing
 @testable import SondeModels
@@ -155,5 +156,38 @@ struct PretrainedModelTests {
         }
         print("all-MiniLM-L6-v2: largest difference from transformers \(worst)")
         #expect(worst < 1e-3)
+    }
+}
+
+@Suite(.enabled(if: zooAvailable, Comment(rawValue: zooMissing)))
+struct MaskedScoreTests {
+    /// The masked-token score against the computation written out sentence by sentence: the same
+    /// seeded masks, [CLS] masked words [SEP] through the model alone, cross-entropy of the masked
+    /// positions from the head's logits (which FixtureModelTests checks against transformers).
+    @Test func maskedTokenLossByHand() throws {
+        let e = try ActivationExtractor(model: try TransformerModel(folder: zoo + "/bert-step1200"), tokenizer: try Tokenizer.read(zoo + "/tokenizer/tokenizer.json"))
+        let sentences = Array(try referenceSentences().prefix(8))
+        let score = try e.score(sentences, seed: 7)
+        var total = 0.0, count = 0
+        for (index, words) in sentences.enumerated() {
+            let tokens = try e.encode(words).tokens
+            var generator = SplitMix64(seed: 7 ^ UInt64(index))
+            let masked = Array(generator.shuffled(Array(0..<tokens.count)).prefix(max(1, Int((Double(tokens.count) * 0.15).rounded()))))
+            var input = tokens
+            for p in masked { input[p] = e.tokenizer.ids["[MASK]"]! }
+            let sequence = [e.tokenizer.ids["[CLS]"]!] + input + [e.tokenizer.ids["[SEP]"]!]
+            let last = e.model.hiddenStates([sequence]).last!
+            let logits = e.model.headLogits(last, rows: masked.map { $0 + 1 })!
+            for (r, p) in masked.enumerated() {
+                let row = (0..<logits.columns).map { Double(logits[r, $0]) }
+                let top = row.max()!
+                total += log(row.reduce(0) { $0 + exp($1 - top) }) + top - row[tokens[p]]
+                count += 1
+            }
+        }
+        #expect(score.task == "masked-token" && score.predictions == count)
+        // score() packs all eight sentences into one batch, this runs them one by one: Float sums in
+        // another order (a few 1e-8 here); a wrong row or mask would be off by whole nats.
+        #expect(abs(score.loss - total / Double(count)) < 1e-6)
     }
 }
