@@ -1,3 +1,5 @@
+import SondeBase
+
 /// A dense matrix in row-major order: element (i, j) is `elements[i * columns + j]`, all in one
 /// contiguous buffer. Value semantics through copy-on-write: copies are free until one side is
 /// written, so keep a single owner when writing in a loop (or use `withUnsafeMutableBufferPointer`).
@@ -20,7 +22,7 @@ public struct Matrix<Scalar: LinalgScalar>: Equatable, Sendable {
         precondition(rows >= 0 && columns >= 0, "negative matrix dimension")
         self.rows = rows
         self.columns = columns
-        self.storage = [Scalar](repeating: value, count: rows * columns)
+        self.storage = [Scalar](hugeCapacity: rows * columns) { $0.initialize(repeating: value) }
     }
 
     /// A matrix over `elements` in row-major order (taken without copying).
@@ -50,9 +52,9 @@ public struct Matrix<Scalar: LinalgScalar>: Equatable, Sendable {
         precondition(rows >= 0 && columns >= 0, "negative matrix dimension")
         self.rows = rows
         self.columns = columns
-        self.storage = try [Scalar](unsafeUninitializedCapacity: rows * columns) { buffer, count in
+        self.storage = try [Scalar](hugeCapacity: rows * columns) { buffer in
+            var buffer = buffer
             try initializer(&buffer)
-            count = rows * columns
         }
     }
 

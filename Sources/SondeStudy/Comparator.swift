@@ -173,7 +173,7 @@ extension Comparator {
         let referenceProbes = layerNames.indices.map { LayerProbe.train(reference[$0], tokens, settings: settings, control: false) }
         var rows: [DynamicsRow] = []
         let total = checkpoints.count * layerNames.count
-        for (c, checkpoint) in checkpoints.enumerated() {
+        for checkpoint in checkpoints {
             for (l, name) in layerNames.enumerated() {
                 let x = checkpoint.layers[l], y = reference[l]
                 let moments = try JointMoments(x: x, y: y)

@@ -66,18 +66,14 @@ public struct Tensor: Sendable {
 
     /// The values as Float, in row-major (C) order whatever the file's order.
     public func floats() -> [Float] {
-        [Float](unsafeUninitializedCapacity: elementCount) { buffer, count in
-            decode(into: buffer)
-            count = elementCount
-        }
+        [Float](hugeCapacity: elementCount) { decode(into: $0) }
     }
 
     /// The values as Double, in row-major (C) order.
     public func doubles() -> [Double] {
         if dtype == .float64 {
-            return [Double](unsafeUninitializedCapacity: elementCount) { buffer, count in
+            return [Double](hugeCapacity: elementCount) { buffer in
                 withUnsafeBytes { raw in UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw) }
-                count = elementCount
             }.reorderedToRowMajor(shape: shape, fromFortran: isFortranOrder)
         }
         if dtype == .int64 { return integers()!.map { Double($0) } }
