@@ -308,24 +308,28 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
         return h
     }
 
-    /// The rows each class's Hessian block is summed over, at least: 2,048, and never fewer
-    /// than four per coordinate. A Gram matrix of e coordinates over r rows understates the
-    /// curvature in its weakest direction by about (1 − √(e/r))² (Marchenko–Pastur): a quarter at
-    /// r = 4e, which the step's line search absorbs; at r = 1.3e the 768-neuron benchmark diverged.
-    static let classBlockRows = 2048
+    /// The rows a class's Hessian block is summed over: enough that the C blocks cost about two
+    /// passes over the data (8·n·d/e² rows for e coordinates), and never fewer than four per
+    /// coordinate. Thinning pays only where the blocks would dominate an iteration (many neurons);
+    /// where they are cheap the whole sample is used, as its curvature is the more accurate. A
+    /// Gram matrix of e coordinates over r rows understates the curvature in its weakest
+    /// direction by about (1 − √(e/r))² (Marchenko–Pastur): a quarter at r = 4e, which the line
+    /// search absorbs; at r = 1.3e the 768-neuron benchmark diverged.
+    func classBlockRows(coordinates e: Int) -> Int {
+        max(4 * e, 8 * n * d / max(e * e, 1))
+    }
 
     /// Class k's block Σ_t c_t x̃_t x̃_tᵀ, c_t = ω_t p_tk(1 − p_tk), estimated on a thinned
-    /// subsample of the curvature sample: row t is kept with probability q_t = min(1, c_t/τ)
-    /// (systematic sampling, τ set for `classBlockRows` or 4 × the coordinates, whichever is more)
-    /// and weighted c_t/q_t, which keeps the estimate unbiased. The rows that carry the block are
-    /// kept whole, the rest thinned: on the 768-neuron, 17-class benchmark each block costs 2.7×
-    /// less and the iterations are the same.
+    /// subsample of the curvature sample when that is larger than `classBlockRows`: row t is
+    /// kept with probability q_t = min(1, c_t/τ) (systematic sampling) and weighted c_t/q_t, which
+    /// keeps the estimate unbiased; the rows that carry the block are kept whole. On the
+    /// 768-neuron, 17-class benchmark each block costs 2.7× less and the iterations are the same.
     func hessianBlock(_ k: Int, sample: CurvatureSample, set: WorkingSet) -> [Double] {
         let contribution = (0..<sample.count).map { t -> Double in
             let p = sample.probabilities[t * c + k]
             return p * (1 - p) * sample.weights[t]
         }
-        let (rows, weights) = thinned(contribution, to: max(Self.classBlockRows, 4 * (set.size + 1)))
+        let (rows, weights) = thinned(contribution, to: classBlockRows(coordinates: set.size + 1))
         return withRidge(weightedGram(set: set, rows: rows, weights: weights), size: set.size + 1)
     }
 
@@ -728,7 +732,7 @@ extension ProbeProblem {
                 let predicted = (e.loss + penalty.value(w)) - (e.loss + linear + (quadratic - ridge) / 2 + penalty.value(next))
                 let actual = (e.loss + penalty.value(w)) - (trial.loss + penalty.value(next))
                 let slack = 1e-13 * max(1, abs(e.loss))
-                if actual >= 0.25 * max(predicted, 0) - slack || scale > 1e12 {
+                if actual >= 0.25 * predicted - slack || scale > 1e12 {
                     w = centered(next, penalty: penalty)
                     b = nextB
                     e = trial  // centring leaves the loss and its gradient unchanged

@@ -260,7 +260,7 @@ func compareProbes(_ options: Options, prefix: String, title: String) throws {
     let (matched, matchedSeconds) = timed(ProbeSettings(
         penalty: .neurox(l1: l1l2, l2: l1l2), standardize: false, targetObjective: peer["neurox_objective"] as? Double))
     row("  …until NeuroX's objective is reached: seconds", String(format: "%.1f", matchedSeconds), String(format: "%.1f", nxSeconds), String(format: "%.1f× faster than NeuroX", nxSeconds / matchedSeconds))
-    row("  test accuracy, objective, iterations", "\(f(matched.evaluate(held).accuracy)), \(String(format: "%.5f", matched.diagnostics.objective)), \(matched.diagnostics.iterations)", "", "")
+    row("  test accuracy; objective, iterations", f(matched.evaluate(held).accuracy), "", "Sonde's objective \(String(format: "%.5f", matched.diagnostics.objective)) after \(matched.diagnostics.iterations) iterations")
     let sagaSeconds = peer["saga_seconds"] as! Double
     let sagaNote = (peer["saga_converged"] as! Bool) ? "converged" : "stopped at \(peer["saga_iterations"]!) epochs"
     row("elastic net λ=1e-4 α=0.5: seconds", String(format: "%.1f", elasticSeconds), String(format: "%.1f", sagaSeconds), String(format: "%.1f× faster than saga (%@)", sagaSeconds / elasticSeconds, sagaNote))

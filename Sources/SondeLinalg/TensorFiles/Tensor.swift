@@ -108,7 +108,7 @@ public struct Tensor: Sendable {
         precondition(out.count >= n)
         guard n > 0 else { return }
         withUnsafeBytes { raw in
-            BulkCopyAdvice.prepare(source: raw, destination: UnsafeMutableRawBufferPointer(out))
+            adviseReadAhead(raw)
             switch dtype {
             case .float32:
                 UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(out)[0..<n * 4]).copyMemory(from: raw)

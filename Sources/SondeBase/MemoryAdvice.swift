@@ -1,0 +1,45 @@
+import Glibc
+
+// Memory hints for large buffers (4 MiB or more; for smaller ones the system calls cost more
+// than they save). Faulting in fresh memory 4 KiB page by page costs more than filling it: on the
+// benchmark machine (THP in `madvise` mode, the default of many distributions) a 0.6 GB copy took
+// 0.3–1.7 s into fresh pages and 0.1 s into huge pages.
+
+extension Array {
+    /// An array of `count` elements, all written by `body`, backed by transparent huge pages
+    /// when large (as numpy does for its arrays).
+    @inlinable
+    public init(hugeCapacity count: Int, initializingWith body: (UnsafeMutableBufferPointer<Element>) throws -> Void) rethrows {
+        self = try Array(unsafeUninitializedCapacity: count) { buffer, initialized in
+            adviseHugePages(UnsafeMutableRawBufferPointer(buffer))
+            try body(buffer)
+            initialized = count
+        }
+    }
+}
+
+let adviceThreshold = 4 << 20
+
+/// The whole pages inside `buffer`, as an address range.
+private func pages(_ base: UnsafeRawPointer, _ count: Int) -> (start: UnsafeMutableRawPointer, length: Int)? {
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let start = (Int(bitPattern: base) + page - 1) & ~(page - 1)
+    let end = (Int(bitPattern: base) + count) & ~(page - 1)
+    guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return nil }
+    return (pointer, end - start)
+}
+
+/// Marks a large, not yet touched buffer MADV_HUGEPAGE (advice only: the kernel may ignore it).
+public func adviseHugePages(_ buffer: UnsafeMutableRawBufferPointer) {
+    guard buffer.count >= adviceThreshold, let base = buffer.baseAddress, let range = pages(base, buffer.count) else { return }
+    _ = madvise(range.start, range.length, MADV_HUGEPAGE)
+}
+
+/// Asks the kernel to read a large mapped range ahead (MADV_WILLNEED) before it is copied out.
+public func adviseReadAhead(_ source: UnsafeRawBufferPointer) {
+    guard source.count >= adviceThreshold, let base = source.baseAddress else { return }
+    // The range must start on a page boundary: round the start down.
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let start = Int(bitPattern: base) & ~(page - 1)
+    _ = madvise(UnsafeMutableRawPointer(bitPattern: start), Int(bitPattern: base) + source.count - start, MADV_WILLNEED)
+}
