@@ -20,19 +20,14 @@ extension Array {
 
 let adviceThreshold = 4 << 20
 
-/// The whole pages inside `buffer`, as an address range.
-private func pages(_ base: UnsafeRawPointer, _ count: Int) -> (start: UnsafeMutableRawPointer, length: Int)? {
-    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-    let start = (Int(bitPattern: base) + page - 1) & ~(page - 1)
-    let end = (Int(bitPattern: base) + count) & ~(page - 1)
-    guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return nil }
-    return (pointer, end - start)
-}
-
 /// Marks a large, not yet touched buffer MADV_HUGEPAGE (advice only: the kernel may ignore it).
 public func adviseHugePages(_ buffer: UnsafeMutableRawBufferPointer) {
-    guard buffer.count >= adviceThreshold, let base = buffer.baseAddress, let range = pages(base, buffer.count) else { return }
-    _ = madvise(range.start, range.length, MADV_HUGEPAGE)
+    guard buffer.count >= adviceThreshold, let base = buffer.baseAddress else { return }
+    // Only whole pages inside the buffer: round the start up and the end down.
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let start = (Int(bitPattern: base) + page - 1) & ~(page - 1)
+    let end = (Int(bitPattern: base) + buffer.count) & ~(page - 1)
+    _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_HUGEPAGE)
 }
 
 /// Asks the kernel to read a large mapped range ahead (MADV_WILLNEED) before it is copied out.

@@ -344,7 +344,7 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
         // the (r+1)-th largest is below τ.
         let sorted = positive.map { contribution[$0] }.sorted(by: >)
         var rest = sorted.reduce(0, +)
-        var tau = rest / Double(target)
+        var tau = 0.0
         for r in 0..<target {
             tau = rest / Double(target - r)
             if sorted[r] < tau { break }

@@ -4,13 +4,15 @@ import Testing
 
 let zoo = URL(fileURLWithPath: repositoryRoot).deletingLastPathComponent().path + "/shared/zoo"
 let zooAvailable = FileManager.default.fileExists(atPath: zoo + "/README.md")
+let defaultCorpus = repositoryRoot + "/corpora/default.conllu"
+let zooTokenizer = zoo + "/tokenizer/tokenizer.json"
 
 /// `sonde extract`, `sonde score` and `sonde probe --train-corpus` on a zoo model and the embedded
 /// default treebank.
 @Suite(.enabled(if: zooAvailable, "../shared/zoo is absent beside the repository: the model commands are skipped"))
 struct ModelCLITests {
-    let corpus = repositoryRoot + "/corpora/default.conllu"
-    let tokenizer = zoo + "/tokenizer/tokenizer.json"
+    let corpus = defaultCorpus
+    let tokenizer = zooTokenizer
 
     @Test func extractThenProbeFromTheTreebank() throws {
         try withTemporaryFolder { folder in
@@ -71,7 +73,7 @@ struct ModelCLITests {
 @Suite(.enabled(if: zooAvailable, "../shared/zoo is absent beside the repository: the comparator runs are skipped"))
 struct ComparatorCLITests {
     let ewtDev = zoo + "/../corpora/ud-english-ewt/en_ewt-ud-dev.conllu"
-    let tokenizer = zoo + "/tokenizer/tokenizer.json"
+    let tokenizer = zooTokenizer
 
     @Test func dynamicsOverTheSixBERTCheckpoints() throws {
         let checkpoints = [0, 20, 60, 200, 600, 1200].map { zoo + "/bert-step\($0)" }
@@ -155,8 +157,8 @@ struct SimilarityCLITests {
 /// the embedded treebank (small: debug builds).
 @Suite(.enabled(if: zooAvailable, "../shared/zoo is absent beside the repository: skipped"))
 struct RedundancyCLITests {
-    let corpus = repositoryRoot + "/corpora/default.conllu"
-    let tokenizer = zoo + "/tokenizer/tokenizer.json"
+    let corpus = defaultCorpus
+    let tokenizer = zooTokenizer
 
     @Test func ablateAndRedundancy() throws {
         try withTemporaryFolder { folder in

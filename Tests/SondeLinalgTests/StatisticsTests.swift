@@ -37,6 +37,24 @@ import Testing
         #expect(test.elements == [0, 0, 0])
     }
 
+    /// Centring only (the probe's `standardize: false`), over enough rows for the two-thread
+    /// path: each element is x − mean against a direct Double computation, a constant column is 0.
+    @Test func centringOnlyOnTwoThreads() {
+        let n = 6000
+        let x = Matrix<Float>(rows: n, columns: 3) { out in
+            for i in 0..<n { out[i * 3] = Float(i % 17) * 0.5; out[i * 3 + 1] = 7; out[i * 3 + 2] = Float((i * 31) % 101) - 40 }
+        }
+        let s = Standardization(fitting: x, scaling: false)
+        #expect(s.scales == [1, 1, 1] && s.constantColumns == [1])
+        let z = s.apply(to: x)
+        for j in [0, 2] {
+            let mean = (0..<n).reduce(0.0) { $0 + Double(x[$1, j]) } / Double(n)
+            #expect(abs(s.means[j] - mean) < 1e-9)
+            for i in stride(from: 0, to: n, by: 7) { #expect(abs(Double(z[i, j]) - (Double(x[i, j]) - mean)) < 1e-5) }
+        }
+        #expect(z.column(1).allSatisfy { $0 == 0 })
+    }
+
     /// Covariance against the two-pass definition in Double, over more rows than one 4096 block.
     @Test func covarianceMatchesDefinition() {
         let x: Matrix<Float> = randomMatrix(5000, 4, seed: 11)
