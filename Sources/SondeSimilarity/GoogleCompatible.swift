@@ -7,6 +7,11 @@ import SondeLinalg
 /// pseudo-inverse (one eigendecomposition here: the same matrix as google's pinv + eigh, to
 /// rounding). Where google's square root meets a negative eigenvalue it produces NaN and numpy's
 /// SVD then fails; Sonde reports that case as an error instead.
+///
+/// Whether that failure happens depends on the CPU's rounding, so Sonde refuses the whole class
+/// beforehand, deterministically: a kept neuron whose rescaled variance is below
+/// `nearConstantVariance` (constant at double precision: its inverse square root would carry
+/// no correct digit) is an error that names the neuron, whatever LAPACK would have done.
 public struct GoogleCCA: Sendable {
     /// The absolute singular values, descending: min(kept X, kept Y) of them.
     public let coefficients: [Double]
@@ -22,6 +27,9 @@ public struct GoogleCCA: Sendable {
     let u: Matrix<Double>
     let vt: Matrix<Double>
 
+    /// Rescaled variances below this are constant at double precision (≈ 1e4 · ulp(1)).
+    public static let nearConstantVariance = 1e-12
+
     /// `vectors` keeps the singular vectors (google's PWCCA needs them); without, only the values.
     public static func compute(_ m: JointMoments, epsilon: Double, threshold: Double = 0.98, vectors: Bool = false) throws -> GoogleCCA {
         let xmax = m.sxx.elements.map(abs).max() ?? 0, ymax = m.syy.elements.map(abs).max() ?? 0
@@ -29,6 +37,12 @@ public struct GoogleCCA: Sendable {
         let keptX = (0..<m.p).map { abs(m.sxx[$0, $0]) / xmax >= epsilon }
         let keptY = (0..<m.q).map { abs(m.syy[$0, $0]) / ymax >= epsilon }
         let ix = keptX.indices.filter { keptX[$0] }, iy = keptY.indices.filter { keptY[$0] }
+        for (side, kept, s, scale) in [("X", ix, m.sxx, xmax), ("Y", iy, m.syy, ymax)] {
+            if let i = kept.first(where: { abs(s[$0, $0]) / scale < nearConstantVariance }) {
+                throw SimilarityError(
+                    "neuron \(i) of \(side) is constant at double precision (variance \(abs(s[i, i]) / scale) of the largest) and ε = \(epsilon) keeps it: google's CCA has no defined result there (numpy's SVD fails or not, by CPU); use ε ≥ \(nearConstantVariance) (e.g. 1e-10) or Sonde's own CCA")
+            }
+        }
         guard !ix.isEmpty, !iy.isEmpty else {
             return GoogleCCA(coefficients: [], thresholdedMean: 0, mean: 0, keptX: keptX, keptY: keptY, u: Matrix(rows: 0, columns: 0), vt: Matrix(rows: 0, columns: 0))
         }
