@@ -164,6 +164,16 @@ extension Matrix {
         }
     }
 
+    /// Whether no element is NaN or infinite (one branch-free pass: x − x is 0 only when finite).
+    @inlinable
+    public var allFinite: Bool {
+        withUnsafeBufferPointer { p in
+            var acc: Scalar = 0
+            for x in p { acc += x - x }
+            return acc == 0
+        }
+    }
+
     /// The same elements converted to another scalar type (Float ↔ Double).
     @inlinable
     public func converted<Other: LinalgScalar>(to _: Other.Type = Other.self) -> Matrix<Other> {

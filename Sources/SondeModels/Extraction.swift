@@ -32,9 +32,7 @@ public final class ActivationExtractor {
         guard model.window - prefix.count - suffix.count >= 2 else {
             throw ModelError(.unsupported, model.folder, "the model's window of \(model.window) positions is too short")
         }
-        if let bad = (prefix + suffix).first(where: { $0 >= model.config.vocabularySize }) {
-            throw ModelError(.malformed, tokenizer.path, "special token id \(bad) is outside the model's vocabulary of \(model.config.vocabularySize)")
-        }
+        try tokenizer.validate(vocabularySize: model.config.vocabularySize)
     }
 
     public func encode(_ words: [String]) throws -> EncodedSentence {
@@ -42,9 +40,6 @@ public final class ActivationExtractor {
         var spans: [Range<Int>] = []
         for word in words {
             let ids = try tokenizer.encode(word: word)
-            if let bad = ids.first(where: { $0 >= model.config.vocabularySize }) {
-                throw ModelError(.malformed, tokenizer.path, "token id \(bad) of \(word.debugDescription) is outside the model's vocabulary of \(model.config.vocabularySize); is this the model's tokenizer?")
-            }
             spans.append(tokens.count..<(tokens.count + ids.count))
             tokens += ids
         }
@@ -98,7 +93,7 @@ public final class ActivationExtractor {
             var starts: [Int] = []
             var offset = 0
             for s in sequences { starts.append(offset); offset += s.count }
-            let states = model.hiddenStates(sequences, ablations: ablations)
+            let states = try model.hiddenStates(sequences, ablations: ablations)
             for item in batch {
                 let vectors = layers.map { layer -> Matrix<Float> in
                     let state = states[layer]

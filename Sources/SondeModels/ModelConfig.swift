@@ -51,6 +51,11 @@ public struct ModelConfig: Sendable, Codable {
 
     public var headSize: Int { hiddenSize / heads }
 
+    /// The largest sizes a config.json may declare: well above every published checkpoint
+    /// (GPT-3's 12,288 hidden, 96 layers, 256k vocabularies), far below what would exhaust
+    /// memory from the config alone.
+    static let limits = (hidden: 65_536, layers: 1_024, inner: 262_144, positions: 1 << 20, vocabulary: 1 << 22, tokenTypes: 1_024)
+
     /// Reads `config.json`.
     public static func read(_ path: String) throws -> ModelConfig {
         let json = try readJSONObject(path, missing: "cannot read the model's config.json; point --model at a Hugging Face model folder")
@@ -75,13 +80,11 @@ public struct ModelConfig: Sendable, Codable {
         hiddenSize = try int("hidden_size", "n_embd")
         layers = try int("num_hidden_layers", "n_layer")
         heads = try int("num_attention_heads", "n_head")
-        guard hiddenSize > 0, layers > 0, heads > 0, hiddenSize % heads == 0 else {
-            throw fail("hidden size \(hiddenSize) is not a positive multiple of \(heads) heads")
-        }
         intermediateSize = (json["intermediate_size"] as? Int) ?? (json["n_inner"] as? Int) ?? 4 * hiddenSize
         maxPositions = try int("max_position_embeddings", "n_positions")
         vocabularySize = try int("vocab_size")
-        layerNormEpsilon = Float(number(["layer_norm_eps", "layer_norm_epsilon"], default: 1e-12))
+        let epsilon = number(["layer_norm_eps", "layer_norm_epsilon"], default: 1e-12)
+        layerNormEpsilon = Float(epsilon)
         let act = (json["hidden_act"] as? String) ?? (json["activation_function"] as? String) ?? "gelu"
         switch act {
         case "gelu": activation = .gelu
@@ -90,7 +93,8 @@ public struct ModelConfig: Sendable, Codable {
         default: throw ModelError(.unsupported, path, "activation '\(act)' is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu)")
         }
         tokenTypes = (json["type_vocab_size"] as? Int) ?? 0
-        positionOffset = architecture == .roberta ? ((json["pad_token_id"] as? Int) ?? 1) + 1 : 0
+        let padTokenID = (json["pad_token_id"] as? Int) ?? 1
+        positionOffset = architecture == .roberta ? padTokenID + 1 : 0
         // transformers 5 writes rope_parameters {partial_rotary_factor, rope_theta}; Pythia's own
         // configs say rotary_pct and rotary_emb_base.
         let rope = json["rope_parameters"] as? [String: Any]
@@ -100,6 +104,30 @@ public struct ModelConfig: Sendable, Codable {
             ?? number(["rotary_emb_base", "rope_theta"], default: 10000)
         if let kind = rope?["rope_type"] as? String, kind != "default" {
             throw ModelError(.unsupported, path, "rope_type '\(kind)' is not supported (only the default rotary embedding)")
+        }
+        // Every value that sizes a buffer or scales a computation, checked once: a file from a
+        // stranger must not make the forward pass read or write out of bounds or yield NaN.
+        let limits = ModelConfig.limits
+        func require(_ condition: Bool, _ field: String, _ message: String) throws {
+            guard condition else { throw fail("\(field): \(message)") }
+        }
+        try require((1...limits.hidden).contains(hiddenSize), "hidden_size", "\(hiddenSize) is not in 1…\(limits.hidden)")
+        try require((1...limits.layers).contains(layers), "num_hidden_layers", "\(layers) is not in 1…\(limits.layers)")
+        try require(heads >= 1 && hiddenSize % heads == 0, "num_attention_heads", "\(heads) heads do not divide the hidden size \(hiddenSize)")
+        try require((1...limits.inner).contains(intermediateSize), "intermediate_size", "\(intermediateSize) is not in 1…\(limits.inner)")
+        try require((1...limits.positions).contains(maxPositions), "max_position_embeddings", "\(maxPositions) is not in 1…\(limits.positions)")
+        try require((1...limits.vocabulary).contains(vocabularySize), "vocab_size", "\(vocabularySize) is not in 1…\(limits.vocabulary)")
+        try require(epsilon.isFinite && epsilon > 0 && layerNormEpsilon > 0 && epsilon < 1, "layer_norm_eps", "\(epsilon) is not a positive number below 1 (in Float)")
+        try require((0...limits.tokenTypes).contains(tokenTypes), "type_vocab_size", "\(tokenTypes) is not in 0…\(limits.tokenTypes)")
+        if architecture == .roberta {
+            try require(padTokenID >= 0 && positionOffset + 2 < maxPositions, "pad_token_id",
+                        "\(padTokenID) leaves no positions: RoBERTa counts them from pad_token_id + 1, below max_position_embeddings \(maxPositions)")
+        }
+        if architecture == .gptNeoX {
+            let rotated = Double(hiddenSize / heads) * rotaryFraction
+            try require(rotaryFraction.isFinite && rotaryFraction > 0 && rotaryFraction <= 1 && rotated >= 2, "partial_rotary_factor (rotary_pct)",
+                        "\(rotaryFraction) is not in (0, 1] with at least 2 of the head's \(hiddenSize / heads) dimensions rotated")
+            try require(rotaryBase.isFinite && rotaryBase > 1, "rope_theta (rotary_emb_base)", "\(rotaryBase) is not a finite number above 1")
         }
         parallelResidual = (json["use_parallel_residual"] as? Bool) ?? true
         scaleByInverseLayer = (json["scale_attn_by_inverse_layer_idx"] as? Bool) ?? false

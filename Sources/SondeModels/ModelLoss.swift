@@ -84,7 +84,7 @@ extension ActivationExtractor {
                 }
                 next += 1
             }
-            let last = model.hiddenStates(sequences, ablations: ablations).last!
+            let last = try model.hiddenStates(sequences, ablations: ablations).last!
             guard !targets.isEmpty, let logits = model.headLogits(last, rows: targets.map(\.row)) else { progress(next); continue }
             logits.withUnsafeBufferPointer { p in
                 let width = logits.columns
@@ -129,7 +129,7 @@ extension ActivationExtractor {
                 tokens += own.reduce(0) { $0 + $1.count }
                 next += 1
             }
-            let state = model.hiddenStates(sequences)[layer]
+            let state = try model.hiddenStates(sequences)[layer]
             state.withUnsafeBufferPointer { p in
                 for r in 0..<state.rows { for j in 0..<h { sums[j] += Double(p[r * h + j]) } }
             }

@@ -29,6 +29,9 @@ public final class Tokenizer {
         for case let added as [String: Any] in (json["added_tokens"] as? [Any]) ?? [] {
             if let content = added["content"] as? String, let id = added["id"] as? Int { ids[content] = id }
         }
+        if let (token, id) = ids.first(where: { $0.value < 0 }) {
+            throw fail("token \(token.debugDescription) has the negative id \(id)")
+        }
         self.ids = ids
         normalizers = try Normalizer.parse(json["normalizer"], path: path)
         preTokenizers = try PreTokenizer.parse(json["pre_tokenizer"], path: path)
@@ -48,6 +51,19 @@ public final class Tokenizer {
             throw ModelError(.unsupported, path, "tokenizer model '\(other ?? "none")' is not supported (BPE, WordPiece)")
         }
         postProcessorSpecials = try Self.specials(of: json["post_processor"], ids: ids, path: path)
+    }
+
+    /// Checks, once, that every id this tokenizer can produce (its vocabulary, added tokens and
+    /// post-processor specials) indexes a row of a `vocabularySize`-row embedding matrix; the
+    /// forward pass then trusts the ids.
+    public func validate(vocabularySize: Int) throws {
+        if let (token, id) = ids.first(where: { $0.value >= vocabularySize }) {
+            throw ModelError(.malformed, path, "token \(token.debugDescription) has id \(id), outside the model's vocabulary of \(vocabularySize); is this the model's tokenizer?")
+        }
+        let specials = (postProcessorSpecials?.prefix ?? []) + (postProcessorSpecials?.suffix ?? [])
+        if let bad = specials.first(where: { !(0..<vocabularySize).contains($0) }) {
+            throw ModelError(.malformed, path, "post_processor special token id \(bad) is outside the model's vocabulary of \(vocabularySize)")
+        }
     }
 
     /// The ids of one word: normalised, pre-tokenised and split into subwords. A word that

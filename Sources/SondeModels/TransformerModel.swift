@@ -184,8 +184,9 @@ public final class TransformerModel {
     /// Runs `sequences` (token ids, each at most `window` long) packed into one batch and
     /// returns the hidden states of every layer, [tokens of all sequences, hidden] each,
     /// as `output_hidden_states` does: layer 0 the embeddings (after BERT's LayerNorm),
-    /// the last with GPT's final LayerNorm applied.
-    public func hiddenStates(_ sequences: [[Int]], ablations: [NeuronAblation] = []) -> [Matrix<Float>] {
+    /// the last with GPT's final LayerNorm applied. A non-finite value in any layer is an error
+    /// (broken weights or config), never output.
+    public func hiddenStates(_ sequences: [[Int]], ablations: [NeuronAblation] = []) throws -> [Matrix<Float>] {
         var ranges: [Range<Int>] = []
         var start = 0
         for s in sequences {
@@ -257,6 +258,9 @@ public final class TransformerModel {
             }
             if l == blocks.count - 1 { finalNorm?.applyInPlace(&x) }
             record(l + 1)
+        }
+        for (layer, state) in states.enumerated() where !state.allFinite {
+            throw ModelError(.malformed, folder, "layer \(layer) of the forward pass holds NaN or infinity: the checkpoint's weights or config.json are broken")
         }
         return states
     }

@@ -14,7 +14,7 @@ struct FixtureModelTests {
         let reference = try TensorCollection.read(modelFixtures + "/\(name)/reference.npz")
         let sequences = (0..<3).map { reference["ids\($0)"]!.integers()! }
         // All three sequences in one packed batch: packing must not leak between sequences.
-        let states = model.hiddenStates(sequences)
+        let states = try model.hiddenStates(sequences)
         var ranges: [Range<Int>] = []
         var start = 0
         for s in sequences { ranges.append(start..<(start + s.count)); start += s.count }

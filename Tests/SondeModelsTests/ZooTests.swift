@@ -176,7 +176,7 @@ struct MaskedScoreTests {
             var input = tokens
             for p in masked { input[p] = e.tokenizer.ids["[MASK]"]! }
             let sequence = [e.tokenizer.ids["[CLS]"]!] + input + [e.tokenizer.ids["[SEP]"]!]
-            let last = e.model.hiddenStates([sequence]).last!
+            let last = try e.model.hiddenStates([sequence]).last!
             let logits = e.model.headLogits(last, rows: masked.map { $0 + 1 })!
             for (r, p) in masked.enumerated() {
                 let row = (0..<logits.columns).map { Double(logits[r, $0]) }
