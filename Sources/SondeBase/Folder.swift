@@ -16,3 +16,9 @@ public func listFolder(_ path: String) throws -> [String]? {
     }
     return names
 }
+
+/// Whether `path` is a regular file (following links); false when it cannot be looked at.
+public func isRegularFile(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+}

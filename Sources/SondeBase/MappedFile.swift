@@ -9,7 +9,9 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init
 
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever; the check below
+        // then refuses anything that is not a regular file.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             throw FileError(.cannotOpen, path, "cannot open (\(errnoText()))")
         }
@@ -19,7 +21,7 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init
             throw FileError(.cannotOpen, path, "cannot stat (\(errnoText()))")
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw FileError(.cannotOpen, path, "not a regular file")
+            throw FileError(.cannotOpen, path, "not a regular file (a folder, FIFO or device); name a file")
         }
         let size = Int(info.st_size)
         if size == 0 {

@@ -23,4 +23,9 @@ public struct ReadResult: Sendable {
     public var corpus: Corpus
     /// One error per skipped sentence (or unreadable stretch), in file order.
     public var skipped: [CorpusError]
+    /// The files read, in order (folders expanded).
+    public var files: [String] = []
+    /// Entries of the folders read that have a treebank name but are not regular files (FIFOs,
+    /// devices, sockets), left out unopened: opening a FIFO would block forever.
+    public var skippedFiles: [String] = []
 }

@@ -118,6 +118,8 @@ public struct PennTreebankReader: SentenceReader {
                         words.append(Word(form: Self.unescape(leaf.text), xpos: tag))
                     }
                     pendingLeaf = nil
+                } else if nodes[top.node].children.isEmpty {
+                    throw CorpusError(file.path, line: top.line, column: top.column, "'(\(nodes[top.node].label))' has neither a word nor daughters (an unescaped bracket? words write ( and ) as -LRB- and -RRB-)")
                 }
                 stack.removeLast()
                 expectLabel = false
@@ -220,8 +222,15 @@ public enum PennTreebankWriter {
             let leaves = sentence.words.map { "(\($0.xpos ?? $0.upos ?? "X") \(PennTreebankReader.escape($0.form)))" }
             return "(ROOT " + leaves.joined(separator: " ") + ")\n"
         }
+        if let problem = tree.structuralProblem() {
+            throw CorpusError(
+                sentence.location?.path ?? "-", line: sentence.location?.line ?? 0,
+                "the tree is not a tree (\(problem)); Penn brackets cannot hold it")
+        }
+        // An explicit stack (node, next daughter), not recursion: trees may nest 100,000 deep.
         var out = ""
-        func emit(_ n: Int) {
+        var stack: [(node: Int, next: Int)] = [(tree.root, 0)]
+        func open(_ n: Int) {
             let node = tree.nodes[n]
             out += "(" + node.label
             if let w = node.word {
@@ -229,13 +238,20 @@ public enum PennTreebankWriter {
             } else if let text = node.leafText {
                 out += " " + text
             }
-            for edge in node.children {
-                out += " "
-                emit(edge.child)
-            }
-            out += ")"
         }
-        emit(tree.root)
+        open(tree.root)
+        while let (n, next) = stack.last {
+            let children = tree.nodes[n].children
+            if next < children.count {
+                stack[stack.count - 1].next += 1
+                out += " "
+                open(children[next].child)
+                stack.append((children[next].child, 0))
+            } else {
+                out += ")"
+                stack.removeLast()
+            }
+        }
         return out + "\n"
     }
 

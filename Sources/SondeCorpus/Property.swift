@@ -114,15 +114,7 @@ public struct Property: Sendable, Hashable, CustomStringConvertible {
                 }
             }
         case .dependencyDepth:
-            return words.indices.map { i in
-                var depth = 0
-                var n = i + 1
-                while let h = words[n - 1].head, h != 0, depth <= words.count {
-                    depth += 1
-                    n = h
-                }
-                return depth >= 8 ? "8+" : String(depth)
-            }
+            return Self.dependencyDepths(words).map { $0 >= 8 ? "8+" : String($0) }
         case .treeTag, .treeParent, .treeChunk, .treeDepth, .function, .attribute:
             return treeLabels(s)
         case .document:
@@ -131,6 +123,35 @@ public struct Property: Sendable, Hashable, CustomStringConvertible {
         case .genre:
             return Array(repeating: s.id.map(Property.genrePrefix) ?? Property.none, count: words.count)
         }
+    }
+
+    /// Each word's number of head steps to the root (the root word 0), in linear time (each
+    /// word's depth is its head's plus one, memoised). A chain that stops at a missing head counts the steps taken;
+    /// a word whose chain runs into a cycle of heads (possible only when some heads are missing,
+    /// the reader refuses cycles otherwise) gets `words.count + 1`, as a walk capped there would.
+    static func dependencyDepths(_ words: [Word]) -> [Int] {
+        let unknown = -1, visiting = -2
+        var depth = [Int](repeating: unknown, count: words.count + 1)
+        depth[0] = 0
+        for start in 1..<(words.count + 1) where depth[start] == unknown {
+            var path: [Int] = []
+            var n = start
+            var top: Int?  // the depth the chain's end has
+            while top == nil {
+                if depth[n] >= 0 { top = depth[n]; break }
+                if depth[n] == visiting { top = words.count; break }  // a cycle
+                depth[n] = visiting
+                path.append(n)
+                guard let h = words[n - 1].head, h != 0, h <= words.count else { top = -1; break }  // the root or a missing head
+                n = h
+            }
+            var below = top!
+            for p in path.reversed() {
+                below = min(below + 1, words.count + 1)
+                depth[p] = below
+            }
+        }
+        return Array(depth.dropFirst())
     }
 
     static func genrePrefix(_ id: String) -> String { String(id.prefix { $0 != "-" }) }

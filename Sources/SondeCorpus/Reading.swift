@@ -26,8 +26,14 @@ public enum CorpusFormat: String, Sendable, CaseIterable, Codable {
         case UInt8(ascii: "("): return .ptb
         case UInt8(ascii: "#"): return .conllu
         default:
-            let firstLine = head.prefix { $0 != "\n" }
-            return firstLine.split(separator: "\t", omittingEmptySubsequences: false).count == 10 ? .conllu : .text
+            // The whole first line, however long (a long word must not make CoNLL-U plain text).
+            var tabs = 0
+            var j = i
+            while j < b.count && b[j] != 0x0A {
+                if b[j] == 0x09 { tabs += 1 }
+                j += 1
+            }
+            return tabs == 9 ? .conllu : .text
         }
     }
 
@@ -52,26 +58,33 @@ public enum CorpusReader {
     ///   stopping at the first. An XML syntax error still ends that file (libxml2 cannot resume).
     public static func read(_ paths: [String], format: CorpusFormat? = nil, skipInvalid: Bool = false) throws -> ReadResult {
         var result = ReadResult(corpus: Corpus(), skipped: [])
-        for path in try expand(paths) {
+        (result.files, result.skippedFiles) = try expand(paths)
+        for path in result.files {
             let fileFormat = try format ?? CorpusFormat.detect(path: path)
             try readFile(path, format: fileFormat, skipInvalid: skipInvalid, into: &result)
         }
         return result
     }
 
-    /// Files in the order they are read: folders expanded to their treebank files.
-    public static func expand(_ paths: [String]) throws -> [String] {
-        var files: [String] = []
+    /// Files in the order they are read: folders expanded to their treebank files, of which
+    /// only regular files are kept (the others are returned as `skipped`). A path given
+    /// explicitly is kept as it is: opening it says what is wrong.
+    static func expand(_ paths: [String]) throws -> (files: [String], skipped: [String]) {
+        var files: [String] = [], skipped: [String] = []
         for path in paths {
             guard let entries = try listFolder(path) else {
                 files.append(path)
                 continue
             }
             let chosen = entries.filter { name in !name.hasPrefix(".") && CorpusFormat.endings.contains { name.hasSuffix($0) } }
-            if chosen.isEmpty { throw FileError(.cannotOpen, path, "the folder holds no treebank files (\(CorpusFormat.endings.joined(separator: " ")))") }
-            files += chosen.sorted(by: naturalOrder).map { path.hasSuffix("/") ? path + $0 : path + "/" + $0 }
+            for full in chosen.sorted(by: naturalOrder).map({ path.hasSuffix("/") ? path + $0 : path + "/" + $0 }) {
+                if isRegularFile(full) { files.append(full) } else { skipped.append(full) }
+            }
+            if chosen.isEmpty || files.isEmpty {
+                throw FileError(.cannotOpen, path, "the folder holds no treebank files (\(CorpusFormat.endings.joined(separator: " ")))")
+            }
         }
-        return files
+        return (files, skipped)
     }
 
     /// Reads every sentence of `reader`; with `skipInvalid`, records each error and goes on.

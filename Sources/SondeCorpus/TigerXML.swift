@@ -190,8 +190,18 @@ public struct TigerReader: SentenceReader {
                         root = n
                     }
                     guard !words.isEmpty else { throw CorpusError(xml.path, line: startLine, "sentence '\(sentenceID)' has no terminals") }
+                    let tree = Tree(nodes: nodes, root: root)
+                    let names = index.reduce(into: [Int: String]()) { $0[$1.value] = $1.key }
+                    switch tree.structuralProblem() {
+                    case .cycle(let cycle):
+                        throw CorpusError(xml.path, line: startLine, "sentence '\(sentenceID)': cycle through nodes \((cycle + [cycle[0]]).map { names[$0] ?? "?" }.joined(separator: " → "))")
+                    case .sharedNode(let node, let mothers):
+                        throw CorpusError(xml.path, line: startLine, "sentence '\(sentenceID)': node \(names[node] ?? "?") has two mothers, \(mothers.map { names[$0] ?? "?" }.joined(separator: " and ")) (use <secedge> for a second mother)")
+                    case .rootOutOfRange, .dangling: preconditionFailure("every edge and the root were resolved above")
+                    case nil: break
+                    }
                     return Sentence(
-                        comments: comments, words: words, tree: Tree(nodes: nodes, root: root),
+                        comments: comments, words: words, tree: tree,
                         location: TextLocation(path: xml.path, line: startLine))
                 default: continue
                 }

@@ -74,6 +74,45 @@ public struct Tree: Sendable, Equatable {
         return depth
     }
 
+    /// What makes this graph unfit for a tree walk, if anything: an edge to no node, a node that
+    /// two edges reach (its words would be written twice), or a cycle (a walk would never end).
+    /// Nodes no edge reaches are allowed (TIGER keeps unattached punctuation). Linear time, no
+    /// recursion, so a deep or hostile graph cannot exhaust the stack.
+    public func structuralProblem() -> StructuralProblem? {
+        guard root >= 0 && root < nodes.count else { return .rootOutOfRange }
+        var mother = [Int](repeating: -1, count: nodes.count)
+        for (i, node) in nodes.enumerated() {
+            for edge in node.children {
+                guard edge.child >= 0 && edge.child < nodes.count else { return .dangling(node: i) }
+                if mother[edge.child] >= 0 { return .sharedNode(node: edge.child, mothers: [mother[edge.child], i]) }
+                mother[edge.child] = i
+            }
+        }
+        // With at most one mother each, a node lies on a cycle exactly when no motherless node
+        // reaches it.
+        var reached = [Bool](repeating: false, count: nodes.count)
+        var stack = nodes.indices.filter { mother[$0] < 0 }
+        while let n = stack.popLast() {
+            reached[n] = true
+            for edge in nodes[n].children { stack.append(edge.child) }
+        }
+        guard let start = reached.firstIndex(of: false) else { return nil }
+        var cycle = [start]
+        var n = mother[start]
+        while n != start && cycle.count <= nodes.count {
+            cycle.append(n)
+            n = mother[n]
+        }
+        return .cycle(nodes: cycle.reversed())
+    }
+
+    public enum StructuralProblem: Equatable, Sendable {
+        case rootOutOfRange
+        case dangling(node: Int)
+        case sharedNode(node: Int, mothers: [Int])
+        case cycle(nodes: [Int])
+    }
+
     /// The node of each word (index = word index).
     public func terminals(wordCount: Int) -> [Int?] {
         var result = [Int?](repeating: nil, count: wordCount)

@@ -1,4 +1,5 @@
 import CLibXML2
+import Foundation
 import SondeBase
 
 /// A pull parser over one XML file: libxml2's streaming `xmlTextReader`, so a corpus is never
@@ -22,22 +23,45 @@ final class XMLStream {
         self.path = path
         mapping = try MappedFile(path: path)
         guard mapping.bytes.count > 0 else { throw CorpusError(path, line: 1, "the file is empty") }
-        let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_HUGE.rawValue)
+        // Entity declarations let a few hundred bytes expand to gigabytes ("billion laughs").
+        // Treebanks have no use for them (the five predefined entities and character references
+        // still work), so a file that declares any is refused before libxml2 reads it.
+        if let at = Self.firstOffset(of: "<!ENTITY", in: mapping.bytes) {
+            let line = 1 + mapping.bytes[..<at].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            throw CorpusError(path, line: line, "the file declares XML entities (<!ENTITY); treebank files need none, and Sonde does not expand them")
+        }
+        guard mapping.bytes.count <= Int(Int32.max) else {
+            throw CorpusError(path, line: 1, "the file is larger than libxml2 reads at once (2 GiB); split it into several files")
+        }
+        // No XML_PARSE_HUGE: libxml2's limits on depth, text size and amplification stay on.
+        let options = Int32(XML_PARSE_NONET.rawValue)
         guard let r = xmlReaderForMemory(
             mapping.bytes.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(mapping.bytes.count), path, nil, options)
         else { throw CorpusError(path, line: 1, "libxml2 could not start reading the file") }
         reader = r
-        let handler: xmlTextReaderErrorFunc = { arg, message, severity, locator in
-            guard let arg, let message,
-                severity == XML_PARSER_SEVERITY_ERROR || severity == XML_PARSER_SEVERITY_VALIDITY_ERROR
-            else { return }
+        // The structured handler receives every error and warning of the parser, also those that
+        // the reader's own handler never sees (which libxml2 would otherwise print).
+        let handler: xmlStructuredErrorFunc = { arg, error in
+            guard let arg, let error else { return }
             let box = Unmanaged<ErrorBox>.fromOpaque(arg).takeUnretainedValue()
-            if box.message == nil {
-                box.message = String(cString: message).trimmingWhitespace()
-                box.line = locator.map { Int(xmlTextReaderLocatorLineNumber($0)) } ?? 0
-            }
+            guard error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue, box.message == nil else { return }
+            box.message = error.pointee.message.map { String(cString: $0).trimmingWhitespace() } ?? "malformed XML (libxml2 error \(error.pointee.code))"
+            box.line = Int(error.pointee.line)
         }
-        xmlTextReaderSetErrorHandler(reader, handler, Unmanaged.passUnretained(errors).toOpaque())
+        xmlTextReaderSetStructuredErrorHandler(reader, handler, Unmanaged.passUnretained(errors).toOpaque())
+    }
+
+    /// The offset of the first occurrence of `needle` (ASCII) in `bytes`.
+    private static func firstOffset(of needle: String, in bytes: UnsafeRawBufferPointer) -> Int? {
+        let pattern = Array(needle.utf8)
+        guard bytes.count >= pattern.count, let base = bytes.baseAddress else { return nil }
+        var at = 0
+        while at + pattern.count <= bytes.count, let hit = memchr(base + at, Int32(pattern[0]), bytes.count - pattern.count + 1 - at) {
+            let offset = base.distance(to: UnsafeRawPointer(hit))
+            if memcmp(hit, pattern, pattern.count) == 0 { return offset }
+            at = offset + 1
+        }
+        return nil
     }
 
     deinit { xmlFreeTextReader(reader) }

@@ -1,3 +1,4 @@
+import SondeBase
 import SondeLinalg
 
 /// How a word's vector is made from its subwords' vectors.
@@ -35,7 +36,20 @@ public final class ActivationExtractor {
         try tokenizer.validate(vocabularySize: model.config.vocabularySize)
     }
 
+    /// The tokens of one sentence. Its size is bounded first (`InputLimits`): a sentence's
+    /// windows and a word's subword merging cost more than their length, so a hostile corpus must
+    /// not set them.
     public func encode(_ words: [String]) throws -> EncodedSentence {
+        func refuse(_ message: String) -> ModelError {
+            let start = words.prefix(4).map { String($0.prefix(20)) }.joined(separator: " ")
+            return ModelError(.unsupported, "the sentence \"\(start)…\"", message)
+        }
+        guard words.count <= InputLimits.sentenceWords.value else {
+            throw refuse(InputLimits.sentenceWords.message("its \(words.count) words are more than a model reads at once, and"))
+        }
+        if let (i, long) = words.enumerated().first(where: { $0.element.utf8.count > InputLimits.wordBytes.value }) {
+            throw refuse(InputLimits.wordBytes.message("word \(i + 1) (\(long.utf8.count) bytes)"))
+        }
         var tokens: [Int] = []
         var spans: [Range<Int>] = []
         for word in words {

@@ -30,6 +30,7 @@ struct CorpusInput: ParsableArguments {
 
     func read() throws -> ReadResult {
         let result = try withInputErrors { try CorpusReader.read(paths, format: format, skipInvalid: skipInvalid) }
+        reportSkippedFiles(result)
         if !result.skipped.isEmpty {
             var message = "sonde: skipped \(result.skipped.count) invalid sentence\(result.skipped.count == 1 ? "" : "s"):\n"
             for e in result.skipped { message += "  \(e)\n" }
@@ -91,7 +92,7 @@ extension CorpusCommand {
                 }
             }
             let report = Report(
-                corpus: CorpusSummary(result, files: try CorpusReader.expand(input.paths)), property: property?.name, labels: distribution)
+                corpus: CorpusSummary(result, files: result.files), property: property?.name, labels: distribution)
             if output.json { return try printJSON(report) }
             let c = report.corpus
             var lines = [
@@ -165,7 +166,7 @@ extension CorpusCommand {
                 case .tiger: try TigerWriter.write(result.corpus, to: output)
                 }
             }
-            let summary = CorpusSummary(result, files: try CorpusReader.expand(input.paths))
+            let summary = CorpusSummary(result, files: result.files)
             if options.json { return try printJSON(["output": output, "format": to.rawValue]) }
             FileHandle.standardError.write(Data("wrote \(summary.sentences) sentences (\(summary.words) words) to \(output)\n".utf8))
         }

@@ -16,7 +16,9 @@ func loadExtractor(_ folder: String, tokenizer: String?) throws -> ActivationExt
 
 /// Treebank files, only their first `limit` sentences when a limit is given.
 func readTreebank(_ paths: [String], limit: Int?) throws -> Corpus {
-    var treebank = try withInputErrors { try CorpusReader.read(paths) }.corpus
+    let result = try withInputErrors { try CorpusReader.read(paths) }
+    reportSkippedFiles(result)
+    var treebank = result.corpus
     if let limit { treebank.sentences = Array(treebank.sentences.prefix(limit)) }
     return treebank
 }

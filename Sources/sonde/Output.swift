@@ -68,3 +68,9 @@ private func fail(_ error: Error, code: Int32) -> ExitCode {
     FileHandle.standardError.write(Data("sonde: \(error)\n".utf8))
     return ExitCode(code)
 }
+
+/// Says on stderr which entries of the corpus folders were left out as not regular files.
+func reportSkippedFiles(_ result: ReadResult) {
+    guard !result.skippedFiles.isEmpty else { return }
+    FileHandle.standardError.write(Data("sonde: left out \(result.skippedFiles.count) entr\(result.skippedFiles.count == 1 ? "y" : "ies") that \(result.skippedFiles.count == 1 ? "is" : "are") not a regular file (FIFO, device, socket): \(result.skippedFiles.joined(separator: ", "))\n".utf8))
+}

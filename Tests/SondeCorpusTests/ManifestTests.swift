@@ -27,6 +27,21 @@ struct ManifestEntry: CustomStringConvertible, Sendable {
     }()
 
     static func with(format: String) -> [ManifestEntry] { all.filter { $0.format == format } }
+
+    /// Files that ../shared/corpora/README.md describes as not well-formed, with the error Sonde
+    /// must give (it read them silently before: the empty `(-RRB- )` leaves were dropped, and the
+    /// node with three mothers repeated its word under each).
+    static let malformed = [
+        "tiger-xml/europarl-lingua-align/ep-00-12-15.125.en.penn": ":26:19: '()' has neither a word nor daughters",
+        "tiger-xml/mini-samples/tiger2api-sampleCorpus1-withSecEdges.xml": ":45: sentence 'seg_2': node s1_t1 has two mothers",
+    ]
+
+    /// Reads the entry's file; for a malformed one, checks the error and returns nil.
+    func readOrExpectError(sourceLocation: SourceLocation = #_sourceLocation) throws -> Corpus? {
+        guard let expected = Self.malformed[path] else { return try read(sharedCorpora + "/" + path) }
+        #expect(sourceLocation: sourceLocation) { _ = try read(sharedCorpora + "/" + path) } throws: { "\($0)".contains(expected) }
+        return nil
+    }
 }
 
 @Suite(.enabled(if: sharedAvailable, Comment(rawValue: sharedMissing)))
@@ -50,7 +65,7 @@ struct ManifestTests {
 
     @Test(arguments: ManifestEntry.with(format: "bracketed"))
     func brackets(entry: ManifestEntry) throws {
-        let corpus = try read(sharedCorpora + "/" + entry.path)
+        guard let corpus = try entry.readOrExpectError() else { return }
         #expect(corpus.sentences.count == entry.sentences)
         #expect(corpus.wordCount == entry.words)
         let empties = corpus.sentences.reduce(0) { $0 + ($1.tree?.nodes.filter { $0.leafText != nil }.count ?? 0) }
@@ -59,7 +74,7 @@ struct ManifestTests {
 
     @Test(arguments: ManifestEntry.with(format: "tiger-xml"))
     func tiger(entry: ManifestEntry) throws {
-        let corpus = try read(sharedCorpora + "/" + entry.path)
+        guard let corpus = try entry.readOrExpectError() else { return }
         #expect(corpus.sentences.count == entry.sentences)
         #expect(corpus.wordCount == entry.words)
         let phrases = corpus.sentences.reduce(0) { $0 + $1.tree!.nodes.filter { $0.word == nil }.count }

@@ -165,6 +165,8 @@ struct HeaderParser {
             while true {
                 skipSpace()
                 if peek() == ")" { position += 1; break }
+                // Shape entries are integers: no nesting, so no recursion a header could deepen.
+                if peek() == "(" { throw Failure(message: "a nested tuple") }
                 guard case .int(let v) = try parseValue() else { throw Failure(message: "a shape entry that is not an integer") }
                 items.append(v)
                 skipSpace()

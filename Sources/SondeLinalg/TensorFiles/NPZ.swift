@@ -16,12 +16,23 @@ public enum NPZ {
         for entry in archive where entry.type == .file {
             let member = entry.path
             var data = Data()
+            // The consumer receives the bytes actually inflated: no allocation trusts the sizes
+            // the zip directory claims, and inflation stops at a bounded ratio (zip bombs).
+            let allowed = max(64 << 20, Int(clamping: entry.compressedSize).multipliedReportingOverflow(by: InputLimits.inflationRatio.value).partialValue)
+            struct Inflated: Error {}
+            let checksum: CRC32
             do {
-                // The consumer receives the bytes actually inflated: no allocation trusts the
-                // sizes the zip directory claims.
-                _ = try archive.extract(entry, skipCRC32: false) { data.append($0) }
+                checksum = try archive.extract(entry, skipCRC32: false) { chunk in
+                    guard data.count + chunk.count <= allowed else { throw Inflated() }
+                    data.append(chunk)
+                }
+            } catch is Inflated {
+                throw TensorFileError(.malformed, path, InputLimits.inflationRatio.message("member '\(member)' inflates past \(allowed) bytes, which"))
             } catch {
                 throw TensorFileError(.malformed, path, "member '\(member)' cannot be extracted (\(error)): truncated or corrupt?")
+            }
+            guard checksum == entry.checksum else {
+                throw TensorFileError(.malformed, path, "member '\(member)' fails its CRC-32 check: the archive is corrupt")
             }
             let storage = data.withUnsafeBytes { TensorBytes(copying: $0) }
             let name = member.hasSuffix(".npy") ? String(member.dropLast(4)) : member

@@ -21,11 +21,18 @@ public enum Safetensors {
         guard Int(headerLength) <= bytes.count - 8 else {
             throw fail("header of \(headerLength) bytes runs past the end of the file (\(bytes.count) bytes): truncated?")
         }
+        guard Int(headerLength) <= InputLimits.headerBytes.value else {
+            throw fail(InputLimits.headerBytes.message("the JSON header of \(headerLength) bytes"))
+        }
+        let header = UnsafeRawBufferPointer(rebasing: bytes[8..<(8 + Int(headerLength))])
+        if let depth = jsonDepthOver(InputLimits.headerDepth.value, header) {
+            throw fail(InputLimits.headerDepth.message("the JSON header nests \(depth) levels deep, which"))
+        }
         let dataStart = 8 + Int(headerLength)
         let dataSize = bytes.count - dataStart
         let json: Any
         do {
-            let headerData = Data(bytes: bytes.baseAddress! + 8, count: Int(headerLength))
+            let headerData = Data(bytes: header.baseAddress!, count: header.count)
             json = try JSONSerialization.jsonObject(with: headerData)
         } catch {
             throw fail("header is not valid JSON")
@@ -180,4 +187,26 @@ func jsonString(_ s: String) -> String {
         }
     }
     return out + "\""
+}
+
+/// The nesting depth of JSON text once it passes `limit` (brackets inside strings do not count),
+/// or nil: checked before the parser, whose recursion a deeply nested header would overflow.
+func jsonDepthOver(_ limit: Int, _ text: UnsafeRawBufferPointer) -> Int? {
+    var depth = 0
+    var inString = false, escaped = false
+    for byte in text {
+        if inString {
+            if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+            continue
+        }
+        switch byte {
+        case UInt8(ascii: "\""): inString = true
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            depth += 1
+            if depth > limit { return depth }
+        case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+        default: break
+        }
+    }
+    return nil
 }
