@@ -26,6 +26,9 @@ public struct FittedProbe: Sendable {
         public var trainingLoss: Double
         /// Neurons with a nonzero weight for some class.
         public var nonzeroNeurons: Int
+        /// Neurons constant on the training data (they can carry no weight); nil in probes saved
+        /// before it was recorded.
+        public var constantNeurons: Int?
     }
 
     public init(
@@ -77,7 +80,7 @@ public struct FittedProbe: Sendable {
             classes: classes, weights: weights, intercepts: intercepts, scales: problem.scales, means: problem.means, settings: settings,
             diagnostics: Diagnostics(
                 iterations: result.iterations, converged: result.converged, kktViolation: result.kktViolation, objective: result.objective,
-                trainingLoss: result.loss, nonzeroNeurons: nonzero.count))
+                trainingLoss: result.loss, nonzeroNeurons: nonzero.count, constantNeurons: problem.constant.filter { $0 }.count))
     }
 
     /// Logits (tokens × classes) for activations x (tokens × neurons). Rows are centred in

@@ -684,6 +684,11 @@ extension ProbeProblem {
         var e = start == nil ? interceptOnly ?? evaluate(w: w, b: b, gradient: true) : evaluate(w: w, b: b, gradient: true)
         var scale = 1.0  // multiplies the Hessian blocks; grows when a step fails
         var iterations = 0
+        // Every neuron constant (or none at all): no weight can lower the loss, and the
+        // intercept-only model is the exact optimum.
+        guard gradientScale > 0 else {
+            return SolverResult(w: w, b: b, iterations: 0, converged: true, kktViolation: 0, objective: e.loss + penalty.value(w), loss: e.loss)
+        }
         var violation = kktViolation(w: w, evaluation: e, penalty: penalty)
         var objectives: [Double] = []
         while violation > tolerance && iterations < maxIterations && !(targetObjective.map { e.loss + penalty.value(w) <= $0 } ?? false) {
@@ -735,6 +740,13 @@ extension ProbeProblem {
                 let predicted = (e.loss + penalty.value(w)) - (e.loss + linear + (quadratic - ridge) / 2 + penalty.value(next))
                 let actual = (e.loss + penalty.value(w)) - (trial.loss + penalty.value(next))
                 let slack = 1e-13 * max(1, abs(e.loss))
+                // A step into overflow (extreme activations, Float limits) is never taken; when
+                // even the shortest step overflows, the solve ends where it is, unconverged.
+                if !actual.isFinite {
+                    if scale > 1e12 { break }
+                    scale *= 2
+                    continue
+                }
                 if actual >= 0.25 * max(predicted, 0) - slack || scale > 1e12 {
                     w = centered(next, penalty: penalty)
                     b = nextB
@@ -745,6 +757,7 @@ extension ProbeProblem {
                     scale *= 2
                 }
             }
+            guard accepted else { break }
             violation = kktViolation(w: w, evaluation: e, penalty: penalty)
             // At the Float gradient's precision floor the steps stop paying: end when ten
             // iterations together have lowered the objective by less than 1e-13 of it.

@@ -1,0 +1,36 @@
+import Foundation
+import SondeLinalg
+import Testing
+@testable import SondeProbe
+
+/// Data that once hung the solver or returned nonsense as "not converged" (KKT violation 7e283).
+struct DegenerateDataTests {
+    /// Every neuron constant, or no neuron at all: the intercept-only model is the exact optimum
+    /// (its intercepts are the log class frequencies), returned at once.
+    @Test(arguments: [4, 0])
+    func constantNeuronsGiveTheInterceptOnlyModel(neurons: Int) {
+        let labels = (0..<60).map { $0 % 3 == 0 ? 0 : 1 }
+        let data = ProbeDataset(x: Matrix(rows: 60, columns: neurons, repeating: 2.5), labels: labels, classes: ["a", "b"])
+        for penalty in [Penalty.elasticNet(lambda: 0.01, alpha: 0.5), .neurox(l1: 1e-5, l2: 1e-5)] {
+            let probe = FittedProbe.fit(data, settings: ProbeSettings(penalty: penalty))
+            #expect(probe.diagnostics.converged && probe.diagnostics.iterations == 0 && probe.diagnostics.kktViolation == 0)
+            #expect(probe.diagnostics.nonzeroNeurons == 0 && probe.diagnostics.constantNeurons == neurons)
+            // Softmax of the intercepts = the class frequencies 1/3, 2/3 (closed form).
+            let shift = probe.intercepts[1] - probe.intercepts[0]
+            #expect(abs(shift - log(2.0)) < 1e-9)
+        }
+    }
+
+    /// A value whose square overflows Float, unstandardised: the solver ends in bounded time
+    /// with finite weights (unconverged is allowed), never NaN and never a hang.
+    @Test func overflowingValuesEndTheSolve() {
+        var x = Matrix<Float>(rows: 200, columns: 3) { p in for i in 0..<p.count { p[i] = Float((i * 37) % 17) - 8 } }
+        x[5, 2] = 3e37
+        let labels = (0..<200).map { ($0 * 7) % 3 == 0 ? 0 : 1 }
+        let clock = ContinuousClock.now
+        let probe = FittedProbe.fit(
+            ProbeDataset(x: x, labels: labels, classes: ["a", "b"]), settings: ProbeSettings(penalty: .elasticNet(lambda: 0.01, alpha: 0.5), standardize: false))
+        #expect(ContinuousClock.now - clock < .seconds(20))
+        #expect(probe.weights.elements.allSatisfy(\.isFinite) && probe.intercepts.allSatisfy(\.isFinite))
+    }
+}
