@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import SondeBase
 
 @main
 struct Sonde: ParsableCommand {
@@ -18,4 +20,28 @@ struct Sonde: ParsableCommand {
             """,
         version: version,
         subcommands: [CorpusCommand.self, ExtractCommand.self, ProbeCommand.self, RankCommand.self, ScoreCommand.self, SimilarityCommand.self, DynamicsCommand.self, CompareCommand.self, AblateCommand.self, RedundancyCommand.self, Inspect.self])
+
+    /// ArgumentParser's entry point, after handlers that remove half-written files on Ctrl-C,
+    /// SIGTERM and SIGHUP and then end the process as the signal would.
+    static func main() {
+        // A parent may hand down these signals blocked (test runners do): unblock them, or an
+        // interrupt would wait until the work is done.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, signalNumber) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
+            signal(signalNumber) { received in
+                AtomicFile.removePendingFiles()
+                signal(received, SIG_DFL)
+                raise(received)
+            }
+        }
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

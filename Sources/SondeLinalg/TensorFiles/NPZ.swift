@@ -43,20 +43,32 @@ public enum NPZ {
 
     /// Writes `tensors` as an uncompressed .npz (like `np.savez`), atomically.
     public static func write(_ tensors: [TensorPayload], to path: String) throws {
-        let folder = (path as NSString).deletingLastPathComponent
-        let scratch = (folder.isEmpty ? "." : folder) + "/.\((path as NSString).lastPathComponent).parts-\(getpid())"
+        let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        let prefix = ".\((path as NSString).lastPathComponent).parts-"
+        // A scratch folder that a killed write left (its process is gone) is removed first.
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where entry.hasPrefix(prefix) {
+            if let pid = Int32(entry.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH {
+                try? FileManager.default.removeItem(atPath: folder + "/" + entry)
+            }
+        }
+        let scratch = folder + "/" + prefix + "\(getpid())"
         try? FileManager.default.removeItem(atPath: scratch)
         do {
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: false)
         } catch {
             throw FileError(.cannotWrite, path, "cannot create a scratch folder beside it (\(error.localizedDescription))")
         }
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
         let zipPath = scratch + "/archive.zip"
+        let memberPath = scratch + "/member.npy"
+        // Removed by a SIGINT/SIGTERM handler too (AtomicFile.removePendingFiles).
+        let guarded = [scratch, zipPath, memberPath].map(AtomicFile.registerPending)
+        defer {
+            try? FileManager.default.removeItem(atPath: scratch)
+            guarded.forEach(AtomicFile.unregisterPending)
+        }
         do {
             let archive = try Archive(url: URL(fileURLWithPath: zipPath), accessMode: .create)
             for t in tensors {
-                let memberPath = scratch + "/member.npy"
                 try NPY.write(t, to: memberPath)
                 try archive.addEntry(
                     with: t.name + ".npy", fileURL: URL(fileURLWithPath: memberPath), compressionMethod: .none)
