@@ -34,7 +34,7 @@ struct CorpusInput: ParsableArguments {
         if !result.skipped.isEmpty {
             var message = "sonde: skipped \(result.skipped.count) invalid sentence\(result.skipped.count == 1 ? "" : "s"):\n"
             for e in result.skipped { message += "  \(e)\n" }
-            FileHandle.standardError.write(Data(message.utf8))
+            writeMessage(message)
         }
         return result
     }
@@ -127,14 +127,16 @@ extension CorpusCommand {
 
         func run() throws {
             let result = try withInputErrors { try CorpusReader.read(paths, format: format, skipInvalid: true) }
+            reportSkippedFiles(result)
             let report = Report(valid: result.skipped.isEmpty, sentences: result.corpus.sentences.count, errors: result.skipped.map(\.description))
             if output.json {
                 try printJSON(report)
             } else if report.valid {
                 print("valid: \(report.sentences) sentences")
             } else {
-                print(report.errors.joined(separator: "\n"))
-                FileHandle.standardError.write(Data("sonde: \(report.errors.count) invalid sentence\(report.errors.count == 1 ? "" : "s"), \(report.sentences) valid\n".utf8))
+                // Errors on stderr, as every command's messages (the list is JSON with --json).
+                writeMessage(report.errors.joined(separator: "\n") + "\n")
+                writeMessage("sonde: \(report.errors.count) invalid sentence\(report.errors.count == 1 ? "" : "s"), \(report.sentences) valid\n")
             }
             if !report.valid { throw ExitCode(65) }
         }

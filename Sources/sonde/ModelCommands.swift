@@ -36,6 +36,19 @@ func requireAlignment(_ file: TensorCollection, _ sentences: [Sentence], corpus:
     throw failure("\(file.path) was not extracted from \(corpus): sentence \(first + 1) has \(first < counts.count ? String(counts[first]) : "no") rows there and \(first < ours.count ? String(ours[first]) : "no") words in the treebank (extract again, with the same --limit)")
 }
 
+/// `--layers 0,2,layer4`: layer numbers in 0…count (`layerN` accepted), each once; all when nil.
+func parseLayerList(_ text: String?, count: Int) throws -> [Int] {
+    guard let text else { return Array(0...count) }
+    var seen = Set<Int>()
+    return try text.split(separator: ",").map { item in
+        guard let l = Int(item.hasPrefix("layer") ? item.dropFirst(5) : item), (0...count).contains(l) else {
+            throw ValidationError("--layers: '\(item)' is not a layer of 0…\(count)")
+        }
+        guard seen.insert(l).inserted else { throw ValidationError("--layers: layer \(l) is named twice") }
+        return l
+    }
+}
+
 /// Options shared by the commands that run a transformer over a corpus.
 struct ModelInput: ParsableArguments {
     @Option(help: "A Hugging Face model folder (config.json + model.safetensors, or sharded).")
@@ -118,16 +131,7 @@ struct ExtractCommand: ParsableCommand {
 
     func run() throws {
         let (extractor, corpus) = try input.load()
-        let count = extractor.model.config.layers
-        var chosen = Array(0...count)
-        if let layers {
-            chosen = try layers.split(separator: ",").map { item in
-                guard let l = Int(item.hasPrefix("layer") ? item.dropFirst(5) : item), (0...count).contains(l) else {
-                    throw ValidationError("--layers: '\(item)' is not a layer of 0…\(count)")
-                }
-                return l
-            }
-        }
+        let chosen = try parseLayerList(layers, count: extractor.model.config.layers)
         let sentences = corpus.sentences.map { $0.words.map(\.form) }
         let ablations = try input.ablations(extractor, sentences)
         let progress = Progress(what: "sentences")

@@ -52,6 +52,13 @@ func withInputErrors<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
+/// Checks a numeric option: a finite number meeting `condition` (ArgumentParser reads "nan" and
+/// "inf" as Doubles, and every comparison with NaN is false, so `< 0` guards let NaN through).
+func requireNumber(_ name: String, _ value: Double?, _ expectation: String, _ condition: (Double) -> Bool = { _ in true }) throws {
+    guard let value else { return }
+    guard value.isFinite, condition(value) else { throw ValidationError("--\(name) must be \(expectation), not \(value)") }
+}
+
 /// A problem the command itself finds in its input.
 struct CLIError: Error, CustomStringConvertible {
     let description: String
@@ -60,17 +67,41 @@ struct CLIError: Error, CustomStringConvertible {
 
 /// A malformed-input failure the command itself detects: the message on stderr, exit 65.
 func failure(_ message: String) -> ExitCode {
-    FileHandle.standardError.write(Data("sonde: \(message)\n".utf8))
+    writeMessage("sonde: \(message)\n")
     return ExitCode(65)
 }
 
 private func fail(_ error: Error, code: Int32) -> ExitCode {
-    FileHandle.standardError.write(Data("sonde: \(error)\n".utf8))
+    writeMessage("sonde: \(error)\n")
     return ExitCode(code)
+}
+
+/// Writes `text` to stderr with the control characters that inputs may carry (ESC sequences
+/// that would drive the terminal, carriage returns, C1 controls) shown as `\x1B`-style escapes;
+/// line breaks and tabs pass.
+func writeMessage(_ text: String) {
+    FileHandle.standardError.write(Data(terminalSafe(text).utf8))
+}
+
+func terminalSafe(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: isControl) else { return text }
+    var out = ""
+    for c in text.unicodeScalars {
+        if isControl(c) { out += "\\x" + String(c.value, radix: 16, uppercase: true).leftPadded(to: 2) } else { out.unicodeScalars.append(c) }
+    }
+    return out
+}
+
+private func isControl(_ c: Unicode.Scalar) -> Bool {
+    (c.value < 0x20 && c != "\n" && c != "\t") || (0x7F...0x9F).contains(c.value)
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
 
 /// Says on stderr which entries of the corpus folders were left out as not regular files.
 func reportSkippedFiles(_ result: ReadResult) {
     guard !result.skippedFiles.isEmpty else { return }
-    FileHandle.standardError.write(Data("sonde: left out \(result.skippedFiles.count) entr\(result.skippedFiles.count == 1 ? "y" : "ies") that \(result.skippedFiles.count == 1 ? "is" : "are") not a regular file (FIFO, device, socket): \(result.skippedFiles.joined(separator: ", "))\n".utf8))
+    writeMessage("sonde: left out \(result.skippedFiles.count) entr\(result.skippedFiles.count == 1 ? "y" : "ies") that \(result.skippedFiles.count == 1 ? "is" : "are") not a regular file (FIFO, device, socket): \(result.skippedFiles.joined(separator: ", "))\n")
 }

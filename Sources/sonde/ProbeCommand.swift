@@ -31,6 +31,10 @@ func loadActivations(_ path: String, layer: String?) throws -> Matrix<Float> {
         if let bad = m.elements.firstIndex(where: { !$0.isFinite }) {
             throw TensorFileError(.malformed, path, "tensor '\(tensor.name)' has a non-finite value in row \(bad / m.columns)")
         }
+        // A probe squares and sums activations in Float: beyond 1e18 that overflows.
+        if let bad = m.elements.firstIndex(where: { abs($0) > 1e18 }) {
+            throw TensorFileError(.malformed, path, "tensor '\(tensor.name)' has the value \(m.elements[bad]) in row \(bad / m.columns), beyond the ±1e18 a probe can square in Float; are these activations?")
+        }
         return m
     }
 }
@@ -38,9 +42,10 @@ func loadActivations(_ path: String, layer: String?) throws -> Matrix<Float> {
 /// One value per line (NeuroX's label files), exactly `count` of them.
 func loadLines(_ path: String, count: Int, what: String) throws -> [String] {
     try withInputErrors {
-        guard let data = FileManager.default.contents(atPath: path) else { throw FileError(.cannotOpen, path, "cannot open") }
-        guard let text = String(data: data, encoding: .utf8) else { throw CLIError("\(path): not UTF-8 text") }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+        let file = try MappedFile(path: path)  // regular files only: a FIFO would block
+        guard let text = String(validating: file.bytes, as: UTF8.self) else { throw CLIError("\(path): not UTF-8 text") }
+        // Swift reads "\r\n" as one Character: split on every line break, LF, CRLF or CR alike.
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
         if lines.last == "" { lines.removeLast() }
         if let empty = lines.firstIndex(where: { $0.trimmingWhitespace().isEmpty }) {
             throw CLIError("\(path):\(empty + 1): empty \(what) line")
@@ -92,11 +97,17 @@ struct ProbeCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        guard (0...1).contains(alpha) else { throw ValidationError("--alpha must be in [0, 1]") }
-        if let lambda, lambda < 0 { throw ValidationError("--lambda must be ≥ 0") }
-        guard tolerance > 0, fraction >= 0, fraction <= 1, stride > 0, pathLength > 0, minRatio > 0, minRatio <= 1 else {
-            throw ValidationError("--tolerance, --stride and --path-length must be positive; --fraction and --min-ratio in (0, 1]")
-        }
+        try requireNumber("alpha", alpha, "in [0, 1]") { (0...1).contains($0) }
+        // λ = 0 has no optimum when the classes are separable (the weights grow without bound).
+        try requireNumber("lambda", lambda, "positive (λ = 0 has no solution on separable data; try 1e-6)") { $0 > 0 }
+        try requireNumber("l1", l1, "≥ 0") { $0 >= 0 }
+        try requireNumber("l2", l2, "≥ 0") { $0 >= 0 }
+        if neurox && l1 == 0 && l2 == 0 { throw ValidationError("--l1 and --l2 cannot both be 0 (no solution on separable data)") }
+        try requireNumber("tolerance", tolerance, "positive") { $0 > 0 }
+        try requireNumber("fraction", fraction, "in [0, 1]") { (0...1).contains($0) }
+        try requireNumber("min-ratio", minRatio, "in (0, 1]") { $0 > 0 && $0 <= 1 }
+        guard stride > 0, pathLength > 0 else { throw ValidationError("--stride and --path-length must be positive") }
+        guard folds == 0 || folds >= 2 else { throw ValidationError("--folds must be 0 (none) or at least 2") }
     }
 
     struct Split: Encodable {
@@ -118,6 +129,8 @@ struct ProbeCommand: ParsableCommand {
         let alpha: Double?
         let standardized: Bool
         let diagnostics: FittedProbe.Diagnostics
+        /// What makes the result degenerate or doubtful, in words (empty when nothing does).
+        let warnings: [String]
         let path: [RegularizationPath.Point]?
         let splits: [String: Split]
         let ranking: [Int]
@@ -128,11 +141,32 @@ struct ProbeCommand: ParsableCommand {
         let saved: String?
     }
 
+    /// Degenerate results said in words, for text and JSON alike.
+    static func warnings(_ probe: FittedProbe, splits: [String: Split]) -> [String] {
+        var warnings: [String] = []
+        let d = probe.diagnostics
+        if d.constantNeurons == probe.neurons {
+            warnings.append("every neuron is constant on the training data: the probe is the intercept-only model (it predicts the majority class)")
+        } else if d.nonzeroNeurons == 0 {
+            warnings.append("no neuron has a nonzero weight (λ too large?): the probe is the intercept-only model and ranks nothing")
+        }
+        if !d.converged { warnings.append("the solver stopped before the optimality conditions held (KKT violation \(String(format: "%.1e", d.kktViolation))): the weights are not the optimum") }
+        for name in ["dev", "test", "train"] {
+            guard let s = splits[name] else { continue }
+            if s.accuracy <= s.majorityBaseline { warnings.append("\(name) accuracy \(String(format: "%.4f", s.accuracy)) does not beat the majority baseline \(String(format: "%.4f", s.majorityBaseline))") }
+            break
+        }
+        return warnings
+    }
+
     func run() throws {
         let evaluations = try data.load()
         let trainSet = evaluations[0].data
         let devSet = evaluations.first { $0.name == "dev" }?.data
         let standardize = !noStandardize && !neurox
+        if devSet == nil && folds > trainSet.count {
+            throw ValidationError("--folds \(folds) is more than the \(trainSet.count) training rows")
+        }
 
         // Fit: one penalty, or a path.
         var path: RegularizationPath?
@@ -180,7 +214,8 @@ struct ProbeCommand: ParsableCommand {
         if case .elasticNet(let l, let a) = probe.settings.penalty { (lambdaValue, alphaValue) = (l, a) }
         let report = Report(
             classes: probe.classes, neurons: probe.neurons, penalty: probe.settings.penalty.description, lambda: lambdaValue, alpha: alphaValue,
-            standardized: standardize, diagnostics: probe.diagnostics, path: path?.points, splits: splits, ranking: ordering.ordering,
+            standardized: standardize, diagnostics: probe.diagnostics, warnings: Self.warnings(probe, splits: splits), path: path?.points,
+            splits: splits, ranking: ordering.ordering,
             rankingCutoffs: ordering.cutoffs, pathEntryOrder: path?.entryOrder, topNeurons: top.overall,
             topNeuronsPerClass: Dictionary(uniqueKeysWithValues: zip(probe.classes, top.perClass)), saved: save)
         if output.json { return try printJSON(report) }
@@ -197,6 +232,7 @@ struct ProbeCommand: ParsableCommand {
             ])
         }
         lines += formatTable(rows)
+        lines += report.warnings.map { "warning: " + $0 }
         lines.append("top neurons (\(Int(fraction * 100))% of the weight mass per class): \(top.overall.count)")
         lines.append("ranking (first 20): " + ordering.ordering.prefix(20).map(String.init).joined(separator: " "))
         if let save { lines.append("saved to \(save)") }
@@ -237,7 +273,8 @@ struct RankCommand: ParsableCommand {
             throw ValidationError("--probe is required (or use --method probeless)")
         }
         if method == .random, (count ?? -1) < 0 { throw ValidationError("random needs --count (a number of neurons ≥ 0)") }
-        guard stride > 0 && fraction >= 0 else { throw ValidationError("--stride must be positive and --fraction non-negative") }
+        guard stride > 0 else { throw ValidationError("--stride must be positive") }
+        try requireNumber("fraction", fraction, "non-negative") { $0 >= 0 }
     }
 
     struct Report: Encodable {

@@ -55,7 +55,10 @@ struct AblateCommand: ParsableCommand {
     func validate() throws {
         if minimal && data.dev == nil { throw ValidationError("--minimal chooses the set on dev: give --dev") }
         if model != nil && (modelCorpus == nil || modelLayer == nil) { throw ValidationError("--model needs --model-corpus and --model-layer") }
-        if seeds < 1 || delta < 0 { throw ValidationError("--seeds ≥ 1 and --delta ≥ 0") }
+        if seeds < 1 { throw ValidationError("--seeds must be at least 1") }
+        try requireNumber("delta", delta, "in [0, 1]") { (0...1).contains($0) }
+        try requireNumber("lambda", lambda, "positive") { $0 > 0 }
+        try requireNumber("alpha", alpha, "in [0, 1]") { (0...1).contains($0) }
         for f in fill.split(separator: ",") where Ablation.Fill(rawValue: String(f)) == nil {
             throw ValidationError("--fill: '\(f)' is not zero or mean")
         }
@@ -223,6 +226,11 @@ struct RedundancyCommand: ParsableCommand {
     @Option(help: "Cut the dendrogram at this dissimilarity (1 − |r|).") var threshold = 0.3
     @Option(help: "Tolerance below the oracle, in accuracy points.") var delta = 0.01
     @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        try requireNumber("threshold", threshold, "in [0, 1]") { (0...1).contains($0) }
+        try requireNumber("delta", delta, "in [0, 1]") { (0...1).contains($0) }
+    }
 
     struct Layer: Encodable {
         let layer: String

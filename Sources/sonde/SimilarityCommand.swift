@@ -45,7 +45,9 @@ struct SimilarityCommand: ParsableCommand {
             throw ValidationError("unknown measure '\(bad)'; measures: \(Self.known.joined(separator: ", "))")
         }
         if keep != nil && dims != nil { throw ValidationError("--keep and --dims exclude each other") }
-        if let keep, !(keep > 0 && keep <= 1) { throw ValidationError("--keep must be in (0, 1]") }
+        try requireNumber("keep", keep, "in (0, 1]") { $0 > 0 && $0 <= 1 }
+        try requireNumber("epsilon", epsilon, "≥ 0") { $0 >= 0 }
+        try requireNumber("rbf-fraction", rbfFraction, "positive") { $0 > 0 }
         if let dims, dims < 1 { throw ValidationError("--dims must be at least 1") }
         if baseline < 0 || epsilon < 0 { throw ValidationError("--baseline and --epsilon must be ≥ 0") }
     }

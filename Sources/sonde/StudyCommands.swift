@@ -24,7 +24,9 @@ struct StudyInput: ParsableArguments {
 
     func validate() throws {
         if k < 1 { throw ValidationError("--k must be at least 1") }
-        if lambda < 0 || !(0...1).contains(alpha) { throw ValidationError("--lambda ≥ 0 and --alpha in [0, 1]") }
+        try requireNumber("lambda", lambda, "positive") { $0 > 0 }
+        try requireNumber("alpha", alpha, "in [0, 1]") { (0...1).contains($0) }
+        try requireNumber("keep", keep, "in (0, 1]") { $0 > 0 && $0 <= 1 }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
     }
 
@@ -75,15 +77,7 @@ struct StudyInput: ParsableArguments {
         return (names, try names.map { try loadActivations(source, layer: $0) })
     }
 
-    func parseLayers(_ count: Int) throws -> [Int] {
-        guard let layers else { return Array(0...count) }
-        return try layers.split(separator: ",").map { item in
-            guard let l = Int(item.hasPrefix("layer") ? item.dropFirst(5) : item), (0...count).contains(l) else {
-                throw ValidationError("--layers: '\(item)' is not a layer of 0…\(count)")
-            }
-            return l
-        }
-    }
+    func parseLayers(_ count: Int) throws -> [Int] { try parseLayerList(layers, count: count) }
 }
 
 struct DynamicsCommand: ParsableCommand {

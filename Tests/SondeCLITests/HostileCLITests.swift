@@ -1,0 +1,177 @@
+import Foundation
+import Testing
+
+/// A tiny BERT (the bf16 fixture) with a letter-level WordPiece tokenizer of its 64 ids, so a
+/// test can run `sonde extract` without ../shared.
+func letterModel(in folder: String) throws -> String {
+    let model = folder + "/model"
+    try FileManager.default.createDirectory(atPath: model, withIntermediateDirectories: true)
+    let fixture = repositoryRoot + "/Tests/Fixtures/models/bert-bf16"
+    for name in ["config.json", "model.safetensors"] { try FileManager.default.copyItem(atPath: fixture + "/" + name, toPath: model + "/" + name) }
+    var vocab = ["[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3]
+    for c in "abcdefghijklmnopqrstuvwxyz" { vocab[String(c)] = vocab.count }
+    for c in "abcdefghijklmnopqrstuvwxyz" { vocab["##" + String(c)] = vocab.count }
+    let tokenizer: [String: Any] = [
+        "normalizer": ["type": "BertNormalizer", "lowercase": true], "pre_tokenizer": ["type": "BertPreTokenizer"],
+        "post_processor": ["type": "BertProcessing", "cls": ["[CLS]", 2], "sep": ["[SEP]", 3]],
+        "model": ["type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "vocab": vocab],
+    ]
+    try JSONSerialization.data(withJSONObject: tokenizer).write(to: URL(fileURLWithPath: model + "/tokenizer.json"))
+    return model
+}
+
+/// The files in `folder`, the model folder left out.
+func leftovers(_ folder: String) throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0 != "model" }.sorted()
+}
+
+@Suite struct HostileCLITests {
+    let defaultCorpus = repositoryRoot + "/corpora/default.conllu"
+
+    /// A write killed with SIGKILL or interrupted with SIGINT leaves no output and no temporary
+    /// file (after the rerun, for SIGKILL of the named-temporary scheme, which only a rerun can
+    /// clean); the rerun then succeeds. Both the anonymous-file and the named scheme are tried.
+    @Test(arguments: [(SIGKILL, false), (SIGINT, false), (SIGTERM, false), (SIGKILL, true), (SIGINT, true)])
+    func interruptedWritesLeaveNothing(signal: Int32, named: Bool) throws {
+        try withTemporaryFolder { folder in
+            let model = try letterModel(in: folder)
+            let out = folder + "/acts.safetensors"
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: SondeRun.executable)
+            process.arguments = ["extract", "--model", model, "--out", out] + Array(repeating: ["--corpus", defaultCorpus], count: 12).flatMap { $0 }
+            var environment = ProcessInfo.processInfo.environment
+            if named { environment["SONDE_NO_TMPFILE"] = "1" } else { environment["SONDE_NO_TMPFILE"] = nil }
+            process.environment = environment
+            process.standardError = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            // Wait until the output is being written: a named temporary in the folder, or an
+            // anonymous one ("/folder/#inode (deleted)") among the process's open files.
+            let deadline = Date().addingTimeInterval(60)
+            var writing = false
+            while !writing && process.isRunning && Date() < deadline {
+                if named {
+                    writing = try leftovers(folder).contains { $0.hasPrefix(".acts.safetensors.tmp-") }
+                } else {
+                    let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/fd")) ?? []
+                    writing = fds.contains { fd in
+                        ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.processIdentifier)/fd/\(fd)")) ?? "").hasPrefix(folder + "/#")
+                    }
+                }
+                if !writing { usleep(2_000) }
+            }
+            try #require(writing, "the extraction never started writing")
+            kill(process.processIdentifier, signal)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == signal)
+            let afterKill = try leftovers(folder)
+            if named && signal == SIGKILL {
+                #expect(afterKill.count == 1 && afterKill[0].hasPrefix(".acts.safetensors.tmp-"), "\(afterKill)")
+            } else {
+                #expect(afterKill.isEmpty, "\(afterKill)")
+            }
+            let rerun = try SondeRun("extract", "--model", model, "--corpus", defaultCorpus, "--limit", "20", "--out", out)
+            #expect(rerun.status == 0, "\(rerun.stderr)")
+            #expect(try leftovers(folder) == ["acts.safetensors"])
+        }
+    }
+
+    /// Outputs respect the umask when new and keep an existing file's mode.
+    @Test func outputModes() throws {
+        try withTemporaryFolder { folder in
+            let out = folder + "/copy.conllu"
+            let first = try SondeRun("corpus", "convert", defaultCorpus, "--to", "conllu", "-o", out)
+            #expect(first.status == 0)
+            let mask = umask(0o022)
+            umask(mask)
+            let created = try FileManager.default.attributesOfItem(atPath: out)[.posixPermissions] as! Int
+            #expect(created == 0o666 & ~Int(mask))
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: out)
+            #expect(try SondeRun("corpus", "convert", defaultCorpus, "--to", "conllu", "-o", out).status == 0)
+            #expect(try FileManager.default.attributesOfItem(atPath: out)[.posixPermissions] as! Int == 0o600)
+        }
+    }
+
+    /// Numeric options are finite and in range (NaN passed every `< 0` guard), and degenerate
+    /// settings are usage errors (64), not hangs.
+    @Test func numericOptionsAreChecked() throws {
+        try withTemporaryFolder { folder in
+            let x = folder + "/x.npy", y = folder + "/y.txt"
+            try writeNPY(x, rows: 40, columns: 3) { i, j in Float((i * 7 + j * 3) % 11) - 5 }
+            try (0..<40).map { $0 % 2 == 0 ? "A" : "B" }.joined(separator: "\n").write(toFile: y, atomically: true, encoding: .utf8)
+            for options in [["--lambda", "nan"], ["--lambda", "0"], ["--lambda", "inf"], ["--alpha", "nan"], ["--l1", "nan", "--neurox"],
+                            ["--tolerance", "nan"], ["--folds", "1"], ["--folds", "41"], ["--min-ratio", "nan"]] {
+                let run = try SondeRun(["probe", "--train", x, "--train-labels", y] + options)
+                #expect(run.status == 64, "\(options): \(run.stderr)")
+            }
+            let similarity = try SondeRun("similarity", x, x, "--keep", "nan")
+            #expect(similarity.status == 64)
+            let layers = try SondeRun("extract", "--model", try letterModel(in: folder), "--corpus", defaultCorpus, "--layers", "0,0,0", "--out", folder + "/a.safetensors")
+            #expect(layers.status == 64 && layers.stderr.contains("layer 0 is named twice"), "\(layers.stderr)")
+        }
+    }
+
+    /// Constant activations give the intercept-only model at once, with a warning in text and
+    /// JSON; an absurd value is refused before the solver sees it; CRLF label files are read.
+    @Test func degenerateActivations() throws {
+        try withTemporaryFolder { folder in
+            let y = folder + "/y.txt", crlf = folder + "/crlf.txt"
+            let labels = (0..<40).map { $0 % 3 == 0 ? "A" : "B" }
+            try labels.joined(separator: "\n").write(toFile: y, atomically: true, encoding: .utf8)
+            try (labels.joined(separator: "\r\n") + "\r\n").write(toFile: crlf, atomically: true, encoding: .utf8)
+            let constant = folder + "/constant.npy"
+            try writeNPY(constant, rows: 40, columns: 4) { _, _ in 1 }
+            for extra in [["--lambda", "0.01"], []] {
+                let run = try SondeRun(["probe", "--train", constant, "--train-labels", crlf, "--json"] + extra)
+                #expect(run.status == 0, "\(run.stderr)")
+                let report = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+                let warnings = report["warnings"] as! [String]
+                #expect(warnings.contains { $0.contains("every neuron is constant") }, "\(warnings)")
+                #expect((report["diagnostics"] as! [String: Any])["converged"] as! Bool)
+            }
+            let huge = folder + "/huge.npy"
+            try writeNPY(huge, rows: 40, columns: 4) { i, j in i == 5 && j == 3 ? 3e38 : Float(i % 4 - j) }
+            let run = try SondeRun("probe", "--train", huge, "--train-labels", y, "--lambda", "0.01")
+            #expect(run.status == 65 && run.stderr.contains("row 5") && run.stderr.contains("1e18"), "\(run.stderr)")
+        }
+    }
+
+    /// Control characters from an input (an ESC sequence in a word) are escaped in messages.
+    @Test func messagesEscapeControlCharacters() throws {
+        try withTemporaryFolder { folder in
+            let bad = folder + "/bad.ptb"
+            try "(S (NN a) \u{1B}[31mred)\n".write(toFile: bad, atomically: true, encoding: .utf8)
+            let run = try SondeRun("corpus", "validate", bad)
+            #expect(run.status == 65)
+            #expect(!run.stderr.contains("\u{1B}") && run.stderr.contains("\\x1B[31mred"), "\(run.stderr)")
+        }
+    }
+
+    /// Hostile inputs to `sonde extract` that need no ../shared: a word or a sentence beyond
+    /// the limits is refused with the limit and how to raise it.
+    @Test func sentenceAndWordLimits() throws {
+        try withTemporaryFolder { folder in
+            let model = try letterModel(in: folder)
+            let word = folder + "/word.txt"
+            try ("a " + String(repeating: "x", count: 1_000_000) + "\n").write(toFile: word, atomically: true, encoding: .utf8)
+            let longWord = try SondeRun("extract", "--model", model, "--corpus", word, "--out", folder + "/w.safetensors")
+            #expect(longWord.status == 65 && longWord.stderr.contains("SONDE_MAX_WORD_BYTES"), "\(longWord.stderr)")
+            let sentence = folder + "/sentence.txt"
+            try (Array(repeating: "w", count: 50_000).joined(separator: " ") + "\n").write(toFile: sentence, atomically: true, encoding: .utf8)
+            let longSentence = try SondeRun("extract", "--model", model, "--corpus", sentence, "--out", folder + "/s.safetensors")
+            #expect(longSentence.status == 65 && longSentence.stderr.contains("SONDE_MAX_SENTENCE_WORDS"), "\(longSentence.stderr)")
+            #expect(try leftovers(folder) == ["sentence.txt", "word.txt"])
+        }
+    }
+}
+
+/// Writes a float32 .npy [rows, columns] with `value(i, j)`.
+func writeNPY(_ path: String, rows: Int, columns: Int, _ value: (Int, Int) -> Float) throws {
+    var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows), \(columns)), }"
+    while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+    header += "\n"
+    var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)])
+    data += Data(header.utf8)
+    for i in 0..<rows { for j in 0..<columns { withUnsafeBytes(of: value(i, j).bitPattern.littleEndian) { data += Data($0) } } }
+    try data.write(to: URL(fileURLWithPath: path))
+}
