@@ -45,10 +45,10 @@ public final class ActivationExtractor {
             return ModelError(.unsupported, "the sentence \"\(start)…\"", message)
         }
         guard words.count <= InputLimits.sentenceWords.value else {
-            throw refuse(InputLimits.sentenceWords.message("its \(words.count) words are more than a model reads at once, and"))
+            throw refuse(InputLimits.sentenceWords.message("\(words.count) words, too many to encode at once"))
         }
         if let (i, long) = words.enumerated().first(where: { $0.element.utf8.count > InputLimits.wordBytes.value }) {
-            throw refuse(InputLimits.wordBytes.message("word \(i + 1) (\(long.utf8.count) bytes)"))
+            throw refuse(InputLimits.wordBytes.message("word \(i + 1) is \(long.utf8.count) bytes long"))
         }
         var tokens: [Int] = []
         var spans: [Range<Int>] = []

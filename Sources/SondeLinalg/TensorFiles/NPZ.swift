@@ -27,7 +27,7 @@ public enum NPZ {
                     data.append(chunk)
                 }
             } catch is Inflated {
-                throw TensorFileError(.malformed, path, InputLimits.inflationRatio.message("member '\(member)' inflates past \(allowed) bytes, which"))
+                throw TensorFileError(.malformed, path, InputLimits.inflationRatio.message("member '\(member)' inflates past \(allowed) bytes (a zip bomb?)"))
             } catch {
                 throw TensorFileError(.malformed, path, "member '\(member)' cannot be extracted (\(error)): truncated or corrupt?")
             }

@@ -22,11 +22,11 @@ public enum Safetensors {
             throw fail("header of \(headerLength) bytes runs past the end of the file (\(bytes.count) bytes): truncated?")
         }
         guard Int(headerLength) <= InputLimits.headerBytes.value else {
-            throw fail(InputLimits.headerBytes.message("the JSON header of \(headerLength) bytes"))
+            throw fail(InputLimits.headerBytes.message("the JSON header of \(headerLength) bytes is too large"))
         }
         let header = UnsafeRawBufferPointer(rebasing: bytes[8..<(8 + Int(headerLength))])
         if let depth = jsonDepthOver(InputLimits.headerDepth.value, header) {
-            throw fail(InputLimits.headerDepth.message("the JSON header nests \(depth) levels deep, which"))
+            throw fail(InputLimits.headerDepth.message("the JSON header nests too deep"))
         }
         let dataStart = 8 + Int(headerLength)
         let dataSize = bytes.count - dataStart

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The model, tensor-file and hostile-input tests under AddressSanitizer: an out-of-bounds read or
+# write anywhere in them (a hostile tokenizer id, a config that sizes a buffer) stops the run
+# with a report. Debug build in its own folder (.build-asan); takes a few minutes.
+#   benchmarks/asan.sh            the default selection below
+#   benchmarks/asan.sh FILTER     any `swift test --filter` expression
+set -euo pipefail
+cd "$(dirname "$0")/.."
+filter="${1:-SondeModelsTests|HostileCorpusTests|MalformedTensorFileTests|HostileCLITests|DegenerateDataTests|MalformedCorpusTests}"
+swift build --build-tests --scratch-path .build-asan -Xswiftc -sanitize=address
+# Leaks in Foundation's and XCTest's own start-up are not ours: report only memory errors.
+ASAN_OPTIONS="detect_leaks=0:abort_on_error=1" swift test --skip-build --scratch-path .build-asan --filter "$filter"
