@@ -18,10 +18,9 @@ struct ModelWeights {
         var files: [String]
         if FileManager.default.fileExists(atPath: single) {
             files = [single]
-        } else if let data = FileManager.default.contents(atPath: index) {
-            guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let map = json["weight_map"] as? [String: String]
-            else { throw ModelError(.malformed, index, "no weight_map object") }
+        } else if FileManager.default.fileExists(atPath: index) {
+            let json = try readJSONObject(index, missing: "cannot read the shard index")
+            guard let map = json["weight_map"] as? [String: String] else { throw ModelError(.malformed, index, "no weight_map object") }
             // Shard names come from a stranger's file: plain names inside the model folder only.
             if let bad = map.values.first(where: { $0.isEmpty || $0.hasPrefix("/") || $0.split(separator: "/").contains("..") || $0.contains("\\") }) {
                 throw ModelError(.malformed, index, "shard name \(bad.debugDescription) leaves the model folder; weight_map names files inside it")

@@ -136,6 +136,42 @@ func leftovers(_ folder: String) throws -> [String] {
         }
     }
 
+    /// A NaN in a result (debiased CKA is undefined below 4 rows) is JSON null with a warning,
+    /// not an EncodingError and exit 1.
+    @Test func nonFiniteResultsAreNullInJSON() throws {
+        try withTemporaryFolder { folder in
+            let x = folder + "/x.npy", y = folder + "/y.npy"
+            try writeNPY(x, rows: 3, columns: 2) { i, j in Float(i * i + j) }
+            try writeNPY(y, rows: 3, columns: 2) { i, j in Float((i + 2 * j) % 3) }
+            let run = try SondeRun("similarity", x, y, "--measures", "cka", "--json")
+            #expect(run.status == 0, "\(run.stderr)")
+            let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+            let debiased = (json["measures"] as! [String: Any])["cka-debiased"] as! [String: Any]
+            #expect(debiased["value"] is NSNull)
+            #expect(run.stderr.contains("not finite (NaN or infinity) and written as null"))
+        }
+    }
+
+    /// A FIFO where a file should be (config.json, a label file, a corpus) is refused at once.
+    @Test func fifosNeverBlock() throws {
+        try withTemporaryFolder { folder in
+            let model = try letterModel(in: folder)
+            try FileManager.default.removeItem(atPath: model + "/config.json")
+            #expect(mkfifo(model + "/config.json", 0o600) == 0)
+            #expect(mkfifo(folder + "/labels.txt", 0o600) == 0)
+            let start = Date()
+            let extract = try SondeRun("extract", "--model", model, "--corpus", defaultCorpus, "--out", folder + "/a.safetensors")
+            #expect(extract.status == 66 && extract.stderr.contains("config.json"), "\(extract.stderr)")
+            let x = folder + "/x.npy"
+            try writeNPY(x, rows: 4, columns: 2) { i, j in Float(i + j) }
+            let probe = try SondeRun("probe", "--train", x, "--train-labels", folder + "/labels.txt", "--lambda", "0.1")
+            #expect(probe.status == 66 && probe.stderr.contains("not a regular file"), "\(probe.stderr)")
+            let corpus = try SondeRun("corpus", "stats", folder + "/labels.txt")
+            #expect(corpus.status == 66, "\(corpus.stderr)")
+            #expect(Date().timeIntervalSince(start) < 30)
+        }
+    }
+
     /// Control characters from an input (an ESC sequence in a word) are escaped in messages.
     @Test func messagesEscapeControlCharacters() throws {
         try withTemporaryFolder { folder in
