@@ -8,7 +8,8 @@ import SondeLinalg
 public enum Rankings {
     /// NeuroX `get_top_neurons(p)`: per class, the neurons sorted by |w| (descending) up to and
     /// including the first whose cumulative |w| reaches `fraction` × the class's total; the union
-    /// over classes (sorted ascending) and the per-class lists (in order of weight).
+    /// over classes (sorted ascending) and the per-class lists (in order of weight). Neurons with
+    /// zero weight are never selected.
     public static func topNeurons(_ weights: Matrix<Double>, fraction: Double) -> (overall: [Int], perClass: [[Int]]) {
         var union = Set<Int>()
         var perClass: [[Int]] = []
@@ -18,7 +19,9 @@ public enum Rankings {
             let order = descending(row)
             var cumulative = 0.0
             var chosen: [Int] = []
-            for j in order {
+            // A neuron with zero weight carries none of the mass: it is never selected (with all
+            // weights zero, nothing is; NeuroX would return the first neuron by index).
+            for j in order where row[j] > 0 {
                 chosen.append(j)
                 cumulative += row[j]
                 if cumulative >= total * fraction { break }
@@ -49,9 +52,10 @@ public enum Rankings {
     /// set; Sonde orders them by their largest |w| over classes (descending, then by index), so
     /// the ranking is deterministic. Neurons whose weights are all exactly zero (an exact sparse
     /// solution; NeuroX's Adam never produces one) never enter the sweep: they come last, by
-    /// index, so that the ordering always holds every neuron. Returns the ordering and the
-    /// cut-offs (the ordering's length after each step, and finally the number of neurons).
-    public static func neuronOrdering(_ weights: Matrix<Double>, stride: Int = 100) -> (ordering: [Int], cutoffs: [Int]) {
+    /// index, so that the ordering always holds every neuron; `ranked` says how many lead it
+    /// (the rest are not a ranking, only index order). Returns the ordering, the cut-offs (the
+    /// ordering's length after each step, and finally the number of neurons) and `ranked`.
+    public static func neuronOrdering(_ weights: Matrix<Double>, stride: Int = 100) -> (ordering: [Int], cutoffs: [Int], ranked: Int) {
         precondition(stride > 0)
         let strength = (0..<weights.columns).map { j in (0..<weights.rows).map { abs(weights[$0, j]) }.max() ?? 0 }
         var seen = Set<Int>()
@@ -63,11 +67,12 @@ public enum Rankings {
             seen.formUnion(new)
             cutoffs.append(ordering.count)
         }
+        let ranked = ordering.count
         if ordering.count < weights.columns {
             ordering += (0..<weights.columns).filter { !seen.contains($0) }
             cutoffs.append(ordering.count)
         }
-        return (ordering, cutoffs)
+        return (ordering, cutoffs, ranked)
     }
 
     /// NeuroX `get_bottom_neurons(p)`: per class, the neurons sorted by |w| ascending up to the

@@ -133,7 +133,10 @@ struct ProbeCommand: ParsableCommand {
         let warnings: [String]
         let path: [RegularizationPath.Point]?
         let splits: [String: Split]
+        /// Neurons with a nonzero weight, most salient first (NeuroX's ordering).
         let ranking: [Int]
+        /// Neurons with zero weight for every class: not ranked (index order).
+        let unranked: [Int]
         let rankingCutoffs: [Int]
         let pathEntryOrder: [Int]?
         let topNeurons: [Int]
@@ -215,7 +218,7 @@ struct ProbeCommand: ParsableCommand {
         let report = Report(
             classes: probe.classes, neurons: probe.neurons, penalty: probe.settings.penalty.description, lambda: lambdaValue, alpha: alphaValue,
             standardized: standardize, diagnostics: probe.diagnostics, warnings: Self.warnings(probe, splits: splits), path: path?.points,
-            splits: splits, ranking: ordering.ordering,
+            splits: splits, ranking: Array(ordering.ordering.prefix(ordering.ranked)), unranked: ordering.ordering.dropFirst(ordering.ranked).sorted(),
             rankingCutoffs: ordering.cutoffs, pathEntryOrder: path?.entryOrder, topNeurons: top.overall,
             topNeuronsPerClass: Dictionary(uniqueKeysWithValues: zip(probe.classes, top.perClass)), saved: save)
         if output.json { return try printJSON(report) }
@@ -234,10 +237,20 @@ struct ProbeCommand: ParsableCommand {
         lines += formatTable(rows)
         lines += report.warnings.map { "warning: " + $0 }
         lines.append("top neurons (\(Int(fraction * 100))% of the weight mass per class): \(top.overall.count)")
-        lines.append("ranking (first 20): " + ordering.ordering.prefix(20).map(String.init).joined(separator: " "))
+        for (name, neurons) in zip(probe.classes, top.perClass) where !neurons.isEmpty {
+            lines.append("  \(name): " + neurons.prefix(12).map(String.init).joined(separator: " ") + (neurons.count > 12 ? " … (\(neurons.count))" : ""))
+        }
+        lines.append(rankingLine(report.ranking, unranked: report.unranked.count))
         if let save { lines.append("saved to \(save)") }
         print(lines.joined(separator: "\n"))
     }
+}
+
+/// "ranking (first 20 of N): …", saying how many neurons are unranked; never index order.
+func rankingLine(_ ranking: [Int], unranked: Int) -> String {
+    guard !ranking.isEmpty else { return "ranking: none (no neuron has a nonzero weight)" }
+    let head = "ranking (\(ranking.count > 20 ? "first 20 of \(ranking.count)" : "\(ranking.count) neurons")): " + ranking.prefix(20).map(String.init).joined(separator: " ")
+    return head + (unranked > 0 ? "; \(unranked) neuron\(unranked == 1 ? "" : "s") with zero weight unranked" : "")
 }
 
 struct RankCommand: ParsableCommand {
@@ -245,8 +258,9 @@ struct RankCommand: ParsableCommand {
         commandName: "rank",
         abstract: "Rank neurons from a saved probe (NeuroX's selections) or without a probe.",
         discussion: """
-            Methods: ordering (NeuroX get_neuron_ordering), top (get_top_neurons at --fraction of the \
-            weight mass), threshold (get_top_neurons_hard_threshold: |w| > max/--fraction), bottom, \
+            Methods: ordering (NeuroX get_neuron_ordering; neurons with zero weight are listed apart as \
+            unranked), top (get_top_neurons at --fraction of the weight mass, default 0.5), threshold \
+            (get_top_neurons_hard_threshold: |w| > max/--fraction, default 2), bottom, \
             random (--count neurons, seeded: the control selection), \
             probeless (Antverg & Belinkov 2022; needs --train and --train-labels instead of --probe). \
             Weights are standardised (× the neuron's scale) unless --raw-weights, as NeuroX uses them.
@@ -256,7 +270,8 @@ struct RankCommand: ParsableCommand {
 
     @Option(help: "A probe saved by `sonde probe --save`.") var probe: String?
     @Option(help: "The method: ordering, top, threshold, bottom, random, probeless.") var method: Method = .ordering
-    @Option(help: "Weight mass (top, bottom) or divisor (threshold).") var fraction: Double = 0.5
+    @Option(help: "Weight mass (top, bottom; default 0.5) or divisor (threshold; default 2, NeuroX's).") var fraction: Double?
+    @Option(help: "Only this class's neurons (top, threshold: its own list; ordering: its weights alone).") var `class`: String?
     @Option(help: "Steps of the ordering sweep.") var stride: Int = 100
     @Option(help: "How many neurons, for random.") var count: Int?
     @Option(help: "Seed, for random.") var seed: UInt64 = 1
@@ -274,12 +289,14 @@ struct RankCommand: ParsableCommand {
         }
         if method == .random, (count ?? -1) < 0 { throw ValidationError("random needs --count (a number of neurons ≥ 0)") }
         guard stride > 0 else { throw ValidationError("--stride must be positive") }
-        try requireNumber("fraction", fraction, "non-negative") { $0 >= 0 }
+        try requireNumber("fraction", fraction, "positive") { $0 > 0 }
     }
 
     struct Report: Encodable {
         let method: String
         let neurons: [Int]
+        /// ordering: the neurons with zero weight, which are not ranked.
+        var unranked: [Int]? = nil
         let cutoffs: [Int]?
         let perClass: [String: [Int]]?
         let scores: [Double]?
@@ -294,20 +311,31 @@ struct RankCommand: ParsableCommand {
             report = Report(method: method.rawValue, neurons: result.ordering, cutoffs: nil, perClass: nil, scores: result.scores)
         } else {
             let loaded = try withInputErrors { try ProbeFile.read(probe!) }
-            let w = rawWeights ? loaded.weights : loaded.standardizedWeights
-            func perClass(_ lists: [[Int]]) -> [String: [Int]] { Dictionary(uniqueKeysWithValues: zip(loaded.classes, lists)) }
+            var w = rawWeights ? loaded.weights : loaded.standardizedWeights
+            var classes = loaded.classes
+            if let name = `class` {
+                guard let row = classes.firstIndex(of: name) else {
+                    throw ValidationError("--class \(name): the probe's classes are \(classes.joined(separator: ", "))")
+                }
+                w = Matrix(rows: 1, columns: w.columns, elements: w.row(row))
+                classes = [name]
+            }
+            func perClass(_ lists: [[Int]]) -> [String: [Int]] { Dictionary(uniqueKeysWithValues: zip(classes, lists)) }
+            let mass = fraction ?? (method == .threshold ? 2 : 0.5)
             switch method {
             case .ordering:
                 let r = Rankings.neuronOrdering(w, stride: stride)
-                report = Report(method: method.rawValue, neurons: r.ordering, cutoffs: r.cutoffs, perClass: nil, scores: nil)
+                report = Report(
+                    method: method.rawValue, neurons: Array(r.ordering.prefix(r.ranked)), unranked: r.ordering.dropFirst(r.ranked).sorted(),
+                    cutoffs: Array(r.cutoffs.prefix { $0 <= r.ranked }), perClass: nil, scores: nil)
             case .top:
-                let r = Rankings.topNeurons(w, fraction: fraction)
+                let r = Rankings.topNeurons(w, fraction: mass)
                 report = Report(method: method.rawValue, neurons: r.overall, cutoffs: nil, perClass: perClass(r.perClass), scores: nil)
             case .threshold:
-                let r = Rankings.hardThreshold(w, fraction: fraction)
+                let r = Rankings.hardThreshold(w, fraction: mass)
                 report = Report(method: method.rawValue, neurons: r.overall, cutoffs: nil, perClass: perClass(r.perClass), scores: nil)
             case .bottom:
-                report = Report(method: method.rawValue, neurons: Rankings.bottomNeurons(w, fraction: fraction), cutoffs: nil, perClass: nil, scores: nil)
+                report = Report(method: method.rawValue, neurons: Rankings.bottomNeurons(w, fraction: mass), cutoffs: nil, perClass: nil, scores: nil)
             case .random:
                 let neurons = Rankings.random(count: min(count!, loaded.neurons), of: loaded.neurons, seed: seed)
                 report = Report(method: method.rawValue, neurons: neurons, cutoffs: nil, perClass: nil, scores: nil)
@@ -316,6 +344,15 @@ struct RankCommand: ParsableCommand {
             }
         }
         if output.json { return try printJSON(report) }
+        if report.neurons.isEmpty {
+            writeMessage("sonde: no neuron selected: \(method == .threshold ? "no |w| exceeds the largest / --fraction" : "every weight is zero")\n")
+        }
         print(report.neurons.map(String.init).joined(separator: " "))
+        if let perClass = report.perClass, `class` == nil, method == .top || method == .threshold {
+            for (name, neurons) in perClass.sorted(by: { $0.key < $1.key }) { print("\(name): " + neurons.map(String.init).joined(separator: " ")) }
+        }
+        if let unranked = report.unranked, !unranked.isEmpty {
+            writeMessage("sonde: \(unranked.count) neuron\(unranked.count == 1 ? "" : "s") with zero weight unranked (not listed)\n")
+        }
     }
 }

@@ -216,7 +216,7 @@ let edgeCases = repositoryRoot + "/Tests/Fixtures/corpora"
         #expect(report["classes"] as? [String] == ["c0", "c1", "c2"])
         let train = (report["splits"] as! [String: Any])["train"] as! [String: Any]
         #expect((train["accuracy"] as! Double) > 0.8)
-        #expect((report["ranking"] as! [Int]).count == 8)
+        #expect((report["ranking"] as! [Int]).count + (report["unranked"] as! [Int]).count == 8)
         // Same input, same seed: byte-identical JSON.
         let again = try SondeRun("probe", "--train", x, "--train-labels", labels, "--lambda", "0.01", "--alpha", "1", "--save", folder + "/p.safetensors", "--json")
         #expect(again.stdout == run.stdout)
@@ -233,5 +233,32 @@ let edgeCases = repositoryRoot + "/Tests/Fixtures/corpora"
         #expect(bad.status == 65 && bad.stderr == "sonde: \(short): 2 label lines for 300 rows of activations\n")
         let notProbe = try SondeRun("rank", "--probe", x)
         #expect(notProbe.status == 65 && notProbe.stderr.contains("not a saved Sonde probe"))
+    }
+
+    /// A probe that kept no neuron (λ above λ_max) is the intercept-only model: it says so in
+    /// text and JSON, and never presents index order 0 1 2 … as a ranking.
+    @Test func emptyProbeIsNotARanking() throws {
+        try withTemporaryFolder { folder in
+            let x = repositoryRoot + "/Tests/Fixtures/probe/small.x.npy"
+            let labels = try labelsFile(folder)
+            let run = try SondeRun("probe", "--train", x, "--train-labels", labels, "--lambda", "100", "--save", folder + "/p.safetensors", "--json")
+            #expect(run.status == 0, "\(run.stderr)")
+            let report = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+            #expect((report["ranking"] as! [Int]).isEmpty && (report["unranked"] as! [Int]) == Array(0..<8))
+            let warnings = report["warnings"] as! [String]
+            #expect(warnings.contains { $0.contains("no neuron has a nonzero weight") } && warnings.contains { $0.contains("majority baseline") })
+            let text = try SondeRun("probe", "--train", x, "--train-labels", labels, "--lambda", "100")
+            #expect(text.stdout.contains("ranking: none (no neuron has a nonzero weight)") && !text.stdout.contains("0 1 2"))
+            let rank = try SondeRun("rank", "--probe", folder + "/p.safetensors")
+            #expect(rank.status == 0 && rank.stdout == "\n" && rank.stderr.contains("8 neurons with zero weight unranked"))
+            // The hard threshold's default divisor is NeuroX's 2 (it was 0.5: never any neuron).
+            let sparse = try SondeRun("probe", "--train", x, "--train-labels", labels, "--lambda", "0.01", "--save", folder + "/q.safetensors")
+            #expect(sparse.status == 0)
+            let threshold = try SondeRun("rank", "--probe", folder + "/q.safetensors", "--method", "threshold", "--json")
+            #expect(!((try JSONSerialization.jsonObject(with: Data(threshold.stdout.utf8)) as! [String: Any])["neurons"] as! [Int]).isEmpty)
+            let oneClass = try SondeRun("rank", "--probe", folder + "/q.safetensors", "--method", "top", "--class", "c1", "--json")
+            let perClass = (try JSONSerialization.jsonObject(with: Data(oneClass.stdout.utf8)) as! [String: Any])["perClass"] as! [String: [Int]]
+            #expect(perClass.keys.sorted() == ["c1"])
+        }
     }
 }
