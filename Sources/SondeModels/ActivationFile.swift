@@ -41,6 +41,8 @@ public enum ActivationFile {
         metadata["format"] = format
         metadata["model"] = extractor.model.folder
         metadata["architecture"] = config.architecture.rawValue
+        metadata["hidden"] = String(h)
+        metadata["fingerprint"] = extractor.model.identity.fingerprint
         metadata["aggregate"] = aggregate.rawValue
         metadata["layers"] = json(names)
         metadata["sentence_words"] = json(sentences.map(\.count))
@@ -74,6 +76,15 @@ public enum ActivationFile {
             throw TensorFileError(.malformed, file.path, "not a Sonde activation file (no \(format) metadata); make one with `sonde extract`")
         }
         return counts
+    }
+
+    /// What the activations in `file` came from: all that its metadata records (nothing for
+    /// files Sonde did not write; the width from the tensors then).
+    public static func identity(_ file: TensorCollection) -> ModelIdentity {
+        ModelIdentity(
+            architecture: file.metadata["architecture"].flatMap(Architecture.init(rawValue:)),
+            hidden: file.metadata["hidden"].flatMap(Int.init) ?? file.tensors.first.flatMap { $0.shape.count == 2 ? $0.shape[1] : nil },
+            fingerprint: file.metadata["fingerprint"])
     }
 
     private static func json<T: Encodable>(_ value: T) -> String {

@@ -8,6 +8,8 @@ import SondeLinalg
 /// checkpoints read alike.
 struct ModelWeights {
     let folder: String
+    /// The weight files read, in order.
+    let files: [String]
     private var tensors: [String: Tensor] = [:]
     private static let basePrefixes = ["bert.", "roberta.", "transformer.", "gpt_neox.", "model."]
 
@@ -29,6 +31,7 @@ struct ModelWeights {
         } else {
             throw ModelError(.missing, folder, "no model.safetensors or model.safetensors.index.json (PyTorch .bin checkpoints: re-save with save_pretrained(safe_serialization=True))")
         }
+        self.files = files
         for file in files {
             for tensor in try TensorCollection.read(file).tensors {
                 var name = tensor.name

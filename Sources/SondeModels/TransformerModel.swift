@@ -27,6 +27,8 @@ public final class TransformerModel {
     public let config: ModelConfig
     /// What the checkpoint's head is, when it has one Sonde can score.
     public let head: Head
+    /// The architecture, width and fingerprint of this checkpoint.
+    public let identity: ModelIdentity
 
     public enum Head: Sendable, Equatable {
         /// Next-token prediction (GPT-2, GPT-NeoX) or masked-token prediction (BERT).
@@ -64,6 +66,9 @@ public final class TransformerModel {
         let config = try ModelConfig.read(folder + "/config.json")
         self.config = config
         let w = try ModelWeights(folder: folder)
+        identity = ModelIdentity(
+            architecture: config.architecture, hidden: config.hiddenSize,
+            fingerprint: try ModelIdentity.fingerprint(files: [folder + "/config.json"] + w.files))
         let (h, v, inner) = (config.hiddenSize, config.vocabularySize, config.intermediateSize)
         func norm(_ prefix: String) throws -> LayerNorm {
             let weight = w.first(prefix + ".weight", prefix + ".gamma"), bias = w.first(prefix + ".bias", prefix + ".beta")

@@ -223,8 +223,9 @@ public struct ModelComparison: Codable, Sendable {
         public var otherAccuracy: Double
         public var baseSelectivity: Double
         public var otherSelectivity: Double
-        /// Jaccard overlap of the two probes' top-k neurons on this layer.
-        public var topKOverlap: Double
+        /// Jaccard overlap of the two probes' top-k neurons on this layer; nil when the models'
+        /// neuron indices do not correspond (different architectures or widths).
+        public var topKOverlap: Double?
     }
 
     public var property: String
@@ -239,7 +240,7 @@ public struct ModelComparison: Codable, Sendable {
 
     public static func compare(
         base: [Matrix<Float>], other: [Matrix<Float>], layerNames: [String], tokens: StudyTokens, k: Int,
-        keep: SVCCAKeep = .variance(0.99), settings: ProbeSettings, progress: (Int, Int) -> Void = { _, _ in }
+        keep: SVCCAKeep = .variance(0.99), settings: ProbeSettings, sameNeurons: Bool = true, progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> ModelComparison {
         var layers: [Layer] = []
         for (l, name) in layerNames.enumerated() {
@@ -248,7 +249,7 @@ public struct ModelComparison: Codable, Sendable {
             layers.append(Layer(
                 layer: name, svcca: try Similarity.svcca(moments, keep: keep, weights: false).cca.mean, cka: Similarity.linearCKA(moments),
                 baseAccuracy: a.accuracy, otherAccuracy: b.accuracy, baseSelectivity: a.selectivity, otherSelectivity: b.selectivity,
-                topKOverlap: Comparator.jaccard(a.ordering, b.ordering, k: k)))
+                topKOverlap: sameNeurons ? Comparator.jaccard(a.ordering, b.ordering, k: k) : nil))
             progress(l + 1, layerNames.count + 2)
         }
         func histogram(_ model: [Matrix<Float>]) -> [Int] {

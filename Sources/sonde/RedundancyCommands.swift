@@ -158,6 +158,16 @@ struct AblateCommand: ParsableCommand {
         guard (0...extractor.model.config.layers).contains(layer), extractor.model.config.hiddenSize == probe.neurons else {
             throw failure("--model-layer \(layer) of \(folder) does not match the probe's \(probe.neurons) neurons")
         }
+        // The activations must come from this very checkpoint: scoring one model's neurons
+        // inside another gives numbers without meaning.
+        let trainFile = try withInputErrors { try TensorCollection.read(data.train) }
+        let recorded = ActivationFile.identity(trainFile)
+        if let reason = recorded.mismatch(with: extractor.model.identity) {
+            throw failure("\(data.train) was not extracted from \(folder): \(reason); pass the --model it came from\(trainFile.metadata["model"].map { " (\($0))" } ?? "")")
+        }
+        if recorded.fingerprint == nil {
+            writeMessage("sonde: warning: \(data.train) does not record its checkpoint, so it cannot be checked against \(folder)\n")
+        }
         let sentences = try readTreebank([corpus], limit: modelLimit).sentences.map { $0.words.map(\.form) }
         let which = ["test", "dev", "train"].firstIndex(of: evaluation.name)!
         let evaluationCorpus = [data.testCorpus, data.devCorpus, data.trainCorpus][which]
@@ -251,7 +261,7 @@ struct RedundancyCommand: ParsableCommand {
 
     func run() throws {
         let (treebank, tokens) = try input.treebank()
-        let (names, layers) = try input.activations(activations, treebank)
+        let (names, layers, _) = try input.activations(activations, treebank)
         let settings = input.settings
         let progress = Progress(what: "layers")
         var rows: [Layer] = []

@@ -46,7 +46,7 @@ struct StudyInput: ParsableArguments {
 
     /// The chosen layers of one source — a model folder (run on the treebank) or an activation
     /// file extracted from it — as [tokens × neurons] matrices, and their names.
-    func activations(_ source: String, _ treebank: Corpus) throws -> (names: [String], layers: [Matrix<Float>]) {
+    func activations(_ source: String, _ treebank: Corpus) throws -> (names: [String], layers: [Matrix<Float>], identity: ModelIdentity) {
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: source, isDirectory: &isFolder), isFolder.boolValue {
             let extractor = try loadExtractor(source, tokenizer: tokenizer)
@@ -60,7 +60,7 @@ struct StudyInput: ParsableArguments {
                 }
             }
             let h = extractor.model.config.hiddenSize
-            return (chosen.map { "layer\($0)" }, rows.map { Matrix(rows: $0.count / h, columns: h, elements: $0) })
+            return (chosen.map { "layer\($0)" }, rows.map { Matrix(rows: $0.count / h, columns: h, elements: $0) }, extractor.model.identity)
         }
         let file = try withInputErrors { try TensorCollection.read(source) }
         try requireAlignment(file, treebank.sentences, corpus: corpus)
@@ -74,7 +74,7 @@ struct StudyInput: ParsableArguments {
                 throw failure("\(source) has no \(missing); it has \(available.joined(separator: ", "))")
             }
         }
-        return (names, try names.map { try loadActivations(source, layer: $0) })
+        return (names, try names.map { try loadActivations(source, layer: $0) }, ActivationFile.identity(file))
     }
 
     func parseLayers(_ count: Int) throws -> [Int] { try parseLayerList(layers, count: count) }
@@ -105,7 +105,7 @@ struct DynamicsCommand: ParsableCommand {
         var sources: [(name: String, layers: [Matrix<Float>])] = []
         var names: [String] = []
         for path in checkpoints {
-            let (layerNames, layers) = try input.activations(path, treebank)
+            let (layerNames, layers, _) = try input.activations(path, treebank)
             names = layerNames
             sources.append(((path as NSString).lastPathComponent, layers))
         }
@@ -149,25 +149,33 @@ struct CompareCommand: ParsableCommand {
 
     @Option(help: "The base model: a model folder or an activation file extracted from --corpus.") var base: String
     @Option(help: "The other model (e.g. fine-tuned from the base).") var other: String
+    @Flag(help: "Compare models of different architectures or widths: only the index-free measures (SVCCA, CKA, accuracies, layer histograms), no neuron overlap.") var allowDifferent = false
     @OptionGroup var input: StudyInput
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         let (treebank, tokens) = try input.treebank()
         let a = try input.activations(base, treebank), b = try input.activations(other, treebank)
-        guard a.names == b.names, zip(a.layers, b.layers).allSatisfy({ $0.columns == $1.columns }) else {
-            throw failure("\(base) and \(other) do not have the same layers and widths")
+        // Neuron j of one model is neuron j of the other only within one architecture (fine-tuning
+        // keeps the indices); across architectures the overlap of top-k neurons means nothing.
+        let sameKind = a.identity.architecture == b.identity.architecture && zip(a.layers, b.layers).allSatisfy { $0.columns == $1.columns }
+        if !sameKind && !allowDifferent {
+            throw ValidationError("\(base) (\(a.identity.architecture?.rawValue ?? "unknown architecture")) and \(other) (\(b.identity.architecture?.rawValue ?? "unknown architecture")) are not one architecture of one width, so their neuron indices do not correspond; add --allow-different for the index-free measures only")
+        }
+        guard a.names == b.names else { throw failure("\(base) and \(other) do not have the same layers (\(a.names.joined(separator: ",")) vs \(b.names.joined(separator: ",")))") }
+        if let fingerprint = a.identity.fingerprint, fingerprint == b.identity.fingerprint {
+            writeMessage("sonde: warning: \(base) and \(other) are the same checkpoint (fingerprint \(fingerprint))\n")
         }
         let progress = Progress(what: "layers")
         let report = try withStudyErrors {
             try ModelComparison.compare(
                 base: a.layers, other: b.layers, layerNames: a.names, tokens: tokens, k: input.k, keep: input.rule, settings: input.settings,
-                progress: progress.update)
+                sameNeurons: sameKind, progress: progress.update)
         }
         if output.json { return try printJSON(report) }
         var table = [["layer", "svcca", "cka", "accuracy base", "accuracy other", "top-k overlap"]]
         for l in report.layers {
-            table.append([l.layer, f(l.svcca), f(l.cka), f(l.baseAccuracy), f(l.otherAccuracy), f(l.topKOverlap)])
+            table.append([l.layer, f(l.svcca), f(l.cka), f(l.baseAccuracy), f(l.otherAccuracy), l.topKOverlap.map(f) ?? "–"])
         }
         formatTable(table).forEach { print($0) }
         print("top-\(report.k) neurons by layer: base \(report.baseHistogram) (mean layer \(f(report.baseMeanLayer))), other \(report.otherHistogram) (mean layer \(f(report.otherMeanLayer)))")

@@ -1,4 +1,5 @@
 import Foundation
+import SondeLinalg
 import Testing
 
 /// A tiny BERT (the bf16 fixture) with a letter-level WordPiece tokenizer of its 64 ids, so a
@@ -210,4 +211,60 @@ func writeNPY(_ path: String, rows: Int, columns: Int, _ value: (Int, Int) -> Fl
     data += Data(header.utf8)
     for i in 0..<rows { for j in 0..<columns { withUnsafeBytes(of: value(i, j).bitPattern.littleEndian) { data += Data($0) } } }
     try data.write(to: URL(fileURLWithPath: path))
+}
+
+/// Activations meet the model they came from, or nothing (issue: BERT activations were ablated
+/// inside GPT-2 and a "re-extracted accuracy" reported).
+@Suite struct ModelIdentityCLITests {
+    let defaultCorpus = repositoryRoot + "/corpora/default.conllu"
+
+    @Test func ablationRefusesAnotherCheckpoint() throws {
+        try withTemporaryFolder { folder in
+            let model = try letterModel(in: folder)
+            let acts = folder + "/acts.safetensors"
+            let extract = try SondeRun("extract", "--model", model, "--corpus", defaultCorpus, "--limit", "40", "--out", acts)
+            #expect(extract.status == 0, "\(extract.stderr)")
+            // The same architecture and width, one weight byte changed: another checkpoint.
+            let other = folder + "/other"
+            try FileManager.default.copyItem(atPath: model, toPath: other)
+            var weights = try Data(contentsOf: URL(fileURLWithPath: other + "/model.safetensors"))
+            weights[weights.count - 1] ^= 0x01
+            try weights.write(to: URL(fileURLWithPath: other + "/model.safetensors"))
+            func ablate(_ folder: String) throws -> SondeRun {
+                try SondeRun("ablate", "--train", acts, "--layer", "layer1", "--train-corpus", defaultCorpus, "--property", "upos",
+                             "--lambda", "0.01", "--k", "2", "--seeds", "1", "--model", folder, "--model-corpus", defaultCorpus,
+                             "--model-layer", "1", "--model-limit", "5")
+            }
+            let wrong = try ablate(other)
+            #expect(wrong.status == 65 && wrong.stderr.contains("was not extracted from \(other): they come from another checkpoint"), "\(wrong.stderr)")
+            // The right checkpoint passes the check (this fixture is a classifier, which the
+            // model's own score then asks a sentence property for: a later, unrelated message).
+            let right = try ablate(model)
+            #expect(!right.stderr.contains("was not extracted from") && right.stderr.contains("a classifier is scored"), "\(right.stderr)")
+        }
+    }
+
+    @Test func compareRefusesDifferentArchitectures() throws {
+        try withTemporaryFolder { folder in
+            let model = try letterModel(in: folder)
+            let base = folder + "/base.safetensors", other = folder + "/other.safetensors"
+            #expect(try SondeRun("extract", "--model", model, "--corpus", defaultCorpus, "--limit", "60", "--out", base).status == 0)
+            // The same numbers, recorded as coming from a GPT-2.
+            let file = try TensorCollection.read(base)
+            var metadata = file.metadata
+            metadata["architecture"] = "gpt2"
+            metadata["fingerprint"] = nil
+            try Safetensors.write(file.tensors.map { TensorPayload(name: $0.name, shape: $0.shape, dtype: .float32, values: .float($0.floats())) }, metadata: metadata, to: other)
+            let arguments = ["compare", "--base", base, "--other", other, "--corpus", defaultCorpus, "--limit", "60", "--property", "upos", "--lambda", "0.01", "--k", "4", "--json"]
+            let refused = try SondeRun(arguments)
+            #expect(refused.status == 64 && refused.stderr.contains("--allow-different"), "\(refused.stderr)")
+            let allowed = try SondeRun(arguments + ["--allow-different"])
+            #expect(allowed.status == 0, "\(allowed.stderr)")
+            let layers = (try JSONSerialization.jsonObject(with: Data(allowed.stdout.utf8)) as! [String: Any])["layers"] as! [[String: Any]]
+            #expect(!layers.isEmpty && layers.allSatisfy { $0["topKOverlap"] == nil || $0["topKOverlap"] is NSNull })
+            // One checkpoint compared with itself: allowed, with a warning.
+            let same = try SondeRun(["compare", "--base", model, "--other", base, "--corpus", defaultCorpus, "--limit", "60", "--property", "upos", "--lambda", "0.01", "--k", "4"])
+            #expect(same.status == 0 && same.stderr.contains("are the same checkpoint"), "\(same.stderr)")
+        }
+    }
 }
