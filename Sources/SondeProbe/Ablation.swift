@@ -114,8 +114,15 @@ public struct MinimalNeuronSet: Sendable, Codable {
         public var devAccuracy: Double
     }
 
+    /// The size of the set; `share` is it over all the data's neurons (not over the candidates).
     public var neurons: Int
     public var share: Double
+    /// How many ranked candidates the search could draw from (e.g. one neuron per cluster).
+    public var candidates: Int
+    /// Whether the set reaches oracle − δ on dev; false when even every candidate falls short,
+    /// and then the set is all of them and its accuracy says by how much.
+    public var reached: Bool
+    /// The dev accuracy of a probe on exactly this set (always measured, never the oracle's).
     public var devAccuracy: Double
     public var testAccuracy: Double?
     public var oracleDevAccuracy: Double
@@ -160,6 +167,9 @@ public struct MinimalNeuronSet: Sendable, Codable {
             let mid = (low + high) / 2
             if evaluate(mid) >= oracleDev - delta { high = mid } else { low = mid }
         }
+        // The set reported is a set that was evaluated: when the doubling ran out of candidates
+        // before reaching the target, that is all of them.
+        let reached = evaluate(high) >= oracleDev - delta
         let columns = Array(ordering.prefix(high))
         let oracleTest = test.map { oracle.evaluate($0).accuracy }
         let testAccuracy: Double?
@@ -169,7 +179,8 @@ public struct MinimalNeuronSet: Sendable, Codable {
             testAccuracy = oracleTest
         }
         return MinimalNeuronSet(
-            neurons: high, share: Double(high) / Double(d), devAccuracy: cache[high]?.1 ?? oracleDev, testAccuracy: testAccuracy,
+            neurons: high, share: Double(high) / Double(max(train.neurons, 1)), candidates: d, reached: reached, devAccuracy: cache[high]!.1,
+            testAccuracy: testAccuracy,
             oracleDevAccuracy: oracleDev, oracleTestAccuracy: oracleTest, delta: delta, steps: steps,
             selected: columns)
     }

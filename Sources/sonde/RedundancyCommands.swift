@@ -137,7 +137,7 @@ struct AblateCommand: ParsableCommand {
         }
         formatTable(table).forEach { print($0) }
         if let m = minimalSet {
-            print("minimal neuron set: \(m.neurons) neurons (\(String(format: "%.1f", 100 * m.share))%), dev \(f(m.devAccuracy)) vs \(f(m.oracleDevAccuracy)) on all\(m.testAccuracy.map { ", test \(f($0))" } ?? "")")
+            print(minimalLine(m))
         }
         if let modelScore, let modelPoints {
             print("model's own \(modelScore.task) loss \(f(modelScore.loss)) unablated")
@@ -249,6 +249,8 @@ struct RedundancyCommand: ParsableCommand {
         let largestCluster: Int
         let accuracy: Double
         let accuracyOnePerCluster: Double
+        /// Every cluster of two or more neurons (neuron indices within the layer).
+        let clusterMembers: [[Int]]
     }
 
     struct Report: Encodable {
@@ -276,7 +278,8 @@ struct RedundancyCommand: ParsableCommand {
                 let reduced = LayerProbe.train(x.columns(kept), tokens, settings: settings, control: false)
                 rows.append(Layer(
                     layer: names[l], neurons: x.columns, clusters: clusters.count, largestCluster: clusters.clusters.map(\.count).max() ?? 0,
-                    accuracy: probe.accuracy, accuracyOnePerCluster: reduced.accuracy))
+                    accuracy: probe.accuracy, accuracyOnePerCluster: reduced.accuracy,
+                    clusterMembers: clusters.clusters.filter { $0.count > 1 }.sorted { ($0.count, $1[0]) > ($1.count, $0[0]) }))
                 progress.update(l + 1, layers.count)
             }
         }
@@ -313,8 +316,24 @@ struct RedundancyCommand: ParsableCommand {
              l + 1 < rows.count ? f(layerRedundancy.cka[l][l + 1]) : ""]
         }).forEach { print($0) }
         print("oracle (all layers) \(f(layerRedundancy.oracleAccuracy)); lowest layer within \(delta): \(layerRedundancy.selectedLayer ?? "none")")
-        print("minimal neuron set: \(minimal.neurons) of \(all.columns) neurons (\(String(format: "%.1f", 100 * minimal.share))%), dev \(f(minimal.devAccuracy)) vs \(f(minimal.oracleDevAccuracy)), test \(f(minimal.testAccuracy ?? .nan)); by layer \(byLayer.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))")
+        print(minimalLine(minimal) + "; by layer " + byLayer.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
+        for (row, clusters) in zip(rows, allClusters) {
+            let shared = clusters.clusters.filter { $0.count > 1 }.sorted { $0.count > $1.count }
+            guard !shared.isEmpty else { continue }
+            print("\(row.layer) clusters of 2 or more: " + shared.prefix(8).map { "{" + $0.map(String.init).joined(separator: " ") + "}" }.joined(separator: " ")
+                  + (shared.count > 8 ? " … (\(shared.count) in all; every cluster in --json)" : ""))
+        }
     }
 }
 
 private func f(_ x: Double) -> String { String(format: "%.4f", x) }
+
+/// The minimal set as it was measured: its size over all neurons, its own dev accuracy, and
+/// whether it reached the target at all.
+private func minimalLine(_ m: MinimalNeuronSet) -> String {
+    let total = m.share > 0 ? Int((Double(m.neurons) / m.share).rounded()) : m.candidates
+    var line = "minimal neuron set: \(m.neurons) of \(total) neurons (\(String(format: "%.1f", 100 * m.share))%, from \(m.candidates) candidates), dev \(f(m.devAccuracy)) vs \(f(m.oracleDevAccuracy)) for all"
+    if let test = m.testAccuracy { line += ", test \(f(test))" }
+    if !m.reached { line += "; NOT within \(m.delta) of all: every candidate together falls \(f(m.oracleDevAccuracy - m.devAccuracy)) short" }
+    return line
+}

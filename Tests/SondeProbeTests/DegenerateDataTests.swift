@@ -34,3 +34,28 @@ struct DegenerateDataTests {
         #expect(probe.weights.elements.allSatisfy(\.isFinite) && probe.intercepts.allSatisfy(\.isFinite))
     }
 }
+
+/// The minimal set is a set that was evaluated (issue: "89 of 128 neurons (100.0%), dev 0.6592
+/// vs 0.6592" while 88 neurons reached 0.637 and the 89 were never measured).
+struct MinimalSetReportTests {
+    @Test func candidatesThatFallShortAreReportedAsSuch() {
+        let planted = PlantedData(samples: 3_000, neurons: 12, classes: 3, planted: 2, copies: 0, seed: 11)
+        let data = planted.dataset
+        let split = 2_000
+        let train = ProbeDataset(x: data.x.rows(0..<split), labels: Array(data.labels[..<split]), classes: data.classes)
+        let dev = ProbeDataset(x: data.x.rows(split..<3_000), labels: Array(data.labels[split...]), classes: data.classes)
+        // Candidates without the planted neurons: no subset of them comes near the oracle.
+        let distractors = (0..<12).filter { !planted.planted.contains($0) }
+        let settings = ProbeSettings(penalty: .elasticNet(lambda: 1e-3, alpha: 0.5))
+        let m = MinimalNeuronSet.search(train: train, dev: dev, test: nil, ordering: distractors, settings: settings, delta: 0.01)
+        #expect(!m.reached && m.neurons == distractors.count && m.candidates == distractors.count)
+        #expect(abs(m.share - Double(distractors.count) / 12) < 1e-12)
+        // The accuracy reported is the set's own, measured directly here.
+        let own = FittedProbe.fit(ProbeDataset(x: train.x.columns(distractors), labels: train.labels, classes: train.classes), settings: settings)
+        let direct = own.evaluate(ProbeDataset(x: dev.x.columns(distractors), labels: dev.labels, classes: dev.classes)).accuracy
+        #expect(abs(m.devAccuracy - direct) < 1e-12 && m.devAccuracy < m.oracleDevAccuracy - 0.05)
+        // With the planted neurons first, the set is reached and holds them.
+        let m2 = MinimalNeuronSet.search(train: train, dev: dev, test: nil, ordering: planted.planted + distractors, settings: settings, delta: 0.01)
+        #expect(m2.reached && m2.neurons <= 2 + 2 && m2.devAccuracy >= m2.oracleDevAccuracy - 0.01)
+    }
+}
