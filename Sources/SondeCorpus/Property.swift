@@ -15,11 +15,22 @@
 /// - sentence level: `doc` (the current `newdoc id`, else the genre prefix of `sent_id`) and
 ///   `genre` (the `sent_id` up to its first `-`, as EWT's `weblog-…`).
 ///
+/// One-vs-rest: `NAME=VALUE[,VALUE…]` (e.g. `upos=NOUN`, `upos=NOUN,PROPN`,
+/// `feats.Number=Plur`) labels a word `VALUE[,VALUE…]` (the text after `=`) when its value is one
+/// of those, else `other`: a binary property.
+///
 /// A word that lacks the annotation gets "none"; a property that needs annotation the corpus
-/// does not have at all (dependencies, trees) throws.
+/// does not have at all (dependencies, trees), a feature no word has, or a one-vs-rest value
+/// that never occurs throws, naming what the corpus does have.
 public struct Property: Sendable, Hashable, CustomStringConvertible {
     public let name: String
     private let kind: Kind
+    /// The values a one-vs-rest property keeps; nil for the property's own labels.
+    public let positives: Set<String>?
+    /// The label of the kept words of a one-vs-rest property (the text after `=`).
+    private let positiveLabel: String
+    /// The label of the other words of a one-vs-rest property.
+    public static let other = "other"
 
     private enum Kind: Hashable, Sendable {
         case upos, xpos, lemma, form, feature(String), deprel, deprelBase, headDirection, headDistance, dependencyDepth
@@ -35,7 +46,18 @@ public struct Property: Sendable, Hashable, CustomStringConvertible {
 
     public init?(name: String) {
         self.name = name
-        switch name {
+        var base = name
+        if let eq = name.firstIndex(of: "=") {
+            let values = name[name.index(after: eq)...].split(separator: ",", omittingEmptySubsequences: false).map { String($0) }
+            guard !values.isEmpty, !values.contains(where: \.isEmpty) else { return nil }
+            positives = Set(values)
+            positiveLabel = String(name[name.index(after: eq)...])
+            base = String(name[..<eq])
+        } else {
+            positives = nil
+            positiveLabel = ""
+        }
+        switch base {
         case "upos": kind = .upos
         case "xpos": kind = .xpos
         case "lemma": kind = .lemma
@@ -53,10 +75,10 @@ public struct Property: Sendable, Hashable, CustomStringConvertible {
         case "doc": kind = .document
         case "genre": kind = .genre
         default:
-            if name.hasPrefix("feats."), name.count > 6 {
-                kind = .feature(String(name.dropFirst(6)))
-            } else if name.hasPrefix("attr."), name.count > 5 {
-                kind = .attribute(String(name.dropFirst(5)))
+            if base.hasPrefix("feats."), base.count > 6 {
+                kind = .feature(String(base.dropFirst(6)))
+            } else if base.hasPrefix("attr."), base.count > 5 {
+                kind = .attribute(String(base.dropFirst(5)))
             } else {
                 return nil
             }
@@ -78,11 +100,39 @@ public struct Property: Sendable, Hashable, CustomStringConvertible {
             }
         default: break
         }
+        if case .feature(let key) = kind, !corpus.sentences.contains(where: { $0.words.contains { $0.feature(key) != nil } }) {
+            let present = Set(corpus.sentences.lazy.flatMap { $0.words.flatMap { $0.features.map(\.key) } }).sorted()
+            throw PropertyError(property: name, message: "no word has the feature \(key)\(Self.nearest(key, in: present).map { " (did you mean \($0)?)" } ?? ""); features present: \(present.isEmpty ? "none" : present.joined(separator: ", "))")
+        }
         var document: String?
-        return corpus.sentences.map { sentence in
+        let labels = corpus.sentences.map { sentence in
             if let id = sentence.newDocumentID { document = id }
             return sentenceLabels(sentence, document: document)
         }
+        guard let positives else { return labels }
+        let seen = Set(labels.lazy.flatMap { $0 })
+        if let missing = positives.sorted().first(where: { !seen.contains($0) }) {
+            throw PropertyError(property: name, message: "no word has the value \(missing)\(Self.nearest(missing, in: Array(seen)).map { " (did you mean \($0)?)" } ?? ""); values present: \(seen.sorted().joined(separator: ", "))")
+        }
+        return labels.map { $0.map { positives.contains($0) ? positiveLabel : Self.other } }
+    }
+
+    /// The candidate closest to `text` by edit distance (case-insensitive), if it is close: at
+    /// most a third of the longer name's characters apart.
+    public static func nearest(_ text: String, in candidates: [String]) -> String? {
+        func distance(_ a: [Character], _ b: [Character]) -> Int {
+            var previous = Array(0...b.count)
+            for (i, x) in a.enumerated() {
+                var current = [i + 1]
+                for (j, y) in b.enumerated() { current.append(min(previous[j] + (x == y ? 0 : 1), previous[j + 1] + 1, current[j] + 1)) }
+                previous = current
+            }
+            return previous[b.count]
+        }
+        let lower = Array(text.lowercased())
+        let scored = candidates.map { ($0, distance(lower, Array($0.lowercased()))) }.min { ($0.1, $0.0) < ($1.1, $1.0) }
+        guard let (best, d) = scored, d > 0 || best != text, d <= max(1, max(lower.count, best.count) / 3) else { return nil }
+        return best
     }
 
     private func sentenceLabels(_ s: Sentence, document: String?) -> [String] {
@@ -188,16 +238,18 @@ public struct Property: Sendable, Hashable, CustomStringConvertible {
 public struct PropertyError: Error, CustomStringConvertible {
     public let property: String
     public let location: TextLocation?
-    public let need: String
+    public let description: String
 
     init(property: String, sentence: Sentence, need: String) {
         self.property = property
         self.location = sentence.location
-        self.need = need
+        description = "\(sentence.location.map { "\($0): " } ?? "")property '\(property)' needs \(need), which this sentence lacks; choose a property the format has (see `sonde corpus labels --help`)"
     }
 
-    public var description: String {
-        "\(location.map { "\($0): " } ?? "")property '\(property)' needs \(need), which this sentence lacks; choose a property the format has (see `sonde corpus labels --help`)"
+    init(property: String, message: String) {
+        self.property = property
+        location = nil
+        description = "property '\(property)': \(message)"
     }
 }
 

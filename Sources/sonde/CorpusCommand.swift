@@ -274,7 +274,9 @@ extension CorpusCommand {
 
 func parseProperty(_ name: String) throws -> Property {
     guard let p = Property(name: name) else {
-        throw ValidationError("unknown property '\(name)'; properties: \(Property.builtInNames.joined(separator: ", "))")
+        let base = String(name.prefix { $0 != "=" })
+        let hint = Property.nearest(base, in: Property.builtInNames.filter { !$0.contains("<") }).map { " (did you mean \($0)?)" } ?? ""
+        throw ValidationError("unknown property '\(name)'\(hint); properties: \(Property.builtInNames.joined(separator: ", ")), each also as NAME=VALUE[,VALUE…] for one value against the rest")
     }
     return p
 }

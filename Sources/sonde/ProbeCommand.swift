@@ -39,19 +39,20 @@ func loadActivations(_ path: String, layer: String?) throws -> Matrix<Float> {
     }
 }
 
-/// One value per line (NeuroX's label files), exactly `count` of them.
+/// Exactly `count` values (labels or words) from a text file in either of NeuroX's layouts:
+/// one value per line (blank lines between sentences allowed), or one sentence per line with
+/// space-separated values (what `sonde corpus labels --labels` writes). LF, CRLF or CR.
 func loadLines(_ path: String, count: Int, what: String) throws -> [String] {
     try withInputErrors {
         let file = try MappedFile(path: path)  // regular files only: a FIFO would block
         guard let text = String(validating: file.bytes, as: UTF8.self) else { throw CLIError("\(path): not UTF-8 text") }
         // Swift reads "\r\n" as one Character: split on every line break, LF, CRLF or CR alike.
-        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
-        if lines.last == "" { lines.removeLast() }
-        if let empty = lines.firstIndex(where: { $0.trimmingWhitespace().isEmpty }) {
-            throw CLIError("\(path):\(empty + 1): empty \(what) line")
-        }
-        guard lines.count == count else { throw CLIError("\(path): \(lines.count) \(what) lines for \(count) rows of activations") }
-        return lines.map { $0.trimmingWhitespace() }
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { String($0).trimmingWhitespace() }
+        let filled = lines.filter { !$0.isEmpty }
+        if filled.count == count { return filled }
+        let values = filled.flatMap { $0.split(whereSeparator: \.isWhitespace).map(String.init) }
+        if values.count == count { return values }
+        throw CLIError("\(path): \(filled.count) \(what) lines (\(values.count) \(what)s) for \(count) rows of activations; give one \(what) per line, or one sentence per line with space-separated \(what)s")
     }
 }
 

@@ -30,6 +30,9 @@ struct ProbeData: ParsableArguments {
         if (trainCorpus != nil) != (property != nil) { throw ValidationError("--train-corpus and --property go together") }
         if (dev == nil) != (devLabels == nil && devCorpus == nil) { throw ValidationError("--dev goes with --dev-labels or --dev-corpus") }
         if (test == nil) != (testLabels == nil && testCorpus == nil) { throw ValidationError("--test goes with --test-labels or --test-corpus") }
+        for (words, corpus, split) in [(trainWords, trainCorpus, "train"), (devWords, devCorpus, "dev"), (testWords, testCorpus, "test")] where words != nil && corpus != nil {
+            throw ValidationError("--\(split)-words goes with label files: with --\(split)-corpus the words come from the treebank")
+        }
     }
 
     /// One split: its name, the data (labels indexed by train's classes), and its words (a word

@@ -230,7 +230,16 @@ let edgeCases = repositoryRoot + "/Tests/Fixtures/corpora"
         let short = folder + "/short.txt"
         try "c0\nc1\n".write(toFile: short, atomically: true, encoding: .utf8)
         let bad = try SondeRun("probe", "--train", x, "--train-labels", short, "--lambda", "0.01")
-        #expect(bad.status == 65 && bad.stderr == "sonde: \(short): 2 label lines for 300 rows of activations\n")
+        #expect(bad.status == 65 && bad.stderr.hasPrefix("sonde: \(short): 2 label lines (2 labels) for 300 rows of activations"))
+        // NeuroX's other layout, one sentence per line: the same probe.
+        let lines = try String(contentsOfFile: labels, encoding: .utf8).split(separator: "\n")
+        let bySentence = folder + "/by-sentence.txt"
+        try stride(from: 0, to: lines.count, by: 7).map { lines[$0..<min($0 + 7, lines.count)].joined(separator: " ") }.joined(separator: "\n")
+            .write(toFile: bySentence, atomically: true, encoding: .utf8)
+        let sentences = try SondeRun("probe", "--train", x, "--train-labels", bySentence, "--lambda", "0.01", "--alpha", "1", "--json")
+        #expect(sentences.status == 0, "\(sentences.stderr)")
+        let bySentenceReport = try JSONSerialization.jsonObject(with: Data(sentences.stdout.utf8)) as! [String: Any]
+        #expect(((bySentenceReport["splits"] as! [String: Any])["train"] as! [String: Any])["accuracy"] as! Double == train["accuracy"] as! Double)
         let notProbe = try SondeRun("rank", "--probe", x)
         #expect(notProbe.status == 65 && notProbe.stderr.contains("not a saved Sonde probe"))
     }
