@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SondeLinalg
 
 /// `sonde inspect FILE`: the tensors of a tensor file.
@@ -49,6 +50,18 @@ struct InspectReport: Encodable {
         metadata = collection.metadata
     }
 
+    /// A metadata value as a reader wants it: short values whole; a JSON list as its length and
+    /// first items (an activation file's sentence ids and word counts run to hundreds of kB);
+    /// other long text cut (`--json` has every value whole).
+    static func summary(_ value: String) -> String {
+        if value.hasPrefix("["), let list = try? JSONSerialization.jsonObject(with: Data(value.utf8)) as? [Any], list.count > 8 {
+            let head = list.prefix(5).map { item in (item as? String).map { "\"\($0)\"" } ?? "\(item)" }
+            return "\(list.count) items: " + head.joined(separator: ", ") + ", …"
+        }
+        guard value.count > 120 else { return value }
+        return String(value.prefix(100)) + "… (\(value.count) characters; all with --json)"
+    }
+
     func table() -> String {
         var rows = [["name", "dtype", "shape", "bytes"]]
         for t in tensors {
@@ -59,7 +72,7 @@ struct InspectReport: Encodable {
         lines += formatTable(rows)
         if !metadata.isEmpty {
             lines.append("metadata:")
-            for key in metadata.keys.sorted() { lines.append("  \(key) = \(metadata[key]!)") }
+            for key in metadata.keys.sorted() { lines.append("  \(key) = \(Self.summary(metadata[key]!))") }
         }
         return lines.joined(separator: "\n")
     }

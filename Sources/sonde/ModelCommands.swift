@@ -33,7 +33,13 @@ func requireAlignment(_ file: TensorCollection, _ sentences: [Sentence], corpus:
     let ours = sentences.map(\.words.count)
     guard counts != ours else { return }
     let first = (0..<min(counts.count, ours.count)).first { counts[$0] != ours[$0] } ?? min(counts.count, ours.count)
-    throw failure("\(file.path) was not extracted from \(corpus): sentence \(first + 1) has \(first < counts.count ? String(counts[first]) : "no") rows there and \(first < ours.count ? String(ours[first]) : "no") words in the treebank (extract again, with the same --limit)")
+    let origin = (file.metadata["corpus"].map { " (it was extracted from \($0)" } ?? " (").appending(extractionLimit(file).map { ", --limit \($0))" } ?? (file.metadata["corpus"] == nil ? "no corpus recorded)" : ")"))
+    throw failure("\(file.path) was not extracted from \(corpus)\(origin): sentence \(first + 1) has \(first < counts.count ? String(counts[first]) : "no") rows there and \(first < ours.count ? String(ours[first]) : "no") words in the treebank; extract it again from this treebank")
+}
+
+/// A layer as the user names it: `2` or `layer2` (the activation file's tensor name).
+func layerNumber<S: StringProtocol>(_ text: S) -> Int? {
+    Int(text.hasPrefix("layer") ? text.dropFirst(5) : text[...])
 }
 
 /// `--layers 0,2,layer4`: layer numbers in 0…count (`layerN` accepted), each once; all when nil.
@@ -41,7 +47,7 @@ func parseLayerList(_ text: String?, count: Int) throws -> [Int] {
     guard let text else { return Array(0...count) }
     var seen = Set<Int>()
     return try text.split(separator: ",").map { item in
-        guard let l = Int(item.hasPrefix("layer") ? item.dropFirst(5) : item), (0...count).contains(l) else {
+        guard let l = layerNumber(item), (0...count).contains(l) else {
             throw ValidationError("--layers: '\(item)' is not a layer of 0…\(count)")
         }
         guard seen.insert(l).inserted else { throw ValidationError("--layers: layer \(l) is named twice") }
@@ -85,7 +91,7 @@ struct ModelInput: ParsableArguments {
         let config = extractor.model.config
         return try ablate.map { text in
             let parts = text.split(separator: ":", maxSplits: 1)
-            guard parts.count == 2, let layer = Int(parts[0]), (0...config.layers).contains(layer) else {
+            guard parts.count == 2, let layer = layerNumber(parts[0]), (0...config.layers).contains(layer) else {
                 throw ValidationError("--ablate \(text): expected LAYER:N,N,… with LAYER in 0…\(config.layers)")
             }
             let neurons = try parts[1].split(separator: ",").map { item -> Int in

@@ -14,7 +14,8 @@ func loadActivations(_ path: String, layer: String?) throws -> Matrix<Float> {
         let file = try TensorCollection.read(path)
         let tensor: Tensor
         if let layer {
-            guard let t = file[layer] else {
+            // `--layer 2` names the tensor `layer2` of an activation file, as `--layers` does.
+            guard let t = file[layer] ?? (Int(layer) != nil ? file["layer" + layer] : nil) else {
                 throw TensorFileError(.malformed, path, "no tensor '\(layer)'; it has \(file.tensors.map(\.name).joined(separator: ", "))")
             }
             tensor = t
@@ -56,14 +57,27 @@ func loadLines(_ path: String, count: Int, what: String) throws -> [String] {
     }
 }
 
-/// Shows "what k/n" on stderr while a long job runs, when stderr is a terminal.
-struct Progress {
-    let enabled = isatty(2) == 1
-    let what: String
+/// Shows "what k/n" on stderr while a long job runs: on a terminal a line that updates in place;
+/// otherwise (a log, a batch job) a plain timestamped line every five seconds and at the end,
+/// so a log shows the job is alive without filling up.
+final class Progress {
+    private let terminal = isatty(2) == 1
+    private let what: String
+    private let start = Date()
+    private var lastLine: Date?
+
+    init(what: String) { self.what = what }
 
     func update(_ done: Int, _ total: Int) {
-        guard enabled else { return }
-        FileHandle.standardError.write(Data("\r\(what) \(done)/\(total)\(done == total ? "\n" : "")".utf8))
+        if terminal {
+            FileHandle.standardError.write(Data(("\r" + terminalSafe("\(what) \(done)/\(total)") + (done == total ? "\n" : "")).utf8))
+            return
+        }
+        let now = Date()
+        guard done == total ? lastLine != nil : now.timeIntervalSince(lastLine ?? start) >= 5 else { return }
+        lastLine = now
+        let stamp = ISO8601DateFormatter.string(from: now, timeZone: .current, formatOptions: [.withTime, .withColonSeparatorInTime])
+        writeMessage("\(stamp) \(what) \(done)/\(total) (\(Int(now.timeIntervalSince(start))) s)\n")
     }
 }
 

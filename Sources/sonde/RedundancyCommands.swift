@@ -48,13 +48,15 @@ struct AblateCommand: ParsableCommand {
     @Option(help: "A model folder to ablate inside (the activations' model).") var model: String?
     @Option(help: "The model's tokenizer.json (default: in the model folder).") var tokenizer: String?
     @Option(help: "The treebank on which the model's own loss is measured.") var modelCorpus: String?
-    @Option(help: "The model layer the activations came from (0 = embeddings).") var modelLayer: Int?
+    @Option(help: "The model layer the activations came from: 2 or layer2 (0 = embeddings; default: --layer's).") var modelLayer: String?
     @Option(help: "Use only the first N sentences of --model-corpus.") var modelLimit: Int?
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
         if minimal && data.dev == nil { throw ValidationError("--minimal chooses the set on dev: give --dev") }
-        if model != nil && (modelCorpus == nil || modelLayer == nil) { throw ValidationError("--model needs --model-corpus and --model-layer") }
+        if model != nil && (modelCorpus == nil || (modelLayer ?? data.layer).flatMap(layerNumber) == nil) {
+            throw ValidationError("--model needs --model-corpus and the layer (--model-layer, or --layer as 2 or layer2)")
+        }
         if seeds < 1 { throw ValidationError("--seeds must be at least 1") }
         try requireNumber("delta", delta, "in [0, 1]") { (0...1).contains($0) }
         try requireNumber("lambda", lambda, "positive") { $0 > 0 }
@@ -110,7 +112,7 @@ struct AblateCommand: ParsableCommand {
         }
         var modelScore: ModelScore?
         var modelPoints: [ModelPoint]?
-        if let model, let modelCorpus, let modelLayer {
+        if let model, let modelCorpus, let modelLayer = (modelLayer ?? data.layer).flatMap(layerNumber) {
             (modelScore, modelPoints) = try insideModel(
                 model, corpus: modelCorpus, layer: modelLayer, probe: fitted, ordering: ordering, counts: counts,
                 fill: fills.first ?? .zero, evaluation: evaluation)

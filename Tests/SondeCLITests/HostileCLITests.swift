@@ -268,3 +268,26 @@ func writeNPY(_ path: String, rows: Int, columns: Int, _ value: (Int, Int) -> Fl
         }
     }
 }
+
+/// One convention across commands: layer names, alignment messages, metadata summaries.
+@Suite struct ConventionCLITests {
+    let defaultCorpus = repositoryRoot + "/corpora/default.conllu"
+
+    @Test func layersAlignmentAndInspect() throws {
+        try withTemporaryFolder { folder in
+            let model = try letterModel(in: folder)
+            let acts = folder + "/acts.safetensors"
+            #expect(try SondeRun("extract", "--model", model, "--corpus", defaultCorpus, "--limit", "50", "--out", acts).status == 0)
+            // --layer 1 and --layer layer1 name the same tensor.
+            let a = try SondeRun("probe", "--train", acts, "--layer", "1", "--train-corpus", defaultCorpus, "--property", "upos", "--lambda", "0.01", "--json")
+            let b = try SondeRun("probe", "--train", acts, "--layer", "layer1", "--train-corpus", defaultCorpus, "--property", "upos", "--lambda", "0.01", "--json")
+            #expect(a.status == 0 && a.stdout == b.stdout, "\(a.stderr)")
+            // A treebank the file was not extracted from: the message names the one it was.
+            let other = try SondeRun("probe", "--train", acts, "--layer", "1", "--train-corpus", repositoryRoot + "/Tests/Fixtures/corpora/bom-crlf.conllu", "--property", "upos")
+            #expect(other.status == 65 && other.stderr.contains("(it was extracted from \(defaultCorpus), --limit 50)"), "\(other.stderr)")
+            // inspect summarises long metadata lists.
+            let inspect = try SondeRun("inspect", acts)
+            #expect(inspect.stdout.contains("sentence_words = 50 items: ") && inspect.stdout.count < 2_000, "\(inspect.stdout)")
+        }
+    }
+}
