@@ -5,22 +5,29 @@ import SondeBase
 ///
 /// - An outer wrapper without a label, `( (S …) )`, or with one, `(ROOT …)`, is the tree's root.
 /// - A node with one bare child, `(NN dog)`, is a terminal: a word unless it is an empty element
-///   (`-NONE-`, or in `.psd` style a leaf such as `*pro*`, `*T*-1`, or `0` under C/WNP/W…) or an
-///   `ID`/`CODE` node; those stay in the tree with `leafText` and are not words.
+///   or an `ID`/`CODE` node; those stay in the tree with `leafText` and are not words. Empty
+///   elements: anything under `-NONE-` (PTB); `*X*` with an optional index (`*pro*`, `*T*-1`);
+///   `0` under C/WNP/WADVP/… anywhere; and in `.psd` files (CorpusSearch, as the Penn historical
+///   corpora and IcePaHC use them) also a bare `*`, a trace `*-4`, and `0` under any tag but NUM
+///   (the zero complementizer, operator or preposition: `(C 0)`, `(P 0)`).
 /// - Labels keep function tags and indices verbatim (`NP-SBJ-1`); `category(of:)` strips them.
 /// - Bracket escapes are undone in words, also inside a word (`Re-LRB-a-RRB-d` → `Re(a)d`), and
 ///   the old `\/` and `\*` escapes too; the tag keeps its spelling (`-LRB-`).
 /// - An `ID` node's text becomes the sentence's `sent_id`.
-/// - Childless brackets, `()` or `(-RRB- )` (parser output that wrote a literal bracket as the
-///   word), are kept in the tree as nodes without a word, as NLTK reads them.
+/// - A bracket with neither a word nor daughters, `()` or `(NN )` (parser output that wrote a
+///   literal bracket as a word, or a lost leaf), is malformed: NLTK keeps it silently, and its
+///   word is then missing from every label sequence.
 public struct PennTreebankReader: SentenceReader {
     let file: TextFile
+    /// CorpusSearch conventions for empty elements (`.psd`).
+    private let historical: Bool
     private var position: Int
     private var line = 1
     private var lineStart = 0
 
     public init(path: String) throws {
         file = try TextFile(path: path)
+        historical = path.lowercased().hasSuffix(".psd")
         let b = file.bytes
         position = b.count >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF ? 3 : 0
     }
@@ -111,7 +118,7 @@ public struct PennTreebankReader: SentenceReader {
                     if tag == "ID" || tag == "CODE" {
                         nodes[top.node].leafText = leaf.text
                         if tag == "ID" { sentenceID = leaf.text }
-                    } else if Self.isEmptyElement(tag: tag, text: leaf.text) {
+                    } else if Self.isEmptyElement(tag: tag, text: leaf.text, historical: historical) {
                         nodes[top.node].leafText = leaf.text
                     } else {
                         nodes[top.node].word = words.count
@@ -153,10 +160,16 @@ public struct PennTreebankReader: SentenceReader {
 
     static let historicalEmptyTags: Set<String> = ["C", "WNP", "WADVP", "WADJP", "WPP", "WQP"]
 
-    static func isEmptyElement(tag: String, text: String) -> Bool {
+    static func isEmptyElement(tag: String, text: String, historical: Bool) -> Bool {
         if tag == "-NONE-" { return true }
         if text.hasPrefix("*") && text.count > 1 && text.dropFirst().contains("*") { return true }  // *pro*, *T*-1, *exp*
-        return text == "0" && historicalEmptyTags.contains(category(tag))
+        if text == "0" && historicalEmptyTags.contains(category(tag)) { return true }
+        guard historical else { return false }
+        // CorpusSearch: "*" alone (an empty subject or object), "*-4" (a trace and its index),
+        // "0" (a zero element) under any tag that is not a numeral.
+        if text == "*" { return true }
+        if text.hasPrefix("*-"), text.count > 2, text.dropFirst(2).allSatisfy(\.isNumber) { return true }
+        return text == "0" && category(tag) != "NUM"
     }
 
     /// The category of a label without function tags and indices: `NP-SBJ-1` → `NP`,

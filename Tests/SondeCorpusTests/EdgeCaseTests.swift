@@ -46,11 +46,20 @@ import Testing
 
     @Test func psdHistoricalCorpus() throws {
         let corpus = try read(edgeCases + "/historical.psd")
-        #expect(corpus.sentences.map(\.id) == ["CMTEST,1.1", "CMTEST,1.2"])
+        #expect(corpus.sentences.map(\.id) == ["CMTEST,1.1", "CMTEST,1.2", "CMTEST,1.3"])
         #expect(corpus.sentences[0].words.map(\.form) == ["I", "saw", "the", "king", "came", "."])
         #expect(corpus.sentences[1].words.map(\.form) == ["go", "!"])
         let leaves = corpus.sentences[0].tree!.nodes.compactMap(\.leafText)
         #expect(leaves == ["<P_1>", "0", "0", "*T*-1", "CMTEST,1.1"])
+        // CorpusSearch's empty elements: a bare *, a trace *-4, a zero preposition (P 0); a
+        // numeral 0 stays a word.
+        #expect(corpus.sentences[2].words.map(\.form) == ["went", "home", "0", "days", "."])
+        #expect(corpus.sentences[2].tree!.nodes.compactMap(\.leafText) == ["*", "0", "*-4", "CMTEST,1.3"])
+        // The same trees in a .mrg file follow PTB's rules: only -NONE- and *X* leaves are empty.
+        let folder = temporaryFolder()
+        let mrg = folder + "/copy.mrg"
+        try FileManager.default.copyItem(atPath: edgeCases + "/historical.psd", toPath: mrg)
+        #expect(try read(mrg).sentences[2].words.map(\.form) == ["*", "went", "0", "home", "0", "days", "*-4", "."])
     }
 
     @Test func tigerDiscontinuousSecondaryUnattached() throws {
