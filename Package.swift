@@ -36,11 +36,12 @@ let package = Package(
         .target(name: "SondeProbe", dependencies: ["SondeBase", "SondeLinalg"]),
         .target(name: "SondeSimilarity", dependencies: ["SondeBase", "SondeLinalg"]),
         .target(name: "SondeStudy", dependencies: ["SondeBase", "SondeLinalg", "SondeProbe", "SondeSimilarity"]),
+        .target(name: "SondeReport", dependencies: ["SondeStudy"]),
 
         // MARK: The command-line tool
         .executableTarget(
             name: "sonde",
-            dependencies: ["SondeBase", "SondeLinalg", "SondeCorpus", "SondeProbe", "SondeStudy", "SondeModels", "SondeSimilarity", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["SondeBase", "SondeLinalg", "SondeCorpus", "SondeProbe", "SondeStudy", "SondeReport", "SondeModels", "SondeSimilarity", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // MARK: Benchmarks against the Python peers (run with benchmarks/run.sh)
         .executableTarget(
@@ -55,7 +56,7 @@ let package = Package(
         .testTarget(name: "SondeCorpusTests", dependencies: ["SondeCorpus", "SondeBase"]),
         .testTarget(name: "SondeProbeTests", dependencies: ["SondeProbe", "SondeStudy", "SondeLinalg", "SondeBase"]),
         .testTarget(name: "SondeSimilarityTests", dependencies: ["SondeSimilarity", "SondeLinalg", "SondeBase", "SondeProbe"]),
-        .testTarget(name: "SondeStudyTests", dependencies: ["SondeStudy", "SondeProbe", "SondeLinalg"]),
+        .testTarget(name: "SondeStudyTests", dependencies: ["SondeStudy", "SondeReport", "SondeProbe", "SondeLinalg"]),
         .testTarget(name: "SondeModelsTests", dependencies: ["SondeModels", "SondeLinalg", "SondeBase"]),
         .testTarget(name: "SondeCLITests", dependencies: ["sonde", "SondeLinalg"]),
     ]

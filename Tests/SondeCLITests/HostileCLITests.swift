@@ -291,3 +291,33 @@ func writeNPY(_ path: String, rows: Int, columns: Int, _ value: (Int, Int) -> Fl
         }
     }
 }
+
+/// `sonde top-words`: neurons by number or from a probe, text, JSON and the HTML view.
+@Suite struct TopWordsCLITests {
+    let defaultCorpus = repositoryRoot + "/corpora/default.conllu"
+
+    @Test func topWords() throws {
+        try withTemporaryFolder { folder in
+            let model = try letterModel(in: folder)
+            let acts = folder + "/acts.safetensors"
+            #expect(try SondeRun("extract", "--model", model, "--corpus", defaultCorpus, "--limit", "80", "--out", acts).status == 0)
+            let json = try SondeRun("top-words", acts, "--layer", "2", "--corpus", defaultCorpus, "--neurons", "3,7", "--count", "10", "--property", "upos", "--json")
+            #expect(json.status == 0, "\(json.stderr)")
+            let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
+            let neurons = report["neurons"] as! [[String: Any]]
+            #expect(neurons.map { $0["neuron"] as! Int } == [3, 7])
+            let top = neurons[0]["top"] as! [[String: Any]]
+            #expect(top.count == 10 && zip(top, top.dropFirst()).allSatisfy { ($0["activation"] as! Double) >= ($1["activation"] as! Double) })
+            #expect((neurons[0]["topLabels"] as! [[String: Any]]).map { $0["count"] as! Int }.reduce(0, +) == 10)
+            let html = folder + "/view.html"
+            let probe = folder + "/p.safetensors"
+            #expect(try SondeRun("probe", "--train", acts, "--layer", "2", "--train-corpus", defaultCorpus, "--property", "upos", "--lambda", "0.003", "--save", probe).status == 0)
+            let text = try SondeRun("top-words", acts, "--layer", "layer2", "--corpus", defaultCorpus, "--probe", probe, "--k", "2", "--count", "3", "--property", "upos", "--html", html)
+            #expect(text.status == 0 && text.stdout.contains("labels among the top 3:") && text.stdout.contains("highest:") && text.stdout.contains("["), "\(text.stderr)")
+            let page = try String(contentsOfFile: html, encoding: .utf8)
+            #expect(page.contains("<section id=\"n") && page.contains("class=\"w hit\""))
+            let none = try SondeRun("top-words", acts, "--layer", "2", "--corpus", defaultCorpus)
+            #expect(none.status == 64)
+        }
+    }
+}
