@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "SondeProbe", dependencies: ["SondeBase", "SondeLinalg"]),
         .target(name: "SondeSimilarity", dependencies: ["SondeBase", "SondeLinalg"]),
         .target(name: "SondeStudy", dependencies: ["SondeBase", "SondeLinalg", "SondeProbe", "SondeSimilarity"]),
-        .target(name: "SondeReport", dependencies: ["SondeStudy"]),
+        .target(name: "SondeReport", dependencies: ["SondeBase", "SondeStudy"]),
 
         // MARK: The command-line tool
         .executableTarget(

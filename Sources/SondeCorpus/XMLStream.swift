@@ -127,22 +127,3 @@ final class XMLStream {
         return text
     }
 }
-
-/// Escapes text for an XML attribute value in double quotes.
-func xmlEscape(_ s: String) -> String {
-    var out = ""
-    out.reserveCapacity(s.utf8.count)
-    for c in s.unicodeScalars {
-        switch c {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "\n": out += "&#10;"
-        case "\r": out += "&#13;"
-        case "\t": out += "&#9;"
-        default: out.unicodeScalars.append(c)
-        }
-    }
-    return out
-}

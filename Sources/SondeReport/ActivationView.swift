@@ -1,3 +1,4 @@
+import SondeBase
 import SondeStudy
 
 /// A self-contained HTML page (inline CSS and SVG, no script, no external resource) that shows
@@ -13,7 +14,7 @@ public enum ActivationView {
     public static func html(_ result: TopActivations, title: String, names: [Int: String] = [:]) -> String {
         var page = """
             <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
+            <html lang="en"><head><meta charset="utf-8"><title>\(xmlEscape(title))</title>
             <style>
             body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 72em; color: #222; }
             h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 2em; border-bottom: 1px solid #ccc; }
@@ -25,7 +26,7 @@ public enum ActivationView {
             .l { color: #666; font-size: 0.85em; margin-left: 0.4em; }
             .legend span { padding: 0.1em 0.5em; margin-right: 0.3em; border-radius: 0.2em; }
             </style></head><body>
-            <h1>\(escape(title))</h1>
+            <h1>\(xmlEscape(title))</h1>
             <p class="legend">Each word's background is the neuron's activation on it:
             <span style="background:\(colour(1, 1))">high</span><span style="background:\(colour(0.3, 1))">above zero</span><span style="background:\(colour(-0.3, 1))">below zero</span><span style="background:\(colour(-1, 1))">low</span>
             relative to the neuron's largest |activation| in the corpus; the outlined word is the occurrence listed.</p>
@@ -33,7 +34,7 @@ public enum ActivationView {
             """
         for neuron in result.neurons {
             let name = names[neuron.neuron] ?? "neuron \(neuron.neuron)"
-            page += "<section id=\"n\(neuron.neuron)\"><h2>\(escape(name))</h2>\n"
+            page += "<section id=\"n\(neuron.neuron)\"><h2>\(xmlEscape(name))</h2>\n"
             page += "<p>mean activation \(format(neuron.mean)), largest |activation| \(format(neuron.maxMagnitude))</p>\n"
             if !neuron.topLabels.isEmpty { page += labelChart(neuron.topLabels, of: neuron.top.count) }
             for (heading, list) in [("Highest activations", neuron.top), ("Lowest activations", neuron.bottom)] {
@@ -42,10 +43,10 @@ public enum ActivationView {
                     let words = result.sentences[o.sentence] ?? [o.form]
                     let spans = words.enumerated().map { w, form in
                         let value = w < o.sentenceActivations.count ? o.sentenceActivations[w] : 0
-                        return "<span class=\"w\(w == o.word ? " hit" : "")\" style=\"background:\(colour(value, neuron.maxMagnitude))\" title=\"\(format(value))\">\(escape(form))</span>"
+                        return "<span class=\"w\(w == o.word ? " hit" : "")\" style=\"background:\(colour(value, neuron.maxMagnitude))\" title=\"\(format(value))\">\(xmlEscape(form))</span>"
                     }
                     page += "<li>" + spans.joined(separator: " ") + "<span class=\"v\">\(format(o.activation))</span>"
-                        + (o.label.map { "<span class=\"l\">\(escape($0))</span>" } ?? "") + "</li>\n"
+                        + (o.label.map { "<span class=\"l\">\(xmlEscape($0))</span>" } ?? "") + "</li>\n"
                 }
                 page += "</ol>\n"
             }
@@ -63,7 +64,7 @@ public enum ActivationView {
         for (i, c) in shown.enumerated() {
             let y = i * row + 4
             let share = total > 0 ? Double(c.count) / Double(total) : 0
-            svg += "<text x=\"\(labelWidth - 6)\" y=\"\(y + 15)\" text-anchor=\"end\" font-size=\"13\">\(escape(c.label))</text>"
+            svg += "<text x=\"\(labelWidth - 6)\" y=\"\(y + 15)\" text-anchor=\"end\" font-size=\"13\">\(xmlEscape(c.label))</text>"
             svg += "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(Int(share * Double(barWidth)))\" height=\"14\" fill=\"#c0392b\"/>"
             let tick = labelWidth + Int(c.corpusShare * Double(barWidth))
             svg += "<line x1=\"\(tick)\" x2=\"\(tick)\" y1=\"\(y)\" y2=\"\(y + 20)\" stroke=\"#222\" stroke-width=\"2\"/>"
@@ -76,21 +77,6 @@ public enum ActivationView {
         let strength = scale > 0 ? min(1, abs(value) / scale) : 0
         let alpha = String(Double((strength * 100).rounded()) / 100)
         return value >= 0 ? "rgba(214,39,40,\(alpha))" : "rgba(31,119,180,\(alpha))"
-    }
-
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for c in text.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
     }
 
     static func format(_ x: Float) -> String {

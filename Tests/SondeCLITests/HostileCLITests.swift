@@ -21,6 +21,15 @@ func letterModel(in folder: String) throws -> String {
     return model
 }
 
+/// The letter model and its activations of the default corpus's first `limit` sentences.
+func letterActivations(in folder: String, limit: Int) throws -> (model: String, activations: String) {
+    let model = try letterModel(in: folder)
+    let activations = folder + "/acts.safetensors"
+    let run = try SondeRun("extract", "--model", model, "--corpus", repositoryRoot + "/corpora/default.conllu", "--limit", String(limit), "--out", activations)
+    #expect(run.status == 0, "\(run.stderr)")
+    return (model, activations)
+}
+
 /// The files in `folder`, the model folder left out.
 func leftovers(_ folder: String) throws -> [String] {
     try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0 != "model" }.sorted()
@@ -220,10 +229,7 @@ func writeNPY(_ path: String, rows: Int, columns: Int, _ value: (Int, Int) -> Fl
 
     @Test func ablationRefusesAnotherCheckpoint() throws {
         try withTemporaryFolder { folder in
-            let model = try letterModel(in: folder)
-            let acts = folder + "/acts.safetensors"
-            let extract = try SondeRun("extract", "--model", model, "--corpus", defaultCorpus, "--limit", "40", "--out", acts)
-            #expect(extract.status == 0, "\(extract.stderr)")
+            let (model, acts) = try letterActivations(in: folder, limit: 40)
             // The same architecture and width, one weight byte changed: another checkpoint.
             let other = folder + "/other"
             try FileManager.default.copyItem(atPath: model, toPath: other)
@@ -246,9 +252,8 @@ func writeNPY(_ path: String, rows: Int, columns: Int, _ value: (Int, Int) -> Fl
 
     @Test func compareRefusesDifferentArchitectures() throws {
         try withTemporaryFolder { folder in
-            let model = try letterModel(in: folder)
-            let base = folder + "/base.safetensors", other = folder + "/other.safetensors"
-            #expect(try SondeRun("extract", "--model", model, "--corpus", defaultCorpus, "--limit", "60", "--out", base).status == 0)
+            let (model, base) = try letterActivations(in: folder, limit: 60)
+            let other = folder + "/other.safetensors"
             // The same numbers, recorded as coming from a GPT-2.
             let file = try TensorCollection.read(base)
             var metadata = file.metadata
@@ -275,9 +280,7 @@ func writeNPY(_ path: String, rows: Int, columns: Int, _ value: (Int, Int) -> Fl
 
     @Test func layersAlignmentAndInspect() throws {
         try withTemporaryFolder { folder in
-            let model = try letterModel(in: folder)
-            let acts = folder + "/acts.safetensors"
-            #expect(try SondeRun("extract", "--model", model, "--corpus", defaultCorpus, "--limit", "50", "--out", acts).status == 0)
+            let (model, acts) = try letterActivations(in: folder, limit: 50)
             // --layer 1 and --layer layer1 name the same tensor.
             let a = try SondeRun("probe", "--train", acts, "--layer", "1", "--train-corpus", defaultCorpus, "--property", "upos", "--lambda", "0.01", "--json")
             let b = try SondeRun("probe", "--train", acts, "--layer", "layer1", "--train-corpus", defaultCorpus, "--property", "upos", "--lambda", "0.01", "--json")
@@ -298,9 +301,7 @@ func writeNPY(_ path: String, rows: Int, columns: Int, _ value: (Int, Int) -> Fl
 
     @Test func topWords() throws {
         try withTemporaryFolder { folder in
-            let model = try letterModel(in: folder)
-            let acts = folder + "/acts.safetensors"
-            #expect(try SondeRun("extract", "--model", model, "--corpus", defaultCorpus, "--limit", "80", "--out", acts).status == 0)
+            let (model, acts) = try letterActivations(in: folder, limit: 80)
             let json = try SondeRun("top-words", acts, "--layer", "2", "--corpus", defaultCorpus, "--neurons", "3,7", "--count", "10", "--property", "upos", "--json")
             #expect(json.status == 0, "\(json.stderr)")
             let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
