@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Renders Sonde's HTML views in a real headless browser (Debian's chromium) and checks what the
+# browser built: the DOM has every neuron's section, coloured words and the SVG chart, and the
+# page loads nothing from outside. Leaves a screenshot in benchmarks/.data/top-words.png.
+#   apt-get install -y chromium   (once)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+browser="$(command -v chromium || command -v chromium-browser || true)"
+[ -n "$browser" ] || { echo "no chromium: apt-get install -y chromium" >&2; exit 2; }
+swift build --product sonde >&2
+sonde=.build/debug/sonde
+work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
+mkdir -p benchmarks/.data
+# A tiny letter-level model on the default treebank (the same fixture as the CLI tests).
+python3 - "$work" <<'PY'
+import json, shutil, string, sys
+work = sys.argv[1]
+model = work + "/model"
+shutil.copytree("Tests/Fixtures/models/bert-bf16", model, ignore=shutil.ignore_patterns("reference.npz"))
+vocab = {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3}
+for prefix in ("", "##"):
+    for c in string.ascii_lowercase: vocab[prefix + c] = len(vocab)
+json.dump({"normalizer": {"type": "BertNormalizer", "lowercase": True}, "pre_tokenizer": {"type": "BertPreTokenizer"},
+           "post_processor": {"type": "BertProcessing", "cls": ["[CLS]", 2], "sep": ["[SEP]", 3]},
+           "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "vocab": vocab}},
+          open(model + "/tokenizer.json", "w"))
+PY
+$sonde extract --model "$work/model" --corpus corpora/default.conllu --out "$work/acts.safetensors" >/dev/null
+$sonde top-words "$work/acts.safetensors" --layer 2 --corpus corpora/default.conllu --neurons 0,5,12 --count 10 \
+    --property upos --html "$work/view.html" >/dev/null 2>&1
+flags=(--headless --no-sandbox --disable-gpu --hide-scrollbars)
+"$browser" "${flags[@]}" --dump-dom "file://$work/view.html" 2>/dev/null > "$work/dom.html"
+"$browser" "${flags[@]}" --window-size=1200,1600 --screenshot=benchmarks/.data/top-words.png "file://$work/view.html" >/dev/null 2>&1
+python3 - "$work/dom.html" <<'PY'
+import re, sys
+dom = open(sys.argv[1]).read()
+checks = {
+    "three neuron sections": len(re.findall(r'<section id="n\d+"', dom)) == 3,
+    "ten listed words marked per list": dom.count('class="w hit"') == 3 * 2 * 10,
+    "words coloured": len(re.findall(r'background:rgba\((214,39,40|31,119,180),', dom)) > 100,
+    "an SVG chart per neuron": dom.count("<svg") == 3,
+    "nothing loaded from outside": not re.search(r'(src|href)="(https?:)?//', dom) and "<script" not in dom,
+}
+for name, ok in checks.items():
+    print(f"{'ok  ' if ok else 'FAIL'} {name}")
+sys.exit(0 if all(checks.values()) else 1)
+PY
+echo "screenshot: benchmarks/.data/top-words.png"
