@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "SondeCorpusTests", dependencies: ["SondeCorpus", "SondeBase"]),
         .testTarget(name: "SondeProbeTests", dependencies: ["SondeProbe", "SondeStudy", "SondeLinalg", "SondeBase"]),
         .testTarget(name: "SondeSimilarityTests", dependencies: ["SondeSimilarity", "SondeLinalg", "SondeBase", "SondeProbe"]),
-        .testTarget(name: "SondeStudyTests", dependencies: ["SondeStudy", "SondeReport", "SondeProbe", "SondeLinalg"]),
+        .testTarget(name: "SondeStudyTests", dependencies: ["SondeStudy", "SondeReport", "SondeProbe", "SondeSimilarity", "SondeLinalg", "SondeBase"]),
         .testTarget(name: "SondeModelsTests", dependencies: ["SondeModels", "SondeLinalg", "SondeBase"]),
         .testTarget(name: "SondeCLITests", dependencies: ["sonde", "SondeLinalg"]),
     ]

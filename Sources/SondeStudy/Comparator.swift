@@ -92,15 +92,56 @@ public enum Comparator {
     }
 
     /// The alignment of a set of salient neurons S with SVCCA directions (unit rows aᵢ, with
-    /// correlations ρᵢ): A = Σ ρᵢ mᵢ / Σ ρᵢ with mᵢ = Σ_{j∈S} aᵢⱼ². Chance: |S| / D.
-    public static func alignment(salient: [Int], directions: Matrix<Double>, correlations: [Double]) -> Double {
-        var weighted = 0.0
-        for i in 0..<directions.rows {
-            let mass = salient.reduce(0.0) { $0 + directions[i, $1] * directions[i, $1] }
-            weighted += correlations[i] * mass
+    /// correlations ρᵢ): A = Σᵢ ρᵢ mᵢ / Σᵢ ρᵢ with mᵢ = Σ_{j∈S} aᵢⱼ². Written per neuron,
+    /// A = Σ_{j∈S} wⱼ with wⱼ = Σᵢ ρᵢ aᵢⱼ² / Σᵢ ρᵢ (Σⱼ wⱼ = 1): the share of the
+    /// correlation-weighted direction mass that the salient neurons hold. Range [0, 1].
+    ///
+    /// The null is exact, not sampled: for k = |S| neurons drawn at random without replacement
+    /// from the D, A has mean k/D and variance k·σ²_w·(D − k)/(D − 1), σ²_w the population
+    /// variance of the wⱼ. `z` is (A − k/D) / SD; nil when every wⱼ is equal (then no set of
+    /// neurons differs from another — e.g. a representation against itself, whose directions
+    /// span every neuron with ρ = 1 — and A = k/D says nothing about the ranking).
+    public struct Alignment: Sendable, Codable, Equatable {
+        public var value: Double
+        public var chance: Double
+        public var nullSD: Double
+        public var z: Double?
+    }
+
+    public static func alignment(salient: [Int], directions: Matrix<Double>, correlations: [Double]) -> Alignment {
+        let d = directions.columns, m = directions.rows
+        let total = correlations.prefix(m).reduce(0, +)
+        var w = [Double](repeating: 0, count: d)
+        if total > 0 {
+            for i in 0..<m { for j in 0..<d { w[j] += correlations[i] * directions[i, j] * directions[i, j] / total } }
         }
-        let total = correlations.prefix(directions.rows).reduce(0, +)
-        return total > 0 ? weighted / total : 0
+        let k = Double(salient.count), n = Double(d)
+        let value = salient.reduce(0.0) { $0 + w[$1] }
+        let mean = w.reduce(0, +) / max(n, 1)
+        let variance = w.reduce(0.0) { $0 + ($1 - mean) * ($1 - mean) } / max(n, 1)
+        let sd = d > 1 ? (k * variance * (n - k) / (n - 1)).squareRoot() : 0
+        let chance = d > 0 ? k / n : 0
+        // wⱼ equal to rounding: the null has no spread and z would be noise over noise.
+        let z = sd > 1e-9 * max(chance, 1e-12) ? (value - chance) / sd : nil
+        return Alignment(value: value, chance: chance, nullSD: sd, z: z)
+    }
+
+    /// The canonical correlation the probe's weights read: with qᵢ the SVCCA directions made
+    /// orthonormal in order of correlation (QR), Σᵢ ρᵢ‖Wqᵢ‖² / Σᵢ ‖Wqᵢ‖² — a mean of the ρᵢ
+    /// weighted by where the weights' energy lies in the SVCCA subspace. Scale-free (a rescaled
+    /// probe gives the same value) and free of neuron indices. Chance, for weights with no
+    /// preferred direction: the plain mean of the ρᵢ.
+    public static func probeCorrelation(_ weights: Matrix<Double>, directions: Matrix<Double>, correlations: [Double]) throws -> (value: Double, chance: Double) {
+        let m = directions.rows
+        guard m > 0 else { return (0, 0) }
+        let chance = correlations.prefix(m).reduce(0, +) / Double(m)
+        let basis = try directions.transposed().qr().q  // D × m, column i from direction i
+        let projected = Matrix.product(weights, basis)  // classes × m
+        var energy = [Double](repeating: 0, count: m)
+        for c in 0..<projected.rows { for i in 0..<m { energy[i] += projected[c, i] * projected[c, i] } }
+        let total = energy.reduce(0, +)
+        guard total > 0 else { return (chance, chance) }
+        return (zip(energy, correlations).reduce(0.0) { $0 + $1.0 * $1.1 } / total, chance)
     }
 
     /// The share of ‖W‖²_F (classes × D) that lies in the span of the directions (rows). Chance:
@@ -152,8 +193,16 @@ public struct DynamicsRow: Codable, Sendable {
     /// Ranking stability against the reference's probe on the same layer.
     public var jaccardAtK: Double
     public var rankCorrelation: Double
+    /// `Comparator.alignment` of the top-k neurons: the value, its chance level k/D, the exact
+    /// SD of random k-sets and the z-score (nil when the directions weigh every neuron alike).
     public var alignment: Double
     public var alignmentChance: Double
+    public var alignmentNullSD: Double
+    public var alignmentZ: Double?
+    /// `Comparator.probeCorrelation`: the mean correlation of the SVCCA directions the probe's
+    /// weights lie in, beside the plain mean correlation.
+    public var probeCorrelation: Double
+    public var probeCorrelationChance: Double
     public var probeEnergy: Double
     public var probeEnergyChance: Double
     public var concentration: Double
@@ -183,14 +232,16 @@ extension Comparator {
                 let salient = Array(probe.ordering.prefix(k))
                 let directions = svcca.cca.directionsX()
                 let d = Double(x.columns)
+                let aligned = alignment(salient: salient, directions: directions, correlations: svcca.cca.coefficients)
+                let read = try probeCorrelation(probe.weights, directions: directions, correlations: svcca.cca.coefficients)
                 rows.append(DynamicsRow(
                     checkpoint: checkpoint.name, layer: name, property: tokens.property,
                     svcca: svcca.cca.mean, svccaDirections: [svcca.kx, svcca.ky], pwcca: pwcca, cka: Similarity.linearCKA(moments),
                     probeAccuracy: probe.accuracy, controlAccuracy: probe.controlAccuracy, selectivity: probe.selectivity,
                     jaccardAtK: jaccard(probe.ordering, referenceProbes[l].ordering, k: k),
                     rankCorrelation: rankCorrelation(probe.ordering, referenceProbes[l].ordering),
-                    alignment: alignment(salient: salient, directions: directions, correlations: svcca.cca.coefficients),
-                    alignmentChance: Double(salient.count) / d,
+                    alignment: aligned.value, alignmentChance: aligned.chance, alignmentNullSD: aligned.nullSD, alignmentZ: aligned.z,
+                    probeCorrelation: read.value, probeCorrelationChance: read.chance,
                     probeEnergy: try energyInSpan(probe.weights, directions: directions),
                     probeEnergyChance: Double(directions.rows) / d,
                     concentration: concentration(x)))

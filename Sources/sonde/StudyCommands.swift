@@ -89,9 +89,13 @@ struct DynamicsCommand: ParsableCommand {
             layer (default reference: the last checkpoint; or a tagger, a fine-tuned model …); a \
             probe (held-out accuracy on every fifth sentence, control-task selectivity); the \
             stability of its neuron ranking against the reference's probe (Jaccard at k, rank \
-            correlation); the alignment of its top-k neurons with the SVCCA directions and the \
-            share of its weights in the SVCCA subspace, each with its chance level; and the \
-            activation concentration ‖x‖₂/‖x‖₁. One row per checkpoint × layer.
+            correlation); the alignment of its top-k neurons with the SVCCA directions (A = the \
+            share of the ρ-weighted direction mass Σᵢρᵢaᵢⱼ²/Σᵢρᵢ that the k neurons hold; range \
+            [0, 1], chance k/D, with the exact spread of random k-sets and a z-score: a z near 0 means \
+            the ranking picks neurons no more aligned than random ones); the mean correlation of \
+            the directions the probe's weights read (scale-free, free of neuron indices) against \
+            the plain mean; the share of the weights in the SVCCA subspace; and the activation \
+            concentration ‖x‖₂/‖x‖₁. One row per checkpoint × layer.
             """)
 
     @Argument(help: "Checkpoints in training order: model folders, or activation files extracted from --corpus.") var checkpoints: [String]
@@ -120,14 +124,22 @@ struct DynamicsCommand: ParsableCommand {
                 settings: input.settings, progress: progress.update)
         }
         if output.json { return try printJSON(dynamics) }
-        var table = [["checkpoint", "layer", "svcca", "pwcca", "cka", "accuracy", "selectivity", "jaccard@k", "alignment (chance)", "energy (chance)"]]
+        var table = [["checkpoint", "layer", "svcca", "pwcca", "cka", "accuracy", "selectivity", "jaccard@k", "alignment (chance ± sd)", "z", "probe ρ (mean ρ)"]]
         for r in dynamics.rows {
             table.append([
                 r.checkpoint, r.layer, f(r.svcca), f(r.pwcca), f(r.cka), f(r.probeAccuracy), f(r.selectivity), f(r.jaccardAtK),
-                "\(f(r.alignment)) (\(f(r.alignmentChance)))", "\(f(r.probeEnergy)) (\(f(r.probeEnergyChance)))",
+                "\(f(r.alignment)) (\(f(r.alignmentChance)) ± \(f(r.alignmentNullSD)))", r.alignmentZ.map { String(format: "%+.1f", $0) } ?? "–",
+                "\(f(r.probeCorrelation)) (\(f(r.probeCorrelationChance)))",
             ])
         }
         formatTable(table).forEach { print($0) }
+        print("""
+
+            alignment: the share of the correlation-weighted SVCCA direction mass held by the top-\(input.k) neurons \
+            (chance k/D; z against random sets of k neurons, exact; "–": the directions weigh every neuron alike, \
+            as for a layer against itself, so no set can differ). probe ρ: the mean canonical correlation of the \
+            directions the probe's weights lie in, against the plain mean of the correlations.
+            """)
         if dynamics.layers.count > 1, let last = sources.last, let matrix = dynamics.layerCKA[last.name] {
             print("\nlayer × layer linear CKA in \(last.name):")
             formatTable([[""] + dynamics.layers] + zip(dynamics.layers, matrix).map { [$0] + $1.map(f) }).forEach { print($0) }
