@@ -309,7 +309,8 @@ struct RankCommand: ParsableCommand {
 
     struct Report: Encodable {
         let method: String
-        let neurons: [Int]
+        /// The neurons the method returns, in its order (a count is `neurons` elsewhere).
+        let selected: [Int]
         /// ordering: the neurons with zero weight, which are not ranked.
         var unranked: [Int]? = nil
         let cutoffs: [Int]?
@@ -323,7 +324,7 @@ struct RankCommand: ParsableCommand {
             let x = try loadActivations(train!, layer: layer)
             let data = ProbeDataset(x: x, labels: try loadLines(trainLabels!, count: x.rows, what: "label"))
             let result = Rankings.probeless(data)
-            report = Report(method: method.rawValue, neurons: result.ordering, cutoffs: nil, perClass: nil, scores: result.scores)
+            report = Report(method: method.rawValue, selected: result.ordering, cutoffs: nil, perClass: nil, scores: result.scores)
         } else {
             let loaded = try withInputErrors { try ProbeFile.read(probe!) }
             var w = rawWeights ? loaded.weights : loaded.standardizedWeights
@@ -341,28 +342,28 @@ struct RankCommand: ParsableCommand {
             case .ordering:
                 let r = Rankings.neuronOrdering(w, stride: stride)
                 report = Report(
-                    method: method.rawValue, neurons: Array(r.ordering.prefix(r.ranked)), unranked: r.ordering.dropFirst(r.ranked).sorted(),
+                    method: method.rawValue, selected: Array(r.ordering.prefix(r.ranked)), unranked: r.ordering.dropFirst(r.ranked).sorted(),
                     cutoffs: Array(r.cutoffs.prefix { $0 <= r.ranked }), perClass: nil, scores: nil)
             case .top:
                 let r = Rankings.topNeurons(w, fraction: mass)
-                report = Report(method: method.rawValue, neurons: r.overall, cutoffs: nil, perClass: perClass(r.perClass), scores: nil)
+                report = Report(method: method.rawValue, selected: r.overall, cutoffs: nil, perClass: perClass(r.perClass), scores: nil)
             case .threshold:
                 let r = Rankings.hardThreshold(w, fraction: mass)
-                report = Report(method: method.rawValue, neurons: r.overall, cutoffs: nil, perClass: perClass(r.perClass), scores: nil)
+                report = Report(method: method.rawValue, selected: r.overall, cutoffs: nil, perClass: perClass(r.perClass), scores: nil)
             case .bottom:
-                report = Report(method: method.rawValue, neurons: Rankings.bottomNeurons(w, fraction: mass), cutoffs: nil, perClass: nil, scores: nil)
+                report = Report(method: method.rawValue, selected: Rankings.bottomNeurons(w, fraction: mass), cutoffs: nil, perClass: nil, scores: nil)
             case .random:
                 let neurons = Rankings.random(count: min(count!, loaded.neurons), of: loaded.neurons, seed: seed)
-                report = Report(method: method.rawValue, neurons: neurons, cutoffs: nil, perClass: nil, scores: nil)
+                report = Report(method: method.rawValue, selected: neurons, cutoffs: nil, perClass: nil, scores: nil)
             case .probeless:
                 preconditionFailure("handled above")
             }
         }
         if output.json { return try printJSON(report) }
-        if report.neurons.isEmpty {
+        if report.selected.isEmpty {
             writeMessage("sonde: no neuron selected: \(method == .threshold ? "no |w| exceeds the largest / --fraction" : "every weight is zero")\n")
         }
-        print(report.neurons.map(String.init).joined(separator: " "))
+        print(report.selected.map(String.init).joined(separator: " "))
         if let perClass = report.perClass, `class` == nil, method == .top || method == .threshold {
             for (name, neurons) in perClass.sorted(by: { $0.key < $1.key }) { print("\(name): " + neurons.map(String.init).joined(separator: " ")) }
         }

@@ -264,7 +264,7 @@ struct RedundancyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (treebank, tokens) = try input.treebank()
+        let (treebank, tokens) = try input.treebank(for: [activations])
         let (names, layers, _) = try input.activations(activations, treebank)
         let settings = input.settings
         let progress = Progress(what: "layers")

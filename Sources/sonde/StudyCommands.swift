@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SondeBase
 import SondeCorpus
 import SondeLinalg
 import SondeModels
@@ -33,8 +34,14 @@ struct StudyInput: ParsableArguments {
     var rule: SVCCAKeep { dims.map { .dimensions($0) } ?? .variance(keep) }
     var settings: ProbeSettings { ProbeSettings(penalty: .elasticNet(lambda: lambda, alpha: alpha)) }
 
-    func treebank() throws -> (Corpus, StudyTokens) {
-        let treebank = try readTreebank([corpus], limit: limit)
+    /// The treebank's first --limit sentences or, without one, as many as the first activation
+    /// file among `sources` was extracted from (`sonde extract --limit`).
+    func treebank(for sources: [String]) throws -> (Corpus, StudyTokens) {
+        let recorded = sources.lazy.compactMap { source -> Int? in
+            guard isRegularFile(source), let file = try? TensorCollection.read(source) else { return nil }
+            return extractionLimit(file)
+        }.first
+        let treebank = try readTreebank([corpus], limit: limit ?? recorded)
         let property = try parseProperty(self.property)
         var labels = try withInputErrors { try property.labels(treebank) }
         if let map { labels = try withInputErrors { try TagMapping(path: map).apply(labels) } }
@@ -105,7 +112,7 @@ struct DynamicsCommand: ParsableCommand {
 
     func run() throws {
         guard !checkpoints.isEmpty else { throw ValidationError("give the checkpoints") }
-        let (treebank, tokens) = try input.treebank()
+        let (treebank, tokens) = try input.treebank(for: checkpoints + (reference.map { [$0] } ?? []))
         var sources: [(name: String, layers: [Matrix<Float>])] = []
         var names: [String] = []
         for path in checkpoints {
@@ -166,7 +173,7 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let (treebank, tokens) = try input.treebank()
+        let (treebank, tokens) = try input.treebank(for: [base, other])
         let a = try input.activations(base, treebank), b = try input.activations(other, treebank)
         // Neuron j of one model is neuron j of the other only within one architecture (fine-tuning
         // keeps the indices); across architectures the overlap of top-k neurons means nothing.

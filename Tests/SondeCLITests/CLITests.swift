@@ -222,7 +222,7 @@ let edgeCases = repositoryRoot + "/Tests/Fixtures/corpora"
         #expect(again.stdout == run.stdout)
         let rank = try SondeRun("rank", "--probe", folder + "/p.safetensors", "--method", "ordering", "--json")
         let ranking = try JSONSerialization.jsonObject(with: Data(rank.stdout.utf8)) as! [String: Any]
-        #expect(ranking["neurons"] as? [Int] == report["ranking"] as? [Int])
+        #expect(ranking["selected"] as? [Int] == report["ranking"] as? [Int])
         let random = try SondeRun("rank", "--probe", folder + "/p.safetensors", "--method", "random", "--count", "3", "--seed", "5")
         let chosen = random.stdout.split(separator: " ").map { Int($0.trimmingCharacters(in: .whitespacesAndNewlines))! }
         #expect(random.status == 0 && chosen.count == 3 && Set(chosen).count == 3 && chosen.allSatisfy { (0..<8).contains($0) })
@@ -264,7 +264,7 @@ let edgeCases = repositoryRoot + "/Tests/Fixtures/corpora"
             let sparse = try SondeRun("probe", "--train", x, "--train-labels", labels, "--lambda", "0.01", "--save", folder + "/q.safetensors")
             #expect(sparse.status == 0)
             let threshold = try SondeRun("rank", "--probe", folder + "/q.safetensors", "--method", "threshold", "--json")
-            #expect(!((try JSONSerialization.jsonObject(with: Data(threshold.stdout.utf8)) as! [String: Any])["neurons"] as! [Int]).isEmpty)
+            #expect(!((try JSONSerialization.jsonObject(with: Data(threshold.stdout.utf8)) as! [String: Any])["selected"] as! [Int]).isEmpty)
             let oneClass = try SondeRun("rank", "--probe", folder + "/q.safetensors", "--method", "top", "--class", "c1", "--json")
             let perClass = (try JSONSerialization.jsonObject(with: Data(oneClass.stdout.utf8)) as! [String: Any])["perClass"] as! [String: [Int]]
             #expect(perClass.keys.sorted() == ["c1"])

@@ -86,7 +86,10 @@ struct ZooScoreTests {
         let everything = NeuronAblation(layer: 4, neurons: Array(0..<128), values: Array(repeating: 0, count: 128))
         #expect(abs(try lm.score(sentences, ablations: [everything]).loss - log(4096)) < 1e-9)
         let plain = try lm.score(sentences)
-        #expect(try lm.score(sentences, ablations: [NeuronAblation(layer: 2, neurons: [], values: [])]) == plain)
+        // Not bit-equal: tests run in parallel and change OpenBLAS's thread count, and so the
+        // order of its Float sums (ARCHITECTURE.md, threads); the same to Float rounding.
+        let unablated = try lm.score(sentences, ablations: [NeuronAblation(layer: 2, neurons: [], values: [])])
+        #expect(abs(unablated.loss - plain.loss) <= 1e-5 * plain.loss && unablated.predictions == plain.predictions)
         let middle = try lm.score(sentences, ablations: [NeuronAblation(layer: 2, neurons: Array(0..<64), values: Array(repeating: 0, count: 64))])
         #expect(middle.loss > plain.loss + 0.1)
         let classifier = try extractor("gpt-genre")
@@ -102,12 +105,15 @@ struct ZooScoreTests {
         let means = try e.tokenMeans(sentences, layer: 2)
         let plain = try extractAll(e, sentences)
         let ablated = try extractAll(e, sentences, ablations: [NeuronAblation(layer: 2, neurons: [3, 70], values: [means[3], means[70]])])
+        // The untouched values agree to Float rounding, not bit for bit: parallel tests change
+        // OpenBLAS's thread count and with it the order of its sums.
+        func close(_ a: Float, _ b: Float) -> Bool { abs(a - b) <= 1e-5 * max(1, abs(b)) }
         for r in 0..<plain[2].rows {
             #expect(ablated[2][r, 3] == means[3] && ablated[2][r, 70] == means[70])
-            #expect(ablated[2][r, 5] == plain[2][r, 5])
+            #expect(close(ablated[2][r, 5], plain[2][r, 5]))
         }
-        #expect(ablated[1] == plain[1])
-        #expect(ablated[3] != plain[3])
+        #expect(zip(ablated[1].elements, plain[1].elements).allSatisfy(close))
+        #expect(zip(ablated[3].elements, plain[3].elements).contains { !close($0, $1) })
     }
 
     /// A sentence longer than the window runs in overlapping windows; a causal model's tokens in
