@@ -322,3 +322,35 @@ func writeNPY(_ path: String, rows: Int, columns: Int, _ value: (Int, Int) -> Fl
         }
     }
 }
+
+/// Hostile model folders through the command line: exit 65, the file and field named, no output.
+@Suite struct HostileModelCLITests {
+    let defaultCorpus = repositoryRoot + "/corpora/default.conllu"
+
+    @Test func badTokenizerAndConfigLeaveNothing() throws {
+        try withTemporaryFolder { folder in
+            let model = try letterModel(in: folder)
+            let out = folder + "/a.safetensors"
+            // A negative id in the vocabulary (it was read before the embedding matrix: signal 11).
+            let tokenizerPath = model + "/tokenizer.json"
+            var tokenizer = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tokenizerPath))) as! [String: Any]
+            var inner = tokenizer["model"] as! [String: Any]
+            var vocab = inner["vocab"] as! [String: Int]
+            vocab["e"] = -7
+            inner["vocab"] = vocab
+            tokenizer["model"] = inner
+            let hostile = folder + "/hostile-tokenizer.json"
+            try JSONSerialization.data(withJSONObject: tokenizer).write(to: URL(fileURLWithPath: hostile))
+            let negative = try SondeRun("extract", "--model", model, "--tokenizer", hostile, "--corpus", defaultCorpus, "--out", out)
+            #expect(negative.status == 65 && negative.stderr.contains("\(hostile): token \"e\" has the negative id -7"), "\(negative.stderr)")
+            // A layer-norm epsilon of 0 (all-NaN activations, exit 0, before).
+            let configPath = model + "/config.json"
+            var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: configPath))) as! [String: Any]
+            config["layer_norm_eps"] = 0
+            try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: configPath))
+            let epsilon = try SondeRun("extract", "--model", model, "--corpus", defaultCorpus, "--out", out)
+            #expect(epsilon.status == 65 && epsilon.stderr.contains("\(configPath): layer_norm_eps"), "\(epsilon.stderr)")
+            #expect(try leftovers(folder) == ["hostile-tokenizer.json"])
+        }
+    }
+}
