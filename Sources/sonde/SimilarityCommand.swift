@@ -26,7 +26,7 @@ struct SimilarityCommand: ParsableCommand {
     @Option(help: "The tensor of both files to use.") var layer: String?
     @Option(help: "The tensor of X.") var layerX: String?
     @Option(help: "The tensor of Y.") var layerY: String?
-    @Option(help: "Measures, comma-separated: cca, svcca, pwcca, cka, rbf-cka, procrustes.") var measures = "cca,svcca,pwcca,cka,procrustes"
+    @Option(help: "Measures, comma-separated: \(Measure.allCases.map(\.rawValue).joined(separator: ", ")).") var measures = "cca,svcca,pwcca,cka,procrustes"
     @Option(help: "SVCCA: keep the fewest directions whose Σs² share reaches this.") var keep: Double?
     @Option(help: "SVCCA: keep this many directions per side instead.") var dims: Int?
     @Option(help: "Drop neurons whose variance is at most ε × the largest (google's ε).") var epsilon = Similarity.defaultEpsilon
@@ -37,13 +37,8 @@ struct SimilarityCommand: ParsableCommand {
     @Option(help: "Write SVCCA's directions (unit vectors in neuron space), canonical variates (unit variance) and correlations here (safetensors).") var directions: String?
     @OptionGroup var output: OutputOptions
 
-    static let known = ["cca", "svcca", "pwcca", "cka", "rbf-cka", "procrustes"]
-
     func validate() throws {
-        let chosen = measures.split(separator: ",").map(String.init)
-        if let bad = chosen.first(where: { !Self.known.contains($0) }) {
-            throw ValidationError("unknown measure '\(bad)'; measures: \(Self.known.joined(separator: ", "))")
-        }
+        if case .failure(let unknown) = Measure.list(measures) { throw ValidationError(unknown.description) }
         if keep != nil && dims != nil { throw ValidationError("--keep and --dims exclude each other") }
         try requireNumber("keep", keep, "in (0, 1]") { $0 > 0 && $0 <= 1 }
         try requireNumber("epsilon", epsilon, "≥ 0") { $0 >= 0 }
@@ -90,7 +85,7 @@ struct SimilarityCommand: ParsableCommand {
         guard a.rows == b.rows else {
             throw failure("X has \(a.rows) tokens and Y \(b.rows): similarity compares the same tokens")
         }
-        let chosen = measures.split(separator: ",").map(String.init)
+        let chosen = try Measure.list(measures).get()
         let rule: SVCCAKeep = dims.map { .dimensions($0) } ?? .variance(keep ?? 0.99)
         var scores: [String: Score] = [:]
         var usedPrecision: MomentPrecision?
@@ -102,9 +97,9 @@ struct SimilarityCommand: ParsableCommand {
                 let r = try Similarity.nullBaseline(x: a, y: b, seeds: baseline, precision: precision, measure: measure)
                 return (r.mean, r.standardDeviation)
             }
-            for name in chosen {
-                switch name {
-                case "cca":
+            for measure in chosen {
+                switch measure {
+                case .cca:
                     if googleCompat {
                         let g = try GoogleCCA.compute(m, epsilon: epsilon)
                         let (mean, sd) = try null { try GoogleCCA.compute($0, epsilon: epsilon).mean }
@@ -123,7 +118,7 @@ struct SimilarityCommand: ParsableCommand {
                             "rankX": .integer(c.rankX), "rankY": .integer(c.rankY),
                         ])
                     }
-                case "svcca":
+                case .svcca:
                     let s = try Similarity.svcca(m, keep: rule, weights: directions != nil)
                     let (mean, sd) = try null { try Similarity.svcca($0, keep: rule, weights: false).cca.mean }
                     let ruleText: String
@@ -155,7 +150,7 @@ struct SimilarityCommand: ParsableCommand {
                             ], metadata: ["format": "sonde-svcca-directions/1", "rule": ruleText, "x": x, "y": y], to: directions)
                         }
                     }
-                case "pwcca":
+                case .pwcca:
                     if googleCompat {
                         let g = try Similarity.googlePWCCA(x: a, y: b, moments: m, epsilon: epsilon)
                         scores["pwcca"] = Score(value: g.value, details: ["definition": .text("google/svcca pwcca.py"), "weights": .numbers(g.weights)])
@@ -166,14 +161,14 @@ struct SimilarityCommand: ParsableCommand {
                             "definition": .text("Morcos et al. 2018, canonical variates"), "weights": .numbers(p.weights),
                         ])
                     }
-                case "cka":
+                case .cka:
                     let (mean, sd) = try null { Similarity.linearCKA($0) }
                     let (dmean, dsd) = try null { Similarity.debiasedLinearCKA($0) }
                     scores["cka"] = Score(value: Similarity.linearCKA(m), baseline: mean, baselineSD: sd)
                     scores["cka-debiased"] = Score(value: Similarity.debiasedLinearCKA(m), baseline: dmean, baselineSD: dsd)
-                case "rbf-cka":
+                case .rbfCKA:
                     scores["rbf-cka"] = Score(value: try Similarity.rbfCKA(x: a, y: b, fraction: rbfFraction), details: ["fraction": .number(rbfFraction)])
-                default:
+                case .procrustes:
                     let p = try Similarity.procrustes(m)
                     let (mean, sd) = try null { try Similarity.procrustes($0).nuclearNorm }
                     scores["procrustes"] = Score(value: p.nuclearNorm, baseline: mean, baselineSD: sd, details: [

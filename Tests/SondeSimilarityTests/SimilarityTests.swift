@@ -258,3 +258,12 @@ struct NeuronClusterTests {
         }
     }
 }
+
+/// Measures are values: every name parses to its case, an unknown one is an error (not
+/// Procrustes, as a string switch's default once gave).
+@Test func measureNames() throws {
+    #expect(try Measure.list("cca,svcca,cca,rbf-cka").get() == [.cca, .svcca, .rbfCKA])
+    #expect(Measure.allCases.allSatisfy { (try? Measure.list($0.rawValue).get()) == [$0] })
+    guard case .failure(let error) = Measure.list("cka,procrustez") else { Issue.record("accepted an unknown measure"); return }
+    #expect(error.name == "procrustez" && error.description.contains("procrustes"))
+}
