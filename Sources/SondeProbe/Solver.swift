@@ -50,7 +50,7 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
     private(set) var interceptOnly: Evaluation?
 
     init(_ data: ProbeDataset, standardize: Bool) {
-        precondition(data.classes.count >= 2, "a probe needs at least two classes")
+        precondition(data.classes.count >= 1, "a probe needs a class")
         let kept = data.labels.indices.filter { data.labels[$0] >= 0 }
         let raw = kept.count == data.count ? data.x : data.x.rows(kept)
         n = raw.rows
