@@ -136,12 +136,13 @@ public struct MinimalNeuronSet: Sendable, Codable {
 
     /// Doubles k from 1 until a probe on the top k reaches oracle − δ on dev, then bisects between
     /// the last size that fell short and the first that reached it. Each size is a fresh probe
-    /// with `settings`.
+    /// with `settings`. `oracle`, the probe on every neuron of `train` with `settings`, is fitted
+    /// here unless the caller already has it (it usually ranked the neurons).
     public static func search(
         train: ProbeDataset, dev: ProbeDataset, test: ProbeDataset?, ordering: [Int], settings: ProbeSettings, delta: Double = 0.01,
-        progress: (Int) -> Void = { _ in }
+        oracle given: FittedProbe? = nil, progress: (Int) -> Void = { _ in }
     ) -> MinimalNeuronSet {
-        let oracle = FittedProbe.fit(train, settings: settings)
+        let oracle = given ?? FittedProbe.fit(train, settings: settings)
         let oracleDev = oracle.evaluate(dev).accuracy
         var steps: [Step] = []
         var cache: [Int: (FittedProbe, Double)] = [:]

@@ -248,19 +248,9 @@ extension Comparator {
                 progress(rows.count, total)
             }
         }
-        var layerCKA: [String: [[Double]]] = [:]
-        for checkpoint in checkpoints {
-            let layers = checkpoint.layers
-            var matrix = [[Double]](repeating: [Double](repeating: 1, count: layers.count), count: layers.count)
-            for i in layers.indices {
-                for j in (i + 1)..<max(i + 1, layers.count) {
-                    let value = Similarity.linearCKA(try JointMoments(x: layers[i], y: layers[j]))
-                    (matrix[i][j], matrix[j][i]) = (value, value)
-                }
-            }
-            layerCKA[checkpoint.name] = matrix
-        }
-        return Dynamics(rows: rows, layers: layerNames, layerCKA: layerCKA)
+        var matrices: [String: [[Double]]] = [:]
+        for checkpoint in checkpoints { matrices[checkpoint.name] = try layerCKA(checkpoint.layers) }
+        return Dynamics(rows: rows, layers: layerNames, layerCKA: matrices)
     }
 }
 
@@ -308,11 +298,7 @@ public struct ModelComparison: Codable, Sendable {
             let all = concatenatedLayers(model)
             let top = LayerProbe.train(all, tokens, settings: settings, control: false).ordering.prefix(k)
             var counts = [Int](repeating: 0, count: model.count)
-            for neuron in top {
-                var layer = 0, start = 0
-                while neuron >= start + width[layer] { start += width[layer]; layer += 1 }
-                counts[layer] += 1
-            }
+            for neuron in top { counts[layerOfConcatenatedNeuron(neuron, widths: width)] += 1 }
             return counts
         }
         let baseHistogram = histogram(base)

@@ -16,28 +16,45 @@ public struct LayerRedundancy: Sendable, Codable {
     /// The lowest layer within δ of the oracle (nil if none is).
     public var selectedLayer: String?
 
+    /// `accuracy` and `oracleAccuracy`: each layer's and the all-layer probe's held-out accuracy
+    /// when the caller has them already (the probes are the costly part); otherwise trained here.
     public static func analyze(
         layers: [Matrix<Float>], names: [String], tokens: StudyTokens, settings: ProbeSettings, delta: Double = 0.01,
-        progress: (Int, Int) -> Void = { _, _ in }
+        accuracy known: [Double]? = nil, oracleAccuracy knownOracle: Double? = nil, progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> LayerRedundancy {
         let count = layers.count
-        var cka = [[Double]](repeating: [Double](repeating: 1, count: count), count: count)
-        for i in 0..<count {
-            for j in (i + 1)..<max(i + 1, count) {
-                let value = Similarity.linearCKA(try JointMoments(x: layers[i], y: layers[j]))
-                (cka[i][j], cka[j][i]) = (value, value)
+        let cka = try layerCKA(layers)
+        var accuracy = known ?? []
+        if known == nil {
+            for (l, x) in layers.enumerated() {
+                accuracy.append(LayerProbe.train(x, tokens, settings: settings, control: false).accuracy)
+                progress(l + 1, count + 1)
             }
         }
-        var accuracy: [Double] = []
-        for (l, x) in layers.enumerated() {
-            accuracy.append(LayerProbe.train(x, tokens, settings: settings, control: false).accuracy)
-            progress(l + 1, count + 1)
-        }
-        let oracle = LayerProbe.train(concatenatedLayers(layers), tokens, settings: settings, control: false).accuracy
+        let oracle = knownOracle ?? LayerProbe.train(concatenatedLayers(layers), tokens, settings: settings, control: false).accuracy
         progress(count + 1, count + 1)
         let selected = accuracy.firstIndex { $0 >= oracle - delta }.map { names[$0] }
         return LayerRedundancy(layers: names, cka: cka, accuracy: accuracy, oracleAccuracy: oracle, delta: delta, selectedLayer: selected)
     }
+}
+
+/// Linear CKA between every pair of layers (symmetric, 1 on the diagonal).
+public func layerCKA(_ layers: [Matrix<Float>]) throws -> [[Double]] {
+    var cka = [[Double]](repeating: [Double](repeating: 1, count: layers.count), count: layers.count)
+    for i in layers.indices {
+        for j in (i + 1)..<max(i + 1, layers.count) {
+            let value = Similarity.linearCKA(try JointMoments(x: layers[i], y: layers[j]))
+            (cka[i][j], cka[j][i]) = (value, value)
+        }
+    }
+    return cka
+}
+
+/// The layer of column `neuron` of `concatenatedLayers` for layers of these widths.
+public func layerOfConcatenatedNeuron(_ neuron: Int, widths: [Int]) -> Int {
+    var layer = 0, start = 0
+    while layer < widths.count - 1 && neuron >= start + widths[layer] { start += widths[layer]; layer += 1 }
+    return layer
 }
 
 /// The layers side by side: [tokens × Σ widths], neuron j of layer l at column offset(l) + j.

@@ -108,7 +108,7 @@ struct AblateCommand: ParsableCommand {
             let progress = Progress(what: "minimal set: probes")
             minimalSet = MinimalNeuronSet.search(
                 train: train, dev: dev.data, test: splits.first { $0.name == "test" }?.data, ordering: ordering, settings: settings,
-                delta: delta) { progress.update($0, $0) }
+                delta: delta, oracle: probe == nil ? fitted : nil) { progress.update($0, $0) }
         }
         var modelScore: ModelScore?
         var modelPoints: [ModelPoint]?
@@ -285,32 +285,31 @@ struct RedundancyCommand: ParsableCommand {
                 progress.update(l + 1, layers.count)
             }
         }
-        let layerRedundancy = try withStudyErrors {
-            try LayerRedundancy.analyze(layers: layers, names: names, tokens: tokens, settings: settings, delta: delta)
-        }
         // The minimal set over every layer: rank all neurons, one per cluster, then grow.
         let all = concatenatedLayers(layers)
         let train = tokens.dataset(all, tokens.trainRows)
         let dev = tokens.dataset(all, tokens.devRows, classes: train.classes)
         let test = tokens.dataset(all, tokens.testRows, classes: train.classes)
-        let ordering = Rankings.neuronOrdering(FittedProbe.fit(train, settings: settings).standardizedWeights).ordering
-        var offsets: [Int] = []
-        var offset = 0
-        for x in layers { offsets.append(offset); offset += x.columns }
+        let oracle = FittedProbe.fit(train, settings: settings)
+        let ordering = Rankings.neuronOrdering(oracle.standardizedWeights).ordering
+        // Each probe once: the per-layer ones above, the all-layer one here (it ranks, it is the
+        // oracle of the layer selection and of the minimal set).
+        let layerRedundancy = try withStudyErrors {
+            try LayerRedundancy.analyze(
+                layers: layers, names: names, tokens: tokens, settings: settings, delta: delta, accuracy: rows.map(\.accuracy),
+                oracleAccuracy: oracle.evaluate(test).accuracy)
+        }
         var assignment: [Int] = []
         var clusterOffset = 0
         for c in allClusters { assignment += c.assignment.map { $0 + clusterOffset }; clusterOffset += c.count }
         var seen = Set<Int>()
         let representatives = ordering.filter { seen.insert(assignment[$0]).inserted }
         let search = Progress(what: "minimal set: probes")
-        let minimal = MinimalNeuronSet.search(train: train, dev: dev, test: test, ordering: representatives, settings: settings, delta: delta) {
+        let minimal = MinimalNeuronSet.search(train: train, dev: dev, test: test, ordering: representatives, settings: settings, delta: delta, oracle: oracle) {
             search.update($0, $0)
         }
         var byLayer: [String: Int] = [:]
-        for neuron in minimal.selected {
-            let l = offsets.lastIndex { $0 <= neuron }!
-            byLayer[names[l], default: 0] += 1
-        }
+        for neuron in minimal.selected { byLayer[names[layerOfConcatenatedNeuron(neuron, widths: layers.map(\.columns))], default: 0] += 1 }
         let report = Report(threshold: threshold, layers: rows, layerRedundancy: layerRedundancy, minimal: minimal, minimalByLayer: byLayer)
         if output.json { return try printJSON(report) }
         formatTable([["layer", "neurons", "clusters", "largest", "accuracy", "one per cluster", "CKA with next"]] + rows.enumerated().map { l, r in

@@ -118,3 +118,10 @@ struct PlantedAlignmentTests {
         }
     }
 }
+
+/// The concatenated-neuron → layer mapping, against a brute force over the offsets.
+@Test func layerOfConcatenatedNeurons() {
+    let widths = [3, 1, 4]
+    let expected = widths.enumerated().flatMap { l, w in Array(repeating: l, count: w) }
+    #expect((0..<8).map { layerOfConcatenatedNeuron($0, widths: widths) } == expected)
+}
