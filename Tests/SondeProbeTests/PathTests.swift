@@ -3,7 +3,6 @@ import SondeBase
 import Testing
 @testable import SondeLinalg
 @testable import SondeProbe
-import SondeStudy
 
 @Suite struct PathTests {
     /// The first λ is λ_max: every weight is zero there and only there; the last point agrees

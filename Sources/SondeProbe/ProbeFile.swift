@@ -1,7 +1,6 @@
 import Foundation
 import SondeBase
 import SondeLinalg
-import SondeProbe
 
 /// Saved probes: a safetensors file with the tensors `weights` [C, D], `intercepts` [C],
 /// `scales` [D] and `means` [D] (F64, so a loaded probe predicts exactly as the saved one), and in
