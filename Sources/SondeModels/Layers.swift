@@ -114,33 +114,38 @@ enum QKVLayout {
 /// (GPT-NeoX's `rotate_half` convention: pairs (i, i + dimensions/2)).
 struct Rotary {
     let dimensions: Int
-    /// cos and sin of position × frequency, [position][dimensions / 2].
-    let cosines: [Float]
-    let sines: [Float]
+    /// The rotation frequency of each pair, base^(−2i/dimensions).
+    let frequencies: [Float]
 
-    init(headSize: Int, fraction: Double, base: Double, maxPositions: Int) {
+    init(headSize: Int, fraction: Double, base: Double) {
         dimensions = Int(Double(headSize) * fraction) / 2 * 2
-        let half = dimensions / 2
-        var cosines = [Float](repeating: 0, count: maxPositions * half), sines = cosines
-        for i in 0..<half {
-            let frequency = 1 / Float(pow(base, Double(2 * i) / Double(dimensions)))
-            for p in 0..<maxPositions {
+        let d = Double(dimensions)
+        frequencies = (0..<(dimensions / 2)).map { 1 / Float(pow(base, Double(2 * $0) / d)) }
+    }
+
+    /// cos and sin of position × frequency for positions 0..<count, [position][dimensions / 2]:
+    /// made per forward pass for its longest sequence, so that memory follows the input, not
+    /// the `max_position_embeddings` a config.json claims.
+    func table(positions count: Int) -> (cosines: [Float], sines: [Float]) {
+        let half = frequencies.count
+        var cosines = [Float](repeating: 0, count: count * half), sines = cosines
+        for (i, frequency) in frequencies.enumerated() {
+            for p in 0..<count {
                 let angle = Float(p) * frequency
                 cosines[p * half + i] = cos(angle)
                 sines[p * half + i] = sin(angle)
             }
         }
-        self.cosines = cosines
-        self.sines = sines
+        return (cosines, sines)
     }
 
-    /// Rotates the `d`-wide head vector at `x` for position `position`.
-    func rotate(_ x: UnsafeMutablePointer<Float>, position: Int) {
+    /// Rotates the head vector at `x` for position `position` (within `table`).
+    func rotate(_ x: UnsafeMutablePointer<Float>, position: Int, table: (cosines: [Float], sines: [Float])) {
         let half = dimensions / 2
         let base = position * half
         for i in 0..<half {
             let (a, b) = (x[i], x[i + half])
-            let (c, s) = (cosines[base + i], sines[base + i])
+            let (c, s) = (table.cosines[base + i], table.sines[base + i])
             x[i] = a * c - b * s
             x[i + half] = b * c + a * s
         }

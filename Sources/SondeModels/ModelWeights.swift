@@ -28,6 +28,11 @@ struct ModelWeights {
                 throw ModelError(.malformed, index, "shard name \(bad.debugDescription) leaves the model folder; weight_map names files inside it")
             }
             files = Set(map.values).sorted().map { folder + "/" + $0 }
+            // And by what the names resolve to: a link inside the folder may point anywhere.
+            let root = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path + "/"
+            if let outside = files.first(where: { !URL(fileURLWithPath: $0).resolvingSymlinksInPath().path.hasPrefix(root) }) {
+                throw ModelError(.malformed, index, "shard \(outside) resolves outside the model folder; weight_map names files inside it")
+            }
         } else {
             throw ModelError(.missing, folder, "no model.safetensors or model.safetensors.index.json (PyTorch .bin checkpoints: re-save with save_pretrained(safe_serialization=True))")
         }

@@ -160,7 +160,7 @@ public final class TransformerModel {
                     up: try linear(p + ".mlp.dense_h_to_4h", out: inner, in: h), down: try linear(p + ".mlp.dense_4h_to_h", out: h, in: inner)))
             }
             finalNorm = try norm("final_layer_norm")
-            rotary = Rotary(headSize: config.headSize, fraction: config.rotaryFraction, base: config.rotaryBase, maxPositions: config.maxPositions)
+            rotary = Rotary(headSize: config.headSize, fraction: config.rotaryFraction, base: config.rotaryBase)
             (maskedLMTransform, pooler) = (nil, nil)
             // transformers 4 names the output embedding `embed_out`, transformers 5 `lm_head`.
             if w.has("embed_out.weight") || w.has("lm_head.weight") {
@@ -278,13 +278,14 @@ public final class TransformerModel {
 
     private func rotate(_ qkv: inout Matrix<Float>, _ rotary: Rotary, _ ranges: [Range<Int>]) {
         let (h, d) = (config.hiddenSize, config.headSize)
+        let table = rotary.table(positions: ranges.map(\.count).max() ?? 0)
         qkv.withUnsafeMutableBufferPointer { p in
             for range in ranges {
                 for (position, r) in range.enumerated() {
                     for head in 0..<config.heads {
                         let (q, k, _) = QKVLayout.interleaved.columns(head: head, headSize: d, hidden: h)
-                        rotary.rotate(p.baseAddress! + r * 3 * h + q, position: position)
-                        rotary.rotate(p.baseAddress! + r * 3 * h + k, position: position)
+                        rotary.rotate(p.baseAddress! + r * 3 * h + q, position: position, table: table)
+                        rotary.rotate(p.baseAddress! + r * 3 * h + k, position: position, table: table)
                     }
                 }
             }

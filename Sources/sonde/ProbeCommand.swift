@@ -121,7 +121,7 @@ struct ProbeCommand: ParsableCommand {
         try requireNumber("tolerance", tolerance, "positive") { $0 > 0 }
         try requireNumber("fraction", fraction, "in [0, 1]") { (0...1).contains($0) }
         try requireNumber("min-ratio", minRatio, "in (0, 1]") { $0 > 0 && $0 <= 1 }
-        guard stride > 0, pathLength > 0 else { throw ValidationError("--stride and --path-length must be positive") }
+        guard (1...10_000).contains(stride), (1...1_000).contains(pathLength) else { throw ValidationError("--stride must be in 1…10000 and --path-length in 1…1000") }
         guard folds == 0 || folds >= 2 else { throw ValidationError("--folds must be 0 (none) or at least 2") }
     }
 
@@ -303,7 +303,7 @@ struct RankCommand: ParsableCommand {
             throw ValidationError("--probe is required (or use --method probeless)")
         }
         if method == .random, (count ?? -1) < 0 { throw ValidationError("random needs --count (a number of neurons ≥ 0)") }
-        guard stride > 0 else { throw ValidationError("--stride must be positive") }
+        guard (1...10_000).contains(stride) else { throw ValidationError("--stride must be in 1…10000") }
         try requireNumber("fraction", fraction, "positive") { $0 > 0 }
     }
 

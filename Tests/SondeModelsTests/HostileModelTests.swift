@@ -61,6 +61,18 @@ struct HostileModelTests {
         #expect(message.contains("model.safetensors.index.json: shard name") && message.contains("leaves the model folder"), "\(message)")
     }
 
+    /// A shard that is a link to a file outside the folder is refused too.
+    @Test func shardLinksAreConfined() throws {
+        let folder = try variant("roberta-sharded", [:])
+        let outside = NSTemporaryDirectory() + "sonde-outside-\(UUID().uuidString).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: outside) }
+        let shard = folder + "/model-00001-of-00004.safetensors"
+        try FileManager.default.moveItem(atPath: shard, toPath: outside)
+        try FileManager.default.createSymbolicLink(atPath: shard, withDestinationPath: outside)
+        let message = try #require(loadError(folder))
+        #expect(message.contains("resolves outside the model folder"), "\(message)")
+    }
+
     /// A NaN in the weights reaches the activations: an error naming the layer, not output.
     @Test func nonFiniteActivationsAreAnError() throws {
         let folder = try variant("neox-legacy", [:])
