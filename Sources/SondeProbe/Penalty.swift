@@ -23,6 +23,20 @@ public enum Penalty: Sendable, Equatable, Codable, CustomStringConvertible {
     }
 }
 
+extension Penalty {
+    /// κ₁ and κ₂ of the penalty written as κ₁‖W‖₁ + κ₂/2‖W‖² around W: the elastic net's own
+    /// (λα, λ(1 − α)); for NeuroX's λ₂‖W‖_F the ridge of its tangent majoriser at W, λ₂/‖W‖
+    /// (0 at W = 0, where the norm has no gradient). The one place λ and α become coefficients.
+    func coefficients(at w: [Double]) -> (k1: Double, k2: Double) {
+        switch self {
+        case .elasticNet(let lambda, let alpha): return (lambda * alpha, lambda * (1 - alpha))
+        case .neurox(let l1, let l2):
+            let norm = w.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return (l1, norm > 0 ? l2 / norm : 0)
+        }
+    }
+}
+
 /// How a probe is trained.
 public struct ProbeSettings: Sendable, Equatable, Codable {
     public var penalty: Penalty
