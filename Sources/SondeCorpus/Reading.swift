@@ -165,10 +165,31 @@ func naturalOrder(_ a: String, _ b: String) -> Bool {
     return a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars) { $0.value < $1.value }  // "a2" vs "a02"
 }
 
-/// Labels for a corpus from a text file (NeuroX's convention): one label per line, one line per
+/// Labels from text files (NeuroX's convention) — for a corpus: one label per line, one line per
 /// word (a blank line may separate sentences), or with `perSentence` one line per sentence of
-/// space-separated labels. The counts must match the corpus exactly.
+/// space-separated labels; the counts must match the corpus exactly. And NeuroX's pair of
+/// parallel text files, written.
 public enum LabelFile {
+    /// Exactly `count` values (labels or words) for rows of activations from a text file in
+    /// either of NeuroX's layouts, told apart by the counts: one value per line (blank lines
+    /// between sentences allowed), or one sentence per line with space-separated values (what
+    /// `sonde corpus labels --labels` writes). LF or CRLF; invalid UTF-8 is an error with its line.
+    /// - Parameter what: the values' name in messages ("label", "word").
+    public static func values(_ path: String, count: Int, what: String) throws -> [String] {
+        let file = try TextFile(path: path)
+        var lines: [String] = []
+        var last = 0
+        file.forEachLine { n, range in
+            last = n
+            let text = file.string(range).trimmingWhitespace()
+            if !text.isEmpty { lines.append(text) }
+        }
+        if lines.count == count { return lines }
+        let values = lines.flatMap { $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) }
+        if values.count == count { return values }
+        throw CorpusError(path, line: max(last, 1), "\(lines.count) \(what) lines (\(values.count) \(what)s) for \(count) rows of activations; give one \(what) per line, or one sentence per line with space-separated \(what)s")
+    }
+
     public static func read(_ path: String, for corpus: Corpus, perSentence: Bool) throws -> [[String]] {
         let file = try TextFile(path: path)
         var labels: [[String]] = []
@@ -207,5 +228,19 @@ public enum LabelFile {
             }
         }
         return labels
+    }
+
+    /// Writes NeuroX's text format: `tokens` with one sentence per line (its words separated by
+    /// spaces) and `labels` parallel to it. A word or label with a space cannot be held.
+    public static func writeNeuroX(_ corpus: Corpus, labels rows: [[String]], tokens: String, labels: String) throws {
+        for (s, r) in zip(corpus.sentences, rows) where s.words.contains(where: { $0.form.contains(" ") }) || r.contains(where: { $0.contains(" ") }) {
+            throw CorpusError(s.location?.path ?? tokens, line: s.location?.line ?? 0, "a word or label contains a space, which the text format cannot hold")
+        }
+        try AtomicFile.write(to: tokens) { w in
+            for s in corpus.sentences { try w.write(Array((s.words.map(\.form).joined(separator: " ") + "\n").utf8)) }
+        }
+        try AtomicFile.write(to: labels) { w in
+            for r in rows { try w.write(Array((r.joined(separator: " ") + "\n").utf8)) }
+        }
     }
 }

@@ -207,17 +207,7 @@ extension CorpusCommand {
             if let mapping { rows = try withInputErrors { try mapping.apply(rows) } }
             let sentences = result.corpus.sentences
             if let tokens, let labels {
-                try withInputErrors {
-                    for (s, r) in zip(sentences, rows) where s.words.contains(where: { $0.form.contains(" ") }) || r.contains(where: { $0.contains(" ") }) {
-                        throw CLIError("\(s.location.map { "\($0): " } ?? "")a word or label contains a space, which the text format cannot hold")
-                    }
-                    try AtomicFile.write(to: tokens) { w in
-                        for s in sentences { try w.write(Array((s.words.map(\.form).joined(separator: " ") + "\n").utf8)) }
-                    }
-                    try AtomicFile.write(to: labels) { w in
-                        for r in rows { try w.write(Array((r.joined(separator: " ") + "\n").utf8)) }
-                    }
-                }
+                try withInputErrors { try LabelFile.writeNeuroX(result.corpus, labels: rows, tokens: tokens, labels: labels) }
                 if output.json { try printJSON(["tokens": tokens, "labels": labels, "property": property.name]) }
                 return
             }

@@ -40,21 +40,9 @@ func loadActivations(_ path: String, layer: String?) throws -> Matrix<Float> {
     }
 }
 
-/// Exactly `count` values (labels or words) from a text file in either of NeuroX's layouts:
-/// one value per line (blank lines between sentences allowed), or one sentence per line with
-/// space-separated values (what `sonde corpus labels --labels` writes). LF, CRLF or CR.
+/// Exactly `count` labels or words for rows of activations (`LabelFile.values`: either layout).
 func loadLines(_ path: String, count: Int, what: String) throws -> [String] {
-    try withInputErrors {
-        let file = try MappedFile(path: path)  // regular files only: a FIFO would block
-        guard let text = String(validating: file.bytes, as: UTF8.self) else { throw CLIError("\(path): not UTF-8 text") }
-        // Swift reads "\r\n" as one Character: split on every line break, LF, CRLF or CR alike.
-        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { String($0).trimmingWhitespace() }
-        let filled = lines.filter { !$0.isEmpty }
-        if filled.count == count { return filled }
-        let values = filled.flatMap { $0.split(whereSeparator: \.isWhitespace).map(String.init) }
-        if values.count == count { return values }
-        throw CLIError("\(path): \(filled.count) \(what) lines (\(values.count) \(what)s) for \(count) rows of activations; give one \(what) per line, or one sentence per line with space-separated \(what)s")
-    }
+    try withInputErrors { try LabelFile.values(path, count: count, what: what) }
 }
 
 /// Shows "what k/n" on stderr while a long job runs: on a terminal a line that updates in place;

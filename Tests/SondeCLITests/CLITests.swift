@@ -230,7 +230,7 @@ let edgeCases = repositoryRoot + "/Tests/Fixtures/corpora"
         let short = folder + "/short.txt"
         try "c0\nc1\n".write(toFile: short, atomically: true, encoding: .utf8)
         let bad = try SondeRun("probe", "--train", x, "--train-labels", short, "--lambda", "0.01")
-        #expect(bad.status == 65 && bad.stderr.hasPrefix("sonde: \(short): 2 label lines (2 labels) for 300 rows of activations"))
+        #expect(bad.status == 65 && bad.stderr.hasPrefix("sonde: \(short):2: 2 label lines (2 labels) for 300 rows of activations"))
         // NeuroX's other layout, one sentence per line: the same probe.
         let lines = try String(contentsOfFile: labels, encoding: .utf8).split(separator: "\n")
         let bySentence = folder + "/by-sentence.txt"

@@ -35,3 +35,17 @@ struct OneVsRestTests {
         #expect(Property.nearest("zzzzzz", in: ["upos", "xpos"]) == nil)
     }
 }
+
+/// Label and word files in either NeuroX layout, with any line ending.
+struct LabelValuesTests {
+    @Test func bothLayoutsAndLineEndings() throws {
+        let folder = temporaryFolder()
+        let perLine = write("A\r\nB\r\n\r\nC\r\n", name: "per-line.txt", in: folder)
+        let perSentence = write("A B\nC\n", name: "per-sentence.txt", in: folder)
+        #expect(try LabelFile.values(perLine, count: 3, what: "label") == ["A", "B", "C"])
+        #expect(try LabelFile.values(perSentence, count: 3, what: "label") == ["A", "B", "C"])
+        #expect { try LabelFile.values(perSentence, count: 4, what: "label") } throws: {
+            ($0 as? CorpusError)?.line == 2 && "\($0)".contains("2 label lines (3 labels) for 4 rows")
+        }
+    }
+}
