@@ -13,7 +13,7 @@ public enum ActivationFile {
     public struct Summary: Codable, Sendable {
         public var path: String
         public var model: String
-        public var architecture: Architecture
+        public var architecture: Architecture?
         public var layers: [String]
         public var aggregate: SubwordAggregation
         public var hidden: Int
@@ -26,11 +26,10 @@ public enum ActivationFile {
     /// Extracts `layers` for `sentences` (their words; `ids` name them) and streams the rows to
     /// `path`, atomically: nothing is left behind on failure, and memory holds one batch at a time.
     public static func extract(
-        _ extractor: ActivationExtractor, sentences: [[String]], ids: [String], layers: [Int], aggregate: SubwordAggregation,
+        _ extractor: any LanguageModel, sentences: [[String]], ids: [String], layers: [Int], aggregate: SubwordAggregation,
         ablations: [NeuronAblation] = [], extraMetadata: [String: String] = [:], to path: String, progress: (Int) -> Void = { _ in }
     ) throws -> Summary {
-        let config = extractor.model.config
-        let h = config.hiddenSize
+        let h = extractor.hiddenSize
         let words = sentences.reduce(0) { $0 + $1.count }
         var firstRow: [Int] = []
         var row = 0
@@ -39,10 +38,10 @@ public enum ActivationFile {
         var subwords = 0, windowed = 0
         var metadata = extraMetadata
         metadata["format"] = format
-        metadata["model"] = extractor.model.folder
-        metadata["architecture"] = config.architecture.rawValue
+        metadata["model"] = extractor.folder
+        metadata["architecture"] = extractor.identity.architecture?.rawValue
         metadata["hidden"] = String(h)
-        metadata["fingerprint"] = extractor.model.identity.fingerprint
+        metadata["fingerprint"] = extractor.identity.fingerprint
         metadata["aggregate"] = aggregate.rawValue
         metadata["layers"] = json(names)
         metadata["sentence_words"] = json(sentences.map(\.count))
@@ -57,14 +56,17 @@ public enum ActivationFile {
                     }
                 }
             }
-            for s in sentences {
-                let encoded = try extractor.encode(s)
-                subwords += encoded.tokens.count
-                if extractor.windowCount(encoded) > 1 { windowed += 1 }
+            // Subword statistics where the model splits words into subwords.
+            if let subwordModel = extractor as? ActivationExtractor {
+                for s in sentences {
+                    let encoded = try subwordModel.encode(s)
+                    subwords += encoded.tokens.count
+                    if subwordModel.windowCount(encoded) > 1 { windowed += 1 }
+                }
             }
         }
         return Summary(
-            path: path, model: extractor.model.folder, architecture: config.architecture, layers: names, aggregate: aggregate,
+            path: path, model: extractor.folder, architecture: extractor.identity.architecture, layers: names, aggregate: aggregate,
             hidden: h, sentences: sentences.count, words: words, subwords: subwords, windowedSentences: windowed)
     }
 

@@ -7,11 +7,8 @@ import SondeModels
 extension SubwordAggregation: ExpressibleByArgument {}
 
 /// A model folder with its tokenizer (the folder's own tokenizer.json unless one is given).
-func loadExtractor(_ folder: String, tokenizer: String?) throws -> ActivationExtractor {
-    try withInputErrors {
-        let model = try TransformerModel(folder: folder)
-        return try ActivationExtractor(model: model, tokenizer: try Tokenizer.read(tokenizer ?? folder + "/tokenizer.json"))
-    }
+func loadModel(_ folder: String, tokenizer: String?) throws -> any LanguageModel {
+    try withInputErrors { try loadLanguageModel(folder, tokenizer: tokenizer) }
 }
 
 /// Treebank files, only their first `limit` sentences when a limit is given.
@@ -80,23 +77,23 @@ struct ModelInput: ParsableArguments {
         if batchTokens < 1 { throw ValidationError("--batch-tokens must be at least 1") }
     }
 
-    func load() throws -> (ActivationExtractor, Corpus) {
-        let extractor = try loadExtractor(model, tokenizer: tokenizer)
+    func load() throws -> (any LanguageModel, Corpus) {
+        let extractor = try loadModel(model, tokenizer: tokenizer)
         extractor.batchTokens = batchTokens
         return (extractor, try readTreebank(corpus, limit: limit))
     }
 
     /// The `--ablate` requests as ablations of `extractor`'s model (means computed on `sentences`).
-    func ablations(_ extractor: ActivationExtractor, _ sentences: [[String]]) throws -> [NeuronAblation] {
-        let config = extractor.model.config
+    func ablations(_ extractor: any LanguageModel, _ sentences: [[String]]) throws -> [NeuronAblation] {
+        let (layers, hidden) = (extractor.layerCount, extractor.hiddenSize)
         return try ablate.map { text in
             let parts = text.split(separator: ":", maxSplits: 1)
-            guard parts.count == 2, let layer = layerNumber(parts[0]), (0...config.layers).contains(layer) else {
-                throw ValidationError("--ablate \(text): expected LAYER:N,N,… with LAYER in 0…\(config.layers)")
+            guard parts.count == 2, let layer = layerNumber(parts[0]), (0...layers).contains(layer) else {
+                throw ValidationError("--ablate \(text): expected LAYER:N,N,… with LAYER in 0…\(layers)")
             }
             let neurons = try parts[1].split(separator: ",").map { item -> Int in
-                guard let n = Int(item), (0..<config.hiddenSize).contains(n) else {
-                    throw ValidationError("--ablate \(text): '\(item)' is not a neuron of 0…\(config.hiddenSize - 1)")
+                guard let n = Int(item), (0..<hidden).contains(n) else {
+                    throw ValidationError("--ablate \(text): '\(item)' is not a neuron of 0…\(hidden - 1)")
                 }
                 return n
             }
@@ -137,7 +134,7 @@ struct ExtractCommand: ParsableCommand {
 
     func run() throws {
         let (extractor, corpus) = try input.load()
-        let chosen = try parseLayerList(layers, count: extractor.model.config.layers)
+        let chosen = try parseLayerList(layers, count: extractor.layerCount)
         let sentences = corpus.sentences.map { $0.words.map(\.form) }
         let ablations = try input.ablations(extractor, sentences)
         let progress = Progress(what: "sentences")
@@ -196,7 +193,7 @@ struct ScoreCommand: ParsableCommand {
         }
         let ablations = try input.ablations(extractor, sentences)
         let progress = Progress(what: "sentences")
-        let plain = try withInputErrors { try extractor.score(sentences, labels: labels, seed: seed) { progress.update($0, sentences.count) } }
+        let plain = try withInputErrors { try extractor.score(sentences, labels: labels, ablations: [], seed: seed) { progress.update($0, sentences.count) } }
         var ablated: ModelScore?
         if !ablations.isEmpty {
             let again = Progress(what: "sentences (ablated)")
@@ -205,7 +202,7 @@ struct ScoreCommand: ParsableCommand {
             }
         }
         let report = Report(
-            model: extractor.model.folder, sentences: sentences.count, unablated: plain, ablated: ablated, ablations: input.ablate,
+            model: extractor.folder, sentences: sentences.count, unablated: plain, ablated: ablated, ablations: input.ablate,
             ablateWith: ablations.isEmpty ? nil : input.ablateWith.rawValue,
             lossChange: ablated.map { $0.loss - plain.loss }, accuracyChange: ablated.map { $0.accuracy - plain.accuracy })
         if output.json { return try printJSON(report) }

@@ -156,15 +156,15 @@ struct AblateCommand: ParsableCommand {
         _ folder: String, corpus: String, layer: Int, probe: FittedProbe, ordering: [Int], counts: [Int], fill: Ablation.Fill,
         evaluation: ProbeData.Split
     ) throws -> (ModelScore, [ModelPoint]) {
-        let extractor = try loadExtractor(folder, tokenizer: tokenizer)
-        guard (0...extractor.model.config.layers).contains(layer), extractor.model.config.hiddenSize == probe.neurons else {
+        let extractor = try loadModel(folder, tokenizer: tokenizer)
+        guard (0...extractor.layerCount).contains(layer), extractor.hiddenSize == probe.neurons else {
             throw failure("--model-layer \(layer) of \(folder) does not match the probe's \(probe.neurons) neurons")
         }
         // The activations must come from this very checkpoint: scoring one model's neurons
         // inside another gives numbers without meaning.
         let trainFile = try withInputErrors { try TensorCollection.read(data.train) }
         let recorded = ActivationFile.identity(trainFile)
-        if let reason = recorded.mismatch(with: extractor.model.identity) {
+        if let reason = recorded.mismatch(with: extractor.identity) {
             throw failure("\(data.train) was not extracted from \(folder): \(reason); pass the --model it came from\(trainFile.metadata["model"].map { " (\($0))" } ?? "")")
         }
         if recorded.fingerprint == nil {
@@ -185,7 +185,7 @@ struct AblateCommand: ParsableCommand {
         func probeAccuracy(_ a: NeuronAblation) throws -> Double? {
             guard let evaluationSentences else { return nil }
             var rows: [Float] = []
-            try extractor.extract(evaluationSentences, layers: [layer], aggregate: .last, ablations: [a]) { _, v in rows += v[0].elements }
+            try extractor.extract(evaluationSentences, layers: [layer], aggregate: .last, ablations: [a], progress: { _ in }) { _, v in rows += v[0].elements }
             let x = Matrix(rows: rows.count / probe.neurons, columns: probe.neurons, elements: rows)
             guard x.rows == evaluation.data.count else { throw failure("re-extracting \(evaluationCorpus!) gave \(x.rows) words for \(evaluation.data.count) rows of \(evaluationActivations)") }
             return probe.evaluate(ProbeDataset(x: x, labels: evaluation.data.labels.map { $0 >= 0 ? evaluation.data.classes[$0] : "" }, classes: probe.classes)).accuracy

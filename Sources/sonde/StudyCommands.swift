@@ -56,18 +56,18 @@ struct StudyInput: ParsableArguments {
     func activations(_ source: String, _ treebank: Corpus) throws -> (names: [String], layers: [Matrix<Float>], identity: ModelIdentity) {
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: source, isDirectory: &isFolder), isFolder.boolValue {
-            let extractor = try loadExtractor(source, tokenizer: tokenizer)
-            let chosen = try parseLayers(extractor.model.config.layers)
+            let extractor = try loadModel(source, tokenizer: tokenizer)
+            let chosen = try parseLayers(extractor.layerCount)
             let sentences = treebank.sentences.map { $0.words.map(\.form) }
             var rows = [[Float]](repeating: [], count: chosen.count)
             let progress = Progress(what: "\((source as NSString).lastPathComponent): sentences")
             try withInputErrors {
-                try extractor.extract(sentences, layers: chosen, aggregate: .last, progress: { progress.update($0, sentences.count) }) { _, vectors in
+                try extractor.extract(sentences, layers: chosen, aggregate: .last, ablations: [], progress: { progress.update($0, sentences.count) }) { _, vectors in
                     for (l, v) in vectors.enumerated() { rows[l] += v.elements }
                 }
             }
-            let h = extractor.model.config.hiddenSize
-            return (chosen.map { "layer\($0)" }, rows.map { Matrix(rows: $0.count / h, columns: h, elements: $0) }, extractor.model.identity)
+            let h = extractor.hiddenSize
+            return (chosen.map { "layer\($0)" }, rows.map { Matrix(rows: $0.count / h, columns: h, elements: $0) }, extractor.identity)
         }
         let file = try withInputErrors { try TensorCollection.read(source) }
         try requireAlignment(file, treebank.sentences, corpus: corpus)

@@ -105,3 +105,27 @@ struct TokenizerTests {
         #expect(gpt2Split(" 3.14$$ x") == [" 3", ".", "14", "$$", " x"])
     }
 }
+
+/// The LanguageModel protocol over a transformer: what the study layer sees agrees with the
+/// checkpoint it wraps.
+@Test func languageModelProtocol() throws {
+    let folder = NSTemporaryDirectory() + "sonde-lm-\(UUID().uuidString)"
+    try FileManager.default.copyItem(atPath: modelFixtures + "/bert-bf16", toPath: folder)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    var vocab = ["[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3]
+    for c in "abcdefghijklmnopqrstuvwxyz" { vocab[String(c)] = vocab.count }
+    let tokenizer: [String: Any] = [
+        "normalizer": ["type": "BertNormalizer"], "pre_tokenizer": ["type": "BertPreTokenizer"],
+        "model": ["type": "WordPiece", "unk_token": "[UNK]", "vocab": vocab],
+    ]
+    try JSONSerialization.data(withJSONObject: tokenizer).write(to: URL(fileURLWithPath: folder + "/tokenizer.json"))
+    let model: any LanguageModel = try loadLanguageModel(folder)
+    let transformer = try TransformerModel(folder: folder)
+    #expect(model.layerCount == transformer.config.layers && model.hiddenSize == transformer.config.hiddenSize)
+    #expect(model.identity == transformer.identity && model.identity.architecture == .bert && model.identity.fingerprint?.count == 16)
+    var shapes: [[Int]] = []
+    try model.extract([["a", "b"], ["c"]], layers: [0, model.layerCount], aggregate: .mean) { _, vectors in
+        shapes.append(vectors.map { $0.rows * 1000 + $0.columns })
+    }
+    #expect(shapes == [[2 * 1000 + model.hiddenSize, 2 * 1000 + model.hiddenSize], [1000 + model.hiddenSize, 1000 + model.hiddenSize]])
+}

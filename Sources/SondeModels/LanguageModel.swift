@@ -1,0 +1,60 @@
+import Foundation
+import SondeLinalg
+
+/// A language model over words, as the study layer and the command line see it: layers of
+/// hidden states with one vector per word, the model's own score, and neurons ablated inside
+/// the forward pass. A transformer checkpoint with its tokenizer (`ActivationExtractor`) is one
+/// implementation; `loadLanguageModel` picks the implementation from config.json's `model_type`,
+/// so a new family is added here and nowhere else.
+public protocol LanguageModel: AnyObject {
+    /// The model folder.
+    var folder: String { get }
+    /// The architecture, width and checkpoint fingerprint (checked against activation files).
+    var identity: ModelIdentity { get }
+    /// Hidden layers: the states are numbered 0 (the embeddings) … `layerCount`.
+    var layerCount: Int { get }
+    /// Neurons per layer.
+    var hiddenSize: Int { get }
+    /// About how many tokens one forward pass holds.
+    var batchTokens: Int { get set }
+
+    /// Hands each sentence's word vectors of `layers` ([words, hidden] per layer) to `emit`, in
+    /// sentence order, with `ablations` applied inside the forward pass; `progress` gets the
+    /// number of sentences done.
+    func extract(
+        _ sentences: [[String]], layers: [Int], aggregate: SubwordAggregation, ablations: [NeuronAblation],
+        progress: (Int) -> Void, emit: (_ sentence: Int, _ vectors: [Matrix<Float>]) throws -> Void) throws
+
+    /// The model's own score (next-token, masked-token or classification loss and accuracy).
+    func score(_ sentences: [[String]], labels: [String]?, ablations: [NeuronAblation], seed: UInt64, progress: (Int) -> Void) throws -> ModelScore
+
+    /// Each neuron's mean over every token of `sentences` at `layer` (what mean-ablation uses).
+    func tokenMeans(_ sentences: [[String]], layer: Int) throws -> [Float]
+}
+
+extension LanguageModel {
+    public func extract(
+        _ sentences: [[String]], layers: [Int], aggregate: SubwordAggregation,
+        emit: (_ sentence: Int, _ vectors: [Matrix<Float>]) throws -> Void
+    ) throws {
+        try extract(sentences, layers: layers, aggregate: aggregate, ablations: [], progress: { _ in }, emit: emit)
+    }
+
+    public func score(_ sentences: [[String]], labels: [String]? = nil, ablations: [NeuronAblation] = []) throws -> ModelScore {
+        try score(sentences, labels: labels, ablations: ablations, seed: 2026, progress: { _ in })
+    }
+}
+
+/// The language model in `folder`, by config.json's `model_type`: transformers (BERT, RoBERTa,
+/// GPT-2, GPT-NeoX) with the folder's tokenizer.json, or `tokenizer` when given.
+public func loadLanguageModel(_ folder: String, tokenizer: String? = nil) throws -> any LanguageModel {
+    let model = try TransformerModel(folder: folder)
+    return try ActivationExtractor(model: model, tokenizer: try Tokenizer.read(tokenizer ?? folder + "/tokenizer.json"))
+}
+
+extension ActivationExtractor: LanguageModel {
+    public var folder: String { model.folder }
+    public var identity: ModelIdentity { model.identity }
+    public var layerCount: Int { model.config.layers }
+    public var hiddenSize: Int { model.config.hiddenSize }
+}
