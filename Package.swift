@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "SondeModels", dependencies: ["SondeBase", "SondeLinalg"]),
         .target(name: "SondeProbe", dependencies: ["SondeBase", "SondeLinalg"]),
         .target(name: "SondeSimilarity", dependencies: ["SondeBase", "SondeLinalg"]),
-        .target(name: "SondeStudy", dependencies: ["SondeBase", "SondeLinalg", "SondeProbe", "SondeSimilarity"]),
+        .target(name: "SondeStudy", dependencies: ["SondeBase", "SondeLinalg", "SondeCorpus", "SondeModels", "SondeProbe", "SondeSimilarity"]),
         .target(name: "SondeReport", dependencies: ["SondeBase", "SondeStudy"]),
 
         // MARK: The command-line tool
@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "SondeCorpusTests", dependencies: ["SondeCorpus", "SondeBase"]),
         .testTarget(name: "SondeProbeTests", dependencies: ["SondeProbe", "SondeLinalg", "SondeBase"]),
         .testTarget(name: "SondeSimilarityTests", dependencies: ["SondeSimilarity", "SondeLinalg", "SondeBase", "SondeProbe"]),
-        .testTarget(name: "SondeStudyTests", dependencies: ["SondeStudy", "SondeReport", "SondeProbe", "SondeSimilarity", "SondeLinalg", "SondeBase"]),
+        .testTarget(name: "SondeStudyTests", dependencies: ["SondeStudy", "SondeReport", "SondeProbe", "SondeSimilarity", "SondeCorpus", "SondeModels", "SondeLinalg", "SondeBase"]),
         .testTarget(name: "SondeModelsTests", dependencies: ["SondeModels", "SondeLinalg", "SondeBase"]),
         .testTarget(name: "SondeCLITests", dependencies: ["sonde", "SondeLinalg"]),
     ]

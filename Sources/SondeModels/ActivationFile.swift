@@ -34,7 +34,7 @@ public enum ActivationFile {
         var firstRow: [Int] = []
         var row = 0
         for s in sentences { firstRow.append(row); row += s.count }
-        let names = layers.map { "layer\($0)" }
+        let names = layers.map(layerName)
         var subwords = 0, windowed = 0
         var metadata = extraMetadata
         metadata["format"] = format
@@ -69,6 +69,9 @@ public enum ActivationFile {
             path: path, model: extractor.folder, architecture: extractor.identity.architecture, layers: names, aggregate: aggregate,
             hidden: h, sentences: sentences.count, words: words, subwords: subwords, windowedSentences: windowed)
     }
+
+    /// The tensor name of layer `l` (0 = the embeddings).
+    public static func layerName(_ l: Int) -> String { "layer\(l)" }
 
     /// The word count of each sentence, from a file this type wrote.
     public static func sentenceWords(_ file: TensorCollection) throws -> [Int] {

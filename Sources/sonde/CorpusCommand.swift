@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SondeCorpus
+import SondeStudy
 import SondeBase
 
 /// `sonde corpus …`: read, check, convert treebanks and export their labels.
@@ -203,8 +204,7 @@ extension CorpusCommand {
             let property = try parseProperty(self.property)
             let mapping = try map.map { path in try withInputErrors { try TagMapping(path: path) } }
             let result = try input.read()
-            var rows = try withInputErrors { try property.labels(result.corpus) }
-            if let mapping { rows = try withInputErrors { try mapping.apply(rows) } }
+            let rows = try withInputErrors { try LabelledCorpus(result.corpus, property: property, mapping: mapping).labels }
             let sentences = result.corpus.sentences
             if let tokens, let labels {
                 try withInputErrors { try LabelFile.writeNeuroX(result.corpus, labels: rows, tokens: tokens, labels: labels) }

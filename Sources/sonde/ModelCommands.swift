@@ -3,6 +3,7 @@ import Foundation
 import SondeCorpus
 import SondeLinalg
 import SondeModels
+import SondeStudy
 
 extension SubwordAggregation: ExpressibleByArgument {}
 
@@ -20,18 +21,12 @@ func readTreebank(_ paths: [String], limit: Int?) throws -> Corpus {
     return treebank
 }
 
-/// The `--limit` an activation file was extracted with (`sonde extract` records it).
-func extractionLimit(_ file: TensorCollection) -> Int? { file.metadata["limit"].flatMap(Int.init) }
-
-/// Checks that activation file `file` holds one row per word of `sentences`, sentence by sentence,
-/// and says where they first part ways.
-func requireAlignment(_ file: TensorCollection, _ sentences: [Sentence], corpus: String) throws {
-    let counts = try withInputErrors { try ActivationFile.sentenceWords(file) }
-    let ours = sentences.map(\.words.count)
-    guard counts != ours else { return }
-    let first = (0..<min(counts.count, ours.count)).first { counts[$0] != ours[$0] } ?? min(counts.count, ours.count)
-    let origin = (file.metadata["corpus"].map { " (it was extracted from \($0)" } ?? " (").appending(extractionLimit(file).map { ", --limit \($0))" } ?? (file.metadata["corpus"] == nil ? "no corpus recorded)" : ")"))
-    throw failure("\(file.path) was not extracted from \(corpus)\(origin): sentence \(first + 1) has \(first < counts.count ? String(counts[first]) : "no") rows there and \(first < ours.count ? String(ours[first]) : "no") words in the treebank; extract it again from this treebank")
+/// The treebank an activation file was extracted from: as many sentences as the file recorded
+/// (`--limit`), checked against the file sentence by sentence.
+func alignedTreebank(_ corpus: String, for activations: String) throws -> Corpus {
+    let treebank = try readTreebank([corpus], limit: ActivationSource.file(activations).extractionLimit)
+    try withInputErrors { try ActivationSource.requireAlignment(try TensorCollection.read(activations), treebank.sentences, corpus: corpus) }
+    return treebank
 }
 
 /// A layer as the user names it: `2` or `layer2` (the activation file's tensor name).

@@ -4,6 +4,7 @@ import SondeCorpus
 import SondeBase
 import SondeLinalg
 import SondeModels
+import SondeStudy
 
 /// Options every command shares.
 struct OutputOptions: ParsableArguments {
@@ -57,6 +58,8 @@ func withInputErrors<T>(_ body: () throws -> T) throws -> T {
     } catch let error as ModelError {
         throw fail(error, code: error.kind == .missing ? 66 : 65)
     } catch let error as CLIError {
+        throw fail(error, code: 65)
+    } catch let error as StudyError {
         throw fail(error, code: 65)
     }
 }

@@ -4,6 +4,7 @@ import SondeCorpus
 import SondeLinalg
 import SondeModels
 import SondeProbe
+import SondeStudy
 
 /// Where a probe's data come from, shared by `probe`, `ablate` and `redundancy`: activation
 /// files for train (and dev, test), with labels from label files (NeuroX's convention) or from
@@ -67,13 +68,10 @@ struct ProbeData: ParsableArguments {
     func labelsAndWords(activations: String, rows: Int, labels: String?, words: String?, corpus: String?) throws -> (labels: [String], words: String?, corpusWords: [String]?) {
         if let labels { return (try loadLines(labels, count: rows, what: "label"), words, nil) }
         let property = try parseProperty(self.property!)
-        let file = try withInputErrors { try TensorCollection.read(activations) }
-        let treebank = try readTreebank([corpus!], limit: extractionLimit(file))
-        try requireAlignment(file, treebank.sentences, corpus: corpus!)
+        let treebank = try alignedTreebank(corpus!, for: activations)
         return try withInputErrors {
-            var rowsOfLabels = try property.labels(treebank)
-            if let map { rowsOfLabels = try TagMapping(path: map).apply(rowsOfLabels) }
-            return (rowsOfLabels.flatMap { $0 }, nil, treebank.sentences.flatMap { $0.words.map(\.form) })
+            let labelled = try LabelledCorpus(treebank, property: property, mapping: try map.map { try TagMapping(path: $0) })
+            return (labelled.flatLabels, nil, labelled.words)
         }
     }
 

@@ -176,8 +176,7 @@ struct AblateCommand: ParsableCommand {
         let evaluationActivations = [data.test, data.dev, data.train][which]!
         // The same sentences as the activation file (`sonde extract --limit`).
         let evaluationSentences = try evaluationCorpus.map { path -> [[String]] in
-            let file = try withInputErrors { try TensorCollection.read(evaluationActivations) }
-            return try readTreebank([path], limit: extractionLimit(file)).sentences.map { $0.words.map(\.form) }
+            try alignedTreebank(path, for: evaluationActivations).sentences.map { $0.words.map(\.form) }
         }
         func ablation(_ neurons: [Int]) -> NeuronAblation {
             NeuronAblation(layer: layer, neurons: neurons, values: neurons.map { fill == .mean ? Float(probe.means[$0]) : 0 })

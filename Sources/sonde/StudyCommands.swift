@@ -35,56 +35,32 @@ struct StudyInput: ParsableArguments {
     var settings: ProbeSettings { ProbeSettings(penalty: .elasticNet(lambda: lambda, alpha: alpha)) }
 
     /// The treebank's first --limit sentences or, without one, as many as the first activation
-    /// file among `sources` was extracted from (`sonde extract --limit`).
+    /// file among `sources` was extracted from (`sonde extract --limit`), labelled.
     func treebank(for sources: [String]) throws -> (Corpus, StudyTokens) {
-        let recorded = sources.lazy.compactMap { source -> Int? in
-            guard isRegularFile(source), let file = try? TensorCollection.read(source) else { return nil }
-            return extractionLimit(file)
-        }.first
+        let recorded = sources.lazy.compactMap { ActivationSource($0, tokenizer: tokenizer).extractionLimit }.first
         let treebank = try readTreebank([corpus], limit: limit ?? recorded)
         let property = try parseProperty(self.property)
-        var labels = try withInputErrors { try property.labels(treebank) }
-        if let map { labels = try withInputErrors { try TagMapping(path: map).apply(labels) } }
-        let tokens = StudyTokens(property: property.name, sentences: zip(treebank.sentences, labels).map { s, l in
-            zip(s.words, l).map { ($0.form, $1) }
-        })
-        return (treebank, tokens)
+        let mapping = try map.map { path in try withInputErrors { try TagMapping(path: path) } }
+        let labelled = try withInputErrors { try LabelledCorpus(treebank, property: property, mapping: mapping) }
+        return (treebank, labelled.tokens)
     }
 
     /// The chosen layers of one source — a model folder (run on the treebank) or an activation
     /// file extracted from it — as [tokens × neurons] matrices, and their names.
     func activations(_ source: String, _ treebank: Corpus) throws -> (names: [String], layers: [Matrix<Float>], identity: ModelIdentity) {
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: source, isDirectory: &isFolder), isFolder.boolValue {
-            let extractor = try loadModel(source, tokenizer: tokenizer)
-            let chosen = try parseLayers(extractor.layerCount)
-            let sentences = treebank.sentences.map { $0.words.map(\.form) }
-            var rows = [[Float]](repeating: [], count: chosen.count)
-            let progress = Progress(what: "\((source as NSString).lastPathComponent): sentences")
-            try withInputErrors {
-                try extractor.extract(sentences, layers: chosen, aggregate: .last, ablations: [], progress: { progress.update($0, sentences.count) }) { _, vectors in
-                    for (l, v) in vectors.enumerated() { rows[l] += v.elements }
-                }
-            }
-            let h = extractor.hiddenSize
-            return (chosen.map { "layer\($0)" }, rows.map { Matrix(rows: $0.count / h, columns: h, elements: $0) }, extractor.identity)
-        }
-        let file = try withInputErrors { try TensorCollection.read(source) }
-        try requireAlignment(file, treebank.sentences, corpus: corpus)
-        let available: [String] = file.tensors.map(\.name).filter { $0.hasPrefix("layer") }.sorted { (a: String, b: String) -> Bool in
-            a.count != b.count ? a.count < b.count : a < b
-        }
-        var names = available
-        if let layers {
-            names = layers.split(separator: ",").map { $0.hasPrefix("layer") ? String($0) : "layer\($0)" }
-            if let missing = names.first(where: { !available.contains($0) }) {
-                throw failure("\(source) has no \(missing); it has \(available.joined(separator: ", "))")
+        let requested = try layers.map { text in
+            try text.split(separator: ",").map { item in
+                guard let l = layerNumber(item), l >= 0 else { throw ValidationError("--layers: '\(item)' is not a layer") }
+                return l
             }
         }
-        return (names, try names.map { try loadActivations(source, layer: $0) }, ActivationFile.identity(file))
+        let progress = Progress(what: "\((source as NSString).lastPathComponent): sentences")
+        let result = try withInputErrors {
+            try ActivationSource(source, tokenizer: tokenizer).layers(requested, for: treebank, corpusName: corpus) { progress.update($0, treebank.sentences.count) }
+        }
+        return (result.names, result.matrices, result.identity)
     }
 
-    func parseLayers(_ count: Int) throws -> [Int] { try parseLayerList(layers, count: count) }
 }
 
 struct DynamicsCommand: ParsableCommand {

@@ -3,6 +3,7 @@ import Foundation
 import SondeBase
 import SondeCorpus
 import SondeLinalg
+import SondeModels
 import SondeProbe
 import SondeReport
 import SondeStudy
@@ -39,9 +40,7 @@ struct TopWordsCommand: ParsableCommand {
 
     func run() throws {
         let x = try loadActivations(activations, layer: layer)
-        let file = try withInputErrors { try TensorCollection.read(activations) }
-        let treebank = try readTreebank([corpus], limit: extractionLimit(file))
-        try requireAlignment(file, treebank.sentences, corpus: corpus)
+        let treebank = try alignedTreebank(corpus, for: activations)
         var chosen: [Int]
         if let neurons {
             chosen = try neurons.split(separator: ",").map { item in
@@ -58,16 +57,12 @@ struct TopWordsCommand: ParsableCommand {
         var labels: [String]?
         if let property {
             let parsed = try parseProperty(property)
-            labels = try withInputErrors {
-                var rows = try parsed.labels(treebank)
-                if let map { rows = try TagMapping(path: map).apply(rows) }
-                return rows.flatMap { $0 }
-            }
+            labels = try withInputErrors { try LabelledCorpus(treebank, property: parsed, mapping: try map.map { try TagMapping(path: $0) }).flatLabels }
         }
         let result = TopActivations.find(
             x, sentenceWords: treebank.sentences.map(\.words.count), forms: treebank.sentences.flatMap { $0.words.map(\.form) }, labels: labels,
             neurons: chosen, count: min(count, x.rows))
-        let layerName = layerNumber(layer).map { "layer\($0)" } ?? layer
+        let layerName = layerNumber(layer).map { ActivationFile.layerName($0) } ?? layer
         if let html {
             let page = ActivationView.html(result, title: "\((activations as NSString).lastPathComponent), \(layerName): top-activating words")
             try withInputErrors { try AtomicFile.write(to: html) { try $0.write(Array(page.utf8)) } }

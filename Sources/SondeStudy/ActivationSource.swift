@@ -1,0 +1,89 @@
+import SondeBase
+import SondeCorpus
+import SondeLinalg
+import SondeModels
+
+/// A problem with activations and the treebank they should describe: `path: message`.
+public struct StudyError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Where activations come from: an activation file extracted from a treebank (`sonde extract`),
+/// or a model folder run on the treebank now. One place for what pairs a file with a treebank —
+/// the `--limit` it was extracted with, the sentence-by-sentence alignment, the layer names —
+/// and for what a file records of its model.
+public enum ActivationSource: Sendable {
+    case file(String)
+    case model(folder: String, tokenizer: String?)
+
+    /// A folder is a model, anything else an activation file.
+    public init(_ path: String, tokenizer: String? = nil) {
+        self = isRegularFile(path) || !isFolder(path) ? .file(path) : .model(folder: path, tokenizer: tokenizer)
+    }
+
+    /// The number of sentences of its treebank a file was extracted from (`sonde extract
+    /// --limit`), nil for all of them or for a model.
+    public var extractionLimit: Int? {
+        guard case .file(let path) = self, let file = try? TensorCollection.read(path) else { return nil }
+        return Self.extractionLimit(file)
+    }
+
+    static func extractionLimit(_ file: TensorCollection) -> Int? { file.metadata["limit"].flatMap(Int.init) }
+
+    /// The layers `requested` (all when nil) for `corpus` (named `corpusName` in messages):
+    /// names (`layer<l>`), [words × neurons] matrices and the model's identity. A file must hold
+    /// one row per word of `corpus`, sentence by sentence; a model runs on it (`progress` gets
+    /// the sentences done).
+    public func layers(
+        _ requested: [Int]?, for corpus: Corpus, corpusName: String, progress: (Int) -> Void = { _ in }
+    ) throws -> (names: [String], matrices: [Matrix<Float>], identity: ModelIdentity) {
+        switch self {
+        case .model(let folder, let tokenizer):
+            let model = try loadLanguageModel(folder, tokenizer: tokenizer)
+            let chosen = requested ?? Array(0...model.layerCount)
+            if let bad = chosen.first(where: { !(0...model.layerCount).contains($0) }) {
+                throw StudyError("\(folder): no layer \(bad); it has 0…\(model.layerCount)")
+            }
+            let sentences = corpus.sentences.map { $0.words.map(\.form) }
+            var rows = [[Float]](repeating: [], count: chosen.count)
+            try model.extract(sentences, layers: chosen, aggregate: .last, ablations: [], progress: progress) { _, vectors in
+                for (l, v) in vectors.enumerated() { rows[l] += v.elements }
+            }
+            let h = model.hiddenSize
+            return (chosen.map(ActivationFile.layerName), rows.map { Matrix(rows: $0.count / h, columns: h, elements: $0) }, model.identity)
+        case .file(let path):
+            let file = try TensorCollection.read(path)
+            try Self.requireAlignment(file, corpus.sentences, corpus: corpusName)
+            let available = file.tensors.map(\.name).filter { $0.hasPrefix("layer") }.sorted { ($0.count, $0) < ($1.count, $1) }
+            let names = requested.map { $0.map(ActivationFile.layerName) } ?? available
+            if let missing = names.first(where: { !available.contains($0) }) {
+                throw StudyError("\(path) has no \(missing); it has \(available.joined(separator: ", "))")
+            }
+            let matrices = try names.map { name -> Matrix<Float> in
+                let m = try file[name]!.matrix()
+                if let bad = m.elements.firstIndex(where: { !$0.isFinite }) {
+                    throw TensorFileError(.malformed, path, "tensor '\(name)' has a non-finite value in row \(bad / m.columns)")
+                }
+                return m
+            }
+            return (names, matrices, ActivationFile.identity(file))
+        }
+    }
+
+    /// Checks that activation file `file` holds one row per word of `sentences`, sentence by
+    /// sentence, and says where they first part ways and what the file was extracted from.
+    public static func requireAlignment(_ file: TensorCollection, _ sentences: [Sentence], corpus: String) throws {
+        let counts = try ActivationFile.sentenceWords(file)
+        let ours = sentences.map(\.words.count)
+        guard counts != ours else { return }
+        let first = (0..<min(counts.count, ours.count)).first { counts[$0] != ours[$0] } ?? min(counts.count, ours.count)
+        let recorded = file.metadata["corpus"]
+        let origin = recorded.map { " (it was extracted from \($0)" + (extractionLimit(file).map { ", --limit \($0))" } ?? ")") }
+            ?? extractionLimit(file).map { " (extracted with --limit \($0))" } ?? ""
+        throw StudyError(
+            "\(file.path) was not extracted from \(corpus)\(origin): sentence \(first + 1) has \(first < counts.count ? String(counts[first]) : "no") rows there and \(first < ours.count ? String(ours[first]) : "no") words in the treebank; extract it again from this treebank")
+    }
+}
+
+private func isFolder(_ path: String) -> Bool { (try? listFolder(path)) != nil }
