@@ -113,17 +113,6 @@ struct ProbeCommand: ParsableCommand {
         guard folds == 0 || folds >= 2 else { throw ValidationError("--folds must be 0 (none) or at least 2") }
     }
 
-    struct Split: Encodable {
-        let tokens: Int
-        let accuracy: Double
-        let macroF1: Double
-        let majorityBaseline: Double
-        let controlAccuracy: Double?
-        let selectivity: Double?
-        let unseenLabels: Int
-        let perClass: [Evaluation.ClassScore]
-    }
-
     struct Report: Encodable {
         let classes: [String]
         let neurons: Int
@@ -135,7 +124,7 @@ struct ProbeCommand: ParsableCommand {
         /// What makes the result degenerate or doubtful, in words (empty when nothing does).
         let warnings: [String]
         let path: [RegularizationPath.Point]?
-        let splits: [String: Split]
+        let splits: [String: ProbeStudy.SplitResult]
         /// Neurons with a nonzero weight, most salient first (NeuroX's ordering).
         let ranking: [Int]
         /// Neurons with zero weight for every class: not ranked (index order).
@@ -147,83 +136,32 @@ struct ProbeCommand: ParsableCommand {
         let saved: String?
     }
 
-    /// Degenerate results said in words, for text and JSON alike.
-    static func warnings(_ probe: FittedProbe, splits: [String: Split]) -> [String] {
-        var warnings: [String] = []
-        let d = probe.diagnostics
-        if d.constantNeurons == probe.neurons {
-            warnings.append("every neuron is constant on the training data: the probe is the intercept-only model (it predicts the majority class)")
-        } else if d.nonzeroNeurons == 0 {
-            warnings.append("no neuron has a nonzero weight (λ too large?): the probe is the intercept-only model and ranks nothing")
-        }
-        if !d.converged { warnings.append("the solver stopped before the optimality conditions held (KKT violation \(String(format: "%.1e", d.kktViolation))): the weights are not the optimum") }
-        for name in ["dev", "test", "train"] {
-            guard let s = splits[name] else { continue }
-            if s.accuracy <= s.majorityBaseline { warnings.append("\(name) accuracy \(String(format: "%.4f", s.accuracy)) does not beat the majority baseline \(String(format: "%.4f", s.majorityBaseline))") }
-            break
-        }
-        return warnings
-    }
-
     func run() throws {
-        let evaluations = try data.load()
-        let trainSet = evaluations[0].data
-        let devSet = evaluations.first { $0.name == "dev" }?.data
+        let loaded = try data.load()
+        let trainSet = loaded[0].data
         let standardize = !noStandardize && !neurox
-        if devSet == nil && folds > trainSet.count {
+        if !loaded.contains(where: { $0.name == "dev" }) && folds > trainSet.count {
             throw ValidationError("--folds \(folds) is more than the \(trainSet.count) training rows")
         }
-
-        // Fit: one penalty, or a path.
-        var path: RegularizationPath?
-        let probe: FittedProbe
-        if neurox || lambda != nil {
-            let penalty: Penalty = neurox ? .neurox(l1: l1, l2: l2) : .elasticNet(lambda: lambda!, alpha: alpha)
-            probe = FittedProbe.fit(trainSet, settings: ProbeSettings(penalty: penalty, standardize: standardize, tolerance: tolerance))
-        } else {
-            let progress = Progress(what: "λ path")
-            path = RegularizationPath.fit(
-                train: trainSet, dev: devSet, folds: folds, alpha: alpha, count: pathLength, minRatio: minRatio, standardize: standardize,
-                tolerance: tolerance, seed: seed, progress: progress.update)
-            probe = path!.selectedProbe
+        let splits = try loaded.map { split in
+            ProbeStudy.Split(name: split.name, data: split.data, words: try split.words ?? split.wordsPath.map { try loadLines($0, count: split.data.count, what: "word") })
         }
-
-        // Control task: the same settings on one random label per word type.
-        var control: [String: Double] = [:]
-        if evaluations[0].wordsPath != nil || evaluations[0].words != nil {
-            let available = evaluations.filter { $0.wordsPath != nil || $0.words != nil }
-            let words = try available.map { try $0.words ?? loadLines($0.wordsPath!, count: $0.data.count, what: "word") }
-            let labels = ControlTask.labels(words: words, trainLabels: trainSet.labels, classes: trainSet.classes.count, seed: seed)
-            let controlTrain = ProbeDataset(x: trainSet.x, labels: labels[0], classes: trainSet.classes)
-            let controlProbe = FittedProbe.fit(controlTrain, settings: probe.settings)
-            for (k, e) in available.enumerated() {
-                let data = ProbeDataset(x: e.data.x, labels: labels[k], classes: trainSet.classes)
-                control[e.name] = controlProbe.evaluate(data).accuracy
-            }
-        }
-
-        var splits: [String: Split] = [:]
-        for e in evaluations {
-            let evaluation = probe.evaluate(e.data)
-            let c = control[e.name]
-            splits[e.name] = Split(
-                tokens: e.data.count, accuracy: evaluation.accuracy, macroF1: evaluation.macroF1,
-                majorityBaseline: Evaluation.majorityBaseline(trainLabels: trainSet.labels, labels: e.data.labels, classes: trainSet.classes.count),
-                controlAccuracy: c, selectivity: c.map { evaluation.accuracy - $0 }, unseenLabels: evaluation.unseen, perClass: evaluation.perClass)
-        }
-        let weights = probe.standardizedWeights
-        let ordering = Rankings.neuronOrdering(weights, stride: stride)
-        let top = Rankings.topNeurons(weights, fraction: fraction)
+        let fit: ProbeStudy.Fit = neurox || lambda != nil
+            ? .penalty(ProbeSettings(penalty: neurox ? .neurox(l1: l1, l2: l2) : .elasticNet(lambda: lambda!, alpha: alpha), standardize: standardize, tolerance: tolerance))
+            : .path(alpha: alpha, count: pathLength, minRatio: minRatio, folds: folds, standardize: standardize, tolerance: tolerance)
+        let progress = Progress(what: "λ path")
+        let result = ProbeStudy.run(splits, fit: fit, stride: stride, fraction: fraction, seed: seed, progress: progress.update)
+        let probe = result.probe
         if let save { try withInputErrors { try ProbeFile.write(probe, to: save) } }
         var lambdaValue: Double?
         var alphaValue: Double?
         if case .elasticNet(let l, let a) = probe.settings.penalty { (lambdaValue, alphaValue) = (l, a) }
         let report = Report(
             classes: probe.classes, neurons: probe.neurons, penalty: probe.settings.penalty.description, lambda: lambdaValue, alpha: alphaValue,
-            standardized: standardize, diagnostics: probe.diagnostics, warnings: Self.warnings(probe, splits: splits), path: path?.points,
-            splits: splits, ranking: Array(ordering.ordering.prefix(ordering.ranked)), unranked: ordering.ordering.dropFirst(ordering.ranked).sorted(),
-            rankingCutoffs: ordering.cutoffs, pathEntryOrder: path?.entryOrder, topNeurons: top.overall,
-            topNeuronsPerClass: Dictionary(uniqueKeysWithValues: zip(probe.classes, top.perClass)), saved: save)
+            standardized: standardize, diagnostics: probe.diagnostics, warnings: result.warnings, path: result.path?.points,
+            splits: result.splits, ranking: result.ranking, unranked: result.unranked, rankingCutoffs: result.rankingCutoffs,
+            pathEntryOrder: result.path?.entryOrder, topNeurons: result.topNeurons,
+            topNeuronsPerClass: Dictionary(uniqueKeysWithValues: zip(probe.classes, result.topNeuronsPerClass)), saved: save)
         if output.json { return try printJSON(report) }
         var lines = [
             "probe: \(probe.classes.count) classes, \(probe.neurons) neurons, \(probe.settings.penalty)\(standardize ? ", standardised" : "")",
@@ -231,7 +169,7 @@ struct ProbeCommand: ParsableCommand {
         ]
         var rows = [["split", "tokens", "accuracy", "macro-F1", "majority", "control", "selectivity"]]
         for name in ["train", "dev", "test"] {
-            guard let s = splits[name] else { continue }
+            guard let s = result.splits[name] else { continue }
             rows.append([
                 name, String(s.tokens), String(format: "%.4f", s.accuracy), String(format: "%.4f", s.macroF1), String(format: "%.4f", s.majorityBaseline),
                 s.controlAccuracy.map { String(format: "%.4f", $0) } ?? "-", s.selectivity.map { String(format: "%+.4f", $0) } ?? "-",
@@ -239,8 +177,8 @@ struct ProbeCommand: ParsableCommand {
         }
         lines += formatTable(rows)
         lines += report.warnings.map { "warning: " + $0 }
-        lines.append("top neurons (\(Int(fraction * 100))% of the weight mass per class): \(top.overall.count)")
-        for (name, neurons) in zip(probe.classes, top.perClass) where !neurons.isEmpty {
+        lines.append("top neurons (\(Int(fraction * 100))% of the weight mass per class): \(result.topNeurons.count)")
+        for (name, neurons) in zip(probe.classes, result.topNeuronsPerClass) where !neurons.isEmpty {
             lines.append("  \(name): " + neurons.prefix(12).map(String.init).joined(separator: " ") + (neurons.count > 12 ? " … (\(neurons.count))" : ""))
         }
         lines.append(rankingLine(report.ranking, unranked: report.unranked.count))

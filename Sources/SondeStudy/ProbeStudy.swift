@@ -1,0 +1,124 @@
+import Foundation
+import SondeProbe
+
+/// A probe as a study: fitted at one penalty or along a regularisation path (λ on dev or by
+/// cross-validation), a control-task probe on the same settings where the words are known
+/// (Hewitt & Liang: one random label per word type), every split evaluated against its majority
+/// baseline, the neurons ranked, and what makes the result degenerate said in words.
+public enum ProbeStudy {
+    /// One split to evaluate: its name (`train` first), its data (labels indexed by train's
+    /// classes) and its words in row order, when known (for the control task).
+    public struct Split {
+        public var name: String
+        public var data: ProbeDataset
+        public var words: [String]?
+
+        public init(name: String, data: ProbeDataset, words: [String]?) {
+            self.name = name
+            self.data = data
+            self.words = words
+        }
+    }
+
+    /// How the probe is fitted: one penalty, or a path of `count` λ from λ_max down to
+    /// `minRatio`·λ_max with `alpha`, chosen on dev (the split named "dev") or by `folds`.
+    public enum Fit: Sendable {
+        case penalty(ProbeSettings)
+        case path(alpha: Double, count: Int, minRatio: Double, folds: Int, standardize: Bool, tolerance: Double)
+    }
+
+    public struct SplitResult: Codable, Sendable {
+        public var tokens: Int
+        public var accuracy: Double
+        public var macroF1: Double
+        public var majorityBaseline: Double
+        public var controlAccuracy: Double?
+        public var selectivity: Double?
+        public var unseenLabels: Int
+        public var perClass: [Evaluation.ClassScore]
+    }
+
+    public struct Result {
+        public var probe: FittedProbe
+        public var path: RegularizationPath?
+        public var splits: [String: SplitResult]
+        /// Neurons with a nonzero weight, most salient first (NeuroX's ordering), its cut-offs,
+        /// and the neurons with zero weight for every class (not a ranking).
+        public var ranking: [Int]
+        public var rankingCutoffs: [Int]
+        public var unranked: [Int]
+        /// NeuroX's top neurons at `fraction` of the weight mass: overall and per class.
+        public var topNeurons: [Int]
+        public var topNeuronsPerClass: [[Int]]
+        /// What makes the result degenerate or doubtful, in words (empty when nothing does).
+        public var warnings: [String]
+    }
+
+    /// - Parameters:
+    ///   - splits: train first; "dev" chooses λ on a path.
+    ///   - stride, fraction: NeuroX's ordering steps and top-neuron weight mass.
+    ///   - seed: cross-validation folds and the control task.
+    public static func run(
+        _ splits: [Split], fit: Fit, stride: Int = 100, fraction: Double = 0.5, seed: UInt64 = 1, progress: ((Int, Int) -> Void)? = nil
+    ) -> Result {
+        let train = splits[0].data
+        var path: RegularizationPath?
+        let probe: FittedProbe
+        switch fit {
+        case .penalty(let settings):
+            probe = FittedProbe.fit(train, settings: settings)
+        case .path(let alpha, let count, let minRatio, let folds, let standardize, let tolerance):
+            path = RegularizationPath.fit(
+                train: train, dev: splits.first { $0.name == "dev" }?.data, folds: folds, alpha: alpha, count: count, minRatio: minRatio,
+                standardize: standardize, tolerance: tolerance, seed: seed, progress: progress)
+            probe = path!.selectedProbe
+        }
+        // Control task: the same settings on one random label per word type.
+        var control: [String: Double] = [:]
+        let withWords = splits.filter { $0.words != nil }
+        if splits[0].words != nil {
+            let labels = ControlTask.labels(words: withWords.map { $0.words! }, trainLabels: train.labels, classes: train.classes.count, seed: seed)
+            let controlProbe = FittedProbe.fit(ProbeDataset(x: train.x, labels: labels[0], classes: train.classes), settings: probe.settings)
+            for (k, split) in withWords.enumerated() {
+                control[split.name] = controlProbe.evaluate(ProbeDataset(x: split.data.x, labels: labels[k], classes: train.classes)).accuracy
+            }
+        }
+        var results: [String: SplitResult] = [:]
+        for split in splits {
+            let evaluation = probe.evaluate(split.data)
+            let c = control[split.name]
+            results[split.name] = SplitResult(
+                tokens: split.data.count, accuracy: evaluation.accuracy, macroF1: evaluation.macroF1,
+                majorityBaseline: Evaluation.majorityBaseline(trainLabels: train.labels, labels: split.data.labels, classes: train.classes.count),
+                controlAccuracy: c, selectivity: c.map { evaluation.accuracy - $0 }, unseenLabels: evaluation.unseen, perClass: evaluation.perClass)
+        }
+        let weights = probe.standardizedWeights
+        let ordering = Rankings.neuronOrdering(weights, stride: stride)
+        let top = Rankings.topNeurons(weights, fraction: fraction)
+        return Result(
+            probe: probe, path: path, splits: results, ranking: Array(ordering.ordering.prefix(ordering.ranked)),
+            rankingCutoffs: ordering.cutoffs, unranked: ordering.ordering.dropFirst(ordering.ranked).sorted(), topNeurons: top.overall,
+            topNeuronsPerClass: top.perClass, warnings: warnings(probe, splits: results))
+    }
+
+    /// Degenerate results said in words, for text and JSON alike.
+    public static func warnings(_ probe: FittedProbe, splits: [String: SplitResult]) -> [String] {
+        var warnings: [String] = []
+        let d = probe.diagnostics
+        if d.constantNeurons == probe.neurons {
+            warnings.append("every neuron is constant on the training data: the probe is the intercept-only model (it predicts the majority class)")
+        } else if d.nonzeroNeurons == 0 {
+            warnings.append("no neuron has a nonzero weight (λ too large?): the probe is the intercept-only model and ranks nothing")
+        }
+        if !d.converged {
+            warnings.append("the solver stopped before the optimality conditions held (KKT violation \(scientific(d.kktViolation))): the weights are not the optimum")
+        }
+        if let name = ["dev", "test", "train"].first(where: { splits[$0] != nil }), let s = splits[name], s.accuracy <= s.majorityBaseline {
+            warnings.append("\(name) accuracy \(fixed(s.accuracy)) does not beat the majority baseline \(fixed(s.majorityBaseline))")
+        }
+        return warnings
+    }
+
+    private static func fixed(_ x: Double) -> String { String(format: "%.4f", x) }
+    private static func scientific(_ x: Double) -> String { String(format: "%.1e", x) }
+}

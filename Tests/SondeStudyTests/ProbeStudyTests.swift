@@ -1,0 +1,39 @@
+import Foundation
+import SondeLinalg
+import SondeProbe
+import Testing
+@testable import SondeStudy
+
+/// The probe study on planted data: splits, control task, selectivity, rankings, warnings.
+struct ProbeStudyTests {
+    let planted = PlantedData(samples: 900, neurons: 8, classes: 3, planted: 2, copies: 0, seed: 9)
+
+    func splits(words: Bool) -> [ProbeStudy.Split] {
+        let d = planted.dataset
+        // Words: each class has its own few word types, so the control task is learnable but random.
+        let vocabulary = (0..<d.count).map { "w\(d.labels[$0] * 5 + $0 % 5)" }
+        func split(_ name: String, _ rows: Range<Int>) -> ProbeStudy.Split {
+            ProbeStudy.Split(name: name, data: ProbeDataset(x: d.x.rows(rows), labels: Array(d.labels[rows]), classes: d.classes),
+                             words: words ? Array(vocabulary[rows]) : nil)
+        }
+        return [split("train", 0..<600), split("dev", 600..<750), split("test", 750..<900)]
+    }
+
+    @Test func aGoodProbe() {
+        let result = ProbeStudy.run(splits(words: true), fit: .penalty(ProbeSettings(penalty: .elasticNet(lambda: 0.01, alpha: 0.5))))
+        let test = result.splits["test"]!
+        #expect(test.accuracy > test.majorityBaseline + 0.2 && result.warnings.isEmpty, "\(result.warnings)")
+        #expect(abs(test.selectivity! - (test.accuracy - test.controlAccuracy!)) < 1e-15)
+        // The planted neurons lead the ranking; ranked + unranked cover every neuron once.
+        #expect(Set(result.ranking.prefix(2)) == Set(planted.planted))
+        #expect(Set(result.ranking + result.unranked) == Set(0..<8) && result.ranking.count + result.unranked.count == 8)
+    }
+
+    @Test func aPathChoosesOnDevAndEmptyProbesAreNamed() {
+        let path = ProbeStudy.run(splits(words: false), fit: .path(alpha: 0.5, count: 6, minRatio: 1e-2, folds: 0, standardize: true, tolerance: 1e-4))
+        #expect(path.path != nil && path.splits["dev"]!.controlAccuracy == nil)
+        let empty = ProbeStudy.run(splits(words: false), fit: .penalty(ProbeSettings(penalty: .elasticNet(lambda: 100, alpha: 1))))
+        #expect(empty.ranking.isEmpty && empty.warnings.contains { $0.contains("no neuron has a nonzero weight") })
+        #expect(empty.warnings.contains { $0.hasPrefix("dev accuracy") && $0.contains("does not beat the majority baseline") })
+    }
+}
