@@ -73,9 +73,9 @@ public enum ActivationFile {
     /// The tensor name of layer `l` (0 = the embeddings).
     public static func layerName(_ l: Int) -> String { "layer\(l)" }
 
-    /// The word count of each sentence, from a file this type wrote.
+    /// The word count of each sentence, from a file this type wrote or a NeuroX JSON file.
     public static func sentenceWords(_ file: TensorCollection) throws -> [Int] {
-        guard file.metadata["format"] == format, let text = file.metadata["sentence_words"],
+        guard file.metadata["format"] == format || file.format == .neuroxJSON, let text = file.metadata["sentence_words"],
               let counts = try? JSONDecoder().decode([Int].self, from: Data(text.utf8))
         else {
             throw TensorFileError(.malformed, file.path, "not a Sonde activation file (no \(format) metadata); make one with `sonde extract`")

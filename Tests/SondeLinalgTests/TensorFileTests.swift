@@ -445,3 +445,32 @@ struct ZooCheckpointTests {
         #expect(abs(layer.elements.map(Double.init).reduce(0, +) - 32.83067191857117) < 1e-9)
     }
 }
+
+/// NeuroX's own JSON activations (../shared/reference/neurox, written by NeuroX 1.0.9): the
+/// layers, and NeuroX's flattening of them, against the matrix its own loader produced.
+@Suite(.enabled(if: sharedAvailable, Comment(rawValue: sharedMissing)))
+struct NeuroXJSONTests {
+    let folder = sharedFolder + "/reference/neurox"
+
+    @Test func matchesNeuroXsLoader() throws {
+        let file = try TensorCollection.read(folder + "/test.json")
+        #expect(file.format == .neuroxJSON && file.metadata["sentence_words"] == "[10,10,10,10,10,10]")
+        let all = try #require(file["all_layers"]).matrix()
+        let expected = try TensorCollection.read(folder + "/test.first60.npy").tensors[0].matrix()
+        #expect(all.rows == 60 && all.columns == 24)
+        // The JSON holds 8 decimals: agreement to 1e-7 (the README's bound).
+        #expect(zip(all.elements, expected.elements).allSatisfy { abs($0 - $1) <= 1e-7 * max(1, abs($1)) })
+        // layer<l> is column block l of NeuroX's flattening.
+        let layer1 = try #require(file["layer1"]).matrix()
+        #expect((0..<60).allSatisfy { r in (0..<8).allSatisfy { layer1[r, $0] == all[r, 8 + $0] } })
+    }
+
+    @Test func malformedLinesNameTheLine() throws {
+        let path = NSTemporaryDirectory() + "sonde-neurox-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let good = "{\"linex_index\": 0, \"features\": [{\"token\": \"a\", \"layers\": [{\"index\": 0, \"values\": [1, 2]}]}]}"
+        let bad = "{\"linex_index\": 1, \"features\": [{\"token\": \"b\", \"layers\": [{\"index\": 0, \"values\": [1, 2, 3]}]}]}"
+        try (good + "\n" + bad + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        #expect { _ = try TensorCollection.read(path) } throws: { "\($0)".contains("\(path):2: token 1, layer 0 has 3 values, the file 2") }
+    }
+}

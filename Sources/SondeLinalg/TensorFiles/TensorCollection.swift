@@ -3,6 +3,8 @@ import SondeBase
 /// The file formats Sonde reads tensors from.
 public enum TensorFileFormat: String, Sendable, Codable {
     case npy, npz, safetensors
+    /// NeuroX's activations as JSON Lines (read only).
+    case neuroxJSON = "neurox-json"
 }
 
 /// The tensors of one file, in file order, with the file's string metadata (safetensors'
@@ -30,10 +32,11 @@ public struct TensorCollection: Sendable {
         if bytes.count >= 9 && bytes[8] == UInt8(ascii: "{") {
             return try Safetensors.parse(file)
         }
+        if NeuroXJSON.looksLike(bytes) { return try NeuroXJSON.read(file) }
         if bytes.isEmpty { throw TensorFileError(.malformed, path, "the file is empty") }
         throw TensorFileError(
             .malformed, path,
-            "not a tensor file: expected a .npy, .npz or safetensors file (recognised by their first bytes)")
+            "not a tensor file: expected a .npy, .npz or safetensors file or NeuroX's JSON activations (recognised by their first bytes)")
     }
 }
 
