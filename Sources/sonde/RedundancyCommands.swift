@@ -243,85 +243,25 @@ struct RedundancyCommand: ParsableCommand {
         try requireNumber("delta", delta, "in [0, 1]") { (0...1).contains($0) }
     }
 
-    struct Layer: Encodable {
-        let layer: String
-        let neurons: Int
-        let clusters: Int
-        let largestCluster: Int
-        let accuracy: Double
-        let accuracyOnePerCluster: Double
-        /// Every cluster of two or more neurons (neuron indices within the layer).
-        let clusterMembers: [[Int]]
-    }
-
-    struct Report: Encodable {
-        let threshold: Double
-        let layers: [Layer]
-        let layerRedundancy: LayerRedundancy
-        let minimal: MinimalNeuronSet
-        let minimalByLayer: [String: Int]
-    }
-
     func run() throws {
         let (treebank, tokens) = try input.treebank(for: [activations])
         let (names, layers, _) = try input.activations(activations, treebank)
-        let settings = input.settings
-        let progress = Progress(what: "layers")
-        var rows: [Layer] = []
-        var allClusters: [NeuronClusters] = []
-        try withStudyErrors {
-            for (l, x) in layers.enumerated() {
-                let train = tokens.dataset(x, tokens.trainRows)
-                let clusters = try NeuronClusters.cluster(train.x, threshold: threshold)
-                allClusters.append(clusters)
-                let probe = LayerProbe.train(x, tokens, settings: settings, control: false)
-                let kept = clusters.representatives(in: probe.ordering)
-                let reduced = LayerProbe.train(x.columns(kept), tokens, settings: settings, control: false)
-                rows.append(Layer(
-                    layer: names[l], neurons: x.columns, clusters: clusters.count, largestCluster: clusters.clusters.map(\.count).max() ?? 0,
-                    accuracy: probe.accuracy, accuracyOnePerCluster: reduced.accuracy,
-                    clusterMembers: clusters.clusters.filter { $0.count > 1 }.sorted { ($0.count, $1[0]) > ($1.count, $0[0]) }))
-                progress.update(l + 1, layers.count)
+        let progress = Progress(what: "layers"), search = Progress(what: "minimal set: probes")
+        let report = try withStudyErrors {
+            try NeuronRedundancy.analyze(layers: layers, names: names, tokens: tokens, settings: input.settings, threshold: threshold, delta: delta) {
+                ($0 == "layers" ? progress : search).update($1, $2)
             }
         }
-        // The minimal set over every layer: rank all neurons, one per cluster, then grow.
-        let all = concatenatedLayers(layers)
-        let train = tokens.dataset(all, tokens.trainRows)
-        let dev = tokens.dataset(all, tokens.devRows, classes: train.classes)
-        let test = tokens.dataset(all, tokens.testRows, classes: train.classes)
-        let oracle = FittedProbe.fit(train, settings: settings)
-        let ordering = Rankings.neuronOrdering(oracle.standardizedWeights).ordering
-        // Each probe once: the per-layer ones above, the all-layer one here (it ranks, it is the
-        // oracle of the layer selection and of the minimal set).
-        let layerRedundancy = try withStudyErrors {
-            try LayerRedundancy.analyze(
-                layers: layers, names: names, tokens: tokens, settings: settings, delta: delta, accuracy: rows.map(\.accuracy),
-                oracleAccuracy: oracle.evaluate(test).accuracy)
-        }
-        var assignment: [Int] = []
-        var clusterOffset = 0
-        for c in allClusters { assignment += c.assignment.map { $0 + clusterOffset }; clusterOffset += c.count }
-        var seen = Set<Int>()
-        let representatives = ordering.filter { seen.insert(assignment[$0]).inserted }
-        let search = Progress(what: "minimal set: probes")
-        let minimal = MinimalNeuronSet.search(train: train, dev: dev, test: test, ordering: representatives, settings: settings, delta: delta, oracle: oracle) {
-            search.update($0, $0)
-        }
-        var byLayer: [String: Int] = [:]
-        for neuron in minimal.selected { byLayer[names[layerOfConcatenatedNeuron(neuron, widths: layers.map(\.columns))], default: 0] += 1 }
-        let report = Report(threshold: threshold, layers: rows, layerRedundancy: layerRedundancy, minimal: minimal, minimalByLayer: byLayer)
         if output.json { return try printJSON(report) }
+        let rows = report.layers, cka = report.layerRedundancy.cka
         formatTable([["layer", "neurons", "clusters", "largest", "accuracy", "one per cluster", "CKA with next"]] + rows.enumerated().map { l, r in
-            [r.layer, "\(r.neurons)", "\(r.clusters)", "\(r.largestCluster)", f(r.accuracy), f(r.accuracyOnePerCluster),
-             l + 1 < rows.count ? f(layerRedundancy.cka[l][l + 1]) : ""]
+            [r.layer, "\(r.neurons)", "\(r.clusters)", "\(r.largestCluster)", f(r.accuracy), f(r.accuracyOnePerCluster), l + 1 < rows.count ? f(cka[l][l + 1]) : ""]
         }).forEach { print($0) }
-        print("oracle (all layers) \(f(layerRedundancy.oracleAccuracy)); lowest layer within \(delta): \(layerRedundancy.selectedLayer ?? "none")")
-        print(minimalLine(minimal) + "; by layer " + byLayer.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
-        for (row, clusters) in zip(rows, allClusters) {
-            let shared = clusters.clusters.filter { $0.count > 1 }.sorted { $0.count > $1.count }
-            guard !shared.isEmpty else { continue }
-            print("\(row.layer) clusters of 2 or more: " + shared.prefix(8).map { "{" + $0.map(String.init).joined(separator: " ") + "}" }.joined(separator: " ")
-                  + (shared.count > 8 ? " … (\(shared.count) in all; every cluster in --json)" : ""))
+        print("oracle (all layers) \(f(report.layerRedundancy.oracleAccuracy)); lowest layer within \(delta): \(report.layerRedundancy.selectedLayer ?? "none")")
+        print(minimalLine(report.minimal) + "; by layer " + report.minimalByLayer.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
+        for row in rows where !row.clusterMembers.isEmpty {
+            print("\(row.layer) clusters of 2 or more: " + row.clusterMembers.prefix(8).map { "{" + $0.map(String.init).joined(separator: " ") + "}" }.joined(separator: " ")
+                  + (row.clusterMembers.count > 8 ? " … (\(row.clusterMembers.count) in all; every cluster in --json)" : ""))
         }
     }
 }

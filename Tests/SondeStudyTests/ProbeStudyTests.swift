@@ -37,3 +37,23 @@ struct ProbeStudyTests {
         #expect(empty.warnings.contains { $0.hasPrefix("dev accuracy") && $0.contains("does not beat the majority baseline") })
     }
 }
+
+/// The redundancy study on planted data with noisy copies: copies cluster with their neuron,
+/// one neuron per cluster keeps the accuracy, and the minimal set is reached and small.
+@Test func neuronRedundancyOnPlantedCopies() throws {
+    let planted = PlantedData(samples: 1_500, neurons: 12, classes: 3, planted: 2, copies: 2, seed: 4)
+    let d = planted.dataset
+    // 300 "sentences" of 5 tokens (the study splits by sentence: every fourth dev, fifth test).
+    let sentences = stride(from: 0, to: d.count, by: 5).map { s in (s..<(s + 5)).map { (word: "w\($0 % 7)", label: d.classes[d.labels[$0]]) } }
+    let tokens = StudyTokens(property: "planted", sentences: sentences)
+    let second = Matrix<Float>(rows: d.x.rows, columns: d.x.columns) { p in d.x.withUnsafeBufferPointer { x in for i in 0..<p.count { p[i] = 2 * x[i] } } }
+    let result = try NeuronRedundancy.analyze(
+        layers: [d.x, second], names: ["layer0", "layer1"], tokens: tokens, settings: ProbeSettings(penalty: .elasticNet(lambda: 1e-3, alpha: 0.5)),
+        threshold: 0.3, delta: 0.02)
+    for layer in result.layers {
+        #expect(layer.clusters < layer.neurons && layer.largestCluster >= 3, "\(layer)")
+        #expect(layer.accuracyOnePerCluster >= layer.accuracy - 0.03, "\(layer)")
+    }
+    #expect(result.minimal.reached && result.minimal.neurons <= 6 && result.minimalByLayer.values.reduce(0, +) == result.minimal.neurons)
+    #expect(abs(result.layerRedundancy.cka[0][1] - 1) < 1e-9)  // layer1 = 2 × layer0: CKA is 1
+}
