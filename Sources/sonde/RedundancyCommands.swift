@@ -66,16 +66,6 @@ struct AblateCommand: ParsableCommand {
         }
     }
 
-    struct ModelPoint: Encodable {
-        let selection: String
-        let neurons: Int
-        let loss: Double
-        let lossSD: Double?
-        let lossChange: Double
-        /// The probe on activations re-extracted with the ablation (when its split came from a treebank).
-        let accuracy: Double?
-    }
-
     struct Report: Encodable {
         let evaluatedOn: String
         let neurons: Int
@@ -84,7 +74,7 @@ struct AblateCommand: ParsableCommand {
         let curve: [Ablation.Point]?
         let minimal: MinimalNeuronSet?
         let modelScore: ModelScore?
-        let model: [ModelPoint]?
+        let model: [ModelAblation.Point]?
     }
 
     func run() throws {
@@ -111,7 +101,7 @@ struct AblateCommand: ParsableCommand {
                 delta: delta, oracle: probe == nil ? fitted : nil) { progress.update($0, $0) }
         }
         var modelScore: ModelScore?
-        var modelPoints: [ModelPoint]?
+        var modelPoints: [ModelAblation.Point]?
         if let model, let modelCorpus, let modelLayer = (modelLayer ?? data.layer).flatMap(layerNumber) {
             (modelScore, modelPoints) = try insideModel(
                 model, corpus: modelCorpus, layer: modelLayer, probe: fitted, ordering: ordering, counts: counts,
@@ -149,71 +139,35 @@ struct AblateCommand: ParsableCommand {
         }
     }
 
-    /// Top and random neurons ablated inside the model at the probe's layer: the model's own
-    /// loss on `corpus`, and the probe's accuracy on activations re-extracted with the ablation
-    /// (from the evaluation split's treebank, when it came from one).
+    /// The ablation inside the model (`ModelAblation`), after checking that the activations come
+    /// from this very checkpoint: one model's neurons scored inside another mean nothing.
     func insideModel(
         _ folder: String, corpus: String, layer: Int, probe: FittedProbe, ordering: [Int], counts: [Int], fill: Ablation.Fill,
         evaluation: ProbeData.Split
-    ) throws -> (ModelScore, [ModelPoint]) {
-        let extractor = try loadModel(folder, tokenizer: tokenizer)
-        guard (0...extractor.layerCount).contains(layer), extractor.hiddenSize == probe.neurons else {
-            throw failure("--model-layer \(layer) of \(folder) does not match the probe's \(probe.neurons) neurons")
-        }
-        // The activations must come from this very checkpoint: scoring one model's neurons
-        // inside another gives numbers without meaning.
+    ) throws -> (ModelScore, [ModelAblation.Point]) {
+        let model = try loadModel(folder, tokenizer: tokenizer)
         let trainFile = try withInputErrors { try TensorCollection.read(data.train) }
         let recorded = ActivationFile.identity(trainFile)
-        if let reason = recorded.mismatch(with: extractor.identity) {
+        if let reason = recorded.mismatch(with: model.identity) {
             throw failure("\(data.train) was not extracted from \(folder): \(reason); pass the --model it came from\(trainFile.metadata["model"].map { " (\($0))" } ?? "")")
         }
         if recorded.fingerprint == nil {
             writeMessage("sonde: warning: \(data.train) does not record its checkpoint, so it cannot be checked against \(folder)\n")
         }
-        let sentences = try readTreebank([corpus], limit: modelLimit).sentences.map { $0.words.map(\.form) }
+        let scored = try readTreebank([corpus], limit: modelLimit).sentences.map { $0.words.map(\.form) }
         let which = ["test", "dev", "train"].firstIndex(of: evaluation.name)!
-        let evaluationCorpus = [data.testCorpus, data.devCorpus, data.trainCorpus][which]
-        let evaluationActivations = [data.test, data.dev, data.train][which]!
-        // The same sentences as the activation file (`sonde extract --limit`).
-        let evaluationSentences = try evaluationCorpus.map { path -> [[String]] in
-            try alignedTreebank(path, for: evaluationActivations).sentences.map { $0.words.map(\.form) }
+        // The evaluation split's sentences, when it came from a treebank (the same sentences as its file).
+        let evaluationSentences = try [data.testCorpus, data.devCorpus, data.trainCorpus][which].map { path in
+            try alignedTreebank(path, for: [data.test, data.dev, data.train][which]!).sentences.map { $0.words.map(\.form) }
         }
-        func ablation(_ neurons: [Int]) -> NeuronAblation {
-            NeuronAblation(layer: layer, neurons: neurons, values: neurons.map { fill == .mean ? Float(probe.means[$0]) : 0 })
-        }
-        func probeAccuracy(_ a: NeuronAblation) throws -> Double? {
-            guard let evaluationSentences else { return nil }
-            var rows: [Float] = []
-            try extractor.extract(evaluationSentences, layers: [layer], aggregate: .last, ablations: [a], progress: { _ in }) { _, v in rows += v[0].elements }
-            let x = Matrix(rows: rows.count / probe.neurons, columns: probe.neurons, elements: rows)
-            guard x.rows == evaluation.data.count else { throw failure("re-extracting \(evaluationCorpus!) gave \(x.rows) words for \(evaluation.data.count) rows of \(evaluationActivations)") }
-            return probe.evaluate(ProbeDataset(x: x, labels: evaluation.data.labels.map { $0 >= 0 ? evaluation.data.classes[$0] : "" }, classes: probe.classes)).accuracy
-        }
+        let labels = evaluation.data.labels.map { $0 >= 0 ? evaluation.data.classes[$0] : "" }
         let progress = Progress(what: "ablations inside the model")
-        let total = counts.count * (1 + seeds) + 1
-        var done = 0
-        let plain = try withInputErrors { try extractor.score(sentences) }
-        done += 1; progress.update(done, total)
-        var points: [ModelPoint] = []
-        for count in counts {
-            let top = ablation(Array(ordering.prefix(count)))
-            let topScore = try withInputErrors { try extractor.score(sentences, ablations: [top]) }
-            points.append(ModelPoint(selection: "top", neurons: count, loss: topScore.loss, lossSD: nil, lossChange: topScore.loss - plain.loss, accuracy: try probeAccuracy(top)))
-            done += 1; progress.update(done, total)
-            var losses: [Double] = []
-            var accuracies: [Double?] = []
-            for s in 0..<seeds {
-                let random = ablation(Rankings.random(count: count, of: probe.neurons, seed: 1 &+ UInt64(s)))
-                losses.append(try withInputErrors { try extractor.score(sentences, ablations: [random]) }.loss)
-                accuracies.append(try probeAccuracy(random))
-                done += 1; progress.update(done, total)
-            }
-            let (mean, sd) = meanAndSpread(losses)
-            points.append(ModelPoint(
-                selection: "random", neurons: count, loss: mean, lossSD: sd, lossChange: mean - plain.loss,
-                accuracy: accuracies.contains(nil) ? nil : accuracies.reduce(0) { $0 + $1! } / Double(accuracies.count)))
+        let result = try withInputErrors {
+            try ModelAblation.run(
+                model, layer: layer, probe: probe, ordering: ordering, counts: counts, fill: fill, seeds: seeds, scored: scored,
+                evaluation: evaluationSentences.map { ModelAblation.Evaluation(sentences: $0, labels: labels) }, progress: progress.update)
         }
-        return (plain, points)
+        return (result.unablated, result.points)
     }
 }
 
