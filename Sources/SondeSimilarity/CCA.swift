@@ -63,6 +63,18 @@ public enum Similarity {
     /// Neurons whose variance is at most ε × the largest variance on their side are dropped.
     public static let defaultEpsilon = 1e-10
 
+    /// The canonical variates of `data` [tokens × neurons] for canonical weights `weights`
+    /// [k × neurons] (rows: the weight vectors, in the units the weights were fitted in) and the
+    /// neurons' `means`: (X − means)·Wᵀ = X·Wᵀ − means·Wᵀ, one sgemm and a shift. [tokens × k].
+    public static func canonicalVariates(_ data: Matrix<Float>, weights: Matrix<Double>, means: [Double]) -> Matrix<Float> {
+        let w = Matrix<Float>(rows: weights.rows, columns: weights.columns, elements: weights.elements.map { Float($0) })
+        var out = Matrix.product(data, w, transposeB: true)
+        let shift = weights.times(means).map { Float($0) }
+        let k = weights.rows
+        out.withUnsafeMutableBufferPointer { p in for r in 0..<data.rows { for i in 0..<k { p[r * k + i] -= shift[i] } } }
+        return out
+    }
+
     /// CCA from the moments. Each side is scaled to unit variance per neuron and whitened through
     /// the eigendecomposition of its correlation matrix (directions with eigenvalue below 1e-12 ×
     /// the largest — exact collinearity — are left out and counted in the rank); the

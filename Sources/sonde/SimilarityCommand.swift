@@ -130,20 +130,12 @@ struct SimilarityCommand: ParsableCommand {
                         "rule": .text(ruleText), "kx": .integer(s.kx), "ky": .integer(s.ky), "coefficients": .numbers(s.cca.coefficients),
                     ])
                     if let directions {
-                        // Canonical variates (X − means)·Wᵀ = X·Wᵀ − means·Wᵀ: one sgemm, then a shift.
-                        func variates(_ data: Matrix<Float>, _ weights: Matrix<Double>, _ means: [Double]) -> [Float] {
-                            let w = Matrix<Float>(rows: weights.rows, columns: weights.columns, elements: weights.elements.map { Float($0) })
-                            var out = Matrix.product(data, w, transposeB: true)
-                            let shift = weights.times(means).map { Float($0) }
-                            let k = weights.rows
-                            out.withUnsafeMutableBufferPointer { p in for r in 0..<data.rows { for i in 0..<k { p[r * k + i] -= shift[i] } } }
-                            return out.elements
-                        }
+                        let variates = Similarity.canonicalVariates
                         let k = s.cca.coefficients.count
                         try withInputErrors {
                             try Safetensors.write([
-                                TensorPayload(name: "variates_x", shape: [a.rows, k], dtype: .float32, values: .float(variates(a, s.cca.weightsX, m.meansX))),
-                                TensorPayload(name: "variates_y", shape: [b.rows, k], dtype: .float32, values: .float(variates(b, s.cca.weightsY, m.meansY))),
+                                TensorPayload(name: "variates_x", shape: [a.rows, k], dtype: .float32, values: .float(variates(a, s.cca.weightsX, m.meansX).elements)),
+                                TensorPayload(name: "variates_y", shape: [b.rows, k], dtype: .float32, values: .float(variates(b, s.cca.weightsY, m.meansY).elements)),
                                 TensorPayload(name: "directions_x", shape: [s.cca.coefficients.count, a.columns], dtype: .float64, values: .double(s.cca.directionsX().elements)),
                                 TensorPayload(name: "directions_y", shape: [s.cca.coefficients.count, b.columns], dtype: .float64, values: .double(s.cca.directionsY().elements)),
                                 TensorPayload(name: "correlations", shape: [s.cca.coefficients.count], dtype: .float64, values: .double(s.cca.coefficients)),

@@ -267,3 +267,26 @@ struct NeuronClusterTests {
     guard case .failure(let error) = Measure.list("cka,procrustez") else { Issue.record("accepted an unknown measure"); return }
     #expect(error.name == "procrustez" && error.description.contains("procrustes"))
 }
+
+/// Canonical variates from the CCA weights: unit variance, and the i-th pair correlates at the
+/// i-th coefficient (the definition, computed directly here).
+@Test func canonicalVariatesCorrelateAtTheCoefficients() throws {
+    var g = SplitMix64(seed: 12)
+    let n = 2_000
+    let x = Matrix<Float>(rows: n, columns: 4) { p in for i in 0..<p.count { p[i] = Float(g.unit() * 2 - 1) } }
+    let y = Matrix<Float>(rows: n, columns: 3) { p in
+        for r in 0..<n { for j in 0..<3 { p[r * 3 + j] = x[r, j] * Float(j + 1) + Float(g.unit() - 0.5) * Float(j) } }
+    }
+    let m = try JointMoments(x: x, y: y)
+    let cca = try Similarity.cca(m, weights: true)
+    let u = Similarity.canonicalVariates(x, weights: cca.weightsX, means: m.meansX)
+    let v = Similarity.canonicalVariates(y, weights: cca.weightsY, means: m.meansY)
+    for i in 0..<cca.coefficients.count {
+        let a = u.column(i).map(Double.init), b = v.column(i).map(Double.init)
+        let (ma, mb) = (a.reduce(0, +) / Double(n), b.reduce(0, +) / Double(n))
+        let cov = zip(a, b).reduce(0.0) { $0 + ($1.0 - ma) * ($1.1 - mb) }
+        let va = a.reduce(0.0) { $0 + ($1 - ma) * ($1 - ma) }, vb = b.reduce(0.0) { $0 + ($1 - mb) * ($1 - mb) }
+        #expect(abs(abs(cov / (va * vb).squareRoot()) - cca.coefficients[i]) < 1e-4)
+        #expect(abs(ma) < 1e-4 && abs(va / Double(n - 1) - 1) < 1e-2 || abs(va / Double(n) - 1) < 1e-2)
+    }
+}
