@@ -102,11 +102,11 @@ extension Matrix {
     }
 }
 
-/// General matrix products on raw row-major buffers, for block algorithms that walk a large
+/// General matrix products on raw row-major buffers (package-internal: raw pointers are not API), for block algorithms that walk a large
 /// matrix in row blocks without copying them: `c := alpha·op(a)·op(b) + beta·c`, where op(a) is
 /// m × k and op(b) is k × n, and `ld…` are the row strides.
-public enum BLAS {
-    public static func gemm<S: LinalgScalar>(
+package enum BLAS {
+    package static func gemm<S: LinalgScalar>(
         transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: S = 1,
         a: UnsafePointer<S>, lda: Int, b: UnsafePointer<S>, ldb: Int, beta: S = 0, c: UnsafeMutablePointer<S>, ldc: Int
     ) {
@@ -120,7 +120,7 @@ public enum BLAS {
 
     /// `y := alpha·op(a)·x + beta·y` for a row-major m × n matrix `a` (row stride `lda`): a
     /// matrix–vector product without the packing a one-column gemm pays for.
-    public static func gemv<S: LinalgScalar>(
+    package static func gemv<S: LinalgScalar>(
         transpose: Bool = false, m: Int, n: Int, alpha: S = 1, a: UnsafePointer<S>, lda: Int, x: UnsafePointer<S>, beta: S = 0,
         y: UnsafeMutablePointer<S>
     ) {

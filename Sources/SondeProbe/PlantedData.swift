@@ -1,21 +1,21 @@
 import SondeBase
 import SondeLinalg
 
-/// Synthetic activations with a known answer, for tests, benchmarks and demos: a few planted
+/// Synthetic activations with a known answer, for tests, benchmarks and demos (package-internal, not API): a few planted
 /// neurons carry the label, each has noisy redundant copies, and the rest are distractors.
 ///
 /// Each class y has a prototype μ_y ~ N(0, separation²) over the planted neurons; a token of
 /// class y has planted values μ_y + N(0, 1), copy values planted + N(0, copyNoise²), and
 /// distractors N(0, 1) (a third of them share a common factor, so they correlate as real neurons
 /// do). Column positions are shuffled so that planted neurons are not simply the first ones.
-public struct PlantedData: Sendable {
-    public let dataset: ProbeDataset
+package struct PlantedData: Sendable {
+    package let dataset: ProbeDataset
     /// The neurons that determine the label.
-    public let planted: [Int]
+    package let planted: [Int]
     /// For each planted neuron, its noisy copies.
-    public let copies: [[Int]]
+    package let copies: [[Int]]
 
-    public init(
+    package init(
         samples n: Int, neurons d: Int, classes c: Int, planted k: Int, copies perNeuron: Int = 2, separation: Double = 2,
         copyNoise: Double = 0.3, seed: UInt64 = 1
     ) {
