@@ -280,7 +280,7 @@ func writeNPY(_ path: String, rows: Int, columns: Int, _ value: (Int, Int) -> Fl
 
     @Test func layersAlignmentAndInspect() throws {
         try withTemporaryFolder { folder in
-            let (model, acts) = try letterActivations(in: folder, limit: 50)
+            let (_, acts) = try letterActivations(in: folder, limit: 50)
             // --layer 1 and --layer layer1 name the same tensor.
             let a = try SondeRun("probe", "--train", acts, "--layer", "1", "--train-corpus", defaultCorpus, "--property", "upos", "--lambda", "0.01", "--json")
             let b = try SondeRun("probe", "--train", acts, "--layer", "layer1", "--train-corpus", defaultCorpus, "--property", "upos", "--lambda", "0.01", "--json")
@@ -301,7 +301,7 @@ func writeNPY(_ path: String, rows: Int, columns: Int, _ value: (Int, Int) -> Fl
 
     @Test func topWords() throws {
         try withTemporaryFolder { folder in
-            let (model, acts) = try letterActivations(in: folder, limit: 80)
+            let (_, acts) = try letterActivations(in: folder, limit: 80)
             let json = try SondeRun("top-words", acts, "--layer", "2", "--corpus", defaultCorpus, "--neurons", "3,7", "--count", "10", "--property", "upos", "--json")
             #expect(json.status == 0, "\(json.stderr)")
             let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]

@@ -135,7 +135,7 @@ import Testing
         let sentence = try String(contentsOfFile: edgeCases + "/multiword-empty-underscore.conllu", encoding: .utf8) + "\n"
         let copies = 100_000_000 / sentence.utf8.count + 1
         let path = folder + "/big.conllu"
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         let block = Data(String(repeating: sentence, count: 1000).utf8)
         for _ in 0..<(copies / 1000 + 1) { handle.write(block) }

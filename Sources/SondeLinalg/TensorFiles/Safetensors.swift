@@ -25,7 +25,7 @@ public enum Safetensors {
             throw fail(InputLimits.headerBytes.message("the JSON header of \(headerLength) bytes is too large"))
         }
         let header = UnsafeRawBufferPointer(rebasing: bytes[8..<(8 + Int(headerLength))])
-        if let depth = jsonDepthOver(InputLimits.headerDepth.value, header) {
+        if jsonDepthOver(InputLimits.headerDepth.value, header) != nil {
             throw fail(InputLimits.headerDepth.message("the JSON header nests too deep"))
         }
         let dataStart = 8 + Int(headerLength)
