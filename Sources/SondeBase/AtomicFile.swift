@@ -55,7 +55,9 @@ public enum AtomicFile {
             guard result == 0 || result == EOPNOTSUPP || result == EINVAL else {
                 throw FileError(.cannotWrite, path, "cannot reserve \(totalBytes) bytes (\(String(cString: strerror(result))))")
             }
-            if result != 0 { guard ftruncate(fd, off_t(totalBytes)) == 0 else { throw FileError(.cannotWrite, path, "cannot size the file (\(errnoText()))") } }
+            if result != 0 {
+                guard ftruncate(fd, off_t(totalBytes)) == 0 else { throw FileError(.cannotWrite, path, "cannot size the file (\(errnoText()))") }
+            }
         }
 
         fileprivate func flush() throws {

@@ -129,10 +129,13 @@ public struct ConlluReader: SentenceReader {
             throw CorpusError(path, line: location.line, "sentence has no words")
         }
         if pendingRangeEnd > sentence.words.count {
-            throw CorpusError(path, line: location.line, "a multiword token runs to word \(pendingRangeEnd) but the sentence has \(sentence.words.count) words")
+            throw CorpusError(
+                path, line: location.line, "a multiword token runs to word \(pendingRangeEnd) but the sentence has \(sentence.words.count) words")
         }
         for check in headChecks where check.head > sentence.words.count {
-            throw CorpusError(path, line: check.line, column: column(check.lineStart, check.fieldStart), "HEAD \(check.head) is beyond the last word (\(sentence.words.count))")
+            throw CorpusError(
+                path, line: check.line, column: column(check.lineStart, check.fieldStart),
+                "HEAD \(check.head) is beyond the last word (\(sentence.words.count))")
         }
         if headsComplete && roots != 1 {
             throw CorpusError(path, line: location.line, "sentence has \(roots) roots (words with HEAD 0); it must have exactly one")

@@ -271,8 +271,10 @@ private struct Pronoun {
 
     init(_ nominative: String, _ accusative: String, person: Int, plural: Bool) {
         let features = "Number=\(plural ? "Plur" : "Sing")|Person=\(person)|PronType=Prs"
-        self.nominative = Lexeme(form: nominative, lemma: nominative.lowercased() == "i" ? "I" : nominative, upos: "PRON", xpos: "PRP", feats: "Case=Nom|" + features)
-        self.accusative = Lexeme(form: accusative, lemma: nominative.lowercased() == "i" ? "I" : nominative, upos: "PRON", xpos: "PRP", feats: "Case=Acc|" + features)
+        self.nominative = Lexeme(
+            form: nominative, lemma: nominative.lowercased() == "i" ? "I" : nominative, upos: "PRON", xpos: "PRP", feats: "Case=Nom|" + features)
+        self.accusative = Lexeme(
+            form: accusative, lemma: nominative.lowercased() == "i" ? "I" : nominative, upos: "PRON", xpos: "PRP", feats: "Case=Acc|" + features)
         self.plural = plural
         self.person = person
     }

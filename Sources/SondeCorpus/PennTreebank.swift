@@ -126,7 +126,10 @@ public struct PennTreebankReader: SentenceReader {
                     }
                     pendingLeaf = nil
                 } else if nodes[top.node].children.isEmpty {
-                    throw CorpusError(file.path, line: top.line, column: top.column, "'(\(nodes[top.node].label))' has neither a word nor daughters (an unescaped bracket? words write ( and ) as -LRB- and -RRB-)")
+                    throw CorpusError(
+                        file.path, line: top.line, column: top.column,
+                        "'(\(nodes[top.node].label))' has neither a word nor daughters (an unescaped bracket? words write ( and ) as -LRB- and -RRB-)"
+                    )
                 }
                 stack.removeLast()
                 expectLabel = false

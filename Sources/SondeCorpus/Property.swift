@@ -102,7 +102,11 @@ public struct Property: Sendable, Hashable, CustomStringConvertible {
         }
         if case .feature(let key) = kind, !corpus.sentences.contains(where: { $0.words.contains { $0.feature(key) != nil } }) {
             let present = Set(corpus.sentences.lazy.flatMap { $0.words.flatMap { $0.features.map(\.key) } }).sorted()
-            throw PropertyError(property: name, message: "no word has the feature \(key)\(Self.nearest(key, in: present).map { " (did you mean \($0)?)" } ?? ""); features present: \(present.isEmpty ? "none" : present.joined(separator: ", "))")
+            throw PropertyError(
+                property: name,
+                message:
+                    "no word has the feature \(key)\(Self.nearest(key, in: present).map { " (did you mean \($0)?)" } ?? ""); features present: \(present.isEmpty ? "none" : present.joined(separator: ", "))"
+            )
         }
         var document: String?
         let labels = corpus.sentences.map { sentence in
@@ -112,7 +116,11 @@ public struct Property: Sendable, Hashable, CustomStringConvertible {
         guard let positives else { return labels }
         let seen = Set(labels.lazy.flatMap { $0 })
         if let missing = positives.sorted().first(where: { !seen.contains($0) }) {
-            throw PropertyError(property: name, message: "no word has the value \(missing)\(Self.nearest(missing, in: Array(seen)).map { " (did you mean \($0)?)" } ?? ""); values present: \(seen.sorted().joined(separator: ", "))")
+            throw PropertyError(
+                property: name,
+                message:
+                    "no word has the value \(missing)\(Self.nearest(missing, in: Array(seen)).map { " (did you mean \($0)?)" } ?? ""); values present: \(seen.sorted().joined(separator: ", "))"
+            )
         }
         return labels.map { $0.map { positives.contains($0) ? positiveLabel : Self.other } }
     }
@@ -243,7 +251,8 @@ public struct PropertyError: Error, CustomStringConvertible {
     init(property: String, sentence: Sentence, need: String) {
         self.property = property
         self.location = sentence.location
-        description = "\(sentence.location.map { "\($0): " } ?? "")property '\(property)' needs \(need), which this sentence lacks; choose a property the format has (see `sonde corpus labels --help`)"
+        description =
+            "\(sentence.location.map { "\($0): " } ?? "")property '\(property)' needs \(need), which this sentence lacks; choose a property the format has (see `sonde corpus labels --help`)"
     }
 
     init(property: String, message: String) {

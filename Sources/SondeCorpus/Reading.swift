@@ -187,7 +187,10 @@ public enum LabelFile {
         if lines.count == count { return lines }
         let values = lines.flatMap { $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) }
         if values.count == count { return values }
-        throw CorpusError(path, line: max(last, 1), "\(lines.count) \(what) lines (\(values.count) \(what)s) for \(count) rows of activations; give one \(what) per line, or one sentence per line with space-separated \(what)s")
+        throw CorpusError(
+            path, line: max(last, 1),
+            "\(lines.count) \(what) lines (\(values.count) \(what)s) for \(count) rows of activations; give one \(what) per line, or one sentence per line with space-separated \(what)s"
+        )
     }
 
     public static func read(_ path: String, for corpus: Corpus, perSentence: Bool) throws -> [[String]] {
@@ -233,8 +236,10 @@ public enum LabelFile {
     /// Writes NeuroX's text format: `tokens` with one sentence per line (its words separated by
     /// spaces) and `labels` parallel to it. A word or label with a space cannot be held.
     public static func writeNeuroX(_ corpus: Corpus, labels rows: [[String]], tokens: String, labels: String) throws {
-        for (s, r) in zip(corpus.sentences, rows) where s.words.contains(where: { $0.form.contains(" ") }) || r.contains(where: { $0.contains(" ") }) {
-            throw CorpusError(s.location?.path ?? tokens, line: s.location?.line ?? 0, "a word or label contains a space, which the text format cannot hold")
+        for (s, r) in zip(corpus.sentences, rows) where s.words.contains(where: { $0.form.contains(" ") }) || r.contains(where: { $0.contains(" ") })
+        {
+            throw CorpusError(
+                s.location?.path ?? tokens, line: s.location?.line ?? 0, "a word or label contains a space, which the text format cannot hold")
         }
         try AtomicFile.write(to: tokens) { w in
             for s in corpus.sentences { try w.write(Array((s.words.map(\.form).joined(separator: " ") + "\n").utf8)) }

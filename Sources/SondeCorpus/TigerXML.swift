@@ -174,7 +174,9 @@ public struct TigerReader: SentenceReader {
                 case "s":
                     for e in edges {
                         guard let target = index[e.idref] else {
-                            throw CorpusError(xml.path, line: e.line, "\(e.secondary ? "secedge" : "edge") idref '\(e.idref)' names no node of sentence '\(sentenceID)'")
+                            throw CorpusError(
+                                xml.path, line: e.line,
+                                "\(e.secondary ? "secedge" : "edge") idref '\(e.idref)' names no node of sentence '\(sentenceID)'")
                         }
                         if e.secondary {
                             nodes[e.from].secondaryParents.append(Tree.Edge(child: target, label: e.label))
@@ -194,9 +196,14 @@ public struct TigerReader: SentenceReader {
                     let names = index.reduce(into: [Int: String]()) { $0[$1.value] = $1.key }
                     switch tree.structuralProblem() {
                     case .cycle(let cycle):
-                        throw CorpusError(xml.path, line: startLine, "sentence '\(sentenceID)': cycle through nodes \((cycle + [cycle[0]]).map { names[$0] ?? "?" }.joined(separator: " → "))")
+                        throw CorpusError(
+                            xml.path, line: startLine,
+                            "sentence '\(sentenceID)': cycle through nodes \((cycle + [cycle[0]]).map { names[$0] ?? "?" }.joined(separator: " → "))")
                     case .sharedNode(let node, let mothers):
-                        throw CorpusError(xml.path, line: startLine, "sentence '\(sentenceID)': node \(names[node] ?? "?") has two mothers, \(mothers.map { names[$0] ?? "?" }.joined(separator: " and ")) (use <secedge> for a second mother)")
+                        throw CorpusError(
+                            xml.path, line: startLine,
+                            "sentence '\(sentenceID)': node \(names[node] ?? "?") has two mothers, \(mothers.map { names[$0] ?? "?" }.joined(separator: " and ")) (use <secedge> for a second mother)"
+                        )
                     case .rootOutOfRange, .dangling: preconditionFailure("every edge and the root were resolved above")
                     case nil: break
                     }
@@ -253,10 +260,12 @@ public enum TigerWriter {
             attributes += " \(key)=\"\(xmlEscape(String(c[eq.upperBound...])))\""
         }
         // Tree: given, or a flat VROOT over the words.
-        let tree = s.tree ?? Tree(
-            nodes: s.words.indices.map { Tree.Node(label: s.words[$0].xpos ?? "--", word: $0) }
-                + [Tree.Node(label: "VROOT", children: s.words.indices.map { Tree.Edge(child: $0, label: "--") })],
-            root: s.words.count)
+        let tree =
+            s.tree
+            ?? Tree(
+                nodes: s.words.indices.map { Tree.Node(label: s.words[$0].xpos ?? "--", word: $0) }
+                    + [Tree.Node(label: "VROOT", children: s.words.indices.map { Tree.Edge(child: $0, label: "--") })],
+                root: s.words.count)
         // Ids: terminals in word order, then the other nodes in node order.
         var ids = [String](repeating: "", count: tree.nodes.count)
         var terminalNodes: [Int] = []

@@ -157,7 +157,9 @@ public struct TigerHeader: Sendable, Equatable {
     public var edgeLabels: [Attribute]
     public var secondaryEdgeLabels: [Attribute]
 
-    public init(corpusID: String, meta: [Attribute] = [], features: [Feature] = [], edgeLabels: [Attribute] = [], secondaryEdgeLabels: [Attribute] = []) {
+    public init(
+        corpusID: String, meta: [Attribute] = [], features: [Feature] = [], edgeLabels: [Attribute] = [], secondaryEdgeLabels: [Attribute] = []
+    ) {
         self.corpusID = corpusID
         self.meta = meta
         self.features = features

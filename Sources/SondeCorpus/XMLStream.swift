@@ -35,8 +35,9 @@ final class XMLStream {
         }
         // No XML_PARSE_HUGE: libxml2's limits on depth, text size and amplification stay on.
         let options = Int32(XML_PARSE_NONET.rawValue)
-        guard let r = xmlReaderForMemory(
-            mapping.bytes.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(mapping.bytes.count), path, nil, options)
+        guard
+            let r = xmlReaderForMemory(
+                mapping.bytes.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(mapping.bytes.count), path, nil, options)
         else { throw CorpusError(path, line: 1, "libxml2 could not start reading the file") }
         reader = r
         // The structured handler receives every error and warning of the parser, also those that
@@ -45,7 +46,8 @@ final class XMLStream {
             guard let arg, let error else { return }
             let box = Unmanaged<ErrorBox>.fromOpaque(arg).takeUnretainedValue()
             guard error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue, box.message == nil else { return }
-            box.message = error.pointee.message.map { String(cString: $0).trimmingWhitespace() } ?? "malformed XML (libxml2 error \(error.pointee.code))"
+            box.message =
+                error.pointee.message.map { String(cString: $0).trimmingWhitespace() } ?? "malformed XML (libxml2 error \(error.pointee.code))"
             box.line = Int(error.pointee.line)
         }
         xmlTextReaderSetStructuredErrorHandler(reader, handler, Unmanaged.passUnretained(errors).toOpaque())

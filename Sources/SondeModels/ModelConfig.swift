@@ -74,7 +74,9 @@ public struct ModelConfig: Sendable, Codable {
         }
         guard let type = json["model_type"] as? String else { throw fail("no model_type") }
         guard let architecture = Architecture(rawValue: type) else {
-            throw ModelError(.unsupported, path, "model_type '\(type)' is not supported; Sonde runs \(Architecture.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ModelError(
+                .unsupported, path,
+                "model_type '\(type)' is not supported; Sonde runs \(Architecture.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         self.architecture = architecture
         hiddenSize = try int("hidden_size", "n_embd")
@@ -98,9 +100,11 @@ public struct ModelConfig: Sendable, Codable {
         // transformers 5 writes rope_parameters {partial_rotary_factor, rope_theta}; Pythia's own
         // configs say rotary_pct and rotary_emb_base.
         let rope = json["rope_parameters"] as? [String: Any]
-        rotaryFraction = rope.map { number(["partial_rotary_factor"], in: $0, default: 1) }
+        rotaryFraction =
+            rope.map { number(["partial_rotary_factor"], in: $0, default: 1) }
             ?? number(["rotary_pct", "partial_rotary_factor"], default: 1)
-        rotaryBase = rope.map { number(["rope_theta"], in: $0, default: 10000) }
+        rotaryBase =
+            rope.map { number(["rope_theta"], in: $0, default: 10000) }
             ?? number(["rotary_emb_base", "rope_theta"], default: 10000)
         if let kind = rope?["rope_type"] as? String, kind != "default" {
             throw ModelError(.unsupported, path, "rope_type '\(kind)' is not supported (only the default rotary embedding)")
@@ -117,16 +121,20 @@ public struct ModelConfig: Sendable, Codable {
         try require((1...limits.inner).contains(intermediateSize), "intermediate_size", "\(intermediateSize) is not in 1…\(limits.inner)")
         try require((1...limits.positions).contains(maxPositions), "max_position_embeddings", "\(maxPositions) is not in 1…\(limits.positions)")
         try require((1...limits.vocabulary).contains(vocabularySize), "vocab_size", "\(vocabularySize) is not in 1…\(limits.vocabulary)")
-        try require(epsilon.isFinite && epsilon > 0 && layerNormEpsilon > 0 && epsilon < 1, "layer_norm_eps", "\(epsilon) is not a positive number below 1 (in Float)")
+        try require(
+            epsilon.isFinite && epsilon > 0 && layerNormEpsilon > 0 && epsilon < 1, "layer_norm_eps",
+            "\(epsilon) is not a positive number below 1 (in Float)")
         try require((0...limits.tokenTypes).contains(tokenTypes), "type_vocab_size", "\(tokenTypes) is not in 0…\(limits.tokenTypes)")
         if architecture == .roberta {
-            try require(padTokenID >= 0 && positionOffset + 2 < maxPositions, "pad_token_id",
-                        "\(padTokenID) leaves no positions: RoBERTa counts them from pad_token_id + 1, below max_position_embeddings \(maxPositions)")
+            try require(
+                padTokenID >= 0 && positionOffset + 2 < maxPositions, "pad_token_id",
+                "\(padTokenID) leaves no positions: RoBERTa counts them from pad_token_id + 1, below max_position_embeddings \(maxPositions)")
         }
         if architecture == .gptNeoX {
             let rotated = Double(hiddenSize / heads) * rotaryFraction
-            try require(rotaryFraction.isFinite && rotaryFraction > 0 && rotaryFraction <= 1 && rotated >= 2, "partial_rotary_factor (rotary_pct)",
-                        "\(rotaryFraction) is not in (0, 1] with at least 2 of the head's \(hiddenSize / heads) dimensions rotated")
+            try require(
+                rotaryFraction.isFinite && rotaryFraction > 0 && rotaryFraction <= 1 && rotated >= 2, "partial_rotary_factor (rotary_pct)",
+                "\(rotaryFraction) is not in (0, 1] with at least 2 of the head's \(hiddenSize / heads) dimensions rotated")
             try require(rotaryBase.isFinite && rotaryBase > 1, "rope_theta (rotary_emb_base)", "\(rotaryBase) is not a finite number above 1")
         }
         parallelResidual = (json["use_parallel_residual"] as? Bool) ?? true

@@ -35,11 +35,14 @@ extension ActivationExtractor {
             throw ModelError(.unsupported, model.folder, "the checkpoint has no language-model or classification head to score")
         case .sequenceClassifier(let classes):
             guard let labels, labels.count == sentences.count else {
-                throw ModelError(.unsupported, model.folder, "a classifier is scored against one label per sentence; give the property that holds them (e.g. --property genre)")
+                throw ModelError(
+                    .unsupported, model.folder,
+                    "a classifier is scored against one label per sentence; give the property that holds them (e.g. --property genre)")
             }
             for (i, c) in classes.enumerated() { classIndex[c] = i }
             if let unknown = labels.first(where: { classIndex[$0] == nil }) {
-                throw ModelError(.malformed, model.folder, "the label '\(unknown)' is not one of the classifier's classes (\(classes.joined(separator: ", ")))")
+                throw ModelError(
+                    .malformed, model.folder, "the label '\(unknown)' is not one of the classifier's classes (\(classes.joined(separator: ", ")))")
             }
         case .languageModel:
             if masked {

@@ -24,7 +24,8 @@ struct ModelWeights {
             let json = try readJSONObject(index, missing: "cannot read the shard index")
             guard let map = json["weight_map"] as? [String: String] else { throw ModelError(.malformed, index, "no weight_map object") }
             // Shard names come from a stranger's file: plain names inside the model folder only.
-            if let bad = map.values.first(where: { $0.isEmpty || $0.hasPrefix("/") || $0.split(separator: "/").contains("..") || $0.contains("\\") }) {
+            if let bad = map.values.first(where: { $0.isEmpty || $0.hasPrefix("/") || $0.split(separator: "/").contains("..") || $0.contains("\\") })
+            {
                 throw ModelError(.malformed, index, "shard name \(bad.debugDescription) leaves the model folder; weight_map names files inside it")
             }
             files = Set(map.values).sorted().map { folder + "/" + $0 }
@@ -34,7 +35,10 @@ struct ModelWeights {
                 throw ModelError(.malformed, index, "shard \(outside) resolves outside the model folder; weight_map names files inside it")
             }
         } else {
-            throw ModelError(.missing, folder, "no model.safetensors or model.safetensors.index.json (PyTorch .bin checkpoints: re-save with save_pretrained(safe_serialization=True))")
+            throw ModelError(
+                .missing, folder,
+                "no model.safetensors or model.safetensors.index.json (PyTorch .bin checkpoints: re-save with save_pretrained(safe_serialization=True))"
+            )
         }
         self.files = files
         for file in files {

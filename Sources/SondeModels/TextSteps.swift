@@ -14,10 +14,12 @@ enum Normalizer {
         switch json["type"] as? String {
         case "BertNormalizer":
             let lowercase = (json["lowercase"] as? Bool) ?? true
-            return [.bert(
-                cleanText: (json["clean_text"] as? Bool) ?? true,
-                chineseCharacters: (json["handle_chinese_chars"] as? Bool) ?? true,
-                stripAccents: (json["strip_accents"] as? Bool) ?? lowercase, lowercase: lowercase)]
+            return [
+                .bert(
+                    cleanText: (json["clean_text"] as? Bool) ?? true,
+                    chineseCharacters: (json["handle_chinese_chars"] as? Bool) ?? true,
+                    stripAccents: (json["strip_accents"] as? Bool) ?? lowercase, lowercase: lowercase)
+            ]
         case "Lowercase": return [.lowercase]
         case "NFD": return [.nfd]
         case "NFKD": return [.nfkd]
@@ -28,7 +30,9 @@ enum Normalizer {
         case "Sequence":
             return try ((json["normalizers"] as? [Any]) ?? []).flatMap { try parse($0, path: path) }
         case let other:
-            throw ModelError(.unsupported, path, "normalizer '\(other ?? "?")' is not supported (BertNormalizer, Lowercase, NFD, NFKD, NFC, NFKC, StripAccents, Strip, Sequence)")
+            throw ModelError(
+                .unsupported, path,
+                "normalizer '\(other ?? "?")' is not supported (BertNormalizer, Lowercase, NFD, NFKD, NFC, NFKC, StripAccents, Strip, Sequence)")
         }
     }
 
@@ -82,7 +86,8 @@ enum Normalizer {
     private func isCJK(_ s: Unicode.Scalar) -> Bool {
         switch s.value {
         case 0x4E00...0x9FFF, 0x3400...0x4DBF, 0x20000...0x2A6DF, 0x2A700...0x2B73F, 0x2B740...0x2B81F,
-             0x2B820...0x2CEAF, 0xF900...0xFAFF, 0x2F800...0x2FA1F: return true
+            0x2B820...0x2CEAF, 0xF900...0xFAFF, 0x2F800...0x2FA1F:
+            return true
         default: return false
         }
     }
@@ -109,7 +114,9 @@ enum PreTokenizer {
         case "Sequence":
             return try ((json["pretokenizers"] as? [Any]) ?? []).flatMap { try parse($0, path: path) }
         case let other:
-            throw ModelError(.unsupported, path, "pre-tokenizer '\(other ?? "?")' is not supported (ByteLevel, BertPreTokenizer, Whitespace, WhitespaceSplit, Sequence)")
+            throw ModelError(
+                .unsupported, path,
+                "pre-tokenizer '\(other ?? "?")' is not supported (ByteLevel, BertPreTokenizer, Whitespace, WhitespaceSplit, Sequence)")
         }
     }
 
@@ -125,9 +132,7 @@ enum PreTokenizer {
             var current = String.UnicodeScalarView()
             func flush() { if !current.isEmpty { pieces.append(String(current)); current = String.UnicodeScalarView() } }
             for s in text.unicodeScalars {
-                if s.properties.isWhitespace { flush() }
-                else if isPunctuation(s) { flush(); pieces.append(String(s)) }
-                else { current.append(s) }
+                if s.properties.isWhitespace { flush() } else if isPunctuation(s) { flush(); pieces.append(String(s)) } else { current.append(s) }
             }
             flush()
             return pieces
@@ -220,7 +225,7 @@ private func isWordCharacter(_ s: Unicode.Scalar) -> Bool {
     if s == "_" { return true }
     switch s.properties.generalCategory {
     case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
-         .decimalNumber, .letterNumber, .otherNumber, .nonspacingMark, .spacingMark, .enclosingMark, .connectorPunctuation:
+        .decimalNumber, .letterNumber, .otherNumber, .nonspacingMark, .spacingMark, .enclosingMark, .connectorPunctuation:
         return true
     default: return false
     }

@@ -58,7 +58,9 @@ public final class Tokenizer {
     /// forward pass then trusts the ids.
     public func validate(vocabularySize: Int) throws {
         if let (token, id) = ids.first(where: { $0.value >= vocabularySize }) {
-            throw ModelError(.malformed, path, "token \(token.debugDescription) has id \(id), outside the model's vocabulary of \(vocabularySize); is this the model's tokenizer?")
+            throw ModelError(
+                .malformed, path,
+                "token \(token.debugDescription) has id \(id), outside the model's vocabulary of \(vocabularySize); is this the model's tokenizer?")
         }
         let specials = (postProcessorSpecials?.prefix ?? []) + (postProcessorSpecials?.suffix ?? [])
         if let bad = specials.first(where: { !(0..<vocabularySize).contains($0) }) {
@@ -175,9 +177,13 @@ struct BytePairEncoding {
         var merges: [Int64: (rank: Int, id: Int)] = [:]
         for (rank, entry) in ((model["merges"] as? [Any]) ?? []).enumerated() {
             let parts: [String]
-            if let pair = entry as? [String] { parts = pair }
-            else if let text = entry as? String { parts = text.split(separator: " ", maxSplits: 1).map(String.init) }
-            else { parts = [] }
+            if let pair = entry as? [String] {
+                parts = pair
+            } else if let text = entry as? String {
+                parts = text.split(separator: " ", maxSplits: 1).map(String.init)
+            } else {
+                parts = []
+            }
             guard parts.count == 2, let a = vocabulary[parts[0]], let b = vocabulary[parts[1]] else {
                 throw ModelError(.malformed, path, "merge \(rank + 1) is not a pair of vocabulary tokens")
             }

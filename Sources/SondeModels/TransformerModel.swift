@@ -75,8 +75,9 @@ public final class TransformerModel {
             return LayerNorm(gamma: try w.values(weight, shape: [h]), beta: try w.values(bias, shape: [h]), epsilon: config.layerNormEpsilon)
         }
         func linear(_ prefix: String, out: Int, in: Int, bias: Bool = true) throws -> Linear {
-            Linear(weight: try w.matrix(prefix + ".weight", out, `in`), storedOutByIn: true,
-                   bias: bias ? try w.values(prefix + ".bias", shape: [out]) : nil)
+            Linear(
+                weight: try w.matrix(prefix + ".weight", out, `in`), storedOutByIn: true,
+                bias: bias ? try w.values(prefix + ".bias", shape: [out]) : nil)
         }
         func conv1D(_ prefix: String, in: Int, out: Int) throws -> Linear {
             Linear(weight: try w.matrix(prefix + ".weight", `in`, out), storedOutByIn: false, bias: try w.values(prefix + ".bias", shape: [out]))
@@ -86,7 +87,8 @@ public final class TransformerModel {
         case .bert, .roberta:
             tokenEmbedding = try w.matrix("embeddings.word_embeddings.weight", v, h)
             positionEmbedding = try w.matrix("embeddings.position_embeddings.weight", config.maxPositions, h)
-            tokenTypeRow = config.tokenTypes > 0
+            tokenTypeRow =
+                config.tokenTypes > 0
                 ? Array(try w.values("embeddings.token_type_embeddings.weight", shape: [config.tokenTypes, h]).prefix(h)) : nil
             embeddingNorm = try norm("embeddings.LayerNorm")
             for l in 0..<config.layers {
@@ -97,19 +99,27 @@ public final class TransformerModel {
                 let fused = Linear(
                     weight: Matrix(rows: 3 * h, columns: h, elements: q.weight.elements + k.weight.elements + vv.weight.elements),
                     storedOutByIn: true, bias: q.bias! + k.bias! + vv.bias!)
-                blocks.append(Block(
-                    qkv: fused, output: try linear(p + ".attention.output.dense", out: h, in: h),
-                    norm1: try norm(p + ".attention.output.LayerNorm"), norm2: try norm(p + ".output.LayerNorm"),
-                    up: try linear(p + ".intermediate.dense", out: inner, in: h), down: try linear(p + ".output.dense", out: h, in: inner)))
+                blocks.append(
+                    Block(
+                        qkv: fused, output: try linear(p + ".attention.output.dense", out: h, in: h),
+                        norm1: try norm(p + ".attention.output.LayerNorm"), norm2: try norm(p + ".output.LayerNorm"),
+                        up: try linear(p + ".intermediate.dense", out: inner, in: h), down: try linear(p + ".output.dense", out: h, in: inner)))
             }
             finalNorm = nil
             rotary = nil
             // The masked-LM head: BERT's `cls.predictions.*`, RoBERTa's `lm_head.*`.
-            let mlm = w.has("cls.predictions.transform.dense.weight")
-                ? (dense: "cls.predictions.transform.dense", norm: "cls.predictions.transform.LayerNorm", decoder: "cls.predictions.decoder", bias: w.first("cls.predictions.bias", "cls.predictions.decoder.bias"))
+            let mlm =
+                w.has("cls.predictions.transform.dense.weight")
+                ? (
+                    dense: "cls.predictions.transform.dense", norm: "cls.predictions.transform.LayerNorm", decoder: "cls.predictions.decoder",
+                    bias: w.first("cls.predictions.bias", "cls.predictions.decoder.bias")
+                )
                 : w.has("lm_head.dense.weight")
-                ? (dense: "lm_head.dense", norm: "lm_head.layer_norm", decoder: "lm_head.decoder", bias: w.first("lm_head.bias", "lm_head.decoder.bias"))
-                : nil
+                    ? (
+                        dense: "lm_head.dense", norm: "lm_head.layer_norm", decoder: "lm_head.decoder",
+                        bias: w.first("lm_head.bias", "lm_head.decoder.bias")
+                    )
+                    : nil
             if let mlm {
                 maskedLMTransform = (try linear(mlm.dense, out: h, in: h), try norm(mlm.norm))
                 let decoder = w.has(mlm.decoder + ".weight") ? try w.matrix(mlm.decoder + ".weight", v, h) : tokenEmbedding
@@ -131,10 +141,11 @@ public final class TransformerModel {
             (tokenTypeRow, embeddingNorm) = (nil, nil)
             for l in 0..<config.layers {
                 let p = "h.\(l)"
-                blocks.append(Block(
-                    qkv: try conv1D(p + ".attn.c_attn", in: h, out: 3 * h), output: try conv1D(p + ".attn.c_proj", in: h, out: h),
-                    norm1: try norm(p + ".ln_1"), norm2: try norm(p + ".ln_2"),
-                    up: try conv1D(p + ".mlp.c_fc", in: h, out: inner), down: try conv1D(p + ".mlp.c_proj", in: inner, out: h)))
+                blocks.append(
+                    Block(
+                        qkv: try conv1D(p + ".attn.c_attn", in: h, out: 3 * h), output: try conv1D(p + ".attn.c_proj", in: h, out: h),
+                        norm1: try norm(p + ".ln_1"), norm2: try norm(p + ".ln_2"),
+                        up: try conv1D(p + ".mlp.c_fc", in: h, out: inner), down: try conv1D(p + ".mlp.c_proj", in: inner, out: h)))
             }
             finalNorm = try norm("ln_f")
             rotary = nil
@@ -153,11 +164,12 @@ public final class TransformerModel {
             (positionEmbedding, tokenTypeRow, embeddingNorm) = (nil, nil, nil)
             for l in 0..<config.layers {
                 let p = "layers.\(l)"
-                blocks.append(Block(
-                    qkv: try linear(p + ".attention.query_key_value", out: 3 * h, in: h),
-                    output: try linear(p + ".attention.dense", out: h, in: h),
-                    norm1: try norm(p + ".input_layernorm"), norm2: try norm(p + ".post_attention_layernorm"),
-                    up: try linear(p + ".mlp.dense_h_to_4h", out: inner, in: h), down: try linear(p + ".mlp.dense_4h_to_h", out: h, in: inner)))
+                blocks.append(
+                    Block(
+                        qkv: try linear(p + ".attention.query_key_value", out: 3 * h, in: h),
+                        output: try linear(p + ".attention.dense", out: h, in: h),
+                        norm1: try norm(p + ".input_layernorm"), norm2: try norm(p + ".post_attention_layernorm"),
+                        up: try linear(p + ".mlp.dense_h_to_4h", out: inner, in: h), down: try linear(p + ".mlp.dense_4h_to_h", out: h, in: inner)))
             }
             finalNorm = try norm("final_layer_norm")
             rotary = Rotary(headSize: config.headSize, fraction: config.rotaryFraction, base: config.rotaryBase)
@@ -245,13 +257,15 @@ public final class TransformerModel {
                 block.norm2.applyInPlace(&x)
             case .gpt2:
                 let layerScale = config.scaleByInverseLayer ? scale / Float(l + 1) : scale
-                let context = attention(block.qkv.apply(block.norm1.apply(x)), layout: .blocks, heads: config.heads, sequences: ranges, causal: true, scale: layerScale)
+                let context = attention(
+                    block.qkv.apply(block.norm1.apply(x)), layout: .blocks, heads: config.heads, sequences: ranges, causal: true, scale: layerScale)
                 addInPlace(&x, block.output.apply(context))
                 addInPlace(&x, mlp(block, block.norm2.apply(x)))
             case .gptNeoX:
                 var qkv = block.qkv.apply(block.norm1.apply(x))
                 if let rotary { rotate(&qkv, rotary, ranges) }
-                let attended = block.output.apply(attention(qkv, layout: .interleaved, heads: config.heads, sequences: ranges, causal: true, scale: scale))
+                let attended = block.output.apply(
+                    attention(qkv, layout: .interleaved, heads: config.heads, sequences: ranges, causal: true, scale: scale))
                 if config.parallelResidual {
                     let m = mlp(block, block.norm2.apply(x))
                     addInPlace(&x, attended)
@@ -265,7 +279,8 @@ public final class TransformerModel {
             record(l + 1)
         }
         for (layer, state) in states.enumerated() where !state.allFinite {
-            throw ModelError(.malformed, folder, "layer \(layer) of the forward pass holds NaN or infinity: the checkpoint's weights or config.json are broken")
+            throw ModelError(
+                .malformed, folder, "layer \(layer) of the forward pass holds NaN or infinity: the checkpoint's weights or config.json are broken")
         }
         return states
     }

@@ -95,9 +95,10 @@ public enum Ablation {
                             }
                         }
                         let (mean, sd) = meanAndSpread(accuracies)
-                        points.append(Point(
-                            selection: selection, kind: kind, fill: fill, neurons: k, share: Double(k) / Double(d), accuracy: mean,
-                            accuracySD: selection == .random ? sd : nil))
+                        points.append(
+                            Point(
+                                selection: selection, kind: kind, fill: fill, neurons: k, share: Double(k) / Double(d), accuracy: mean,
+                                accuracySD: selection == .random ? sd : nil))
                     }
                 }
             }

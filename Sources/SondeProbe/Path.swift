@@ -49,7 +49,8 @@ public struct RegularizationPath: Sendable {
             done += 1
             progress?(done, total)
         }
-        let full = solvePath(problem, classes: train.classes, lambdas: lambdas, alpha: alpha, standardize: standardize,
+        let full = solvePath(
+            problem, classes: train.classes, lambdas: lambdas, alpha: alpha, standardize: standardize,
             tolerance: tolerance, maxIterations: maxIterations, tick: tick)
         var accuracy: [Double]?
         if let dev {
@@ -63,7 +64,8 @@ public struct RegularizationPath: Sendable {
                 let kept = order.indices.filter { $0 % cvFolds != f }.map { order[$0] }.sorted()
                 let part = ProbeDataset(x: train.x.rows(kept), labels: kept.map { train.labels[$0] }, classes: train.classes)
                 let test = ProbeDataset(x: train.x.rows(heldOut), labels: heldOut.map { train.labels[$0] }, classes: train.classes)
-                let probes = solvePath(ProbeProblem(part, standardize: standardize), classes: train.classes, lambdas: lambdas, alpha: alpha,
+                let probes = solvePath(
+                    ProbeProblem(part, standardize: standardize), classes: train.classes, lambdas: lambdas, alpha: alpha,
                     standardize: standardize, tolerance: tolerance, maxIterations: maxIterations, tick: tick)
                 for (k, p) in probes.enumerated() { sums[k] += p.evaluate(test).accuracy / Double(cvFolds) }
             }
@@ -77,7 +79,8 @@ public struct RegularizationPath: Sendable {
             selected = count - 1
         }
         let points = full.enumerated().map { k, p in
-            Point(lambda: lambdas[k], nonzeroNeurons: p.diagnostics.nonzeroNeurons, trainObjective: p.diagnostics.objective,
+            Point(
+                lambda: lambdas[k], nonzeroNeurons: p.diagnostics.nonzeroNeurons, trainObjective: p.diagnostics.objective,
                 selectionAccuracy: accuracy?[k], iterations: p.diagnostics.iterations, converged: p.diagnostics.converged)
         }
         return RegularizationPath(alpha: alpha, points: points, probes: full, selected: selected, entryOrder: entryOrder(full))

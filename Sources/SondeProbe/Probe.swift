@@ -59,7 +59,8 @@ public struct FittedProbe: Sendable {
     public static func fit(_ data: ProbeDataset, settings: ProbeSettings) -> FittedProbe {
         let problem = ProbeProblem(data, standardize: settings.standardize)
         let result = problem.solve(
-            penalty: settings.penalty, tolerance: settings.tolerance, maxIterations: settings.maxIterations, targetObjective: settings.targetObjective)
+            penalty: settings.penalty, tolerance: settings.tolerance, maxIterations: settings.maxIterations, targetObjective: settings.targetObjective
+        )
         return FittedProbe(problem: problem, classes: data.classes, result: result, settings: settings)
     }
 

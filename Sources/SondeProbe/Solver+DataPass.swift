@@ -54,7 +54,8 @@ extension ProbeProblem {
                         if gradient {
                             blockGradient.withUnsafeMutableBufferPointer { bg in
                                 // (C × rows) · (rows × D): residualsᵀ · X_block
-                                BLAS.gemm(transposeA: true, m: c, n: d, k: rows, a: z.baseAddress!, lda: c, b: block, ldb: d, c: bg.baseAddress!, ldc: d)
+                                BLAS.gemm(
+                                    transposeA: true, m: c, n: d, k: rows, a: z.baseAddress!, lda: c, b: block, ldb: d, c: bg.baseAddress!, ldc: d)
                                 g.withUnsafeMutableBufferPointer { pg in
                                     for k in 0..<(c * d) { pg[k] += Double(bg[k]) }
                                 }

@@ -43,9 +43,11 @@ public enum ActivationView {
                     let words = result.sentences[o.sentence] ?? [o.form]
                     let spans = words.enumerated().map { w, form in
                         let value = w < o.sentenceActivations.count ? o.sentenceActivations[w] : 0
-                        return "<span class=\"w\(w == o.word ? " hit" : "")\" style=\"background:\(colour(value, neuron.maxMagnitude))\" title=\"\(format(value))\">\(xmlEscape(form))</span>"
+                        return
+                            "<span class=\"w\(w == o.word ? " hit" : "")\" style=\"background:\(colour(value, neuron.maxMagnitude))\" title=\"\(format(value))\">\(xmlEscape(form))</span>"
                     }
-                    page += "<li>" + spans.joined(separator: " ") + "<span class=\"v\">\(format(o.activation))</span>"
+                    page +=
+                        "<li>" + spans.joined(separator: " ") + "<span class=\"v\">\(format(o.activation))</span>"
                         + (o.label.map { "<span class=\"l\">\(xmlEscape($0))</span>" } ?? "") + "</li>\n"
                 }
                 page += "</ol>\n"
@@ -68,7 +70,8 @@ public enum ActivationView {
             svg += "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(Int(share * Double(barWidth)))\" height=\"14\" fill=\"#c0392b\"/>"
             let tick = labelWidth + Int(c.corpusShare * Double(barWidth))
             svg += "<line x1=\"\(tick)\" x2=\"\(tick)\" y1=\"\(y)\" y2=\"\(y + 20)\" stroke=\"#222\" stroke-width=\"2\"/>"
-            svg += "<text x=\"\(labelWidth + barWidth + 8)\" y=\"\(y + 15)\" font-size=\"12\">\(c.count)/\(total) (corpus \(percent(c.corpusShare)))</text>\n"
+            svg +=
+                "<text x=\"\(labelWidth + barWidth + 8)\" y=\"\(y + 15)\" font-size=\"12\">\(c.count)/\(total) (corpus \(percent(c.corpusShare)))</text>\n"
         }
         return svg + "</svg>\n<p class=\"l\">Bars: share of the top words with the label; ticks: the label's share of the corpus.</p>\n"
     }

@@ -136,7 +136,9 @@ public enum Similarity {
     /// PWCCA by Morcos et al.'s definition: on the side with fewer kept neurons, each canonical
     /// variate hᵢ (unit length) is weighted by αᵢ = Σⱼ |⟨hᵢ, xⱼ⟩| over that side's centred
     /// neurons xⱼ; the weights are normalised and the coefficients averaged with them.
-    public static func pwcca(_ m: JointMoments, epsilon: Double = defaultEpsilon) throws -> (value: Double, weights: [Double], cca: CanonicalCorrelation) {
+    public static func pwcca(
+        _ m: JointMoments, epsilon: Double = defaultEpsilon
+    ) throws -> (value: Double, weights: [Double], cca: CanonicalCorrelation) {
         let c = try cca(m, epsilon: epsilon)
         let useX = c.keptX.count <= c.keptY.count
         let s = useX ? m.sxx : m.syy
@@ -157,7 +159,9 @@ public enum Similarity {
 
     static func guardSize(_ m: JointMoments, _ what: String) throws {
         if m.p >= m.n || m.q >= m.n {
-            throw SimilarityError("\(what) of \(m.p) and \(m.q) neurons over only \(m.n) datapoints is meaningless (with as many neurons as datapoints everything correlates perfectly); use SVCCA with fewer directions (--dims), debiased CKA, or more tokens")
+            throw SimilarityError(
+                "\(what) of \(m.p) and \(m.q) neurons over only \(m.n) datapoints is meaningless (with as many neurons as datapoints everything correlates perfectly); use SVCCA with fewer directions (--dims), debiased CKA, or more tokens"
+            )
         }
     }
 
@@ -187,7 +191,8 @@ public enum Similarity {
                 var w = Matrix<Double>.identity(k)
                 l.withUnsafeBufferPointer { pl in
                     w.withUnsafeMutableBufferPointer { pw in
-                        Double._trsm(left: true, upper: false, transA: true, m: k, n: k, alpha: 1, a: pl.baseAddress!, lda: k, b: pw.baseAddress!, ldb: k)
+                        Double._trsm(
+                            left: true, upper: false, transA: true, m: k, n: k, alpha: 1, a: pl.baseAddress!, lda: k, b: pw.baseAddress!, ldb: k)
                     }
                 }
                 w.withUnsafeMutableBufferPointer { p in for i in 0..<k { for j in 0..<k { p[i * k + j] /= sd[i] } } }
@@ -223,8 +228,8 @@ public enum Similarity {
                 rankX: whiteX.columns, rankY: whiteY.columns, weightsX: Matrix(rows: 0, columns: m.p), weightsY: Matrix(rows: 0, columns: m.q))
         }
         let svd = try t.svd()
-        let ax = Matrix.product(whiteX, svd.u.columns(Array(0..<k)))        // [kept x × k]
-        let ay = Matrix.product(whiteY, svd.vt.rows(0..<k), transposeB: true) // [kept y × k]
+        let ax = Matrix.product(whiteX, svd.u.columns(Array(0..<k)))  // [kept x × k]
+        let ay = Matrix.product(whiteY, svd.vt.rows(0..<k), transposeB: true)  // [kept y × k]
         func spread(_ a: Matrix<Double>, _ kept: [Int], _ d: Int) -> Matrix<Double> {
             var w = Matrix<Double>(rows: k, columns: d)
             w.withUnsafeMutableBufferPointer { out in

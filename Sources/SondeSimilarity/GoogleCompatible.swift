@@ -40,11 +40,14 @@ public struct GoogleCCA: Sendable {
         for (side, kept, s, scale) in [("X", ix, m.sxx, xmax), ("Y", iy, m.syy, ymax)] {
             if let i = kept.first(where: { abs(s[$0, $0]) / scale < nearConstantVariance }) {
                 throw SimilarityError(
-                    "neuron \(i) of \(side) is constant at double precision (variance \(abs(s[i, i]) / scale) of the largest) and ε = \(epsilon) keeps it: google's CCA has no defined result there (numpy's SVD fails or not, by CPU); use ε ≥ \(nearConstantVariance) (e.g. 1e-10) or Sonde's own CCA")
+                    "neuron \(i) of \(side) is constant at double precision (variance \(abs(s[i, i]) / scale) of the largest) and ε = \(epsilon) keeps it: google's CCA has no defined result there (numpy's SVD fails or not, by CPU); use ε ≥ \(nearConstantVariance) (e.g. 1e-10) or Sonde's own CCA"
+                )
             }
         }
         guard !ix.isEmpty, !iy.isEmpty else {
-            return GoogleCCA(coefficients: [], thresholdedMean: 0, mean: 0, keptX: keptX, keptY: keptY, u: Matrix(rows: 0, columns: 0), vt: Matrix(rows: 0, columns: 0))
+            return GoogleCCA(
+                coefficients: [], thresholdedMean: 0, mean: 0, keptX: keptX, keptY: keptY, u: Matrix(rows: 0, columns: 0),
+                vt: Matrix(rows: 0, columns: 0))
         }
         func rescaled(_ s: Matrix<Double>, _ kept: [Int], _ scale: Double) -> Matrix<Double> {
             Matrix(rows: kept.count, columns: kept.count) { out in
@@ -69,7 +72,9 @@ public struct GoogleCCA: Sendable {
             pinv.withUnsafeMutableBufferPointer { r in for i in 0..<n { for j in (i + 1)..<max(i + 1, n) { r[i * n + j] = r[j * n + i] } } }
             let eigen = try pinv.symmetricEigen()
             guard eigen.values.allSatisfy({ $0 >= 0 }) else {
-                throw SimilarityError("google's CCA takes the square root of a negative eigenvalue here (it fails with \"SVD did not converge\"); use ε > 0 (e.g. 1e-10) or Sonde's own CCA")
+                throw SimilarityError(
+                    "google's CCA takes the square root of a negative eigenvalue here (it fails with \"SVD did not converge\"); use ε > 0 (e.g. 1e-10) or Sonde's own CCA"
+                )
             }
             // V·diag(√w)·Vᵀ = (V·diag(w^¼))·(V·diag(w^¼))ᵀ.
             var half = eigen.vectors

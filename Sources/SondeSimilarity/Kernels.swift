@@ -48,7 +48,9 @@ extension Similarity {
         }
         func centredKernel(_ m: Matrix<S>) -> Matrix<Double> {
             let n = m.rows
-            let d = Matrix<Double>(rows: n, columns: m.columns) { out in m.withUnsafeBufferPointer { a in for i in 0..<a.count { out[i] = Double(a[i]) } } }
+            let d = Matrix<Double>(rows: n, columns: m.columns) { out in
+                m.withUnsafeBufferPointer { a in for i in 0..<a.count { out[i] = Double(a[i]) } }
+            }
             let g = Matrix.product(d, d, transposeB: true)
             var distances = [Double](repeating: 0, count: n * n)
             for i in 0..<n { for j in 0..<n { distances[i * n + j] = max(g[i, i] + g[j, j] - 2 * g[i, j], 0) } }

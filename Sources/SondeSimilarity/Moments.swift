@@ -86,13 +86,18 @@ public struct JointMoments: Sendable {
         var blockF = Matrix<Float>(rows: inFloat ? blockRows : 0, columns: w)
         var blockD = Matrix<Double>(rows: inFloat ? 0 : blockRows, columns: w)
         // Centring (and the per-row numbers) run on two threads, half the block's rows each.
-        func fill<T: LinalgScalar>(_ out: UnsafeMutableBufferPointer<T>, _ xa: UnsafeBufferPointer<S>, _ ya: UnsafeBufferPointer<S>, _ start: Int, _ count: Int) {
+        func fill<T: LinalgScalar>(
+            _ out: UnsafeMutableBufferPointer<T>, _ xa: UnsafeBufferPointer<S>, _ ya: UnsafeBufferPointer<S>, _ start: Int, _ count: Int
+        ) {
             let (o, xs, ys) = (SharedBuffer(out.baseAddress!), SharedBuffer(xa.baseAddress!), SharedBuffer(ya.baseAddress!))
             squaresX.withUnsafeMutableBufferPointer { sxp in
                 dotsX.withUnsafeMutableBufferPointer { dxp in
                     squaresY.withUnsafeMutableBufferPointer { syp in
                         dotsY.withUnsafeMutableBufferPointer { dyp in
-                            let shared = (SharedBuffer(sxp.baseAddress!), SharedBuffer(dxp.baseAddress!), SharedBuffer(syp.baseAddress!), SharedBuffer(dyp.baseAddress!))
+                            let shared = (
+                                SharedBuffer(sxp.baseAddress!), SharedBuffer(dxp.baseAddress!), SharedBuffer(syp.baseAddress!),
+                                SharedBuffer(dyp.baseAddress!)
+                            )
                             DispatchQueue.concurrentPerform(iterations: 2) { half in
                                 let rows = half == 0 ? 0..<(count / 2) : (count / 2)..<count
                                 let (out, xa, ya) = (o.pointer, xs.pointer, ys.pointer)
@@ -153,7 +158,9 @@ public struct JointMoments: Sendable {
         let (jointElements, width) = (joint.elements, w)
         func part(_ rows: Range<Int>, _ columns: Range<Int>) -> Matrix<Double> {
             Matrix(rows: rows.count, columns: columns.count) { out in
-                for (i, r) in rows.enumerated() { for (j, c) in columns.enumerated() { out[i * columns.count + j] = jointElements[r * width + c] / divisor } }
+                for (i, r) in rows.enumerated() {
+                    for (j, c) in columns.enumerated() { out[i * columns.count + j] = jointElements[r * width + c] / divisor }
+                }
             }
         }
         self.n = n

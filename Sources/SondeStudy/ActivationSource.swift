@@ -79,10 +79,12 @@ public enum ActivationSource: Sendable {
         guard counts != ours else { return }
         let first = (0..<min(counts.count, ours.count)).first { counts[$0] != ours[$0] } ?? min(counts.count, ours.count)
         let recorded = file.metadata["corpus"]
-        let origin = recorded.map { " (it was extracted from \($0)" + (extractionLimit(file).map { ", --limit \($0))" } ?? ")") }
+        let origin =
+            recorded.map { " (it was extracted from \($0)" + (extractionLimit(file).map { ", --limit \($0))" } ?? ")") }
             ?? extractionLimit(file).map { " (extracted with --limit \($0))" } ?? ""
         throw StudyError(
-            "\(file.path) was not extracted from \(corpus)\(origin): sentence \(first + 1) has \(first < counts.count ? String(counts[first]) : "no") rows there and \(first < ours.count ? String(ours[first]) : "no") words in the treebank; extract it again from this treebank")
+            "\(file.path) was not extracted from \(corpus)\(origin): sentence \(first + 1) has \(first < counts.count ? String(counts[first]) : "no") rows there and \(first < ours.count ? String(ours[first]) : "no") words in the treebank; extract it again from this treebank"
+        )
     }
 }
 

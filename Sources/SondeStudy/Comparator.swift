@@ -52,7 +52,9 @@ public struct LayerProbe: Sendable {
     public let ordering: [Int]
 
     /// Without `control`, no control-task probe is trained (its accuracy is reported as NaN).
-    public static func train(_ x: Matrix<Float>, _ tokens: StudyTokens, settings: ProbeSettings, control withControl: Bool = true, seed: UInt64 = 1) -> LayerProbe {
+    public static func train(
+        _ x: Matrix<Float>, _ tokens: StudyTokens, settings: ProbeSettings, control withControl: Bool = true, seed: UInt64 = 1
+    ) -> LayerProbe {
         let train = tokens.dataset(x, tokens.trainRows)
         let test = tokens.dataset(x, tokens.testRows, classes: train.classes)
         let probe = FittedProbe.fit(train, settings: settings)
@@ -131,7 +133,9 @@ public enum Comparator {
     /// weighted by where the weights' energy lies in the SVCCA subspace. Scale-free (a rescaled
     /// probe gives the same value) and free of neuron indices. Chance, for weights with no
     /// preferred direction: the plain mean of the ρᵢ.
-    public static func probeCorrelation(_ weights: Matrix<Double>, directions: Matrix<Double>, correlations: [Double]) throws -> (value: Double, chance: Double) {
+    public static func probeCorrelation(
+        _ weights: Matrix<Double>, directions: Matrix<Double>, correlations: [Double]
+    ) throws -> (value: Double, chance: Double) {
         let m = directions.rows
         guard m > 0 else { return (0, 0) }
         let chance = correlations.prefix(m).reduce(0, +) / Double(m)
@@ -234,17 +238,18 @@ extension Comparator {
                 let d = Double(x.columns)
                 let aligned = alignment(salient: salient, directions: directions, correlations: svcca.cca.coefficients)
                 let read = try probeCorrelation(probe.weights, directions: directions, correlations: svcca.cca.coefficients)
-                rows.append(DynamicsRow(
-                    checkpoint: checkpoint.name, layer: name, property: tokens.property,
-                    svcca: svcca.cca.mean, svccaDirections: [svcca.kx, svcca.ky], pwcca: pwcca, cka: Similarity.linearCKA(moments),
-                    probeAccuracy: probe.accuracy, controlAccuracy: probe.controlAccuracy, selectivity: probe.selectivity,
-                    jaccardAtK: jaccard(probe.ordering, referenceProbes[l].ordering, k: k),
-                    rankCorrelation: rankCorrelation(probe.ordering, referenceProbes[l].ordering),
-                    alignment: aligned.value, alignmentChance: aligned.chance, alignmentNullSD: aligned.nullSD, alignmentZ: aligned.z,
-                    probeCorrelation: read.value, probeCorrelationChance: read.chance,
-                    probeEnergy: try energyInSpan(probe.weights, directions: directions),
-                    probeEnergyChance: Double(directions.rows) / d,
-                    concentration: concentration(x)))
+                rows.append(
+                    DynamicsRow(
+                        checkpoint: checkpoint.name, layer: name, property: tokens.property,
+                        svcca: svcca.cca.mean, svccaDirections: [svcca.kx, svcca.ky], pwcca: pwcca, cka: Similarity.linearCKA(moments),
+                        probeAccuracy: probe.accuracy, controlAccuracy: probe.controlAccuracy, selectivity: probe.selectivity,
+                        jaccardAtK: jaccard(probe.ordering, referenceProbes[l].ordering, k: k),
+                        rankCorrelation: rankCorrelation(probe.ordering, referenceProbes[l].ordering),
+                        alignment: aligned.value, alignmentChance: aligned.chance, alignmentNullSD: aligned.nullSD, alignmentZ: aligned.z,
+                        probeCorrelation: read.value, probeCorrelationChance: read.chance,
+                        probeEnergy: try energyInSpan(probe.weights, directions: directions),
+                        probeEnergyChance: Double(directions.rows) / d,
+                        concentration: concentration(x)))
                 progress(rows.count, total)
             }
         }
@@ -287,10 +292,11 @@ public struct ModelComparison: Codable, Sendable {
         for (l, name) in layerNames.enumerated() {
             let moments = try JointMoments(x: base[l], y: other[l])
             let a = LayerProbe.train(base[l], tokens, settings: settings), b = LayerProbe.train(other[l], tokens, settings: settings)
-            layers.append(Layer(
-                layer: name, svcca: try Similarity.svcca(moments, keep: keep, weights: false).cca.mean, cka: Similarity.linearCKA(moments),
-                baseAccuracy: a.accuracy, otherAccuracy: b.accuracy, baseSelectivity: a.selectivity, otherSelectivity: b.selectivity,
-                topKOverlap: sameNeurons ? Comparator.jaccard(a.ordering, b.ordering, k: k) : nil))
+            layers.append(
+                Layer(
+                    layer: name, svcca: try Similarity.svcca(moments, keep: keep, weights: false).cca.mean, cka: Similarity.linearCKA(moments),
+                    baseAccuracy: a.accuracy, otherAccuracy: b.accuracy, baseSelectivity: a.selectivity, otherSelectivity: b.selectivity,
+                    topKOverlap: sameNeurons ? Comparator.jaccard(a.ordering, b.ordering, k: k) : nil))
             progress(l + 1, layerNames.count + 2)
         }
         func histogram(_ model: [Matrix<Float>]) -> [Int] {

@@ -50,7 +50,9 @@ public enum ModelAblation {
         func probeAccuracy(_ a: NeuronAblation) throws -> Double? {
             guard let evaluation else { return nil }
             var rows: [Float] = []
-            try model.extract(evaluation.sentences, layers: [layer], aggregate: .last, ablations: [a], progress: { _ in }) { _, v in rows += v[0].elements }
+            try model.extract(evaluation.sentences, layers: [layer], aggregate: .last, ablations: [a], progress: { _ in }) { _, v in
+                rows += v[0].elements
+            }
             let x = Matrix(rows: rows.count / probe.neurons, columns: probe.neurons, elements: rows)
             guard x.rows == evaluation.labels.count else {
                 throw StudyError("re-extracting the evaluation sentences gave \(x.rows) words for \(evaluation.labels.count) labels")
@@ -65,7 +67,10 @@ public enum ModelAblation {
         for count in counts {
             let top = ablation(Array(ordering.prefix(count)))
             let topScore = try model.score(scored, ablations: [top])
-            points.append(Point(selection: "top", neurons: count, loss: topScore.loss, lossSD: nil, lossChange: topScore.loss - plain.loss, accuracy: try probeAccuracy(top)))
+            points.append(
+                Point(
+                    selection: "top", neurons: count, loss: topScore.loss, lossSD: nil, lossChange: topScore.loss - plain.loss,
+                    accuracy: try probeAccuracy(top)))
             done += 1; progress(done, total)
             var losses: [Double] = []
             var accuracies: [Double?] = []
@@ -76,9 +81,10 @@ public enum ModelAblation {
                 done += 1; progress(done, total)
             }
             let (mean, sd) = meanAndSpread(losses)
-            points.append(Point(
-                selection: "random", neurons: count, loss: mean, lossSD: sd, lossChange: mean - plain.loss,
-                accuracy: accuracies.contains(nil) ? nil : accuracies.reduce(0) { $0 + $1! } / Double(accuracies.count)))
+            points.append(
+                Point(
+                    selection: "random", neurons: count, loss: mean, lossSD: sd, lossChange: mean - plain.loss,
+                    accuracy: accuracies.contains(nil) ? nil : accuracies.reduce(0) { $0 + $1! } / Double(accuracies.count)))
         }
         return (plain, points)
     }

@@ -40,10 +40,11 @@ public struct NeuronRedundancy: Codable, Sendable {
             allClusters.append(clusters)
             let probe = LayerProbe.train(x, tokens, settings: settings, control: false)
             let reduced = LayerProbe.train(x.columns(clusters.representatives(in: probe.ordering)), tokens, settings: settings, control: false)
-            rows.append(Layer(
-                layer: names[l], neurons: x.columns, clusters: clusters.count, largestCluster: clusters.clusters.map(\.count).max() ?? 0,
-                accuracy: probe.accuracy, accuracyOnePerCluster: reduced.accuracy,
-                clusterMembers: clusters.clusters.filter { $0.count > 1 }.sorted { ($0.count, $1[0]) > ($1.count, $0[0]) }))
+            rows.append(
+                Layer(
+                    layer: names[l], neurons: x.columns, clusters: clusters.count, largestCluster: clusters.clusters.map(\.count).max() ?? 0,
+                    accuracy: probe.accuracy, accuracyOnePerCluster: reduced.accuracy,
+                    clusterMembers: clusters.clusters.filter { $0.count > 1 }.sorted { ($0.count, $1[0]) > ($1.count, $0[0]) }))
             progress("layers", l + 1, layers.count)
         }
         let all = concatenatedLayers(layers)
@@ -61,7 +62,9 @@ public struct NeuronRedundancy: Codable, Sendable {
         for c in allClusters { assignment += c.assignment.map { $0 + clusterOffset }; clusterOffset += c.count }
         var seen = Set<Int>()
         let representatives = ordering.filter { seen.insert(assignment[$0]).inserted }
-        let minimal = MinimalNeuronSet.search(train: train, dev: dev, test: test, ordering: representatives, settings: settings, delta: delta, oracle: oracle) {
+        let minimal = MinimalNeuronSet.search(
+            train: train, dev: dev, test: test, ordering: representatives, settings: settings, delta: delta, oracle: oracle
+        ) {
             progress("minimal set: probes", $0, $0)
         }
         var byLayer: [String: Int] = [:]

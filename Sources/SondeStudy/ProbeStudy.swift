@@ -111,7 +111,9 @@ public enum ProbeStudy {
             warnings.append("no neuron has a nonzero weight (λ too large?): the probe is the intercept-only model and ranks nothing")
         }
         if !d.converged {
-            warnings.append("the solver stopped before the optimality conditions held (KKT violation \(scientific(d.kktViolation))): the weights are not the optimum")
+            warnings.append(
+                "the solver stopped before the optimality conditions held (KKT violation \(scientific(d.kktViolation))): the weights are not the optimum"
+            )
         }
         if let name = ["dev", "test", "train"].first(where: { splits[$0] != nil }), let s = splits[name], s.accuracy <= s.majorityBaseline {
             warnings.append("\(name) accuracy \(fixed(s.accuracy)) does not beat the majority baseline \(fixed(s.majorityBaseline))")

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
+import SondeBase
 import SondeCorpus
 import SondeStudy
-import SondeBase
 
 /// `sonde corpus …`: read, check, convert treebanks and export their labels.
 struct CorpusCommand: ParsableCommand {
@@ -103,7 +103,9 @@ extension CorpusCommand {
             if let distribution, let name = report.property {
                 lines.append("\(name): \(distribution.count) labels")
                 let rows = distribution.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
-                lines += formatTable([["label", "words", "share"]] + rows.map { [$0.key, String($0.value), String(format: "%.2f%%", 100 * Double($0.value) / Double(max(c.words, 1)))] })
+                lines += formatTable(
+                    [["label", "words", "share"]]
+                        + rows.map { [$0.key, String($0.value), String(format: "%.2f%%", 100 * Double($0.value) / Double(max(c.words, 1)))] })
             }
             print(lines.joined(separator: "\n"))
         }
@@ -257,7 +259,8 @@ extension CorpusCommand {
                 try TigerWriter.write(corpus, to: files[2])
             }
             if options.json { return try printJSON(["files": files]) }
-            FileHandle.standardError.write(Data("wrote \(corpus.sentences.count) sentences (\(corpus.wordCount) words) to \(files.joined(separator: ", "))\n".utf8))
+            FileHandle.standardError.write(
+                Data("wrote \(corpus.sentences.count) sentences (\(corpus.wordCount) words) to \(files.joined(separator: ", "))\n".utf8))
         }
     }
 }
@@ -266,7 +269,9 @@ func parseProperty(_ name: String) throws -> Property {
     guard let p = Property(name: name) else {
         let base = String(name.prefix { $0 != "=" })
         let hint = Property.nearest(base, in: Property.builtInNames.filter { !$0.contains("<") }).map { " (did you mean \($0)?)" } ?? ""
-        throw ValidationError("unknown property '\(name)'\(hint); properties: \(Property.builtInNames.joined(separator: ", ")), each also as NAME=VALUE[,VALUE…] for one value against the rest")
+        throw ValidationError(
+            "unknown property '\(name)'\(hint); properties: \(Property.builtInNames.joined(separator: ", ")), each also as NAME=VALUE[,VALUE…] for one value against the rest"
+        )
     }
     return p
 }

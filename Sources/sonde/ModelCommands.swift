@@ -188,7 +188,9 @@ struct ScoreCommand: ParsableCommand {
         }
         let ablations = try input.ablations(extractor, sentences)
         let progress = Progress(what: "sentences")
-        let plain = try withInputErrors { try extractor.score(sentences, labels: labels, ablations: [], seed: seed) { progress.update($0, sentences.count) } }
+        let plain = try withInputErrors {
+            try extractor.score(sentences, labels: labels, ablations: [], seed: seed) { progress.update($0, sentences.count) }
+        }
         var ablated: ModelScore?
         if !ablations.isEmpty {
             let again = Progress(what: "sentences (ablated)")

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import SondeCorpus
 import SondeBase
+import SondeCorpus
 import SondeLinalg
 import SondeModels
 import SondeStudy
@@ -40,7 +40,6 @@ func formatTable(_ rows: [[String]]) -> [String] {
         }.joined(separator: "  ")
     }
 }
-
 
 /// Runs `body`, turning input and output errors into a message on stderr and a sysexits
 /// status: 65 malformed input, 66 missing input, 73 output not writable.
@@ -115,5 +114,7 @@ extension String {
 /// Says on stderr which entries of the corpus folders were left out as not regular files.
 func reportSkippedFiles(_ result: ReadResult) {
     guard !result.skippedFiles.isEmpty else { return }
-    writeMessage("sonde: left out \(result.skippedFiles.count) entr\(result.skippedFiles.count == 1 ? "y" : "ies") that \(result.skippedFiles.count == 1 ? "is" : "are") not a regular file (FIFO, device, socket): \(result.skippedFiles.joined(separator: ", "))\n")
+    writeMessage(
+        "sonde: left out \(result.skippedFiles.count) entr\(result.skippedFiles.count == 1 ? "y" : "ies") that \(result.skippedFiles.count == 1 ? "is" : "are") not a regular file (FIFO, device, socket): \(result.skippedFiles.joined(separator: ", "))\n"
+    )
 }

@@ -21,7 +21,9 @@ func loadActivations(_ path: String, layer: String?) throws -> Matrix<Float> {
             tensor = t
         } else {
             guard file.tensors.count == 1 else {
-                throw TensorFileError(.malformed, path, "holds \(file.tensors.count) tensors; choose one with --layer (\(file.tensors.map(\.name).prefix(8).joined(separator: ", ")))")
+                throw TensorFileError(
+                    .malformed, path,
+                    "holds \(file.tensors.count) tensors; choose one with --layer (\(file.tensors.map(\.name).prefix(8).joined(separator: ", ")))")
             }
             tensor = file.tensors[0]
         }
@@ -34,7 +36,10 @@ func loadActivations(_ path: String, layer: String?) throws -> Matrix<Float> {
         }
         // A probe squares and sums activations in Float: beyond 1e18 that overflows.
         if let bad = m.elements.firstIndex(where: { abs($0) > 1e18 }) {
-            throw TensorFileError(.malformed, path, "tensor '\(tensor.name)' has the value \(m.elements[bad]) in row \(bad / m.columns), beyond the ±1e18 a probe can square in Float; are these activations?")
+            throw TensorFileError(
+                .malformed, path,
+                "tensor '\(tensor.name)' has the value \(m.elements[bad]) in row \(bad / m.columns), beyond the ±1e18 a probe can square in Float; are these activations?"
+            )
         }
         return m
     }
@@ -109,7 +114,9 @@ struct ProbeCommand: ParsableCommand {
         try requireNumber("tolerance", tolerance, "positive") { $0 > 0 }
         try requireNumber("fraction", fraction, "in [0, 1]") { (0...1).contains($0) }
         try requireNumber("min-ratio", minRatio, "in (0, 1]") { $0 > 0 && $0 <= 1 }
-        guard (1...10_000).contains(stride), (1...1_000).contains(pathLength) else { throw ValidationError("--stride must be in 1…10000 and --path-length in 1…1000") }
+        guard (1...10_000).contains(stride), (1...1_000).contains(pathLength) else {
+            throw ValidationError("--stride must be in 1…10000 and --path-length in 1…1000")
+        }
         guard folds == 0 || folds >= 2 else { throw ValidationError("--folds must be 0 (none) or at least 2") }
     }
 
@@ -144,10 +151,16 @@ struct ProbeCommand: ParsableCommand {
             throw ValidationError("--folds \(folds) is more than the \(trainSet.count) training rows")
         }
         let splits = try loaded.map { split in
-            ProbeStudy.Split(name: split.name, data: split.data, words: try split.words ?? split.wordsPath.map { try loadLines($0, count: split.data.count, what: "word") })
+            ProbeStudy.Split(
+                name: split.name, data: split.data,
+                words: try split.words ?? split.wordsPath.map { try loadLines($0, count: split.data.count, what: "word") })
         }
-        let fit: ProbeStudy.Fit = neurox || lambda != nil
-            ? .penalty(ProbeSettings(penalty: neurox ? .neurox(l1: l1, l2: l2) : .elasticNet(lambda: lambda!, alpha: alpha), standardize: standardize, tolerance: tolerance))
+        let fit: ProbeStudy.Fit =
+            neurox || lambda != nil
+            ? .penalty(
+                ProbeSettings(
+                    penalty: neurox ? .neurox(l1: l1, l2: l2) : .elasticNet(lambda: lambda!, alpha: alpha), standardize: standardize,
+                    tolerance: tolerance))
             : .path(alpha: alpha, count: pathLength, minRatio: minRatio, folds: folds, standardize: standardize, tolerance: tolerance)
         let progress = Progress(what: "λ path")
         let result = ProbeStudy.run(splits, fit: fit, stride: stride, fraction: fraction, seed: seed, progress: progress.update)
@@ -171,7 +184,8 @@ struct ProbeCommand: ParsableCommand {
         for name in ["train", "dev", "test"] {
             guard let s = result.splits[name] else { continue }
             rows.append([
-                name, String(s.tokens), String(format: "%.4f", s.accuracy), String(format: "%.4f", s.macroF1), String(format: "%.4f", s.majorityBaseline),
+                name, String(s.tokens), String(format: "%.4f", s.accuracy), String(format: "%.4f", s.macroF1),
+                String(format: "%.4f", s.majorityBaseline),
                 s.controlAccuracy.map { String(format: "%.4f", $0) } ?? "-", s.selectivity.map { String(format: "%+.4f", $0) } ?? "-",
             ])
         }
@@ -179,7 +193,8 @@ struct ProbeCommand: ParsableCommand {
         lines += report.warnings.map { "warning: " + $0 }
         lines.append("top neurons (\(Int(fraction * 100))% of the weight mass per class): \(result.topNeurons.count)")
         for (name, neurons) in zip(probe.classes, result.topNeuronsPerClass) where !neurons.isEmpty {
-            lines.append("  \(name): " + neurons.prefix(12).map(String.init).joined(separator: " ") + (neurons.count > 12 ? " … (\(neurons.count))" : ""))
+            lines.append(
+                "  \(name): " + neurons.prefix(12).map(String.init).joined(separator: " ") + (neurons.count > 12 ? " … (\(neurons.count))" : ""))
         }
         lines.append(rankingLine(report.ranking, unranked: report.unranked.count))
         if let save { lines.append("saved to \(save)") }
@@ -190,7 +205,9 @@ struct ProbeCommand: ParsableCommand {
 /// "ranking (first 20 of N): …", saying how many neurons are unranked; never index order.
 func rankingLine(_ ranking: [Int], unranked: Int) -> String {
     guard !ranking.isEmpty else { return "ranking: none (no neuron has a nonzero weight)" }
-    let head = "ranking (\(ranking.count > 20 ? "first 20 of \(ranking.count)" : "\(ranking.count) neurons")): " + ranking.prefix(20).map(String.init).joined(separator: " ")
+    let head =
+        "ranking (\(ranking.count > 20 ? "first 20 of \(ranking.count)" : "\(ranking.count) neurons")): "
+        + ranking.prefix(20).map(String.init).joined(separator: " ")
     return head + (unranked > 0 ? "; \(unranked) neuron\(unranked == 1 ? "" : "s") with zero weight unranked" : "")
 }
 
@@ -277,7 +294,8 @@ struct RankCommand: ParsableCommand {
                 let r = Rankings.hardThreshold(w, fraction: mass)
                 report = Report(method: method.rawValue, selected: r.overall, cutoffs: nil, perClass: perClass(r.perClass), scores: nil)
             case .bottom:
-                report = Report(method: method.rawValue, selected: Rankings.bottomNeurons(w, fraction: mass), cutoffs: nil, perClass: nil, scores: nil)
+                report = Report(
+                    method: method.rawValue, selected: Rankings.bottomNeurons(w, fraction: mass), cutoffs: nil, perClass: nil, scores: nil)
             case .random:
                 let neurons = Rankings.random(count: min(count!, loaded.neurons), of: loaded.neurons, seed: seed)
                 report = Report(method: method.rawValue, selected: neurons, cutoffs: nil, perClass: nil, scores: nil)

@@ -12,7 +12,8 @@ import SondeStudy
 struct ProbeData: ParsableArguments {
     @Option(help: "Training activations.") var train: String
     @Option(help: "Training labels, one per line.") var trainLabels: String?
-    @Option(help: "Instead of label files: the treebank the activations were extracted from (`sonde extract`); labels and words come from it.") var trainCorpus: String?
+    @Option(help: "Instead of label files: the treebank the activations were extracted from (`sonde extract`); labels and words come from it.")
+    var trainCorpus: String?
     @Option(help: "Dev treebank (with --dev).") var devCorpus: String?
     @Option(help: "Test treebank (with --test).") var testCorpus: String?
     @Option(help: "The property to probe with --*-corpus, e.g. upos, feats.Number, deprel.base.") var property: String?
@@ -27,11 +28,14 @@ struct ProbeData: ParsableArguments {
     @Option(help: "The tensor to use in .npz/safetensors files.") var layer: String?
 
     func validate() throws {
-        if (trainLabels == nil) == (trainCorpus == nil) { throw ValidationError("give the training labels with --train-labels FILE or --train-corpus TREEBANK --property NAME") }
+        if (trainLabels == nil) == (trainCorpus == nil) {
+            throw ValidationError("give the training labels with --train-labels FILE or --train-corpus TREEBANK --property NAME")
+        }
         if (trainCorpus != nil) != (property != nil) { throw ValidationError("--train-corpus and --property go together") }
         if (dev == nil) != (devLabels == nil && devCorpus == nil) { throw ValidationError("--dev goes with --dev-labels or --dev-corpus") }
         if (test == nil) != (testLabels == nil && testCorpus == nil) { throw ValidationError("--test goes with --test-labels or --test-corpus") }
-        for (words, corpus, split) in [(trainWords, trainCorpus, "train"), (devWords, devCorpus, "dev"), (testWords, testCorpus, "test")] where words != nil && corpus != nil {
+        for (words, corpus, split) in [(trainWords, trainCorpus, "train"), (devWords, devCorpus, "dev"), (testWords, testCorpus, "test")]
+        where words != nil && corpus != nil {
             throw ValidationError("--\(split)-words goes with label files: with --\(split)-corpus the words come from the treebank")
         }
     }
@@ -65,7 +69,9 @@ struct ProbeData: ParsableArguments {
 
     /// The labels (and words) of one split: from a label file (and a word file), or from the
     /// treebank the activation file was extracted from, checked sentence by sentence.
-    func labelsAndWords(activations: String, rows: Int, labels: String?, words: String?, corpus: String?) throws -> (labels: [String], words: String?, corpusWords: [String]?) {
+    func labelsAndWords(
+        activations: String, rows: Int, labels: String?, words: String?, corpus: String?
+    ) throws -> (labels: [String], words: String?, corpusWords: [String]?) {
         if let labels { return (try loadLines(labels, count: rows, what: "label"), words, nil) }
         let property = try parseProperty(self.property!)
         let treebank = try alignedTreebank(corpus!, for: activations)

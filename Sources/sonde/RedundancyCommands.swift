@@ -22,7 +22,8 @@ func parseCounts(_ text: String, of neurons: Int) throws -> [Int] {
 struct AblateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ablate",
-        abstract: "How much of a probe's accuracy lives in its top neurons: ablation without retraining, the minimal neuron set, and ablation inside the model.",
+        abstract:
+            "How much of a probe's accuracy lives in its top neurons: ablation without retraining, the minimal neuron set, and ablation inside the model.",
         discussion: """
             Keeps only, or removes, the top / random / bottom k neurons of the probe's ranking \
             (NeuroX's neuron ordering of the standardised weights), replacing the others by 0 or by \
@@ -85,20 +86,25 @@ struct AblateCommand: ParsableCommand {
         guard fitted.neurons == train.neurons else { throw failure("the probe has \(fitted.neurons) neurons, the activations \(train.neurons)") }
         let evaluation = splits.last!
         // A saved probe's classes may be ordered differently from this data's: re-index the labels.
-        let eval = ProbeDataset(x: evaluation.data.x, labels: evaluation.data.labels.map { $0 >= 0 ? evaluation.data.classes[$0] : "" }, classes: fitted.classes)
+        let eval = ProbeDataset(
+            x: evaluation.data.x, labels: evaluation.data.labels.map { $0 >= 0 ? evaluation.data.classes[$0] : "" }, classes: fitted.classes)
         let ordering = Rankings.neuronOrdering(fitted.standardizedWeights).ordering
         let fills = fill.split(separator: ",").compactMap { Ablation.Fill(rawValue: String($0)) }
         let counts = try parseCounts(k, of: fitted.neurons)
         let points = Ablation.curves(fitted, eval, ordering: ordering, counts: counts, fills: fills, seeds: seeds)
-        let curvePoints = curve
-            ? Ablation.curves(fitted, eval, ordering: ordering, counts: try parseCounts("1%,2%,5%,10%,20%,30%,50%,70%,100%", of: fitted.neurons), fills: fills, seeds: seeds)
+        let curvePoints =
+            curve
+            ? Ablation.curves(
+                fitted, eval, ordering: ordering, counts: try parseCounts("1%,2%,5%,10%,20%,30%,50%,70%,100%", of: fitted.neurons), fills: fills,
+                seeds: seeds)
             : nil
         var minimalSet: MinimalNeuronSet?
         if minimal, let dev = splits.first(where: { $0.name == "dev" }) {
             let progress = Progress(what: "minimal set: probes")
             minimalSet = MinimalNeuronSet.search(
                 train: train, dev: dev.data, test: splits.first { $0.name == "test" }?.data, ordering: ordering, settings: settings,
-                delta: delta, oracle: probe == nil ? fitted : nil) { progress.update($0, $0) }
+                delta: delta, oracle: probe == nil ? fitted : nil
+            ) { progress.update($0, $0) }
         }
         var modelScore: ModelScore?
         var modelPoints: [ModelAblation.Point]?
@@ -133,9 +139,15 @@ struct AblateCommand: ParsableCommand {
         }
         if let modelScore, let modelPoints {
             print("model's own \(modelScore.task) loss \(f(modelScore.loss)) unablated")
-            formatTable([["ablated", "k", "loss", "change", "probe accuracy (re-extracted)"]] + modelPoints.map {
-                [$0.selection, "\($0.neurons)", f($0.loss) + ($0.lossSD.map { " ± " + f($0) } ?? ""), String(format: "%+.4f", $0.lossChange), $0.accuracy.map(f) ?? "–"]
-            }).forEach { print($0) }
+            formatTable(
+                [["ablated", "k", "loss", "change", "probe accuracy (re-extracted)"]]
+                    + modelPoints.map {
+                        [
+                            $0.selection, "\($0.neurons)", f($0.loss) + ($0.lossSD.map { " ± " + f($0) } ?? ""),
+                            String(format: "%+.4f", $0.lossChange), $0.accuracy.map(f) ?? "–",
+                        ]
+                    }
+            ).forEach { print($0) }
         }
     }
 
@@ -149,7 +161,9 @@ struct AblateCommand: ParsableCommand {
         let trainFile = try withInputErrors { try TensorCollection.read(data.train) }
         let recorded = ActivationFile.identity(trainFile)
         if let reason = recorded.mismatch(with: model.identity) {
-            throw failure("\(data.train) was not extracted from \(folder): \(reason); pass the --model it came from\(trainFile.metadata["model"].map { " (\($0))" } ?? "")")
+            throw failure(
+                "\(data.train) was not extracted from \(folder): \(reason); pass the --model it came from\(trainFile.metadata["model"].map { " (\($0))" } ?? "")"
+            )
         }
         if recorded.fingerprint == nil {
             writeMessage("sonde: warning: \(data.train) does not record its checkpoint, so it cannot be checked against \(folder)\n")
@@ -174,7 +188,8 @@ struct AblateCommand: ParsableCommand {
 struct RedundancyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "redundancy",
-        abstract: "How redundant neurons and layers are: correlation clusters, layer similarity, the lowest sufficient layer, the minimal neuron set.",
+        abstract:
+            "How redundant neurons and layers are: correlation clusters, layer similarity, the lowest sufficient layer, the minimal neuron set.",
         discussion: """
             On an activation file extracted from --corpus (or a model folder run on it), with the \
             property's labels (train, dev and test by sentence: of every five, the fourth is dev, \
@@ -208,14 +223,26 @@ struct RedundancyCommand: ParsableCommand {
         }
         if output.json { return try printJSON(report) }
         let rows = report.layers, cka = report.layerRedundancy.cka
-        formatTable([["layer", "neurons", "clusters", "largest", "accuracy", "one per cluster", "CKA with next"]] + rows.enumerated().map { l, r in
-            [r.layer, "\(r.neurons)", "\(r.clusters)", "\(r.largestCluster)", f(r.accuracy), f(r.accuracyOnePerCluster), l + 1 < rows.count ? f(cka[l][l + 1]) : ""]
-        }).forEach { print($0) }
-        print("oracle (all layers) \(f(report.layerRedundancy.oracleAccuracy)); lowest layer within \(delta): \(report.layerRedundancy.selectedLayer ?? "none")")
-        print(minimalLine(report.minimal) + "; by layer " + report.minimalByLayer.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
+        formatTable(
+            [["layer", "neurons", "clusters", "largest", "accuracy", "one per cluster", "CKA with next"]]
+                + rows.enumerated().map { l, r in
+                    [
+                        r.layer, "\(r.neurons)", "\(r.clusters)", "\(r.largestCluster)", f(r.accuracy), f(r.accuracyOnePerCluster),
+                        l + 1 < rows.count ? f(cka[l][l + 1]) : "",
+                    ]
+                }
+        ).forEach { print($0) }
+        print(
+            "oracle (all layers) \(f(report.layerRedundancy.oracleAccuracy)); lowest layer within \(delta): \(report.layerRedundancy.selectedLayer ?? "none")"
+        )
+        print(
+            minimalLine(report.minimal) + "; by layer "
+                + report.minimalByLayer.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
         for row in rows where !row.clusterMembers.isEmpty {
-            print("\(row.layer) clusters of 2 or more: " + row.clusterMembers.prefix(8).map { "{" + $0.map(String.init).joined(separator: " ") + "}" }.joined(separator: " ")
-                  + (row.clusterMembers.count > 8 ? " … (\(row.clusterMembers.count) in all; every cluster in --json)" : ""))
+            print(
+                "\(row.layer) clusters of 2 or more: "
+                    + row.clusterMembers.prefix(8).map { "{" + $0.map(String.init).joined(separator: " ") + "}" }.joined(separator: " ")
+                    + (row.clusterMembers.count > 8 ? " … (\(row.clusterMembers.count) in all; every cluster in --json)" : ""))
         }
     }
 }
@@ -226,7 +253,8 @@ private func f(_ x: Double) -> String { String(format: "%.4f", x) }
 /// whether it reached the target at all.
 private func minimalLine(_ m: MinimalNeuronSet) -> String {
     let total = m.share > 0 ? Int((Double(m.neurons) / m.share).rounded()) : m.candidates
-    var line = "minimal neuron set: \(m.neurons) of \(total) neurons (\(String(format: "%.1f", 100 * m.share))%, from \(m.candidates) candidates), dev \(f(m.devAccuracy)) vs \(f(m.oracleDevAccuracy)) for all"
+    var line =
+        "minimal neuron set: \(m.neurons) of \(total) neurons (\(String(format: "%.1f", 100 * m.share))%, from \(m.candidates) candidates), dev \(f(m.devAccuracy)) vs \(f(m.oracleDevAccuracy)) for all"
     if let test = m.testAccuracy { line += ", test \(f(test))" }
     if !m.reached { line += "; NOT within \(m.delta) of all: every candidate together falls \(f(m.oracleDevAccuracy - m.devAccuracy)) short" }
     return line

@@ -26,15 +26,20 @@ struct SimilarityCommand: ParsableCommand {
     @Option(help: "The tensor of both files to use.") var layer: String?
     @Option(help: "The tensor of X.") var layerX: String?
     @Option(help: "The tensor of Y.") var layerY: String?
-    @Option(help: "Measures, comma-separated: \(Measure.allCases.map(\.rawValue).joined(separator: ", ")).") var measures = "cca,svcca,pwcca,cka,procrustes"
+    @Option(help: "Measures, comma-separated: \(Measure.allCases.map(\.rawValue).joined(separator: ", ")).") var measures =
+        "cca,svcca,pwcca,cka,procrustes"
     @Option(help: "SVCCA: keep the fewest directions whose Σs² share reaches this.") var keep: Double?
     @Option(help: "SVCCA: keep this many directions per side instead.") var dims: Int?
     @Option(help: "Drop neurons whose variance is at most ε × the largest (google's ε).") var epsilon = Similarity.defaultEpsilon
     @Flag(help: "CCA and PWCCA exactly as google/svcca computes them.") var googleCompat = false
-    @Option(help: "How the covariance of Float activations is summed: double, mixed (Float blocks, Double total; ~1e-6 on the coefficients, twice as fast) or automatic (mixed for large inputs).") var precision: MomentPrecision = .automatic
+    @Option(
+        help:
+            "How the covariance of Float activations is summed: double, mixed (Float blocks, Double total; ~1e-6 on the coefficients, twice as fast) or automatic (mixed for large inputs)."
+    ) var precision: MomentPrecision = .automatic
     @Option(help: "Row-shuffled pairings for the null baseline (0 = none).") var baseline = 3
     @Option(help: "RBF CKA bandwidth: this fraction of the median distance.") var rbfFraction = 0.5
-    @Option(help: "Write SVCCA's directions (unit vectors in neuron space), canonical variates (unit variance) and correlations here (safetensors).") var directions: String?
+    @Option(help: "Write SVCCA's directions (unit vectors in neuron space), canonical variates (unit variance) and correlations here (safetensors).")
+    var directions: String?
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -103,20 +108,25 @@ struct SimilarityCommand: ParsableCommand {
                     if googleCompat {
                         let g = try GoogleCCA.compute(m, epsilon: epsilon)
                         let (mean, sd) = try null { try GoogleCCA.compute($0, epsilon: epsilon).mean }
-                        scores["cca"] = Score(value: g.mean, baseline: mean, baselineSD: sd, details: [
-                            "definition": .text("google/svcca get_cca_similarity"), "thresholdedMean": .number(g.thresholdedMean),
-                            "coefficients": .numbers(g.coefficients),
-                            "droppedX": .integers(g.keptX.indices.filter { !g.keptX[$0] }), "droppedY": .integers(g.keptY.indices.filter { !g.keptY[$0] }),
-                        ])
+                        scores["cca"] = Score(
+                            value: g.mean, baseline: mean, baselineSD: sd,
+                            details: [
+                                "definition": .text("google/svcca get_cca_similarity"), "thresholdedMean": .number(g.thresholdedMean),
+                                "coefficients": .numbers(g.coefficients),
+                                "droppedX": .integers(g.keptX.indices.filter { !g.keptX[$0] }),
+                                "droppedY": .integers(g.keptY.indices.filter { !g.keptY[$0] }),
+                            ])
                     } else {
                         let c = try Similarity.cca(m, epsilon: epsilon, weights: false)
                         let (mean, sd) = try null { try Similarity.cca($0, epsilon: epsilon, weights: false).mean }
-                        scores["cca"] = Score(value: c.mean, baseline: mean, baselineSD: sd, details: [
-                            "meanSquared": .number(c.meanSquared), "coefficients": .numbers(c.coefficients),
-                            "droppedX": .integers(Array(Set(0..<a.columns).subtracting(c.keptX)).sorted()),
-                            "droppedY": .integers(Array(Set(0..<b.columns).subtracting(c.keptY)).sorted()),
-                            "rankX": .integer(c.rankX), "rankY": .integer(c.rankY),
-                        ])
+                        scores["cca"] = Score(
+                            value: c.mean, baseline: mean, baselineSD: sd,
+                            details: [
+                                "meanSquared": .number(c.meanSquared), "coefficients": .numbers(c.coefficients),
+                                "droppedX": .integers(Array(Set(0..<a.columns).subtracting(c.keptX)).sorted()),
+                                "droppedY": .integers(Array(Set(0..<b.columns).subtracting(c.keptY)).sorted()),
+                                "rankX": .integer(c.rankX), "rankY": .integer(c.rankY),
+                            ])
                     }
                 case .svcca:
                     let s = try Similarity.svcca(m, keep: rule, weights: directions != nil)
@@ -126,32 +136,47 @@ struct SimilarityCommand: ParsableCommand {
                     case .dimensions(let k): ruleText = "top \(k) directions per side"
                     case .variance(let share): ruleText = "fewest directions reaching \(share) of Σs² (after centring)"
                     }
-                    scores["svcca"] = Score(value: s.cca.mean, baseline: mean, baselineSD: sd, details: [
-                        "rule": .text(ruleText), "kx": .integer(s.kx), "ky": .integer(s.ky), "coefficients": .numbers(s.cca.coefficients),
-                    ])
+                    scores["svcca"] = Score(
+                        value: s.cca.mean, baseline: mean, baselineSD: sd,
+                        details: [
+                            "rule": .text(ruleText), "kx": .integer(s.kx), "ky": .integer(s.ky), "coefficients": .numbers(s.cca.coefficients),
+                        ])
                     if let directions {
                         let variates = Similarity.canonicalVariates
                         let k = s.cca.coefficients.count
                         try withInputErrors {
-                            try Safetensors.write([
-                                TensorPayload(name: "variates_x", shape: [a.rows, k], dtype: .float32, values: .float(variates(a, s.cca.weightsX, m.meansX).elements)),
-                                TensorPayload(name: "variates_y", shape: [b.rows, k], dtype: .float32, values: .float(variates(b, s.cca.weightsY, m.meansY).elements)),
-                                TensorPayload(name: "directions_x", shape: [s.cca.coefficients.count, a.columns], dtype: .float64, values: .double(s.cca.directionsX().elements)),
-                                TensorPayload(name: "directions_y", shape: [s.cca.coefficients.count, b.columns], dtype: .float64, values: .double(s.cca.directionsY().elements)),
-                                TensorPayload(name: "correlations", shape: [s.cca.coefficients.count], dtype: .float64, values: .double(s.cca.coefficients)),
-                            ], metadata: ["format": "sonde-svcca-directions/1", "rule": ruleText, "x": x, "y": y], to: directions)
+                            try Safetensors.write(
+                                [
+                                    TensorPayload(
+                                        name: "variates_x", shape: [a.rows, k], dtype: .float32,
+                                        values: .float(variates(a, s.cca.weightsX, m.meansX).elements)),
+                                    TensorPayload(
+                                        name: "variates_y", shape: [b.rows, k], dtype: .float32,
+                                        values: .float(variates(b, s.cca.weightsY, m.meansY).elements)),
+                                    TensorPayload(
+                                        name: "directions_x", shape: [s.cca.coefficients.count, a.columns], dtype: .float64,
+                                        values: .double(s.cca.directionsX().elements)),
+                                    TensorPayload(
+                                        name: "directions_y", shape: [s.cca.coefficients.count, b.columns], dtype: .float64,
+                                        values: .double(s.cca.directionsY().elements)),
+                                    TensorPayload(
+                                        name: "correlations", shape: [s.cca.coefficients.count], dtype: .float64, values: .double(s.cca.coefficients)),
+                                ], metadata: ["format": "sonde-svcca-directions/1", "rule": ruleText, "x": x, "y": y], to: directions)
                         }
                     }
                 case .pwcca:
                     if googleCompat {
                         let g = try Similarity.googlePWCCA(x: a, y: b, moments: m, epsilon: epsilon)
-                        scores["pwcca"] = Score(value: g.value, details: ["definition": .text("google/svcca pwcca.py"), "weights": .numbers(g.weights)])
+                        scores["pwcca"] = Score(
+                            value: g.value, details: ["definition": .text("google/svcca pwcca.py"), "weights": .numbers(g.weights)])
                     } else {
                         let p = try Similarity.pwcca(m, epsilon: epsilon)
                         let (mean, sd) = try null { try Similarity.pwcca($0, epsilon: epsilon).value }
-                        scores["pwcca"] = Score(value: p.value, baseline: mean, baselineSD: sd, details: [
-                            "definition": .text("Morcos et al. 2018, canonical variates"), "weights": .numbers(p.weights),
-                        ])
+                        scores["pwcca"] = Score(
+                            value: p.value, baseline: mean, baselineSD: sd,
+                            details: [
+                                "definition": .text("Morcos et al. 2018, canonical variates"), "weights": .numbers(p.weights),
+                            ])
                     }
                 case .cka:
                     let (mean, sd) = try null { Similarity.linearCKA($0) }
@@ -159,13 +184,16 @@ struct SimilarityCommand: ParsableCommand {
                     scores["cka"] = Score(value: Similarity.linearCKA(m), baseline: mean, baselineSD: sd)
                     scores["cka-debiased"] = Score(value: Similarity.debiasedLinearCKA(m), baseline: dmean, baselineSD: dsd)
                 case .rbfCKA:
-                    scores["rbf-cka"] = Score(value: try Similarity.rbfCKA(x: a, y: b, fraction: rbfFraction), details: ["fraction": .number(rbfFraction)])
+                    scores["rbf-cka"] = Score(
+                        value: try Similarity.rbfCKA(x: a, y: b, fraction: rbfFraction), details: ["fraction": .number(rbfFraction)])
                 case .procrustes:
                     let p = try Similarity.procrustes(m)
                     let (mean, sd) = try null { try Similarity.procrustes($0).nuclearNorm }
-                    scores["procrustes"] = Score(value: p.nuclearNorm, baseline: mean, baselineSD: sd, details: [
-                        "distance": .number(p.distance), "angularDistance": .number(p.angular),
-                    ])
+                    scores["procrustes"] = Score(
+                        value: p.nuclearNorm, baseline: mean, baselineSD: sd,
+                        details: [
+                            "distance": .number(p.distance), "angularDistance": .number(p.angular),
+                        ])
                 }
             }
         }

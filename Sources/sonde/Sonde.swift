@@ -19,7 +19,10 @@ struct Sonde: ParsableCommand {
             66 missing input, 73 cannot write the output.
             """,
         version: version,
-        subcommands: [CorpusCommand.self, ExtractCommand.self, ProbeCommand.self, RankCommand.self, ScoreCommand.self, SimilarityCommand.self, DynamicsCommand.self, CompareCommand.self, AblateCommand.self, RedundancyCommand.self, TopWordsCommand.self, Inspect.self])
+        subcommands: [
+            CorpusCommand.self, ExtractCommand.self, ProbeCommand.self, RankCommand.self, ScoreCommand.self, SimilarityCommand.self,
+            DynamicsCommand.self, CompareCommand.self, AblateCommand.self, RedundancyCommand.self, TopWordsCommand.self, Inspect.self,
+        ])
 
     /// ArgumentParser's entry point, after handlers that remove half-written files on Ctrl-C,
     /// SIGTERM and SIGHUP and then end the process as the signal would.

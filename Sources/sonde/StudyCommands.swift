@@ -56,7 +56,9 @@ struct StudyInput: ParsableArguments {
         }
         let progress = Progress(what: "\((source as NSString).lastPathComponent): sentences")
         let result = try withInputErrors {
-            try ActivationSource(source, tokenizer: tokenizer).layers(requested, for: treebank, corpusName: corpus) { progress.update($0, treebank.sentences.count) }
+            try ActivationSource(source, tokenizer: tokenizer).layers(requested, for: treebank, corpusName: corpus) {
+                progress.update($0, treebank.sentences.count)
+            }
         }
         return (result.names, result.matrices, result.identity)
     }
@@ -107,7 +109,12 @@ struct DynamicsCommand: ParsableCommand {
                 settings: input.settings, progress: progress.update)
         }
         if output.json { return try printJSON(dynamics) }
-        var table = [["checkpoint", "layer", "svcca", "pwcca", "cka", "accuracy", "selectivity", "jaccard@k", "alignment (chance ± sd)", "z", "probe ρ (mean ρ)"]]
+        var table = [
+            [
+                "checkpoint", "layer", "svcca", "pwcca", "cka", "accuracy", "selectivity", "jaccard@k", "alignment (chance ± sd)", "z",
+                "probe ρ (mean ρ)",
+            ]
+        ]
         for r in dynamics.rows {
             table.append([
                 r.checkpoint, r.layer, f(r.svcca), f(r.pwcca), f(r.cka), f(r.probeAccuracy), f(r.selectivity), f(r.jaccardAtK),
@@ -116,7 +123,8 @@ struct DynamicsCommand: ParsableCommand {
             ])
         }
         formatTable(table).forEach { print($0) }
-        print("""
+        print(
+            """
 
             alignment: the share of the correlation-weighted SVCCA direction mass held by the top-\(input.k) neurons \
             (chance k/D; z against random sets of k neurons, exact; "–": the directions weigh every neuron alike, \
@@ -144,7 +152,10 @@ struct CompareCommand: ParsableCommand {
 
     @Option(help: "The base model: a model folder or an activation file extracted from --corpus.") var base: String
     @Option(help: "The other model (e.g. fine-tuned from the base).") var other: String
-    @Flag(help: "Compare models of different architectures or widths: only the index-free measures (SVCCA, CKA, accuracies, layer histograms), no neuron overlap.") var allowDifferent = false
+    @Flag(
+        help:
+            "Compare models of different architectures or widths: only the index-free measures (SVCCA, CKA, accuracies, layer histograms), no neuron overlap."
+    ) var allowDifferent = false
     @OptionGroup var input: StudyInput
     @OptionGroup var output: OutputOptions
 
@@ -155,9 +166,13 @@ struct CompareCommand: ParsableCommand {
         // keeps the indices); across architectures the overlap of top-k neurons means nothing.
         let sameKind = a.identity.architecture == b.identity.architecture && zip(a.layers, b.layers).allSatisfy { $0.columns == $1.columns }
         if !sameKind && !allowDifferent {
-            throw ValidationError("\(base) (\(a.identity.architecture?.rawValue ?? "unknown architecture")) and \(other) (\(b.identity.architecture?.rawValue ?? "unknown architecture")) are not one architecture of one width, so their neuron indices do not correspond; add --allow-different for the index-free measures only")
+            throw ValidationError(
+                "\(base) (\(a.identity.architecture?.rawValue ?? "unknown architecture")) and \(other) (\(b.identity.architecture?.rawValue ?? "unknown architecture")) are not one architecture of one width, so their neuron indices do not correspond; add --allow-different for the index-free measures only"
+            )
         }
-        guard a.names == b.names else { throw failure("\(base) and \(other) do not have the same layers (\(a.names.joined(separator: ",")) vs \(b.names.joined(separator: ",")))") }
+        guard a.names == b.names else {
+            throw failure("\(base) and \(other) do not have the same layers (\(a.names.joined(separator: ",")) vs \(b.names.joined(separator: ",")))")
+        }
         if let fingerprint = a.identity.fingerprint, fingerprint == b.identity.fingerprint {
             writeMessage("sonde: warning: \(base) and \(other) are the same checkpoint (fingerprint \(fingerprint))\n")
         }
@@ -173,7 +188,9 @@ struct CompareCommand: ParsableCommand {
             table.append([l.layer, f(l.svcca), f(l.cka), f(l.baseAccuracy), f(l.otherAccuracy), l.topKOverlap.map(f) ?? "–"])
         }
         formatTable(table).forEach { print($0) }
-        print("top-\(report.k) neurons by layer: base \(report.baseHistogram) (mean layer \(f(report.baseMeanLayer))), other \(report.otherHistogram) (mean layer \(f(report.otherMeanLayer)))")
+        print(
+            "top-\(report.k) neurons by layer: base \(report.baseHistogram) (mean layer \(f(report.baseMeanLayer))), other \(report.otherHistogram) (mean layer \(f(report.otherMeanLayer)))"
+        )
     }
 }
 

@@ -44,7 +44,9 @@ struct TopWordsCommand: ParsableCommand {
         var chosen: [Int]
         if let neurons {
             chosen = try neurons.split(separator: ",").map { item in
-                guard let n = Int(item), (0..<x.columns).contains(n) else { throw ValidationError("--neurons: '\(item)' is not a neuron of 0…\(x.columns - 1)") }
+                guard let n = Int(item), (0..<x.columns).contains(n) else {
+                    throw ValidationError("--neurons: '\(item)' is not a neuron of 0…\(x.columns - 1)")
+                }
                 return n
             }
         } else {
@@ -57,7 +59,9 @@ struct TopWordsCommand: ParsableCommand {
         var labels: [String]?
         if let property {
             let parsed = try parseProperty(property)
-            labels = try withInputErrors { try LabelledCorpus(treebank, property: parsed, mapping: try map.map { try TagMapping(path: $0) }).flatLabels }
+            labels = try withInputErrors {
+                try LabelledCorpus(treebank, property: parsed, mapping: try map.map { try TagMapping(path: $0) }).flatLabels
+            }
         }
         let result = TopActivations.find(
             x, sentenceWords: treebank.sentences.map(\.words.count), forms: treebank.sentences.flatMap { $0.words.map(\.form) }, labels: labels,
@@ -71,13 +75,19 @@ struct TopWordsCommand: ParsableCommand {
         for neuron in result.neurons {
             print("neuron \(neuron.neuron) (\(layerName)): mean \(format(neuron.mean)), largest |activation| \(format(neuron.maxMagnitude))")
             if !neuron.topLabels.isEmpty {
-                print("  labels among the top \(neuron.top.count): " + neuron.topLabels.prefix(6).map {
-                    "\($0.count)/\(neuron.top.count) \($0.label) (corpus \(Int(($0.corpusShare * 100).rounded()))%)"
-                }.joined(separator: ", "))
+                print(
+                    "  labels among the top \(neuron.top.count): "
+                        + neuron.topLabels.prefix(6).map {
+                            "\($0.count)/\(neuron.top.count) \($0.label) (corpus \(Int(($0.corpusShare * 100).rounded()))%)"
+                        }.joined(separator: ", "))
             }
             for (heading, list) in [("highest", neuron.top), ("lowest", neuron.bottom)] {
                 print("  \(heading):")
-                for o in list { print("    \(format(o.activation).padding(toLength: 9, withPad: " ", startingAt: 0)) \(context(o, result.sentences[o.sentence] ?? [o.form]))") }
+                for o in list {
+                    print(
+                        "    \(format(o.activation).padding(toLength: 9, withPad: " ", startingAt: 0)) \(context(o, result.sentences[o.sentence] ?? [o.form]))"
+                    )
+                }
             }
         }
         if let html { writeMessage("wrote \(html)\n") }
@@ -87,7 +97,8 @@ struct TopWordsCommand: ParsableCommand {
     private func context(_ o: TopActivations.Occurrence, _ words: [String]) -> String {
         let from = max(0, o.word - 8), to = min(words.count, o.word + 9)
         let shown = (from..<to).map { $0 == o.word ? "[\(words[$0])]" : words[$0] }
-        return terminalSafe((from > 0 ? "… " : "") + shown.joined(separator: " ") + (to < words.count ? " …" : "") + (o.label.map { "  (\($0))" } ?? ""))
+        return terminalSafe(
+            (from > 0 ? "… " : "") + shown.joined(separator: " ") + (to < words.count ? " …" : "") + (o.label.map { "  (\($0))" } ?? ""))
     }
 
     private func format(_ x: Float) -> String { String(format: "%.3f", x) }

@@ -69,17 +69,18 @@ let fixtures = repositoryRoot + "/Tests/Fixtures/tensors"
     @Test func inspectTable() throws {
         let run = try SondeRun("inspect", "\(fixtures)/mixed.safetensors")
         #expect(run.status == 0)
-        #expect(run.stdout == """
-            \(fixtures)/mixed.safetensors: safetensors, 3 tensors
-            name  dtype  shape   bytes
-            b     I64    [2, 3]  48
-            c     F64    [5]     40
-            a     F32    [3, 4]  48
-            metadata:
-              layers = a,b,c
-              model = fixture
+        #expect(
+            run.stdout == """
+                \(fixtures)/mixed.safetensors: safetensors, 3 tensors
+                name  dtype  shape   bytes
+                b     I64    [2, 3]  48
+                c     F64    [5]     40
+                a     F32    [3, 4]  48
+                metadata:
+                  layers = a,b,c
+                  model = fixture
 
-            """)
+                """)
     }
 
     @Test func inspectJSON() throws {
@@ -135,13 +136,15 @@ let edgeCases = repositoryRoot + "/Tests/Fixtures/corpora"
     }
 
     @Test func labelsAsTSVAndNeuroXFiles() throws {
-        let tsv = try SondeRun("corpus", "labels", "\(edgeCases)/wsj-style.mrg", "--property", "xpos", "--map", repositoryRoot + "/annotations/ptb-upos.tsv")
+        let tsv = try SondeRun(
+            "corpus", "labels", "\(edgeCases)/wsj-style.mrg", "--property", "xpos", "--map", repositoryRoot + "/annotations/ptb-upos.tsv")
         #expect(tsv.status == 0)
         #expect(tsv.stdout.hasPrefix("The\tDET\ndog\tNOUN\nwas\tVERB\nseen\tVERB\n.\tPUNCT\n\nRe(a)d\tPROPN\n"))
         let folder = NSTemporaryDirectory() + "sonde-cli-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let files = try SondeRun("corpus", "labels", "\(edgeCases)/neurox.txt", "--property", "form", "--tokens", folder + "/t.txt", "--labels", folder + "/l.txt")
+        let files = try SondeRun(
+            "corpus", "labels", "\(edgeCases)/neurox.txt", "--property", "form", "--tokens", folder + "/t.txt", "--labels", folder + "/l.txt")
         #expect(files.status == 0)
         #expect(try String(contentsOfFile: folder + "/l.txt", encoding: .utf8) == "The dog barked .\nIt ran\n")
     }
@@ -151,12 +154,16 @@ let edgeCases = repositoryRoot + "/Tests/Fixtures/corpora"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let bad = folder + "/bad.conllu"
-        try "1\tHi\thi\tINTJ\tUH\t_\t0\troot\t_\t_\n\n1\tbad\n\n1\tHi\thi\tINTJ\tUH\t_\t3\troot\t_\t_\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        try "1\tHi\thi\tINTJ\tUH\t_\t0\troot\t_\t_\n\n1\tbad\n\n1\tHi\thi\tINTJ\tUH\t_\t3\troot\t_\t_\n".write(
+            toFile: bad, atomically: true, encoding: .utf8)
         let run = try SondeRun("corpus", "validate", bad)
         #expect(run.status == 65)
         // Errors on stderr, as every command's messages; stdout stays for results.
         #expect(run.stdout == "")
-        #expect(run.stderr == "\(bad):3:1: expected 10 tab-separated columns, found 2\n\(bad):5:19: HEAD 3 is beyond the last word (1)\nsonde: 2 invalid sentences, 1 valid\n")
+        #expect(
+            run.stderr
+                == "\(bad):3:1: expected 10 tab-separated columns, found 2\n\(bad):5:19: HEAD 3 is beyond the last word (1)\nsonde: 2 invalid sentences, 1 valid\n"
+        )
         let good = try SondeRun("corpus", "validate", "\(edgeCases)/bom-crlf.conllu")
         #expect(good.status == 0 && good.stdout == "valid: 1 sentences\n")
     }
@@ -210,7 +217,8 @@ let edgeCases = repositoryRoot + "/Tests/Fixtures/corpora"
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let x = repositoryRoot + "/Tests/Fixtures/probe/small.x.npy"
         let labels = try labelsFile(folder)
-        let run = try SondeRun("probe", "--train", x, "--train-labels", labels, "--lambda", "0.01", "--alpha", "1", "--save", folder + "/p.safetensors", "--json")
+        let run = try SondeRun(
+            "probe", "--train", x, "--train-labels", labels, "--lambda", "0.01", "--alpha", "1", "--save", folder + "/p.safetensors", "--json")
         #expect(run.status == 0, "\(run.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
         #expect(report["classes"] as? [String] == ["c0", "c1", "c2"])
@@ -218,7 +226,8 @@ let edgeCases = repositoryRoot + "/Tests/Fixtures/corpora"
         #expect((train["accuracy"] as! Double) > 0.8)
         #expect((report["ranking"] as! [Int]).count + (report["unranked"] as! [Int]).count == 8)
         // Same input, same seed: byte-identical JSON.
-        let again = try SondeRun("probe", "--train", x, "--train-labels", labels, "--lambda", "0.01", "--alpha", "1", "--save", folder + "/p.safetensors", "--json")
+        let again = try SondeRun(
+            "probe", "--train", x, "--train-labels", labels, "--lambda", "0.01", "--alpha", "1", "--save", folder + "/p.safetensors", "--json")
         #expect(again.stdout == run.stdout)
         let rank = try SondeRun("rank", "--probe", folder + "/p.safetensors", "--method", "ordering", "--json")
         let ranking = try JSONSerialization.jsonObject(with: Data(rank.stdout.utf8)) as! [String: Any]

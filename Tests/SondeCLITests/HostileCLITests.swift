@@ -25,7 +25,8 @@ func letterModel(in folder: String) throws -> String {
 func letterActivations(in folder: String, limit: Int) throws -> (model: String, activations: String) {
     let model = try letterModel(in: folder)
     let activations = folder + "/acts.safetensors"
-    let run = try SondeRun("extract", "--model", model, "--corpus", repositoryRoot + "/corpora/default.conllu", "--limit", String(limit), "--out", activations)
+    let run = try SondeRun(
+        "extract", "--model", model, "--corpus", repositoryRoot + "/corpora/default.conllu", "--limit", String(limit), "--out", activations)
     #expect(run.status == 0, "\(run.stderr)")
     return (model, activations)
 }
@@ -48,7 +49,8 @@ func leftovers(_ folder: String) throws -> [String] {
             let out = folder + "/acts.safetensors"
             let process = Process()
             process.executableURL = URL(fileURLWithPath: SondeRun.executable)
-            process.arguments = ["extract", "--model", model, "--out", out] + Array(repeating: ["--corpus", defaultCorpus], count: 12).flatMap { $0 }
+            process.arguments =
+                ["extract", "--model", model, "--out", out] + Array(repeating: ["--corpus", defaultCorpus], count: 12).flatMap { $0 }
             var environment = ProcessInfo.processInfo.environment
             if named { environment["SONDE_NO_TMPFILE"] = "1" } else { environment["SONDE_NO_TMPFILE"] = nil }
             process.environment = environment
@@ -65,7 +67,8 @@ func leftovers(_ folder: String) throws -> [String] {
                 } else {
                     let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/fd")) ?? []
                     writing = fds.contains { fd in
-                        ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.processIdentifier)/fd/\(fd)")) ?? "").hasPrefix(folder + "/#")
+                        ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.processIdentifier)/fd/\(fd)")) ?? "").hasPrefix(
+                            folder + "/#")
                     }
                 }
                 if !writing { usleep(2_000) }
@@ -109,14 +112,17 @@ func leftovers(_ folder: String) throws -> [String] {
             let x = folder + "/x.npy", y = folder + "/y.txt"
             try writeNPY(x, rows: 40, columns: 3) { i, j in Float((i * 7 + j * 3) % 11) - 5 }
             try (0..<40).map { $0 % 2 == 0 ? "A" : "B" }.joined(separator: "\n").write(toFile: y, atomically: true, encoding: .utf8)
-            for options in [["--lambda", "nan"], ["--lambda", "0"], ["--lambda", "inf"], ["--alpha", "nan"], ["--l1", "nan", "--neurox"],
-                            ["--tolerance", "nan"], ["--folds", "1"], ["--folds", "41"], ["--min-ratio", "nan"]] {
+            for options in [
+                ["--lambda", "nan"], ["--lambda", "0"], ["--lambda", "inf"], ["--alpha", "nan"], ["--l1", "nan", "--neurox"],
+                ["--tolerance", "nan"], ["--folds", "1"], ["--folds", "41"], ["--min-ratio", "nan"],
+            ] {
                 let run = try SondeRun(["probe", "--train", x, "--train-labels", y] + options)
                 #expect(run.status == 64, "\(options): \(run.stderr)")
             }
             let similarity = try SondeRun("similarity", x, x, "--keep", "nan")
             #expect(similarity.status == 64)
-            let layers = try SondeRun("extract", "--model", try letterModel(in: folder), "--corpus", defaultCorpus, "--layers", "0,0,0", "--out", folder + "/a.safetensors")
+            let layers = try SondeRun(
+                "extract", "--model", try letterModel(in: folder), "--corpus", defaultCorpus, "--layers", "0,0,0", "--out", folder + "/a.safetensors")
             #expect(layers.status == 64 && layers.stderr.contains("layer 0 is named twice"), "\(layers.stderr)")
         }
     }
@@ -237,12 +243,14 @@ func writeNPY(_ path: String, rows: Int, columns: Int, _ value: (Int, Int) -> Fl
             weights[weights.count - 1] ^= 0x01
             try weights.write(to: URL(fileURLWithPath: other + "/model.safetensors"))
             func ablate(_ folder: String) throws -> SondeRun {
-                try SondeRun("ablate", "--train", acts, "--layer", "layer1", "--train-corpus", defaultCorpus, "--property", "upos",
-                             "--lambda", "0.01", "--k", "2", "--seeds", "1", "--model", folder, "--model-corpus", defaultCorpus,
-                             "--model-layer", "1", "--model-limit", "5")
+                try SondeRun(
+                    "ablate", "--train", acts, "--layer", "layer1", "--train-corpus", defaultCorpus, "--property", "upos",
+                    "--lambda", "0.01", "--k", "2", "--seeds", "1", "--model", folder, "--model-corpus", defaultCorpus,
+                    "--model-layer", "1", "--model-limit", "5")
             }
             let wrong = try ablate(other)
-            #expect(wrong.status == 65 && wrong.stderr.contains("was not extracted from \(other): they come from another checkpoint"), "\(wrong.stderr)")
+            #expect(
+                wrong.status == 65 && wrong.stderr.contains("was not extracted from \(other): they come from another checkpoint"), "\(wrong.stderr)")
             // The right checkpoint passes the check (this fixture is a classifier, which the
             // model's own score then asks a sentence property for: a later, unrelated message).
             let right = try ablate(model)
@@ -259,8 +267,13 @@ func writeNPY(_ path: String, rows: Int, columns: Int, _ value: (Int, Int) -> Fl
             var metadata = file.metadata
             metadata["architecture"] = "gpt2"
             metadata["fingerprint"] = nil
-            try Safetensors.write(file.tensors.map { TensorPayload(name: $0.name, shape: $0.shape, dtype: .float32, values: .float($0.floats())) }, metadata: metadata, to: other)
-            let arguments = ["compare", "--base", base, "--other", other, "--corpus", defaultCorpus, "--limit", "60", "--property", "upos", "--lambda", "0.01", "--k", "4", "--json"]
+            try Safetensors.write(
+                file.tensors.map { TensorPayload(name: $0.name, shape: $0.shape, dtype: .float32, values: .float($0.floats())) }, metadata: metadata,
+                to: other)
+            let arguments = [
+                "compare", "--base", base, "--other", other, "--corpus", defaultCorpus, "--limit", "60", "--property", "upos", "--lambda", "0.01",
+                "--k", "4", "--json",
+            ]
             let refused = try SondeRun(arguments)
             #expect(refused.status == 64 && refused.stderr.contains("--allow-different"), "\(refused.stderr)")
             let allowed = try SondeRun(arguments + ["--allow-different"])
@@ -268,7 +281,10 @@ func writeNPY(_ path: String, rows: Int, columns: Int, _ value: (Int, Int) -> Fl
             let layers = (try JSONSerialization.jsonObject(with: Data(allowed.stdout.utf8)) as! [String: Any])["layers"] as! [[String: Any]]
             #expect(!layers.isEmpty && layers.allSatisfy { $0["topKOverlap"] == nil || $0["topKOverlap"] is NSNull })
             // One checkpoint compared with itself: allowed, with a warning.
-            let same = try SondeRun(["compare", "--base", model, "--other", base, "--corpus", defaultCorpus, "--limit", "60", "--property", "upos", "--lambda", "0.01", "--k", "4"])
+            let same = try SondeRun([
+                "compare", "--base", model, "--other", base, "--corpus", defaultCorpus, "--limit", "60", "--property", "upos", "--lambda", "0.01",
+                "--k", "4",
+            ])
             #expect(same.status == 0 && same.stderr.contains("are the same checkpoint"), "\(same.stderr)")
         }
     }
@@ -282,11 +298,15 @@ func writeNPY(_ path: String, rows: Int, columns: Int, _ value: (Int, Int) -> Fl
         try withTemporaryFolder { folder in
             let (_, acts) = try letterActivations(in: folder, limit: 50)
             // --layer 1 and --layer layer1 name the same tensor.
-            let a = try SondeRun("probe", "--train", acts, "--layer", "1", "--train-corpus", defaultCorpus, "--property", "upos", "--lambda", "0.01", "--json")
-            let b = try SondeRun("probe", "--train", acts, "--layer", "layer1", "--train-corpus", defaultCorpus, "--property", "upos", "--lambda", "0.01", "--json")
+            let a = try SondeRun(
+                "probe", "--train", acts, "--layer", "1", "--train-corpus", defaultCorpus, "--property", "upos", "--lambda", "0.01", "--json")
+            let b = try SondeRun(
+                "probe", "--train", acts, "--layer", "layer1", "--train-corpus", defaultCorpus, "--property", "upos", "--lambda", "0.01", "--json")
             #expect(a.status == 0 && a.stdout == b.stdout, "\(a.stderr)")
             // A treebank the file was not extracted from: the message names the one it was.
-            let other = try SondeRun("probe", "--train", acts, "--layer", "1", "--train-corpus", repositoryRoot + "/Tests/Fixtures/corpora/bom-crlf.conllu", "--property", "upos")
+            let other = try SondeRun(
+                "probe", "--train", acts, "--layer", "1", "--train-corpus", repositoryRoot + "/Tests/Fixtures/corpora/bom-crlf.conllu", "--property",
+                "upos")
             #expect(other.status == 65 && other.stderr.contains("(it was extracted from \(defaultCorpus), --limit 50)"), "\(other.stderr)")
             // inspect summarises long metadata lists.
             let inspect = try SondeRun("inspect", acts)
@@ -302,7 +322,8 @@ func writeNPY(_ path: String, rows: Int, columns: Int, _ value: (Int, Int) -> Fl
     @Test func topWords() throws {
         try withTemporaryFolder { folder in
             let (_, acts) = try letterActivations(in: folder, limit: 80)
-            let json = try SondeRun("top-words", acts, "--layer", "2", "--corpus", defaultCorpus, "--neurons", "3,7", "--count", "10", "--property", "upos", "--json")
+            let json = try SondeRun(
+                "top-words", acts, "--layer", "2", "--corpus", defaultCorpus, "--neurons", "3,7", "--count", "10", "--property", "upos", "--json")
             #expect(json.status == 0, "\(json.stderr)")
             let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
             let neurons = report["neurons"] as! [[String: Any]]
@@ -312,9 +333,17 @@ func writeNPY(_ path: String, rows: Int, columns: Int, _ value: (Int, Int) -> Fl
             #expect((neurons[0]["topLabels"] as! [[String: Any]]).map { $0["count"] as! Int }.reduce(0, +) == 10)
             let html = folder + "/view.html"
             let probe = folder + "/p.safetensors"
-            #expect(try SondeRun("probe", "--train", acts, "--layer", "2", "--train-corpus", defaultCorpus, "--property", "upos", "--lambda", "0.003", "--save", probe).status == 0)
-            let text = try SondeRun("top-words", acts, "--layer", "layer2", "--corpus", defaultCorpus, "--probe", probe, "--k", "2", "--count", "3", "--property", "upos", "--html", html)
-            #expect(text.status == 0 && text.stdout.contains("labels among the top 3:") && text.stdout.contains("highest:") && text.stdout.contains("["), "\(text.stderr)")
+            #expect(
+                try SondeRun(
+                    "probe", "--train", acts, "--layer", "2", "--train-corpus", defaultCorpus, "--property", "upos", "--lambda", "0.003", "--save",
+                    probe
+                ).status == 0)
+            let text = try SondeRun(
+                "top-words", acts, "--layer", "layer2", "--corpus", defaultCorpus, "--probe", probe, "--k", "2", "--count", "3", "--property", "upos",
+                "--html", html)
+            #expect(
+                text.status == 0 && text.stdout.contains("labels among the top 3:") && text.stdout.contains("highest:") && text.stdout.contains("["),
+                "\(text.stderr)")
             let page = try String(contentsOfFile: html, encoding: .utf8)
             #expect(page.contains("<section id=\"n") && page.contains("class=\"w hit\""))
             let none = try SondeRun("top-words", acts, "--layer", "2", "--corpus", defaultCorpus)

@@ -17,8 +17,9 @@ struct ModelCLITests {
     @Test func extractThenProbeFromTheTreebank() throws {
         try withTemporaryFolder { folder in
             let acts = folder + "/acts.safetensors"
-            let run = try SondeRun("extract", "--model", zoo + "/gpt-step1200", "--tokenizer", tokenizer, "--corpus", corpus,
-                                   "--limit", "60", "--layers", "0,3", "--aggregate", "mean", "--out", acts, "--json")
+            let run = try SondeRun(
+                "extract", "--model", zoo + "/gpt-step1200", "--tokenizer", tokenizer, "--corpus", corpus,
+                "--limit", "60", "--layers", "0,3", "--aggregate", "mean", "--out", acts, "--json")
             #expect(run.status == 0, "\(run.stderr)")
             let summary = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
             #expect(summary["layers"] as? [String] == ["layer0", "layer3"])
@@ -27,8 +28,9 @@ struct ModelCLITests {
             #expect(inspect.stdout.contains("sonde-activations/1") && inspect.stdout.contains("\"aggregate\" : \"mean\""))
 
             // Labels straight from the treebank, rows checked against the file's alignment.
-            let probe = try SondeRun("probe", "--train", acts, "--layer", "layer3", "--train-corpus", corpus, "--property", "upos",
-                                     "--lambda", "0.01", "--json")
+            let probe = try SondeRun(
+                "probe", "--train", acts, "--layer", "layer3", "--train-corpus", corpus, "--property", "upos",
+                "--lambda", "0.01", "--json")
             #expect(probe.status == 0, "\(probe.stderr)")
             let report = try JSONSerialization.jsonObject(with: Data(probe.stdout.utf8)) as! [String: Any]
             let train = (report["splits"] as! [String: Any])["train"] as! [String: Any]
@@ -37,16 +39,18 @@ struct ModelCLITests {
 
             // The same activations against a treebank they were not extracted from.
             let other = repositoryRoot + "/Tests/Fixtures/corpora"
-            let wrong = try SondeRun("probe", "--train", acts, "--layer", "layer3", "--train-corpus", zoo + "/../corpora/ud-english-ewt/en_ewt-ud-test.conllu",
-                                     "--property", "upos", "--lambda", "0.01")
+            let wrong = try SondeRun(
+                "probe", "--train", acts, "--layer", "layer3", "--train-corpus", zoo + "/../corpora/ud-english-ewt/en_ewt-ud-test.conllu",
+                "--property", "upos", "--lambda", "0.01")
             #expect(wrong.status == 65)
             #expect(wrong.stderr.contains("was not extracted from"), "\(wrong.stderr) \(other)")
         }
     }
 
     @Test func scoreWithAblation() throws {
-        let run = try SondeRun("score", "--model", zoo + "/gpt-step1200", "--tokenizer", tokenizer, "--corpus", corpus, "--limit", "20",
-                               "--ablate", "4:0,1,2,3", "--ablate-with", "mean", "--json")
+        let run = try SondeRun(
+            "score", "--model", zoo + "/gpt-step1200", "--tokenizer", tokenizer, "--corpus", corpus, "--limit", "20",
+            "--ablate", "4:0,1,2,3", "--ablate-with", "mean", "--json")
         #expect(run.status == 0, "\(run.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
         #expect((report["unablated"] as! [String: Any])["task"] as? String == "next-token")
@@ -77,8 +81,11 @@ struct ComparatorCLITests {
 
     @Test func dynamicsOverTheSixBERTCheckpoints() throws {
         let checkpoints = [0, 20, 60, 200, 600, 1200].map { zoo + "/bert-step\($0)" }
-        let arguments = ["dynamics"] + checkpoints + ["--tokenizer", tokenizer, "--corpus", ewtDev, "--limit", "60",
-            "--property", "feats.Number", "--layers", "2,4", "--lambda", "0.01", "--json"]
+        let arguments =
+            ["dynamics"] + checkpoints + [
+                "--tokenizer", tokenizer, "--corpus", ewtDev, "--limit", "60",
+                "--property", "feats.Number", "--layers", "2,4", "--lambda", "0.01", "--json",
+            ]
         let run = try SondeRun(arguments)
         #expect(run.status == 0, "\(run.stderr)")
         let dynamics = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
@@ -98,8 +105,10 @@ struct ComparatorCLITests {
     }
 
     @Test func compareBaseWithFineTuned() throws {
-        let run = try SondeRun(["compare", "--base", zoo + "/bert-step1200", "--other", zoo + "/bert-genre", "--tokenizer", tokenizer,
-                                "--corpus", ewtDev, "--limit", "60", "--property", "feats.Number", "--lambda", "0.01", "--json"])
+        let run = try SondeRun([
+            "compare", "--base", zoo + "/bert-step1200", "--other", zoo + "/bert-genre", "--tokenizer", tokenizer,
+            "--corpus", ewtDev, "--limit", "60", "--property", "feats.Number", "--lambda", "0.01", "--json",
+        ])
         #expect(run.status == 0, "\(run.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
         let layers = report["layers"] as! [[String: Any]]
@@ -120,7 +129,8 @@ struct SimilarityCLITests {
             let x = reference + "/mnist_model0_lay04.npy", y = reference + "/mnist_model1_lay04.npy"
             let google = try SondeRun(["similarity", x, y, "--google-compat", "--measures", "cca,pwcca", "--baseline", "0", "--json"])
             #expect(google.status == 0, "\(google.stderr)")
-            let measures = (try JSONSerialization.jsonObject(with: Data(google.stdout.utf8)) as! [String: Any])["measures"] as! [String: [String: Any]]
+            let measures =
+                (try JSONSerialization.jsonObject(with: Data(google.stdout.utf8)) as! [String: Any])["measures"] as! [String: [String: Any]]
             #expect(abs((measures["cca"]!["value"] as! Double) - 0.7057263129591107) < 1e-6)
             #expect(abs((measures["pwcca"]!["value"] as! Double) - 0.7372007259221036) < 1e-6)
 
@@ -163,28 +173,40 @@ struct RedundancyCLITests {
     @Test func ablateAndRedundancy() throws {
         try withTemporaryFolder { folder in
             let acts = folder + "/acts.safetensors"
-            let extract = try SondeRun(["extract", "--model", zoo + "/gpt-step1200", "--tokenizer", tokenizer, "--corpus", corpus,
-                                        "--limit", "80", "--out", acts])
+            let extract = try SondeRun([
+                "extract", "--model", zoo + "/gpt-step1200", "--tokenizer", tokenizer, "--corpus", corpus,
+                "--limit", "80", "--out", acts,
+            ])
             #expect(extract.status == 0, "\(extract.stderr)")
-            let ablate = try SondeRun(["ablate", "--train", acts, "--layer", "layer2", "--train-corpus", corpus, "--property", "upos",
-                                       "--lambda", "0.01", "--k", "10%,50%", "--seeds", "2", "--model", zoo + "/gpt-step1200",
-                                       "--tokenizer", tokenizer, "--model-corpus", corpus, "--model-layer", "2", "--model-limit", "10", "--json"])
+            let ablate = try SondeRun([
+                "ablate", "--train", acts, "--layer", "layer2", "--train-corpus", corpus, "--property", "upos",
+                "--lambda", "0.01", "--k", "10%,50%", "--seeds", "2", "--model", zoo + "/gpt-step1200",
+                "--tokenizer", tokenizer, "--model-corpus", corpus, "--model-layer", "2", "--model-limit", "10", "--json",
+            ])
             #expect(ablate.status == 0, "\(ablate.stderr)")
             let report = try JSONSerialization.jsonObject(with: Data(ablate.stdout.utf8)) as! [String: Any]
             let points = report["points"] as! [[String: Any]]
             #expect(points.count == 2 * 2 * 3 * 2)  // fills × kinds × selections × counts
             let full = report["unablatedAccuracy"] as! Double
-            let top50 = points.first { $0["selection"] as? String == "top" && $0["kind"] as? String == "keep" && $0["neurons"] as? Int == 64 && $0["fill"] as? String == "zero" }!
+            let top50 = points.first {
+                $0["selection"] as? String == "top" && $0["kind"] as? String == "keep" && $0["neurons"] as? Int == 64
+                    && $0["fill"] as? String == "zero"
+            }!
             #expect((top50["accuracy"] as! Double) <= full + 1e-12)
             let model = report["model"] as! [[String: Any]]
             #expect(model.count == 4 && model.allSatisfy { ($0["lossChange"] as! Double).isFinite })
             // Removing the top neurons inside the model at the probe's layer is, for that probe, the
             // same as removing them from its input: the re-extracted accuracy equals the probe-level one.
-            let removeTop10 = points.first { $0["selection"] as? String == "top" && $0["kind"] as? String == "remove" && $0["neurons"] as? Int == 13 && $0["fill"] as? String == "zero" }!
+            let removeTop10 = points.first {
+                $0["selection"] as? String == "top" && $0["kind"] as? String == "remove" && $0["neurons"] as? Int == 13
+                    && $0["fill"] as? String == "zero"
+            }!
             #expect(abs((model[0]["accuracy"] as! Double) - (removeTop10["accuracy"] as! Double)) < 1e-9)
 
-            let redundancy = try SondeRun(["redundancy", acts, "--corpus", corpus, "--limit", "80", "--property", "upos", "--layers", "0,2",
-                                           "--lambda", "0.01", "--json"])
+            let redundancy = try SondeRun([
+                "redundancy", acts, "--corpus", corpus, "--limit", "80", "--property", "upos", "--layers", "0,2",
+                "--lambda", "0.01", "--json",
+            ])
             #expect(redundancy.status == 0, "\(redundancy.stderr)")
             let r = try JSONSerialization.jsonObject(with: Data(redundancy.stdout.utf8)) as! [String: Any]
             let layers = r["layers"] as! [[String: Any]]

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SondeCorpus
 
 /// The hand-written files in Tests/Fixtures/corpora, one tricky construct each.
@@ -83,8 +84,9 @@ import Testing
         #expect(tree.nodes[0].attribute("morph") == "Acc.Sg.Masc")
         #expect(try Property(name: "function")!.labels(corpus)[0] == ["OA", "HD", "SB", "HD", "none"])
         #expect(try Property(name: "attr.morph")!.labels(corpus)[0] == ["Acc.Sg.Masc", "3.Sg.Pres.Ind", "none", "none", "none"])
-        #expect(try TagMapping(path: repositoryRoot + "/annotations/stts-upos.tsv").apply(Property(name: "xpos")!.labels(corpus))
-            == [["NOUN", "AUX", "PROPN", "VERB", "PUNCT"]])
+        #expect(
+            try TagMapping(path: repositoryRoot + "/annotations/stts-upos.tsv").apply(Property(name: "xpos")!.labels(corpus))
+                == [["NOUN", "AUX", "PROPN", "VERB", "PUNCT"]])
     }
 
     @Test func alpinoCoindexedAndSurfaceOrder() throws {
@@ -104,9 +106,10 @@ import Testing
     /// Folder order: numbers as numbers, even past Int's range.
     @Test func naturalNameOrder() {
         let names = ["10.xml", "9.xml", "a2.xml", "a10.xml", "a02b.xml", "99999999999999999999999.xml", "100000000000000000000000.xml", "b.xml"]
-        #expect(names.sorted(by: naturalOrder) == [
-            "9.xml", "10.xml", "99999999999999999999999.xml", "100000000000000000000000.xml", "a2.xml", "a02b.xml", "a10.xml", "b.xml",
-        ])
+        #expect(
+            names.sorted(by: naturalOrder) == [
+                "9.xml", "10.xml", "99999999999999999999999.xml", "100000000000000000000000.xml", "a2.xml", "a02b.xml", "a10.xml", "b.xml",
+            ])
     }
 
     @Test func neuroxTextWithLabels() throws {

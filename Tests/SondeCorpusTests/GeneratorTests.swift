@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SondeCorpus
 
 @Suite struct GeneratorTests {
@@ -14,7 +15,8 @@ import Testing
         try TigerWriter.write(corpus, to: folder + "/c")
         for (made, name) in zip(["a", "b", "c"], TreebankGenerator.fileNames) {
             let committed = try Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/corpora/" + name))
-            #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/" + made)) == committed, "corpora/\(name) is stale: run `sonde corpus generate`")
+            #expect(
+                try Data(contentsOf: URL(fileURLWithPath: folder + "/" + made)) == committed, "corpora/\(name) is stale: run `sonde corpus generate`")
         }
     }
 
@@ -45,7 +47,8 @@ import Testing
                 let finite = s.words.first { $0.deprel == "aux" && s.words[$0.head! - 1] == verb } ?? verb
                 guard finite.xpos == "VBZ" || finite.xpos == "VBP" else { continue }
                 let coordinated = s.words.contains { $0.deprel == "conj" && s.words[$0.head! - 1] == subject && $0.upos == "NOUN" }
-                let thirdSingular = !coordinated
+                let thirdSingular =
+                    !coordinated
                     && (subject.xpos == "NN" || subject.xpos == "NNP" || ["he", "she", "it"].contains(subject.form))
                 #expect((finite.xpos == "VBZ") == thirdSingular, "\(s.id!): \(subject.form) … \(finite.form)")
                 checked += 1

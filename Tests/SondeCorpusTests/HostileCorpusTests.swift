@@ -1,6 +1,7 @@
 import Foundation
 import SondeBase
 import Testing
+
 @testable import SondeCorpus
 
 /// Treebanks from strangers: no walk over a tree recurses, a graph that is not a tree is a
@@ -37,22 +38,31 @@ import Testing
             </body></corpus>
             """
         }
-        let cycle = try #require(error(tiger("""
-            <nt id="s1_500" cat="S"><edge idref="s1_1" label="HD"/></nt>
-            <nt id="s1_501" cat="NP"><edge idref="s1_502" label="HD"/></nt>
-            <nt id="s1_502" cat="NP"><edge idref="s1_501" label="HD"/></nt>
-            """), name: "cycle.xml"))
+        let cycle = try #require(
+            error(
+                tiger(
+                    """
+                    <nt id="s1_500" cat="S"><edge idref="s1_1" label="HD"/></nt>
+                    <nt id="s1_501" cat="NP"><edge idref="s1_502" label="HD"/></nt>
+                    <nt id="s1_502" cat="NP"><edge idref="s1_501" label="HD"/></nt>
+                    """), name: "cycle.xml"))
         #expect(cycle.line == 3 && cycle.message.contains("cycle through nodes s1_502 → s1_501 → s1_502"), "\(cycle)")
-        let selfLoop = try #require(error(tiger("""
-            <nt id="s1_500" cat="S"><edge idref="s1_1" label="HD"/><edge idref="s1_501"/></nt>
-            <nt id="s1_501" cat="NP"><edge idref="s1_501" label="HD"/></nt>
-            """), name: "self.xml"))
+        let selfLoop = try #require(
+            error(
+                tiger(
+                    """
+                    <nt id="s1_500" cat="S"><edge idref="s1_1" label="HD"/><edge idref="s1_501"/></nt>
+                    <nt id="s1_501" cat="NP"><edge idref="s1_501" label="HD"/></nt>
+                    """), name: "self.xml"))
         #expect(selfLoop.message.contains("two mothers") || selfLoop.message.contains("cycle"), "\(selfLoop)")
-        let shared = try #require(error(tiger("""
-            <nt id="s1_500" cat="S"><edge idref="s1_501"/><edge idref="s1_502"/></nt>
-            <nt id="s1_501" cat="NP"><edge idref="s1_1" label="HD"/></nt>
-            <nt id="s1_502" cat="NP"><edge idref="s1_1" label="HD"/></nt>
-            """), name: "shared.xml"))
+        let shared = try #require(
+            error(
+                tiger(
+                    """
+                    <nt id="s1_500" cat="S"><edge idref="s1_501"/><edge idref="s1_502"/></nt>
+                    <nt id="s1_501" cat="NP"><edge idref="s1_1" label="HD"/></nt>
+                    <nt id="s1_502" cat="NP"><edge idref="s1_1" label="HD"/></nt>
+                    """), name: "shared.xml"))
         #expect(shared.message.contains("node s1_1 has two mothers, s1_501 and s1_502"), "\(shared)")
     }
 
@@ -60,7 +70,8 @@ import Testing
     @Test func structuralProblems() {
         let leaf = Tree.Node(label: "NN", word: 0)
         #expect(Tree(nodes: [Tree.Node(label: "S", children: [.init(child: 1)]), leaf], root: 0).structuralProblem() == nil)
-        let loop = Tree(nodes: [Tree.Node(label: "S", children: [.init(child: 1)]), leaf, Tree.Node(label: "A", children: [.init(child: 2)])], root: 0)
+        let loop = Tree(
+            nodes: [Tree.Node(label: "S", children: [.init(child: 1)]), leaf, Tree.Node(label: "A", children: [.init(child: 2)])], root: 0)
         #expect(loop.structuralProblem() == .cycle(nodes: [2]))
         let twice = Tree(nodes: [Tree.Node(label: "S", children: [.init(child: 1), .init(child: 1)]), leaf], root: 0)
         #expect(twice.structuralProblem() == .sharedNode(node: 1, mothers: [0, 0]))
@@ -75,23 +86,27 @@ import Testing
             let previous = Array("abcdefghij")[i]
             text += "<!ENTITY \(name) \"" + String(repeating: "&\(previous);", count: 10) + "\">\n"
         }
-        text += "]>\n<corpus id=\"c\"><head></head><body><s id=\"s1\"><graph root=\"s1_1\"><terminals><t id=\"s1_1\" word=\"&j;\" pos=\"NN\"/></terminals></graph></s></body></corpus>\n"
+        text +=
+            "]>\n<corpus id=\"c\"><head></head><body><s id=\"s1\"><graph root=\"s1_1\"><terminals><t id=\"s1_1\" word=\"&j;\" pos=\"NN\"/></terminals></graph></s></body></corpus>\n"
         let e = try #require(error(text, name: "laughs.xml"))
         #expect(e.line == 3 && e.message.contains("declares XML entities"), "\(e)")
-        let alpino = try #require(error("<?xml version=\"1.0\"?>\n<!DOCTYPE alpino_ds [<!ENTITY x \"y\">]>\n<alpino_ds/>\n", name: "a.xml", format: .alpino))
+        let alpino = try #require(
+            error("<?xml version=\"1.0\"?>\n<!DOCTYPE alpino_ds [<!ENTITY x \"y\">]>\n<alpino_ds/>\n", name: "a.xml", format: .alpino))
         #expect(alpino.line == 2, "\(alpino)")
     }
 
     /// Errors libxml2 raises outside the reader's own callback (an undefined entity, a bad
     /// character reference) become `CorpusError`s with a line, not text on stderr and exit 0.
     @Test func libxmlErrorsAreCaptured() throws {
-        let undefined = try #require(error(
-            "<?xml version=\"1.0\"?>\n<corpus id=\"c\"><head></head><body>\n<s id=\"s1\"><graph root=\"s1_1\"><terminals><t id=\"s1_1\" word=\"&nope;\" pos=\"NN\"/></terminals></graph></s></body></corpus>\n",
-            name: "undefined.xml"))
+        let undefined = try #require(
+            error(
+                "<?xml version=\"1.0\"?>\n<corpus id=\"c\"><head></head><body>\n<s id=\"s1\"><graph root=\"s1_1\"><terminals><t id=\"s1_1\" word=\"&nope;\" pos=\"NN\"/></terminals></graph></s></body></corpus>\n",
+                name: "undefined.xml"))
         #expect(undefined.line == 3 && undefined.message.contains("XML error"), "\(undefined)")
-        let badReference = try #require(error(
-            "<?xml version=\"1.0\"?>\n<corpus id=\"c\"><head></head><body>\n<s id=\"s1\"><graph root=\"s1_1\"><terminals><t id=\"s1_1\" word=\"&#0;\" pos=\"NN\"/></terminals></graph></s></body></corpus>\n",
-            name: "reference.xml"))
+        let badReference = try #require(
+            error(
+                "<?xml version=\"1.0\"?>\n<corpus id=\"c\"><head></head><body>\n<s id=\"s1\"><graph root=\"s1_1\"><terminals><t id=\"s1_1\" word=\"&#0;\" pos=\"NN\"/></terminals></graph></s></body></corpus>\n",
+                name: "reference.xml"))
         #expect(badReference.line == 3, "\(badReference)")
     }
 
@@ -115,7 +130,9 @@ import Testing
         #expect(ContinuousClock.now - clock < .seconds(5))
         #expect(labels.prefix(9) == ["0", "1", "2", "3", "4", "5", "6", "7", "8+"] && labels.last == "8+")
         // Against a brute-force walk on a small tree with a missing head (word 3's chain stops).
-        let words = [Word(form: "a", head: 0), Word(form: "b", head: 1), Word(form: "c", head: nil), Word(form: "d", head: 3), Word(form: "e", head: 2)]
+        let words = [
+            Word(form: "a", head: 0), Word(form: "b", head: 1), Word(form: "c", head: nil), Word(form: "d", head: 3), Word(form: "e", head: 2),
+        ]
         #expect(Property.dependencyDepths(words) == [0, 1, 0, 1, 2])
         let cyclic = [Word(form: "a", head: 2), Word(form: "b", head: 1), Word(form: "c", head: 1)]
         #expect(Property.dependencyDepths(cyclic) == [4, 4, 4])

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SondeCorpus
 
 /// Every malformed construct gives `path:line[:column]: what is wrong`.
@@ -32,7 +33,8 @@ import Testing
         expectError(Self.w1 + "3\tyo\tyo\tINTJ\tUH\t_\t1\tdep\t_\t_\n", line: 2, column: 1, "word ID 3 out of sequence: expected 2")
         expectError(Self.w1 + "x\tyo\tyo\tINTJ\tUH\t_\t1\tdep\t_\t_\n", line: 2, column: 1, "ID 'x' is not an integer")
         expectError("1\tHi\t\tINTJ\tUH\t_\t0\troot\t_\t_\n", line: 1, column: 6, "column 3 (LEMMA) is empty")
-        expectError(Self.w1 + "\n" + Self.w1 + "3-4\tab\t_\t_\t_\t_\t_\t_\t_\t_\n", line: 4, "3-4 must come right before word 3, but the next word is 2")
+        expectError(
+            Self.w1 + "\n" + Self.w1 + "3-4\tab\t_\t_\t_\t_\t_\t_\t_\t_\n", line: 4, "3-4 must come right before word 3, but the next word is 2")
         expectError("1-1\tab\t_\t_\t_\t_\t_\t_\t_\t_\n" + Self.w1, line: 1, "must span at least two words")
         expectError("1-3\tab\tx\t_\t_\t_\t_\t_\t_\t_\n", line: 1, column: 8, "a multiword token has _ in column 3")
         expectError("1-2\tab\t_\t_\t_\t_\t_\t_\t_\t_\n" + Self.w1, line: 1, "a multiword token runs to word 2 but the sentence has 1 words")
@@ -87,21 +89,32 @@ import Testing
 
     @Test func tigerProblems() {
         let head = "<corpus id=\"x\"><body><s id=\"s1\"><graph root=\"s1_500\"><terminals>\n"
-        expectError(head + "<t id=\"s1_1\" word=\"a\" pos=\"NN\"/>\n</terminals><nonterminals>\n<nt id=\"s1_500\" cat=\"S\"><edge label=\"HD\" idref=\"s1_9\"/></nt>\n</nonterminals></graph></s></body></corpus>",
+        expectError(
+            head
+                + "<t id=\"s1_1\" word=\"a\" pos=\"NN\"/>\n</terminals><nonterminals>\n<nt id=\"s1_500\" cat=\"S\"><edge label=\"HD\" idref=\"s1_9\"/></nt>\n</nonterminals></graph></s></body></corpus>",
             line: 4, "edge idref 's1_9' names no node of sentence 's1'")
-        expectError(head + "<t id=\"s1_1\" word=\"a\" pos=\"NN\"/>\n</terminals></graph></s></body></corpus>", line: 1, "graph root 's1_500' names no node")
-        expectError(head + "<t id=\"s1_1\" word=\"a\"/>\n<t id=\"s1_1\" word=\"b\"/>\n</terminals></graph></s></body></corpus>", line: 3, "id 's1_1' is used twice")
-        expectError(head + "<t id=\"s1_1\" word=\"a\">\n</terminals></graph></s></body></corpus>", line: 3, "XML error: Opening and ending tag mismatch: t line 2 and terminals")
+        expectError(
+            head + "<t id=\"s1_1\" word=\"a\" pos=\"NN\"/>\n</terminals></graph></s></body></corpus>", line: 1, "graph root 's1_500' names no node")
+        expectError(
+            head + "<t id=\"s1_1\" word=\"a\"/>\n<t id=\"s1_1\" word=\"b\"/>\n</terminals></graph></s></body></corpus>", line: 3,
+            "id 's1_1' is used twice")
+        expectError(
+            head + "<t id=\"s1_1\" word=\"a\">\n</terminals></graph></s></body></corpus>", line: 3,
+            "XML error: Opening and ending tag mismatch: t line 2 and terminals")
         expectError("<corpus><body><s id=\"s1\"><graph><terminals></terminals></graph></s></body></corpus>", line: 1, "has no terminals")
         expectError("<html><body/></html>", line: 1, "neither TIGER-XML")
     }
 
     @Test func alpinoProblems() {
         let top = "<alpino_ds version=\"1.3\"><node begin=\"0\" cat=\"top\" end=\"2\" id=\"0\" rel=\"top\">\n"
-        expectError(top + "<node begin=\"0\" end=\"1\" id=\"1\" rel=\"--\" word=\"a\"/></node><sentence>a b</sentence></alpino_ds>",
+        expectError(
+            top + "<node begin=\"0\" end=\"1\" id=\"1\" rel=\"--\" word=\"a\"/></node><sentence>a b</sentence></alpino_ds>",
             name: "a.xml", line: 1, "<sentence> has 2 tokens but the tree has 1 word nodes")
-        expectError(top + "<node begin=\"0\" end=\"1\" id=\"1\" rel=\"--\" word=\"a\"/></node></alpino_ds>", name: "b.xml", line: 1, "no <sentence> element")
-        expectError(top + "<node end=\"1\" id=\"1\" rel=\"--\" word=\"a\"/></node><sentence>a</sentence></alpino_ds>", name: "c.xml", line: 2, "has no integer begin")
+        expectError(
+            top + "<node begin=\"0\" end=\"1\" id=\"1\" rel=\"--\" word=\"a\"/></node></alpino_ds>", name: "b.xml", line: 1, "no <sentence> element")
+        expectError(
+            top + "<node end=\"1\" id=\"1\" rel=\"--\" word=\"a\"/></node><sentence>a</sentence></alpino_ds>", name: "c.xml", line: 2,
+            "has no integer begin")
     }
 
     @Test func plainTextAndLabels() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SondeCorpus
 
 /// One row of ../shared/corpora/MANIFEST.tsv: the exact counts of a real treebank file.

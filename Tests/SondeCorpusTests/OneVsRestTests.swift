@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SondeCorpus
 
 /// One-vs-rest properties and the messages for names and values that a corpus does not have.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SondeCorpus
 
 /// read → write → read gives an equal corpus, for each writer, on real files.

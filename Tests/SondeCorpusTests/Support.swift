@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import SondeCorpus
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path

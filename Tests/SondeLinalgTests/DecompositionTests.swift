@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SondeLinalg
 
 /// Decompositions checked by their defining identities (reconstruction, orthogonality) on

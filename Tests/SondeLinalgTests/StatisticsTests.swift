@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SondeLinalg
 
 @Suite struct StatisticsTests {

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
 import SondeBase
+import Testing
 import ZIPFoundation
+
 @testable import SondeLinalg
 
 /// The fixtures were written by numpy and the `safetensors` package (Tests/Fixtures/tensors/
@@ -151,7 +152,10 @@ func fixtureInts(_ n: Int) -> [Int] { (0..<n).map { $0 * 1_000_003 - 7 } }
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let a = Matrix<Float>(rows: 3, columns: 4, elements: fixtureFloats(12))
         try NPZ.write(
-            [TensorPayload(name: "a", matrix: a), TensorPayload(name: "b", shape: [6], dtype: .int64, values: .int64(fixtureInts(6).map(Int64.init)))],
+            [
+                TensorPayload(name: "a", matrix: a),
+                TensorPayload(name: "b", shape: [6], dtype: .int64, values: .int64(fixtureInts(6).map(Int64.init))),
+            ],
             to: folder + "/z.npz")
         let back = try TensorCollection.read(folder + "/z.npz")
         #expect(try back["a"]!.matrix() == a)
@@ -296,15 +300,19 @@ struct ReferenceReaderTests {
         try expectFailure(npy(header: "{'descr': '<f4', 'fortran_order': False, }", dataCount: 12), .malformed, "no 'shape'")
         try expectFailure(npy(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), } junk", dataCount: 12), .malformed, "text after")
         try expectFailure(npy(header: "{'descr': '<c8', 'fortran_order': False, 'shape': (3,), }", dataCount: 24), .unsupported, "dtype '<c8'")
-        try expectFailure(npy(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", dataCount: 12, version: 4), .unsupported, "version 4.0")
+        try expectFailure(
+            npy(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", dataCount: 12, version: 4), .unsupported, "version 4.0")
         try expectFailure(try fixtureBytes("big_endian.npy"), .unsupported, "big-endian")
     }
 
     /// A header claiming an enormous shape is checked against the file size before anything is
     /// allocated (the test would run out of memory otherwise).
     @Test func npyHugeShapes() throws {
-        try expectFailure(npy(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (100000000, 100000), }", dataCount: 16), .malformed, "needs 40000000000000 bytes")
-        try expectFailure(npy(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (9223372036854775807, 4), }", dataCount: 16), .malformed, "too large")
+        try expectFailure(
+            npy(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (100000000, 100000), }", dataCount: 16), .malformed,
+            "needs 40000000000000 bytes")
+        try expectFailure(
+            npy(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (9223372036854775807, 4), }", dataCount: 16), .malformed, "too large")
         try expectFailure(npy(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (-2, 4), }", dataCount: 16), .malformed, "too large")
     }
 
@@ -322,7 +330,9 @@ struct ReferenceReaderTests {
         let deep = "{\"a\": " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}"
         try expectFailure(safetensors(deep, dataCount: 0), .malformed, "nests too deep (limit: 16 levels")
         // Brackets inside strings do not count.
-        try expectFailure(safetensors("{\"__metadata__\": {\"k\": \"" + String(repeating: "[", count: 100) + "\"}, \"t\": 1}", dataCount: 0), .malformed, "entry 't' is not an object")
+        try expectFailure(
+            safetensors("{\"__metadata__\": {\"k\": \"" + String(repeating: "[", count: 100) + "\"}, \"t\": 1}", dataCount: 0), .malformed,
+            "entry 't' is not an object")
         let path = folder + "/large-header.safetensors"
         let length = 70 << 20
         try Data((0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * $0)) } + [UInt8(ascii: "{")]).write(to: URL(fileURLWithPath: path))
@@ -336,7 +346,9 @@ struct ReferenceReaderTests {
         let path = folder + "/bomb.npz"
         let archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .create)
         let size = 80 << 20
-        let header = npy(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (\(size / 4 - 32),), }".padding(toLength: 118, withPad: " ", startingAt: 0) + "\n", dataCount: 0)
+        let header = npy(
+            header: "{'descr': '<f4', 'fortran_order': False, 'shape': (\(size / 4 - 32),), }".padding(toLength: 118, withPad: " ", startingAt: 0)
+                + "\n", dataCount: 0)
         try archive.addEntry(with: "x.npy", type: .file, uncompressedSize: Int64(size), compressionMethod: .deflate) { position, chunk in
             var data = Data(count: chunk)
             if position == 0 { data.replaceSubrange(0..<header.count, with: header) }

@@ -1,5 +1,6 @@
 import Foundation
 import SondeBase
+
 @testable import SondeLinalg
 
 func randomMatrix<S: LinalgScalar>(_ rows: Int, _ columns: Int, seed: UInt64, as _: S.Type = S.self) -> Matrix<S>

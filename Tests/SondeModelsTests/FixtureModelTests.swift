@@ -1,6 +1,7 @@
 import Foundation
 import SondeLinalg
 import Testing
+
 @testable import SondeModels
 
 let modelFixtures = repositoryRoot + "/Tests/Fixtures/models"

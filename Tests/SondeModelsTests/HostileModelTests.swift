@@ -1,6 +1,7 @@
 import Foundation
 import SondeLinalg
 import Testing
+
 @testable import SondeModels
 
 /// Model folders and tokenizers from strangers: every value that sizes or scales the forward
@@ -25,18 +26,21 @@ struct HostileModelTests {
 
     /// Each (key, value) → the field the message must name. Rotary factors above 1 wrote past
     /// the head's buffer, negative ones crashed, a non-positive base or epsilon gave NaN.
-    @Test(arguments: [
-        ("rotary_pct", 5.0, "partial_rotary_factor"), ("rotary_pct", 1.25, "partial_rotary_factor"),
-        ("rotary_pct", -1.0, "partial_rotary_factor"), ("rotary_pct", 0.0, "partial_rotary_factor"),
-        ("rotary_emb_base", 0.0, "rope_theta"), ("rotary_emb_base", -10.0, "rope_theta"),
-        ("layer_norm_eps", -1e-5, "layer_norm_eps"), ("layer_norm_eps", 0.0, "layer_norm_eps"),
-        ("layer_norm_eps", 1e-60, "layer_norm_eps"), ("num_attention_heads", 3.0, "num_attention_heads"),
-        ("hidden_size", -16.0, "hidden_size"), ("max_position_embeddings", 1e12, "max_position_embeddings"),
-        ("vocab_size", 0.0, "vocab_size"), ("num_hidden_layers", 1e9, "num_hidden_layers"),
-    ] as [(String, Double, String)])
+    @Test(
+        arguments: [
+            ("rotary_pct", 5.0, "partial_rotary_factor"), ("rotary_pct", 1.25, "partial_rotary_factor"),
+            ("rotary_pct", -1.0, "partial_rotary_factor"), ("rotary_pct", 0.0, "partial_rotary_factor"),
+            ("rotary_emb_base", 0.0, "rope_theta"), ("rotary_emb_base", -10.0, "rope_theta"),
+            ("layer_norm_eps", -1e-5, "layer_norm_eps"), ("layer_norm_eps", 0.0, "layer_norm_eps"),
+            ("layer_norm_eps", 1e-60, "layer_norm_eps"), ("num_attention_heads", 3.0, "num_attention_heads"),
+            ("hidden_size", -16.0, "hidden_size"), ("max_position_embeddings", 1e12, "max_position_embeddings"),
+            ("vocab_size", 0.0, "vocab_size"), ("num_hidden_layers", 1e9, "num_hidden_layers"),
+        ] as [(String, Double, String)])
     func configValuesAreChecked(key: String, value: Double, field: String) throws {
         // Integers go in as integers (JSONSerialization reads 3.0 as a Double otherwise).
-        let json: Any = value == value.rounded() && abs(value) < 1e15 && key != "layer_norm_eps" && key != "rotary_pct" && key != "rotary_emb_base" ? Int(value) : value
+        let json: Any =
+            value == value.rounded() && abs(value) < 1e15 && key != "layer_norm_eps" && key != "rotary_pct" && key != "rotary_emb_base"
+            ? Int(value) : value
         let message = try #require(loadError(try variant("neox-legacy", [key: json])))
         #expect(message.contains("config.json: \(field)"), "\(message)")
     }
@@ -90,8 +94,9 @@ struct HostileModelTests {
     }
 
     private func tokenizer(_ change: (inout [String: Any]) -> Void) throws -> Tokenizer {
-        var json = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: URL(fileURLWithPath: modelFixtures + "/wordpiece/tokenizer.json"))) as! [String: Any]
+        var json =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: modelFixtures + "/wordpiece/tokenizer.json"))) as! [String: Any]
         change(&json)
         return try Tokenizer(json: json, path: "tokenizer.json")
     }
@@ -99,18 +104,22 @@ struct HostileModelTests {
     /// Negative ids (in the vocabulary or the added tokens) read before the embedding matrix;
     /// ids at or past the model's vocabulary after it. Both are refused once, at load.
     @Test func tokenIdsAreChecked() throws {
-        #expect { _ = try self.tokenizer { json in
-            var added = json["added_tokens"] as! [[String: Any]]
-            added[0]["id"] = -3
-            json["added_tokens"] = added
-        } } throws: { "\($0)".contains("tokenizer.json: token \"[PAD]\" has the negative id -3") }
-        #expect { _ = try self.tokenizer { json in
-            var model = json["model"] as! [String: Any]
-            var vocab = model["vocab"] as! [String: Int]
-            vocab["the"] = -1
-            model["vocab"] = vocab
-            json["model"] = model
-        } } throws: { "\($0)".contains("has the negative id -1") }
+        #expect {
+            _ = try self.tokenizer { json in
+                var added = json["added_tokens"] as! [[String: Any]]
+                added[0]["id"] = -3
+                json["added_tokens"] = added
+            }
+        } throws: { "\($0)".contains("tokenizer.json: token \"[PAD]\" has the negative id -3") }
+        #expect {
+            _ = try self.tokenizer { json in
+                var model = json["model"] as! [String: Any]
+                var vocab = model["vocab"] as! [String: Int]
+                vocab["the"] = -1
+                model["vocab"] = vocab
+                json["model"] = model
+            }
+        } throws: { "\($0)".contains("has the negative id -1") }
         let plain = try tokenizer { _ in }
         try plain.validate(vocabularySize: 388)
         #expect { try plain.validate(vocabularySize: 300) } throws: { "\($0)".contains("outside the model's vocabulary of 300") }

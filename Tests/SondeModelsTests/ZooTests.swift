@@ -2,6 +2,7 @@ import Foundation
 import SondeBase
 import SondeLinalg
 import Testing
+
 @testable import SondeModels
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
@@ -17,7 +18,9 @@ func referenceSentences() throws -> [[String]] {
 }
 
 /// Every layer's word vectors for `sentences`, stacked: [layer][word, hidden].
-func extractAll(_ extractor: ActivationExtractor, _ sentences: [[String]], aggregate: SubwordAggregation = .last, ablations: [NeuronAblation] = []) throws -> [Matrix<Float>] {
+func extractAll(
+    _ extractor: ActivationExtractor, _ sentences: [[String]], aggregate: SubwordAggregation = .last, ablations: [NeuronAblation] = []
+) throws -> [Matrix<Float>] {
     let layers = Array(0...extractor.model.config.layers)
     var rows = [[Float]](repeating: [], count: layers.count)
     try extractor.extract(sentences, layers: layers, aggregate: aggregate, ablations: ablations) { _, vectors in
@@ -53,7 +56,8 @@ struct ZooReferenceTests {
 @Suite(.enabled(if: zooAvailable, Comment(rawValue: zooMissing)))
 struct ZooScoreTests {
     func extractor(_ name: String) throws -> ActivationExtractor {
-        try ActivationExtractor(model: try TransformerModel(folder: zoo + "/" + name), tokenizer: try Tokenizer.read(zoo + "/tokenizer/tokenizer.json"))
+        try ActivationExtractor(
+            model: try TransformerModel(folder: zoo + "/" + name), tokenizer: try Tokenizer.read(zoo + "/tokenizer/tokenizer.json"))
     }
 
     func genres() throws -> [String] {
@@ -146,7 +150,8 @@ let minilmAvailable = FileManager.default.fileExists(atPath: minilm + "/referenc
 @Suite(.enabled(if: minilmAvailable, "all-MiniLM-L6-v2 is not unpacked (run benchmarks/run.sh extract): skipped"))
 struct PretrainedModelTests {
     @Test func miniLMMatchesTransformers() throws {
-        let extractor = try ActivationExtractor(model: try TransformerModel(folder: minilm), tokenizer: try Tokenizer.read(minilm + "/tokenizer.json"))
+        let extractor = try ActivationExtractor(
+            model: try TransformerModel(folder: minilm), tokenizer: try Tokenizer.read(minilm + "/tokenizer.json"))
         let text = try String(contentsOfFile: minilm + "/reference-sentences.txt", encoding: .utf8)
         let sentences = text.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
         let reference = try TensorCollection.read(minilm + "/reference.npz")
@@ -171,7 +176,8 @@ struct MaskedScoreTests {
     /// seeded masks, [CLS] masked words [SEP] through the model alone, cross-entropy of the masked
     /// positions from the head's logits (which FixtureModelTests checks against transformers).
     @Test func maskedTokenLossByHand() throws {
-        let e = try ActivationExtractor(model: try TransformerModel(folder: zoo + "/bert-step1200"), tokenizer: try Tokenizer.read(zoo + "/tokenizer/tokenizer.json"))
+        let e = try ActivationExtractor(
+            model: try TransformerModel(folder: zoo + "/bert-step1200"), tokenizer: try Tokenizer.read(zoo + "/tokenizer/tokenizer.json"))
         let sentences = Array(try referenceSentences().prefix(8))
         let score = try e.score(sentences, seed: 7)
         var total = 0.0, count = 0

@@ -1,6 +1,7 @@
 import SondeBase
 import SondeLinalg
 import Testing
+
 @testable import SondeProbe
 
 /// Probe-level ablation and the minimal neuron set, on planted data with known redundant copies.

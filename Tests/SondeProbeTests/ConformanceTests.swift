@@ -1,6 +1,7 @@
 import Foundation
 import SondeLinalg
 import Testing
+
 @testable import SondeProbe
 
 /// What every probe mode must do, whatever the data (scikit-learn's `check_estimator` idea):
@@ -76,7 +77,8 @@ struct ProbeConformanceTests {
         for r in stride(from: 0, to: labels.count, by: 10) { labels[r] = -1 }
         let kept = labels.indices.filter { labels[$0] >= 0 }
         let withUnseen = FittedProbe.fit(ProbeDataset(x: data.x, labels: labels, classes: data.classes), settings: mode.settings)
-        let without = FittedProbe.fit(ProbeDataset(x: data.x.rows(kept), labels: kept.map { labels[$0] }, classes: data.classes), settings: mode.settings)
+        let without = FittedProbe.fit(
+            ProbeDataset(x: data.x.rows(kept), labels: kept.map { labels[$0] }, classes: data.classes), settings: mode.settings)
         #expect(close(withUnseen, without, 1e-6))
     }
 

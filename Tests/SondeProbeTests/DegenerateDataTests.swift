@@ -1,6 +1,7 @@
 import Foundation
 import SondeLinalg
 import Testing
+
 @testable import SondeProbe
 
 /// Data that once hung the solver or returned nonsense as "not converged" (KKT violation 7e283).
@@ -29,7 +30,8 @@ struct DegenerateDataTests {
         let labels = (0..<200).map { ($0 * 7) % 3 == 0 ? 0 : 1 }
         let clock = ContinuousClock.now
         let probe = FittedProbe.fit(
-            ProbeDataset(x: x, labels: labels, classes: ["a", "b"]), settings: ProbeSettings(penalty: .elasticNet(lambda: 0.01, alpha: 0.5), standardize: false))
+            ProbeDataset(x: x, labels: labels, classes: ["a", "b"]),
+            settings: ProbeSettings(penalty: .elasticNet(lambda: 0.01, alpha: 0.5), standardize: false))
         #expect(ContinuousClock.now - clock < .seconds(20))
         #expect(probe.weights.elements.allSatisfy(\.isFinite) && probe.intercepts.allSatisfy(\.isFinite))
     }

@@ -1,6 +1,7 @@
 import Foundation
 import SondeBase
 import Testing
+
 @testable import SondeLinalg
 @testable import SondeProbe
 
@@ -10,8 +11,10 @@ import Testing
     @Test func pathFromLambdaMax() {
         let planted = PlantedData(samples: 3000, neurons: 40, classes: 3, planted: 4, copies: 1, seed: 21)
         let split = 2000
-        let train = ProbeDataset(x: planted.dataset.x.rows(0..<split), labels: Array(planted.dataset.labels[..<split]), classes: planted.dataset.classes)
-        let dev = ProbeDataset(x: planted.dataset.x.rows(split..<3000), labels: Array(planted.dataset.labels[split...]), classes: planted.dataset.classes)
+        let train = ProbeDataset(
+            x: planted.dataset.x.rows(0..<split), labels: Array(planted.dataset.labels[..<split]), classes: planted.dataset.classes)
+        let dev = ProbeDataset(
+            x: planted.dataset.x.rows(split..<3000), labels: Array(planted.dataset.labels[split...]), classes: planted.dataset.classes)
         var ticks: [(Int, Int)] = []
         let path = RegularizationPath.fit(train: train, dev: dev, alpha: 1, count: 8, minRatio: 1e-2, progress: { ticks.append(($0, $1)) })
         #expect(path.points.count == 8 && ticks.map(\.0) == Array(1...8) && ticks.allSatisfy { $0.1 == 8 })

@@ -1,6 +1,7 @@
 import Foundation
 import SondeBase
 import Testing
+
 @testable import SondeLinalg
 @testable import SondeProbe
 
@@ -16,7 +17,9 @@ func smallDataset() throws -> ProbeDataset {
 
 /// Mean cross-entropy and its gradient ∂/∂W at (W, b), in Double from the raw data: an
 /// independent computation (no BLAS, no blocks, no standardisation).
-func referenceLossAndGradient(_ data: ProbeDataset, weights: Matrix<Double>, intercepts: [Double]) -> (loss: Double, gradient: [[Double]], intercept: [Double]) {
+func referenceLossAndGradient(
+    _ data: ProbeDataset, weights: Matrix<Double>, intercepts: [Double]
+) -> (loss: Double, gradient: [[Double]], intercept: [Double]) {
     let (n, d, c) = (data.count, data.neurons, data.classes.count)
     var loss = 0.0
     var gradient = [[Double]](repeating: [Double](repeating: 0, count: d), count: c)
@@ -110,7 +113,8 @@ func referenceLossAndGradient(_ data: ProbeDataset, weights: Matrix<Double>, int
     @Test func optimalityConditionsHoldWithSampledCurvature() {
         let data = PlantedData(samples: 12_000, neurons: 12, classes: 5, planted: 3, copies: 1, seed: 3).dataset
         let (k1, k2) = (0.002 * 0.5, 0.002 * 0.5)
-        let probe = FittedProbe.fit(data, settings: ProbeSettings(penalty: .elasticNet(lambda: 0.002, alpha: 0.5), standardize: false, tolerance: 1e-5))
+        let probe = FittedProbe.fit(
+            data, settings: ProbeSettings(penalty: .elasticNet(lambda: 0.002, alpha: 0.5), standardize: false, tolerance: 1e-5))
         // A regression guard, not an exact count: Newton steps converge in 5–10 iterations here;
         // 40 leaves room for another CPU's rounding and still catches a solver that stalls.
         #expect(probe.diagnostics.converged && probe.diagnostics.iterations < 40, "\(probe.diagnostics)")

@@ -1,6 +1,7 @@
 import SondeLinalg
 import SondeProbe
 import Testing
+
 @testable import SondeSimilarity
 
 /// Each planted neuron clusters with its noisy copies, and with nothing else.

@@ -2,6 +2,7 @@ import Foundation
 import SondeBase
 import SondeLinalg
 import Testing
+
 @testable import SondeSimilarity
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path

@@ -3,6 +3,7 @@ import SondeCorpus
 import SondeLinalg
 import SondeModels
 import Testing
+
 @testable import SondeStudy
 
 /// A labelled corpus and an activation file that must match it, on small synthetic data.
@@ -16,14 +17,14 @@ struct ActivationSourceTests {
     func corpus() throws -> Corpus {
         let path = folder + "/c.conllu"
         try """
-            1\tDogs\tdog\tNOUN\tNNS\tNumber=Plur\t2\tnsubj\t_\t_
-            2\tbark\tbark\tVERB\tVBP\t_\t0\troot\t_\t_
+        1\tDogs\tdog\tNOUN\tNNS\tNumber=Plur\t2\tnsubj\t_\t_
+        2\tbark\tbark\tVERB\tVBP\t_\t0\troot\t_\t_
 
-            1\tIt\tit\tPRON\tPRP\tNumber=Sing\t2\tnsubj\t_\t_
-            2\trains\train\tVERB\tVBZ\t_\t0\troot\t_\t_
-            3\t.\t.\tPUNCT\t.\t_\t2\tpunct\t_\t_
+        1\tIt\tit\tPRON\tPRP\tNumber=Sing\t2\tnsubj\t_\t_
+        2\trains\train\tVERB\tVBZ\t_\t0\troot\t_\t_
+        3\t.\t.\tPUNCT\t.\t_\t2\tpunct\t_\t_
 
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         return try CorpusReader.read([path]).corpus
     }
 
@@ -31,11 +32,16 @@ struct ActivationSourceTests {
     func file(_ sentenceWords: [Int], limit: Int? = nil) throws -> String {
         let rows = sentenceWords.reduce(0, +)
         let path = folder + "/a.safetensors"
-        var metadata = ["format": ActivationFile.format, "sentence_words": "[\(sentenceWords.map(String.init).joined(separator: ","))]", "corpus": "c.conllu"]
+        var metadata = [
+            "format": ActivationFile.format, "sentence_words": "[\(sentenceWords.map(String.init).joined(separator: ","))]", "corpus": "c.conllu",
+        ]
         if let limit { metadata["limit"] = String(limit) }
-        try Safetensors.write((0..<3).map { l in
-            TensorPayload(name: ActivationFile.layerName(l), shape: [rows, 2], dtype: .float32, values: .float((0..<(rows * 2)).map { Float(10 * l + $0 / 2) }))
-        }, metadata: metadata, to: path)
+        try Safetensors.write(
+            (0..<3).map { l in
+                TensorPayload(
+                    name: ActivationFile.layerName(l), shape: [rows, 2], dtype: .float32,
+                    values: .float((0..<(rows * 2)).map { Float(10 * l + $0 / 2) }))
+            }, metadata: metadata, to: path)
         return path
     }
 

@@ -1,9 +1,10 @@
 import Foundation
-import SondeLinalg
 import SondeBase
+import SondeLinalg
 import SondeProbe
 import SondeSimilarity
 import Testing
+
 @testable import SondeStudy
 
 /// The comparator's definitions on cases with known answers.

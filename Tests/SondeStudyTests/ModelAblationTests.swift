@@ -1,8 +1,9 @@
 import Foundation
 import SondeLinalg
+import Testing
+
 @testable import SondeModels
 @testable import SondeProbe
-import Testing
 @testable import SondeStudy
 
 /// A language model whose loss rises by 1 for each of neurons 0 and 1 that is ablated, and whose
@@ -41,7 +42,8 @@ final class CountingModel: LanguageModel {
         diagnostics: .init(iterations: 0, converged: true, kktViolation: 0, objective: 0, trainingLoss: 0, nonzeroNeurons: 1))
     let evaluation = ModelAblation.Evaluation(sentences: [["x", "y"]], labels: ["a", "a"])
     let result = try ModelAblation.run(
-        CountingModel(), layer: 1, probe: probe, ordering: [0, 1, 2, 3], counts: [1, 2], fill: .zero, seeds: 3, scored: [["x"]], evaluation: evaluation)
+        CountingModel(), layer: 1, probe: probe, ordering: [0, 1, 2, 3], counts: [1, 2], fill: .zero, seeds: 3, scored: [["x"]],
+        evaluation: evaluation)
     #expect(result.unablated.loss == 1)
     let top = result.points.filter { $0.selection == "top" }
     // Top 1 ablates neuron 0 (+1), top 2 neurons 0 and 1 (+2): loss changes by exactly that.
@@ -50,6 +52,8 @@ final class CountingModel: LanguageModel {
     #expect(top[0].accuracy == 1)
     let random = result.points.filter { $0.selection == "random" }
     #expect(random.count == 2 && random.allSatisfy { $0.lossSD != nil && (0...2).contains($0.lossChange) })
-    #expect { _ = try ModelAblation.run(CountingModel(), layer: 5, probe: probe, ordering: [0], counts: [1], fill: .zero, seeds: 1, scored: [], evaluation: nil) }
-        throws: { "\($0)".contains("does not match the probe's") }
+    #expect {
+        _ = try ModelAblation.run(
+            CountingModel(), layer: 5, probe: probe, ordering: [0], counts: [1], fill: .zero, seeds: 1, scored: [], evaluation: nil)
+    } throws: { "\($0)".contains("does not match the probe's") }
 }

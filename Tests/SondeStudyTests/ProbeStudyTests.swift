@@ -2,6 +2,7 @@ import Foundation
 import SondeLinalg
 import SondeProbe
 import Testing
+
 @testable import SondeStudy
 
 /// The probe study on planted data: splits, control task, selectivity, rankings, warnings.
@@ -13,8 +14,9 @@ struct ProbeStudyTests {
         // Words: each class has its own few word types, so the control task is learnable but random.
         let vocabulary = (0..<d.count).map { "w\(d.labels[$0] * 5 + $0 % 5)" }
         func split(_ name: String, _ rows: Range<Int>) -> ProbeStudy.Split {
-            ProbeStudy.Split(name: name, data: ProbeDataset(x: d.x.rows(rows), labels: Array(d.labels[rows]), classes: d.classes),
-                             words: words ? Array(vocabulary[rows]) : nil)
+            ProbeStudy.Split(
+                name: name, data: ProbeDataset(x: d.x.rows(rows), labels: Array(d.labels[rows]), classes: d.classes),
+                words: words ? Array(vocabulary[rows]) : nil)
         }
         return [split("train", 0..<600), split("dev", 600..<750), split("test", 750..<900)]
     }
@@ -30,7 +32,8 @@ struct ProbeStudyTests {
     }
 
     @Test func aPathChoosesOnDevAndEmptyProbesAreNamed() {
-        let path = ProbeStudy.run(splits(words: false), fit: .path(alpha: 0.5, count: 6, minRatio: 1e-2, folds: 0, standardize: true, tolerance: 1e-4))
+        let path = ProbeStudy.run(
+            splits(words: false), fit: .path(alpha: 0.5, count: 6, minRatio: 1e-2, folds: 0, standardize: true, tolerance: 1e-4))
         #expect(path.path != nil && path.splits["dev"]!.controlAccuracy == nil)
         let empty = ProbeStudy.run(splits(words: false), fit: .penalty(ProbeSettings(penalty: .elasticNet(lambda: 100, alpha: 1))))
         #expect(empty.ranking.isEmpty && empty.warnings.contains { $0.contains("no neuron has a nonzero weight") })
@@ -46,7 +49,9 @@ struct ProbeStudyTests {
     // 300 "sentences" of 5 tokens (the study splits by sentence: every fourth dev, fifth test).
     let sentences = stride(from: 0, to: d.count, by: 5).map { s in (s..<(s + 5)).map { (word: "w\($0 % 7)", label: d.classes[d.labels[$0]]) } }
     let tokens = StudyTokens(property: "planted", sentences: sentences)
-    let second = Matrix<Float>(rows: d.x.rows, columns: d.x.columns) { p in d.x.withUnsafeBufferPointer { x in for i in 0..<p.count { p[i] = 2 * x[i] } } }
+    let second = Matrix<Float>(rows: d.x.rows, columns: d.x.columns) { p in
+        d.x.withUnsafeBufferPointer { x in for i in 0..<p.count { p[i] = 2 * x[i] } }
+    }
     let result = try NeuronRedundancy.analyze(
         layers: [d.x, second], names: ["layer0", "layer1"], tokens: tokens, settings: ProbeSettings(penalty: .elasticNet(lambda: 1e-3, alpha: 0.5)),
         threshold: 0.3, delta: 0.02)

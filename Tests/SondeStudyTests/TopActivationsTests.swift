@@ -1,6 +1,7 @@
 import Foundation
 import SondeLinalg
 import Testing
+
 @testable import SondeReport
 @testable import SondeStudy
 
@@ -19,9 +20,10 @@ struct TopActivationsTests {
         #expect(r.neurons[0].top[0].sentenceActivations == [3, 3])
         #expect(r.neurons[1].top.map(\.form) == ["e", "a"] && r.neurons[1].bottom.map(\.form) == ["d", "c"])
         // Labels among neuron 1's top two (e: Y, a: X) against corpus shares 3/5 X, 2/5 Y.
-        #expect(r.neurons[1].topLabels == [
-            .init(label: "X", count: 1, corpusShare: 0.6), .init(label: "Y", count: 1, corpusShare: 0.4),
-        ])
+        #expect(
+            r.neurons[1].topLabels == [
+                .init(label: "X", count: 1, corpusShare: 0.6), .init(label: "Y", count: 1, corpusShare: 0.4),
+            ])
         #expect(r.sentences == [0: ["a", "b", "c"], 1: ["d", "e"]])
         #expect(abs(r.neurons[1].mean - 1.6) < 1e-6 && r.neurons[1].maxMagnitude == 9)
     }

@@ -10,8 +10,10 @@ import SondeModels
 func extract(_ options: Options) throws {
     let ewt = options.shared + "/corpora/ud-english-ewt/en_ewt-ud-train.conllu"
     let zoo = options.shared + "/zoo"
-    var models = [("zoo bert-step1200", zoo + "/bert-step1200", zoo + "/tokenizer/tokenizer.json"),
-                  ("zoo gpt-step1200", zoo + "/gpt-step1200", zoo + "/tokenizer/tokenizer.json")]
+    var models = [
+        ("zoo bert-step1200", zoo + "/bert-step1200", zoo + "/tokenizer/tokenizer.json"),
+        ("zoo gpt-step1200", zoo + "/gpt-step1200", zoo + "/tokenizer/tokenizer.json"),
+    ]
     let minilm = options.data + "/minilm"
     if FileManager.default.fileExists(atPath: minilm + "/config.json") {
         models.append(("all-MiniLM-L6-v2", minilm, minilm + "/tokenizer.json"))
@@ -43,7 +45,8 @@ func extract(_ options: Options) throws {
             let peerSeconds = peer["seconds"] as! Double
             let agree = abs((peer["checksum"] as! Double) - checksum) <= 1e-3 * Double(words)
             precondition(peer["words"] as! Int == words, "the peer saw \(peer["words"]!) words, Sonde \(words)")
-            row("\(name), \(words) words, PyTorch \(mode)\(agree ? "" : " (CHECKSUM DIFFERS)")",
+            row(
+                "\(name), \(words) words, PyTorch \(mode)\(agree ? "" : " (CHECKSUM DIFFERS)")",
                 String(format: "%.0f", Double(words) / seconds), String(format: "%.0f", Double(words) / peerSeconds),
                 String(format: "%.2f×", peerSeconds / seconds))
         }

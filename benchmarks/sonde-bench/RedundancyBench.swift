@@ -35,6 +35,7 @@ func redundancy(_ options: Options) throws {
     let peerSeconds = peer["seconds"] as! Double
     say("redundancy: correlation clustering, average linkage cut at 1 − |r| = 0.3, 2 threads")
     row("", "Sonde", "scipy", "ratio")
-    row("\(d) neurons × \(n) tokens: \(clusters!.count) clusters\(same ? ", same partition" : ", PARTITIONS DIFFER")",
+    row(
+        "\(d) neurons × \(n) tokens: \(clusters!.count) clusters\(same ? ", same partition" : ", PARTITIONS DIFFER")",
         String(format: "%.2f s", seconds), String(format: "%.2f s", peerSeconds), String(format: "%.1f×", peerSeconds / seconds))
 }

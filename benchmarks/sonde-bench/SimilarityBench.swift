@@ -33,7 +33,8 @@ func similarity(_ options: Options) throws {
         let peerSeconds = peer["seconds"] as! Double
         let peerMean = peer["mean"] as! Double
         func line(_ what: String, _ mean: Double, _ s: Double) {
-            row("\(n) × \(d): \(what) (Δ mean \(String(format: "%.1e", abs(mean - peerMean))))",
+            row(
+                "\(n) × \(d): \(what) (Δ mean \(String(format: "%.1e", abs(mean - peerMean))))",
                 String(format: "%.2f", s), String(format: "%.2f", peerSeconds), String(format: "%.1f×", peerSeconds / s))
         }
         line("google CCA, Double", exact!.mean, exactSeconds)

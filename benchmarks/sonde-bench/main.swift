@@ -1,8 +1,8 @@
 import Foundation
 import SondeCorpus
 import SondeLinalg
-import SondeProbe
 import SondeModels
+import SondeProbe
 
 // Sonde's benchmarks. Each suite runs Sonde and its Python peer on the same data in the same run
 // and prints both figures and their ratio (the machine is noisy: only ratios are comparable).
@@ -131,7 +131,9 @@ func foundation(_ options: Options) throws {
         checksum += t.withUnsafeBytes { $0.load(fromByteOffset: $0.count - 4, as: Float.self) }
     }
 
-    say("foundation benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS threads \(BLASThreads.count), best of \(options.repeats)")
+    say(
+        "foundation benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS threads \(BLASThreads.count), best of \(options.repeats)"
+    )
     say("peer: numpy \(peer["numpy"]!) on \((peer["blas"] as? [String])?.joined(separator: ", ") ?? "?")")
     row("", "Sonde", "peer", "ratio")
     row(
@@ -174,11 +176,19 @@ func corpus(_ options: Options) throws {
     let (mb, tigerMB) = (megabytes(ewt), megabytes(tiger))
     let conlluSeconds = peer["conllu_seconds"] as! Double
     let pyconllSeconds = peer["pyconll_seconds"] as! Double
-    say("corpus benchmark — EWT train: \(sentences) sentences, \(words) words, \(String(format: "%.1f", mb)) MB; best of \(options.repeats) (peers: best of 3)")
+    say(
+        "corpus benchmark — EWT train: \(sentences) sentences, \(words) words, \(String(format: "%.1f", mb)) MB; best of \(options.repeats) (peers: best of 3)"
+    )
     row("", "Sonde", "peer", "ratio")
-    row("read CoNLL-U (MB/s; conllu.parse)", String(format: "%.1f", mb / sonde), String(format: "%.2f", mb / conlluSeconds), String(format: "%.1f× the conllu package", conlluSeconds / sonde))
-    row("read CoNLL-U (MB/s; pyconll.load_from_file)", String(format: "%.1f", mb / sonde), String(format: "%.2f", mb / pyconllSeconds), String(format: "%.1f× pyconll", pyconllSeconds / sonde))
-    row("read TIGER-XML, EWT train as TIGER (MB/s)", String(format: "%.1f", tigerMB / tigerSeconds), "", String(format: "%.1f MB in %.3f s", tigerMB, tigerSeconds))
+    row(
+        "read CoNLL-U (MB/s; conllu.parse)", String(format: "%.1f", mb / sonde), String(format: "%.2f", mb / conlluSeconds),
+        String(format: "%.1f× the conllu package", conlluSeconds / sonde))
+    row(
+        "read CoNLL-U (MB/s; pyconll.load_from_file)", String(format: "%.1f", mb / sonde), String(format: "%.2f", mb / pyconllSeconds),
+        String(format: "%.1f× pyconll", pyconllSeconds / sonde))
+    row(
+        "read TIGER-XML, EWT train as TIGER (MB/s)", String(format: "%.1f", tigerMB / tigerSeconds), "",
+        String(format: "%.1f MB in %.3f s", tigerMB, tigerSeconds))
 }
 
 /// Probe training on planted data (200,000 train + 50,000 test tokens × 768 neurons × 17
@@ -201,7 +211,8 @@ func probeReal(_ options: Options) throws {
     let prefix = options.data + "/zoo-gpt-layer2"
     let zoo = options.shared + "/zoo"
     let ewt = options.shared + "/corpora/ud-english-ewt/en_ewt-ud-"
-    let extractor = try ActivationExtractor(model: try TransformerModel(folder: zoo + "/gpt-step1200"), tokenizer: try Tokenizer.read(zoo + "/tokenizer/tokenizer.json"))
+    let extractor = try ActivationExtractor(
+        model: try TransformerModel(folder: zoo + "/gpt-step1200"), tokenizer: try Tokenizer.read(zoo + "/tokenizer/tokenizer.json"))
     var classes: [String] = []
     var parts: [(x: [Float], labels: [String])] = []
     for split in ["train", "dev"] {
@@ -216,14 +227,18 @@ func probeReal(_ options: Options) throws {
     let all = ProbeDataset(x: x, labels: parts[0].labels + parts[1].labels, classes: classes)
     let n = parts[0].labels.count
     try saveProbeData(all, train: 0..<n, test: n..<all.count, prefix: prefix)
-    try compareProbes(options, prefix: prefix, title: "zoo gpt-step1200 layer 2, EWT train \(n) words / dev \(all.count - n) words × \(h) neurons × \(classes.count) UPOS")
+    try compareProbes(
+        options, prefix: prefix,
+        title: "zoo gpt-step1200 layer 2, EWT train \(n) words / dev \(all.count - n) words × \(h) neurons × \(classes.count) UPOS")
 }
 
 func saveProbeData(_ all: ProbeDataset, train: Range<Int>, test: Range<Int>, prefix: String) throws {
     func save(_ rows: Range<Int>, _ name: String) throws {
         try NPY.write(TensorPayload(name: "x", matrix: all.x.rows(rows)), to: prefix + ".\(name).x.npy")
         // Unseen test labels (-1) become class 0 for the peers, which cannot hold them; there are none in EWT dev.
-        try NPY.write(TensorPayload(name: "y", shape: [rows.count], dtype: .int64, values: .int64(rows.map { Int64(max(all.labels[$0], 0)) })), to: prefix + ".\(name).y.npy")
+        try NPY.write(
+            TensorPayload(name: "y", shape: [rows.count], dtype: .int64, values: .int64(rows.map { Int64(max(all.labels[$0], 0)) })),
+            to: prefix + ".\(name).y.npy")
     }
     try save(train, "train")
     try save(test, "test")
@@ -252,20 +267,33 @@ func compareProbes(_ options: Options, prefix: String, title: String) throws {
     say("probe benchmark — \(title); threads: Sonde OpenBLAS \(BLASThreads.count), torch \(peer["threads"]!) (torch \(peer["torch"]!))")
     row("", "Sonde", "peer", "ratio")
     let nxSeconds = peer["neurox_seconds"] as! Double
-    row("NeuroX objective λ1=λ2=1e-5: seconds", String(format: "%.1f", neuroxSeconds), String(format: "%.1f", nxSeconds), String(format: "%.1f× faster than NeuroX", nxSeconds / neuroxSeconds))
+    row(
+        "NeuroX objective λ1=λ2=1e-5: seconds", String(format: "%.1f", neuroxSeconds), String(format: "%.1f", nxSeconds),
+        String(format: "%.1f× faster than NeuroX", nxSeconds / neuroxSeconds))
     row("  test accuracy", f(neurox.evaluate(held).accuracy), f(peer["neurox_test_accuracy"] as! Double), "")
-    row("  objective on train (lower is better)", String(format: "%.5f", neurox.diagnostics.objective), String(format: "%.5f", peer["neurox_objective"] as! Double), "")
+    row(
+        "  objective on train (lower is better)", String(format: "%.5f", neurox.diagnostics.objective),
+        String(format: "%.5f", peer["neurox_objective"] as! Double), "")
     row("  Sonde iterations, KKT violation", "\(neurox.diagnostics.iterations), \(String(format: "%.0e", neurox.diagnostics.kktViolation))", "", "")
     // The same objective, stopped as soon as Sonde is as good as NeuroX's result.
-    let (matched, matchedSeconds) = timed(ProbeSettings(
-        penalty: .neurox(l1: l1l2, l2: l1l2), standardize: false, targetObjective: peer["neurox_objective"] as? Double))
-    row("  …until NeuroX's objective is reached: seconds", String(format: "%.1f", matchedSeconds), String(format: "%.1f", nxSeconds), String(format: "%.1f× faster than NeuroX", nxSeconds / matchedSeconds))
-    row("  test accuracy; objective, iterations", f(matched.evaluate(held).accuracy), "", "Sonde's objective \(String(format: "%.5f", matched.diagnostics.objective)) after \(matched.diagnostics.iterations) iterations")
+    let (matched, matchedSeconds) = timed(
+        ProbeSettings(
+            penalty: .neurox(l1: l1l2, l2: l1l2), standardize: false, targetObjective: peer["neurox_objective"] as? Double))
+    row(
+        "  …until NeuroX's objective is reached: seconds", String(format: "%.1f", matchedSeconds), String(format: "%.1f", nxSeconds),
+        String(format: "%.1f× faster than NeuroX", nxSeconds / matchedSeconds))
+    row(
+        "  test accuracy; objective, iterations", f(matched.evaluate(held).accuracy), "",
+        "Sonde's objective \(String(format: "%.5f", matched.diagnostics.objective)) after \(matched.diagnostics.iterations) iterations")
     let sagaSeconds = peer["saga_seconds"] as! Double
     let sagaNote = (peer["saga_converged"] as! Bool) ? "converged" : "stopped at \(peer["saga_iterations"]!) epochs"
-    row("elastic net λ=1e-4 α=0.5: seconds", String(format: "%.1f", elasticSeconds), String(format: "%.1f", sagaSeconds), String(format: "%.1f× faster than saga (%@)", sagaSeconds / elasticSeconds, sagaNote))
+    row(
+        "elastic net λ=1e-4 α=0.5: seconds", String(format: "%.1f", elasticSeconds), String(format: "%.1f", sagaSeconds),
+        String(format: "%.1f× faster than saga (%@)", sagaSeconds / elasticSeconds, sagaNote))
     row("  test accuracy", f(elastic.evaluate(held).accuracy), f(peer["saga_test_accuracy"] as! Double), "")
-    row("  objective on train (lower is better)", String(format: "%.5f", elastic.diagnostics.objective), String(format: "%.5f", peer["saga_objective"] as! Double), "")
+    row(
+        "  objective on train (lower is better)", String(format: "%.5f", elastic.diagnostics.objective),
+        String(format: "%.5f", peer["saga_objective"] as! Double), "")
     row("  Sonde iterations, KKT violation", "\(elastic.diagnostics.iterations), \(String(format: "%.0e", elastic.diagnostics.kktViolation))", "", "")
 }
 
@@ -278,7 +306,9 @@ func probeQuick(_ options: Options) throws {
             let start = DispatchTime.now().uptimeNanoseconds
             let probe = FittedProbe.fit(data, settings: ProbeSettings(penalty: penalty, standardize: penalty != .neurox(l1: 1e-5, l2: 1e-5)))
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            say("\(n)×\(d)×\(c) \(penalty): \(String(format: "%.2f", seconds)) s, \(probe.diagnostics.iterations) iterations, KKT \(String(format: "%.1e", probe.diagnostics.kktViolation)), accuracy \(String(format: "%.4f", probe.evaluate(data).accuracy)), nonzero \(probe.diagnostics.nonzeroNeurons)")
+            say(
+                "\(n)×\(d)×\(c) \(penalty): \(String(format: "%.2f", seconds)) s, \(probe.diagnostics.iterations) iterations, KKT \(String(format: "%.1e", probe.diagnostics.kktViolation)), accuracy \(String(format: "%.4f", probe.evaluate(data).accuracy)), nonzero \(probe.diagnostics.nonzeroNeurons)"
+            )
         }
     }
 }

@@ -18,7 +18,8 @@ public enum NPZ {
             var data = Data()
             // The consumer receives the bytes actually inflated: no allocation trusts the sizes
             // the zip directory claims, and inflation stops at a bounded ratio (zip bombs).
-            let allowed = max(64 << 20, Int(clamping: entry.compressedSize).multipliedReportingOverflow(by: InputLimits.inflationRatio.value).partialValue)
+            let allowed = max(
+                64 << 20, Int(clamping: entry.compressedSize).multipliedReportingOverflow(by: InputLimits.inflationRatio.value).partialValue)
             struct Inflated: Error {}
             let checksum: CRC32
             do {
@@ -27,7 +28,8 @@ public enum NPZ {
                     data.append(chunk)
                 }
             } catch is Inflated {
-                throw TensorFileError(.malformed, path, InputLimits.inflationRatio.message("member '\(member)' inflates past \(allowed) bytes (a zip bomb?)"))
+                throw TensorFileError(
+                    .malformed, path, InputLimits.inflationRatio.message("member '\(member)' inflates past \(allowed) bytes (a zip bomb?)"))
             } catch {
                 throw TensorFileError(.malformed, path, "member '\(member)' cannot be extracted (\(error)): truncated or corrupt?")
             }

@@ -31,9 +31,11 @@ public enum NeuroXJSON {
             let line = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
             func fail(_ message: String) -> TensorFileError { TensorFileError(.malformed, "\(path):\(lineNumber)", message) }
-            if let depth = jsonDepthOver(InputLimits.headerDepth.value, line) { throw fail("the line nests \(depth) levels deep: not NeuroX's layout") }
+            if let depth = jsonDepthOver(InputLimits.headerDepth.value, line) {
+                throw fail("the line nests \(depth) levels deep: not NeuroX's layout")
+            }
             guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-                  let features = object["features"] as? [[String: Any]]
+                let features = object["features"] as? [[String: Any]]
             else { throw fail("not a NeuroX sentence: expected {\"linex_index\": …, \"features\": [...]}") }
             for (w, feature) in features.enumerated() {
                 guard let token = feature["token"] as? String, let layers = feature["layers"] as? [[String: Any]] else {
@@ -43,13 +45,17 @@ public enum NeuroXJSON {
                     layerCount = layers.count
                     columns = Array(repeating: [], count: layers.count)
                 }
-                guard layers.count == layerCount, layers.count > 0 else { throw fail("token \(w + 1) has \(layers.count) layers, the file \(layerCount!)") }
+                guard layers.count == layerCount, layers.count > 0 else {
+                    throw fail("token \(w + 1) has \(layers.count) layers, the file \(layerCount!)")
+                }
                 for (l, layer) in layers.enumerated() {
                     guard (layer["index"] as? Int) == l || layer["index"] == nil, let values = layer["values"] as? [NSNumber] else {
                         throw fail("token \(w + 1), layer \(l): expected {\"index\": \(l), \"values\": [numbers]}")
                     }
                     if hidden == nil { hidden = values.count }
-                    guard values.count == hidden, hidden! > 0 else { throw fail("token \(w + 1), layer \(l) has \(values.count) values, the file \(hidden!)") }
+                    guard values.count == hidden, hidden! > 0 else {
+                        throw fail("token \(w + 1), layer \(l) has \(values.count) values, the file \(hidden!)")
+                    }
                     let floats = values.map { Float(truncating: $0) }
                     guard floats.allSatisfy(\.isFinite) else { throw fail("token \(w + 1), layer \(l) holds a value that is not a finite Float") }
                     columns[l] += floats

@@ -196,7 +196,13 @@ func jsonDepthOver(_ limit: Int, _ text: UnsafeRawBufferPointer) -> Int? {
     var inString = false, escaped = false
     for byte in text {
         if inString {
-            if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+            if escaped {
+                escaped = false
+            } else if byte == UInt8(ascii: "\\") {
+                escaped = true
+            } else if byte == UInt8(ascii: "\"") {
+                inString = false
+            }
             continue
         }
         switch byte {
