@@ -50,6 +50,20 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 let fixtures = repositoryRoot + "/Tests/Fixtures/tensors"
 
 @Suite struct CLITests {
+    /// docs/json.md documents every command's JSON.
+    @Test func jsonDocumentationCoversEveryCommand() throws {
+        let docs = try String(contentsOfFile: repositoryRoot + "/docs/json.md", encoding: .utf8)
+        let help = try SondeRun("--help").stdout
+        // Command lines are indented by exactly two spaces; their wrapped descriptions by more.
+        let commands = help.components(separatedBy: "SUBCOMMANDS:").last!.split(separator: "\n")
+            .filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }
+            .compactMap { $0.split(separator: " ").first.map(String.init) }
+            .filter { $0 != "help" && $0 != "See" }
+        #expect(commands.count >= 12, "\(commands)")
+        for command in commands where command != "corpus" { #expect(docs.contains("## `\(command)`"), "docs/json.md lacks \(command)") }
+        for sub in ["stats", "validate", "labels", "convert", "generate"] { #expect(docs.contains("## `corpus \(sub)`")) }
+    }
+
     @Test func helpListsEveryCommand() throws {
         let run = try SondeRun("--help")
         #expect(run.status == 0)
@@ -272,6 +286,12 @@ let edgeCases = repositoryRoot + "/Tests/Fixtures/corpora"
             // The hard threshold's default divisor is NeuroX's 2 (it was 0.5: never any neuron).
             let sparse = try SondeRun("probe", "--train", x, "--train-labels", labels, "--lambda", "0.01", "--save", folder + "/q.safetensors")
             #expect(sparse.status == 0)
+            // Per-class top neurons in the text output.
+            #expect(sparse.stdout.contains("\n  c0: ") && sparse.stdout.contains("\n  c2: "), "\(sparse.stdout)")
+            // Words come from the treebank with --train-corpus: a word file beside it is a usage error.
+            let both = try SondeRun(
+                "probe", "--train", x, "--train-corpus", repositoryRoot + "/corpora/default.conllu", "--property", "upos", "--train-words", labels)
+            #expect(both.status == 64 && both.stderr.contains("--train-words goes with label files"), "\(both.stderr)")
             let threshold = try SondeRun("rank", "--probe", folder + "/q.safetensors", "--method", "threshold", "--json")
             #expect(!((try JSONSerialization.jsonObject(with: Data(threshold.stdout.utf8)) as! [String: Any])["selected"] as! [Int]).isEmpty)
             let oneClass = try SondeRun("rank", "--probe", folder + "/q.safetensors", "--method", "top", "--class", "c1", "--json")

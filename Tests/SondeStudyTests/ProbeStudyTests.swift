@@ -57,6 +57,10 @@ struct ProbeStudyTests {
         threshold: 0.3, delta: 0.02)
     for layer in result.layers {
         #expect(layer.clusters < layer.neurons && layer.largestCluster >= 3, "\(layer)")
+        // Each planted neuron with its two copies is one cluster, named by its members.
+        for (neuron, copies) in zip(planted.planted, planted.copies) {
+            #expect(layer.clusterMembers.contains { Set($0).isSuperset(of: [neuron] + copies) }, "\(layer.clusterMembers)")
+        }
         #expect(layer.accuracyOnePerCluster >= layer.accuracy - 0.03, "\(layer)")
     }
     #expect(result.minimal.reached && result.minimal.neurons <= 6 && result.minimalByLayer.values.reduce(0, +) == result.minimal.neurons)
