@@ -176,14 +176,7 @@ public enum LabelFile {
     /// `sonde corpus labels --labels` writes). LF or CRLF; invalid UTF-8 is an error with its line.
     /// - Parameter what: the values' name in messages ("label", "word").
     public static func values(_ path: String, count: Int, what: String) throws -> [String] {
-        let file = try TextFile(path: path)
-        var lines: [String] = []
-        var last = 0
-        file.forEachLine { n, range in
-            last = n
-            let text = file.string(range).trimmingWhitespace()
-            if !text.isEmpty { lines.append(text) }
-        }
+        let (lines, last) = try filledLines(path)
         if lines.count == count { return lines }
         let values = lines.flatMap { $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) }
         if values.count == count { return values }
@@ -193,10 +186,23 @@ public enum LabelFile {
         )
     }
 
-    public static func read(_ path: String, for corpus: Corpus, perSentence: Bool) throws -> [[String]] {
+    /// The file's non-blank lines, trimmed, and the number of its last line.
+    private static func filledLines(_ path: String) throws -> (lines: [String], last: Int) {
         let file = try TextFile(path: path)
+        var lines: [String] = []
+        var last = 0
+        file.forEachLine { n, range in
+            last = n
+            let text = file.string(range).trimmingWhitespace()
+            if !text.isEmpty { lines.append(text) }
+        }
+        return (lines, last)
+    }
+
+    public static func read(_ path: String, for corpus: Corpus, perSentence: Bool) throws -> [[String]] {
         var labels: [[String]] = []
         if perSentence {
+            let file = try TextFile(path: path)
             var number = 0
             try file.forEachLine { n, range in
                 number = n
@@ -214,13 +220,7 @@ public enum LabelFile {
                 throw CorpusError(path, line: number, "\(labels.count) label lines for \(corpus.sentences.count) sentences")
             }
         } else {
-            var flat: [String] = []
-            var lastLine = 0
-            file.forEachLine { n, range in
-                lastLine = n
-                let text = file.string(range).trimmingWhitespace()
-                if !text.isEmpty { flat.append(text) }
-            }
+            let (flat, lastLine) = try filledLines(path)
             guard flat.count == corpus.wordCount else {
                 throw CorpusError(path, line: lastLine, "\(flat.count) labels for a corpus of \(corpus.wordCount) words")
             }

@@ -60,15 +60,22 @@ public enum ActivationSource: Sendable {
             if let missing = names.first(where: { !available.contains($0) }) {
                 throw StudyError("\(path) has no \(missing); it has \(available.joined(separator: ", "))")
             }
-            let matrices = try names.map { name -> Matrix<Float> in
-                let m = try file[name]!.matrix()
-                if let bad = m.elements.firstIndex(where: { !$0.isFinite }) {
-                    throw TensorFileError(.malformed, path, "tensor '\(name)' has a non-finite value in row \(bad / m.columns)")
-                }
-                return m
-            }
+            let matrices = try names.map { try Self.matrix(file[$0]!, of: file) }
             return (names, matrices, ActivationFile.identity(file))
         }
+    }
+
+    /// A [words × neurons] tensor of `file` as a matrix, refused when it is not 2-D or holds
+    /// NaN or infinity (a probe or a similarity would carry it into every number).
+    public static func matrix(_ tensor: Tensor, of file: TensorCollection) throws -> Matrix<Float> {
+        guard tensor.shape.count == 2 else {
+            throw TensorFileError(.malformed, file.path, "tensor '\(tensor.name)' has shape \(tensor.shape); activations are [tokens, neurons]")
+        }
+        let m = try tensor.matrix()
+        if let bad = m.elements.firstIndex(where: { !$0.isFinite }) {
+            throw TensorFileError(.malformed, file.path, "tensor '\(tensor.name)' has a non-finite value in row \(bad / m.columns)")
+        }
+        return m
     }
 
     /// Checks that activation file `file` holds one row per word of `sentences`, sentence by

@@ -34,17 +34,22 @@ func layerNumber<S: StringProtocol>(_ text: S) -> Int? {
     Int(text.hasPrefix("layer") ? text.dropFirst(5) : text[...])
 }
 
-/// `--layers 0,2,layer4`: layer numbers in 0…count (`layerN` accepted), each once; all when nil.
-func parseLayerList(_ text: String?, count: Int) throws -> [Int] {
-    guard let text else { return Array(0...count) }
+/// `--layers 0,2,layer4`: layer numbers (`layerN` accepted), each once.
+func parseLayerNumbers(_ text: String) throws -> [Int] {
     var seen = Set<Int>()
     return try text.split(separator: ",").map { item in
-        guard let l = layerNumber(item), (0...count).contains(l) else {
-            throw ValidationError("--layers: '\(item)' is not a layer of 0…\(count)")
-        }
+        guard let l = layerNumber(item), l >= 0 else { throw ValidationError("--layers: '\(item)' is not a layer number") }
         guard seen.insert(l).inserted else { throw ValidationError("--layers: layer \(l) is named twice") }
         return l
     }
+}
+
+/// `--layers` for a model of layers 0…count; all of them when nil.
+func parseLayerList(_ text: String?, count: Int) throws -> [Int] {
+    guard let text else { return Array(0...count) }
+    let layers = try parseLayerNumbers(text)
+    if let bad = layers.first(where: { $0 > count }) { throw ValidationError("--layers: '\(bad)' is not a layer of 0…\(count)") }
+    return layers
 }
 
 /// Options shared by the commands that run a transformer over a corpus.

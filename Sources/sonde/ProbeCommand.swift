@@ -27,13 +27,7 @@ func loadActivations(_ path: String, layer: String?) throws -> Matrix<Float> {
             }
             tensor = file.tensors[0]
         }
-        guard tensor.shape.count == 2 else {
-            throw TensorFileError(.malformed, path, "tensor '\(tensor.name)' has shape \(tensor.shape); activations are [tokens, neurons]")
-        }
-        let m = try tensor.matrix()
-        if let bad = m.elements.firstIndex(where: { !$0.isFinite }) {
-            throw TensorFileError(.malformed, path, "tensor '\(tensor.name)' has a non-finite value in row \(bad / m.columns)")
-        }
+        let m = try ActivationSource.matrix(tensor, of: file)
         // A probe squares and sums activations in Float: beyond 1e18 that overflows.
         if let bad = m.elements.firstIndex(where: { abs($0) > 1e18 }) {
             throw TensorFileError(

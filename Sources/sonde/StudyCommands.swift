@@ -48,12 +48,7 @@ struct StudyInput: ParsableArguments {
     /// The chosen layers of one source — a model folder (run on the treebank) or an activation
     /// file extracted from it — as [tokens × neurons] matrices, and their names.
     func activations(_ source: String, _ treebank: Corpus) throws -> (names: [String], layers: [Matrix<Float>], identity: ModelIdentity) {
-        let requested = try layers.map { text in
-            try text.split(separator: ",").map { item in
-                guard let l = layerNumber(item), l >= 0 else { throw ValidationError("--layers: '\(item)' is not a layer") }
-                return l
-            }
-        }
+        let requested = try layers.map(parseLayerNumbers)
         let progress = Progress(what: "\((source as NSString).lastPathComponent): sentences")
         let result = try withInputErrors {
             try ActivationSource(source, tokenizer: tokenizer).layers(requested, for: treebank, corpusName: corpus) {
