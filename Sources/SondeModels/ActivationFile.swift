@@ -75,7 +75,7 @@ public enum ActivationFile {
 
     /// The word count of each sentence, from a file this type wrote or a NeuroX JSON file.
     public static func sentenceWords(_ file: TensorCollection) throws -> [Int] {
-        guard file.metadata["format"] == format || file.format == .neuroxJSON, let text = file.metadata["sentence_words"],
+        guard file.metadata["format"] == format || file.format.isNeuroX, let text = file.metadata["sentence_words"],
             let counts = try? JSONDecoder().decode([Int].self, from: Data(text.utf8))
         else {
             throw TensorFileError(.malformed, file.path, "not a Sonde activation file (no \(format) metadata); make one with `sonde extract`")

@@ -216,3 +216,26 @@ struct RedundancyCLITests {
         }
     }
 }
+
+/// A NeuroX user's files work unchanged: its JSON and HDF5 activations with its label and word
+/// files (../shared/reference/neurox, written by NeuroX 1.0.9) give the same probe.
+@Suite(.enabled(if: zooAvailable, "../shared is absent beside the repository: the NeuroX file test is skipped"))
+struct NeuroXFilesCLITests {
+    @Test func probeOnNeuroXsJSONAndHDF5() throws {
+        let folder = URL(fileURLWithPath: zoo).deletingLastPathComponent().path + "/reference/neurox"
+        var accuracies: [Double] = []
+        for file in ["test.json", "test.hdf5"] {
+            let run = try SondeRun(
+                "probe", "--train", folder + "/" + file, "--layer", "all_layers", "--train-labels", folder + "/test.label", "--train-words",
+                folder + "/test.word", "--lambda", "0.01", "--json")
+            #expect(run.status == 0, "\(run.stderr)")
+            let report = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+            #expect(report["neurons"] as? Int == 24)
+            let train = (report["splits"] as! [String: Any])["train"] as! [String: Any]
+            #expect(train["tokens"] as? Int == 60 && train["controlAccuracy"] != nil)
+            accuracies.append(train["accuracy"] as! Double)
+        }
+        // The two files hold the same numbers to 8 decimals: the same fit.
+        #expect(accuracies.count == 2 && abs(accuracies[0] - accuracies[1]) < 0.02)
+    }
+}

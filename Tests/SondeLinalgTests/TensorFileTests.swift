@@ -486,3 +486,44 @@ struct NeuroXJSONTests {
         #expect { _ = try TensorCollection.read(path) } throws: { "\($0)".contains("\(path):2: token 1, layer 0 has 3 values, the file 2") }
     }
 }
+
+/// NeuroX's own HDF5 activations (../shared/reference/neurox, written by NeuroX 1.0.9) read
+/// through libhdf5: the same layers and words as its JSON file and its loader's matrix.
+@Suite(.enabled(if: sharedAvailable, Comment(rawValue: sharedMissing)))
+struct NeuroXHDF5Tests {
+    let folder = sharedFolder + "/reference/neurox"
+
+    @Test func matchesNeuroXsLoader() throws {
+        let file = try TensorCollection.read(folder + "/test.hdf5")
+        #expect(file.format == .neuroxHDF5 && file.metadata["sentence_words"] == "[10,10,10,10,10,10]")
+        let all = try #require(file["all_layers"]).matrix()
+        let expected = try TensorCollection.read(folder + "/test.first60.npy").tensors[0].matrix()
+        // float32 in, float32 out: NeuroX's loader and this reader copy the same numbers.
+        #expect(all.rows == 60 && all.columns == 24 && all.elements == expected.elements)
+        // The words of sentence_to_index, in dataset order, are the sentences of test.word.
+        let words = try String(contentsOfFile: folder + "/test.word", encoding: .utf8).split(separator: "\n").flatMap { $0.split(separator: " ") }
+        let tokens = try JSONSerialization.jsonObject(with: Data(file.metadata["tokens"]!.utf8)) as! [String]
+        #expect(tokens == words.map(String.init))
+        let json = try TensorCollection.read(folder + "/test.json")
+        let (a, b) = (try file["layer2"]!.matrix(), try json["layer2"]!.matrix())
+        #expect(zip(a.elements, b.elements).allSatisfy { abs($0 - $1) <= 1e-7 * max(1, abs($1)) })
+    }
+
+    /// A damaged copy (truncated, or bytes overwritten anywhere) is refused with the path or
+    /// read, never a crash: the reader parses a stranger's file (libhdf5 1.10 crashed on such copies).
+    @Test func damagedCopies() throws {
+        let original = try Data(contentsOf: URL(fileURLWithPath: folder + "/test.hdf5"))
+        let path = NSTemporaryDirectory() + "sonde-neurox-\(UUID().uuidString).hdf5"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try original.prefix(original.count / 2).write(to: URL(fileURLWithPath: path))
+        #expect { _ = try TensorCollection.read(path) } throws: { "\($0)".hasPrefix(path + ": ") }
+        var generator = SplitMix64(seed: 11)
+        for _ in 0..<200 {
+            var damaged = original
+            let at = 8 + generator.below(original.count - 8)
+            for k in at..<min(at + 4, damaged.count) { damaged[k] = UInt8(truncatingIfNeeded: generator.next()) }
+            try damaged.write(to: URL(fileURLWithPath: path))
+            do { _ = try TensorCollection.read(path) } catch let error as TensorFileError { #expect("\(error)".hasPrefix(path)) }
+        }
+    }
+}

@@ -64,7 +64,16 @@ public enum NeuroXJSON {
             }
             sentenceWords.append(features.count)
         }
-        guard let layerCount, let hidden, !tokens.isEmpty else { throw TensorFileError(.malformed, path, "no NeuroX sentence in the file") }
+        guard layerCount != nil, let hidden, !tokens.isEmpty else { throw TensorFileError(.malformed, path, "no NeuroX sentence in the file") }
+        return collection(path: path, format: .neuroxJSON, layers: columns, hidden: hidden, sentenceWords: sentenceWords, tokens: tokens)
+    }
+
+    /// NeuroX activations (each layer's rows, in sentence order) in Sonde's layout: `layer<l>`,
+    /// `all_layers` in NeuroX's column order, `sentence_words` and `tokens` in the metadata.
+    static func collection(
+        path: String, format: TensorFileFormat, layers columns: [[Float]], hidden: Int, sentenceWords: [Int], tokens: [String]
+    ) -> TensorCollection {
+        let layerCount = columns.count
         let rows = tokens.count
         func tensor(_ name: String, _ shape: [Int], _ values: [Float]) -> Tensor {
             let storage = values.withUnsafeBytes { TensorBytes(copying: $0) }
@@ -78,7 +87,9 @@ public enum NeuroXJSON {
         tensors.append(tensor("all_layers", [rows, layerCount * hidden], all))
         let encode = { (value: Any) in String(decoding: (try? JSONSerialization.data(withJSONObject: value)) ?? Data("[]".utf8), as: UTF8.self) }
         return TensorCollection(
-            path: path, format: .neuroxJSON, tensors: tensors,
-            metadata: ["format": "neurox-json", "sentence_words": encode(sentenceWords), "tokens": encode(tokens), "layers": String(layerCount)])
+            path: path, format: format, tensors: tensors,
+            metadata: [
+                "format": format.rawValue, "sentence_words": encode(sentenceWords), "tokens": encode(tokens), "layers": String(layerCount),
+            ])
     }
 }

@@ -5,6 +5,11 @@ public enum TensorFileFormat: String, Sendable, Codable {
     case npy, npz, safetensors
     /// NeuroX's activations as JSON Lines (read only).
     case neuroxJSON = "neurox-json"
+    /// NeuroX's activations as HDF5 (read only; h5py's default layout).
+    case neuroxHDF5 = "neurox-hdf5"
+
+    /// NeuroX's own activation files, which record their sentences' word counts and tokens.
+    public var isNeuroX: Bool { self == .neuroxJSON || self == .neuroxHDF5 }
 }
 
 /// The tensors of one file, in file order, with the file's string metadata (safetensors'
@@ -33,10 +38,11 @@ public struct TensorCollection: Sendable {
             return try Safetensors.parse(file)
         }
         if NeuroXJSON.looksLike(bytes) { return try NeuroXJSON.read(file) }
+        if bytes.starts(with: NeuroXHDF5.signature) { return try NeuroXHDF5.read(file) }
         if bytes.isEmpty { throw TensorFileError(.malformed, path, "the file is empty") }
         throw TensorFileError(
             .malformed, path,
-            "not a tensor file: expected a .npy, .npz or safetensors file or NeuroX's JSON activations (recognised by their first bytes)")
+            "not a tensor file: expected a .npy, .npz or safetensors file or NeuroX's JSON or HDF5 activations (recognised by their first bytes)")
     }
 }
 
