@@ -41,7 +41,10 @@ let package = Package(
         // MARK: The command-line tool
         .executableTarget(
             name: "sonde",
-            dependencies: ["SondeBase", "SondeLinalg", "SondeCorpus", "SondeProbe", "SondeStudy", "SondeReport", "SondeModels", "SondeSimilarity", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "SondeBase", "SondeLinalg", "SondeCorpus", "SondeProbe", "SondeStudy", "SondeReport", "SondeModels", "SondeSimilarity",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
 
         // MARK: Benchmarks against the Python peers (run with benchmarks/run.sh)
         .executableTarget(
@@ -56,7 +59,9 @@ let package = Package(
         .testTarget(name: "SondeCorpusTests", dependencies: ["SondeCorpus", "SondeBase"]),
         .testTarget(name: "SondeProbeTests", dependencies: ["SondeProbe", "SondeLinalg", "SondeBase"]),
         .testTarget(name: "SondeSimilarityTests", dependencies: ["SondeSimilarity", "SondeLinalg", "SondeBase", "SondeProbe"]),
-        .testTarget(name: "SondeStudyTests", dependencies: ["SondeStudy", "SondeReport", "SondeProbe", "SondeSimilarity", "SondeCorpus", "SondeModels", "SondeLinalg", "SondeBase"]),
+        .testTarget(
+            name: "SondeStudyTests",
+            dependencies: ["SondeStudy", "SondeReport", "SondeProbe", "SondeSimilarity", "SondeCorpus", "SondeModels", "SondeLinalg", "SondeBase"]),
         .testTarget(name: "SondeModelsTests", dependencies: ["SondeModels", "SondeLinalg", "SondeBase"]),
         .testTarget(name: "SondeCLITests", dependencies: ["sonde", "SondeLinalg"]),
     ]

@@ -29,3 +29,28 @@ public struct ReadResult: Sendable {
     /// devices, sockets), left out unopened: opening a FIFO would block forever.
     public var skippedFiles: [String] = []
 }
+
+/// What a read found, in numbers: the first thing `sonde corpus stats` says.
+public struct CorpusSummary: Codable, Sendable {
+    public let files: [String]
+    public let sentences: Int
+    public let words: Int
+    public let tokens: Int
+    public let multiwordTokens: Int
+    public let emptyNodes: Int
+    /// Sentences with a constituency tree.
+    public let trees: Int
+    public let skipped: [String]
+
+    public init(_ result: ReadResult) {
+        let c = result.corpus
+        files = result.files
+        sentences = c.sentences.count
+        words = c.wordCount
+        tokens = c.tokenCount
+        multiwordTokens = c.sentences.reduce(0) { $0 + $1.multiwordTokens.count }
+        emptyNodes = c.sentences.reduce(0) { $0 + $1.emptyNodes.count }
+        trees = c.sentences.filter { $0.tree != nil }.count
+        skipped = result.skipped.map(\.description)
+    }
+}

@@ -65,6 +65,35 @@ public enum ActivationSource: Sendable {
         }
     }
 
+    /// One layer of an activation file (.npy, .npz, safetensors, NeuroX JSON) as a [words ×
+    /// neurons] matrix: the tensor named `layer` (`2` names `layer2`), or the file's only tensor.
+    public static func matrix(path: String, layer: String?) throws -> Matrix<Float> {
+        let file = try TensorCollection.read(path)
+        let names = file.tensors.map(\.name)
+        let tensor: Tensor
+        if let layer {
+            guard let t = file[layer] ?? (Int(layer) != nil ? file["layer" + layer] : nil) else {
+                throw TensorFileError(.malformed, path, "no tensor '\(layer)'; it has \(names.joined(separator: ", "))")
+            }
+            tensor = t
+        } else {
+            guard file.tensors.count == 1 else {
+                throw TensorFileError(
+                    .malformed, path, "holds \(file.tensors.count) tensors; choose one with --layer (\(names.prefix(8).joined(separator: ", ")))")
+            }
+            tensor = file.tensors[0]
+        }
+        let m = try matrix(tensor, of: file)
+        // A probe squares and sums activations in Float: beyond 1e18 that overflows.
+        if let bad = m.elements.firstIndex(where: { abs($0) > 1e18 }) {
+            throw TensorFileError(
+                .malformed, path,
+                "tensor '\(tensor.name)' has the value \(m.elements[bad]) in row \(bad / m.columns), beyond the ±1e18 a probe can square in Float; are these activations?"
+            )
+        }
+        return m
+    }
+
     /// A [words × neurons] tensor of `file` as a matrix, refused when it is not 2-D or holds
     /// NaN or infinity (a probe or a similarity would carry it into every number).
     public static func matrix(_ tensor: Tensor, of file: TensorCollection) throws -> Matrix<Float> {
@@ -76,6 +105,30 @@ public enum ActivationSource: Sendable {
             throw TensorFileError(.malformed, file.path, "tensor '\(tensor.name)' has a non-finite value in row \(bad / m.columns)")
         }
         return m
+    }
+
+    /// The treebank an activation file was extracted from: as many sentences as the file
+    /// recorded (`--limit`), checked against the file sentence by sentence.
+    public static func alignedTreebank(_ corpus: String, for activations: String) throws -> Corpus {
+        let file = try TensorCollection.read(activations)
+        var treebank = try CorpusReader.read([corpus]).corpus
+        if let limit = extractionLimit(file) { treebank.sentences = Array(treebank.sentences.prefix(limit)) }
+        try requireAlignment(file, treebank.sentences, corpus: corpus)
+        return treebank
+    }
+
+    /// Refuses activations extracted from another checkpoint than `model` (one model's neurons
+    /// ablated inside another mean nothing); returns a warning when the file does not record its
+    /// checkpoint, so no check was possible.
+    public static func requireSameModel(_ activations: String, as model: any LanguageModel) throws -> String? {
+        let file = try TensorCollection.read(activations)
+        let recorded = ActivationFile.identity(file)
+        if let reason = recorded.mismatch(with: model.identity) {
+            throw StudyError(
+                "\(activations) was not extracted from \(model.folder): \(reason); pass the model it came from\(file.metadata["model"].map { " (\($0))" } ?? "")"
+            )
+        }
+        return recorded.fingerprint == nil ? "\(activations) does not record its checkpoint, so it cannot be checked against \(model.folder)" : nil
     }
 
     /// Checks that activation file `file` holds one row per word of `sentences`, sentence by

@@ -18,6 +18,8 @@ public struct LabelledCorpus: Sendable {
 
     /// One label per word, in corpus order (row i of an activation file from this corpus).
     public var flatLabels: [String] { labels.flatMap { $0 } }
+    /// How many words carry each label.
+    public var distribution: [String: Int] { labels.reduce(into: [:]) { counts, row in for l in row { counts[l, default: 0] += 1 } } }
     /// The words, in corpus order.
     public var words: [String] { corpus.sentences.flatMap { $0.words.map(\.form) } }
     /// Each sentence's word count.

@@ -43,29 +43,6 @@ struct CorpusInput: ParsableArguments {
 
 extension CorpusFormat: ExpressibleByArgument {}
 
-struct CorpusSummary: Encodable {
-    let files: [String]
-    let sentences: Int
-    let words: Int
-    let tokens: Int
-    let multiwordTokens: Int
-    let emptyNodes: Int
-    let trees: Int
-    let skipped: [String]
-
-    init(_ result: ReadResult, files: [String]) {
-        let c = result.corpus
-        self.files = files
-        sentences = c.sentences.count
-        words = c.wordCount
-        tokens = c.tokenCount
-        multiwordTokens = c.sentences.reduce(0) { $0 + $1.multiwordTokens.count }
-        emptyNodes = c.sentences.reduce(0) { $0 + $1.emptyNodes.count }
-        trees = c.sentences.filter { $0.tree != nil }.count
-        skipped = result.skipped.map(\.description)
-    }
-}
-
 extension CorpusCommand {
     struct Stats: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -85,15 +62,8 @@ extension CorpusCommand {
         func run() throws {
             let property = try self.property.map(parseProperty)
             let result = try input.read()
-            var distribution: [String: Int]?
-            if let property {
-                distribution = [:]
-                for row in try withInputErrors({ try property.labels(result.corpus) }) {
-                    for label in row { distribution![label, default: 0] += 1 }
-                }
-            }
-            let report = Report(
-                corpus: CorpusSummary(result, files: result.files), property: property?.name, labels: distribution)
+            let distribution = try property.map { p in try withInputErrors { try LabelledCorpus(result.corpus, property: p).distribution } }
+            let report = Report(corpus: CorpusSummary(result), property: property?.name, labels: distribution)
             if output.json { return try printJSON(report) }
             let c = report.corpus
             var lines = [
@@ -171,7 +141,7 @@ extension CorpusCommand {
                 case .tiger: try TigerWriter.write(result.corpus, to: output)
                 }
             }
-            let summary = CorpusSummary(result, files: result.files)
+            let summary = CorpusSummary(result)
             if options.json { return try printJSON(["output": output, "format": to.rawValue]) }
             FileHandle.standardError.write(Data("wrote \(summary.sentences) sentences (\(summary.words) words) to \(output)\n".utf8))
         }
@@ -225,53 +195,4 @@ extension CorpusCommand {
             FileHandle.standardOutput.write(Data(out.utf8))
         }
     }
-}
-
-extension CorpusCommand {
-    struct Generate: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Generate the embedded default treebank (a seeded probabilistic grammar).",
-            discussion: """
-                Writes the same sentences as default.conllu, default.ptb and default.tiger.xml into the \
-                folder: gold constituency trees, PTB tags and UPOS, agreement morphology and UD \
-                dependencies, in documents with a topic. The defaults reproduce corpora/ byte for byte.
-                """)
-
-        @Option(help: "The random seed.")
-        var seed: UInt64 = TreebankGenerator.defaultSeed
-        @Option(help: "The number of sentences.")
-        var sentences: Int = TreebankGenerator.defaultSentences
-        @Option(name: .shortAndLong, help: "The folder to write into.")
-        var output: String = "corpora"
-        @OptionGroup var options: OutputOptions
-
-        func validate() throws {
-            guard sentences > 0 else { throw ValidationError("--sentences must be positive") }
-        }
-
-        func run() throws {
-            var generator = TreebankGenerator(seed: seed)
-            let corpus = generator.corpus(sentences: sentences)
-            let files = TreebankGenerator.fileNames.map { output + "/" + $0 }
-            try withInputErrors {
-                try ConlluWriter.write(corpus, to: files[0])
-                try PennTreebankWriter.write(corpus, to: files[1])
-                try TigerWriter.write(corpus, to: files[2])
-            }
-            if options.json { return try printJSON(["files": files]) }
-            FileHandle.standardError.write(
-                Data("wrote \(corpus.sentences.count) sentences (\(corpus.wordCount) words) to \(files.joined(separator: ", "))\n".utf8))
-        }
-    }
-}
-
-func parseProperty(_ name: String) throws -> Property {
-    guard let p = Property(name: name) else {
-        let base = String(name.prefix { $0 != "=" })
-        let hint = Property.nearest(base, in: Property.builtInNames.filter { !$0.contains("<") }).map { " (did you mean \($0)?)" } ?? ""
-        throw ValidationError(
-            "unknown property '\(name)'\(hint); properties: \(Property.builtInNames.joined(separator: ", ")), each also as NAME=VALUE[,VALUE…] for one value against the rest"
-        )
-    }
-    return p
 }

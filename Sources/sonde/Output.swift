@@ -30,6 +30,9 @@ func printJSON<T: Encodable>(_ value: T) throws {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
 
+/// A number in a table: four decimals.
+func f(_ x: Double) -> String { String(format: "%.4f", x) }
+
 /// Left-aligned columns separated by two spaces.
 func formatTable(_ rows: [[String]]) -> [String] {
     guard let width = rows.map(\.count).max() else { return [] }

@@ -7,36 +7,9 @@ import SondeModels
 import SondeProbe
 import SondeStudy
 
-/// Activations from a tensor file: a 2-D tensor (tokens × neurons), chosen by name when the
-/// file holds several.
+/// One layer of an activation file as a [words × neurons] matrix (`ActivationSource.matrix`).
 func loadActivations(_ path: String, layer: String?) throws -> Matrix<Float> {
-    try withInputErrors {
-        let file = try TensorCollection.read(path)
-        let tensor: Tensor
-        if let layer {
-            // `--layer 2` names the tensor `layer2` of an activation file, as `--layers` does.
-            guard let t = file[layer] ?? (Int(layer) != nil ? file["layer" + layer] : nil) else {
-                throw TensorFileError(.malformed, path, "no tensor '\(layer)'; it has \(file.tensors.map(\.name).joined(separator: ", "))")
-            }
-            tensor = t
-        } else {
-            guard file.tensors.count == 1 else {
-                throw TensorFileError(
-                    .malformed, path,
-                    "holds \(file.tensors.count) tensors; choose one with --layer (\(file.tensors.map(\.name).prefix(8).joined(separator: ", ")))")
-            }
-            tensor = file.tensors[0]
-        }
-        let m = try ActivationSource.matrix(tensor, of: file)
-        // A probe squares and sums activations in Float: beyond 1e18 that overflows.
-        if let bad = m.elements.firstIndex(where: { abs($0) > 1e18 }) {
-            throw TensorFileError(
-                .malformed, path,
-                "tensor '\(tensor.name)' has the value \(m.elements[bad]) in row \(bad / m.columns), beyond the ±1e18 a probe can square in Float; are these activations?"
-            )
-        }
-        return m
-    }
+    try withInputErrors { try ActivationSource.matrix(path: path, layer: layer) }
 }
 
 /// Exactly `count` labels or words for rows of activations (`LabelFile.values`: either layout).
@@ -44,36 +17,12 @@ func loadLines(_ path: String, count: Int, what: String) throws -> [String] {
     try withInputErrors { try LabelFile.values(path, count: count, what: what) }
 }
 
-/// Shows "what k/n" on stderr while a long job runs: on a terminal a line that updates in place;
-/// otherwise (a log, a batch job) a plain timestamped line every five seconds and at the end,
-/// so a log shows the job is alive without filling up.
-final class Progress {
-    private let terminal = isatty(2) == 1
-    private let what: String
-    private let start = Date()
-    private var lastLine: Date?
-
-    init(what: String) { self.what = what }
-
-    func update(_ done: Int, _ total: Int) {
-        if terminal {
-            FileHandle.standardError.write(Data(("\r" + terminalSafe("\(what) \(done)/\(total)") + (done == total ? "\n" : "")).utf8))
-            return
-        }
-        let now = Date()
-        guard done == total ? lastLine != nil : now.timeIntervalSince(lastLine ?? start) >= 5 else { return }
-        lastLine = now
-        let stamp = ISO8601DateFormatter.string(from: now, timeZone: .current, formatOptions: [.withTime, .withColonSeparatorInTime])
-        writeMessage("\(stamp) \(what) \(done)/\(total) (\(Int(now.timeIntervalSince(start))) s)\n")
-    }
-}
-
 struct ProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
         abstract: "Train an elastic-net probe on activations and rank the neurons it relies on.",
         discussion: """
-            Activations are .npy/.npz/safetensors [tokens, neurons]; labels are text files with one \
+            Activations are .npy/.npz/safetensors [tokens, neurons] or NeuroX's JSON or HDF5 files; labels are text files with one \
             label per line, one line per token (NeuroX's convention). Without --lambda, Sonde fits a \
             regularisation path from λ_max down and picks λ on --dev (or by --folds cross-validation). \
             With word files (--train-words …) it also trains a control-task probe (Hewitt & Liang) and \
@@ -138,16 +87,11 @@ struct ProbeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try data.load()
-        let trainSet = loaded[0].data
+        let splits = try data.load()
+        let trainSet = splits[0].data
         let standardize = !noStandardize && !neurox
-        if !loaded.contains(where: { $0.name == "dev" }) && folds > trainSet.count {
+        if !splits.contains(where: { $0.name == "dev" }) && folds > trainSet.count {
             throw ValidationError("--folds \(folds) is more than the \(trainSet.count) training rows")
-        }
-        let splits = try loaded.map { split in
-            ProbeStudy.Split(
-                name: split.name, data: split.data,
-                words: try split.words ?? split.wordsPath.map { try loadLines($0, count: split.data.count, what: "word") })
         }
         let fit: ProbeStudy.Fit =
             neurox || lambda != nil
@@ -193,120 +137,5 @@ struct ProbeCommand: ParsableCommand {
         lines.append(rankingLine(report.ranking, unranked: report.unranked.count))
         if let save { lines.append("saved to \(save)") }
         print(lines.joined(separator: "\n"))
-    }
-}
-
-/// "ranking (first 20 of N): …", saying how many neurons are unranked; never index order.
-func rankingLine(_ ranking: [Int], unranked: Int) -> String {
-    guard !ranking.isEmpty else { return "ranking: none (no neuron has a nonzero weight)" }
-    let head =
-        "ranking (\(ranking.count > 20 ? "first 20 of \(ranking.count)" : "\(ranking.count) neurons")): "
-        + ranking.prefix(20).map(String.init).joined(separator: " ")
-    return head + (unranked > 0 ? "; \(unranked) neuron\(unranked == 1 ? "" : "s") with zero weight unranked" : "")
-}
-
-struct RankCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "rank",
-        abstract: "Rank neurons from a saved probe (NeuroX's selections) or without a probe.",
-        discussion: """
-            Methods: ordering (NeuroX get_neuron_ordering; neurons with zero weight are listed apart as \
-            unranked), top (get_top_neurons at --fraction of the weight mass, default 0.5), threshold \
-            (get_top_neurons_hard_threshold: |w| > max/--fraction, default 2), bottom, \
-            random (--count neurons, seeded: the control selection), \
-            probeless (Antverg & Belinkov 2022; needs --train and --train-labels instead of --probe). \
-            Weights are standardised (× the neuron's scale) unless --raw-weights, as NeuroX uses them.
-            """)
-
-    enum Method: String, ExpressibleByArgument, CaseIterable { case ordering, top, threshold, bottom, random, probeless }
-
-    @Option(help: "A probe saved by `sonde probe --save`.") var probe: String?
-    @Option(help: "The method: ordering, top, threshold, bottom, random, probeless.") var method: Method = .ordering
-    @Option(help: "Weight mass (top, bottom; default 0.5) or divisor (threshold; default 2, NeuroX's).") var fraction: Double?
-    @Option(help: "Only this class's neurons (top, threshold: its own list; ordering: its weights alone).") var `class`: String?
-    @Option(help: "Steps of the ordering sweep.") var stride: Int = 100
-    @Option(help: "How many neurons, for random.") var count: Int?
-    @Option(help: "Seed, for random.") var seed: UInt64 = 1
-    @Flag(help: "Rank by raw weights (as NeuroX) instead of standardised ones.") var rawWeights = false
-    @Option(help: "Activations, for probeless.") var train: String?
-    @Option(help: "Labels, for probeless.") var trainLabels: String?
-    @Option(help: "The tensor to use in .npz/safetensors files.") var layer: String?
-    @OptionGroup var output: OutputOptions
-
-    func validate() throws {
-        if method == .probeless {
-            guard train != nil && trainLabels != nil else { throw ValidationError("probeless needs --train and --train-labels") }
-        } else if probe == nil {
-            throw ValidationError("--probe is required (or use --method probeless)")
-        }
-        if method == .random, (count ?? -1) < 0 { throw ValidationError("random needs --count (a number of neurons ≥ 0)") }
-        guard (1...10_000).contains(stride) else { throw ValidationError("--stride must be in 1…10000") }
-        try requireNumber("fraction", fraction, "positive") { $0 > 0 }
-    }
-
-    struct Report: Encodable {
-        let method: String
-        /// The neurons the method returns, in its order (a count is `neurons` elsewhere).
-        let selected: [Int]
-        /// ordering: the neurons with zero weight, which are not ranked.
-        var unranked: [Int]? = nil
-        let cutoffs: [Int]?
-        let perClass: [String: [Int]]?
-        let scores: [Double]?
-    }
-
-    func run() throws {
-        let report: Report
-        if method == .probeless {
-            let x = try loadActivations(train!, layer: layer)
-            let data = ProbeDataset(x: x, labels: try loadLines(trainLabels!, count: x.rows, what: "label"))
-            let result = Rankings.probeless(data)
-            report = Report(method: method.rawValue, selected: result.ordering, cutoffs: nil, perClass: nil, scores: result.scores)
-        } else {
-            let loaded = try withInputErrors { try ProbeFile.read(probe!) }
-            var w = rawWeights ? loaded.weights : loaded.standardizedWeights
-            var classes = loaded.classes
-            if let name = `class` {
-                guard let row = classes.firstIndex(of: name) else {
-                    throw ValidationError("--class \(name): the probe's classes are \(classes.joined(separator: ", "))")
-                }
-                w = Matrix(rows: 1, columns: w.columns, elements: w.row(row))
-                classes = [name]
-            }
-            func perClass(_ lists: [[Int]]) -> [String: [Int]] { Dictionary(uniqueKeysWithValues: zip(classes, lists)) }
-            let mass = fraction ?? (method == .threshold ? 2 : 0.5)
-            switch method {
-            case .ordering:
-                let r = Rankings.neuronOrdering(w, stride: stride)
-                report = Report(
-                    method: method.rawValue, selected: Array(r.ordering.prefix(r.ranked)), unranked: r.ordering.dropFirst(r.ranked).sorted(),
-                    cutoffs: Array(r.cutoffs.prefix { $0 <= r.ranked }), perClass: nil, scores: nil)
-            case .top:
-                let r = Rankings.topNeurons(w, fraction: mass)
-                report = Report(method: method.rawValue, selected: r.overall, cutoffs: nil, perClass: perClass(r.perClass), scores: nil)
-            case .threshold:
-                let r = Rankings.hardThreshold(w, fraction: mass)
-                report = Report(method: method.rawValue, selected: r.overall, cutoffs: nil, perClass: perClass(r.perClass), scores: nil)
-            case .bottom:
-                report = Report(
-                    method: method.rawValue, selected: Rankings.bottomNeurons(w, fraction: mass), cutoffs: nil, perClass: nil, scores: nil)
-            case .random:
-                let neurons = Rankings.random(count: min(count!, loaded.neurons), of: loaded.neurons, seed: seed)
-                report = Report(method: method.rawValue, selected: neurons, cutoffs: nil, perClass: nil, scores: nil)
-            case .probeless:
-                preconditionFailure("handled above")
-            }
-        }
-        if output.json { return try printJSON(report) }
-        if report.selected.isEmpty {
-            writeMessage("sonde: no neuron selected: \(method == .threshold ? "no |w| exceeds the largest / --fraction" : "every weight is zero")\n")
-        }
-        print(report.selected.map(String.init).joined(separator: " "))
-        if let perClass = report.perClass, `class` == nil, method == .top || method == .threshold {
-            for (name, neurons) in perClass.sorted(by: { $0.key < $1.key }) { print("\(name): " + neurons.map(String.init).joined(separator: " ")) }
-        }
-        if let unranked = report.unranked, !unranked.isEmpty {
-            writeMessage("sonde: \(unranked.count) neuron\(unranked.count == 1 ? "" : "s") with zero weight unranked (not listed)\n")
-        }
     }
 }

@@ -40,45 +40,22 @@ struct ProbeData: ParsableArguments {
         }
     }
 
-    /// One split: its name, the data (labels indexed by train's classes), and its words (a word
-    /// file, or the treebank's) for control tasks.
-    typealias Split = (name: String, data: ProbeDataset, wordsPath: String?, words: [String]?)
-
-    /// train first, then dev and test when given; every split checked against train's width.
-    func load() throws -> [Split] {
-        let xTrain = try loadActivations(train, layer: layer)
-        let trainSource = try labelsAndWords(activations: train, rows: xTrain.rows, labels: trainLabels, words: trainWords, corpus: trainCorpus)
-        let trainSet = ProbeDataset(x: xTrain, labels: trainSource.labels)
-        guard trainSet.classes.count >= 2 else { throw failure("\(trainLabels ?? trainCorpus!): the training labels have only one class") }
-        var evaluations: [Split] = [("train", trainSet, trainSource.words, trainSource.corpusWords)]
-        if let dev {
-            let x = try loadActivations(dev, layer: layer)
-            let source = try labelsAndWords(activations: dev, rows: x.rows, labels: devLabels, words: devWords, corpus: devCorpus)
-            evaluations.append(("dev", ProbeDataset(x: x, labels: source.labels, classes: trainSet.classes), source.words, source.corpusWords))
-        }
-        if let test {
-            let x = try loadActivations(test, layer: layer)
-            let source = try labelsAndWords(activations: test, rows: x.rows, labels: testLabels, words: testWords, corpus: testCorpus)
-            evaluations.append(("test", ProbeDataset(x: x, labels: source.labels, classes: trainSet.classes), source.words, source.corpusWords))
-        }
-        for e in evaluations where e.data.neurons != xTrain.columns {
-            throw failure("\(e.name) activations have \(e.data.neurons) neurons, train has \(xTrain.columns)")
-        }
-        return evaluations
-    }
-
-    /// The labels (and words) of one split: from a label file (and a word file), or from the
-    /// treebank the activation file was extracted from, checked sentence by sentence.
-    func labelsAndWords(
-        activations: String, rows: Int, labels: String?, words: String?, corpus: String?
-    ) throws -> (labels: [String], words: String?, corpusWords: [String]?) {
-        if let labels { return (try loadLines(labels, count: rows, what: "label"), words, nil) }
-        let property = try parseProperty(self.property!)
-        let treebank = try alignedTreebank(corpus!, for: activations)
-        return try withInputErrors {
-            let labelled = try LabelledCorpus(treebank, property: property, mapping: try map.map { try TagMapping(path: $0) })
-            return (labelled.flatLabels, nil, labelled.words)
+    /// The splits' sources as the study layer takes them.
+    var inputs: ProbeInputs {
+        get throws {
+            let property = try self.property.map(parseProperty)
+            let mapping = try map.map { path in try withInputErrors { try TagMapping(path: path) } }
+            return ProbeInputs(
+                train: .init(activations: train, labels: trainLabels, words: trainWords, corpus: trainCorpus),
+                dev: dev.map { .init(activations: $0, labels: devLabels, words: devWords, corpus: devCorpus) },
+                test: test.map { .init(activations: $0, labels: testLabels, words: testWords, corpus: testCorpus) }, layer: layer,
+                property: property, mapping: mapping)
         }
     }
 
+    /// train first, then dev and test when given (`ProbeInputs.load`).
+    func load() throws -> [ProbeStudy.Split] {
+        let inputs = try self.inputs
+        return try withInputErrors { try inputs.load() }
+    }
 }

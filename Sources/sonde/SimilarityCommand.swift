@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SondeLinalg
 import SondeSimilarity
+import SondeStudy
 
 extension MomentPrecision: ExpressibleByArgument {}
 
@@ -52,159 +53,19 @@ struct SimilarityCommand: ParsableCommand {
         if baseline < 0 || epsilon < 0 { throw ValidationError("--baseline and --epsilon must be ≥ 0") }
     }
 
-    struct Score: Encodable {
-        var value: Double
-        var baseline: Double?
-        var baselineSD: Double?
-        var details: [String: Details] = [:]
-    }
-
-    enum Details: Encodable {
-        case number(Double), numbers([Double]), integer(Int), integers([Int]), text(String)
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.singleValueContainer()
-            switch self {
-            case .number(let v): try c.encode(v)
-            case .numbers(let v): try c.encode(v)
-            case .integer(let v): try c.encode(v)
-            case .integers(let v): try c.encode(v)
-            case .text(let v): try c.encode(v)
-            }
-        }
-    }
-
-    struct Report: Encodable {
-        let x: String
-        let y: String
-        let tokens: Int
-        let neuronsX: Int
-        let neuronsY: Int
-        let baselineSeeds: Int
-        let precision: MomentPrecision
-        let measures: [String: Score]
-    }
-
     func run() throws {
         let a = try loadActivations(x, layer: layerX ?? layer)
         let b = try loadActivations(y, layer: layerY ?? layer)
-        guard a.rows == b.rows else {
-            throw failure("X has \(a.rows) tokens and Y \(b.rows): similarity compares the same tokens")
+        let settings = SimilarityStudy.Settings(
+            measures: try Measure.list(measures).get(), keep: dims.map { .dimensions($0) } ?? .variance(keep ?? 0.99), epsilon: epsilon,
+            googleCompatible: googleCompat, precision: precision, baseline: baseline, rbfFraction: rbfFraction)
+        let report = try withStudyErrors {
+            try withInputErrors { try SimilarityStudy.run(x: a, y: b, names: (x, y), settings: settings, directions: directions) }
         }
-        let chosen = try Measure.list(measures).get()
-        let rule: SVCCAKeep = dims.map { .dimensions($0) } ?? .variance(keep ?? 0.99)
-        var scores: [String: Score] = [:]
-        var usedPrecision: MomentPrecision?
-        try withStudyErrors {
-            let m = try JointMoments(x: a, y: b, precision: precision)
-            usedPrecision = m.precision
-            func null(_ measure: (JointMoments) throws -> Double) throws -> (Double?, Double?) {
-                guard baseline > 0 else { return (nil, nil) }
-                let r = try Similarity.nullBaseline(x: a, y: b, seeds: baseline, precision: precision, measure: measure)
-                return (r.mean, r.standardDeviation)
-            }
-            for measure in chosen {
-                switch measure {
-                case .cca:
-                    if googleCompat {
-                        let g = try GoogleCCA.compute(m, epsilon: epsilon)
-                        let (mean, sd) = try null { try GoogleCCA.compute($0, epsilon: epsilon).mean }
-                        scores["cca"] = Score(
-                            value: g.mean, baseline: mean, baselineSD: sd,
-                            details: [
-                                "definition": .text("google/svcca get_cca_similarity"), "thresholdedMean": .number(g.thresholdedMean),
-                                "coefficients": .numbers(g.coefficients),
-                                "droppedX": .integers(g.keptX.indices.filter { !g.keptX[$0] }),
-                                "droppedY": .integers(g.keptY.indices.filter { !g.keptY[$0] }),
-                            ])
-                    } else {
-                        let c = try Similarity.cca(m, epsilon: epsilon, weights: false)
-                        let (mean, sd) = try null { try Similarity.cca($0, epsilon: epsilon, weights: false).mean }
-                        scores["cca"] = Score(
-                            value: c.mean, baseline: mean, baselineSD: sd,
-                            details: [
-                                "meanSquared": .number(c.meanSquared), "coefficients": .numbers(c.coefficients),
-                                "droppedX": .integers(Array(Set(0..<a.columns).subtracting(c.keptX)).sorted()),
-                                "droppedY": .integers(Array(Set(0..<b.columns).subtracting(c.keptY)).sorted()),
-                                "rankX": .integer(c.rankX), "rankY": .integer(c.rankY),
-                            ])
-                    }
-                case .svcca:
-                    let s = try Similarity.svcca(m, keep: rule, weights: directions != nil)
-                    let (mean, sd) = try null { try Similarity.svcca($0, keep: rule, weights: false).cca.mean }
-                    let ruleText: String
-                    switch rule {
-                    case .dimensions(let k): ruleText = "top \(k) directions per side"
-                    case .variance(let share): ruleText = "fewest directions reaching \(share) of Σs² (after centring)"
-                    }
-                    scores["svcca"] = Score(
-                        value: s.cca.mean, baseline: mean, baselineSD: sd,
-                        details: [
-                            "rule": .text(ruleText), "kx": .integer(s.kx), "ky": .integer(s.ky), "coefficients": .numbers(s.cca.coefficients),
-                        ])
-                    if let directions {
-                        let variates = Similarity.canonicalVariates
-                        let k = s.cca.coefficients.count
-                        try withInputErrors {
-                            try Safetensors.write(
-                                [
-                                    TensorPayload(
-                                        name: "variates_x", shape: [a.rows, k], dtype: .float32,
-                                        values: .float(variates(a, s.cca.weightsX, m.meansX).elements)),
-                                    TensorPayload(
-                                        name: "variates_y", shape: [b.rows, k], dtype: .float32,
-                                        values: .float(variates(b, s.cca.weightsY, m.meansY).elements)),
-                                    TensorPayload(
-                                        name: "directions_x", shape: [s.cca.coefficients.count, a.columns], dtype: .float64,
-                                        values: .double(s.cca.directionsX().elements)),
-                                    TensorPayload(
-                                        name: "directions_y", shape: [s.cca.coefficients.count, b.columns], dtype: .float64,
-                                        values: .double(s.cca.directionsY().elements)),
-                                    TensorPayload(
-                                        name: "correlations", shape: [s.cca.coefficients.count], dtype: .float64, values: .double(s.cca.coefficients)),
-                                ], metadata: ["format": "sonde-svcca-directions/1", "rule": ruleText, "x": x, "y": y], to: directions)
-                        }
-                    }
-                case .pwcca:
-                    if googleCompat {
-                        let g = try Similarity.googlePWCCA(x: a, y: b, moments: m, epsilon: epsilon)
-                        scores["pwcca"] = Score(
-                            value: g.value, details: ["definition": .text("google/svcca pwcca.py"), "weights": .numbers(g.weights)])
-                    } else {
-                        let p = try Similarity.pwcca(m, epsilon: epsilon)
-                        let (mean, sd) = try null { try Similarity.pwcca($0, epsilon: epsilon).value }
-                        scores["pwcca"] = Score(
-                            value: p.value, baseline: mean, baselineSD: sd,
-                            details: [
-                                "definition": .text("Morcos et al. 2018, canonical variates"), "weights": .numbers(p.weights),
-                            ])
-                    }
-                case .cka:
-                    let (mean, sd) = try null { Similarity.linearCKA($0) }
-                    let (dmean, dsd) = try null { Similarity.debiasedLinearCKA($0) }
-                    scores["cka"] = Score(value: Similarity.linearCKA(m), baseline: mean, baselineSD: sd)
-                    scores["cka-debiased"] = Score(value: Similarity.debiasedLinearCKA(m), baseline: dmean, baselineSD: dsd)
-                case .rbfCKA:
-                    scores["rbf-cka"] = Score(
-                        value: try Similarity.rbfCKA(x: a, y: b, fraction: rbfFraction), details: ["fraction": .number(rbfFraction)])
-                case .procrustes:
-                    let p = try Similarity.procrustes(m)
-                    let (mean, sd) = try null { try Similarity.procrustes($0).nuclearNorm }
-                    scores["procrustes"] = Score(
-                        value: p.nuclearNorm, baseline: mean, baselineSD: sd,
-                        details: [
-                            "distance": .number(p.distance), "angularDistance": .number(p.angular),
-                        ])
-                }
-            }
-        }
-        let report = Report(
-            x: x, y: y, tokens: a.rows, neuronsX: a.columns, neuronsY: b.columns, baselineSeeds: baseline,
-            precision: usedPrecision ?? .double, measures: scores)
         if output.json { return try printJSON(report) }
         print("\(a.rows) tokens; X \(a.columns) neurons, Y \(b.columns) neurons")
         var rows = [["measure", "value", baseline > 0 ? "baseline (shuffled)" : "", ""]]
-        for name in scores.keys.sorted() {
-            let s = scores[name]!
+        for (name, s) in report.measures.sorted(by: { $0.key < $1.key }) {
             var extra = ""
             if case .integer(let kx)? = s.details["kx"], case .integer(let ky)? = s.details["ky"] { extra = "k = \(kx), \(ky)" }
             if case .integers(let d)? = s.details["droppedX"], case .integers(let e)? = s.details["droppedY"], !(d.isEmpty && e.isEmpty) {

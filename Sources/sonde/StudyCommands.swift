@@ -189,8 +189,6 @@ struct CompareCommand: ParsableCommand {
     }
 }
 
-private func f(_ x: Double) -> String { String(format: "%.4f", x) }
-
 /// Similarity errors (too few tokens for the neurons, constant layers) are input problems.
 func withStudyErrors<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let error as SimilarityError { throw failure(error.description) }

@@ -1,0 +1,77 @@
+import SondeLinalg
+import SondeProbe
+
+/// NeuroX's neuron selections from a fitted probe's weights (and the random control), as one
+/// value a command, a runner or a report can ask for by name.
+public enum NeuronSelection {
+    public enum Method: String, CaseIterable, Codable, Sendable {
+        /// NeuroX get_neuron_ordering; neurons with zero weight are listed apart as unranked.
+        case ordering
+        /// get_top_neurons at a share of the weight mass (default 0.5).
+        case top
+        /// get_top_neurons_hard_threshold: |w| > max / fraction (default 2).
+        case threshold
+        /// The neurons holding the least weight mass.
+        case bottom
+        /// `count` neurons drawn with a seed: the control selection.
+        case random
+        /// Antverg & Belinkov 2022: no probe, class-mean differences on the data.
+        case probeless
+    }
+
+    public struct Result: Encodable, Sendable {
+        public let method: String
+        /// The neurons the method returns, in its order.
+        public let selected: [Int]
+        /// ordering: the neurons with zero weight, which are not ranked.
+        public var unranked: [Int]? = nil
+        public var cutoffs: [Int]? = nil
+        public var perClass: [String: [Int]]? = nil
+        public var scores: [Double]? = nil
+    }
+
+    /// A selection from a probe's weights. `className` restricts it to one class's weights;
+    /// `fraction` defaults to the method's NeuroX default.
+    public static func select(
+        _ method: Method, probe: FittedProbe, rawWeights: Bool = false, className: String? = nil, fraction: Double? = nil, stride: Int = 100,
+        count: Int = 0, seed: UInt64 = 1
+    ) throws -> Result {
+        var w = rawWeights ? probe.weights : probe.standardizedWeights
+        var classes = probe.classes
+        if let className {
+            guard let row = classes.firstIndex(of: className) else {
+                throw StudyError("class \(className) is not one of the probe's classes: \(classes.joined(separator: ", "))")
+            }
+            w = Matrix(rows: 1, columns: w.columns, elements: w.row(row))
+            classes = [className]
+        }
+        func perClass(_ lists: [[Int]]) -> [String: [Int]] { Dictionary(uniqueKeysWithValues: zip(classes, lists)) }
+        let mass = fraction ?? (method == .threshold ? 2 : 0.5)
+        let name = method.rawValue
+        switch method {
+        case .ordering:
+            let r = Rankings.neuronOrdering(w, stride: stride)
+            return Result(
+                method: name, selected: Array(r.ordering.prefix(r.ranked)), unranked: r.ordering.dropFirst(r.ranked).sorted(),
+                cutoffs: Array(r.cutoffs.prefix { $0 <= r.ranked }))
+        case .top:
+            let r = Rankings.topNeurons(w, fraction: mass)
+            return Result(method: name, selected: r.overall, perClass: perClass(r.perClass))
+        case .threshold:
+            let r = Rankings.hardThreshold(w, fraction: mass)
+            return Result(method: name, selected: r.overall, perClass: perClass(r.perClass))
+        case .bottom:
+            return Result(method: name, selected: Rankings.bottomNeurons(w, fraction: mass))
+        case .random:
+            return Result(method: name, selected: Rankings.random(count: min(count, probe.neurons), of: probe.neurons, seed: seed))
+        case .probeless:
+            throw StudyError("probeless ranks data, not a probe: use probeless(_:)")
+        }
+    }
+
+    /// Antverg & Belinkov's probeless ranking of labelled activations.
+    public static func probeless(_ data: ProbeDataset) -> Result {
+        let r = Rankings.probeless(data)
+        return Result(method: Method.probeless.rawValue, selected: r.ordering, scores: r.scores)
+    }
+}
