@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     ],
     targets: [
         // MARK: C libraries from Debian (module map + shim header; nothing else)
@@ -32,7 +33,7 @@ let package = Package(
             dependencies: ["SondeBase", "CBLAS", "CLAPACKE", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
 
         .target(name: "SondeCorpus", dependencies: ["SondeBase", "CLibXML2"]),
-        .target(name: "SondeModels", dependencies: ["SondeBase", "SondeLinalg"]),
+        .target(name: "SondeModels", dependencies: ["SondeBase", "SondeLinalg", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "SondeProbe", dependencies: ["SondeBase", "SondeLinalg"]),
         .target(name: "SondeSimilarity", dependencies: ["SondeBase", "SondeLinalg"]),
         .target(name: "SondeStudy", dependencies: ["SondeBase", "SondeLinalg", "SondeCorpus", "SondeModels", "SondeProbe", "SondeSimilarity"]),

@@ -13,7 +13,7 @@ public enum ActivationFile {
     public struct Summary: Codable, Sendable {
         public var path: String
         public var model: String
-        public var architecture: Architecture?
+        public var architecture: String?
         public var layers: [String]
         public var aggregate: SubwordAggregation
         public var hidden: Int
@@ -39,7 +39,7 @@ public enum ActivationFile {
         var metadata = extraMetadata
         metadata["format"] = format
         metadata["model"] = extractor.folder
-        metadata["architecture"] = extractor.identity.architecture?.rawValue
+        metadata["architecture"] = extractor.identity.architecture
         metadata["hidden"] = String(h)
         metadata["fingerprint"] = extractor.identity.fingerprint
         metadata["aggregate"] = aggregate.rawValue
@@ -87,7 +87,7 @@ public enum ActivationFile {
     /// files Sonde did not write; the width from the tensors then).
     public static func identity(_ file: TensorCollection) -> ModelIdentity {
         ModelIdentity(
-            architecture: file.metadata["architecture"].flatMap(Architecture.init(rawValue:)),
+            architecture: file.metadata["architecture"],
             hidden: file.metadata["hidden"].flatMap(Int.init) ?? file.tensors.first.flatMap { $0.shape.count == 2 ? $0.shape[1] : nil },
             fingerprint: file.metadata["fingerprint"])
     }

@@ -45,9 +45,15 @@ extension LanguageModel {
     }
 }
 
-/// The language model in `folder`, by config.json's `model_type`: transformers (BERT, RoBERTa,
-/// GPT-2, GPT-NeoX) with the folder's tokenizer.json, or `tokenizer` when given.
+/// The language model in `folder`, by config.json's `model_type`: Sonde's native LSTMs
+/// ("sonde-lstm", with their vocab.txt), or transformers (BERT, RoBERTa, GPT-2, GPT-NeoX) with
+/// the folder's tokenizer.json, or `tokenizer` when given.
 public func loadLanguageModel(_ folder: String, tokenizer: String? = nil) throws -> any LanguageModel {
+    let type = try readJSONObject(folder + "/config.json", missing: "no config.json: is this a model folder?")["model_type"] as? String
+    if type == LSTMConfig.modelType {
+        if let tokenizer { throw ModelError(.unsupported, tokenizer, "a sonde-lstm model reads words with its own vocab.txt; leave out --tokenizer") }
+        return try LSTMModel(folder: folder)
+    }
     let model = try TransformerModel(folder: folder)
     return try ActivationExtractor(model: model, tokenizer: try Tokenizer.read(tokenizer ?? folder + "/tokenizer.json"))
 }

@@ -6,7 +6,8 @@ import SondeBase
 /// model (ablation inside the model) or two sources meet (`compare`), these are checked, so that
 /// activations of one model are never scored in another.
 public struct ModelIdentity: Codable, Equatable, Sendable {
-    public var architecture: Architecture?
+    /// config.json's `model_type` (gpt2, bert, sonde-lstm, …).
+    public var architecture: String?
     public var hidden: Int?
     /// FNV-1a (64-bit) over config.json and, for each weight file, its size, its first MiB
     /// (the safetensors header and the first tensors) and 16 evenly spaced 4 KiB samples: two
@@ -14,7 +15,7 @@ public struct ModelIdentity: Codable, Equatable, Sendable {
     /// Sonde did not write.
     public var fingerprint: String?
 
-    public init(architecture: Architecture?, hidden: Int?, fingerprint: String?) {
+    public init(architecture: String?, hidden: Int?, fingerprint: String?) {
         self.architecture = architecture
         self.hidden = hidden
         self.fingerprint = fingerprint
@@ -44,7 +45,7 @@ public struct ModelIdentity: Codable, Equatable, Sendable {
 
     /// Why activations from `self` cannot stand for `model`, or nil when nothing known differs.
     public func mismatch(with model: ModelIdentity) -> String? {
-        if let a = architecture, let b = model.architecture, a != b { return "they come from a \(a.rawValue) model, not a \(b.rawValue) one" }
+        if let a = architecture, let b = model.architecture, a != b { return "they come from a \(a) model, not a \(b) one" }
         if let a = hidden, let b = model.hidden, a != b { return "they have \(a) neurons per layer, the model \(b)" }
         if let a = fingerprint, let b = model.fingerprint, a != b { return "they come from another checkpoint (fingerprint \(a), the model's \(b))" }
         return nil

@@ -67,7 +67,7 @@ public final class TransformerModel {
         self.config = config
         let w = try ModelWeights(folder: folder)
         identity = ModelIdentity(
-            architecture: config.architecture, hidden: config.hiddenSize,
+            architecture: config.architecture.rawValue, hidden: config.hiddenSize,
             fingerprint: try ModelIdentity.fingerprint(files: [folder + "/config.json"] + w.files))
         let (h, v, inner) = (config.hiddenSize, config.vocabularySize, config.intermediateSize)
         func norm(_ prefix: String) throws -> LayerNorm {

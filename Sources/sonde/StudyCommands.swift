@@ -162,7 +162,7 @@ struct CompareCommand: ParsableCommand {
         let sameKind = a.identity.architecture == b.identity.architecture && zip(a.layers, b.layers).allSatisfy { $0.columns == $1.columns }
         if !sameKind && !allowDifferent {
             throw ValidationError(
-                "\(base) (\(a.identity.architecture?.rawValue ?? "unknown architecture")) and \(other) (\(b.identity.architecture?.rawValue ?? "unknown architecture")) are not one architecture of one width, so their neuron indices do not correspond; add --allow-different for the index-free measures only"
+                "\(base) (\(a.identity.architecture ?? "unknown architecture")) and \(other) (\(b.identity.architecture ?? "unknown architecture")) are not one architecture of one width, so their neuron indices do not correspond; add --allow-different for the index-free measures only"
             )
         }
         guard a.names == b.names else {

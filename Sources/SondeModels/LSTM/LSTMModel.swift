@@ -1,0 +1,193 @@
+import Foundation
+import SondeBase
+import SondeLinalg
+
+/// A native LSTM checkpoint as a `LanguageModel`: config.json (`model_type` "sonde-lstm"),
+/// model.safetensors (PyTorch's names, F32) and vocab.txt. States are numbered as for
+/// transformers: 0 = the word's embedding, k = layer k's output h after reading the word. A
+/// sentence reads `<s> w₁ … wₙ` and, as a language model, predicts `w₁ … wₙ </s>`.
+public final class LSTMModel: LanguageModel {
+    public let folder: String
+    public let identity: ModelIdentity
+    public let vocabulary: Vocabulary
+    package let network: LSTMNetwork<Float>
+    public var batchTokens = 2048
+
+    public var config: LSTMConfig { network.config }
+    public var layerCount: Int { config.layers }
+    public var hiddenSize: Int { config.hiddenSize }
+
+    package init(network: LSTMNetwork<Float>, vocabulary: Vocabulary, folder: String, fingerprint: String? = nil) {
+        self.network = network
+        self.vocabulary = vocabulary
+        self.folder = folder
+        identity = ModelIdentity(architecture: LSTMConfig.modelType, hidden: network.config.hiddenSize, fingerprint: fingerprint)
+    }
+
+    /// Reads a checkpoint folder, checking every tensor's name, shape, type and finiteness.
+    public convenience init(folder: String) throws {
+        let configPath = folder + "/config.json"
+        guard let data = FileManager.default.contents(atPath: configPath) else {
+            throw ModelError(.missing, configPath, "no config.json: is this a model folder?")
+        }
+        let config: LSTMConfig
+        do { config = try JSONDecoder().decode(LSTMConfig.self, from: data) } catch {
+            throw ModelError(.malformed, configPath, "not a sonde-lstm config (\(error))")
+        }
+        try config.validate(configPath)
+        let weightsPath = folder + "/model.safetensors"
+        let file: TensorCollection
+        do { file = try TensorCollection.read(weightsPath) } catch let error as FileError { throw ModelError(.missing, weightsPath, "\(error)") }
+        var network = LSTMNetwork<Float>(config: config)
+        for t in network.tensors {
+            guard let tensor = file[t.name] else { throw ModelError(.malformed, weightsPath, "no tensor '\(t.name)'") }
+            guard tensor.shape == t.shape, tensor.dtype == .float32 else {
+                throw ModelError(.malformed, weightsPath, "tensor '\(t.name)' is \(tensor.dtype) \(tensor.shape); expected float32 \(t.shape)")
+            }
+            let values = tensor.floats()
+            guard values.allSatisfy(\.isFinite) else {
+                throw ModelError(.malformed, weightsPath, "tensor '\(t.name)' holds a value that is not finite")
+            }
+            network.values.replaceSubrange(t.offset..<(t.offset + values.count), with: values)
+        }
+        let vocabulary = try Vocabulary.read(folder + "/vocab.txt", expected: config.vocabularySize)
+        let fingerprint = try ModelIdentity.fingerprint(files: [configPath, weightsPath, folder + "/vocab.txt"])
+        self.init(network: network, vocabulary: vocabulary, folder: folder, fingerprint: fingerprint)
+    }
+
+    /// Writes a checkpoint folder (each file atomically); `extra` files are written beside them.
+    package static func save(_ network: LSTMNetwork<Float>, vocabulary: Vocabulary, to folder: String, extra: [String: [UInt8]] = [:]) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let config = try encoder.encode(network.config)
+        try AtomicFile.write(to: folder + "/config.json") { try $0.write(Array(config) + [0x0A]) }
+        try Safetensors.write(
+            network.tensors.map { t in
+                TensorPayload(
+                    name: t.name, shape: t.shape, dtype: .float32, values: .float(Array(network.values[t.offset..<(t.offset + t.shape.reduce(1, *))]))
+                )
+            }, metadata: ["format": "pt"], to: folder + "/model.safetensors")
+        try vocabulary.write(to: folder + "/vocab.txt")
+        for (name, bytes) in extra.sorted(by: { $0.key < $1.key }) { try AtomicFile.write(to: folder + "/" + name) { try $0.write(bytes) } }
+    }
+
+    // MARK: Batches
+
+    /// Sentences as time-major batches of about `batchTokens` tokens: ids `<s> w₁ … wₙ`, padded
+    /// with `<unk>` after the end; `first` is the index of the batch's first sentence.
+    func batches(_ sentences: [[String]]) -> [(first: Int, count: Int, steps: Int, ids: [Int32])] {
+        var result: [(Int, Int, Int, [Int32])] = []
+        var start = 0
+        while start < sentences.count {
+            var end = start, longest = 0
+            while end < sentences.count {
+                let steps = max(longest, sentences[end].count + 1)
+                if end > start && steps * (end - start + 1) > batchTokens { break }
+                longest = steps
+                end += 1
+            }
+            let batch = end - start
+            var ids = [Int32](repeating: 0, count: longest * batch)
+            for b in 0..<batch {
+                ids[b] = 1
+                for (i, w) in sentences[start + b].enumerated() { ids[(i + 1) * batch + b] = vocabulary.id(w) }
+            }
+            result.append((start, batch, longest, ids))
+            start = end
+        }
+        return result
+    }
+
+    private func ablationMap(_ ablations: [NeuronAblation]) throws -> [Int: [(Int, Float)]] {
+        var map: [Int: [(Int, Float)]] = [:]
+        for a in ablations {
+            guard (0...layerCount).contains(a.layer), a.neurons.allSatisfy({ (0..<hiddenSize).contains($0) }) else {
+                throw ModelError(.unsupported, folder, "ablation of layer \(a.layer): the model has states 0…\(layerCount) of \(hiddenSize) neurons")
+            }
+            map[a.layer, default: []] += zip(a.neurons, a.values).map { ($0, $1) }
+        }
+        return map
+    }
+
+    // MARK: LanguageModel
+
+    /// One vector per word (words are the model's tokens: `aggregate` has nothing to choose).
+    public func extract(
+        _ sentences: [[String]], layers: [Int], aggregate: SubwordAggregation, ablations: [NeuronAblation], progress: (Int) -> Void,
+        emit: (Int, [Matrix<Float>]) throws -> Void
+    ) throws {
+        if let bad = layers.first(where: { !(0...layerCount).contains($0) }) {
+            throw ModelError(.unsupported, folder, "no layer \(bad); the model has 0…\(layerCount)")
+        }
+        let ablate = try ablationMap(ablations)
+        let h = hiddenSize
+        for batch in batches(sentences) {
+            var noDropout: SplitMix64? = nil
+            let pass = network.forward(ids: batch.ids, steps: batch.steps, batch: batch.count, ablate: ablate, generator: &noDropout)
+            for b in 0..<batch.count {
+                let words = sentences[batch.first + b].count
+                let vectors = layers.map { layer -> Matrix<Float> in
+                    let states = layer == 0 ? pass.inputs[0] : pass.hidden[layer - 1]
+                    var m = Matrix<Float>(rows: words, columns: h)
+                    for i in 0..<words {
+                        let row = (i + 1) * batch.count + b
+                        for j in 0..<h { m[i, j] = states[row * h + j] }
+                    }
+                    return m
+                }
+                try emit(batch.first + b, vectors)
+            }
+            progress(batch.first + batch.count)
+        }
+    }
+
+    /// Next-word cross-entropy over `w₁ … wₙ </s>` (an LM), with `ablations` inside the forward
+    /// pass. Unknown words are predicted as `<unk>`, as the model was trained.
+    public func score(
+        _ sentences: [[String]], labels: [String]?, ablations: [NeuronAblation], seed: UInt64, progress: (Int) -> Void
+    ) throws
+        -> ModelScore
+    {
+        guard config.labels == nil else {
+            throw ModelError(.unsupported, folder, "a tagger is scored by probing its states, not as a language model")
+        }
+        let ablate = try ablationMap(ablations)
+        var (loss, count, correct) = (0.0, 0, 0)
+        for batch in batches(sentences) {
+            var noDropout: SplitMix64? = nil
+            let pass = network.forward(ids: batch.ids, steps: batch.steps, batch: batch.count, ablate: ablate, generator: &noDropout)
+            var z = network.logits(pass)
+            let targets = Self.nextWordTargets(
+                batch.ids, steps: batch.steps, batch: batch.count, lengths: (0..<batch.count).map { sentences[batch.first + $0].count })
+            let r = LSTMNetwork<Float>.crossEntropy(&z, targets: targets, vocabulary: config.outputs)
+            (loss, count, correct) = (loss + r.loss, count + r.count, correct + r.correct)
+            progress(batch.first + batch.count)
+        }
+        let mean = loss / Double(max(count, 1))
+        return ModelScore(
+            task: "next-token", predictions: count, loss: mean, perplexity: exp(mean), accuracy: Double(correct) / Double(max(count, 1)))
+    }
+
+    /// Targets of an LM batch: position t predicts the input at t + 1, the last word `</s>`,
+    /// padding nothing (−1).
+    package static func nextWordTargets(_ ids: [Int32], steps: Int, batch: Int, lengths: [Int]) -> [Int32] {
+        var targets = [Int32](repeating: -1, count: ids.count)
+        for b in 0..<batch {
+            for t in 0..<lengths[b] { targets[t * batch + b] = ids[(t + 1) * batch + b] }
+            targets[lengths[b] * batch + b] = 2
+        }
+        return targets
+    }
+
+    public func tokenMeans(_ sentences: [[String]], layer: Int) throws -> [Float] {
+        var sums = [Double](repeating: 0, count: hiddenSize)
+        var count = 0
+        try extract(sentences, layers: [layer], aggregate: .last, ablations: [], progress: { _ in }) { _, vectors in
+            let m = vectors[0]
+            for i in 0..<m.rows { for j in 0..<m.columns { sums[j] += Double(m[i, j]) } }
+            count += m.rows
+        }
+        return sums.map { Float($0 / Double(max(count, 1))) }
+    }
+}

@@ -1,0 +1,325 @@
+import RealModule
+import SondeBase
+import SondeLinalg
+
+/// A word-level LSTM language model's parameters and its forward and backward passes:
+/// embedding → L LSTM layers → softmax over the vocabulary. Generic over the scalar so that
+/// gradients can be checked in Double against finite differences; models run in Float.
+///
+/// Parameters live in one flat buffer, tensor by tensor in PyTorch's names and layouts
+/// (`encoder.weight` [V, H]; `rnn.weight_ih_l{k}`, `rnn.weight_hh_l{k}` [4H, H] with gates in
+/// the order i, f, g, o; `rnn.bias_ih_l{k}`, `rnn.bias_hh_l{k}` [4H]; `decoder.weight` [V, H]
+/// unless tied to the embedding; `decoder.bias` [V]), so an optimiser, gradient clipping and a
+/// checkpoint see one vector and a PyTorch `nn.LSTM` loads the file as it is.
+///
+/// Sequences run time-major in batches: row t·B + b holds step t of sequence b. Per layer, the
+/// input projection of the whole block is one gemm; the recurrence is one gemm per step.
+package struct LSTMNetwork<S: LinalgScalar & Real> {
+    package let config: LSTMConfig
+    package var values: [S]
+    package let tensors: [(name: String, shape: [Int], offset: Int)]
+
+    package init(config: LSTMConfig, values: [S]? = nil) {
+        self.config = config
+        let (v, h) = (config.vocabularySize, config.hiddenSize)
+        var list: [(String, [Int])] = [("encoder.weight", [v, h])]
+        for k in 0..<config.layers {
+            list += [
+                ("rnn.weight_ih_l\(k)", [4 * h, h]), ("rnn.weight_hh_l\(k)", [4 * h, h]), ("rnn.bias_ih_l\(k)", [4 * h]),
+                ("rnn.bias_hh_l\(k)", [4 * h]),
+            ]
+        }
+        if !config.tiedEmbeddings { list.append(("decoder.weight", [config.outputs, h])) }
+        list.append(("decoder.bias", [config.outputs]))
+        var offset = 0
+        tensors = list.map { name, shape in
+            defer { offset += shape.reduce(1, *) }
+            return (name, shape, offset)
+        }
+        self.values = values ?? [S](repeating: 0, count: offset)
+        precondition(self.values.count == offset, "\(self.values.count) parameters for a layout of \(offset)")
+    }
+
+    package var count: Int { values.count }
+
+    package func offset(_ name: String) -> Int { tensors.first { $0.name == name }!.offset }
+
+    /// PyTorch's initialisation for this model, seeded: embedding and decoder U(−0.1, 0.1)
+    /// (its word-language-model example), LSTM weights and biases U(−1/√H, 1/√H), decoder bias 0.
+    package mutating func initialize(seed: UInt64) {
+        var generator = SplitMix64(seed: seed)
+        let bound = 1 / Double(config.hiddenSize).squareRoot()
+        for t in tensors {
+            let r = t.name.hasPrefix("rnn.") ? bound : (t.name == "decoder.bias" ? 0 : 0.1)
+            for i in t.offset..<(t.offset + t.shape.reduce(1, *)) { values[i] = S((2 * generator.unit() - 1) * r) }
+        }
+    }
+
+    // MARK: Forward
+
+    /// What the backward pass needs of a forward pass over one batch.
+    package struct Pass {
+        package let steps: Int
+        package let batch: Int
+        /// Per layer k: its input (T·B × H), gate activations i, f, g, o (T·B × 4H), cells and
+        /// hidden states (T·B × H). `inputs[L]` is the top layer's output after dropout.
+        package var inputs: [[S]] = []
+        package var gates: [[S]] = []
+        package var cells: [[S]] = []
+        package var hidden: [[S]] = []
+        /// Dropout masks (already scaled by 1/(1−p)) applied to inputs[k], empty without dropout.
+        package var masks: [[S]] = []
+    }
+
+    /// Runs `ids` (T·B, time-major) through the network. States start at zero. `ablate` maps a
+    /// state number (0 = embeddings, k = layer k's output) to neurons and their fixed values,
+    /// applied inside the recurrence. `dropout` masks come from `generator` when given.
+    package func forward(
+        ids: [Int32], steps: Int, batch: Int, ablate: [Int: [(Int, S)]] = [:], dropout: Double = 0, generator: inout SplitMix64?
+    ) -> Pass {
+        let h = config.hiddenSize, rows = steps * batch
+        var pass = Pass(steps: steps, batch: batch)
+        var x = [S](repeating: 0, count: rows * h)
+        values.withUnsafeBufferPointer { p in
+            x.withUnsafeMutableBufferPointer { out in
+                for r in 0..<rows { for j in 0..<h { out[r * h + j] = p[Int(ids[r]) * h + j] } }
+            }
+        }
+        func applyAblation(_ state: Int, _ m: inout [S], from: Int = 0, rows count: Int) {
+            guard let list = ablate[state] else { return }
+            for r in from..<(from + count) { for (n, value) in list { m[r * h + n] = value } }
+        }
+        func applyDropout(_ m: inout [S]) {
+            guard dropout > 0, generator != nil else { return }
+            let keep = S(1 / (1 - dropout))
+            let mask = (0..<m.count).map { _ in generator!.unit() < dropout ? S(0) : keep }
+            for i in m.indices { m[i] *= mask[i] }
+            pass.masks.append(mask)
+        }
+        applyAblation(0, &x, rows: rows)
+        for k in 0..<config.layers {
+            applyDropout(&x)
+            pass.inputs.append(x)
+            let (g, c, hOut) = layerForward(k, input: x, steps: steps, batch: batch, ablate: ablate[k + 1])
+            pass.gates.append(g)
+            pass.cells.append(c)
+            pass.hidden.append(hOut)
+            x = hOut
+        }
+        applyDropout(&x)
+        pass.inputs.append(x)
+        return pass
+    }
+
+    /// One LSTM layer over the block: gates = x·W_ihᵀ + b_ih + b_hh (one gemm), then per step
+    /// gates += h_{t−1}·W_hhᵀ (one gemm), c = f⊙c + i⊙g, h = o⊙tanh(c).
+    private func layerForward(_ k: Int, input x: [S], steps: Int, batch: Int, ablate: [(Int, S)]?) -> ([S], [S], [S]) {
+        let h = config.hiddenSize, g4 = 4 * h, rows = steps * batch
+        let (wih, whh, bih, bhh) = (
+            offset("rnn.weight_ih_l\(k)"), offset("rnn.weight_hh_l\(k)"), offset("rnn.bias_ih_l\(k)"), offset("rnn.bias_hh_l\(k)")
+        )
+        var gates = [S](repeating: 0, count: rows * g4)
+        var cells = [S](repeating: 0, count: rows * h)
+        var hidden = [S](repeating: 0, count: rows * h)
+        values.withUnsafeBufferPointer { p in
+            let w = p.baseAddress!
+            gates.withUnsafeMutableBufferPointer { gp in
+                for r in 0..<rows { for j in 0..<g4 { gp[r * g4 + j] = w[bih + j] + w[bhh + j] } }
+                x.withUnsafeBufferPointer { xp in
+                    BLAS.gemm(
+                        transposeB: true, m: rows, n: g4, k: h, a: xp.baseAddress!, lda: h, b: w + wih, ldb: h, beta: 1, c: gp.baseAddress!, ldc: g4)
+                }
+                cells.withUnsafeMutableBufferPointer { cp in
+                    hidden.withUnsafeMutableBufferPointer { hp in
+                        for t in 0..<steps {
+                            let row = t * batch
+                            if t > 0 {
+                                BLAS.gemm(
+                                    transposeB: true, m: batch, n: g4, k: h, a: hp.baseAddress! + (row - batch) * h, lda: h, b: w + whh, ldb: h,
+                                    beta: 1,
+                                    c: gp.baseAddress! + row * g4, ldc: g4)
+                            }
+                            for b in 0..<batch {
+                                let gr = gp.baseAddress! + (row + b) * g4, cr = cp.baseAddress! + (row + b) * h, hr = hp.baseAddress! + (row + b) * h
+                                let previous: UnsafeMutablePointer<S>? = t > 0 ? cp.baseAddress! + (row - batch + b) * h : nil
+                                for j in 0..<h {
+                                    let i = sigmoid(gr[j]), f = sigmoid(gr[h + j]), gg = S.tanh(gr[2 * h + j]), o = sigmoid(gr[3 * h + j])
+                                    (gr[j], gr[h + j], gr[2 * h + j], gr[3 * h + j]) = (i, f, gg, o)
+                                    let c = (previous.map { f * $0[j] } ?? 0) + i * gg
+                                    cr[j] = c
+                                    hr[j] = o * S.tanh(c)
+                                }
+                                if let ablate { for (n, value) in ablate { hr[n] = value } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (gates, cells, hidden)
+    }
+
+    /// Logits of the top layer's output: rows × outputs (the vocabulary, or a tagger's labels).
+    package func logits(_ pass: Pass) -> [S] {
+        let (h, v, rows) = (config.hiddenSize, config.outputs, pass.steps * pass.batch)
+        let decoder = offset(config.tiedEmbeddings ? "encoder.weight" : "decoder.weight"), bias = offset("decoder.bias")
+        var out = [S](repeating: 0, count: rows * v)
+        values.withUnsafeBufferPointer { p in
+            out.withUnsafeMutableBufferPointer { o in
+                for r in 0..<rows { for j in 0..<v { o[r * v + j] = p[bias + j] } }
+                pass.inputs[config.layers].withUnsafeBufferPointer { x in
+                    BLAS.gemm(
+                        transposeB: true, m: rows, n: v, k: h, a: x.baseAddress!, lda: h, b: p.baseAddress! + decoder, ldb: h, beta: 1,
+                        c: o.baseAddress!,
+                        ldc: v)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Softmax cross-entropy of `logits` against `targets` (−1 = no target), turned in place
+    /// into ∂(mean loss)/∂logits. Returns the summed loss, the number of targets and of correct
+    /// top-1 predictions.
+    package static func crossEntropy(_ logits: inout [S], targets: [Int32], vocabulary v: Int) -> (loss: Double, count: Int, correct: Int) {
+        var loss = 0.0, count = 0, correct = 0
+        logits.withUnsafeMutableBufferPointer { z in
+            for (r, target) in targets.enumerated() {
+                let row = z.baseAddress! + r * v
+                guard target >= 0 else {
+                    for j in 0..<v { row[j] = 0 }
+                    continue
+                }
+                var best = 0
+                for j in 1..<v where row[j] > row[best] { best = j }
+                let top = row[best]
+                var sum: S = 0
+                for j in 0..<v {
+                    row[j] = S.exp(row[j] - top)
+                    sum += row[j]
+                }
+                loss -= Double(S.log(row[Int(target)] / sum))
+                for j in 0..<v { row[j] /= sum }
+                row[Int(target)] -= 1
+                count += 1
+                if best == Int(target) { correct += 1 }
+            }
+            let scale = S(1 / Double(max(count, 1)))
+            for i in z.indices { z[i] *= scale }
+        }
+        return (loss, count, correct)
+    }
+
+    // MARK: Backward
+
+    /// The gradient of the mean loss with respect to every parameter, from a forward pass and
+    /// ∂loss/∂logits (`crossEntropy`'s output), in the layout of `values`.
+    package func backward(_ pass: Pass, ids: [Int32], logitGradient dz: [S]) -> [S] {
+        let (h, v, steps, batch) = (config.hiddenSize, config.outputs, pass.steps, pass.batch)
+        let rows = steps * batch
+        var grad = [S](repeating: 0, count: count)
+        let decoder = offset(config.tiedEmbeddings ? "encoder.weight" : "decoder.weight"), bias = offset("decoder.bias")
+        var dx = [S](repeating: 0, count: rows * h)
+        grad.withUnsafeMutableBufferPointer { gp in
+            values.withUnsafeBufferPointer { p in
+                dz.withUnsafeBufferPointer { d in
+                    // Decoder: dW += dzᵀ·x, db = Σ dz, dx = dz·W.
+                    pass.inputs[config.layers].withUnsafeBufferPointer { x in
+                        BLAS.gemm(
+                            transposeA: true, m: v, n: h, k: rows, a: d.baseAddress!, lda: v, b: x.baseAddress!, ldb: h, beta: 1,
+                            c: gp.baseAddress! + decoder, ldc: h)
+                    }
+                    for r in 0..<rows { for j in 0..<v { gp[bias + j] += d[r * v + j] } }
+                    dx.withUnsafeMutableBufferPointer { o in
+                        BLAS.gemm(m: rows, n: h, k: v, a: d.baseAddress!, lda: v, b: p.baseAddress! + decoder, ldb: h, c: o.baseAddress!, ldc: h)
+                    }
+                }
+            }
+        }
+        if !pass.masks.isEmpty { for i in dx.indices { dx[i] *= pass.masks[config.layers][i] } }
+        for k in (0..<config.layers).reversed() {
+            dx = layerBackward(k, pass: pass, outputGradient: dx, into: &grad)
+            if !pass.masks.isEmpty { for i in dx.indices { dx[i] *= pass.masks[k][i] } }
+        }
+        // Embedding rows gather their words' gradients.
+        let encoder = offset("encoder.weight")
+        for r in 0..<rows { for j in 0..<h { grad[encoder + Int(ids[r]) * h + j] += dx[r * h + j] } }
+        return grad
+    }
+
+    /// Back through one layer in reverse time; returns ∂loss/∂(layer input).
+    private func layerBackward(_ k: Int, pass: Pass, outputGradient dhTop: [S], into grad: inout [S]) -> [S] {
+        let (h, g4, steps, batch) = (config.hiddenSize, 4 * config.hiddenSize, pass.steps, pass.batch)
+        let rows = steps * batch
+        let (wih, whh, bih, bhh) = (
+            offset("rnn.weight_ih_l\(k)"), offset("rnn.weight_hh_l\(k)"), offset("rnn.bias_ih_l\(k)"), offset("rnn.bias_hh_l\(k)")
+        )
+        let (gates, cells, hidden, input) = (pass.gates[k], pass.cells[k], pass.hidden[k], pass.inputs[k])
+        var da = [S](repeating: 0, count: rows * g4)  // ∂loss/∂ pre-activations
+        var dh = dhTop
+        var dc = [S](repeating: 0, count: batch * h)
+        var dInput = [S](repeating: 0, count: rows * h)
+        values.withUnsafeBufferPointer { p in
+            let w = p.baseAddress!
+            da.withUnsafeMutableBufferPointer { dap in
+                dh.withUnsafeMutableBufferPointer { dhp in
+                    for t in (0..<steps).reversed() {
+                        let row = t * batch
+                        for b in 0..<batch {
+                            let r = row + b
+                            for j in 0..<h {
+                                let i = gates[r * g4 + j], f = gates[r * g4 + h + j], gg = gates[r * g4 + 2 * h + j], o = gates[r * g4 + 3 * h + j]
+                                let tc = S.tanh(cells[r * h + j])
+                                let dhv = dhp[r * h + j]
+                                let dcv = dc[b * h + j] + dhv * o * (1 - tc * tc)
+                                let previous = t > 0 ? cells[(r - batch) * h + j] : 0
+                                dap[r * g4 + j] = dcv * gg * i * (1 - i)
+                                dap[r * g4 + h + j] = dcv * previous * f * (1 - f)
+                                dap[r * g4 + 2 * h + j] = dcv * i * (1 - gg * gg)
+                                dap[r * g4 + 3 * h + j] = dhv * tc * o * (1 - o)
+                                dc[b * h + j] = dcv * f
+                            }
+                        }
+                        // dh_{t−1} += da_t · W_hh
+                        if t > 0 {
+                            BLAS.gemm(
+                                m: batch, n: h, k: g4, a: dap.baseAddress! + row * g4, lda: g4, b: w + whh, ldb: h, beta: 1,
+                                c: dhp.baseAddress! + (row - batch) * h, ldc: h)
+                        }
+                    }
+                }
+            }
+        }
+        grad.withUnsafeMutableBufferPointer { gp in
+            da.withUnsafeBufferPointer { dap in
+                // dW_ih = daᵀ·x; dW_hh = Σ_t da_tᵀ·h_{t−1} (rows of step 0 have no predecessor).
+                input.withUnsafeBufferPointer { x in
+                    BLAS.gemm(
+                        transposeA: true, m: g4, n: h, k: rows, a: dap.baseAddress!, lda: g4, b: x.baseAddress!, ldb: h, beta: 1,
+                        c: gp.baseAddress! + wih, ldc: h)
+                }
+                if steps > 1 {
+                    hidden.withUnsafeBufferPointer { hp in
+                        BLAS.gemm(
+                            transposeA: true, m: g4, n: h, k: rows - batch, a: dap.baseAddress! + batch * g4, lda: g4, b: hp.baseAddress!, ldb: h,
+                            beta: 1, c: gp.baseAddress! + whh, ldc: h)
+                    }
+                }
+                for r in 0..<rows {
+                    for j in 0..<g4 {
+                        gp[bih + j] += dap[r * g4 + j]
+                        gp[bhh + j] += dap[r * g4 + j]
+                    }
+                }
+                values.withUnsafeBufferPointer { p in
+                    dInput.withUnsafeMutableBufferPointer { o in
+                        BLAS.gemm(m: rows, n: h, k: g4, a: dap.baseAddress!, lda: g4, b: p.baseAddress! + wih, ldb: h, c: o.baseAddress!, ldc: h)
+                    }
+                }
+            }
+        }
+        return dInput
+    }
+}
+
+@inline(__always) private func sigmoid<S: Real>(_ x: S) -> S { 1 / (1 + S.exp(-x)) }

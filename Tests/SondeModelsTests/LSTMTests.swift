@@ -1,0 +1,119 @@
+import Foundation
+import SondeBase
+import SondeLinalg
+import Testing
+
+@testable import SondeModels
+
+/// The native LSTM: gradients against central finite differences (Double, every parameter),
+/// batch invariance, closed forms, checkpoint round trips and hostile checkpoints.
+struct LSTMTests {
+    /// Two sequences of different lengths, time-major, padded after the shorter one.
+    let ids: [Int32] = [1, 1, 4, 5, 6, 3, 3, 0]  // steps 4, batch 2: a = <s> 4 6 3, b = <s> 5 3 (pad)
+    let lengths = [3, 2]
+
+    func loss(_ net: LSTMNetwork<Double>, dropout: Double) -> (Double, [Double]) {
+        var generator: SplitMix64? = dropout > 0 ? SplitMix64(seed: 77) : nil
+        let pass = net.forward(ids: ids, steps: 4, batch: 2, dropout: dropout, generator: &generator)
+        var z = net.logits(pass)
+        let targets = LSTMModel.nextWordTargets(ids, steps: 4, batch: 2, lengths: lengths)
+        let r = LSTMNetwork<Double>.crossEntropy(&z, targets: targets, vocabulary: net.config.outputs)
+        return (r.loss / Double(r.count), net.backward(pass, ids: ids, logitGradient: z))
+    }
+
+    @Test(arguments: [(false, 0.0), (true, 0.0), (false, 0.3)])
+    func gradientsMatchFiniteDifferences(tied: Bool, dropout: Double) {
+        var net = LSTMNetwork<Double>(config: LSTMConfig(vocabularySize: 7, hiddenSize: 3, layers: 2, tiedEmbeddings: tied))
+        net.initialize(seed: 5)
+        for i in net.values.indices { net.values[i] *= 8 }  // larger weights: saturating gates are checked too
+        let (_, analytic) = loss(net, dropout: dropout)
+        let eps = 1e-6
+        var worst = 0.0
+        for i in net.values.indices {
+            var plus = net, minus = net
+            plus.values[i] += eps
+            minus.values[i] -= eps
+            let numeric = (loss(plus, dropout: dropout).0 - loss(minus, dropout: dropout).0) / (2 * eps)
+            worst = max(worst, abs(numeric - analytic[i]) / max(1e-3, abs(numeric)))
+        }
+        #expect(worst < 1e-5, "worst relative error \(worst)")
+        #expect(analytic.contains { abs($0) > 1e-3 })
+    }
+
+    func model(tied: Bool = false) -> LSTMModel {
+        var net = LSTMNetwork<Float>(config: LSTMConfig(vocabularySize: 9, hiddenSize: 5, layers: 2, tiedEmbeddings: tied))
+        net.initialize(seed: 3)
+        return LSTMModel(
+            network: net, vocabulary: Vocabulary(words: Vocabulary.specials + ["the", "dog", "cat", "runs", "sleeps", "a"]), folder: "memory")
+    }
+
+    @Test func aSentenceAloneOrInABatch() throws {
+        let m = model()
+        let sentences = [["the", "dog", "runs"], ["a", "cat", "sleeps", "the", "unknown-word"], ["dog"]]
+        var together: [[Matrix<Float>]] = []
+        try m.extract(sentences, layers: [0, 1, 2], aggregate: .last) { _, v in together.append(v) }
+        for (s, sentence) in sentences.enumerated() {
+            var alone: [Matrix<Float>] = []
+            try m.extract([sentence], layers: [0, 1, 2], aggregate: .last) { _, v in alone = v }
+            for l in 0..<3 {
+                #expect(alone[l].rows == sentence.count)
+                #expect(zip(alone[l].elements, together[s][l].elements).allSatisfy { abs($0 - $1) <= 1e-5 })
+            }
+        }
+        // Layer 0 is the word's embedding row: the unknown word reads <unk>'s row.
+        let encoder = m.network.offset("encoder.weight")
+        #expect(together[1][0].row(4) == Array(m.network.values[encoder..<(encoder + 5)]))
+    }
+
+    /// With every parameter 0 the softmax is uniform: the loss is exactly log V.
+    @Test func uniformModelScoresLogV() throws {
+        let net = LSTMNetwork<Float>(config: LSTMConfig(vocabularySize: 9, hiddenSize: 5, layers: 1))
+        let m = LSTMModel(network: net, vocabulary: model().vocabulary, folder: "memory")
+        let score = try m.score([["the", "dog"], ["a", "cat", "runs"]])
+        #expect(score.predictions == 7 && abs(score.loss - log(9)) < 1e-6 && abs(score.perplexity - 9) < 1e-4)
+    }
+
+    @Test func ablationChangesTheScoreAndTheStates() throws {
+        let m = model()
+        let sentences = [["the", "dog", "runs"], ["a", "cat", "sleeps"]]
+        let ablation = NeuronAblation(layer: 1, neurons: [0, 2], values: [0.5, 0.5])
+        var states: [Matrix<Float>] = []
+        try m.extract(sentences, layers: [1], aggregate: .last, ablations: [ablation], progress: { _ in }) { _, v in states.append(v[0]) }
+        #expect(states.allSatisfy { m in (0..<m.rows).allSatisfy { m[$0, 0] == 0.5 && m[$0, 2] == 0.5 } })
+        #expect(try m.score(sentences, ablations: [ablation]).loss != (try m.score(sentences)).loss)
+        #expect(throws: ModelError.self) { try m.score(sentences, ablations: [NeuronAblation(layer: 3, neurons: [0], values: [0])]) }
+    }
+
+    @Test func checkpointRoundTripAndDispatch() throws {
+        let folder = NSTemporaryDirectory() + "sonde-lstm-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let m = model(tied: true)
+        try LSTMModel.save(m.network, vocabulary: m.vocabulary, to: folder)
+        let loaded = try loadLanguageModel(folder)
+        #expect(loaded is LSTMModel && loaded.identity.architecture == "sonde-lstm" && loaded.identity.fingerprint != nil)
+        let reread = loaded as! LSTMModel
+        #expect(reread.network.values == m.network.values && reread.vocabulary == m.vocabulary && reread.config == m.config)
+        #expect(try reread.score([["the", "dog"]]).loss == (try m.score([["the", "dog"]])).loss)
+        #expect(throws: ModelError.self) { try loadLanguageModel(folder, tokenizer: "tokenizer.json") }
+    }
+
+    @Test func hostileCheckpoints() throws {
+        let folder = NSTemporaryDirectory() + "sonde-lstm-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let m = model()
+        try LSTMModel.save(m.network, vocabulary: m.vocabulary, to: folder)
+        func expectRefused(_ contains: String) {
+            #expect { _ = try LSTMModel(folder: folder) } throws: { "\($0)".contains(contains) }
+        }
+        let config = try String(contentsOfFile: folder + "/config.json", encoding: .utf8)
+        try config.replacingOccurrences(of: "\"vocab_size\" : 9", with: "\"vocab_size\" : 900000000").write(
+            toFile: folder + "/config.json", atomically: true, encoding: .utf8)
+        expectRefused("vocab_size: 900000000 is not in")
+        try config.replacingOccurrences(of: "\"hidden_size\" : 5", with: "\"hidden_size\" : 6").write(
+            toFile: folder + "/config.json", atomically: true, encoding: .utf8)
+        expectRefused("expected float32 [9, 6]")
+        try config.write(toFile: folder + "/config.json", atomically: true, encoding: .utf8)
+        try "<unk>\n<s>\n</s>\n".write(toFile: folder + "/vocab.txt", atomically: true, encoding: .utf8)
+        expectRefused("3 words, but config.json says vocab_size 9")
+    }
+}
