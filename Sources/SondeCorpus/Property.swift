@@ -87,6 +87,9 @@ public struct Property: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { name }
 
+    /// One label per sentence (`doc`, `genre`), repeated on each of its words.
+    public var isSentenceLevel: Bool { kind == .document || kind == .genre }
+
     /// The label of every word, sentence by sentence.
     public func labels(_ corpus: Corpus) throws -> [[String]] {
         switch kind {

@@ -11,15 +11,21 @@ final class Progress {
 
     init(what: String) { self.what = what }
 
-    func update(_ done: Int, _ total: Int) {
+    func update(_ done: Int, _ total: Int) { update(done, total, detail: "") }
+
+    /// `detail` (a loss, a rate) follows the count.
+    func update(_ done: Int, _ total: Int, detail: String) {
+        let text = "\(what) \(done)/\(total)" + (detail.isEmpty ? "" : ", " + detail)
         if terminal {
-            FileHandle.standardError.write(Data(("\r" + terminalSafe("\(what) \(done)/\(total)") + (done == total ? "\n" : "")).utf8))
+            let left =
+                done > 0 && done < total ? String(format: ", %.0f s left", Date().timeIntervalSince(start) / Double(done) * Double(total - done)) : ""
+            FileHandle.standardError.write(Data(("\r" + terminalSafe(text + left) + "\u{1B}[K" + (done == total ? "\n" : "")).utf8))
             return
         }
         let now = Date()
         guard done == total ? lastLine != nil : now.timeIntervalSince(lastLine ?? start) >= 5 else { return }
         lastLine = now
         let stamp = ISO8601DateFormatter.string(from: now, timeZone: .current, formatOptions: [.withTime, .withColonSeparatorInTime])
-        writeMessage("\(stamp) \(what) \(done)/\(total) (\(Int(now.timeIntervalSince(start))) s)\n")
+        writeMessage("\(stamp) \(text) (\(Int(now.timeIntervalSince(start))) s)\n")
     }
 }

@@ -15,10 +15,9 @@ struct LSTMTests {
     func loss(_ net: LSTMNetwork<Double>, dropout: Double) -> (Double, [Double]) {
         var generator: SplitMix64? = dropout > 0 ? SplitMix64(seed: 77) : nil
         let pass = net.forward(ids: ids, steps: 4, batch: 2, dropout: dropout, generator: &generator)
-        var z = net.logits(pass)
         let targets = LSTMModel.nextWordTargets(ids, steps: 4, batch: 2, lengths: lengths)
-        let r = LSTMNetwork<Double>.crossEntropy(&z, targets: targets, vocabulary: net.config.outputs)
-        return (r.loss / Double(r.count), net.backward(pass, ids: ids, logitGradient: z))
+        let r = net.score(pass, targets: targets)
+        return (r.loss / Double(r.count), net.backward(pass, ids: ids, scored: r))
     }
 
     @Test(arguments: [(false, 0.0), (true, 0.0), (false, 0.3)])

@@ -324,6 +324,7 @@ for suite in options.suites {
     case "probe-real": try probeReal(options)
     case "similarity": try similarity(options)
     case "redundancy": try redundancy(options)
+    case "lstm": try lstm(options)
     default: fatalError("unknown suite \(suite); suites: foundation, corpus, probe, probe-quick")
     }
 }

@@ -11,20 +11,28 @@ public struct LSTMConfig: Codable, Sendable, Equatable {
     public var layers: Int
     /// The decoder reuses the embedding matrix.
     public var tiedEmbeddings: Bool
-    /// For a tagger: the labels its decoder predicts instead of the next word (nil for an LM).
+    /// For a tagger or classifier: the labels its decoder predicts instead of the next word
+    /// (nil for an LM), and whether each word has one ("token") or each sentence ("sentence",
+    /// predicted after its last word).
     public var labels: [String]?
+    public var labelLevel: LabelLevel?
 
-    public init(vocabularySize: Int, hiddenSize: Int, layers: Int, tiedEmbeddings: Bool = false, labels: [String]? = nil) {
+    public enum LabelLevel: String, Codable, Sendable { case token, sentence }
+
+    public init(
+        vocabularySize: Int, hiddenSize: Int, layers: Int, tiedEmbeddings: Bool = false, labels: [String]? = nil, labelLevel: LabelLevel? = nil
+    ) {
         self.vocabularySize = vocabularySize
         self.hiddenSize = hiddenSize
         self.layers = layers
         self.tiedEmbeddings = tiedEmbeddings
         self.labels = labels
+        self.labelLevel = labels == nil ? nil : labelLevel ?? .token
     }
 
     enum CodingKeys: String, CodingKey {
         case modelType = "model_type", vocabularySize = "vocab_size", hiddenSize = "hidden_size", layers = "num_layers"
-        case tiedEmbeddings = "tie_embeddings", labels
+        case tiedEmbeddings = "tie_embeddings", labels, labelLevel = "label_level"
     }
 
     /// The decoder's output size: the vocabulary (LM) or the labels (tagger).

@@ -157,10 +157,9 @@ public final class LSTMModel: LanguageModel {
         for batch in batches(sentences) {
             var noDropout: SplitMix64? = nil
             let pass = network.forward(ids: batch.ids, steps: batch.steps, batch: batch.count, ablate: ablate, generator: &noDropout)
-            var z = network.logits(pass)
             let targets = Self.nextWordTargets(
                 batch.ids, steps: batch.steps, batch: batch.count, lengths: (0..<batch.count).map { sentences[batch.first + $0].count })
-            let r = LSTMNetwork<Float>.crossEntropy(&z, targets: targets, vocabulary: config.outputs)
+            let r = network.score(pass, targets: targets)
             (loss, count, correct) = (loss + r.loss, count + r.count, correct + r.correct)
             progress(batch.first + batch.count)
         }

@@ -66,6 +66,8 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
         package var inputs: [[S]] = []
         package var gates: [[S]] = []
         package var cells: [[S]] = []
+        /// tanh of the cells (the backward pass reuses it).
+        package var cellTanh: [[S]] = []
         package var hidden: [[S]] = []
         /// Dropout masks (already scaled by 1/(1−p)) applied to inputs[k], empty without dropout.
         package var masks: [[S]] = []
@@ -100,9 +102,10 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
         for k in 0..<config.layers {
             applyDropout(&x)
             pass.inputs.append(x)
-            let (g, c, hOut) = layerForward(k, input: x, steps: steps, batch: batch, ablate: ablate[k + 1])
+            let (g, c, tc, hOut) = layerForward(k, input: x, steps: steps, batch: batch, ablate: ablate[k + 1])
             pass.gates.append(g)
             pass.cells.append(c)
+            pass.cellTanh.append(tc)
             pass.hidden.append(hOut)
             x = hOut
         }
@@ -113,13 +116,14 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
 
     /// One LSTM layer over the block: gates = x·W_ihᵀ + b_ih + b_hh (one gemm), then per step
     /// gates += h_{t−1}·W_hhᵀ (one gemm), c = f⊙c + i⊙g, h = o⊙tanh(c).
-    private func layerForward(_ k: Int, input x: [S], steps: Int, batch: Int, ablate: [(Int, S)]?) -> ([S], [S], [S]) {
+    private func layerForward(_ k: Int, input x: [S], steps: Int, batch: Int, ablate: [(Int, S)]?) -> ([S], [S], [S], [S]) {
         let h = config.hiddenSize, g4 = 4 * h, rows = steps * batch
         let (wih, whh, bih, bhh) = (
             offset("rnn.weight_ih_l\(k)"), offset("rnn.weight_hh_l\(k)"), offset("rnn.bias_ih_l\(k)"), offset("rnn.bias_hh_l\(k)")
         )
         var gates = [S](repeating: 0, count: rows * g4)
         var cells = [S](repeating: 0, count: rows * h)
+        var cellTanh = [S](repeating: 0, count: rows * h)
         var hidden = [S](repeating: 0, count: rows * h)
         values.withUnsafeBufferPointer { p in
             let w = p.baseAddress!
@@ -130,112 +134,144 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
                         transposeB: true, m: rows, n: g4, k: h, a: xp.baseAddress!, lda: h, b: w + wih, ldb: h, beta: 1, c: gp.baseAddress!, ldc: g4)
                 }
                 cells.withUnsafeMutableBufferPointer { cp in
-                    hidden.withUnsafeMutableBufferPointer { hp in
-                        for t in 0..<steps {
-                            let row = t * batch
-                            if t > 0 {
-                                BLAS.gemm(
-                                    transposeB: true, m: batch, n: g4, k: h, a: hp.baseAddress! + (row - batch) * h, lda: h, b: w + whh, ldb: h,
-                                    beta: 1,
-                                    c: gp.baseAddress! + row * g4, ldc: g4)
-                            }
-                            for b in 0..<batch {
-                                let gr = gp.baseAddress! + (row + b) * g4, cr = cp.baseAddress! + (row + b) * h, hr = hp.baseAddress! + (row + b) * h
-                                let previous: UnsafeMutablePointer<S>? = t > 0 ? cp.baseAddress! + (row - batch + b) * h : nil
-                                for j in 0..<h {
-                                    let i = sigmoid(gr[j]), f = sigmoid(gr[h + j]), gg = S.tanh(gr[2 * h + j]), o = sigmoid(gr[3 * h + j])
-                                    (gr[j], gr[h + j], gr[2 * h + j], gr[3 * h + j]) = (i, f, gg, o)
-                                    let c = (previous.map { f * $0[j] } ?? 0) + i * gg
-                                    cr[j] = c
-                                    hr[j] = o * S.tanh(c)
+                    cellTanh.withUnsafeMutableBufferPointer { tp in
+                        hidden.withUnsafeMutableBufferPointer { hp in
+                            for t in 0..<steps {
+                                let row = t * batch
+                                if t > 0 {
+                                    BLAS.gemm(
+                                        transposeB: true, m: batch, n: g4, k: h, a: hp.baseAddress! + (row - batch) * h, lda: h, b: w + whh, ldb: h,
+                                        beta: 1,
+                                        c: gp.baseAddress! + row * g4, ldc: g4)
                                 }
-                                if let ablate { for (n, value) in ablate { hr[n] = value } }
+                                for b in 0..<batch {
+                                    let gr = gp.baseAddress! + (row + b) * g4, cr = cp.baseAddress! + (row + b) * h
+                                    let tr = tp.baseAddress! + (row + b) * h, hr = hp.baseAddress! + (row + b) * h
+                                    Self.logistic(gr, 2 * h)
+                                    Self.tanh(gr + 2 * h, h)
+                                    Self.logistic(gr + 3 * h, h)
+                                    if t > 0 {
+                                        let previous = cp.baseAddress! + (row - batch + b) * h
+                                        for j in 0..<h { cr[j] = gr[h + j] * previous[j] + gr[j] * gr[2 * h + j] }
+                                    } else {
+                                        for j in 0..<h { cr[j] = gr[j] * gr[2 * h + j] }
+                                    }
+                                    tr.update(from: cr, count: h)
+                                    Self.tanh(tr, h)
+                                    for j in 0..<h { hr[j] = gr[3 * h + j] * tr[j] }
+                                    if let ablate { for (n, value) in ablate { hr[n] = value } }
+                                }
                             }
                         }
                     }
                 }
             }
         }
-        return (gates, cells, hidden)
+        return (gates, cells, cellTanh, hidden)
     }
 
-    /// Logits of the top layer's output: rows × outputs (the vocabulary, or a tagger's labels).
-    package func logits(_ pass: Pass) -> [S] {
-        let (h, v, rows) = (config.hiddenSize, config.outputs, pass.steps * pass.batch)
+    // Vector exp, logistic and tanh for Float (`FastMath`); libm's, one by one, for Double.
+    @inline(__always) private static func logistic(_ p: UnsafeMutablePointer<S>, _ n: Int) {
+        if S.self == Float.self {
+            FastMath.logistic(UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self), count: n)
+        } else {
+            for k in 0..<n { p[k] = 1 / (1 + S.exp(-p[k])) }
+        }
+    }
+
+    @inline(__always) private static func tanh(_ p: UnsafeMutablePointer<S>, _ n: Int) {
+        if S.self == Float.self {
+            FastMath.tanh(UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self), count: n)
+        } else {
+            for k in 0..<n { p[k] = S.tanh(p[k]) }
+        }
+    }
+
+    @inline(__always) private static func exp(_ p: UnsafeMutablePointer<S>, _ n: Int) {
+        if S.self == Float.self {
+            FastMath.exp(UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self), count: n)
+        } else {
+            for k in 0..<n { p[k] = S.exp(p[k]) }
+        }
+    }
+
+    /// The loss of a forward pass on the rows that have a target (the decoder, the costliest
+    /// product, skips padding): their top states, ∂(mean loss)/∂logits, and the counts.
+    package struct Scored {
+        package var loss: Double
+        package var count: Int
+        package var correct: Int
+        /// Rows of the pass with a target, and their top-layer inputs (rows.count × H).
+        package var rows: [Int]
+        var states: [S]
+        var logitGradient: [S]
+    }
+
+    /// Softmax cross-entropy of the decoder's logits against `targets` (one per row of the
+    /// pass; −1 = none), with its gradient with respect to the logits.
+    package func score(_ pass: Pass, targets: [Int32]) -> Scored {
+        let (h, v) = (config.hiddenSize, config.outputs)
+        let rows = targets.indices.filter { targets[$0] >= 0 }
+        let top = pass.inputs[config.layers]
+        var states = [S](repeating: 0, count: rows.count * h)
+        for (k, r) in rows.enumerated() { for j in 0..<h { states[k * h + j] = top[r * h + j] } }
         let decoder = offset(config.tiedEmbeddings ? "encoder.weight" : "decoder.weight"), bias = offset("decoder.bias")
-        var out = [S](repeating: 0, count: rows * v)
+        var z = [S](repeating: 0, count: rows.count * v)
+        var (loss, correct) = (0.0, 0)
         values.withUnsafeBufferPointer { p in
-            out.withUnsafeMutableBufferPointer { o in
-                for r in 0..<rows { for j in 0..<v { o[r * v + j] = p[bias + j] } }
-                pass.inputs[config.layers].withUnsafeBufferPointer { x in
+            z.withUnsafeMutableBufferPointer { o in
+                for k in rows.indices { for j in 0..<v { o[k * v + j] = p[bias + j] } }
+                states.withUnsafeBufferPointer { x in
                     BLAS.gemm(
-                        transposeB: true, m: rows, n: v, k: h, a: x.baseAddress!, lda: h, b: p.baseAddress! + decoder, ldb: h, beta: 1,
-                        c: o.baseAddress!,
-                        ldc: v)
+                        transposeB: true, m: rows.count, n: v, k: h, a: x.baseAddress!, lda: h, b: p.baseAddress! + decoder, ldb: h, beta: 1,
+                        c: o.baseAddress!, ldc: v)
+                }
+                let scale = S(1 / Double(max(rows.count, 1)))
+                for (k, r) in rows.enumerated() {
+                    let row = o.baseAddress! + k * v, target = Int(targets[r])
+                    var largest = row[0]
+                    for j in 1..<v { largest = max(largest, row[j]) }
+                    if row[target] == largest && (0..<target).allSatisfy({ row[$0] < largest }) { correct += 1 }
+                    for j in 0..<v { row[j] -= largest }
+                    Self.exp(row, v)
+                    var sum: S = 0
+                    for j in 0..<v { sum += row[j] }
+                    loss -= Double(S.log(row[target] / sum))
+                    let factor = scale / sum
+                    for j in 0..<v { row[j] *= factor }
+                    row[target] -= scale
                 }
             }
         }
-        return out
-    }
-
-    /// Softmax cross-entropy of `logits` against `targets` (−1 = no target), turned in place
-    /// into ∂(mean loss)/∂logits. Returns the summed loss, the number of targets and of correct
-    /// top-1 predictions.
-    package static func crossEntropy(_ logits: inout [S], targets: [Int32], vocabulary v: Int) -> (loss: Double, count: Int, correct: Int) {
-        var loss = 0.0, count = 0, correct = 0
-        logits.withUnsafeMutableBufferPointer { z in
-            for (r, target) in targets.enumerated() {
-                let row = z.baseAddress! + r * v
-                guard target >= 0 else {
-                    for j in 0..<v { row[j] = 0 }
-                    continue
-                }
-                var best = 0
-                for j in 1..<v where row[j] > row[best] { best = j }
-                let top = row[best]
-                var sum: S = 0
-                for j in 0..<v {
-                    row[j] = S.exp(row[j] - top)
-                    sum += row[j]
-                }
-                loss -= Double(S.log(row[Int(target)] / sum))
-                for j in 0..<v { row[j] /= sum }
-                row[Int(target)] -= 1
-                count += 1
-                if best == Int(target) { correct += 1 }
-            }
-            let scale = S(1 / Double(max(count, 1)))
-            for i in z.indices { z[i] *= scale }
-        }
-        return (loss, count, correct)
+        return Scored(loss: loss, count: rows.count, correct: correct, rows: rows, states: states, logitGradient: z)
     }
 
     // MARK: Backward
 
-    /// The gradient of the mean loss with respect to every parameter, from a forward pass and
-    /// ∂loss/∂logits (`crossEntropy`'s output), in the layout of `values`.
-    package func backward(_ pass: Pass, ids: [Int32], logitGradient dz: [S]) -> [S] {
-        let (h, v, steps, batch) = (config.hiddenSize, config.outputs, pass.steps, pass.batch)
-        let rows = steps * batch
+    /// The gradient of the mean loss with respect to every parameter, in the layout of `values`.
+    package func backward(_ pass: Pass, ids: [Int32], scored: Scored) -> [S] {
+        let (h, v, n, rows) = (config.hiddenSize, config.outputs, scored.rows.count, pass.steps * pass.batch)
         var grad = [S](repeating: 0, count: count)
         let decoder = offset(config.tiedEmbeddings ? "encoder.weight" : "decoder.weight"), bias = offset("decoder.bias")
-        var dx = [S](repeating: 0, count: rows * h)
+        var dTop = [S](repeating: 0, count: n * h)
         grad.withUnsafeMutableBufferPointer { gp in
             values.withUnsafeBufferPointer { p in
-                dz.withUnsafeBufferPointer { d in
+                scored.logitGradient.withUnsafeBufferPointer { d in
                     // Decoder: dW += dzᵀ·x, db = Σ dz, dx = dz·W.
-                    pass.inputs[config.layers].withUnsafeBufferPointer { x in
+                    scored.states.withUnsafeBufferPointer { x in
                         BLAS.gemm(
-                            transposeA: true, m: v, n: h, k: rows, a: d.baseAddress!, lda: v, b: x.baseAddress!, ldb: h, beta: 1,
+                            transposeA: true, m: v, n: h, k: n, a: d.baseAddress!, lda: v, b: x.baseAddress!, ldb: h, beta: 1,
                             c: gp.baseAddress! + decoder, ldc: h)
                     }
-                    for r in 0..<rows { for j in 0..<v { gp[bias + j] += d[r * v + j] } }
-                    dx.withUnsafeMutableBufferPointer { o in
-                        BLAS.gemm(m: rows, n: h, k: v, a: d.baseAddress!, lda: v, b: p.baseAddress! + decoder, ldb: h, c: o.baseAddress!, ldc: h)
+                    for k in 0..<n { for j in 0..<v { gp[bias + j] += d[k * v + j] } }
+                    dTop.withUnsafeMutableBufferPointer { o in
+                        BLAS.gemm(m: n, n: h, k: v, a: d.baseAddress!, lda: v, b: p.baseAddress! + decoder, ldb: h, c: o.baseAddress!, ldc: h)
                     }
                 }
             }
         }
+        var dx = [S](repeating: 0, count: rows * h)
+        for (k, r) in scored.rows.enumerated() { for j in 0..<h { dx[r * h + j] = dTop[k * h + j] } }
         if !pass.masks.isEmpty { for i in dx.indices { dx[i] *= pass.masks[config.layers][i] } }
         for k in (0..<config.layers).reversed() {
             dx = layerBackward(k, pass: pass, outputGradient: dx, into: &grad)
@@ -254,7 +290,7 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
         let (wih, whh, bih, bhh) = (
             offset("rnn.weight_ih_l\(k)"), offset("rnn.weight_hh_l\(k)"), offset("rnn.bias_ih_l\(k)"), offset("rnn.bias_hh_l\(k)")
         )
-        let (gates, cells, hidden, input) = (pass.gates[k], pass.cells[k], pass.hidden[k], pass.inputs[k])
+        let (gates, cells, cellTanh, hidden, input) = (pass.gates[k], pass.cells[k], pass.cellTanh[k], pass.hidden[k], pass.inputs[k])
         var da = [S](repeating: 0, count: rows * g4)  // ∂loss/∂ pre-activations
         var dh = dhTop
         var dc = [S](repeating: 0, count: batch * h)
@@ -269,7 +305,7 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
                             let r = row + b
                             for j in 0..<h {
                                 let i = gates[r * g4 + j], f = gates[r * g4 + h + j], gg = gates[r * g4 + 2 * h + j], o = gates[r * g4 + 3 * h + j]
-                                let tc = S.tanh(cells[r * h + j])
+                                let tc = cellTanh[r * h + j]
                                 let dhv = dhp[r * h + j]
                                 let dcv = dc[b * h + j] + dhv * o * (1 - tc * tc)
                                 let previous = t > 0 ? cells[(r - batch) * h + j] : 0
@@ -321,5 +357,3 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
         return dInput
     }
 }
-
-@inline(__always) private func sigmoid<S: Real>(_ x: S) -> S { 1 / (1 + S.exp(-x)) }
