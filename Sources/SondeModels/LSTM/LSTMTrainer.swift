@@ -228,7 +228,7 @@ public final class LSTMTrainer {
             ids[b] = 1
             for (i, w) in words.enumerated() { ids[(i + 1) * batch + b] = vocabulary.id(w) }
             if let labels = train.tokenLabels {
-                for i in piece.words.indices { targets[(i + 1) * batch + b] = labelIndex[labels[piece.sentence][piece.words.lowerBound + i]] ?? -1 }
+                for i in 0..<words.count { targets[(i + 1) * batch + b] = labelIndex[labels[piece.sentence][piece.words.lowerBound + i]] ?? -1 }
             } else if let labels = train.sentenceLabels {
                 if piece.words.upperBound == train.sentences[piece.sentence].count {
                     targets[words.count * batch + b] = labelIndex[labels[piece.sentence]] ?? -1
