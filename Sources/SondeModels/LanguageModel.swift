@@ -49,7 +49,11 @@ extension LanguageModel {
 /// ("sonde-lstm", with their vocab.txt), or transformers (BERT, RoBERTa, GPT-2, GPT-NeoX) with
 /// the folder's tokenizer.json, or `tokenizer` when given.
 public func loadLanguageModel(_ folder: String, tokenizer: String? = nil) throws -> any LanguageModel {
-    let type = try readJSONObject(folder + "/config.json", missing: "no config.json: is this a model folder?")["model_type"] as? String
+    let type =
+        try readJSONObject(
+            folder + "/config.json",
+            missing: "cannot read the model's config.json; point --model at a Hugging Face model folder or a sonde lm checkpoint")["model_type"]
+        as? String
     if type == LSTMConfig.modelType {
         if let tokenizer { throw ModelError(.unsupported, tokenizer, "a sonde-lstm model reads words with its own vocab.txt; leave out --tokenizer") }
         return try LSTMModel(folder: folder)

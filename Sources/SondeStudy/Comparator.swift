@@ -1,6 +1,7 @@
 import Foundation
 import SondeBase
 import SondeLinalg
+import SondeModels
 import SondeProbe
 import SondeSimilarity
 
@@ -179,6 +180,15 @@ public struct Dynamics: Codable, Sendable {
     public var rows: [DynamicsRow]
     public var layers: [String]
     public var layerCKA: [String: [[Double]]]
+    /// Concentration stored by `sonde lm train` with each native checkpoint (activations and
+    /// the gradient reaching each state, by label and frequency band), by checkpoint name.
+    public var trainingConcentration: [String: Concentration]? = nil
+
+    /// Adds the concentration stored in the checkpoint folders that have one.
+    public mutating func attachStoredConcentration(_ folders: [String]) {
+        let stored = folders.compactMap { folder in Concentration.stored(in: folder).map { ((folder as NSString).lastPathComponent, $0) } }
+        trainingConcentration = stored.isEmpty ? nil : Dictionary(stored, uniquingKeysWith: { a, _ in a })
+    }
 }
 
 /// One checkpoint × layer of `sonde dynamics`.

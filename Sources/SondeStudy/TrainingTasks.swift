@@ -6,9 +6,13 @@ import SondeModels
 /// language model reads the words; with a property, a tagger learns one label per word, or a
 /// classifier one per sentence for a sentence-level property (`doc`, `genre`).
 public enum TrainingTasks {
-    public static func split(_ corpus: Corpus, property: Property? = nil, mapping: TagMapping? = nil) throws -> (train: LSTMTask, dev: LSTMTask) {
+    /// `analysis` labels dev's words for the concentration measured at each checkpoint.
+    public static func split(
+        _ corpus: Corpus, property: Property? = nil, mapping: TagMapping? = nil, analysis: Property? = nil
+    ) throws -> (train: LSTMTask, dev: LSTMTask) {
         let sentences = corpus.sentences.map { $0.words.map(\.form) }
         let labels = try property.map { try LabelledCorpus(corpus, property: $0, mapping: mapping).labels }
+        let analysisLabels = try analysis.map { try LabelledCorpus(corpus, property: $0).labels }
         func task(_ keep: (Int) -> Bool) -> LSTMTask {
             let chosen = sentences.indices.filter(keep)
             var t = LSTMTask(sentences: chosen.map { sentences[$0] })
@@ -21,6 +25,8 @@ public enum TrainingTasks {
             }
             return t
         }
-        return (task { $0 % 5 < 3 }, task { $0 % 5 == 3 })
+        var dev = task { $0 % 5 == 3 }
+        dev.analysisLabels = analysisLabels.map { all in sentences.indices.filter { $0 % 5 == 3 }.map { all[$0] } }
+        return (task { $0 % 5 < 3 }, dev)
     }
 }

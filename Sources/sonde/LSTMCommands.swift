@@ -26,6 +26,8 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Words seen fewer times are <unk>.") var minCount = 2
     @Option(help: "At most this many words in the vocabulary.") var maxVocabulary = 10_000
     @Option(help: "The seed: the same seed, settings and data give byte-identical checkpoints.") var seed: UInt64 = 1
+    @Option(help: "Group the concentration ‖x‖₂/‖x‖₁ measured at each checkpoint by this property's labels (none: only by frequency).")
+    var concentrationProperty = "upos"
 
     func validate() throws {
         guard (1...64).contains(layers), (1...16_384).contains(hidden), steps >= 1, batchSize >= 1, maxLength >= 1, minCount >= 1,
@@ -63,7 +65,8 @@ struct TrainingOptions: ParsableArguments {
         let corpus = try readTreebank(corpus, limit: limit)
         let parsed = try property.map(parseProperty)
         let mapping = try map.map { path in try withInputErrors { try TagMapping(path: path) } }
-        let (train, dev) = try withInputErrors { try TrainingTasks.split(corpus, property: parsed, mapping: mapping) }
+        let analysis = concentrationProperty == "none" ? nil : try parseProperty(concentrationProperty)
+        let (train, dev) = try withInputErrors { try TrainingTasks.split(corpus, property: parsed, mapping: mapping, analysis: analysis) }
         let initial = try start.map { folder -> LSTMModel in
             guard let model = try loadModel(folder, tokenizer: nil) as? LSTMModel else {
                 throw ValidationError("\(folder) is not a sonde-lstm checkpoint")

@@ -10,9 +10,9 @@ extension SubwordAggregation: ExpressibleByArgument {}
 struct ExtractCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "extract",
-        abstract: "Run a transformer over a treebank and write word-aligned activations of every layer.",
+        abstract: "Run a model (a transformer or a native LSTM) over a treebank and write word-aligned activations of every layer.",
         discussion: """
-            Supports BERT, RoBERTa, GPT-2 and GPT-NeoX (Pythia) checkpoints in the Hugging Face layout, \
+            Supports BERT, RoBERTa, GPT-2 and GPT-NeoX (Pythia) checkpoints in the Hugging Face layout (and Sonde's own LSTM checkpoints, whose words are their tokens), \
             with their tokenizer.json (byte-level BPE or WordPiece). Each treebank word is encoded on \
             its own (as transformers does for pre-split words); its vector is the first, last or mean \
             of its subwords. Sentences longer than the model's window run in windows that advance by \

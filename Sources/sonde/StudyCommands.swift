@@ -98,11 +98,12 @@ struct DynamicsCommand: ParsableCommand {
             throw failure("the checkpoints and the reference do not have the same layers")
         }
         let progress = Progress(what: "checkpoint × layer")
-        let dynamics = try withStudyErrors {
+        var dynamics = try withStudyErrors {
             try Comparator.dynamics(
                 checkpoints: sources, reference: referenceLayers, layerNames: names, tokens: tokens, k: input.k, keep: input.rule,
                 settings: input.settings, progress: progress.update)
         }
+        dynamics.attachStoredConcentration(checkpoints)
         if output.json { return try printJSON(dynamics) }
         var table = [
             [
@@ -126,6 +127,18 @@ struct DynamicsCommand: ParsableCommand {
             as for a layer against itself, so no set can differ). probe ρ: the mean canonical correlation of the \
             directions the probe's weights lie in, against the plain mean of the correlations.
             """)
+        if let stored = dynamics.trainingConcentration {
+            print("\nconcentration ‖x‖₂/‖x‖₁ measured at training (dev words; activation / gradient per state):")
+            let names = checkpoints.map { ($0 as NSString).lastPathComponent }.filter { stored[$0] != nil }
+            formatTable(
+                [["checkpoint"] + stored[names[0]]!.states]
+                    + names.map { n in
+                        let all = stored[n]!.all
+                        return [n]
+                            + all.activation.indices.map { k in f(all.activation[k]) + (all.gradient.isEmpty ? "" : " / " + f(all.gradient[k])) }
+                    }
+            ).forEach { print($0) }
+        }
         if dynamics.layers.count > 1, let last = sources.last, let matrix = dynamics.layerCKA[last.name] {
             print("\nlayer × layer linear CKA in \(last.name):")
             formatTable([[""] + dynamics.layers] + zip(dynamics.layers, matrix).map { [$0] + $1.map(f) }).forEach { print($0) }

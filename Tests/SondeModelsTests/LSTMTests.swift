@@ -39,6 +39,43 @@ struct LSTMTests {
         #expect(analytic.contains { abs($0) > 1e-3 })
     }
 
+    /// The gradient reaching state 0 at a word's row is its embedding row's gradient when the
+    /// word occurs once in the batch (the embedding gradient is the sum over its rows).
+    @Test func stateGradientsMatchTheEmbeddingGradient() {
+        var net = LSTMNetwork<Double>(config: LSTMConfig(vocabularySize: 7, hiddenSize: 3, layers: 2))
+        net.initialize(seed: 9)
+        var none: SplitMix64? = nil
+        let pass = net.forward(ids: ids, steps: 4, batch: 2, generator: &none)
+        var states: [[Double]] = []
+        let grad = net.backward(
+            pass, ids: ids, scored: net.score(pass, targets: LSTMModel.nextWordTargets(ids, steps: 4, batch: 2, lengths: lengths)),
+            stateGradients: &states)
+        #expect(states.count == 3 && states.allSatisfy { $0.count == 8 * 3 })
+        let encoder = net.offset("encoder.weight")
+        for (row, id) in [(2, 4), (3, 5), (4, 6)] {  // rows t·2 + b of the words 4, 5, 6
+            #expect((0..<3).allSatisfy { abs(states[0][row * 3 + $0] - grad[encoder + id * 3 + $0]) < 1e-12 })
+        }
+    }
+
+    /// Concentration of the states, against ‖x‖₂/‖x‖₁ of the extracted vectors.
+    @Test func concentrationOfTheStates() throws {
+        let m = model()
+        let sentences = [["the", "dog", "runs"], ["a", "cat"]]
+        var expected = [Double](repeating: 0, count: 3)
+        try m.extract(sentences, layers: [0, 1, 2], aggregate: .last) { _, vectors in
+            for (l, v) in vectors.enumerated() {
+                for i in 0..<v.rows {
+                    let row = v.row(i).map(Double.init)
+                    expected[l] += (row.reduce(0) { $0 + $1 * $1 }).squareRoot() / row.reduce(0) { $0 + abs($1) } / 5
+                }
+            }
+        }
+        let c = m.concentration(sentences, labels: [["DET", "NOUN", "VERB"], ["DET", "NOUN"]])
+        #expect(c.all.words == 5 && zip(c.all.activation, expected).allSatisfy { abs($0 - $1) < 1e-6 })
+        #expect(c.byLabel["NOUN"]?.words == 2 && c.byFrequency.values.reduce(0) { $0 + $1.words } == 5)
+        #expect(c.all.gradient.count == 3 && c.all.gradient.allSatisfy { $0 > 1 / 5.squareRoot() - 1e-9 && $0 <= 1 })
+    }
+
     func model(tied: Bool = false) -> LSTMModel {
         var net = LSTMNetwork<Float>(config: LSTMConfig(vocabularySize: 9, hiddenSize: 5, layers: 2, tiedEmbeddings: tied))
         net.initialize(seed: 3)

@@ -249,7 +249,9 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
     // MARK: Backward
 
     /// The gradient of the mean loss with respect to every parameter, in the layout of `values`.
-    package func backward(_ pass: Pass, ids: [Int32], scored: Scored) -> [S] {
+    /// `stateGradients`, when given, receives ∂loss/∂state for states 0 (the embeddings) … L,
+    /// each rows × H: what reaches each layer's output from above and through the recurrence.
+    package func backward(_ pass: Pass, ids: [Int32], scored: Scored, stateGradients: UnsafeMutablePointer<[[S]]>? = nil) -> [S] {
         let (h, v, n, rows) = (config.hiddenSize, config.outputs, scored.rows.count, pass.steps * pass.batch)
         var grad = [S](repeating: 0, count: count)
         let decoder = offset(config.tiedEmbeddings ? "encoder.weight" : "decoder.weight"), bias = offset("decoder.bias")
@@ -274,9 +276,12 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
         for (k, r) in scored.rows.enumerated() { for j in 0..<h { dx[r * h + j] = dTop[k * h + j] } }
         if !pass.masks.isEmpty { for i in dx.indices { dx[i] *= pass.masks[config.layers][i] } }
         for k in (0..<config.layers).reversed() {
-            dx = layerBackward(k, pass: pass, outputGradient: dx, into: &grad)
+            let (dInput, dState) = layerBackward(k, pass: pass, outputGradient: dx, into: &grad)
+            stateGradients?.pointee.insert(dState, at: 0)
+            dx = dInput
             if !pass.masks.isEmpty { for i in dx.indices { dx[i] *= pass.masks[k][i] } }
         }
+        stateGradients?.pointee.insert(dx, at: 0)
         // Embedding rows gather their words' gradients.
         let encoder = offset("encoder.weight")
         for r in 0..<rows { for j in 0..<h { grad[encoder + Int(ids[r]) * h + j] += dx[r * h + j] } }
@@ -284,7 +289,8 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
     }
 
     /// Back through one layer in reverse time; returns ∂loss/∂(layer input).
-    private func layerBackward(_ k: Int, pass: Pass, outputGradient dhTop: [S], into grad: inout [S]) -> [S] {
+    /// Returns ∂loss/∂(layer input) and ∂loss/∂h of every step (from above and the recurrence).
+    private func layerBackward(_ k: Int, pass: Pass, outputGradient dhTop: [S], into grad: inout [S]) -> ([S], [S]) {
         let (h, g4, steps, batch) = (config.hiddenSize, 4 * config.hiddenSize, pass.steps, pass.batch)
         let rows = steps * batch
         let (wih, whh, bih, bhh) = (
@@ -354,6 +360,6 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
                 }
             }
         }
-        return dInput
+        return (dInput, dh)
     }
 }

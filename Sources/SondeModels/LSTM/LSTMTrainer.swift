@@ -49,11 +49,15 @@ public struct LSTMTask: Sendable {
     public var sentences: [[String]]
     public var tokenLabels: [[String]]?
     public var sentenceLabels: [String]?
+    /// Labels that only group words in the concentration measured at each checkpoint (e.g. UPOS
+    /// for a language model); not trained on.
+    public var analysisLabels: [[String]]?
 
-    public init(sentences: [[String]], tokenLabels: [[String]]? = nil, sentenceLabels: [String]? = nil) {
+    public init(sentences: [[String]], tokenLabels: [[String]]? = nil, sentenceLabels: [String]? = nil, analysisLabels: [[String]]? = nil) {
         self.sentences = sentences
         self.tokenLabels = tokenLabels
         self.sentenceLabels = sentenceLabels
+        self.analysisLabels = analysisLabels
     }
 
     var level: LSTMConfig.LabelLevel? { tokenLabels != nil ? .token : sentenceLabels != nil ? .sentence : nil }
@@ -71,6 +75,8 @@ public struct LSTMCheckpoint: Codable, Sendable {
     public var devAccuracy: Double
     public var tokensSeen: Int
     public var settings: LSTMTrainingSettings
+    /// Of the first 500 dev sentences (also in the checkpoint's concentration.json).
+    public var concentration: Concentration?
 }
 
 /// Trains a native LSTM with a fixed seed: the same settings and data give byte-identical
@@ -298,9 +304,12 @@ public final class LSTMTrainer {
     private func checkpoint(_ folder: String, trainLoss: Double?) throws -> LSTMCheckpoint {
         let dev = try evaluate()
         let target = checkpointFolder(folder, step)
+        let sample = min(self.dev.sentences.count, 500)
+        let concentration = model.concentration(
+            Array(self.dev.sentences.prefix(sample)), labels: (self.dev.analysisLabels ?? self.dev.tokenLabels).map { Array($0.prefix(sample)) })
         let record = LSTMCheckpoint(
             step: step, folder: target, trainLoss: trainLoss, devLoss: dev.loss, devPerplexity: dev.perplexity, devAccuracy: dev.accuracy,
-            tokensSeen: tokensSeen, settings: settings)
+            tokensSeen: tokensSeen, settings: settings, concentration: concentration)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         var state = record
@@ -312,7 +321,12 @@ public final class LSTMTrainer {
                 TensorPayload(name: "adam.first", shape: [firstMoments.count], dtype: .float32, values: .float(firstMoments)),
                 TensorPayload(name: "adam.second", shape: [secondMoments.count], dtype: .float32, values: .float(secondMoments)),
             ], to: target + "/optimizer.safetensors")
-        try LSTMModel.save(network, vocabulary: vocabulary, to: target, extra: ["trainer_state.json": Array(try encoder.encode(state)) + [0x0A]])
+        try LSTMModel.save(
+            network, vocabulary: vocabulary, to: target,
+            extra: [
+                Concentration.fileName: Array(try encoder.encode(concentration)) + [0x0A],
+                "trainer_state.json": Array(try encoder.encode(state)) + [0x0A],
+            ])
         return record
     }
 
