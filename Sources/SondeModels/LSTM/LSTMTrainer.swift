@@ -160,7 +160,8 @@ public final class LSTMTrainer {
     public func run(into folder: String, progress: (Int, Int, Double, Double) -> Void = { _, _, _, _ in }) throws -> [LSTMCheckpoint] {
         var written: [LSTMCheckpoint] = []
         var lossSum = 0.0, lossSteps = 0
-        let started = Date()
+        // The rate counts training only: it restarts after each checkpoint's evaluation.
+        var started = Date()
         var startTokens = tokensSeen
         let schedule = settings.checkpointSteps
         if schedule.contains(step), !FileManager.default.fileExists(atPath: checkpointFolder(folder, step) + "/trainer_state.json") {
@@ -174,7 +175,7 @@ public final class LSTMTrainer {
             if schedule.contains(step) {
                 written.append(try checkpoint(folder, trainLoss: lossSum / Double(lossSteps)))
                 (lossSum, lossSteps) = (0, 0)
-                startTokens = tokensSeen
+                (started, startTokens) = (Date(), tokensSeen)
             }
         }
         return written
