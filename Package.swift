@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // MARK: C libraries from Debian (module map + shim header; nothing else)
@@ -36,7 +37,11 @@ let package = Package(
         .target(name: "SondeModels", dependencies: ["SondeBase", "SondeLinalg", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "SondeProbe", dependencies: ["SondeBase", "SondeLinalg"]),
         .target(name: "SondeSimilarity", dependencies: ["SondeBase", "SondeLinalg"]),
-        .target(name: "SondeStudy", dependencies: ["SondeBase", "SondeLinalg", "SondeCorpus", "SondeModels", "SondeProbe", "SondeSimilarity"]),
+        .target(
+            name: "SondeStudy",
+            dependencies: [
+                "SondeBase", "SondeLinalg", "SondeCorpus", "SondeModels", "SondeProbe", "SondeSimilarity", .product(name: "TOMLKit", package: "TOMLKit"),
+            ]),
         .target(name: "SondeReport", dependencies: ["SondeBase", "SondeStudy"]),
 
         // MARK: The command-line tool

@@ -23,10 +23,8 @@ public struct ModelIdentity: Codable, Equatable, Sendable {
 
     /// The fingerprint of a model folder's files (config.json and the weight files).
     static func fingerprint(files: [String]) throws -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ bytes: UnsafeRawBufferPointer) {
-            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        }
+        var hash = FNV1a()
+        func mix(_ bytes: UnsafeRawBufferPointer) { hash.mix(bytes) }
         for path in files {
             let file = try MappedFile(path: path)
             let bytes = file.bytes
@@ -40,7 +38,7 @@ public struct ModelIdentity: Codable, Equatable, Sendable {
                 }
             }
         }
-        return String(hash, radix: 16).leftPadded(to: 16)
+        return hash.hex
     }
 
     /// Why activations from `self` cannot stand for `model`, or nil when nothing known differs.
@@ -50,8 +48,4 @@ public struct ModelIdentity: Codable, Equatable, Sendable {
         if let a = fingerprint, let b = model.fingerprint, a != b { return "they come from another checkpoint (fingerprint \(a), the model's \(b))" }
         return nil
     }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

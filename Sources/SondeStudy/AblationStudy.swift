@@ -42,7 +42,7 @@ public enum AblationStudy {
         }
     }
 
-    public struct Result: Encodable, Sendable {
+    public struct Result: Codable, Sendable {
         /// The split the probe is evaluated on: the last given (test, else dev, else train).
         public let evaluatedOn: String
         public let neurons: Int

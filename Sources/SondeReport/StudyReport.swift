@@ -1,0 +1,244 @@
+import Foundation
+import SondeBase
+import SondeStudy
+
+/// The report of an experiment: one self-contained HTML page (inline CSS and SVG, no script, no
+/// external resource, readable when printed). Per property: probe accuracy and selectivity per
+/// layer with their spread over seeds, the top neurons, ablation curves, top words, similarity
+/// to the last checkpoint and to the tagger over training, probes over training, fine-tuning;
+/// and the concentration of the states over training. Every chart has axes, a legend and a
+/// caption that says how to read it.
+public enum StudyReport {
+    static let palette = ["#1b6ca8", "#d1495b", "#2a9d8f", "#edae49", "#6a4c93", "#8a5a44", "#3d405b", "#00798c"]
+
+    public static func html(_ r: ExperimentResults) -> String {
+        var page = """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>Sonde study report</title>
+            <style>
+            body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 64em; color: #222; }
+            h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2.2em; border-bottom: 1px solid #ccc; }
+            figure { margin: 1.2em 0; page-break-inside: avoid; } figcaption { color: #444; font-size: 0.9em; max-width: 46em; }
+            table { border-collapse: collapse; font-size: 0.9em; } td, th { padding: 0.2em 0.6em; text-align: right; }
+            th { border-bottom: 1px solid #999; } .warn { color: #a33; } .w { padding: 0.05em 0.15em; border-radius: 0.2em; }
+            svg text { font-family: system-ui, sans-serif; font-size: 11px; fill: #333; }
+            </style></head><body>
+            <h1>Sonde study report</h1>
+
+            """
+        let e = r.experiment
+        page += "<p>Treebank: \(e.corpus.map { xmlEscape(($0 as NSString).lastPathComponent) }.joined(separator: ", "))"
+        page += e.limit > 0 ? " (first \(e.limit) sentences)" : ""
+        page += ". A native LSTM language model (\(e.lstm.layers) layers × \(e.lstm.hidden) neurons) trained for \(e.lstm.steps) steps"
+        page += "; checkpoints at steps \(r.checkpoints.map { String($0.step) }.joined(separator: ", "))"
+        if let last = r.checkpoints.last, let p = last.devPerplexity { page += " (dev perplexity \(String(format: "%.1f", p)) at the last)" }
+        if let t = r.tagger { page += "; a tagger on \(xmlEscape(e.tagger ?? "")) (dev accuracy \(f(t.devAccuracy)))" }
+        if let ft = r.finetuned { page += "; the last checkpoint fine-tuned on \(xmlEscape(e.finetune ?? "")) (dev accuracy \(f(ft.devAccuracy)))" }
+        page +=
+            ". Probes: elastic net λ = \(e.lambda), α = \(e.alpha), seeds \(e.seeds.map(String.init).joined(separator: ", ")); dev = every fourth of five sentences. Sonde \(r.version).</p>\n"
+        for w in r.warnings { page += "<p class=\"warn\">Warning: \(xmlEscape(w))</p>\n" }
+        page += trainingCharts(r)
+        for p in r.properties { page += section(p, r) }
+        return page + "</body></html>\n"
+    }
+
+    private static func f(_ x: Double) -> String { String(format: "%.3f", x) }
+
+    private static func trainingCharts(_ r: ExperimentResults) -> String {
+        var out = "<h2>Training</h2>\n"
+        let steps = r.checkpoints.map { "\($0.step)" }
+        out += figure(
+            lineChart(x: steps, series: [("dev perplexity", r.checkpoints.map { $0.devPerplexity })], yLabel: "perplexity", xLabel: "training step"),
+            "The language model's perplexity on dev sentences at each checkpoint (lower is better).")
+        if let states = r.checkpoints.last?.concentration?.states {
+            let activation = states.indices.map { s in (states[s], r.checkpoints.map { $0.concentration.map { c in c.all.activation[s] } }) }
+            out += figure(
+                lineChart(x: steps, series: activation, yLabel: "‖x‖₂ / ‖x‖₁", xLabel: "training step"),
+                "Concentration of each state (layer0 = embeddings) over training: the mean of ‖x‖₂/‖x‖₁ over dev words — 1/√D when activity is spread evenly over D neurons, 1 when one neuron carries it (Saphra & Lopez 2019)."
+            )
+            let gradient = states.indices.map { s in
+                (states[s], r.checkpoints.map { $0.concentration.flatMap { c in c.all.gradient.isEmpty ? nil : c.all.gradient[s] } })
+            }
+            out += figure(
+                lineChart(x: steps, series: gradient, yLabel: "‖g‖₂ / ‖g‖₁", xLabel: "training step"),
+                "Concentration of the gradient of the language-model loss reaching each state, over training.")
+        }
+        return out
+    }
+
+    private static func section(_ p: ExperimentResults.PropertyResult, _ r: ExperimentResults) -> String {
+        var out = "<h2>\(xmlEscape(p.property))</h2>\n"
+        let layers = p.layers.map(\.layer)
+        out += figure(
+            lineChart(
+                x: layers,
+                series: [
+                    ("probe accuracy", p.layers.map { Optional($0.accuracy) }), ("selectivity", p.layers.map { Optional($0.selectivity) }),
+                    ("majority baseline", p.layers.map { Optional($0.majority) }),
+                ],
+                spread: [p.layers.map(\.accuracySD), p.layers.map(\.selectivitySD), []], yLabel: "dev accuracy",
+                xLabel: "layer of the last checkpoint"),
+            "Probe accuracy on dev per layer (bars: ± one SD over \(r.experiment.seeds.count) seeds), selectivity (accuracy minus a control task's, Hewitt & Liang) and the majority baseline. The best layer, \(p.bestLayer), is analysed below."
+        )
+        out += figure(
+            barChart(labels: p.topNeurons.map { "\($0)" }, values: p.topWeights, yLabel: "Σ|w| over classes", xLabel: "neuron of \(p.bestLayer)"),
+            "The \(p.topNeurons.count) most salient neurons of \(p.bestLayer) (NeuroX's ordering of the standardised probe weights) and their total weight."
+        )
+        if let a = p.ablation {
+            let counts = Array(Set(a.points.map(\.neurons))).sorted()
+            let series = [("top", "top"), ("random", "random"), ("bottom", "bottom")].map { name, selection in
+                (
+                    name + " kept",
+                    counts.map { k in a.points.first { $0.kind.rawValue == "keep" && $0.selection.rawValue == selection && $0.neurons == k }?.accuracy
+                    }
+                )
+            }
+            out += figure(
+                lineChart(x: counts.map { "\($0)" }, series: series, yLabel: "dev accuracy", xLabel: "neurons kept (the rest set to 0)"),
+                "Ablation without retraining on \(p.bestLayer): the probe's accuracy when only its top, random (mean of 5 draws) or bottom k neurons are kept; all \(a.neurons) neurons give \(f(a.unablatedAccuracy))."
+            )
+        }
+        let rows = p.dynamics.rows
+        let checkpoints = rows.map(\.checkpoint).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let byLayer = { (d: Dynamics, value: (DynamicsRow) -> Double) in
+            d.layers.map { layer in (layer, checkpoints.map { c in d.rows.first { $0.checkpoint == c && $0.layer == layer }.map(value) }) }
+        }
+        out += figure(
+            lineChart(x: checkpoints, series: byLayer(p.dynamics) { $0.probeAccuracy }, yLabel: "dev accuracy", xLabel: "checkpoint"),
+            "Probe accuracy for \(xmlEscape(p.property)) on each layer over training: when the property becomes linearly readable.")
+        out += figure(
+            lineChart(x: checkpoints, series: byLayer(p.dynamics) { $0.svcca }, yLabel: "SVCCA", xLabel: "checkpoint"),
+            "SVCCA similarity of each layer to the same layer of the last checkpoint (mean canonical correlation of the top principal directions).")
+        if let t = p.dynamicsToTagger {
+            out += figure(
+                lineChart(x: checkpoints, series: byLayer(t) { $0.svcca }, yLabel: "SVCCA", xLabel: "checkpoint"),
+                "SVCCA similarity of each layer to the same layer of the tagger, over training (Saphra & Lopez's comparison).")
+        }
+        if let c = p.fineTuning {
+            let labels = c.layers.map(\.layer)
+            out += figure(
+                groupedBars(
+                    labels: labels, groups: [("pre-trained", c.baseHistogram.map(Double.init)), ("fine-tuned", c.otherHistogram.map(Double.init))],
+                    yLabel: "top-k neurons"),
+                "Where a probe on all layers finds its top-\(c.k) neurons, before and after fine-tuning (mean layer \(f(c.baseMeanLayer)) → \(f(c.otherMeanLayer)))."
+            )
+        }
+        if let words = p.topWords {
+            out += "<figure><table><tr><th>neuron</th><th style=\"text-align:left\">highest activations (word in context)</th></tr>\n"
+            for n in words.neurons {
+                let shown = n.top.prefix(5).map { o -> String in
+                    let sentence = words.sentences[o.sentence] ?? [o.form]
+                    let from = max(0, o.word - 3), to = min(sentence.count, o.word + 4)
+                    return (from..<to).map {
+                        $0 == o.word ? "<b class=\"w\" style=\"background:#f4b6b6\">\(xmlEscape(sentence[$0]))</b>" : xmlEscape(sentence[$0])
+                    }
+                    .joined(separator: " ") + (o.label.map { " <small>(\(xmlEscape($0)))</small>" } ?? "")
+                }
+                out += "<tr><td>\(n.neuron)</td><td style=\"text-align:left\">\(shown.joined(separator: " · "))</td></tr>\n"
+            }
+            out +=
+                "</table><figcaption>The words on which the top neurons of \(p.bestLayer) fire most, in context (the word highlighted, its label in brackets).</figcaption></figure>\n"
+        }
+        return out
+    }
+
+    private static func figure(_ svg: String, _ caption: String) -> String {
+        "<figure>\(svg)<figcaption>\(caption)</figcaption></figure>\n"
+    }
+
+    // MARK: SVG
+
+    static let (width, height, left, right, top, bottom) = (640.0, 260.0, 56.0, 150.0, 14.0, 42.0)
+
+    private static func scale(_ values: [Double]) -> (Double, Double) {
+        let finite = values.filter(\.isFinite)
+        guard let lo = finite.min(), let hi = finite.max() else { return (0, 1) }
+        let pad = hi > lo ? (hi - lo) * 0.08 : max(abs(hi) * 0.1, 0.05)
+        return (min(lo - pad, lo >= 0 && lo - pad < 0 ? 0 : lo - pad), hi + pad)
+    }
+
+    private static func axes(x: [String], y: (Double, Double), yLabel: String, xLabel: String) -> String {
+        let plotW = width - left - right, plotH = height - top - bottom
+        var s = "<line x1=\"\(left)\" y1=\"\(top + plotH)\" x2=\"\(left + plotW)\" y2=\"\(top + plotH)\" stroke=\"#555\"/>"
+        s += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(top + plotH)\" stroke=\"#555\"/>"
+        for k in 0...4 {
+            let v = y.0 + (y.1 - y.0) * Double(k) / 4, py = top + plotH * (1 - Double(k) / 4)
+            s += "<line x1=\"\(left - 4)\" y1=\"\(py)\" x2=\"\(left + plotW)\" y2=\"\(py)\" stroke=\"#eee\"/>"
+            s += "<text x=\"\(left - 6)\" y=\"\(py + 4)\" text-anchor=\"end\">\(String(format: abs(y.1) >= 100 ? "%.0f" : "%.2f", v))</text>"
+        }
+        let step = max(1, x.count / 12)
+        for (i, label) in x.enumerated() where i % step == 0 || i == x.count - 1 {
+            s += "<text x=\"\(xPosition(i, x.count))\" y=\"\(top + plotH + 16)\" text-anchor=\"middle\">\(xmlEscape(label))</text>"
+        }
+        s += "<text x=\"\(left + plotW / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\">\(xmlEscape(xLabel))</text>"
+        s += "<text transform=\"translate(14 \(top + plotH / 2)) rotate(-90)\" text-anchor=\"middle\">\(xmlEscape(yLabel))</text>"
+        return s
+    }
+
+    private static func xPosition(_ i: Int, _ n: Int) -> Double {
+        let plotW = width - left - right
+        return n <= 1 ? left + plotW / 2 : left + 12 + (plotW - 24) * Double(i) / Double(n - 1)
+    }
+
+    private static func yPosition(_ v: Double, _ y: (Double, Double)) -> Double {
+        let plotH = height - top - bottom
+        return top + plotH * (1 - (v - y.0) / max(y.1 - y.0, 1e-12))
+    }
+
+    private static func legend(_ names: [String]) -> String {
+        names.enumerated().map { i, name in
+            let y = top + 8 + Double(i) * 16
+            return
+                "<rect x=\"\(width - right + 12)\" y=\"\(y - 8)\" width=\"10\" height=\"10\" fill=\"\(palette[i % palette.count])\"/><text x=\"\(width - right + 28)\" y=\"\(y + 1)\">\(xmlEscape(name))</text>"
+        }.joined()
+    }
+
+    /// Lines over categories (missing points skipped), with optional ± spread bars.
+    static func lineChart(x: [String], series: [(String, [Double?])], spread: [[Double]] = [], yLabel: String, xLabel: String) -> String {
+        let all = series.flatMap { $0.1.compactMap { $0 } }
+        let spreads = zip(series, spread).flatMap { s, sd in
+            s.1.enumerated().compactMap { i, v in v.flatMap { v in i < sd.count ? [v - sd[i], v + sd[i]] : nil } }.flatMap { $0 }
+        }
+        let y = scale(all + spreads)
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\">"
+        s += axes(x: x, y: y, yLabel: yLabel, xLabel: xLabel)
+        for (k, line) in series.enumerated() {
+            let colour = palette[k % palette.count]
+            let points = line.1.enumerated().compactMap { i, v in v.map { (xPosition(i, x.count), yPosition($0, y)) } }
+            if points.count > 1 {
+                s +=
+                    "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(points.map { "\($0.0),\($0.1)" }.joined(separator: " "))\"/>"
+            }
+            for p in points { s += "<circle cx=\"\(p.0)\" cy=\"\(p.1)\" r=\"3\" fill=\"\(colour)\"/>" }
+            if k < spread.count {
+                for (i, v) in line.1.enumerated() where i < spread[k].count {
+                    guard let v else { continue }
+                    let px = xPosition(i, x.count)
+                    s +=
+                        "<line x1=\"\(px)\" y1=\"\(yPosition(v - spread[k][i], y))\" x2=\"\(px)\" y2=\"\(yPosition(v + spread[k][i], y))\" stroke=\"\(colour)\"/>"
+                }
+            }
+        }
+        return s + legend(series.map(\.0)) + "</svg>"
+    }
+
+    static func barChart(labels: [String], values: [Double], yLabel: String, xLabel: String) -> String {
+        groupedBars(labels: labels, groups: [("", values)], yLabel: yLabel, xLabel: xLabel)
+    }
+
+    static func groupedBars(labels: [String], groups: [(String, [Double])], yLabel: String, xLabel: String = "layer") -> String {
+        let y = (0.0, (groups.flatMap(\.1).max() ?? 1) * 1.1 + 1e-9)
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\">"
+        s += axes(x: labels, y: y, yLabel: yLabel, xLabel: xLabel)
+        let slot = (width - left - right - 24) / Double(max(labels.count, 1)), barW = slot * 0.8 / Double(groups.count)
+        for (g, group) in groups.enumerated() {
+            for (i, v) in group.1.enumerated() {
+                let x = xPosition(i, labels.count) - slot * 0.4 + Double(g) * barW
+                let top = yPosition(v, y)
+                s +=
+                    "<rect x=\"\(x)\" y=\"\(top)\" width=\"\(barW)\" height=\"\(max(0, yPosition(0, y) - top))\" fill=\"\(palette[g % palette.count])\"/>"
+            }
+        }
+        return s + (groups.count > 1 ? legend(groups.map(\.0)) : "") + "</svg>"
+    }
+}

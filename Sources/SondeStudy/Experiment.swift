@@ -1,0 +1,172 @@
+import Foundation
+import SondeBase
+import SondeCorpus
+import SondeModels
+import TOMLKit
+
+/// A study as a file: the treebank, a native LSTM trained on it (with its checkpoints, a tagger
+/// and a fine-tuned copy), the properties to probe and the analyses' settings. Read from TOML;
+/// an unknown key or a value of the wrong type is an error with its line in the file.
+public struct Experiment: Codable, Sendable, Equatable {
+    /// Results, report and cache go here (relative paths: from the experiment file's folder).
+    public var output: String
+    public var corpus: [String]
+    /// Only the first N sentences (0 = all).
+    public var limit = 0
+    public var lstm = LSTMTrainingSettings()
+    /// Train a tagger on this property as the reference of "similarity to a tagger" (nil: none).
+    public var tagger: String? = "upos"
+    /// Fine-tune the last language-model checkpoint on this property (nil: none).
+    public var finetune: String? = nil
+    public var finetuneSteps = 60
+    /// Properties probed on every layer of the last checkpoint and followed over training.
+    public var properties = ["upos"]
+    public var lambda = 1e-3
+    public var alpha = 0.5
+    /// Probe seeds (control task and its words): accuracies and selectivities come as mean ± SD.
+    public var seeds: [UInt64] = [1, 2, 3]
+    /// Neurons counted as salient (top-k) and shown per property.
+    public var k = 10
+    /// Neuron counts of the ablation curves, as shares of a layer.
+    public var ablation = [0.05, 0.1, 0.25, 0.5]
+
+    public init(output: String, corpus: [String]) {
+        self.output = output
+        self.corpus = corpus
+    }
+
+    /// The schema: each table's keys and what they hold (also the message for an unknown key).
+    static let schema: [String: [String: String]] = [
+        "": ["output": "a folder", "corpus": "a table", "lstm": "a table", "probe": "a table", "analyses": "a table"],
+        "corpus": ["paths": "treebank paths", "limit": "an integer ≥ 0"],
+        "lstm": [
+            "hidden": "an integer", "layers": "an integer", "steps": "an integer", "checkpoints": "steps", "batch_size": "an integer",
+            "max_length": "an integer", "learning_rate": "a number", "dropout": "a number", "seed": "an integer", "min_count": "an integer",
+            "max_vocabulary": "an integer", "tagger": "a property or \"none\"", "finetune": "a property or \"none\"",
+            "finetune_steps": "an integer",
+        ],
+        "probe": ["properties": "property names", "lambda": "a number", "alpha": "a number", "seeds": "integers", "k": "an integer"],
+        "analyses": ["ablation": "shares of a layer's neurons in (0, 1]"],
+    ]
+
+    /// Reads and checks an experiment file; relative paths are resolved against its folder.
+    public static func read(_ path: String) throws -> Experiment {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw StudyError("\(path): cannot read the experiment file")
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        return try parse(text, path: path, folder: folder.isEmpty ? "." : folder)
+    }
+
+    public static func parse(_ text: String, path: String, folder: String) throws -> Experiment {
+        let root: TOMLTable
+        do { root = try TOMLTable(string: text) } catch let error as TOMLParseError {
+            throw StudyError("\(path):\(error.source.begin.line): \(error.description)")
+        }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        /// The line of `key` in table `table` (its `[table]` header, then the key), for messages.
+        func line(_ table: String, _ key: String) -> Int {
+            var current = ""
+            for (n, raw) in lines.enumerated() {
+                let l = raw.trimmingCharacters(in: .whitespaces)
+                if l.hasPrefix("[") { current = l.trimmingCharacters(in: CharacterSet(charactersIn: "[] ")) }
+                if current == table && (l.hasPrefix(key + " ") || l.hasPrefix(key + "=")) { return n + 1 }
+            }
+            return 1
+        }
+        func fail(_ table: String, _ key: String, _ message: String) -> StudyError {
+            StudyError("\(path):\(line(table, key)): \(table.isEmpty ? key : table + "." + key): \(message)")
+        }
+        func table(_ name: String) throws -> TOMLTable? {
+            let t =
+                name.isEmpty
+                ? root
+                : try root[name].map { value -> TOMLTable in
+                    guard let t = value.table else { throw fail("", name, "expected a table ([\(name)])") }
+                    return t
+                }
+            if let t {
+                let allowed = schema[name]!
+                if let unknown = t.keys.first(where: { allowed[$0] == nil }) {
+                    throw fail(
+                        name, unknown, "unknown key; \(name.isEmpty ? "the file" : "[\(name)]") has \(allowed.keys.sorted().joined(separator: ", "))")
+                }
+            }
+            return t
+        }
+        func int(_ t: TOMLTable?, _ tableName: String, _ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let value = t?[key] else { return nil }
+            guard let v = value.int, range.contains(v) else {
+                throw fail(tableName, key, "expected an integer in \(range.lowerBound)…\(range.upperBound)")
+            }
+            return v
+        }
+        func number(_ t: TOMLTable?, _ tableName: String, _ key: String, _ ok: (Double) -> Bool, _ what: String) throws -> Double? {
+            guard let value = t?[key] else { return nil }
+            guard let v = value.double ?? value.int.map(Double.init), v.isFinite, ok(v) else { throw fail(tableName, key, "expected \(what)") }
+            return v
+        }
+        func strings(_ t: TOMLTable?, _ tableName: String, _ key: String) throws -> [String]? {
+            guard let value = t?[key] else { return nil }
+            guard let array = value.array, case let items = array.compactMap(\.string), items.count == array.count, !items.isEmpty else {
+                throw fail(tableName, key, "expected a list of strings")
+            }
+            return items
+        }
+        func ints(_ t: TOMLTable?, _ tableName: String, _ key: String) throws -> [Int]? {
+            guard let value = t?[key] else { return nil }
+            guard let array = value.array, case let items = array.compactMap(\.int), items.count == array.count, !items.isEmpty,
+                items.allSatisfy({ $0 >= 0 })
+            else { throw fail(tableName, key, "expected a list of integers ≥ 0") }
+            return items
+        }
+        func property(_ t: TOMLTable?, _ tableName: String, _ key: String) throws -> String?? {
+            guard let value = t?[key] else { return nil }
+            guard let name = value.string, name == "none" || Property(name: name) != nil else {
+                throw fail(tableName, key, "expected a property or \"none\"")
+            }
+            return .some(name == "none" ? nil : name)
+        }
+        _ = try table("")
+        let corpusTable = try table("corpus"), lstm = try table("lstm"), probe = try table("probe"), analyses = try table("analyses")
+        guard let output = root["output"] else { throw StudyError("\(path):1: output: missing (the folder for results, report and cache)") }
+        guard let outputPath = output.string, !outputPath.isEmpty else { throw fail("", "output", "expected a folder name") }
+        guard let paths = try strings(corpusTable, "corpus", "paths") else {
+            throw StudyError("\(path):1: corpus.paths: missing ([corpus] paths = [\"…\"])")
+        }
+        func resolve(_ p: String) -> String { ((p.hasPrefix("/") ? p : folder + "/" + p) as NSString).standardizingPath }
+        var e = Experiment(output: resolve(outputPath), corpus: paths.map(resolve))
+        e.limit = try int(corpusTable, "corpus", "limit", 0...10_000_000) ?? 0
+        var s = e.lstm
+        s.hidden = try int(lstm, "lstm", "hidden", 1...4096) ?? s.hidden
+        s.layers = try int(lstm, "lstm", "layers", 1...16) ?? s.layers
+        s.steps = try int(lstm, "lstm", "steps", 1...10_000_000) ?? s.steps
+        s.checkpoints = try ints(lstm, "lstm", "checkpoints") ?? s.checkpoints
+        s.batchSize = try int(lstm, "lstm", "batch_size", 1...100_000) ?? s.batchSize
+        s.maxLength = try int(lstm, "lstm", "max_length", 1...100_000) ?? s.maxLength
+        s.learningRate = try number(lstm, "lstm", "learning_rate", { $0 > 0 }, "a positive number") ?? s.learningRate
+        s.dropout = try number(lstm, "lstm", "dropout", { $0 >= 0 && $0 < 1 }, "a number in [0, 1)") ?? s.dropout
+        s.seed = UInt64(try int(lstm, "lstm", "seed", 0...Int.max) ?? Int(s.seed))
+        s.minCount = try int(lstm, "lstm", "min_count", 1...1_000_000) ?? s.minCount
+        s.maxVocabulary = try int(lstm, "lstm", "max_vocabulary", 4...2_000_000) ?? s.maxVocabulary
+        e.lstm = s
+        if let t = try property(lstm, "lstm", "tagger") { e.tagger = t }
+        if let f = try property(lstm, "lstm", "finetune") { e.finetune = f }
+        e.finetuneSteps = try int(lstm, "lstm", "finetune_steps", 1...10_000_000) ?? e.finetuneSteps
+        if let properties = try strings(probe, "probe", "properties") {
+            if let bad = properties.first(where: { Property(name: $0) == nil }) { throw fail("probe", "properties", "unknown property '\(bad)'") }
+            e.properties = properties
+        }
+        e.lambda = try number(probe, "probe", "lambda", { $0 > 0 }, "a positive number") ?? e.lambda
+        e.alpha = try number(probe, "probe", "alpha", { (0...1).contains($0) }, "a number in [0, 1]") ?? e.alpha
+        e.seeds = try ints(probe, "probe", "seeds").map { $0.map(UInt64.init) } ?? e.seeds
+        e.k = try int(probe, "probe", "k", 1...100_000) ?? e.k
+        if let value = analyses?["ablation"] {
+            guard let array = value.array, case let shares = array.compactMap({ $0.double }), shares.count == array.count, !shares.isEmpty,
+                shares.allSatisfy({ $0 > 0 && $0 <= 1 })
+            else { throw fail("analyses", "ablation", "expected a list of shares in (0, 1], e.g. [0.1, 0.25]") }
+            e.ablation = shares
+        }
+        return e
+    }
+}

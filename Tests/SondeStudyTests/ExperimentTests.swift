@@ -1,0 +1,71 @@
+import Foundation
+import SondeCorpus
+import Testing
+
+@testable import SondeReport
+@testable import SondeStudy
+
+/// Experiment files (errors with their line) and the runner's cache on a tiny study of the
+/// embedded treebank's generator.
+struct ExperimentTests {
+    let folder: String = {
+        let path = NSTemporaryDirectory() + "sonde-experiment-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }()
+
+    func expectError(_ text: String, _ message: String) {
+        #expect { _ = try Experiment.parse(text, path: "x.toml", folder: ".") } throws: { "\($0)".contains(message) }
+    }
+
+    @Test func errorsNameTheLine() {
+        let good = "output = \"out\"\n[corpus]\npaths = [\"c.conllu\"]\n"
+        #expect((try? Experiment.parse(good, path: "x.toml", folder: "/data/./e"))?.corpus == ["/data/e/c.conllu"])
+        expectError(good + "[lstm]\nhiden = 3\n", "x.toml:5: lstm.hiden: unknown key; [lstm] has batch_size")
+        expectError(good + "[probe]\nlambda = \"small\"\n", "x.toml:5: probe.lambda: expected a positive number")
+        expectError(good + "[probe]\nproperties = [\"upos\", \"nonsense\"]\n", "x.toml:5: probe.properties: unknown property 'nonsense'")
+        expectError(good + "[lstm]\nsteps = 0\n", "x.toml:5: lstm.steps: expected an integer in 1…")
+        expectError("[corpus]\npaths = [\"c.conllu\"]\n", "x.toml:1: output: missing")
+        expectError(good + "[probe\n", "x.toml:4:")
+        expectError("color = 3\n" + good, "x.toml:1: color: unknown key")
+        expectError(good + "color = 3\n", "x.toml:4: corpus.color: unknown key; [corpus] has limit, paths")
+    }
+
+    @Test func aRerunRecomputesNothingAndASettingOnlyItsStages() throws {
+        var generator = TreebankGenerator(seed: 3)
+        try ConlluWriter.write(generator.corpus(sentences: 60), to: folder + "/c.conllu")
+        var text = """
+            output = "out"
+            [corpus]
+            paths = ["c.conllu"]
+            [lstm]
+            hidden = 8
+            layers = 1
+            steps = 4
+            checkpoints = [0, 4]
+            batch_size = 8
+            tagger = "none"
+            [probe]
+            properties = ["upos"]
+            seeds = [1]
+            k = 3
+            [analyses]
+            ablation = [0.5, 1.0]
+
+            """
+        try text.write(toFile: folder + "/e.toml", atomically: true, encoding: .utf8)
+        let first = try ExperimentRunner(try Experiment.read(folder + "/e.toml")).run()
+        #expect(first.cached.isEmpty && first.computed.contains("lm") && first.computed.contains("probes"))
+        #expect(first.properties[0].layers.count == 2 && first.properties[0].dynamics.rows.count == 4)
+        let again = try ExperimentRunner(try Experiment.read(folder + "/e.toml")).run()
+        #expect(again.computed.isEmpty, "\(again.computed)")
+        text = text.replacingOccurrences(of: "k = 3", with: "k = 3\nlambda = 0.01")
+        try text.write(toFile: folder + "/e.toml", atomically: true, encoding: .utf8)
+        let changed = try ExperimentRunner(try Experiment.read(folder + "/e.toml")).run()
+        #expect(!changed.computed.contains("lm") && !changed.computed.contains("extract") && changed.computed.contains("probes"))
+        // The report: self-contained, every chart present.
+        let page = StudyReport.html(changed)
+        #expect(page.components(separatedBy: "<svg").count - 1 >= 4 && !page.contains("http://www.w3.org/1999") == true)
+        #expect(!page.contains("src=\"http") && !page.contains("href=\"http") && page.contains("<figcaption>"))
+    }
+}
