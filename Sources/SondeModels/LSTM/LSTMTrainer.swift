@@ -15,6 +15,9 @@ public struct LSTMTrainingSettings: Codable, Sendable, Equatable {
     /// read from a fresh state (so back-propagation through time is truncated there).
     public var batchSize = 32
     public var maxLength = 48
+    /// Batches of sentences of about one length (less padding, faster) instead of uniformly
+    /// random ones.
+    public var lengthBuckets = true
     public var steps = 400
     public var optimizer = Optimizer.adam
     /// Adam 2e-3; plain SGD wants about 1 (the word-LM example's 20 assumes sums, not means).
@@ -259,7 +262,7 @@ public final class LSTMTrainer {
         var generator = SplitMix64(seed: settings.seed &+ 0xE90C &* UInt64(epoch + 1))
         var order = generator.shuffled(Array(pieces.indices))
         let b = settings.batchSize
-        for start in stride(from: 0, to: order.count, by: 50 * b) {
+        for start in stride(from: 0, to: settings.lengthBuckets ? order.count : 0, by: 50 * b) {
             let end = min(order.count, start + 50 * b)
             let sorted = order[start..<end].sorted { (pieces[$0].words.count, $0) < (pieces[$1].words.count, $1) }
             let batches = stride(from: 0, to: sorted.count, by: b).map { Array(sorted[$0..<min(sorted.count, $0 + b)]) }
