@@ -164,7 +164,8 @@ public enum StudyReport {
         for k in 0...4 {
             let v = y.0 + (y.1 - y.0) * Double(k) / 4, py = top + plotH * (1 - Double(k) / 4)
             s += "<line x1=\"\(left - 4)\" y1=\"\(py)\" x2=\"\(left + plotW)\" y2=\"\(py)\" stroke=\"#eee\"/>"
-            s += "<text x=\"\(left - 6)\" y=\"\(py + 4)\" text-anchor=\"end\">\(String(format: abs(y.1) >= 100 ? "%.0f" : y.1 - y.0 < 0.1 ? "%.3f" : "%.2f", v))</text>"
+            s +=
+                "<text x=\"\(left - 6)\" y=\"\(py + 4)\" text-anchor=\"end\">\(String(format: abs(y.1) >= 100 ? "%.0f" : y.1 - y.0 < 0.1 ? "%.3f" : "%.2f", v))</text>"
         }
         let step = max(1, x.count / 12)
         for (i, label) in x.enumerated() where i % step == 0 || i == x.count - 1 {

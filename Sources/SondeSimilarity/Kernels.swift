@@ -83,14 +83,41 @@ extension Similarity {
         x: Matrix<S>, y: Matrix<S>, seeds: Int, seed: UInt64 = 2026, precision: MomentPrecision = .automatic,
         measure: (JointMoments) throws -> Double
     ) throws -> (mean: Double, standardDeviation: Double) {
-        guard seeds > 0 else { return (.nan, .nan) }
-        var values: [Double] = []
-        for k in 0..<seeds {
+        let moments = try JointMoments(generic: x, y: y, precision: precision)
+        return try nullBaseline(pairings(x, y, moments, seeds, seed), measure: measure)
+    }
+
+    /// The moments of `seeds` seeded row-shuffled pairings of X and Y, from their moments: each
+    /// costs one X·P·Y product, not a new pass (`JointMoments.shuffled`); compute them once and
+    /// evaluate every measure's baseline on them.
+    public static func shuffledPairings(x: Matrix<Float>, y: Matrix<Float>, moments: JointMoments, seeds: Int, seed: UInt64 = 2026) -> [JointMoments]
+    {
+        pairings(x, y, moments, seeds, seed)
+    }
+
+    public static func shuffledPairings(
+        x: Matrix<Double>, y: Matrix<Double>, moments: JointMoments, seeds: Int, seed: UInt64 = 2026
+    ) -> [JointMoments] {
+        pairings(x, y, moments, seeds, seed)
+    }
+
+    /// Called with a concrete scalar from this module, so its per-element loops are specialised
+    /// (a generic call from another module would run them through witness tables, 3× slower).
+    static func pairings<S: LinalgScalar>(_ x: Matrix<S>, _ y: Matrix<S>, _ moments: JointMoments, _ seeds: Int, _ seed: UInt64) -> [JointMoments] {
+        (0..<seeds).map { k in
             var generator = SplitMix64(seed: seed &+ UInt64(k))
-            let order = generator.shuffled(Array(0..<x.rows))
-            values.append(try measure(try JointMoments(x: x, y: y, rowOrder: order, precision: precision)))
+            return moments.shuffled(x: x, y: y, order: generator.shuffled(Array(0..<x.rows)))
         }
-        let (mean, sd) = meanAndSpread(values)
+    }
+
+    /// Mean and SD of `measure` over shuffled pairings (NaN for none).
+    public static func nullBaseline(
+        _ pairings: [JointMoments], measure: (JointMoments) throws -> Double
+    ) rethrows -> (
+        mean: Double, standardDeviation: Double
+    ) {
+        guard !pairings.isEmpty else { return (.nan, .nan) }
+        let (mean, sd) = meanAndSpread(try pairings.map(measure))
         return (mean, sd ?? 0)
     }
 }

@@ -48,13 +48,11 @@ public struct JointMoments: Sendable {
 
     /// Gathers the moments; NaN or infinite values are refused with the first bad row.
     public init(x: Matrix<Float>, y: Matrix<Float>, precision: MomentPrecision = .automatic) throws {
-        try self.init(x: x, y: y, rowOrder: nil, precision: precision)
+        try self.init(generic: x, y: y, precision: precision)
     }
-    public init(x: Matrix<Double>, y: Matrix<Double>) throws { try self.init(x: x, y: y, rowOrder: nil, precision: .double) }
+    public init(x: Matrix<Double>, y: Matrix<Double>) throws { try self.init(generic: x, y: y, precision: .double) }
 
-    /// The moments of X against Y with Y's rows taken in `rowOrder` (a permutation): the null
-    /// baseline's pairing. Σxx and Σyy are unchanged; Σxy pairs xᵢ with y_order[i].
-    init<S: LinalgScalar>(x: Matrix<S>, y: Matrix<S>, rowOrder: [Int]?, precision: MomentPrecision) throws {
+    init<S: LinalgScalar>(generic x: Matrix<S>, y: Matrix<S>, precision: MomentPrecision) throws {
         precondition(x.rows == y.rows, "X and Y must have the same rows (datapoints)")
         let (n, p, q) = (x.rows, x.columns, y.columns)
         let w = p + q
@@ -102,7 +100,7 @@ public struct JointMoments: Sendable {
                                 let rows = half == 0 ? 0..<(count / 2) : (count / 2)..<count
                                 let (out, xa, ya) = (o.pointer, xs.pointer, ys.pointer)
                                 for i in rows {
-                                    let r = start + i, ry = rowOrder?[r] ?? r
+                                    let r = start + i
                                     var (sx, dx, sy, dy) = (0.0, 0.0, 0.0, 0.0)
                                     for j in 0..<p {
                                         let v = Double(xa[r * p + j])
@@ -110,7 +108,7 @@ public struct JointMoments: Sendable {
                                         out[i * w + j] = T(v - mx[j])
                                     }
                                     for j in 0..<q {
-                                        let v = Double(ya[ry * q + j])
+                                        let v = Double(ya[r * q + j])
                                         sy += v * v; dy += v * sumY[j]
                                         out[i * w + p + j] = T(v - my[j])
                                     }
@@ -175,5 +173,55 @@ public struct JointMoments: Sendable {
         rowSquaresY = squaresY
         rowDotsX = dotsX
         rowDotsY = dotsY
+    }
+
+    /// The moments of X against Y with Y's rows taken in `order`, from these moments of X
+    /// against Y: a permutation changes neither the means nor Σxx and Σyy, only Σxy = Xcᵀ·P·Yc
+    /// (one product, n·p·q, against the n·(p+q)²/2 of a full pass) and the per-row numbers of Y,
+    /// which are permuted. Float data: blocks of 1,024 rows multiplied in Float (sgemm) and added
+    /// in Double, as `.mixed` does; Double data in Double.
+    func shuffled<S: LinalgScalar>(x: Matrix<S>, y: Matrix<S>, order: [Int]) -> JointMoments {
+        precondition(x.rows == n && y.rows == n && order.count == n && x.columns == p && y.columns == q)
+        var cross = Matrix<Double>(rows: p, columns: q)
+        let blockRows = 1024
+        func accumulate<T: LinalgScalar>(_ type: T.Type) {
+            var bx = Matrix<T>(rows: blockRows, columns: p), by = Matrix<T>(rows: blockRows, columns: q)
+            var product = Matrix<T>(rows: p, columns: q)
+            x.withUnsafeBufferPointer { xa in
+                y.withUnsafeBufferPointer { ya in
+                    for start in stride(from: 0, to: n, by: blockRows) {
+                        let count = Swift.min(blockRows, n - start)
+                        if count < blockRows { (bx, by) = (Matrix(rows: count, columns: p), Matrix(rows: count, columns: q)) }
+                        bx.withUnsafeMutableBufferPointer { o in
+                            for i in 0..<count { for j in 0..<p { o[i * p + j] = T(Double(xa[(start + i) * p + j]) - meansX[j]) } }
+                        }
+                        by.withUnsafeMutableBufferPointer { o in
+                            for i in 0..<count {
+                                let r = order[start + i]
+                                for j in 0..<q { o[i * q + j] = T(Double(ya[r * q + j]) - meansY[j]) }
+                            }
+                        }
+                        product.addProduct(bx, by, transposeA: true, beta: 0)
+                        product.withUnsafeBufferPointer { g in
+                            cross.withUnsafeMutableBufferPointer { c in for k in c.indices { c[k] += Double(g[k]) } }
+                        }
+                    }
+                }
+            }
+        }
+        if S.self == Float.self { accumulate(Float.self) } else { accumulate(Double.self) }
+        let divisor = Double(Swift.max(n - 1, 1))
+        cross.withUnsafeMutableBufferPointer { c in for k in c.indices { c[k] /= divisor } }
+        return JointMoments(
+            n: n, p: p, q: q, meansX: meansX, meansY: meansY, sxx: sxx, sxy: cross, syy: syy, rowSquaresX: rowSquaresX,
+            rowSquaresY: order.map { rowSquaresY[$0] }, rowDotsX: rowDotsX, rowDotsY: order.map { rowDotsY[$0] }, precision: precision)
+    }
+
+    private init(
+        n: Int, p: Int, q: Int, meansX: [Double], meansY: [Double], sxx: Matrix<Double>, sxy: Matrix<Double>, syy: Matrix<Double>,
+        rowSquaresX: [Double], rowSquaresY: [Double], rowDotsX: [Double], rowDotsY: [Double], precision: MomentPrecision
+    ) {
+        (self.n, self.p, self.q, self.meansX, self.meansY, self.sxx, self.sxy, self.syy) = (n, p, q, meansX, meansY, sxx, sxy, syy)
+        (self.rowSquaresX, self.rowSquaresY, self.rowDotsX, self.rowDotsY, self.precision) = (rowSquaresX, rowSquaresY, rowDotsX, rowDotsY, precision)
     }
 }

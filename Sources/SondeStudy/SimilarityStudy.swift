@@ -82,9 +82,11 @@ public enum SimilarityStudy {
             throw StudyError("X has \(x.rows) tokens and Y \(y.rows): similarity compares the same tokens")
         }
         let m = try JointMoments(x: x, y: y, precision: settings.precision)
+        // The shuffled pairings once, for every measure's baseline.
+        let pairings = Similarity.shuffledPairings(x: x, y: y, moments: m, seeds: settings.baseline)
         func null(_ measure: (JointMoments) throws -> Double) throws -> (Double?, Double?) {
             guard settings.baseline > 0 else { return (nil, nil) }
-            let r = try Similarity.nullBaseline(x: x, y: y, seeds: settings.baseline, precision: settings.precision, measure: measure)
+            let r = try Similarity.nullBaseline(pairings, measure: measure)
             return (r.mean, r.standardDeviation)
         }
         let epsilon = settings.epsilon

@@ -19,8 +19,8 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Steps to checkpoint, e.g. 0,100,400 (default: 0, powers of two from 16, and the last).") var checkpoints: String?
     @Option(help: "Sentences per batch.") var batchSize = 32
     @Option(help: "Longer sentences are cut into pieces of this many words (truncated back-propagation).") var maxLength = 48
-    @Flag(help: "Draw batches uniformly at random instead of grouping sentences of about one length (more padding, slower).")
-    var noLengthBuckets = false
+    @Flag(help: "Group sentences of about one length into batches (less padding; worse perplexity early in training).")
+    var lengthBuckets = false
     @Option(help: "adam or sgd.") var optimizer: LSTMTrainingSettings.Optimizer = .adam
     @Option(help: "Learning rate (default: 2e-3 for adam, 1 for sgd).") var learningRate: Double?
     @Option(help: "Clip the gradient's norm to this (0 = never).") var clip = 1.0
@@ -55,7 +55,7 @@ struct TrainingOptions: ParsableArguments {
         get throws {
             var s = LSTMTrainingSettings()
             (s.layers, s.hidden, s.tiedEmbeddings, s.steps, s.batchSize, s.maxLength) = (layers, hidden, tied, steps, batchSize, maxLength)
-            s.lengthBuckets = !noLengthBuckets
+            s.lengthBuckets = lengthBuckets
             (s.optimizer, s.learningRate, s.clip, s.dropout) = (optimizer, learningRate ?? (optimizer == .adam ? 2e-3 : 1), clip, dropout)
             (s.minCount, s.maxVocabulary, s.seed, s.checkpoints) = (minCount, maxVocabulary, seed, try checkpointList())
             return s

@@ -217,6 +217,37 @@ struct SyntheticSimilarityTests {
         let baseline = try Similarity.nullBaseline(x: a, y: b, seeds: 5) { try Similarity.cca($0).mean }
         #expect(score > 0.2 && abs(score - baseline.mean) < 0.1)
     }
+
+    /// A shuffled pairing's moments (one X·P·Y product) against a full pass over Y's rows
+    /// permuted by hand, for Double and for Float data (mixed blocks), and every measure on them.
+    @Test func shuffledPairingsAreAFullPassOnPermutedRows() throws {
+        var g = SplitMix64(seed: 41)
+        let n = 2_500
+        let xd = Matrix<Double>(rows: n, columns: 12, elements: (0..<(n * 12)).map { _ in g.normal() + 3 })
+        let yd = Matrix<Double>(rows: n, columns: 9, elements: (0..<(n * 9)).map { _ in g.normal() - 1 })
+        for float in [false, true] {
+            let pairing: JointMoments, permuted: JointMoments
+            var order = Array(0..<n)
+            order.shuffle(using: &g)
+            if float {
+                let (x, y) = (
+                    Matrix<Float>(rows: n, columns: 12, elements: xd.elements.map(Float.init)),
+                    Matrix<Float>(rows: n, columns: 9, elements: yd.elements.map(Float.init))
+                )
+                pairing = try JointMoments(x: x, y: y, precision: .double).shuffled(x: x, y: y, order: order)
+                permuted = try JointMoments(x: x, y: y.rows(order), precision: .double)
+            } else {
+                pairing = try JointMoments(x: xd, y: yd).shuffled(x: xd, y: yd, order: order)
+                permuted = try JointMoments(x: xd, y: yd.rows(order))
+            }
+            let tolerance = float ? 1e-5 : 1e-12
+            #expect(zip(pairing.sxy.elements, permuted.sxy.elements).allSatisfy { abs($0 - $1) <= tolerance })
+            // Σyy summed in another row order: equal to rounding.
+            #expect(zip(pairing.syy.elements, permuted.syy.elements).allSatisfy { abs($0 - $1) <= 1e-12 })
+            #expect(abs(Similarity.debiasedLinearCKA(pairing) - Similarity.debiasedLinearCKA(permuted)) <= tolerance * 10)
+            #expect(abs(try Similarity.cca(pairing).mean - (try Similarity.cca(permuted).mean)) <= tolerance * 10)
+        }
+    }
 }
 
 /// Correlation clustering against a brute-force average linkage, and on planted copies.

@@ -15,9 +15,10 @@ public struct LSTMTrainingSettings: Codable, Sendable, Equatable {
     /// read from a fresh state (so back-propagation through time is truncated there).
     public var batchSize = 32
     public var maxLength = 48
-    /// Batches of sentences of about one length (less padding, faster) instead of uniformly
-    /// random ones.
-    public var lengthBuckets = true
+    /// Batches of sentences of about one length (less padding) instead of uniformly random
+    /// ones. Off by default: on EWT it cost 11% dev perplexity at 512 steps (210.9 against
+    /// 189.6) for a few percent of speed, the decoder already skipping padding.
+    public var lengthBuckets = false
     public var steps = 400
     public var optimizer = Optimizer.adam
     /// Adam 2e-3; plain SGD wants about 1 (the word-LM example's 20 assumes sums, not means).
