@@ -17,6 +17,8 @@ public struct ExperimentResults: Codable, Sendable {
         public var majority: Double
         /// The first seed's ranking (most salient first) and its top-k.
         public var ranking: [Int]
+        /// What makes the probe degenerate or doubtful (the first seed's, `ProbeStudy.warnings`).
+        public var warnings: [String]
     }
 
     public struct PropertyResult: Codable, Sendable {
@@ -228,9 +230,11 @@ public final class ExperimentRunner {
                     return ExperimentResults.LayerProbe(
                         layer: layerNames[l], accuracy: mean(accuracy), accuracySD: sd(accuracy), selectivity: mean(selectivity),
                         selectivitySD: sd(selectivity),
-                        majority: runs[0].splits["dev"]!.majorityBaseline, ranking: Array(runs[0].ranking.prefix(max(e.k, 50))))
+                        majority: runs[0].splits["dev"]!.majorityBaseline, ranking: Array(runs[0].ranking.prefix(max(e.k, 50))),
+                        warnings: runs[0].warnings)
                 }
             }
+            for layer in layers { warnings += layer.warnings.map { "\(name), \(layer.layer): \($0)" } }
             let best = layers.indices.max { layers[$0].accuracy < layers[$1].accuracy }!
             if let top = layers.first, layers.allSatisfy({ $0.accuracy <= top.majority + 1e-9 }) {
                 warnings.append("\(name): no layer beats the majority baseline \(String(format: "%.3f", top.majority)) on dev")
