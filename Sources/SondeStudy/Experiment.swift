@@ -134,7 +134,7 @@ public struct Experiment: Codable, Sendable, Equatable {
         guard let paths = try strings(corpusTable, "corpus", "paths") else {
             throw StudyError("\(path):1: corpus.paths: missing ([corpus] paths = [\"…\"])")
         }
-        func resolve(_ p: String) -> String { ((p.hasPrefix("/") ? p : folder + "/" + p) as NSString).standardizingPath }
+        func resolve(_ p: String) -> String { URL(fileURLWithPath: p.hasPrefix("/") ? p : folder + "/" + p).absoluteURL.standardized.path }
         var e = Experiment(output: resolve(outputPath), corpus: paths.map(resolve))
         e.limit = try int(corpusTable, "corpus", "limit", 0...10_000_000) ?? 0
         var s = e.lstm
