@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Renders Sonde's HTML views in a real headless browser (Debian's chromium) and checks what the
-# browser built: the DOM has every neuron's section, coloured words and the SVG chart, and the
-# page loads nothing from outside. Leaves a screenshot in benchmarks/.data/top-words.png.
+# browser built: the top-words view has every neuron's section, coloured words and the SVG
+# chart; the study report of `sonde demo` has every chart with its caption; neither loads
+# anything from outside. Leaves screenshots in benchmarks/.data/top-words.png and report.png.
 #   apt-get install -y chromium   (once)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,3 +47,25 @@ for name, ok in checks.items():
 sys.exit(0 if all(checks.values()) else 1)
 PY
 echo "screenshot: benchmarks/.data/top-words.png"
+
+# The study report: `sonde demo` (release build: it trains an LSTM) into a scratch folder.
+swift build -c release --product sonde >&2
+.build/release/sonde demo --out "$work/demo" >/dev/null 2>&1
+"$browser" "${flags[@]}" --dump-dom "file://$work/demo/report.html" 2>/dev/null > "$work/report-dom.html"
+"$browser" "${flags[@]}" --window-size=1100,6000 --screenshot=benchmarks/.data/report.png "file://$work/demo/report.html" >/dev/null 2>&1
+python3 - "$work/report-dom.html" <<'PY'
+import re, sys
+dom = open(sys.argv[1]).read()
+charts = dom.count("<svg")
+checks = {
+    "a section per property (upos, feats.Number, genre) and one for training": len(re.findall(r"<h2>", dom)) == 4,
+    "every chart drawn, with a caption": charts >= 20 and dom.count("<figcaption>") >= charts,
+    "lines and bars in the charts": dom.count("<polyline") >= 20 and dom.count("<rect") >= 30,
+    "axis labels and legends": dom.count("text-anchor") >= 100,
+    "nothing loaded from outside": not re.search(r'(src|href)="(https?:)?//', dom) and "<script" not in dom,
+}
+for name, ok in checks.items():
+    print(f"{'ok  ' if ok else 'FAIL'} {name}")
+sys.exit(0 if all(checks.values()) else 1)
+PY
+echo "screenshot: benchmarks/.data/report.png"

@@ -214,7 +214,7 @@ public final class ExperimentRunner {
             let tokens = labelled.tokens
             // Probes on every layer of the last checkpoint, over seeds.
             let layers: [ExperimentResults.LayerProbe] = try stage("probes", Self.hash([final.key, name, probeKey, try json(e.seeds)])) {
-                try final.layers.enumerated().map { l, x in
+                final.layers.enumerated().map { l, x in
                     // Each seed trains on its own 80% of the training rows (and draws its own
                     // control task), so the spread says how much the numbers depend on the sample.
                     let runs = e.seeds.map { seed -> ProbeStudy.Result in
