@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// A whole file mapped read-only into memory; unmapped when the last reference goes away.
@@ -36,5 +37,13 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init
 
     deinit {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+    }
+}
+
+extension MappedFile {
+    /// The bytes of a regular file, copied (a FIFO or device is refused, not read forever).
+    public static func data(_ path: String) throws -> Data {
+        let file = try MappedFile(path: path)
+        return withExtendedLifetime(file) { Data(file.bytes) }  // the mapping lives as long as the object
     }
 }

@@ -13,6 +13,7 @@ public enum CorpusFormat: String, Sendable, CaseIterable, Codable {
     /// `(` brackets, tab-separated columns or `#` comments CoNLL-U, anything else plain text.
     public static func detect(path: String) throws -> CorpusFormat {
         let file = try MappedFile(path: path)
+        defer { withExtendedLifetime(file) {} }  // the mapping lives as long as the object
         let b = file.bytes
         var i = b.count >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF ? 3 : 0
         while i < b.count && (b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0A || b[i] == 0x0D) { i += 1 }

@@ -17,8 +17,7 @@ public typealias ModelError = PathError<ModelProblem>
 /// The JSON object in the file at `path`; `missing` says what to do when it cannot be read.
 func readJSONObject(_ path: String, missing: String) throws -> [String: Any] {
     // Through MappedFile: regular files only (a FIFO would block the read forever).
-    guard let file = try? MappedFile(path: path) else { throw ModelError(.missing, path, missing) }
-    let data = Data(file.bytes)
+    guard let data = try? MappedFile.data(path) else { throw ModelError(.missing, path, missing) }
     guard let object = try? JSONSerialization.jsonObject(with: data), let json = object as? [String: Any] else {
         throw ModelError(.malformed, path, "not a JSON object")
     }

@@ -27,6 +27,7 @@ public struct ModelIdentity: Codable, Equatable, Sendable {
         func mix(_ bytes: UnsafeRawBufferPointer) { hash.mix(bytes) }
         for path in files {
             let file = try MappedFile(path: path)
+            defer { withExtendedLifetime(file) {} }  // the mapping lives as long as the object
             let bytes = file.bytes
             withUnsafeBytes(of: UInt64(bytes.count).littleEndian) { mix($0) }
             mix(UnsafeRawBufferPointer(rebasing: bytes.prefix(1 << 20)))

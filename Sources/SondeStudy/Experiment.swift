@@ -51,7 +51,7 @@ public struct Experiment: Codable, Sendable, Equatable {
 
     /// Reads and checks an experiment file; relative paths are resolved against its folder.
     public static func read(_ path: String) throws -> Experiment {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = try? MappedFile.data(path), let text = String(data: data, encoding: .utf8) else {
             throw StudyError("\(path): cannot read the experiment file")
         }
         let folder = (path as NSString).deletingLastPathComponent

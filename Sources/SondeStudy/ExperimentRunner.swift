@@ -94,7 +94,7 @@ public final class ExperimentRunner {
     /// A cached stage: its stored result when present (and not forced), else computed and stored.
     private func stage<T: Codable>(_ name: String, _ key: String, _ body: () throws -> T) throws -> T {
         let path = cache + "/\(name)-\(key).json"
-        if !force, let data = FileManager.default.contents(atPath: path), let value = try? JSONDecoder().decode(T.self, from: data) {
+        if !force, let data = try? MappedFile.data(path), let value = try? JSONDecoder().decode(T.self, from: data) {
             cached.append(name)
             log("cached: \(name)")
             return value
@@ -137,7 +137,7 @@ public final class ExperimentRunner {
     private func readCheckpoints(_ folder: String, _ steps: [Int]) throws -> [LSTMCheckpoint] {
         try steps.map { step in
             let path = folder + "/step-\(step)"
-            var record = try JSONDecoder().decode(LSTMCheckpoint.self, from: Data(contentsOf: URL(fileURLWithPath: path + "/trainer_state.json")))
+            var record = try JSONDecoder().decode(LSTMCheckpoint.self, from: MappedFile.data(path + "/trainer_state.json"))
             record.folder = path
             return record
         }

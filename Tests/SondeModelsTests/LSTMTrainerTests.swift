@@ -84,6 +84,14 @@ struct LSTMTrainerTests {
         // More steps with the same settings continue from step 4.
         let more = try LSTMTrainer(settings: settings(steps: 8), train: task, dev: task, start: try LSTMModel(folder: out + "/step-4"))
         #expect(try more.run(into: out).map(\.step) == [8])
+        // A damaged trainer state is an error, not a silent fresh start; no dev sentences either.
+        try "{\"step\": \"four\"}".write(toFile: out + "/step-4/trainer_state.json", atomically: true, encoding: .utf8)
+        #expect { try LSTMTrainer(settings: settings(steps: 8), train: task, dev: task, start: try LSTMModel(folder: out + "/step-4")) } throws: {
+            "\($0)".contains("step-4/trainer_state.json: not a trainer state")
+        }
+        #expect { try LSTMTrainer(settings: settings(steps: 8), train: task, dev: LSTMTask(sentences: [])) } throws: {
+            "\($0)".contains("no dev sentences")
+        }
     }
 
     @Test func defaultScheduleIsLogSpaced() {

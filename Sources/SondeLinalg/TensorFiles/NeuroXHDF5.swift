@@ -18,6 +18,7 @@ enum NeuroXHDF5 {
         var hidden = 0
         var sentenceWords: [Int] = []
         var tokens: [String] = []
+        var total = 0
         for (index, words) in sentences.enumerated() {
             let name = String(index)
             let dataset = try hdf5.dataset(name)
@@ -31,6 +32,13 @@ enum NeuroXHDF5 {
             if layers.isEmpty { (layers, hidden) = (Array(repeating: [], count: l), h) }
             guard l == layers.count, h == hidden else {
                 throw fail("dataset '\(name)' has \(l) layers × \(h) neurons, the first sentence \(layers.count) × \(hidden)")
+            }
+            // Datasets may share their data (two names, one object): bound what is copied out.
+            total += l * w * h
+            guard total <= (file.bytes.count / 4 + 1) * InputLimits.inflationRatio.value else {
+                throw fail(
+                    "the datasets hold more values than a file of \(file.bytes.count) bytes can without sharing data (SONDE_MAX_INFLATION=\(InputLimits.inflationRatio.value))"
+                )
             }
             let values = try hdf5.floats(dataset)
             if let bad = values.firstIndex(where: { !$0.isFinite }) {

@@ -86,7 +86,9 @@ public struct Vocabulary: Sendable, Equatable {
     public func contains(_ word: String) -> Bool { index[word] != nil }
 
     static func read(_ path: String, expected: Int) throws -> Vocabulary {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+        guard let data = try? MappedFile.data(path), let text = String(data: data, encoding: .utf8) else {
+            throw ModelError(.missing, path, "cannot read the vocabulary (vocab.txt, one word a line, UTF-8)")
+        }
         var words = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if words.last == "" { words.removeLast() }
         guard words.count == expected else { throw ModelError(.malformed, path, "\(words.count) words, but config.json says vocab_size \(expected)") }

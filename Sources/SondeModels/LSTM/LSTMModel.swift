@@ -27,7 +27,7 @@ public final class LSTMModel: LanguageModel {
     /// Reads a checkpoint folder, checking every tensor's name, shape, type and finiteness.
     public convenience init(folder: String) throws {
         let configPath = folder + "/config.json"
-        guard let data = FileManager.default.contents(atPath: configPath) else {
+        guard let data = try? MappedFile.data(configPath) else {
             throw ModelError(.missing, configPath, "no config.json: is this a model folder?")
         }
         let config: LSTMConfig

@@ -146,7 +146,9 @@ public final class LSTMTrainer {
                 pieces.append((s, from..<min(sentence.count, from + settings.maxLength)))
             }
         }
-        if let start, start.config == config, let state = try? Self.readState(start.folder) {
+        // A checkpoint with a trainer state resumes; a malformed state is an error, not a fresh start.
+        if let start, start.config == config, FileManager.default.fileExists(atPath: start.folder + "/trainer_state.json") {
+            let state = try Self.readState(start.folder)
             var comparable = state.settings
             (comparable.steps, comparable.checkpoints) = (settings.steps, settings.checkpoints)
             guard comparable == settings else {
@@ -157,6 +159,10 @@ public final class LSTMTrainer {
             (firstMoments, secondMoments) = try Self.readMoments(start.folder, count: network.count)
         }
         guard !pieces.isEmpty else { throw ModelError(.malformed, "training data", "no sentences to train on") }
+        // Without dev sentences every checkpoint would report perplexity 1 and accuracy 0.
+        guard !dev.sentences.isEmpty else {
+            throw ModelError(.malformed, "training data", "no dev sentences (every fourth of five): give a treebank of at least four sentences")
+        }
     }
 
     /// Trains up to `settings.steps`, writing each checkpoint step not yet reached into
@@ -336,10 +342,12 @@ public final class LSTMTrainer {
     }
 
     private static func readState(_ folder: String) throws -> LSTMCheckpoint {
-        guard let data = FileManager.default.contents(atPath: folder + "/trainer_state.json") else {
+        guard let data = try? MappedFile.data(folder + "/trainer_state.json") else {
             throw ModelError(.missing, folder + "/trainer_state.json", "no trainer state")
         }
-        return try JSONDecoder().decode(LSTMCheckpoint.self, from: data)
+        do { return try JSONDecoder().decode(LSTMCheckpoint.self, from: data) } catch {
+            throw ModelError(.malformed, folder + "/trainer_state.json", "not a trainer state written by sonde lm train (\(error))")
+        }
     }
 
     private static func readMoments(_ folder: String, count: Int) throws -> ([Float], [Float]) {
