@@ -185,6 +185,9 @@ func leftovers(_ folder: String) throws -> [String] {
             #expect(probe.status == 66 && probe.stderr.contains("not a regular file"), "\(probe.stderr)")
             let corpus = try SondeRun("corpus", "stats", folder + "/labels.txt")
             #expect(corpus.status == 66, "\(corpus.stderr)")
+            #expect(mkfifo(folder + "/study.toml", 0o600) == 0)
+            let run = try SondeRun("run", folder + "/study.toml", "--check")
+            #expect(run.status == 65 && run.stderr.contains("study.toml: cannot read the experiment file"), "\(run.stderr)")
             #expect(Date().timeIntervalSince(start) < 30)
         }
     }
