@@ -1,4 +1,5 @@
 // Level-2 and level-3 products through CBLAS (OpenBLAS). Shapes are checked with preconditions.
+import SondeBase
 
 extension Matrix {
     /// `alpha · op(a) · op(b)`, where `op` transposes when asked: op(a) is m × k, op(b) is k × n.
@@ -116,6 +117,21 @@ package enum BLAS {
             return
         }
         S._gemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+
+    /// The same product with its m rows split into `parts` single-threaded gemms run in
+    /// parallel: for callers that own their parallelism (OpenBLAS set to one thread around them).
+    package static func gemm<S: LinalgScalar>(
+        parts: Int, transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: S = 1,
+        a: UnsafePointer<S>, lda: Int, b: UnsafePointer<S>, ldb: Int, beta: S = 0, c: UnsafeMutablePointer<S>, ldc: Int
+    ) {
+        let (aShared, bShared, cShared) = (SharedBuffer(a), SharedBuffer(b), SharedBuffer(c))
+        inParts(m, parts: parts, minimum: 16) { rows in
+            gemm(
+                transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k, alpha: alpha,
+                a: aShared.pointer + (transposeA ? rows.lowerBound : rows.lowerBound * lda), lda: lda, b: bShared.pointer, ldb: ldb, beta: beta,
+                c: cShared.pointer + rows.lowerBound * ldc, ldc: ldc)
+        }
     }
 
     /// `y := alpha·op(a)·x + beta·y` for a row-major m × n matrix `a` (row stride `lda`): a

@@ -1,5 +1,6 @@
 import CBLAS
 import CLAPACKE
+import Dispatch
 
 /// A floating-point type that BLAS and LAPACK compute in: `Float` (s-routines) or `Double`
 /// (d-routines). `Matrix` is generic over it so that the same code serves activations (Float) and
@@ -165,4 +166,28 @@ public enum BLASThreads {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(max(1, newValue))) }
     }
+
+    /// Runs `body` with OpenBLAS single-threaded, handing it the thread count OpenBLAS had: the
+    /// body splits its work into that many parts itself (`inParts`, `BLAS.gemm(parts:)`). After
+    /// each threaded call OpenBLAS's idle threads spin for a while, taking the cores that the
+    /// body's next parallel part needs; code that alternates small products with its own
+    /// parallel work is faster owning all of it.
+    package static func owned<T>(_ body: (_ workers: Int) throws -> T) rethrows -> T {
+        let threads = count
+        guard threads > 1 else { return try body(1) }
+        count = 1
+        defer { count = threads }
+        return try body(threads)
+    }
+}
+
+/// Calls `body` on up to `parts` contiguous ranges covering 0..<count, in parallel, each at
+/// least `minimum` long (one call on the whole range when that leaves a single part).
+package func inParts(_ count: Int, parts: Int, minimum: Int = 1, _ body: @Sendable (Range<Int>) -> Void) {
+    let workers = min(parts, count / max(1, minimum))
+    guard workers > 1 else {
+        if count > 0 { body(0..<count) }
+        return
+    }
+    DispatchQueue.concurrentPerform(iterations: workers) { part in body((part * count / workers)..<((part + 1) * count / workers)) }
 }

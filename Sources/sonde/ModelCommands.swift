@@ -28,16 +28,25 @@ struct ExtractCommand: ParsableCommand {
     var layers: String?
     @Option(help: "How a word's vector is made from its subwords: first, last or mean.")
     var aggregate: SubwordAggregation = .last
+    @Flag(help: "For a native LSTM: write layer k's memory cells c instead of its outputs h (layer 0 stays the embeddings).")
+    var cells = false
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         let (extractor, corpus) = try input.load()
+        if cells {
+            guard let lstm = extractor as? LSTMModel else {
+                throw ValidationError("--cells: \(input.model) is a transformer; memory cells belong to sonde-lstm checkpoints")
+            }
+            lstm.cellStates = true
+        }
         let chosen = try parseLayerList(layers, count: extractor.layerCount)
         let sentences = corpus.sentences.map { $0.words.map(\.form) }
         let ablations = try input.ablations(extractor, sentences)
         let progress = Progress(what: "sentences")
         var extra: [String: String] = ["corpus": input.corpus.joined(separator: ",")]
         if let limit = input.limit { extra["limit"] = String(limit) }
+        if cells { extra["states"] = "memory cells c (layers 1…L)" }
         if !input.ablate.isEmpty { extra["ablations"] = input.ablate.joined(separator: " ") + " (\(input.ablateWith.rawValue))" }
         let summary = try withInputErrors {
             try ActivationFile.extract(

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Native LSTMs from the command line on the embedded treebank: byte-identical checkpoints for
-/// one seed, exact resume, and the checkpoints in `extract`, `probe`, `score` and `dynamics`.
+/// one seed, exact resume, and the checkpoints in `extract` (outputs and cells), `probe`, `score` and `dynamics`.
 @Suite struct LSTMCLITests {
     let small = ["--corpus", defaultCorpus, "--limit", "150", "--hidden", "16", "--batch-size", "8"]
 
@@ -52,6 +52,13 @@ import Testing
             let probe = try SondeRun(
                 "probe", "--train", acts, "--layer", "2", "--train-corpus", defaultCorpus, "--property", "upos", "--lambda", "0.001", "--json")
             #expect(probe.status == 0 && probe.stdout.contains("\"neurons\" : 16"), "\(probe.stderr)")
+            // Memory cells: another file, recorded as such, probed the same way.
+            let cells = try SondeRun(
+                "extract", "--model", folder + "/lm/step-8", "--corpus", defaultCorpus, "--limit", "60", "--cells", "--out",
+                folder + "/cells.safetensors")
+            #expect(cells.status == 0, "\(cells.stderr)")
+            #expect(try data(folder + "/cells.safetensors") != (try data(acts)))
+            #expect(String(decoding: try data(folder + "/cells.safetensors").prefix(4096), as: UTF8.self).contains("memory cells"))
             let score = try SondeRun(
                 "score", "--model", folder + "/lm/step-8", "--corpus", defaultCorpus, "--limit", "30", "--ablate", "1:0,1", "--json")
             #expect(score.status == 0 && score.stdout.contains("lossChange"), "\(score.stderr)")

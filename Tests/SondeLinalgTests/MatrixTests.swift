@@ -1,3 +1,4 @@
+import SondeBase
 import Testing
 
 @testable import SondeLinalg
@@ -78,5 +79,38 @@ import Testing
     @Test func conversionRoundTrips() {
         let m = Matrix<Float>([[0.1, -2.5]])
         #expect(m.converted(to: Double.self).converted(to: Float.self) == m)
+    }
+}
+
+/// `BLAS.gemm(parts:)` against a brute-force triple loop, for every transposition, with row
+/// counts that do and do not divide into parts, inside and outside `BLASThreads.owned`.
+@Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+func gemmInPartsMatchesTheTripleLoop(transposeA: Bool, transposeB: Bool) {
+    var g = SplitMix64(seed: 8)
+    for (m, n, k) in [(1, 3, 2), (37, 5, 7), (100, 9, 4)] {
+        let a = (0..<(m * k)).map { _ in g.unit() - 0.5 }, b = (0..<(k * n)).map { _ in g.unit() - 0.5 }
+        let c0 = (0..<(m * n)).map { _ in g.unit() - 0.5 }
+        // op(a)[i, l] and op(b)[l, j] in their stored layouts.
+        func opA(_ i: Int, _ l: Int) -> Double { transposeA ? a[l * m + i] : a[i * k + l] }
+        func opB(_ l: Int, _ j: Int) -> Double { transposeB ? b[j * k + l] : b[l * n + j] }
+        var expected = [Double](repeating: 0, count: m * n)
+        for i in 0..<m {
+            for j in 0..<n {
+                var sum = 0.0
+                for l in 0..<k { sum += opA(i, l) * opB(l, j) }
+                expected[i * n + j] = 0.5 * c0[i * n + j] + 2 * sum
+            }
+        }
+        for parts in [1, 2, 3] {
+            var c = c0
+            BLASThreads.owned { _ in
+                c.withUnsafeMutableBufferPointer { cp in
+                    BLAS.gemm(
+                        parts: parts, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 2, a: a, lda: transposeA ? m : k, b: b,
+                        ldb: transposeB ? k : n, beta: 0.5, c: cp.baseAddress!, ldc: n)
+                }
+            }
+            #expect(zip(c, expected).allSatisfy { abs($0 - $1) < 1e-12 }, "m \(m) parts \(parts)")
+        }
     }
 }

@@ -39,6 +39,35 @@ struct LSTMTests {
         #expect(analytic.contains { abs($0) > 1e-3 })
     }
 
+    /// A batch large enough to run its recurrence in parallel parts: its gradient is the
+    /// count-weighted mean of each sequence's own gradient (sequences alone run serially).
+    @Test func aBatchGradientIsTheMeanOfItsSequences() {
+        var net = LSTMNetwork<Double>(config: LSTMConfig(vocabularySize: 9, hiddenSize: 4, layers: 2))
+        net.initialize(seed: 21)
+        var g = SplitMix64(seed: 4)
+        let (batch, steps) = (20, 5)
+        let lengths = (0..<batch).map { _ in 1 + g.below(steps - 1) }
+        var ids = [Int32](repeating: 0, count: steps * batch)
+        for b in 0..<batch {
+            ids[b] = 1
+            for t in 1...lengths[b] { ids[t * batch + b] = Int32(3 + g.below(6)) }
+        }
+        var none: SplitMix64? = nil
+        func gradient(_ ids: [Int32], batch: Int, lengths: [Int]) -> (count: Int, gradient: [Double]) {
+            let pass = net.forward(ids: ids, steps: steps, batch: batch, generator: &none)
+            let scored = net.score(pass, targets: LSTMModel.nextWordTargets(ids, steps: steps, batch: batch, lengths: lengths))
+            return (scored.count, net.backward(pass, ids: ids, scored: scored))
+        }
+        let together = gradient(ids, batch: batch, lengths: lengths)
+        var sum = [Double](repeating: 0, count: net.count)
+        for b in 0..<batch {
+            let alone = gradient((0..<steps).map { ids[$0 * batch + b] }, batch: 1, lengths: [lengths[b]])
+            for i in sum.indices { sum[i] += Double(alone.count) * alone.gradient[i] / Double(together.count) }
+        }
+        let worst = zip(sum, together.gradient).map { abs($0 - $1) }.max()!
+        #expect(worst < 1e-12, "worst difference \(worst)")
+    }
+
     /// The gradient reaching state 0 at a word's row is its embedding row's gradient when the
     /// word occurs once in the batch (the embedding gradient is the sum over its rows).
     @Test func stateGradientsMatchTheEmbeddingGradient() {
@@ -85,7 +114,8 @@ struct LSTMTests {
 
     @Test func aSentenceAloneOrInABatch() throws {
         let m = model()
-        let sentences = [["the", "dog", "runs"], ["a", "cat", "sleeps", "the", "unknown-word"], ["dog"]]
+        // 18 sentences: the recurrence runs in parallel parts of the batch.
+        let sentences = Array(repeating: [["the", "dog", "runs"], ["a", "cat", "sleeps", "the", "unknown-word"], ["dog"]], count: 6).flatMap { $0 }
         var together: [[Matrix<Float>]] = []
         try m.extract(sentences, layers: [0, 1, 2], aggregate: .last) { _, v in together.append(v) }
         for (s, sentence) in sentences.enumerated() {
@@ -99,6 +129,36 @@ struct LSTMTests {
         // Layer 0 is the word's embedding row: the unknown word reads <unk>'s row.
         let encoder = m.network.offset("encoder.weight")
         #expect(together[1][0].row(4) == Array(m.network.values[encoder..<(encoder + 5)]))
+    }
+
+    /// Memory cells: with the output gate's weights and biases zero, o = ½ and h = ½·tanh(c), so
+    /// the extracted cells and outputs must satisfy that closed form.
+    @Test func memoryCellsAreExtractedWithCellStates() throws {
+        var net = model().network
+        let h = net.config.hiddenSize
+        for k in 0..<2 {
+            for name in ["rnn.weight_ih_l\(k)", "rnn.weight_hh_l\(k)"] {
+                let o = net.offset(name) + 3 * h * h
+                for i in o..<(o + h * h) { net.values[i] = 0 }
+            }
+            for name in ["rnn.bias_ih_l\(k)", "rnn.bias_hh_l\(k)"] {
+                let o = net.offset(name) + 3 * h
+                for i in o..<(o + h) { net.values[i] = 0 }
+            }
+        }
+        let m = LSTMModel(network: net, vocabulary: model().vocabulary, folder: "memory")
+        let sentences = [["the", "dog", "runs"], ["a", "cat"]]
+        var outputs: [[Matrix<Float>]] = [], cells: [[Matrix<Float>]] = []
+        try m.extract(sentences, layers: [0, 1, 2], aggregate: .last) { _, v in outputs.append(v) }
+        m.cellStates = true
+        try m.extract(sentences, layers: [0, 1, 2], aggregate: .last) { _, v in cells.append(v) }
+        for s in 0..<2 {
+            #expect(outputs[s][0].elements == cells[s][0].elements)  // layer 0: the embeddings either way
+            for l in 1...2 {
+                #expect(zip(outputs[s][l].elements, cells[s][l].elements).allSatisfy { abs($0 - 0.5 * Foundation.tanh($1)) < 1e-6 })
+                #expect(cells[s][l].elements.contains { abs($0) > 0.01 })
+            }
+        }
     }
 
     /// With every parameter 0 the softmax is uniform: the loss is exactly log V.

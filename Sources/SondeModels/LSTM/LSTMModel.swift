@@ -4,14 +4,17 @@ import SondeLinalg
 
 /// A native LSTM checkpoint as a `LanguageModel`: config.json (`model_type` "sonde-lstm"),
 /// model.safetensors (PyTorch's names, F32) and vocab.txt. States are numbered as for
-/// transformers: 0 = the word's embedding, k = layer k's output h after reading the word. A
-/// sentence reads `<s> w₁ … wₙ` and, as a language model, predicts `w₁ … wₙ </s>`.
+/// transformers: 0 = the word's embedding, k = layer k's output h after reading the word (or its
+/// memory cell c, with `cellStates`). A sentence reads `<s> w₁ … wₙ` and, as a language model, predicts `w₁ … wₙ </s>`.
 public final class LSTMModel: LanguageModel {
     public let folder: String
     public let identity: ModelIdentity
     public let vocabulary: Vocabulary
     package let network: LSTMNetwork<Float>
     public var batchTokens = 2048
+    /// Extract layer k's memory cells c instead of its outputs h (states 1…L; ablations and
+    /// `tokenMeans` still act on h, the state the next layer reads).
+    public var cellStates = false
 
     public var config: LSTMConfig { network.config }
     public var layerCount: Int { config.layers }
@@ -117,6 +120,13 @@ public final class LSTMModel: LanguageModel {
         _ sentences: [[String]], layers: [Int], aggregate: SubwordAggregation, ablations: [NeuronAblation], progress: (Int) -> Void,
         emit: (Int, [Matrix<Float>]) throws -> Void
     ) throws {
+        try states(sentences, layers: layers, cells: cellStates, ablations: ablations, progress: progress, emit: emit)
+    }
+
+    private func states(
+        _ sentences: [[String]], layers: [Int], cells: Bool, ablations: [NeuronAblation], progress: (Int) -> Void,
+        emit: (Int, [Matrix<Float>]) throws -> Void
+    ) throws {
         if let bad = layers.first(where: { !(0...layerCount).contains($0) }) {
             throw ModelError(.unsupported, folder, "no layer \(bad); the model has 0…\(layerCount)")
         }
@@ -125,14 +135,18 @@ public final class LSTMModel: LanguageModel {
         for batch in batches(sentences) {
             var noDropout: SplitMix64? = nil
             let pass = network.forward(ids: batch.ids, steps: batch.steps, batch: batch.count, ablate: ablate, generator: &noDropout)
+            let states = layers.map { $0 == 0 ? pass.inputs[0] : (cells ? pass.cells[$0 - 1] : pass.hidden[$0 - 1]) }
             for b in 0..<batch.count {
                 let words = sentences[batch.first + b].count
-                let vectors = layers.map { layer -> Matrix<Float> in
-                    let states = layer == 0 ? pass.inputs[0] : pass.hidden[layer - 1]
+                let vectors = states.map { states -> Matrix<Float> in
                     var m = Matrix<Float>(rows: words, columns: h)
-                    for i in 0..<words {
-                        let row = (i + 1) * batch.count + b
-                        for j in 0..<h { m[i, j] = states[row * h + j] }
+                    states.withUnsafeBufferPointer { source in
+                        m.withUnsafeMutableBufferPointer { target in
+                            // Word i is step i + 1 (step 0 reads <s>).
+                            for i in 0..<words {
+                                (target.baseAddress! + i * h).update(from: source.baseAddress! + ((i + 1) * batch.count + b) * h, count: h)
+                            }
+                        }
                     }
                     return m
                 }
@@ -182,7 +196,7 @@ public final class LSTMModel: LanguageModel {
     public func tokenMeans(_ sentences: [[String]], layer: Int) throws -> [Float] {
         var sums = [Double](repeating: 0, count: hiddenSize)
         var count = 0
-        try extract(sentences, layers: [layer], aggregate: .last, ablations: [], progress: { _ in }) { _, vectors in
+        try states(sentences, layers: [layer], cells: false, ablations: [], progress: { _ in }) { _, vectors in
             let m = vectors[0]
             for i in 0..<m.rows { for j in 0..<m.columns { sums[j] += Double(m[i, j]) } }
             count += m.rows
