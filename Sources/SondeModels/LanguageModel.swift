@@ -26,7 +26,8 @@ public protocol LanguageModel: AnyObject {
         progress: (Int) -> Void, emit: (_ sentence: Int, _ vectors: [Matrix<Float>]) throws -> Void) throws
 
     /// The model's own score (next-token, masked-token or classification loss and accuracy).
-    func score(_ sentences: [[String]], labels: [String]?, ablations: [NeuronAblation], seed: UInt64, progress: (Int) -> Void) throws -> ModelScore
+    /// `labels`: per sentence, its words' labels (a tagger) or its one label (a classifier).
+    func score(_ sentences: [[String]], labels: [[String]]?, ablations: [NeuronAblation], seed: UInt64, progress: (Int) -> Void) throws -> ModelScore
 
     /// Each neuron's mean over every token of `sentences` at `layer` (what mean-ablation uses).
     func tokenMeans(_ sentences: [[String]], layer: Int) throws -> [Float]
@@ -40,7 +41,7 @@ extension LanguageModel {
         try extract(sentences, layers: layers, aggregate: aggregate, ablations: [], progress: { _ in }, emit: emit)
     }
 
-    public func score(_ sentences: [[String]], labels: [String]? = nil, ablations: [NeuronAblation] = []) throws -> ModelScore {
+    public func score(_ sentences: [[String]], labels: [[String]]? = nil, ablations: [NeuronAblation] = []) throws -> ModelScore {
         try score(sentences, labels: labels, ablations: ablations, seed: 2026, progress: { _ in })
     }
 }

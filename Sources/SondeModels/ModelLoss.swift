@@ -24,17 +24,18 @@ extension ActivationExtractor {
     /// unablated run are compared on the same predictions. Tokens are scored once, in the window
     /// that holds them (see `windows`); a classifier reads each sentence's first window.
     public func score(
-        _ sentences: [[String]], labels: [String]? = nil, ablations: [NeuronAblation] = [], seed: UInt64 = 2026,
+        _ sentences: [[String]], labels: [[String]]? = nil, ablations: [NeuronAblation] = [], seed: UInt64 = 2026,
         progress: (Int) -> Void = { _ in }
     ) throws -> ModelScore {
         let masked = model.config.architecture.isEncoder
         var maskID: Int?
         var classIndex: [String: Int] = [:]
+        let sentenceLabels = labels?.map { $0.first ?? "" }
         switch model.head {
         case .none:
             throw ModelError(.unsupported, model.folder, "the checkpoint has no language-model or classification head to score")
         case .sequenceClassifier(let classes):
-            guard let labels, labels.count == sentences.count else {
+            guard let labels = sentenceLabels, labels.count == sentences.count else {
                 throw ModelError(
                     .unsupported, model.folder,
                     "a classifier is scored against one label per sentence; give the property that holds them (e.g. --property genre)")
@@ -77,7 +78,7 @@ extension ActivationExtractor {
                 switch model.head {
                 case .sequenceClassifier:
                     let range = starts[first]..<(starts[first] + own[0].count)
-                    targets.append((model.pooledRow(of: range), classIndex[labels![next]]!))
+                    targets.append((model.pooledRow(of: range), classIndex[sentenceLabels![next]]!))
                 case .languageModel where masked:
                     for p in maskedPositions { targets.append((starts[first + source[p].sequence] + source[p].position, original[p])) }
                 default:

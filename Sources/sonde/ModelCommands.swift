@@ -66,14 +66,16 @@ struct ScoreCommand: ParsableCommand {
         abstract: "The model's own loss on a treebank, with and without neurons ablated inside it.",
         discussion: """
             Language models: mean next-token cross-entropy and perplexity (GPT-2, GPT-NeoX), or of \
-            15% seeded masked tokens (BERT, RoBERTa). Sequence classifiers: accuracy against a \
-            sentence-level property (--property genre). With --ablate, the same predictions are \
+            15% seeded masked tokens (BERT, RoBERTa); native LSTM language models: next-word \
+            perplexity. Sequence classifiers: accuracy against a sentence-level property \
+            (--property genre); native LSTM taggers: against the word-level property they were \
+            trained on (--property upos). With --ablate, the same predictions are \
             scored again with the neurons zeroed or set to their means, and the change is reported: \
             what the model itself loses, not just a probe.
             """)
 
     @OptionGroup var input: ModelInput
-    @Option(help: "For a classifier: the sentence-level property holding the gold class (e.g. genre).")
+    @Option(help: "For a classifier or a tagger: the property holding the gold labels (e.g. genre, upos).")
     var property: String?
     @Option(help: "The seed choosing masked tokens.")
     var seed: UInt64 = 2026
@@ -93,11 +95,7 @@ struct ScoreCommand: ParsableCommand {
     func run() throws {
         let (extractor, corpus) = try input.load()
         let sentences = corpus.sentences.map { $0.words.map(\.form) }
-        var labels: [String]?
-        if let property {
-            let rows = try withInputErrors { try parseProperty(property).labels(corpus) }
-            labels = rows.map { $0.first ?? "" }
-        }
+        let labels = try property.map { p in try withInputErrors { try parseProperty(p).labels(corpus) } }
         let ablations = try input.ablations(extractor, sentences)
         let progress = Progress(what: "sentences")
         let plain = try withInputErrors {

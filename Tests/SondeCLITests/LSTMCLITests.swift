@@ -62,6 +62,14 @@ import Testing
             let score = try SondeRun(
                 "score", "--model", folder + "/lm/step-8", "--corpus", defaultCorpus, "--limit", "30", "--ablate", "1:0,1", "--json")
             #expect(score.status == 0 && score.stdout.contains("lossChange"), "\(score.stderr)")
+            // The tagger's own accuracy, with and without neurons ablated; without labels, said.
+            let tagging = try SondeRun(
+                "score", "--model", folder + "/tagger/step-8", "--corpus", defaultCorpus, "--limit", "30", "--property", "upos", "--ablate",
+                "1:0,1,2",
+                "--json")
+            #expect(tagging.status == 0 && tagging.stdout.contains("\"tagging\"") && tagging.stdout.contains("accuracyChange"), "\(tagging.stderr)")
+            let unlabelled = try SondeRun("score", "--model", folder + "/tagger/step-8", "--corpus", defaultCorpus, "--limit", "30")
+            #expect(unlabelled.status != 0 && unlabelled.stderr.contains("--property upos"))
             let dynamics = try SondeRun(
                 "dynamics", folder + "/lm/step-0", folder + "/lm/step-8", "--reference", folder + "/tagger/step-8", "--corpus", defaultCorpus,
                 "--limit", "40", "--layers", "2", "--property", "upos", "--k", "4", "--json")

@@ -169,6 +169,30 @@ struct LSTMTests {
         #expect(score.predictions == 7 && abs(score.loss - log(9)) < 1e-6 && abs(score.perplexity - 9) < 1e-4)
     }
 
+    /// A tagger with every parameter 0 scores log C per word, and only words of the first label
+    /// count as right (ties go to the first class); ablation moves a trained-looking tagger.
+    @Test func taggerScore() throws {
+        let labels = ["DET", "NOUN", "VERB"]
+        let config = LSTMConfig(vocabularySize: 9, hiddenSize: 5, layers: 1, labels: labels, labelLevel: .token)
+        let sentences = [["the", "dog", "runs"], ["a", "cat"]], gold = [["DET", "NOUN", "VERB"], ["DET", "NOUN"]]
+        let zero = LSTMModel(network: LSTMNetwork<Float>(config: config), vocabulary: model().vocabulary, folder: "memory")
+        let score = try zero.score(sentences, labels: gold)
+        #expect(score.task == "tagging" && score.predictions == 5 && abs(score.loss - log(3)) < 1e-6 && abs(score.accuracy - 2.0 / 5) < 1e-12)
+        // A label the tagger never saw is an error without a loss term.
+        let unseen = try zero.score(sentences, labels: [["DET", "NOUN", "ADV"], ["DET", "NOUN"]])
+        #expect(unseen.predictions == 5 && abs(unseen.accuracy - 2.0 / 5) < 1e-12 && abs(unseen.loss - 4 * log(3) / 5) < 1e-6)
+        var net = LSTMNetwork<Float>(config: config)
+        net.initialize(seed: 12)
+        let tagger = LSTMModel(network: net, vocabulary: model().vocabulary, folder: "memory")
+        let ablated = try tagger.score(
+            sentences, labels: gold, ablations: [NeuronAblation(layer: 1, neurons: [0, 1, 2, 3, 4], values: [0, 0, 0, 0, 0])])
+        // Every output zeroed: the decoder sees only its bias (0), so the loss is log C again.
+        let plain = try tagger.score(sentences, labels: gold)
+        #expect(abs(ablated.loss - log(3)) < 1e-6 && abs(plain.loss - log(3)) > 1e-4)
+        #expect(throws: ModelError.self) { try tagger.score(sentences) }
+        #expect(throws: ModelError.self) { try tagger.score(sentences, labels: [["DET"], ["DET", "NOUN"]]) }
+    }
+
     @Test func ablationChangesTheScoreAndTheStates() throws {
         let m = model()
         let sentences = [["the", "dog", "runs"], ["a", "cat", "sleeps"]]

@@ -75,7 +75,7 @@ struct ZooScoreTests {
 
     @Test(arguments: [("gpt-genre", 2.621122, 7), ("bert-genre", 2.258026, 4)])
     func classifierMatchesPyTorch(model name: String, loss: Double, correct: Int) throws {
-        let score = try extractor(name).score(try referenceSentences(), labels: try genres())
+        let score = try extractor(name).score(try referenceSentences(), labels: try genres().map { [$0] })
         #expect(score.task == "classification" && score.predictions == 25)
         #expect(abs(score.loss - loss) < 1e-5)
         #expect(score.accuracy == Double(correct) / 25)
@@ -97,7 +97,7 @@ struct ZooScoreTests {
         let middle = try lm.score(sentences, ablations: [NeuronAblation(layer: 2, neurons: Array(0..<64), values: Array(repeating: 0, count: 64))])
         #expect(middle.loss > plain.loss + 0.1)
         let classifier = try extractor("gpt-genre")
-        let score = try classifier.score(sentences, labels: Array(try genres().prefix(5)), ablations: [everything])
+        let score = try classifier.score(sentences, labels: try genres().prefix(5).map { [$0] }, ablations: [everything])
         #expect(abs(score.loss - log(5)) < 1e-9)
     }
 

@@ -156,30 +156,76 @@ public final class LSTMModel: LanguageModel {
         }
     }
 
-    /// Next-word cross-entropy over `w₁ … wₙ </s>` (an LM), with `ablations` inside the forward
-    /// pass. Unknown words are predicted as `<unk>`, as the model was trained.
+    /// A language model: next-word cross-entropy over `w₁ … wₙ </s>` (unknown words predicted as
+    /// `<unk>`, as the model was trained). A tagger or classifier: loss and accuracy against
+    /// `labels` (per sentence, its words' labels or its one label). `ablations` act inside the
+    /// forward pass.
     public func score(
-        _ sentences: [[String]], labels: [String]?, ablations: [NeuronAblation], seed: UInt64, progress: (Int) -> Void
+        _ sentences: [[String]], labels: [[String]]?, ablations: [NeuronAblation], seed: UInt64, progress: (Int) -> Void
     ) throws
         -> ModelScore
     {
-        guard config.labels == nil else {
-            throw ModelError(.unsupported, folder, "a tagger is scored by probing its states, not as a language model")
-        }
         let ablate = try ablationMap(ablations)
+        guard let level = config.labelLevel else {
+            var (loss, count, correct) = (0.0, 0, 0)
+            for batch in batches(sentences) {
+                var noDropout: SplitMix64? = nil
+                let pass = network.forward(ids: batch.ids, steps: batch.steps, batch: batch.count, ablate: ablate, generator: &noDropout)
+                let targets = Self.nextWordTargets(
+                    batch.ids, steps: batch.steps, batch: batch.count, lengths: (0..<batch.count).map { sentences[batch.first + $0].count })
+                let r = network.score(pass, targets: targets)
+                (loss, count, correct) = (loss + r.loss, count + r.count, correct + r.correct)
+                progress(batch.first + batch.count)
+            }
+            let mean = loss / Double(max(count, 1))
+            return ModelScore(
+                task: "next-token", predictions: count, loss: mean, perplexity: exp(mean), accuracy: Double(correct) / Double(max(count, 1)))
+        }
+        let task: LSTMTask
+        switch (level, labels) {
+        case (.token, let labels?) where labels.count == sentences.count && zip(labels, sentences).allSatisfy({ $0.count == $1.count }):
+            task = LSTMTask(sentences: sentences, tokenLabels: labels)
+        case (.sentence, let labels?) where labels.count == sentences.count:
+            task = LSTMTask(sentences: sentences, sentenceLabels: labels.map { $0.first ?? "" })
+        default:
+            throw ModelError(
+                .unsupported, folder,
+                "a \(level == .token ? "tagger" : "classifier") is scored against one label per \(level == .token ? "word" : "sentence"); give the property it was trained on (e.g. --property upos)"
+            )
+        }
+        let r = labelScore(task, ablate: ablate, progress: progress)
+        return ModelScore(
+            task: level == .token ? "tagging" : "classification", predictions: r.count, loss: r.loss, perplexity: exp(r.loss), accuracy: r.accuracy)
+    }
+
+    /// Mean loss and accuracy of a tagger or classifier against `task`'s labels; a label the
+    /// model never saw counts as an error without a loss term.
+    package func labelScore(
+        _ task: LSTMTask, ablate: [Int: [(Int, Float)]] = [:], progress: (Int) -> Void = { _ in }
+    ) -> (
+        loss: Double, count: Int, accuracy: Double
+    ) {
+        let index = Dictionary(uniqueKeysWithValues: (config.labels ?? []).enumerated().map { ($1, Int32($0)) })
         var (loss, count, correct) = (0.0, 0, 0)
-        for batch in batches(sentences) {
-            var noDropout: SplitMix64? = nil
-            let pass = network.forward(ids: batch.ids, steps: batch.steps, batch: batch.count, ablate: ablate, generator: &noDropout)
-            let targets = Self.nextWordTargets(
-                batch.ids, steps: batch.steps, batch: batch.count, lengths: (0..<batch.count).map { sentences[batch.first + $0].count })
+        for batch in batches(task.sentences) {
+            var none: SplitMix64? = nil
+            let pass = network.forward(ids: batch.ids, steps: batch.steps, batch: batch.count, ablate: ablate, generator: &none)
+            var targets = [Int32](repeating: -1, count: batch.ids.count)
+            for b in 0..<batch.count {
+                let s = batch.first + b
+                if let labels = task.tokenLabels?[s] {
+                    for (i, label) in labels.enumerated() { targets[(i + 1) * batch.count + b] = index[label] ?? Int32.max }
+                } else if let label = task.sentenceLabels?[s] {
+                    targets[task.sentences[s].count * batch.count + b] = index[label] ?? Int32.max
+                }
+            }
+            let unseen = targets.filter { $0 == Int32.max }.count
+            targets = targets.map { $0 == Int32.max ? -1 : $0 }
             let r = network.score(pass, targets: targets)
-            (loss, count, correct) = (loss + r.loss, count + r.count, correct + r.correct)
+            (loss, count, correct) = (loss + r.loss, count + r.count + unseen, correct + r.correct)
             progress(batch.first + batch.count)
         }
-        let mean = loss / Double(max(count, 1))
-        return ModelScore(
-            task: "next-token", predictions: count, loss: mean, perplexity: exp(mean), accuracy: Double(correct) / Double(max(count, 1)))
+        return (loss / Double(max(count, 1)), count, Double(correct) / Double(max(count, 1)))
     }
 
     /// Targets of an LM batch: position t predicts the input at t + 1, the last word `</s>`,

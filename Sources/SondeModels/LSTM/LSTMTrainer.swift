@@ -284,30 +284,12 @@ public final class LSTMTrainer {
     /// Dev loss and accuracy (and perplexity for a language model), without dropout.
     public func evaluate() throws -> (loss: Double, perplexity: Double?, accuracy: Double) {
         let model = self.model
-        guard let level = model.config.labelLevel else {
+        guard model.config.labelLevel != nil else {
             let s = try model.score(dev.sentences)
             return (s.loss, s.perplexity, s.accuracy)
         }
-        var (loss, count, correct) = (0.0, 0, 0)
-        for batch in model.batches(dev.sentences) {
-            var none: SplitMix64? = nil
-            let pass = model.network.forward(ids: batch.ids, steps: batch.steps, batch: batch.count, generator: &none)
-            var targets = [Int32](repeating: -1, count: batch.ids.count)
-            for b in 0..<batch.count {
-                let s = batch.first + b
-                if level == .token {
-                    for (i, label) in (dev.tokenLabels?[s] ?? []).enumerated() { targets[(i + 1) * batch.count + b] = labelIndex[label] ?? Int32.max }
-                } else if let label = dev.sentenceLabels?[s] {
-                    targets[dev.sentences[s].count * batch.count + b] = labelIndex[label] ?? Int32.max
-                }
-            }
-            // Labels unseen in training count as errors, without a loss term.
-            let unseen = targets.filter { $0 == Int32.max }.count
-            targets = targets.map { $0 == Int32.max ? -1 : $0 }
-            let r = model.network.score(pass, targets: targets)
-            (loss, count, correct) = (loss + r.loss, count + r.count + unseen, correct + r.correct)
-        }
-        return (loss / Double(max(count, 1)), nil, Double(correct) / Double(max(count, 1)))
+        let r = model.labelScore(dev)
+        return (r.loss, nil, r.accuracy)
     }
 
     private func checkpointFolder(_ folder: String, _ step: Int) -> String { folder + "/step-\(step)" }
