@@ -1,4 +1,5 @@
 import Foundation
+import SondeBase
 import SondeLinalg
 
 /// A language model over words, as the study layer and the command line see it: layers of
@@ -68,4 +69,17 @@ extension ActivationExtractor: LanguageModel {
     public var identity: ModelIdentity { model.identity }
     public var layerCount: Int { model.config.layers }
     public var hiddenSize: Int { model.config.hiddenSize }
+}
+
+/// The number of layers of the model in `folder` (its states are 0…that), from its config.json
+/// alone: what a study plans with before it loads any weights.
+public func languageModelLayerCount(_ folder: String) throws -> Int {
+    let path = folder + "/config.json"
+    let type = try readJSONObject(path, missing: "cannot read the model's config.json; is \(folder) a model folder?")["model_type"] as? String
+    if type == LSTMConfig.modelType {
+        do { return try JSONDecoder().decode(LSTMConfig.self, from: MappedFile.data(path)).layers } catch {
+            throw ModelError(.malformed, path, "not a sonde-lstm config (\(error))")
+        }
+    }
+    return try ModelConfig.read(path).layers
 }

@@ -42,6 +42,16 @@ public struct ModelIdentity: Codable, Equatable, Sendable {
         return hash.hex
     }
 
+    /// The fingerprint of every regular file of a model folder (config.json, weights, tokenizer,
+    /// vocabulary; hidden files left out), in name order: a content address for the folder.
+    public static func fingerprint(folder: String) throws -> String {
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { name in
+            var isFolder: ObjCBool = false
+            return !name.hasPrefix(".") && FileManager.default.fileExists(atPath: folder + "/" + name, isDirectory: &isFolder) && !isFolder.boolValue
+        }
+        return try fingerprint(files: names.sorted().map { folder + "/" + $0 })
+    }
+
     /// Why activations from `self` cannot stand for `model`, or nil when nothing known differs.
     public func mismatch(with model: ModelIdentity) -> String? {
         if let a = architecture, let b = model.architecture, a != b { return "they come from a \(a) model, not a \(b) one" }

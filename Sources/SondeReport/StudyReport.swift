@@ -29,15 +29,24 @@ public enum StudyReport {
         let e = r.experiment
         page += "<p>Treebank: \(e.corpus.map { xmlEscape(($0 as NSString).lastPathComponent) }.joined(separator: ", "))"
         page += e.limit > 0 ? " (first \(e.limit) sentences)" : ""
-        page += ". A native LSTM language model (\(e.lstm.layers) layers × \(e.lstm.hidden) neurons) trained for \(e.lstm.steps) steps"
-        page += "; checkpoints at steps \(r.checkpoints.map { String($0.step) }.joined(separator: ", "))"
-        if let last = r.checkpoints.last, let p = last.devPerplexity { page += " (dev perplexity \(String(format: "%.1f", p)) at the last)" }
-        if let t = r.tagger { page += "; a tagger on \(xmlEscape(e.tagger ?? "")) (dev accuracy \(f(t.devAccuracy)))" }
-        if let ft = r.finetuned { page += "; the last checkpoint fine-tuned on \(xmlEscape(e.finetune ?? "")) (dev accuracy \(f(ft.devAccuracy)))" }
+        if let models = e.models {
+            page +=
+                ". Models: \(r.checkpointNames.count) checkpoint\(r.checkpointNames.count == 1 ? "" : "s") (\(r.checkpointNames.map(xmlEscape).joined(separator: ", ")); the last is probed)"
+            if let reference = models.reference { page += "; reference \(xmlEscape((reference as NSString).lastPathComponent))" }
+            if let finetuned = models.finetuned { page += "; fine-tuned copy \(xmlEscape((finetuned as NSString).lastPathComponent))" }
+        } else {
+            page += ". A native LSTM language model (\(e.lstm.layers) layers × \(e.lstm.hidden) neurons) trained for \(e.lstm.steps) steps"
+            page += "; checkpoints at steps \(r.checkpoints.map { String($0.step) }.joined(separator: ", "))"
+            if let last = r.checkpoints.last, let p = last.devPerplexity { page += " (dev perplexity \(String(format: "%.1f", p)) at the last)" }
+            if let t = r.tagger { page += "; a tagger on \(xmlEscape(e.tagger ?? "")) (dev accuracy \(f(t.devAccuracy)))" }
+            if let ft = r.finetuned {
+                page += "; the last checkpoint fine-tuned on \(xmlEscape(e.finetune ?? "")) (dev accuracy \(f(ft.devAccuracy)))"
+            }
+        }
         page +=
             ". Probes: elastic net λ = \(e.lambda), α = \(e.alpha), seeds \(e.seeds.map(String.init).joined(separator: ", ")); dev = every fourth of five sentences. Sonde \(r.version).</p>\n"
         for w in r.warnings { page += "<p class=\"warn\">Warning: \(xmlEscape(w))</p>\n" }
-        page += trainingCharts(r)
+        if !r.checkpoints.isEmpty { page += trainingCharts(r) }
         for p in r.properties { page += section(p, r) }
         return page + "</body></html>\n"
     }
@@ -112,7 +121,8 @@ public enum StudyReport {
         if let t = p.dynamicsToTagger {
             out += figure(
                 lineChart(x: checkpoints, series: byLayer(t) { $0.svcca }, yLabel: "SVCCA", xLabel: "checkpoint"),
-                "SVCCA similarity of each layer to the same layer of the tagger, over training (Saphra & Lopez's comparison).")
+                "SVCCA similarity of each layer to the same layer of the \(r.experiment.models == nil ? "tagger" : "reference model"), over training (Saphra & Lopez's comparison)."
+            )
         }
         if let c = p.fineTuning {
             let labels = c.layers.map(\.layer)

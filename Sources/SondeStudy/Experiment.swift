@@ -4,16 +4,30 @@ import SondeCorpus
 import SondeModels
 import TOMLKit
 
-/// A study as a file: the treebank, a native LSTM trained on it (with its checkpoints, a tagger
-/// and a fine-tuned copy), the properties to probe and the analyses' settings. Read from TOML;
-/// an unknown key or a value of the wrong type is an error with its line in the file.
+/// A study as a file: the treebank, the models — a native LSTM trained on it (with its
+/// checkpoints, a tagger and a fine-tuned copy), or existing checkpoints (`[models]`) — the
+/// properties to probe and the analyses' settings. Read from TOML; an unknown key or a value of
+/// the wrong type is an error with its line in the file.
 public struct Experiment: Codable, Sendable, Equatable {
+    /// Existing model folders (Hugging Face transformers or sonde-lstm checkpoints) studied
+    /// instead of training an LSTM.
+    public struct ModelSeries: Codable, Sendable, Equatable {
+        /// Oldest first; the last one's layers are probed, the others compared with it.
+        public var checkpoints: [String]
+        /// Similarity over training is also measured to this model (e.g. a tagger).
+        public var reference: String?
+        /// A copy of the last checkpoint fine-tuned on a task, compared with it.
+        public var finetuned: String?
+    }
+
     /// Results, report and cache go here (relative paths: from the experiment file's folder).
     public var output: String
     public var corpus: [String]
     /// Only the first N sentences (0 = all).
     public var limit = 0
     public var lstm = LSTMTrainingSettings()
+    /// When given, these models are studied and no LSTM is trained.
+    public var models: ModelSeries? = nil
     /// Train a tagger on this property as the reference of "similarity to a tagger" (nil: none).
     public var tagger: String? = "upos"
     /// Fine-tune the last language-model checkpoint on this property (nil: none).
@@ -37,7 +51,8 @@ public struct Experiment: Codable, Sendable, Equatable {
 
     /// The schema: each table's keys and what they hold (also the message for an unknown key).
     static let schema: [String: [String: String]] = [
-        "": ["output": "a folder", "corpus": "a table", "lstm": "a table", "probe": "a table", "analyses": "a table"],
+        "": ["output": "a folder", "corpus": "a table", "lstm": "a table", "models": "a table", "probe": "a table", "analyses": "a table"],
+        "models": ["checkpoints": "model folders, oldest first", "reference": "a model folder", "finetuned": "a model folder"],
         "corpus": ["paths": "treebank paths", "limit": "an integer ≥ 0"],
         "lstm": [
             "hidden": "an integer", "layers": "an integer", "steps": "an integer", "checkpoints": "steps", "batch_size": "an integer",
@@ -64,15 +79,19 @@ public struct Experiment: Codable, Sendable, Equatable {
             throw StudyError("\(path):\(error.source.begin.line): \(error.description)")
         }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        /// The line of `key` in table `table` (its `[table]` header, then the key), for messages.
+        /// The line of `key` in table `table` (its `[table]` header, then the key), for messages;
+        /// the table's header line when the key is missing.
         func line(_ table: String, _ key: String) -> Int {
-            var current = ""
+            var current = "", header = 1
             for (n, raw) in lines.enumerated() {
                 let l = raw.trimmingCharacters(in: .whitespaces)
-                if l.hasPrefix("[") { current = l.trimmingCharacters(in: CharacterSet(charactersIn: "[] ")) }
+                if l.hasPrefix("[") {
+                    current = l.trimmingCharacters(in: CharacterSet(charactersIn: "[] "))
+                    if current == table { header = n + 1 }
+                }
                 if current == table && (l.hasPrefix(key + " ") || l.hasPrefix(key + "=")) { return n + 1 }
             }
-            return 1
+            return header
         }
         func fail(_ table: String, _ key: String, _ message: String) -> StudyError {
             StudyError("\(path):\(line(table, key)): \(table.isEmpty ? key : table + "." + key): \(message)")
@@ -129,6 +148,7 @@ public struct Experiment: Codable, Sendable, Equatable {
         }
         _ = try table("")
         let corpusTable = try table("corpus"), lstm = try table("lstm"), probe = try table("probe"), analyses = try table("analyses")
+        let models = try table("models")
         guard let output = root["output"] else { throw StudyError("\(path):1: output: missing (the folder for results, report and cache)") }
         guard let outputPath = output.string, !outputPath.isEmpty else { throw fail("", "output", "expected a folder name") }
         guard let paths = try strings(corpusTable, "corpus", "paths") else {
@@ -153,6 +173,21 @@ public struct Experiment: Codable, Sendable, Equatable {
         if let t = try property(lstm, "lstm", "tagger") { e.tagger = t }
         if let f = try property(lstm, "lstm", "finetune") { e.finetune = f }
         e.finetuneSteps = try int(lstm, "lstm", "finetune_steps", 1...10_000_000) ?? e.finetuneSteps
+        if let models {
+            if lstm != nil {
+                throw fail("models", "checkpoints", "give [lstm] (train a native LSTM) or [models] (study existing checkpoints), not both")
+            }
+            guard let checkpoints = try strings(models, "models", "checkpoints") else {
+                throw fail("models", "checkpoints", "missing (checkpoints = [\"folder\", …], oldest first)")
+            }
+            func folder(_ key: String) throws -> String? {
+                guard let value = models[key] else { return nil }
+                guard let path = value.string, !path.isEmpty else { throw fail("models", key, "expected a model folder") }
+                return resolve(path)
+            }
+            e.models = ModelSeries(checkpoints: checkpoints.map(resolve), reference: try folder("reference"), finetuned: try folder("finetuned"))
+            (e.tagger, e.finetune) = (nil, nil)
+        }
         if let properties = try strings(probe, "probe", "properties") {
             if let bad = properties.first(where: { Property(name: $0) == nil }) { throw fail("probe", "properties", "unknown property '\(bad)'") }
             e.properties = properties

@@ -6,7 +6,8 @@ import SondeModels
 import SondeProbe
 import SondeSimilarity
 
-/// Everything a study found, for results.json and the report.
+/// Everything a study found, for results.json and the report. It holds no timing and nothing
+/// about which run computed what, so a study run in shards merges to the same bytes.
 public struct ExperimentResults: Codable, Sendable {
     public struct LayerProbe: Codable, Sendable {
         public var layer: String
@@ -32,46 +33,108 @@ public struct ExperimentResults: Codable, Sendable {
         public var topWords: TopActivations?
         /// Over training: per checkpoint × layer, similarity to the last checkpoint and probes.
         public var dynamics: Dynamics
-        /// The same against the tagger, when the experiment trains one.
+        /// The same against the tagger (or the `[models]` reference), when there is one.
         public var dynamicsToTagger: Dynamics?
-        /// Pre-trained against fine-tuned, when the experiment fine-tunes.
+        /// Pre-trained against fine-tuned, when the experiment fine-tunes (or names a fine-tuned copy).
         public var fineTuning: ModelComparison?
     }
 
     public var version: String
     public var experiment: Experiment
-    /// Content hashes of the inputs (treebank files) and of each stage's settings.
+    /// Content hashes of the inputs (treebank files, model folders) and of each model's cell.
     public var inputHashes: [String: String]
+    /// The native LSTM's checkpoints, tagger and fine-tuned copy (when the study trains them).
     public var checkpoints: [LSTMCheckpoint]
     public var tagger: LSTMCheckpoint?
     public var finetuned: LSTMCheckpoint?
+    /// The checkpoints studied, oldest first, by name (a training step or a folder's name).
+    public var checkpointNames: [String]
     public var properties: [PropertyResult]
-    /// Stages computed in this run and taken from the cache.
-    public var computed: [String]
-    public var cached: [String]
     public var warnings: [String]
 }
 
-/// Runs an `Experiment` stage by stage in dependency order — train (LM, tagger, fine-tuned
-/// copy), extract each checkpoint, probe each property on each layer over seeds, ablate, follow
-/// over training, compare before and after fine-tuning — each stage cached under
-/// `output/cache` by a content hash of its inputs and settings, so a rerun recomputes only what
-/// a changed setting touches, and an interrupted run continues (every file is written atomically).
+/// One unit of work of a study, addressed by the content hash of its inputs and settings: one
+/// model's training, one checkpoint's extraction, one (property, layer) probe over seeds, one
+/// property's analysis of its best layer, similarity over training, or the fine-tuning
+/// comparison. A cell reads only its dependencies' outputs from the cache and writes only its
+/// own output there (atomically), so cells run in any process once their dependencies are done.
+public struct StudyCell: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable { case train, extract, probe, analysis, dynamics, fineTuning = "fine-tuning" }
+    public var id: String
+    public var kind: Kind
+    public var key: String
+    /// Cells of lower levels first: a cell's dependencies are all on lower levels.
+    public var level: Int
+    public var dependencies: [String]
+    /// Its output under the output folder's cache (a file, or a folder for training).
+    public var output: String
+}
+
+/// The cells of a study and their status in the cache.
+public struct StudyPlan: Codable, Sendable {
+    public var cells: [StudyCell]
+    /// The ids of the cells whose output is in the cache.
+    public var done: [String]
+    public var levels: Int { (cells.map(\.level).max() ?? -1) + 1 }
+
+    /// Shard `index` of `count`: within each level, the level's cells in plan order dealt
+    /// round-robin, so every cell belongs to exactly one shard and each level spreads evenly.
+    public func cells(shard index: Int, of count: Int) -> [StudyCell] {
+        var seen: [Int: Int] = [:]
+        return cells.filter { cell in
+            defer { seen[cell.level, default: 0] += 1 }
+            return seen[cell.level, default: 0] % count == index
+        }
+    }
+}
+
+/// Runs an `Experiment` as cells (`StudyCell`) in dependency order — train (LM, tagger,
+/// fine-tuned copy), extract each checkpoint, probe each property on each layer over seeds,
+/// analyse the best layer (top neurons, words, ablation), follow over training, compare before
+/// and after fine-tuning — each cached under `output/cache` by its content hash, so a rerun
+/// recomputes only what a changed setting touches and an interrupted run continues. The cells
+/// can also run as shards in separate processes (`run(shard:)`) and be merged (`assemble`).
 public final class ExperimentRunner {
     public let experiment: Experiment
-    /// Recompute every stage.
+    /// Recompute every cell this run executes.
     public var force = false
-    /// (stage, done, total) while a stage runs; a message when a stage starts or is cached.
+    /// (task, done, total) while a cell runs.
     public var progress: (String, Int, Int) -> Void = { _, _, _ in }
+    /// A line when a cell starts or is found in the cache.
     public var log: (String) -> Void = { _ in }
-    private var computed: [String] = [], cached: [String] = []
-    private var cache: String { experiment.output + "/cache" }
+    /// The cells this runner computed and found cached.
+    public private(set) var computed: [String] = [], cached: [String] = []
 
-    public static let version = "0.2.0"
+    public static let version = "0.3.0"
+    private var cache: String { experiment.output + "/cache" }
 
     public init(_ experiment: Experiment) { self.experiment = experiment }
 
-    /// The content address of a stage: FNV-1a over its parts (each followed by a separator).
+    // MARK: The plan
+
+    /// A checkpoint of the study: its name, model folder and extraction cell.
+    private struct ModelEntry {
+        var name: String
+        var folder: String
+        var extract: String
+    }
+
+    /// What the cells need besides their keys: the treebank, the models and the cells' work.
+    private struct Layout {
+        var corpus: Corpus
+        var hashes: [String: String]
+        var cells: [StudyCell] = []
+        var work: [String: () throws -> Void] = [:]
+        var series: [ModelEntry] = []
+        var reference: ModelEntry?
+        var finetuned: ModelEntry?
+        /// Training cells: (cell id, folder, checkpoint steps).
+        var training: [String: (folder: String, steps: [Int])] = [:]
+    }
+
+    private var layoutCache: Layout?
+
+    /// The content address of a cell: FNV-1a over its parts (each followed by a separator).
     static func hash(_ parts: [String]) -> String {
         var h = FNV1a()
         for part in parts { h.mix(Array(part.utf8) + [0xFF]) }
@@ -85,206 +148,388 @@ public final class ExperimentRunner {
         return h.hex
     }
 
-    private func json<T: Encodable>(_ value: T) throws -> String {
+    private static func json<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    /// A cached stage: its stored result when present (and not forced), else computed and stored.
-    private func stage<T: Codable>(_ name: String, _ key: String, _ body: () throws -> T) throws -> T {
-        let path = cache + "/\(name)-\(key).json"
-        if !force, let data = try? MappedFile.data(path), let value = try? JSONDecoder().decode(T.self, from: data) {
-            cached.append(name)
-            log("cached: \(name)")
-            return value
+    /// The study's cells, and which are in the cache.
+    public func plan() throws -> StudyPlan {
+        let layout = try self.layout()
+        return StudyPlan(cells: layout.cells, done: layout.cells.filter(isDone).map(\.id))
+    }
+
+    private func isDone(_ cell: StudyCell) -> Bool {
+        let path = cache + "/" + cell.output
+        if cell.kind == .train, let steps = layoutCache?.training[cell.id]?.steps {
+            return steps.allSatisfy { FileManager.default.fileExists(atPath: path + "/step-\($0)/trainer_state.json") }
         }
-        log("running: \(name)")
-        let value = try body()
+        return FileManager.default.fileExists(atPath: path)
+    }
+
+    private func layout() throws -> Layout {
+        if let layoutCache { return layoutCache }
+        let e = experiment
+        let read = try CorpusReader.read(e.corpus)
+        var corpus = read.corpus
+        if e.limit > 0 { corpus.sentences = Array(corpus.sentences.prefix(e.limit)) }
+        var hashes: [String: String] = [:]
+        for path in read.files { hashes[path] = try Self.fileHash(path) }
+        let corpusKey = Self.hash(read.files.map { hashes[$0]! } + [String(e.limit)])
+        var l = Layout(corpus: corpus, hashes: hashes)
+
+        func add(_ id: String, _ kind: StudyCell.Kind, _ key: String, _ dependencies: [String], _ output: String, _ work: @escaping () throws -> Void)
+        {
+            let level = dependencies.map { d in l.cells.first { $0.id == d }!.level + 1 }.max() ?? 0
+            l.cells.append(StudyCell(id: id, kind: kind, key: key, level: level, dependencies: dependencies, output: output))
+            l.work[id] = work
+        }
+        let sentences = corpus.sentences.map { $0.words.map(\.form) }
+        let ids = corpus.sentences.enumerated().map { $1.id ?? String($0 + 1) }
+        func extraction(_ name: String, folder: @escaping () -> String, key: String, after: [String]) -> ModelEntry {
+            let id = "extract \(name)", output = "activations-\(key).safetensors"
+            add(id, .extract, key, after, output) { [unowned self] in
+                let model = try loadLanguageModel(folder())
+                _ = try ActivationFile.extract(
+                    model, sentences: sentences, ids: ids, layers: Array(0...model.layerCount), aggregate: .last, to: cache + "/" + output
+                ) { self.progress(id, $0, sentences.count) }
+            }
+            return ModelEntry(name: name, folder: "", extract: id)
+        }
+
+        if let models = e.models {
+            // Existing checkpoints: each folder's content is its address.
+            func entry(_ folder: String, _ name: String) throws -> ModelEntry {
+                let fingerprint = try ModelIdentity.fingerprint(folder: folder)
+                hashes[folder] = fingerprint
+                var m = extraction(name, folder: { folder }, key: Self.hash([fingerprint, corpusKey, "extract"]), after: [])
+                m.folder = folder
+                return m
+            }
+            let names = Self.names(models.checkpoints)
+            l.series = try zip(models.checkpoints, names).map { try entry($0, $1) }
+            l.reference = try models.reference.map { try entry($0, "reference " + ($0 as NSString).lastPathComponent) }
+            l.finetuned = try models.finetuned.map { try entry($0, "fine-tuned " + ($0 as NSString).lastPathComponent) }
+            l.hashes = hashes
+        } else {
+            let analysis = Property(name: e.properties[0])
+            func training(
+                _ name: String, key: String, settings: LSTMTrainingSettings, after: [String], task: @escaping () throws -> (LSTMTask, LSTMTask),
+                start: (() throws -> LSTMModel)? = nil
+            ) -> String {
+                let id = "train \(name)", folder = "\(name)-\(key)"
+                l.training[id] = (cache + "/" + folder, settings.checkpointSteps)
+                add(id, .train, key, after, folder) { [unowned self] in
+                    let path = cache + "/" + folder
+                    if force { try? FileManager.default.removeItem(atPath: path) }
+                    // A partial folder from an interrupted run continues from its last complete checkpoint.
+                    let done = settings.checkpointSteps.last { FileManager.default.fileExists(atPath: path + "/step-\($0)/trainer_state.json") }
+                    let resume = try done.map { try LSTMModel(folder: path + "/step-\($0)") } ?? start?()
+                    let (train, dev) = try task()
+                    let trainer = try LSTMTrainer(settings: settings, train: train, dev: dev, start: resume)
+                    _ = try trainer.run(into: path) { s, total, _, _ in self.progress(id, s, total) }
+                }
+                return id
+            }
+            let lmKey = Self.hash([corpusKey, try Self.json(e.lstm)])
+            let lm = training("lm", key: lmKey, settings: e.lstm, after: []) { try TrainingTasks.split(corpus, analysis: analysis) }
+            let lmFolder = l.training[lm]!.folder
+            for step in e.lstm.checkpointSteps {
+                var m = extraction(
+                    "step-\(step)", folder: { lmFolder + "/step-\(step)" }, key: Self.hash([lmKey, String(step), corpusKey, "extract"]), after: [lm])
+                m.folder = lmFolder + "/step-\(step)"
+                l.series.append(m)
+            }
+            hashes["lm"] = lmKey
+            if let tagger = e.tagger, let property = Property(name: tagger) {
+                var settings = e.lstm
+                settings.checkpoints = [settings.steps]
+                let key = Self.hash([corpusKey, try Self.json(settings), tagger])
+                let id = training("tagger", key: key, settings: settings, after: []) { try TrainingTasks.split(corpus, property: property) }
+                let folder = l.training[id]!.folder + "/step-\(settings.steps)"
+                l.reference = extraction("tagger", folder: { folder }, key: Self.hash([key, corpusKey, "extract"]), after: [id])
+                l.reference!.folder = folder
+                hashes["tagger"] = key
+            }
+            if let finetune = e.finetune, let property = Property(name: finetune) {
+                var settings = e.lstm
+                (settings.steps, settings.checkpoints) = (e.finetuneSteps, [e.finetuneSteps])
+                let key = Self.hash([lmKey, try Self.json(settings), finetune])
+                let last = l.series.last!.folder
+                let id = training(
+                    "finetune", key: key, settings: settings, after: [lm], task: { try TrainingTasks.split(corpus, property: property) }
+                ) {
+                    try LSTMModel(folder: last)
+                }
+                let folder = l.training[id]!.folder + "/step-\(settings.steps)"
+                l.finetuned = extraction("fine-tuned", folder: { folder }, key: Self.hash([key, corpusKey, "extract"]), after: [id])
+                l.finetuned!.folder = folder
+                hashes["finetune"] = key
+            }
+            l.hashes = hashes
+        }
+
+        // Probes, analyses, dynamics and fine-tuning, per property.
+        let final = l.series.last!
+        let finalKey = l.cells.first { $0.id == final.extract }!.key
+        let probeKey = try Self.json([String(e.lambda), String(e.alpha), String(e.k)])
+        let seriesKeys = l.series.map { entry in l.cells.first { $0.id == entry.extract }!.key }
+        for name in e.properties {
+            guard Property(name: name) != nil else { continue }
+            var probes: [String] = []
+            for layer in 0...(try layerCount(l, final)) {
+                let key = Self.hash([finalKey, name, String(layer), probeKey, try Self.json(e.seeds)])
+                let id = "probe \(name) \(ActivationFile.layerName(layer))"
+                probes.append(id)
+                add(id, .probe, key, [final.extract], "probe-\(key).json") { [unowned self] in
+                    try store(try probe(name, layer: layer, of: final.extract), as: "probe-\(key).json")
+                }
+            }
+            let probeKeys = probes.map { p in l.cells.first { $0.id == p }!.key }
+            let analysisKey = Self.hash([finalKey, name, probeKey, try Self.json(e.ablation)] + probeKeys)
+            add("analysis \(name)", .analysis, analysisKey, [final.extract] + probes, "analysis-\(analysisKey).json") { [unowned self] in
+                try store(try analyse(name, probes: probeKeys, of: final.extract), as: "analysis-\(analysisKey).json")
+            }
+            let dynamicsKey = Self.hash(seriesKeys + [name, probeKey])
+            add("dynamics \(name)", .dynamics, dynamicsKey, l.series.map(\.extract), "dynamics-\(dynamicsKey).json") { [unowned self] in
+                try store(try dynamics(name, reference: final), as: "dynamics-\(dynamicsKey).json")
+            }
+            if let reference = l.reference {
+                let key = Self.hash(seriesKeys + [l.cells.first { $0.id == reference.extract }!.key, name, probeKey])
+                add("dynamics \(name) to \(reference.name)", .dynamics, key, l.series.map(\.extract) + [reference.extract], "dynamics-\(key).json") {
+                    [unowned self] in
+                    try store(try dynamics(name, reference: reference), as: "dynamics-\(key).json")
+                }
+            }
+            if let finetuned = l.finetuned {
+                let key = Self.hash([finalKey, l.cells.first { $0.id == finetuned.extract }!.key, name, probeKey])
+                add("fine-tuning \(name)", .fineTuning, key, [final.extract, finetuned.extract], "finetuning-\(key).json") { [unowned self] in
+                    try store(try compare(name, base: final, other: finetuned), as: "finetuning-\(key).json")
+                }
+            }
+        }
+        layoutCache = l
+        return l
+    }
+
+    /// Distinct names for model folders: their last component, with the parent's when two share it.
+    static func names(_ folders: [String]) -> [String] {
+        let last = folders.map { ($0 as NSString).lastPathComponent }
+        return folders.indices.map { i in
+            last.filter { $0 == last[i] }.count > 1
+                ? (((folders[i] as NSString).deletingLastPathComponent as NSString).lastPathComponent + "/" + last[i]) : last[i]
+        }
+    }
+
+    /// The number of layers of the last checkpoint (states 0…L).
+    private func layerCount(_ l: Layout, _ final: ModelEntry) throws -> Int {
+        experiment.models == nil ? experiment.lstm.layers : try languageModelLayerCount(final.folder)
+    }
+
+    // MARK: Running cells
+
+    /// Runs every cell not in the cache (every cell with `force`), in plan order.
+    public func run() throws -> ExperimentResults {
+        let layout = try self.layout()
+        try execute(layout.cells)
+        return try assemble()
+    }
+
+    /// Runs shard `index` of `count` (only `level` when given), cells whose output is cached
+    /// skipped. A dependency of another shard that is not in the cache yet is an error naming it.
+    public func run(shard index: Int, of count: Int, level: Int? = nil) throws {
+        let plan = try plan()
+        try execute(plan.cells(shard: index, of: count).filter { level == nil || $0.level == level })
+    }
+
+    private func execute(_ cells: [StudyCell]) throws {
+        let layout = try self.layout()
+        try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+        for cell in cells {
+            if !force && isDone(cell) {
+                cached.append(cell.id)
+                log("cached: \(cell.id)")
+                continue
+            }
+            if let missing = cell.dependencies.first(where: { d in !isDone(layout.cells.first { $0.id == d }!) }) {
+                let level = layout.cells.first { $0.id == missing }!.level
+                throw StudyError(
+                    "\(cell.id) needs '\(missing)' (level \(level)), which is not in \(cache) yet: run the shards of level \(level) first (`sonde slurm` chains the levels)"
+                )
+            }
+            log("running: \(cell.id)")
+            try layout.work[cell.id]!()
+            computed.append(cell.id)
+        }
+    }
+
+    private func store<T: Encodable>(_ value: T, as name: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let data = try encoder.encode(value)
-        try AtomicFile.write(to: path) { try $0.write(Array(data)) }
-        computed.append(name)
-        return value
+        try AtomicFile.write(to: cache + "/" + name) { try $0.write(Array(data)) }
     }
 
-    /// A trained model folder: reused when its last checkpoint is complete (and not forced).
-    private func train(
-        _ name: String, key: String, settings: LSTMTrainingSettings, train: LSTMTask, dev: LSTMTask, start: LSTMModel? = nil
-    ) throws -> [LSTMCheckpoint] {
-        let folder = cache + "/\(name)-\(key)"
-        let steps = settings.checkpointSteps
-        let states = steps.map { folder + "/step-\($0)/trainer_state.json" }
-        if !force, states.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) {
-            cached.append(name)
-            log("cached: \(name)")
-            return try readCheckpoints(folder, steps)
-        }
-        log("running: \(name)")
-        if force { try? FileManager.default.removeItem(atPath: folder) }
-        // A partial folder from an interrupted run continues from its last complete checkpoint.
-        let done = steps.last { FileManager.default.fileExists(atPath: folder + "/step-\($0)/trainer_state.json") }
-        let resume = try done.map { try LSTMModel(folder: folder + "/step-\($0)") } ?? start
-        let trainer = try LSTMTrainer(settings: settings, train: train, dev: dev, start: resume)
-        _ = try trainer.run(into: folder) { s, total, _, _ in self.progress(name, s, total) }
-        computed.append(name)
-        return try readCheckpoints(folder, steps)
-    }
-
-    /// The checkpoint records of a training folder (their folders made full paths).
-    private func readCheckpoints(_ folder: String, _ steps: [Int]) throws -> [LSTMCheckpoint] {
-        try steps.map { step in
-            let path = folder + "/step-\(step)"
-            var record = try JSONDecoder().decode(LSTMCheckpoint.self, from: MappedFile.data(path + "/trainer_state.json"))
-            record.folder = path
-            return record
+    private func load<T: Decodable>(_ type: T.Type, _ name: String) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do { return try decoder.decode(T.self, from: MappedFile.data(cache + "/" + name)) } catch {
+            throw StudyError("\(cache)/\(name): unreadable cell output (\(error)); delete it and run again")
         }
     }
 
-    public func run() throws -> ExperimentResults {
+    // Per-process memory of what several cells read.
+    private var activationMemo: [String: [Matrix<Float>]] = [:]
+    private var tokensMemo: [String: (LabelledCorpus, StudyTokens)] = [:]
+
+    /// The layers of an extraction cell's activation file.
+    private func activations(_ extractID: String) throws -> [Matrix<Float>] {
+        if let memo = activationMemo[extractID] { return memo }
+        let cell = try layout().cells.first { $0.id == extractID }!
+        let file = try TensorCollection.read(cache + "/" + cell.output)
+        var layers: [Matrix<Float>] = []
+        var l = 0
+        while let tensor = file[ActivationFile.layerName(l)] {
+            layers.append(try ActivationSource.matrix(tensor, of: file))
+            l += 1
+        }
+        activationMemo = [extractID: layers].merging(activationMemo.prefix(3).map { $0 }) { a, _ in a }
+        return layers
+    }
+
+    private func tokens(_ name: String) throws -> (LabelledCorpus, StudyTokens) {
+        if let memo = tokensMemo[name] { return memo }
+        let labelled = try LabelledCorpus(try layout().corpus, property: Property(name: name)!)
+        tokensMemo[name] = (labelled, labelled.tokens)
+        return tokensMemo[name]!
+    }
+
+    private var settings: ProbeSettings { ProbeSettings(penalty: .elasticNet(lambda: experiment.lambda, alpha: experiment.alpha)) }
+
+    /// One layer's probes over seeds: each seed trains on its own 80% of the training rows (and
+    /// draws its own control task), so the spread says how much the numbers depend on the sample.
+    private func probe(_ name: String, layer: Int, of extract: String) throws -> ExperimentResults.LayerProbe {
+        let x = try activations(extract)[layer]
+        let tokens = try self.tokens(name).1
+        let runs = experiment.seeds.map { seed -> ProbeStudy.Result in
+            var generator = SplitMix64(seed: seed)
+            let rows = tokens.trainRows.filter { _ in generator.unit() < 0.8 }
+            let train = ProbeStudy.Split(name: "train", data: tokens.dataset(x, rows, classes: nil), words: rows.map { tokens.words[$0] })
+            let dev = ProbeStudy.Split(
+                name: "dev", data: tokens.dataset(x, tokens.devRows, classes: train.data.classes), words: tokens.devRows.map { tokens.words[$0] })
+            return ProbeStudy.run([train, dev], fit: .penalty(settings), seed: seed)
+        }
+        let accuracy = runs.map { $0.splits["dev"]!.accuracy }, selectivity = runs.map { $0.splits["dev"]!.selectivity ?? 0 }
+        return ExperimentResults.LayerProbe(
+            layer: ActivationFile.layerName(layer), accuracy: mean(accuracy), accuracySD: sd(accuracy), selectivity: mean(selectivity),
+            selectivitySD: sd(selectivity), majority: runs[0].splits["dev"]!.majorityBaseline,
+            ranking: Array(runs[0].ranking.prefix(max(experiment.k, 50))),
+            warnings: runs[0].warnings)
+    }
+
+    /// The best layer of a property (best mean dev accuracy): its probe on all training rows,
+    /// top neurons and their weights, top words, and ablation curves.
+    struct Analysis: Codable {
+        var best: Int
+        var topNeurons: [Int]
+        var topWeights: [Double]
+        var ablation: AblationStudy.Result
+        var topWords: TopActivations
+    }
+
+    private func analyse(_ name: String, probes: [String], of extract: String) throws -> Analysis {
+        let layers = try probes.map { try load(ExperimentResults.LayerProbe.self, "probe-\($0).json") }
+        let best = layers.indices.max { layers[$0].accuracy < layers[$1].accuracy }!
+        let x = try activations(extract)[best]
+        let (labelled, tokens) = try self.tokens(name)
+        let classes = Array(Set(tokens.labels)).sorted()
+        let trainSet = tokens.dataset(x, tokens.trainRows, classes: classes), devSet = tokens.dataset(x, tokens.devRows, classes: classes)
+        let probe = FittedProbe.fit(trainSet, settings: settings)
+        let topNeurons = Array(layers[best].ranking.prefix(experiment.k))
+        let weights = probe.standardizedWeights
+        let topWeights = topNeurons.map { n in (0..<weights.rows).reduce(0.0) { $0 + abs(weights[$1, n]) } }
+        let counts = experiment.ablation.map { max(1, Int(($0 * Double(x.columns)).rounded())) }
+        let ablation = try AblationStudy.run(
+            [ProbeStudy.Split(name: "train", data: trainSet, words: nil), ProbeStudy.Split(name: "dev", data: devSet, words: nil)],
+            probe: probe, probeSettings: settings, settings: .init(counts: counts, fills: [.zero], seeds: 5))
+        let topWords = TopActivations.find(
+            x, sentenceWords: labelled.sentenceWords, forms: labelled.words, labels: labelled.flatLabels, neurons: Array(topNeurons.prefix(3)),
+            count: min(8, x.rows))
+        return Analysis(best: best, topNeurons: topNeurons, topWeights: topWeights, ablation: ablation, topWords: topWords)
+    }
+
+    private func dynamics(_ name: String, reference: ModelEntry) throws -> Dynamics {
+        let layout = try self.layout()
+        let target = try activations(reference.extract)
+        let series = try layout.series.map { ($0.name, try activations($0.extract)) }
+        guard series.allSatisfy({ $0.1.count == target.count }) else {
+            throw StudyError("\(reference.folder) has \(target.count) states, the checkpoints \(series[0].1.count): similarity needs the same layers")
+        }
+        return try Comparator.dynamics(
+            checkpoints: series, reference: target, layerNames: target.indices.map(ActivationFile.layerName), tokens: try tokens(name).1,
+            k: experiment.k, settings: settings
+        ) { self.progress("dynamics \(name) to \(reference.name)", $0, $1) }
+    }
+
+    private func compare(_ name: String, base: ModelEntry, other: ModelEntry) throws -> ModelComparison {
+        let (a, b) = (try activations(base.extract), try activations(other.extract))
+        guard a.count == b.count else {
+            throw StudyError("\(other.folder) has \(b.count) states, \(base.folder) \(a.count): they cannot be compared layer by layer")
+        }
+        return try ModelComparison.compare(
+            base: a, other: b, layerNames: a.indices.map(ActivationFile.layerName), tokens: try tokens(name).1, k: experiment.k, settings: settings,
+            sameNeurons: a.first?.columns == b.first?.columns
+        ) { self.progress("fine-tuning \(name)", $0, $1) }
+    }
+
+    // MARK: Results
+
+    /// The results from the cache; every cell must be done (the error lists those that are not).
+    public func assemble() throws -> ExperimentResults {
         let e = experiment
-        try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
-        let result = try CorpusReader.read(e.corpus)
-        var read = result.corpus
-        if e.limit > 0 { read.sentences = Array(read.sentences.prefix(e.limit)) }
-        let corpus = read
-        var hashes: [String: String] = [:]
-        for path in result.files { hashes[path] = try Self.fileHash(path) }
-        let corpusKey = Self.hash(result.files.map { hashes[$0]! } + [String(e.limit)])
-        var warnings: [String] = []
-
-        // Models.
-        let analysis = Property(name: e.properties[0])
-        let (lmTrain, lmDev) = try TrainingTasks.split(corpus, analysis: analysis)
-        let lmKey = Self.hash([corpusKey, try json(e.lstm)])
-        let checkpoints = try train("lm", key: lmKey, settings: e.lstm, train: lmTrain, dev: lmDev)
-        hashes["lm"] = lmKey
-        var taggerCheckpoint: LSTMCheckpoint?
-        if let tagger = e.tagger, let property = Property(name: tagger) {
-            let (t, d) = try TrainingTasks.split(corpus, property: property)
-            var settings = e.lstm
-            settings.checkpoints = [settings.steps]
-            let key = Self.hash([corpusKey, try json(settings), tagger])
-            taggerCheckpoint = try train("tagger", key: key, settings: settings, train: t, dev: d).last
+        let layout = try self.layout()
+        let missing = layout.cells.filter { !isDone($0) }
+        guard missing.isEmpty else {
+            throw StudyError(
+                "\(missing.count) of \(layout.cells.count) cells are not in \(cache): \(missing.map(\.id).joined(separator: ", ")); run them (or their shards) first"
+            )
         }
-        var finetuned: LSTMCheckpoint?
-        if let finetune = e.finetune, let property = Property(name: finetune) {
-            let (t, d) = try TrainingTasks.split(corpus, property: property)
-            var settings = e.lstm
-            (settings.steps, settings.checkpoints) = (e.finetuneSteps, [e.finetuneSteps])
-            let key = Self.hash([lmKey, try json(settings), finetune])
-            finetuned = try train("finetune", key: key, settings: settings, train: t, dev: d, start: try LSTMModel(folder: checkpoints.last!.folder))
-                .last
-        }
-
-        // Activations of every checkpoint on the whole treebank, cached as activation files.
-        let sentences = corpus.sentences.map { $0.words.map(\.form) }
-        func activations(_ folder: String) throws -> (key: String, layers: [Matrix<Float>]) {
-            let model = try LSTMModel(folder: folder)
-            let key = Self.hash([model.identity.fingerprint ?? folder, corpusKey])
-            let path = cache + "/activations-\(key).safetensors"
-            if force || !FileManager.default.fileExists(atPath: path) {
-                log("running: extract \((folder as NSString).lastPathComponent)")
-                _ = try ActivationFile.extract(
-                    model, sentences: sentences, ids: corpus.sentences.enumerated().map { $1.id ?? String($0 + 1) },
-                    layers: Array(0...model.layerCount),
-                    aggregate: .last, to: path
-                ) { self.progress("extract", $0, sentences.count) }
-                computed.append("extract")
-            } else {
-                cached.append("extract")
+        func key(_ id: String) -> String { layout.cells.first { $0.id == id }!.key }
+        func records(_ id: String) throws -> [LSTMCheckpoint] {
+            guard let (folder, steps) = layout.training[id] else { return [] }
+            return try steps.map { step in
+                let path = folder + "/step-\(step)"
+                var record = try JSONDecoder().decode(LSTMCheckpoint.self, from: MappedFile.data(path + "/trainer_state.json"))
+                record.folder = path
+                return record
             }
-            let file = try TensorCollection.read(path)
-            return (key, try (0...model.layerCount).map { try ActivationSource.matrix(file[ActivationFile.layerName($0)]!, of: file) })
         }
-        let series = try checkpoints.map { c in ((c.folder as NSString).lastPathComponent, try activations(c.folder)) }
-        let final = series.last!.1
-        let taggerLayers = try taggerCheckpoint.map { try activations($0.folder) }
-        let finetunedLayers = try finetuned.map { try activations($0.folder) }
-        let layerNames = (0..<final.layers.count).map(ActivationFile.layerName)
-        let settings = ProbeSettings(penalty: .elasticNet(lambda: e.lambda, alpha: e.alpha))
-        let probeKey = try json([String(e.lambda), String(e.alpha), String(e.k)])
-
+        var warnings: [String] = []
         var properties: [ExperimentResults.PropertyResult] = []
-        for name in e.properties {
-            guard let property = Property(name: name) else { continue }
-            let labelled = try LabelledCorpus(corpus, property: property)
-            let tokens = labelled.tokens
-            // Probes on every layer of the last checkpoint, over seeds.
-            let layers: [ExperimentResults.LayerProbe] = try stage("probes", Self.hash([final.key, name, probeKey, try json(e.seeds)])) {
-                final.layers.enumerated().map { l, x in
-                    // Each seed trains on its own 80% of the training rows (and draws its own
-                    // control task), so the spread says how much the numbers depend on the sample.
-                    let runs = e.seeds.map { seed -> ProbeStudy.Result in
-                        var generator = SplitMix64(seed: seed)
-                        let rows = tokens.trainRows.filter { _ in generator.unit() < 0.8 }
-                        let train = ProbeStudy.Split(name: "train", data: tokens.dataset(x, rows, classes: nil), words: rows.map { tokens.words[$0] })
-                        let dev = ProbeStudy.Split(
-                            name: "dev", data: tokens.dataset(x, tokens.devRows, classes: train.data.classes),
-                            words: tokens.devRows.map { tokens.words[$0] })
-                        return ProbeStudy.run([train, dev], fit: .penalty(settings), seed: seed)
-                    }
-                    let accuracy = runs.map { $0.splits["dev"]!.accuracy }, selectivity = runs.map { $0.splits["dev"]!.selectivity ?? 0 }
-                    return ExperimentResults.LayerProbe(
-                        layer: layerNames[l], accuracy: mean(accuracy), accuracySD: sd(accuracy), selectivity: mean(selectivity),
-                        selectivitySD: sd(selectivity),
-                        majority: runs[0].splits["dev"]!.majorityBaseline, ranking: Array(runs[0].ranking.prefix(max(e.k, 50))),
-                        warnings: runs[0].warnings)
-                }
+        for name in e.properties where Property(name: name) != nil {
+            let layers = try layout.cells.filter { $0.kind == .probe && $0.id.hasPrefix("probe \(name) ") }.map {
+                try load(ExperimentResults.LayerProbe.self, "probe-\($0.key).json")
             }
             for layer in layers { warnings += layer.warnings.map { "\(name), \(layer.layer): \($0)" } }
-            let best = layers.indices.max { layers[$0].accuracy < layers[$1].accuracy }!
             if let top = layers.first, layers.allSatisfy({ $0.accuracy <= top.majority + 1e-9 }) {
                 warnings.append("\(name): no layer beats the majority baseline \(String(format: "%.3f", top.majority)) on dev")
             }
-            let x = final.layers[best]
-            let classes = Array(Set(tokens.labels)).sorted()
-            let trainSet = tokens.dataset(x, tokens.trainRows, classes: classes)
-            let devSet = tokens.dataset(x, tokens.devRows, classes: classes)
-            let probe = FittedProbe.fit(trainSet, settings: settings)
-            let topNeurons = Array(layers[best].ranking.prefix(e.k))
-            let weights = probe.standardizedWeights
-            let topWeights = topNeurons.map { n in (0..<weights.rows).reduce(0.0) { $0 + abs(weights[$1, n]) } }
-            let ablation: AblationStudy.Result = try stage("ablation", Self.hash([final.key, name, probeKey, String(best), try json(e.ablation)])) {
-                let counts = e.ablation.map { max(1, Int(($0 * Double(x.columns)).rounded())) }
-                return try AblationStudy.run(
-                    [ProbeStudy.Split(name: "train", data: trainSet, words: nil), ProbeStudy.Split(name: "dev", data: devSet, words: nil)],
-                    probe: probe, probeSettings: settings, settings: .init(counts: counts, fills: [.zero], seeds: 5))
-            }
-            let topWords = TopActivations.find(
-                x, sentenceWords: labelled.sentenceWords, forms: labelled.words, labels: labelled.flatLabels, neurons: Array(topNeurons.prefix(3)),
-                count: min(8, x.rows))
-            let dynamics: Dynamics = try stage("dynamics", Self.hash(series.map(\.1.key) + [name, probeKey])) {
-                try Comparator.dynamics(
-                    checkpoints: series.map { ($0.0, $0.1.layers) }, reference: final.layers, layerNames: layerNames, tokens: tokens, k: e.k,
-                    settings: settings
-                ) { self.progress("dynamics \(name)", $0, $1) }
-            }
-            let toTagger: Dynamics? = try taggerLayers.map { tagger in
-                try stage("dynamics-tagger", Self.hash(series.map(\.1.key) + [tagger.key, name, probeKey])) {
-                    try Comparator.dynamics(
-                        checkpoints: series.map { ($0.0, $0.1.layers) }, reference: tagger.layers, layerNames: layerNames, tokens: tokens, k: e.k,
-                        settings: settings
-                    ) { self.progress("dynamics to the tagger \(name)", $0, $1) }
-                }
-            }
-            let fineTuning: ModelComparison? = try finetunedLayers.map { other in
-                try stage("finetuning", Self.hash([final.key, other.key, name, probeKey])) {
-                    try ModelComparison.compare(
-                        base: final.layers, other: other.layers, layerNames: layerNames, tokens: tokens, k: e.k, settings: settings
-                    ) { self.progress("fine-tuning \(name)", $0, $1) }
-                }
-            }
+            let analysis = try load(Analysis.self, "analysis-\(key("analysis \(name)")).json")
+            let dynamics = try load(Dynamics.self, "dynamics-\(key("dynamics \(name)")).json")
+            let toReference = try layout.reference.map { r in try load(Dynamics.self, "dynamics-\(key("dynamics \(name) to \(r.name)")).json") }
+            let fineTuning = try layout.finetuned.map { _ in try load(ModelComparison.self, "finetuning-\(key("fine-tuning \(name)")).json") }
             properties.append(
                 .init(
-                    property: name, layers: layers, bestLayer: layerNames[best], topNeurons: topNeurons, topWeights: topWeights, ablation: ablation,
-                    topWords: topWords, dynamics: dynamics, dynamicsToTagger: toTagger, fineTuning: fineTuning))
+                    property: name, layers: layers, bestLayer: layers[analysis.best].layer, topNeurons: analysis.topNeurons,
+                    topWeights: analysis.topWeights, ablation: analysis.ablation, topWords: analysis.topWords, dynamics: dynamics,
+                    dynamicsToTagger: toReference, fineTuning: fineTuning))
         }
         return ExperimentResults(
-            version: Self.version, experiment: e, inputHashes: hashes, checkpoints: checkpoints, tagger: taggerCheckpoint, finetuned: finetuned,
-            properties: properties, computed: computed, cached: cached, warnings: warnings)
+            version: Self.version, experiment: e, inputHashes: layout.hashes, checkpoints: try records("train lm"),
+            tagger: try records("train tagger").last, finetuned: try records("train finetune").last, checkpointNames: layout.series.map(\.name),
+            properties: properties, warnings: warnings)
     }
 }
 

@@ -5,8 +5,8 @@ import SondeCorpus
 import SondeReport
 import SondeStudy
 
-/// Runs an experiment and writes results.json and report.html into its output folder.
-func runExperiment(_ experiment: Experiment, force: Bool, json: Bool) throws {
+/// A runner that shows progress bars on a terminal and timestamped lines in logs.
+func makeRunner(_ experiment: Experiment, force: Bool) -> ExperimentRunner {
     let runner = ExperimentRunner(experiment)
     runner.force = force
     var bars: [String: Progress] = [:]
@@ -19,7 +19,14 @@ func runExperiment(_ experiment: Experiment, force: Bool, json: Bool) throws {
         writeMessage(
             ISO8601DateFormatter.string(from: Date(), timeZone: .current, formatOptions: [.withTime, .withColonSeparatorInTime]) + " " + $0 + "\n")
     }
-    let results = try withInputErrors { try runner.run() }
+    return runner
+}
+
+/// Runs an experiment (or only assembles it from the cache, `merge`) and writes results.json and
+/// report.html into its output folder.
+func runExperiment(_ experiment: Experiment, force: Bool, merge: Bool = false, json: Bool) throws {
+    let runner = makeRunner(experiment, force: force)
+    let results = try withInputErrors { try merge ? runner.assemble() : runner.run() }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -28,8 +35,21 @@ func runExperiment(_ experiment: Experiment, force: Bool, json: Bool) throws {
         try AtomicFile.write(to: out + "/results.json") { try $0.write(Array(try encoder.encode(results)) + [0x0A]) }
         try AtomicFile.write(to: out + "/report.html") { try $0.write(Array(StudyReport.html(results).utf8)) }
     }
-    if json { return try printJSON(["results": out + "/results.json", "report": out + "/report.html", "computed": "\(results.computed.count)"]) }
-    print(results.computed.isEmpty ? "nothing recomputed: every stage came from the cache" : "computed: \(results.computed.joined(separator: ", "))")
+    struct Summary: Encodable {
+        let results: String, report: String, computed: [String], cached: [String], warnings: [String]
+    }
+    if json {
+        return try printJSON(
+            Summary(
+                results: out + "/results.json", report: out + "/report.html", computed: runner.computed, cached: runner.cached,
+                warnings: results.warnings))
+    }
+    if !merge {
+        print(
+            runner.computed.isEmpty
+                ? "nothing recomputed: every cell came from the cache"
+                : "computed \(runner.computed.count) cells: \(runner.computed.joined(separator: ", "))")
+    }
     for p in results.properties {
         let best = p.layers.first { $0.layer == p.bestLayer }!
         print(
@@ -39,20 +59,55 @@ func runExperiment(_ experiment: Experiment, force: Bool, json: Bool) throws {
     print("wrote \(out)/results.json and \(out)/report.html")
 }
 
+/// `I/N` with 0 ≤ I < N.
+struct ShardSpec: ExpressibleByArgument {
+    let index: Int, count: Int
+    init?(argument: String) {
+        let parts = argument.split(separator: "/")
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, (0..<n).contains(i) else { return nil }
+        (index, count) = (i, n)
+    }
+}
+
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a whole study from an experiment file (TOML): train, extract, probe, ablate, compare; results.json and report.html.",
         discussion: """
-            Each stage is cached under OUTPUT/cache by a content hash of its inputs and settings: a \
-            rerun recomputes only what a changed setting touches, and an interrupted run continues. \
-            `sonde demo --print-experiment` prints a complete example.
+            A study is a set of cells — one model's training, one checkpoint's extraction, one \
+            (property, layer) probe over seeds, one property's analysis, similarity over training, \
+            the fine-tuning comparison — each cached under OUTPUT/cache by a content hash of its \
+            inputs and settings: a rerun recomputes only what a changed setting touches, and an \
+            interrupted run continues. `--plan` lists the cells, `--dry-run` those that would run. \
+            On several machines: `--shard I/N` runs one shard's cells (level by level with --level), \
+            `--merge` writes the results once every cell is in the cache; `sonde slurm` does both \
+            through Slurm. `sonde demo --print-experiment` prints a complete example file.
+
+            Examples:
+              sonde run study.toml
+              sonde run study.toml --dry-run
+              sonde run study.toml --shard 0/4 --level 2
+              sonde run study.toml --merge
             """)
 
     @Argument(help: "The experiment file.") var file: String
     @Flag(help: "Check the file and stop.") var check = false
-    @Flag(help: "Recompute every stage.") var force = false
+    @Flag(help: "Recompute every cell this run executes.") var force = false
+    @Flag(help: "List the study's cells (id, level, content hash, dependencies, cached or not) and stop.") var plan = false
+    @Flag(help: "List the cells that would run (those not in the cache) and stop.") var dryRun = false
+    @Option(help: "With --plan: the shard count, to show each cell's shard and the shards not complete.") var shards: Int?
+    @Option(help: "Run only shard I of N (I from 0), e.g. 2/8; no results are written (see --merge).") var shard: ShardSpec?
+    @Option(help: "With --shard: run only the cells of this level (a level's dependencies are on lower levels).") var level: Int?
+    @Flag(help: "Write results.json and report.html from the cache; lists the cells still missing.") var merge = false
     @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if level != nil && shard == nil { throw ValidationError("--level goes with --shard I/N") }
+        if let shards, shards < 1 { throw ValidationError("--shards must be at least 1") }
+        if [plan || dryRun, shard != nil, merge, check].filter({ $0 }).count > 1 {
+            throw ValidationError("choose one of --check, --plan/--dry-run, --shard and --merge")
+        }
+    }
 
     func run() throws {
         let experiment = try withInputErrors { try Experiment.read(file) }
@@ -60,7 +115,48 @@ struct RunCommand: ParsableCommand {
             if output.json { return try printJSON(experiment) }
             return print("\(file): valid (output \(experiment.output), \(experiment.properties.count) properties)")
         }
-        try runExperiment(experiment, force: force, json: output.json)
+        if plan || dryRun { return try showPlan(experiment) }
+        if let shard {
+            let runner = makeRunner(experiment, force: force)
+            try withInputErrors { try runner.run(shard: shard.index, of: shard.count, level: level) }
+            if output.json { return try printJSON(["computed": runner.computed, "cached": runner.cached]) }
+            return print(
+                "shard \(shard.index)/\(shard.count)\(level.map { " level \($0)" } ?? ""): computed \(runner.computed.count) cells, \(runner.cached.count) cached"
+            )
+        }
+        try runExperiment(experiment, force: force, merge: merge, json: output.json)
+    }
+
+    func showPlan(_ experiment: Experiment) throws {
+        let plan = try withInputErrors { try ExperimentRunner(experiment).plan() }
+        let done = Set(plan.done)
+        let cells = dryRun ? plan.cells.filter { !done.contains($0.id) } : plan.cells
+        var shardOf: [String: Int] = [:]
+        if let shards { for i in 0..<shards { for c in plan.cells(shard: i, of: shards) { shardOf[c.id] = i } } }
+        let incomplete = Set(plan.cells.filter { !done.contains($0.id) }.compactMap { shardOf[$0.id] }).sorted()
+        if output.json {
+            struct Row: Encodable {
+                let id: String, kind: String, level: Int, key: String, dependencies: [String], output: String, cached: Bool, shard: Int?
+            }
+            struct PlanReport: Encodable { let cells: [Row], levels: Int, toRun: Int, incompleteShards: [Int]? }
+            return try printJSON(
+                PlanReport(
+                    cells: cells.map {
+                        Row(
+                            id: $0.id, kind: $0.kind.rawValue, level: $0.level, key: $0.key, dependencies: $0.dependencies, output: $0.output,
+                            cached: done.contains($0.id), shard: shardOf[$0.id])
+                    }, levels: plan.levels, toRun: plan.cells.count - done.count, incompleteShards: shards == nil ? nil : incomplete))
+        }
+        for c in cells {
+            let shard = shardOf[c.id].map { "  shard \($0)" } ?? ""
+            print("level \(c.level)  \(c.key)  \(done.contains(c.id) ? "cached " : "to run ")\(shard)  \(c.id)")
+        }
+        print("\(plan.cells.count) cells in \(plan.levels) levels, \(plan.cells.count - done.count) to run")
+        if shards != nil && !incomplete.isEmpty {
+            print(
+                "shards not complete: \(incomplete.map(String.init).joined(separator: ",")) (resubmit them alone: sonde slurm \(file) --out DIR --only \(incomplete.map(String.init).joined(separator: ",")) --submit)"
+            )
+        }
     }
 }
 

@@ -54,15 +54,28 @@ struct ExperimentTests {
 
             """
         try text.write(toFile: folder + "/e.toml", atomically: true, encoding: .utf8)
-        let first = try ExperimentRunner(try Experiment.read(folder + "/e.toml")).run()
-        #expect(first.cached.isEmpty && first.computed.contains("lm") && first.computed.contains("probes"))
+        let runner = ExperimentRunner(try Experiment.read(folder + "/e.toml"))
+        let first = try runner.run()
+        #expect(runner.cached.isEmpty && runner.computed.contains("train lm") && runner.computed.contains("probe upos layer1"))
         #expect(first.properties[0].layers.count == 2 && first.properties[0].dynamics.rows.count == 4)
-        let again = try ExperimentRunner(try Experiment.read(folder + "/e.toml")).run()
+        let again = ExperimentRunner(try Experiment.read(folder + "/e.toml"))
+        _ = try again.run()
         #expect(again.computed.isEmpty, "\(again.computed)")
         text = text.replacingOccurrences(of: "k = 3", with: "k = 3\nlambda = 0.01")
         try text.write(toFile: folder + "/e.toml", atomically: true, encoding: .utf8)
-        let changed = try ExperimentRunner(try Experiment.read(folder + "/e.toml")).run()
-        #expect(!changed.computed.contains("lm") && !changed.computed.contains("extract") && changed.computed.contains("probes"))
+        let changedRunner = ExperimentRunner(try Experiment.read(folder + "/e.toml"))
+        let changed = try changedRunner.run()
+        #expect(!changedRunner.computed.contains("train lm") && !changedRunner.computed.contains { $0.hasPrefix("extract") })
+        #expect(changedRunner.computed.contains("probe upos layer0") && changedRunner.computed.contains("analysis upos"))
+        // Shards: every cell in exactly one shard, for 1…7 shards; a level's dependencies lower.
+        let plan = try changedRunner.plan()
+        for n in 1...7 {
+            let assigned = (0..<n).flatMap { plan.cells(shard: $0, of: n).map(\.id) }
+            #expect(assigned.sorted() == plan.cells.map(\.id).sorted(), "\(n) shards")
+        }
+        for cell in plan.cells {
+            #expect(cell.dependencies.allSatisfy { d in plan.cells.first { $0.id == d }!.level < cell.level })
+        }
         // The report: self-contained, every chart present.
         let page = StudyReport.html(changed)
         #expect(page.components(separatedBy: "<svg").count - 1 >= 4 && !page.contains("http://www.w3.org/1999") == true)
