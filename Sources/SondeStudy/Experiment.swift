@@ -18,6 +18,8 @@ public struct Experiment: Codable, Sendable, Equatable {
         public var reference: String?
         /// A copy of the last checkpoint fine-tuned on a task, compared with it.
         public var finetuned: String?
+        /// The tokenizer.json of every transformer here (default: each folder's own).
+        public var tokenizer: String?
     }
 
     /// Results, report and cache go here (relative paths: from the experiment file's folder).
@@ -52,7 +54,10 @@ public struct Experiment: Codable, Sendable, Equatable {
     /// The schema: each table's keys and what they hold (also the message for an unknown key).
     static let schema: [String: [String: String]] = [
         "": ["output": "a folder", "corpus": "a table", "lstm": "a table", "models": "a table", "probe": "a table", "analyses": "a table"],
-        "models": ["checkpoints": "model folders, oldest first", "reference": "a model folder", "finetuned": "a model folder"],
+        "models": [
+            "checkpoints": "model folders, oldest first", "reference": "a model folder", "finetuned": "a model folder",
+            "tokenizer": "a tokenizer.json",
+        ],
         "corpus": ["paths": "treebank paths", "limit": "an integer ≥ 0"],
         "lstm": [
             "hidden": "an integer", "layers": "an integer", "steps": "an integer", "checkpoints": "steps", "batch_size": "an integer",
@@ -182,10 +187,12 @@ public struct Experiment: Codable, Sendable, Equatable {
             }
             func folder(_ key: String) throws -> String? {
                 guard let value = models[key] else { return nil }
-                guard let path = value.string, !path.isEmpty else { throw fail("models", key, "expected a model folder") }
+                guard let path = value.string, !path.isEmpty else { throw fail("models", key, "expected a path") }
                 return resolve(path)
             }
-            e.models = ModelSeries(checkpoints: checkpoints.map(resolve), reference: try folder("reference"), finetuned: try folder("finetuned"))
+            e.models = ModelSeries(
+                checkpoints: checkpoints.map(resolve), reference: try folder("reference"), finetuned: try folder("finetuned"),
+                tokenizer: try folder("tokenizer"))
             (e.tagger, e.finetune) = (nil, nil)
         }
         if let properties = try strings(probe, "probe", "properties") {

@@ -186,11 +186,12 @@ public final class ExperimentRunner {
             l.work[id] = work
         }
         let sentences = corpus.sentences.map { $0.words.map(\.form) }
+        let tokenizer = e.models?.tokenizer
         let ids = corpus.sentences.enumerated().map { $1.id ?? String($0 + 1) }
         func extraction(_ name: String, folder: @escaping () -> String, key: String, after: [String]) -> ModelEntry {
             let id = "extract \(name)", output = "activations-\(key).safetensors"
             add(id, .extract, key, after, output) { [unowned self] in
-                let model = try loadLanguageModel(folder())
+                let model = try loadLanguageModel(folder(), tokenizer: tokenizer)
                 _ = try ActivationFile.extract(
                     model, sentences: sentences, ids: ids, layers: Array(0...model.layerCount), aggregate: .last, to: cache + "/" + output
                 ) { self.progress(id, $0, sentences.count) }
@@ -201,7 +202,7 @@ public final class ExperimentRunner {
         if let models = e.models {
             // Existing checkpoints: each folder's content is its address.
             func entry(_ folder: String, _ name: String) throws -> ModelEntry {
-                let fingerprint = try ModelIdentity.fingerprint(folder: folder)
+                let fingerprint = Self.hash([try ModelIdentity.fingerprint(folder: folder)] + (try tokenizer.map { [try Self.fileHash($0)] } ?? []))
                 hashes[folder] = fingerprint
                 var m = extraction(name, folder: { folder }, key: Self.hash([fingerprint, corpusKey, "extract"]), after: [])
                 m.folder = folder

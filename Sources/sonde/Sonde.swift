@@ -16,13 +16,13 @@ struct Sonde: ParsableCommand {
 
             Every command prints its result as one JSON object on stdout with --json; messages \
             and progress go to stderr. Exit status: 0 success, 64 bad usage, 65 malformed input, \
-            66 missing input, 73 cannot write the output.
+            66 missing input, 69 a service failed (sbatch), 73 cannot write the output.
             """,
         version: version,
         subcommands: [
             CorpusCommand.self, ExtractCommand.self, ProbeCommand.self, RankCommand.self, ScoreCommand.self, SimilarityCommand.self,
             DynamicsCommand.self, CompareCommand.self, AblateCommand.self, RedundancyCommand.self, TopWordsCommand.self, Inspect.self,
-            LMCommand.self, TaggerCommand.self, FinetuneCommand.self, RunCommand.self, DemoCommand.self,
+            LMCommand.self, TaggerCommand.self, FinetuneCommand.self, RunCommand.self, SlurmCommand.self, DemoCommand.self,
         ])
 
     /// ArgumentParser's entry point, after handlers that remove half-written files on Ctrl-C,

@@ -71,6 +71,42 @@ struct ModelCLITests {
         #expect(classifier.status == 65)
         #expect(classifier.stderr.contains("--property genre"))
     }
+
+    /// A study of existing checkpoints (`[models]`): a series of two, a fine-tuned copy, one
+    /// tokenizer for all; no training, the report names the models.
+    @Test func aStudyOfAHuggingFaceSeries() throws {
+        try withTemporaryFolder { folder in
+            let text = """
+                output = "out"
+                [corpus]
+                paths = ["\(repositoryRoot)/corpora/default.conllu"]
+                limit = 80
+                [models]
+                checkpoints = ["\(zoo)/gpt-step60", "\(zoo)/gpt-step1200"]
+                finetuned = "\(zoo)/gpt-genre"
+                tokenizer = "\(zooTokenizer)"
+                [probe]
+                properties = ["upos"]
+                lambda = 0.05
+                seeds = [1]
+                k = 3
+                [analyses]
+                ablation = [0.5]
+
+                """
+            try text.write(toFile: folder + "/s.toml", atomically: true, encoding: .utf8)
+            let plan = try SondeRun("run", folder + "/s.toml", "--plan")
+            #expect(plan.status == 0 && plan.stdout.contains("extract gpt-step60") && !plan.stdout.contains("train"), "\(plan.stderr)")
+            let run = try SondeRun("run", folder + "/s.toml", "--json")
+            #expect(run.status == 0, "\(run.stderr)")
+            let results =
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/out/results.json"))) as! [String: Any]
+            #expect(results["checkpointNames"] as? [String] == ["gpt-step60", "gpt-step1200"])
+            let property = (results["properties"] as! [[String: Any]])[0]
+            #expect((property["layers"] as! [Any]).count == 5 && property["fineTuning"] != nil)
+            #expect(try String(contentsOfFile: folder + "/out/report.html", encoding: .utf8).contains("Models: 2 checkpoints"))
+        }
+    }
 }
 
 /// The comparator on the zoo's real checkpoints (small data: this runs in debug builds).

@@ -5,29 +5,11 @@ import Testing
 /// merges to the same bytes as one unsharded run; a shard killed in the middle of training
 /// leaves no half-written file and its rerun completes the study.
 @Suite struct ShardCLITests {
-    static let experiment = """
-        output = "out"
-        [corpus]
-        paths = ["\(repositoryRoot)/corpora/default.conllu"]
-        limit = 150
-        [lstm]
-        hidden = 12
-        layers = 1
-        steps = 150
-        checkpoints = [0, 75, 150]
-        batch_size = 8
-        tagger = "upos"
-        finetune = "genre"
-        finetune_steps = 4
-        [probe]
-        properties = ["upos"]
-        lambda = 0.05
-        seeds = [1]
-        k = 3
-        [analyses]
-        ablation = [0.5, 1.0]
-
-        """
+    /// Tests/Slurm/study.toml with the embedded treebank's path filled in.
+    static let experiment: String = {
+        let text = try! String(contentsOfFile: repositoryRoot + "/Tests/Slurm/study.toml", encoding: .utf8)
+        return text.replacingOccurrences(of: "@CORPUS@", with: repositoryRoot + "/corpora/default.conllu")
+    }()
 
     /// Starts `sonde` without waiting.
     func start(_ arguments: [String]) throws -> Process {

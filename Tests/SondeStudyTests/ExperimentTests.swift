@@ -29,6 +29,12 @@ struct ExperimentTests {
         expectError(good + "[probe\n", "x.toml:4:")
         expectError("color = 3\n" + good, "x.toml:1: color: unknown key")
         expectError(good + "color = 3\n", "x.toml:4: corpus.color: unknown key; [corpus] has limit, paths")
+        // Existing checkpoints instead of training: not both; the series is required.
+        let models = good + "[models]\ncheckpoints = [\"a\", \"b\"]\ntokenizer = \"t.json\"\n"
+        let parsed = try? Experiment.parse(models, path: "x.toml", folder: "/d")
+        #expect(parsed?.models?.checkpoints == ["/d/a", "/d/b"] && parsed?.models?.tokenizer == "/d/t.json" && parsed?.tagger == nil)
+        expectError(models + "[lstm]\nhidden = 8\n", "x.toml:5: models.checkpoints: give [lstm] (train a native LSTM) or [models]")
+        expectError(good + "[models]\nreference = \"r\"\n", "x.toml:4: models.checkpoints: missing")
     }
 
     @Test func aRerunRecomputesNothingAndASettingOnlyItsStages() throws {
