@@ -10,6 +10,19 @@ import SondeStudy
 struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "Print the result as one JSON object on stdout.")
     var json = false
+    @Flag(name: .long, help: "No progress or log lines on stderr (errors and warnings still).")
+    var quiet = false
+    @Option(name: .long, help: "Threads for the numerics (default: OpenBLAS's, one per core; or OPENBLAS_NUM_THREADS).")
+    var threads: Int?
+
+    /// Applies --quiet and --threads as the command line is parsed, before any command runs.
+    func validate() throws {
+        if let threads {
+            guard (1...1024).contains(threads) else { throw ValidationError("--threads must be in 1…1024") }
+            BLASThreads.count = threads
+        }
+        if quiet { Progress.quiet = true }
+    }
 }
 
 /// Prints `value` as pretty JSON with sorted keys (stable output: same input, same bytes).

@@ -15,10 +15,7 @@ func makeRunner(_ experiment: Experiment, force: Bool) -> ExperimentRunner {
         bars[stage] = bar
         bar.update(done, total)
     }
-    runner.log = {
-        writeMessage(
-            ISO8601DateFormatter.string(from: Date(), timeZone: .current, formatOptions: [.withTime, .withColonSeparatorInTime]) + " " + $0 + "\n")
-    }
+    runner.log = Progress.log
     return runner
 }
 

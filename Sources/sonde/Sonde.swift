@@ -14,8 +14,21 @@ struct Sonde: ParsableCommand {
             linguistic property, measures how redundant that encoding is, and follows it across \
             training checkpoints and fine-tuning.
 
+            Start with `sonde demo` (the bundled study: an LSTM trained over checkpoints, probes, \
+            ablation, similarity over training, a report), then `sonde demo --print-experiment` \
+            for an experiment file of your own (`sonde run FILE`).
+
+            Examples:
+              sonde demo --out sonde-demo
+              sonde corpus stats en_ewt-ud-train.conllu --property upos
+              sonde extract --model gpt2/ --corpus train.conllu --out acts.safetensors
+              sonde probe --train acts.safetensors --layer 6 --train-corpus train.conllu --property upos
+              sonde run study.toml --dry-run
+
             Every command prints its result as one JSON object on stdout with --json; messages \
-            and progress go to stderr. Exit status: 0 success, 64 bad usage, 65 malformed input, \
+            and progress go to stderr (none but errors and warnings with --quiet); --threads N sets \
+            the threads of the numerics. Shell completion: sonde --generate-completion-script bash \
+            (or zsh, fish). Exit status: 0 success, 64 bad usage, 65 malformed input, \
             66 missing input, 69 a service failed (sbatch), 73 cannot write the output.
             """,
         version: version,

@@ -50,6 +50,37 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 let fixtures = repositoryRoot + "/Tests/Fixtures/tensors"
 
 @Suite struct CLITests {
+    /// --quiet silences progress and logs, --threads is checked, completion scripts are generated.
+    @Test func sharedOptionsAndCompletion() throws {
+        try withTemporaryFolder { folder in
+            let study = """
+                output = "out"
+                [corpus]
+                paths = ["\(defaultCorpus)"]
+                limit = 40
+                [lstm]
+                hidden = 8
+                layers = 1
+                steps = 2
+                checkpoints = [2]
+                tagger = "none"
+                [probe]
+                properties = ["upos"]
+                lambda = 0.05
+                seeds = [1]
+
+                """
+            try study.write(toFile: folder + "/s.toml", atomically: true, encoding: .utf8)
+            let loud = try SondeRun("run", folder + "/s.toml")
+            let quiet = try SondeRun("run", folder + "/s.toml", "--force", "--quiet", "--threads", "1")
+            #expect(loud.status == 0 && quiet.status == 0 && loud.stderr.contains("running: train lm"), "\(loud.stderr)")
+            #expect(quiet.stderr.isEmpty && quiet.stdout.contains("computed"), "\(quiet.stderr)")
+            #expect(try SondeRun("run", folder + "/s.toml", "--threads", "0").status == 64)
+            let completion = try SondeRun("--generate-completion-script", "bash")
+            #expect(completion.status == 0 && completion.stdout.contains("slurm") && completion.stdout.contains("demo"))
+        }
+    }
+
     /// docs/json.md documents every command's JSON.
     @Test func jsonDocumentationCoversEveryCommand() throws {
         let docs = try String(contentsOfFile: repositoryRoot + "/docs/json.md", encoding: .utf8)
