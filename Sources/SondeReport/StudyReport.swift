@@ -3,11 +3,13 @@ import SondeBase
 import SondeStudy
 
 /// The report of an experiment: one self-contained HTML page (inline CSS and SVG, no script, no
-/// external resource, readable when printed). Per property: probe accuracy and selectivity per
-/// layer with their spread over seeds, the top neurons, ablation curves, top words, similarity
-/// to the last checkpoint and to the tagger over training, probes over training, fine-tuning;
-/// and the concentration of the states over training. Every chart has axes, a legend and a
-/// caption that says how to read it.
+/// external resource, readable when printed). Training: perplexity and concentration over
+/// training. Per property: probe accuracy and selectivity per layer with their spread over seeds;
+/// the top neurons; ablation curves (kept and removed); the minimal neuron set; probes, SVCCA to
+/// the last checkpoint and to the tagger over training; the alignment of the top neurons with
+/// the SVCCA directions beside its chance level; pre-trained vs fine-tuned (SVCCA, top-k overlap,
+/// where the top neurons lie); top words in activation-shaded context. Every chart has axes, a
+/// legend and a caption that says how to read it.
 public enum StudyReport {
     static let palette = ["#1b6ca8", "#d1495b", "#2a9d8f", "#edae49", "#6a4c93", "#8a5a44", "#3d405b", "#00798c"]
 
@@ -95,17 +97,38 @@ public enum StudyReport {
         )
         if let a = p.ablation {
             let counts = Array(Set(a.points.map(\.neurons))).sorted()
-            let series = [("top", "top"), ("random", "random"), ("bottom", "bottom")].map { name, selection in
-                (
-                    name + " kept",
-                    counts.map { k in a.points.first { $0.kind.rawValue == "keep" && $0.selection.rawValue == selection && $0.neurons == k }?.accuracy
-                    }
-                )
+            func curve(_ kind: String) -> [(String, [Double?])] {
+                [("top", "top"), ("random", "random"), ("bottom", "bottom")].map { name, selection in
+                    (
+                        name + (kind == "keep" ? " kept" : " removed"),
+                        counts.map { k in
+                            a.points.first { $0.kind.rawValue == kind && $0.selection.rawValue == selection && $0.neurons == k }?.accuracy
+                        }
+                    )
+                }
             }
             out += figure(
-                lineChart(x: counts.map { "\($0)" }, series: series, yLabel: "dev accuracy", xLabel: "neurons kept (the rest set to 0)"),
+                lineChart(x: counts.map { "\($0)" }, series: curve("keep"), yLabel: "dev accuracy", xLabel: "neurons kept (the rest set to 0)"),
                 "Ablation without retraining on \(p.bestLayer): the probe's accuracy when only its top, random (mean of 5 draws) or bottom k neurons are kept; all \(a.neurons) neurons give \(f(a.unablatedAccuracy))."
             )
+            out += figure(
+                lineChart(x: counts.map { "\($0)" }, series: curve("remove"), yLabel: "dev accuracy", xLabel: "neurons removed (set to 0)"),
+                "The same probe with its top, random or bottom k neurons removed: a slow fall when the top neurons go means the property is encoded redundantly."
+            )
+            if let m = a.minimal {
+                let steps = m.steps.sorted { $0.neurons < $1.neurons }
+                out += figure(
+                    lineChart(
+                        x: steps.map { "\($0.neurons)" },
+                        series: [
+                            ("probe on the top k", steps.map { Optional($0.devAccuracy) }),
+                            ("all neurons − δ", steps.map { _ in Optional(m.oracleDevAccuracy - m.delta) }),
+                        ], yLabel: "dev accuracy", xLabel: "top-k neurons of \(p.bestLayer), probe retrained"),
+                    m.reached
+                        ? "The minimal neuron set: probes retrained on the top k neurons only; \(m.neurons) neurons (\(String(format: "%.1f", 100 * m.share))% of the layer) reach the accuracy of all neurons within \(String(format: "%.1f", 100 * m.delta)) points (\(f(m.devAccuracy)) against \(f(m.oracleDevAccuracy)))."
+                        : "The minimal neuron set: no subset of the ranked neurons reached the accuracy of all neurons within \(String(format: "%.1f", 100 * m.delta)) points (\(f(m.devAccuracy)) against \(f(m.oracleDevAccuracy)))."
+                )
+            }
         }
         let rows = p.dynamics.rows
         let checkpoints = rows.map(\.checkpoint).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
@@ -124,8 +147,23 @@ public enum StudyReport {
                 "SVCCA similarity of each layer to the same layer of the \(r.experiment.models == nil ? "tagger" : "reference model"), over training (Saphra & Lopez's comparison)."
             )
         }
+        let final = p.dynamics.rows.filter { $0.checkpoint == checkpoints.last }
+        out += figure(
+            lineChart(
+                x: checkpoints,
+                series: byLayer(p.dynamics) { $0.alignment } + [("chance (k/D)", checkpoints.map { _ in final.first.map(\.alignmentChance) })],
+                yLabel: "alignment", xLabel: "checkpoint"),
+            "How much of the SVCCA directions' weight (shared with the last checkpoint) falls on the probe's top-\(r.experiment.k) neurons of each layer, over training, beside the share a random set of \(r.experiment.k) neurons would get: above chance, the neurons the probe ranks highest are also those the shared directions rest on."
+        )
         if let c = p.fineTuning {
             let labels = c.layers.map(\.layer)
+            out += figure(
+                groupedBars(
+                    labels: labels,
+                    groups: [("SVCCA", c.layers.map(\.svcca)), ("top-\(c.k) overlap", c.layers.map { $0.topKOverlap ?? 0 })],
+                    yLabel: "similarity"),
+                "Pre-trained against fine-tuned, per layer: SVCCA of the two models' states and the Jaccard overlap of their probes' top-\(c.k) neurons for \(xmlEscape(p.property)) (0 = no neuron in common)."
+            )
             out += figure(
                 groupedBars(
                     labels: labels, groups: [("pre-trained", c.baseHistogram.map(Double.init)), ("fine-tuned", c.otherHistogram.map(Double.init))],
@@ -139,15 +177,21 @@ public enum StudyReport {
                 let shown = n.top.prefix(5).map { o -> String in
                     let sentence = words.sentences[o.sentence] ?? [o.form]
                     let from = max(0, o.word - 3), to = min(sentence.count, o.word + 4)
-                    return (from..<to).map {
-                        $0 == o.word ? "<b class=\"w\" style=\"background:#f4b6b6\">\(xmlEscape(sentence[$0]))</b>" : xmlEscape(sentence[$0])
+                    let scale = max(n.maxMagnitude, 1e-12)
+                    return (from..<to).map { i -> String in
+                        // Red for positive, blue for negative activations, as strong as |a| / the neuron's largest |a|.
+                        let a = i < o.sentenceActivations.count ? o.sentenceActivations[i] : 0
+                        let colour = a >= 0 ? "220,50,47" : "38,110,200"
+                        let style = "background:rgba(\(colour),\(String(format: "%.2f", min(1, Double(abs(a) / scale)))))"
+                        let word = xmlEscape(sentence[i])
+                        return i == o.word ? "<b class=\"w\" style=\"\(style)\">\(word)</b>" : "<span class=\"w\" style=\"\(style)\">\(word)</span>"
                     }
                     .joined(separator: " ") + (o.label.map { " <small>(\(xmlEscape($0)))</small>" } ?? "")
                 }
                 out += "<tr><td>\(n.neuron)</td><td style=\"text-align:left\">\(shown.joined(separator: " · "))</td></tr>\n"
             }
             out +=
-                "</table><figcaption>The words on which the top neurons of \(p.bestLayer) fire most, in context (the word highlighted, its label in brackets).</figcaption></figure>\n"
+                "</table><figcaption>The words on which the top neurons of \(p.bestLayer) fire most, in context (the word in bold, its label in brackets); every word is shaded by the neuron's activation on it — red positive, blue negative, the strongest colour at the neuron's largest |activation| in the corpus.</figcaption></figure>\n"
         }
         return out
     }
@@ -167,7 +211,9 @@ public enum StudyReport {
         return (min(lo - pad, lo >= 0 && lo - pad < 0 ? 0 : lo - pad), hi + pad)
     }
 
-    private static func axes(x: [String], y: (Double, Double), yLabel: String, xLabel: String) -> String {
+    /// Axes with the x labels at `xPosition` (points of a line) or, with `bands`, in the middle
+    /// of equal bands (groups of bars).
+    private static func axes(x: [String], y: (Double, Double), yLabel: String, xLabel: String, bands: Bool = false) -> String {
         let plotW = width - left - right, plotH = height - top - bottom
         var s = "<line x1=\"\(left)\" y1=\"\(top + plotH)\" x2=\"\(left + plotW)\" y2=\"\(top + plotH)\" stroke=\"#555\"/>"
         s += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(top + plotH)\" stroke=\"#555\"/>"
@@ -179,12 +225,15 @@ public enum StudyReport {
         }
         let step = max(1, x.count / 12)
         for (i, label) in x.enumerated() where i % step == 0 || i == x.count - 1 {
-            s += "<text x=\"\(xPosition(i, x.count))\" y=\"\(top + plotH + 16)\" text-anchor=\"middle\">\(xmlEscape(label))</text>"
+            s +=
+                "<text x=\"\(bands ? bandPosition(i, x.count) : xPosition(i, x.count))\" y=\"\(top + plotH + 16)\" text-anchor=\"middle\">\(xmlEscape(label))</text>"
         }
         s += "<text x=\"\(left + plotW / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\">\(xmlEscape(xLabel))</text>"
         s += "<text transform=\"translate(14 \(top + plotH / 2)) rotate(-90)\" text-anchor=\"middle\">\(xmlEscape(yLabel))</text>"
         return s
     }
+
+    private static func bandPosition(_ i: Int, _ n: Int) -> Double { left + (width - left - right) * (Double(i) + 0.5) / Double(max(n, 1)) }
 
     private static func xPosition(_ i: Int, _ n: Int) -> Double {
         let plotW = width - left - right
@@ -240,11 +289,12 @@ public enum StudyReport {
     static func groupedBars(labels: [String], groups: [(String, [Double])], yLabel: String, xLabel: String = "layer") -> String {
         let y = (0.0, (groups.flatMap(\.1).max() ?? 1) * 1.1 + 1e-9)
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\">"
-        s += axes(x: labels, y: y, yLabel: yLabel, xLabel: xLabel)
-        let slot = (width - left - right - 24) / Double(max(labels.count, 1)), barW = slot * 0.8 / Double(groups.count)
+        s += axes(x: labels, y: y, yLabel: yLabel, xLabel: xLabel, bands: true)
+        let slot = (width - left - right) / Double(max(labels.count, 1)), groupW = min(slot * 0.8, 36 * Double(groups.count))
+        let barW = groupW / Double(groups.count)
         for (g, group) in groups.enumerated() {
             for (i, v) in group.1.enumerated() {
-                let x = xPosition(i, labels.count) - slot * 0.4 + Double(g) * barW
+                let x = bandPosition(i, labels.count) - groupW / 2 + Double(g) * barW
                 let top = yPosition(v, y)
                 s +=
                     "<rect x=\"\(x)\" y=\"\(top)\" width=\"\(barW)\" height=\"\(max(0, yPosition(0, y) - top))\" fill=\"\(palette[g % palette.count])\"/>"

@@ -45,6 +45,9 @@ public struct Experiment: Codable, Sendable, Equatable {
     public var k = 10
     /// Neuron counts of the ablation curves, as shares of a layer.
     public var ablation = [0.05, 0.1, 0.25, 0.5]
+    /// The minimal neuron set (by retraining) reaches the best layer's accuracy within this many
+    /// accuracy points (nil: not searched).
+    public var minimalDelta: Double? = 0.01
 
     public init(output: String, corpus: [String]) {
         self.output = output
@@ -66,7 +69,7 @@ public struct Experiment: Codable, Sendable, Equatable {
             "finetune_steps": "an integer",
         ],
         "probe": ["properties": "property names", "lambda": "a number", "alpha": "a number", "seeds": "integers", "k": "an integer"],
-        "analyses": ["ablation": "shares of a layer's neurons in (0, 1]"],
+        "analyses": ["ablation": "shares of a layer's neurons in (0, 1]", "minimal_delta": "accuracy points, or 0 for no minimal set"],
     ]
 
     /// Reads and checks an experiment file; relative paths are resolved against its folder.
@@ -208,6 +211,9 @@ public struct Experiment: Codable, Sendable, Equatable {
                 shares.allSatisfy({ $0 > 0 && $0 <= 1 })
             else { throw fail("analyses", "ablation", "expected a list of shares in (0, 1], e.g. [0.1, 0.25]") }
             e.ablation = shares
+        }
+        if let delta = try number(analyses, "analyses", "minimal_delta", { (0..<1).contains($0) }, "a number in [0, 1) (0: no minimal set)") {
+            e.minimalDelta = delta > 0 ? delta : nil
         }
         return e
     }

@@ -288,7 +288,7 @@ public final class ExperimentRunner {
                 }
             }
             let probeKeys = probes.map { p in l.cells.first { $0.id == p }!.key }
-            let analysisKey = Self.hash([finalKey, name, probeKey, try Self.json(e.ablation)] + probeKeys)
+            let analysisKey = Self.hash([finalKey, name, probeKey, try Self.json(e.ablation), try Self.json(e.minimalDelta)] + probeKeys)
             add("analysis \(name)", .analysis, analysisKey, [final.extract] + probes, "analysis-\(analysisKey).json") { [unowned self] in
                 try store(try analyse(name, probes: probeKeys, of: final.extract), as: "analysis-\(analysisKey).json")
             }
@@ -454,7 +454,8 @@ public final class ExperimentRunner {
         let counts = experiment.ablation.map { max(1, Int(($0 * Double(x.columns)).rounded())) }
         let ablation = try AblationStudy.run(
             [ProbeStudy.Split(name: "train", data: trainSet, words: nil), ProbeStudy.Split(name: "dev", data: devSet, words: nil)],
-            probe: probe, probeSettings: settings, settings: .init(counts: counts, fills: [.zero], seeds: 5))
+            probe: probe, probeSettings: settings, settings: .init(counts: counts, fills: [.zero], seeds: 5, minimalDelta: experiment.minimalDelta)
+        ) { task, done, total in self.progress("\(task) \(name)", done, total) }
         let topWords = TopActivations.find(
             x, sentenceWords: labelled.sentenceWords, forms: labelled.words, labels: labelled.flatLabels, neurons: Array(topNeurons.prefix(3)),
             count: min(8, x.rows))
