@@ -192,8 +192,12 @@ public final class ExperimentRunner {
             let id = "extract \(name)", output = "activations-\(key).safetensors"
             add(id, .extract, key, after, output) { [unowned self] in
                 let model = try loadLanguageModel(folder(), tokenizer: tokenizer)
+                // Recorded as `sonde extract` does, so the file also serves `sonde probe` and the others.
+                var metadata = ["corpus": e.corpus.joined(separator: ",")]
+                if e.limit > 0 { metadata["limit"] = String(e.limit) }
                 _ = try ActivationFile.extract(
-                    model, sentences: sentences, ids: ids, layers: Array(0...model.layerCount), aggregate: .last, to: cache + "/" + output
+                    model, sentences: sentences, ids: ids, layers: Array(0...model.layerCount), aggregate: .last, extraMetadata: metadata,
+                    to: cache + "/" + output
                 ) { self.progress(id, $0, sentences.count) }
             }
             return ModelEntry(name: name, folder: "", extract: id)

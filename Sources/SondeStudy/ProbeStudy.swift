@@ -52,14 +52,25 @@ public enum ProbeStudy {
         public var topNeuronsPerClass: [[Int]]
         /// What makes the result degenerate or doubtful, in words (empty when nothing does).
         public var warnings: [String]
+        /// The online codelength of train's labels and of its control task's (when asked).
+        public var mdl: MDL?
+    }
+
+    /// Voita & Titov's MDL probe beside its control task: a property the activations encode
+    /// compresses much better than random labels of the same word types.
+    public struct MDL: Codable, Sendable {
+        public var probe: OnlineCode
+        public var control: OnlineCode?
     }
 
     /// - Parameters:
     ///   - splits: train first; "dev" chooses λ on a path.
     ///   - stride, fraction: NeuroX's ordering steps and top-neuron weight mass.
-    ///   - seed: cross-validation folds and the control task.
+    ///   - seed: cross-validation folds, the control task and the online code's order.
+    ///   - mdl: also measure the online codelength (train's labels and the control task's).
     public static func run(
-        _ splits: [Split], fit: Fit, stride: Int = 100, fraction: Double = 0.5, seed: UInt64 = 1, progress: ((Int, Int) -> Void)? = nil
+        _ splits: [Split], fit: Fit, stride: Int = 100, fraction: Double = 0.5, seed: UInt64 = 1, mdl: Bool = false,
+        progress: ((Int, Int) -> Void)? = nil
     ) -> Result {
         let train = splits[0].data
         var path: RegularizationPath?
@@ -75,9 +86,11 @@ public enum ProbeStudy {
         }
         // Control task: the same settings on one random label per word type.
         var control: [String: Double] = [:]
+        var controlTrain: ProbeDataset?
         let withWords = splits.filter { $0.words != nil }
         if splits[0].words != nil {
             let labels = ControlTask.labels(words: withWords.map { $0.words! }, trainLabels: train.labels, classes: train.classes.count, seed: seed)
+            controlTrain = ProbeDataset(x: train.x, labels: labels[0], classes: train.classes)
             let controlProbe = FittedProbe.fit(ProbeDataset(x: train.x, labels: labels[0], classes: train.classes), settings: probe.settings)
             for (k, split) in withWords.enumerated() {
                 control[split.name] = controlProbe.evaluate(ProbeDataset(x: split.data.x, labels: labels[k], classes: train.classes)).accuracy
@@ -98,7 +111,11 @@ public enum ProbeStudy {
         return Result(
             probe: probe, path: path, splits: results, ranking: Array(ordering.ordering.prefix(ordering.ranked)),
             rankingCutoffs: ordering.cutoffs, unranked: ordering.ordering.dropFirst(ordering.ranked).sorted(), topNeurons: top.overall,
-            topNeuronsPerClass: top.perClass, warnings: warnings(probe, splits: results))
+            topNeuronsPerClass: top.perClass, warnings: warnings(probe, splits: results),
+            mdl: mdl
+                ? MDL(
+                    probe: OnlineCode.measure(train, settings: probe.settings, seed: seed),
+                    control: controlTrain.map { OnlineCode.measure($0, settings: probe.settings, seed: seed) }) : nil)
     }
 
     /// Degenerate results said in words, for text and JSON alike.

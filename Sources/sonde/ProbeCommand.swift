@@ -27,7 +27,10 @@ struct ProbeCommand: ParsableCommand {
             regularisation path from λ_max down and picks λ on --dev (or by --folds cross-validation). \
             With word files (--train-words …) it also trains a control-task probe (Hewitt & Liang) and \
             reports selectivity. The objective is glmnet's: mean cross-entropy + \
-            λ(α‖W‖₁ + (1−α)/2‖W‖²); --neurox optimises NeuroX 1.0.9's λ1‖W‖₁ + λ2‖W‖_F instead.
+            λ(α‖W‖₁ + (1−α)/2‖W‖²); --neurox optimises NeuroX 1.0.9's λ1‖W‖₁ + λ2‖W‖_F instead. \
+            --mdl adds the online codelength of the training labels (Voita & Titov 2020: blocks of \
+            0.1% … 100% of the rows, each sent with a probe trained on the rows before it) and of the \
+            control task's, with their compression against the uniform code.
             """)
 
     @OptionGroup var data: ProbeData
@@ -45,6 +48,7 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "Steps of NeuroX's neuron ordering.") var stride: Int = 100
     @Option(help: "Seed for cross-validation folds and the control task.") var seed: UInt64 = 1
     @Option(help: "Save the probe (safetensors) here.") var save: String?
+    @Flag(help: "Also measure the minimum description length (online code) of the labels and of the control task.") var mdl = false
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -84,6 +88,7 @@ struct ProbeCommand: ParsableCommand {
         let topNeurons: [Int]
         let topNeuronsPerClass: [String: [Int]]
         let saved: String?
+        let mdl: ProbeStudy.MDL?
     }
 
     func run() throws {
@@ -101,7 +106,7 @@ struct ProbeCommand: ParsableCommand {
                     tolerance: tolerance))
             : .path(alpha: alpha, count: pathLength, minRatio: minRatio, folds: folds, standardize: standardize, tolerance: tolerance)
         let progress = Progress(what: "λ path")
-        let result = ProbeStudy.run(splits, fit: fit, stride: stride, fraction: fraction, seed: seed, progress: progress.update)
+        let result = ProbeStudy.run(splits, fit: fit, stride: stride, fraction: fraction, seed: seed, mdl: mdl, progress: progress.update)
         let probe = result.probe
         if let save { try withInputErrors { try ProbeFile.write(probe, to: save) } }
         var lambdaValue: Double?
@@ -112,7 +117,7 @@ struct ProbeCommand: ParsableCommand {
             standardized: standardize, diagnostics: probe.diagnostics, warnings: result.warnings, path: result.path?.points,
             splits: result.splits, ranking: result.ranking, unranked: result.unranked, rankingCutoffs: result.rankingCutoffs,
             pathEntryOrder: result.path?.entryOrder, topNeurons: result.topNeurons,
-            topNeuronsPerClass: Dictionary(uniqueKeysWithValues: zip(probe.classes, result.topNeuronsPerClass)), saved: save)
+            topNeuronsPerClass: Dictionary(uniqueKeysWithValues: zip(probe.classes, result.topNeuronsPerClass)), saved: save, mdl: result.mdl)
         if output.json { return try printJSON(report) }
         var lines = [
             "probe: \(probe.classes.count) classes, \(probe.neurons) neurons, \(probe.settings.penalty)\(standardize ? ", standardised" : "")",
@@ -135,6 +140,15 @@ struct ProbeCommand: ParsableCommand {
                 "  \(name): " + neurons.prefix(12).map(String.init).joined(separator: " ") + (neurons.count > 12 ? " … (\(neurons.count))" : ""))
         }
         lines.append(rankingLine(report.ranking, unranked: report.unranked.count))
+        if let m = result.mdl {
+            func line(_ name: String, _ c: OnlineCode) -> String {
+                String(
+                    format: "MDL %@: %.0f bits online against %.0f uniform (compression %.2f) over %d rows", name, c.onlineBits, c.uniformBits,
+                    c.compression, c.rows)
+            }
+            lines.append(line("probe", m.probe))
+            if let c = m.control { lines.append(line("control task", c)) }
+        }
         if let save { lines.append("saved to \(save)") }
         print(lines.joined(separator: "\n"))
     }

@@ -50,8 +50,13 @@ import Testing
                 "extract", "--model", folder + "/lm/step-8", "--corpus", defaultCorpus, "--limit", "60", "--out", acts, "--json")
             #expect(extract.status == 0, "\(extract.stderr)")
             let probe = try SondeRun(
-                "probe", "--train", acts, "--layer", "2", "--train-corpus", defaultCorpus, "--property", "upos", "--lambda", "0.001", "--json")
+                "probe", "--train", acts, "--layer", "2", "--train-corpus", defaultCorpus, "--property", "upos", "--lambda", "0.001", "--mdl",
+                "--json")
             #expect(probe.status == 0 && probe.stdout.contains("\"neurons\" : 16"), "\(probe.stderr)")
+            // MDL: the probe's labels and the control task's, each with its compression.
+            let mdl = (try JSONSerialization.jsonObject(with: Data(probe.stdout.utf8)) as! [String: Any])["mdl"] as! [String: Any]
+            let (code, control) = (mdl["probe"] as! [String: Any], mdl["control"] as! [String: Any])
+            #expect((code["compression"] as! Double) > (control["compression"] as! Double) && (code["blocks"] as! [Any]).count >= 8)
             // Memory cells: another file, recorded as such, probed the same way.
             let cells = try SondeRun(
                 "extract", "--model", folder + "/lm/step-8", "--corpus", defaultCorpus, "--limit", "60", "--cells", "--out",
