@@ -50,16 +50,20 @@ public struct ProbeSettings: Sendable, Equatable, Codable {
     /// Stop as soon as the objective is at most this (before the KKT tolerance is met): "as
     /// good as that other trainer's result", e.g. NeuroX's final objective. Nil: converge.
     public var targetObjective: Double?
+    /// Also stop only once the duality gap (`DualityGap`) is at most this: the KKT tolerance is
+    /// tightened tenfold, from where the solver stopped, until it is. Nil: the tolerance alone.
+    public var gap: Double?
 
     public init(
         penalty: Penalty = .elasticNet(lambda: 1e-3, alpha: 0.5), standardize: Bool = true, tolerance: Double = 1e-4, maxIterations: Int = 500,
-        targetObjective: Double? = nil
+        targetObjective: Double? = nil, gap: Double? = nil
     ) {
         self.penalty = penalty
         self.standardize = standardize
         self.tolerance = tolerance
         self.maxIterations = maxIterations
         self.targetObjective = targetObjective
+        self.gap = gap
     }
 
     /// NeuroX's trainer as users know it: its objective, no standardisation.

@@ -55,13 +55,23 @@ public struct FittedProbe: Sendable {
         return w
     }
 
-    /// Trains a probe on `data` with `settings` (the classes are the dataset's).
+    /// Trains a probe on `data` with `settings` (the classes are the dataset's). With a `gap`
+    /// target the solver continues, warm, at tenfold tighter tolerances until the duality gap
+    /// is at most it (diagnostics are then the last round's).
     public static func fit(_ data: ProbeDataset, settings: ProbeSettings) -> FittedProbe {
         let problem = ProbeProblem(data, standardize: settings.standardize)
-        let result = problem.solve(
-            penalty: settings.penalty, tolerance: settings.tolerance, maxIterations: settings.maxIterations, targetObjective: settings.targetObjective
-        )
-        return FittedProbe(problem: problem, classes: data.classes, result: result, settings: settings)
+        var tolerance = settings.tolerance
+        var result = problem.solve(
+            penalty: settings.penalty, tolerance: tolerance, maxIterations: settings.maxIterations, targetObjective: settings.targetObjective)
+        var probe = FittedProbe(problem: problem, classes: data.classes, result: result, settings: settings)
+        guard let target = settings.gap else { return probe }
+        while tolerance > 1e-14, let g = probe.dualityGap(data), g.gap > target {
+            tolerance /= 10
+            result = problem.solve(
+                penalty: settings.penalty, tolerance: tolerance, maxIterations: settings.maxIterations, start: (result.w, result.b))
+            probe = FittedProbe(problem: problem, classes: data.classes, result: result, settings: settings)
+        }
+        return probe
     }
 
     init(problem: ProbeProblem, classes: [String], result: SolverResult, settings: ProbeSettings) {

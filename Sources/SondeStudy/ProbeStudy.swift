@@ -54,6 +54,8 @@ public enum ProbeStudy {
         public var warnings: [String]
         /// The online codelength of train's labels and of its control task's (when asked).
         public var mdl: MDL?
+        /// The duality gap of the probe on train: how far its objective can be above the optimum.
+        public var certificate: DualityGap?
     }
 
     /// Voita & Titov's MDL probe beside its control task: a property the activations encode
@@ -115,7 +117,8 @@ public enum ProbeStudy {
             mdl: mdl
                 ? MDL(
                     probe: OnlineCode.measure(train, settings: probe.settings, seed: seed),
-                    control: controlTrain.map { OnlineCode.measure($0, settings: probe.settings, seed: seed) }) : nil)
+                    control: controlTrain.map { OnlineCode.measure($0, settings: probe.settings, seed: seed) }) : nil,
+            certificate: probe.dualityGap(train))
     }
 
     /// Degenerate results said in words, for text and JSON alike.

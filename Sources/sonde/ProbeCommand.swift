@@ -44,6 +44,7 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "NeuroX λ2.") var l2: Double = 1e-5
     @Flag(help: "Do not standardise neurons before fitting.") var noStandardize = false
     @Option(help: "KKT tolerance, relative to the largest gradient at W = 0.") var tolerance: Double = 1e-4
+    @Option(help: "Also stop only when the duality gap is at most this (the tolerance is tightened until it is).") var gap: Double?
     @Option(help: "The weight mass for NeuroX's top-neuron selection in the report.") var fraction: Double = 0.5
     @Option(help: "Steps of NeuroX's neuron ordering.") var stride: Int = 100
     @Option(help: "Seed for cross-validation folds and the control task.") var seed: UInt64 = 1
@@ -55,6 +56,8 @@ struct ProbeCommand: ParsableCommand {
         try requireNumber("alpha", alpha, "in [0, 1]") { (0...1).contains($0) }
         // λ = 0 has no optimum when the classes are separable (the weights grow without bound).
         try requireNumber("lambda", lambda, "positive (λ = 0 has no solution on separable data; try 1e-6)") { $0 > 0 }
+        try requireNumber("gap", gap, "positive") { $0 > 0 }
+        if gap != nil && lambda == nil && !neurox { throw ValidationError("--gap certifies one fit: give --lambda (or --neurox)") }
         try requireNumber("l1", l1, "≥ 0") { $0 >= 0 }
         try requireNumber("l2", l2, "≥ 0") { $0 >= 0 }
         if neurox && l1 == 0 && l2 == 0 { throw ValidationError("--l1 and --l2 cannot both be 0 (no solution on separable data)") }
@@ -89,6 +92,7 @@ struct ProbeCommand: ParsableCommand {
         let topNeuronsPerClass: [String: [Int]]
         let saved: String?
         let mdl: ProbeStudy.MDL?
+        let certificate: DualityGap?
     }
 
     func run() throws {
@@ -103,7 +107,7 @@ struct ProbeCommand: ParsableCommand {
             ? .penalty(
                 ProbeSettings(
                     penalty: neurox ? .neurox(l1: l1, l2: l2) : .elasticNet(lambda: lambda!, alpha: alpha), standardize: standardize,
-                    tolerance: tolerance))
+                    tolerance: tolerance, gap: gap))
             : .path(alpha: alpha, count: pathLength, minRatio: minRatio, folds: folds, standardize: standardize, tolerance: tolerance)
         let progress = Progress(what: "λ path")
         let result = ProbeStudy.run(splits, fit: fit, stride: stride, fraction: fraction, seed: seed, mdl: mdl, progress: progress.update)
@@ -117,12 +121,19 @@ struct ProbeCommand: ParsableCommand {
             standardized: standardize, diagnostics: probe.diagnostics, warnings: result.warnings, path: result.path?.points,
             splits: result.splits, ranking: result.ranking, unranked: result.unranked, rankingCutoffs: result.rankingCutoffs,
             pathEntryOrder: result.path?.entryOrder, topNeurons: result.topNeurons,
-            topNeuronsPerClass: Dictionary(uniqueKeysWithValues: zip(probe.classes, result.topNeuronsPerClass)), saved: save, mdl: result.mdl)
+            topNeuronsPerClass: Dictionary(uniqueKeysWithValues: zip(probe.classes, result.topNeuronsPerClass)), saved: save, mdl: result.mdl,
+            certificate: result.certificate)
         if output.json { return try printJSON(report) }
         var lines = [
             "probe: \(probe.classes.count) classes, \(probe.neurons) neurons, \(probe.settings.penalty)\(standardize ? ", standardised" : "")",
             "solver: \(probe.diagnostics.iterations) iterations, \(probe.diagnostics.converged ? "converged" : "NOT converged"), KKT violation \(String(format: "%.1e", probe.diagnostics.kktViolation)), \(probe.diagnostics.nonzeroNeurons) neurons with nonzero weight",
         ]
+        if let g = result.certificate {
+            lines.append(
+                String(
+                    format: "certificate: duality gap %.1e (relative %.1e): the objective %.6f is at most that above the optimum", g.gap, g.relative,
+                    g.primal))
+        }
         var rows = [["split", "tokens", "accuracy", "macro-F1", "majority", "control", "selectivity"]]
         for name in ["train", "dev", "test"] {
             guard let s = result.splits[name] else { continue }

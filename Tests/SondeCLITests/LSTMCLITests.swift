@@ -51,10 +51,13 @@ import Testing
             #expect(extract.status == 0, "\(extract.stderr)")
             let probe = try SondeRun(
                 "probe", "--train", acts, "--layer", "2", "--train-corpus", defaultCorpus, "--property", "upos", "--lambda", "0.001", "--mdl",
-                "--json")
+                "--gap", "1e-4", "--json")
             #expect(probe.status == 0 && probe.stdout.contains("\"neurons\" : 16"), "\(probe.stderr)")
             // MDL: the probe's labels and the control task's, each with its compression.
-            let mdl = (try JSONSerialization.jsonObject(with: Data(probe.stdout.utf8)) as! [String: Any])["mdl"] as! [String: Any]
+            let report = try JSONSerialization.jsonObject(with: Data(probe.stdout.utf8)) as! [String: Any]
+            let certificate = report["certificate"] as! [String: Any]
+            #expect((certificate["gap"] as! Double) <= 1e-4 && (certificate["gap"] as! Double) > -1e-9)
+            let mdl = report["mdl"] as! [String: Any]
             let (code, control) = (mdl["probe"] as! [String: Any], mdl["control"] as! [String: Any])
             #expect((code["compression"] as! Double) > (control["compression"] as! Double) && (code["blocks"] as! [Any]).count >= 8)
             // Memory cells: another file, recorded as such, probed the same way.
