@@ -490,6 +490,21 @@ public final class ExperimentRunner {
         ) { self.progress("fine-tuning \(name)", $0, $1) }
     }
 
+    /// Each layer's probe warnings, and a warning for a layer whose mean dev accuracy over the
+    /// seeds is within one SD of the majority baseline (the first seed's probe may be just above).
+    static func warnings(_ property: String, _ layers: [ExperimentResults.LayerProbe]) -> [String] {
+        layers.flatMap { layer in
+            var out = layer.warnings.map { "\(property), \(layer.layer): \($0)" }
+            if layer.accuracy - layer.majority <= max(layer.accuracySD, 1e-9) && !layer.warnings.contains(where: { $0.contains("majority") }) {
+                out.append(
+                    String(
+                        format: "%@, %@: mean dev accuracy %.4f ± %.4f is within one SD of the majority baseline %.4f: no sign of the property there",
+                        property, layer.layer, layer.accuracy, layer.accuracySD, layer.majority))
+            }
+            return out
+        }
+    }
+
     // MARK: Results
 
     /// The results from the cache; every cell must be done (the error lists those that are not).
@@ -518,7 +533,7 @@ public final class ExperimentRunner {
             let layers = try layout.cells.filter { $0.kind == .probe && $0.id.hasPrefix("probe \(name) ") }.map {
                 try load(ExperimentResults.LayerProbe.self, "probe-\($0.key).json")
             }
-            for layer in layers { warnings += layer.warnings.map { "\(name), \(layer.layer): \($0)" } }
+            warnings += Self.warnings(name, layers)
             if let top = layers.first, layers.allSatisfy({ $0.accuracy <= top.majority + 1e-9 }) {
                 warnings.append("\(name): no layer beats the majority baseline \(String(format: "%.3f", top.majority)) on dev")
             }

@@ -37,6 +37,23 @@ struct ExperimentTests {
         expectError(good + "[models]\nreference = \"r\"\n", "x.toml:4: models.checkpoints: missing")
     }
 
+    /// A layer whose mean accuracy over seeds is within one SD of the majority baseline is said
+    /// to show nothing, even when its first seed's probe was just above it.
+    @Test func layersAtTheBaselineAreWarnedOf() {
+        func layer(_ name: String, _ accuracy: Double, _ sd: Double, warnings: [String] = []) -> ExperimentResults.LayerProbe {
+            .init(layer: name, accuracy: accuracy, accuracySD: sd, selectivity: 0, selectivitySD: 0, majority: 0.44, ranking: [], warnings: warnings)
+        }
+        let w = ExperimentRunner.warnings(
+            "genre",
+            [
+                layer("layer0", 0.487, 0.008), layer("layer1", 0.4401, 0.0005),
+                layer("layer2", 0.44, 0, warnings: ["dev accuracy 0.44 does not beat the majority baseline 0.44"]),
+            ])
+        #expect(
+            w.count == 2 && w[0].hasPrefix("genre, layer1: mean dev accuracy 0.4401 ± 0.0005 is within one SD")
+                && w[1].hasPrefix("genre, layer2: dev accuracy"))
+    }
+
     @Test func aRerunRecomputesNothingAndASettingOnlyItsStages() throws {
         var generator = TreebankGenerator(seed: 3)
         try ConlluWriter.write(generator.corpus(sentences: 60), to: folder + "/c.conllu")

@@ -208,7 +208,21 @@ func probe(_ options: Options) throws {
 /// The same comparison on real activations: the zoo's GPT-2 (step 1200), layer 2, every word of
 /// EWT train (train) and dev (test), UPOS.
 func probeReal(_ options: Options) throws {
+    let (prefix, title) = try realProbeData(options)
+    try compareProbes(options, prefix: prefix, title: title)
+}
+
+/// Writes (once) the real-activation probe data and returns its file prefix and a title.
+func realProbeData(_ options: Options) throws -> (prefix: String, title: String) {
     let prefix = options.data + "/zoo-gpt-layer2"
+    func title(_ n: Int, _ m: Int, _ h: Int, _ c: Int) -> String {
+        "zoo gpt-step1200 layer 2, EWT train \(n) words / dev \(m) words × \(h) neurons × \(c) UPOS"
+    }
+    if FileManager.default.fileExists(atPath: prefix + ".test.y.npy") {
+        let x = try TensorCollection.read(prefix + ".train.x.npy").tensors[0], y = try TensorCollection.read(prefix + ".train.y.npy").tensors[0]
+        let m = try TensorCollection.read(prefix + ".test.y.npy").tensors[0].shape[0]
+        return (prefix, title(x.shape[0], m, x.shape[1], (y.integers()!.max() ?? 0) + 1))
+    }
     let zoo = options.shared + "/zoo"
     let ewt = options.shared + "/corpora/ud-english-ewt/en_ewt-ud-"
     let extractor = try ActivationExtractor(
@@ -227,9 +241,7 @@ func probeReal(_ options: Options) throws {
     let all = ProbeDataset(x: x, labels: parts[0].labels + parts[1].labels, classes: classes)
     let n = parts[0].labels.count
     try saveProbeData(all, train: 0..<n, test: n..<all.count, prefix: prefix)
-    try compareProbes(
-        options, prefix: prefix,
-        title: "zoo gpt-step1200 layer 2, EWT train \(n) words / dev \(all.count - n) words × \(h) neurons × \(classes.count) UPOS")
+    return (prefix, title(n, all.count - n, h, classes.count))
 }
 
 func saveProbeData(_ all: ProbeDataset, train: Range<Int>, test: Range<Int>, prefix: String) throws {
@@ -322,6 +334,7 @@ for suite in options.suites {
     case "probe": try probe(options)
     case "extract": try extract(options)
     case "probe-real": try probeReal(options)
+    case "path-real": try pathReal(options)
     case "similarity": try similarity(options)
     case "redundancy": try redundancy(options)
     case "lstm": try lstm(options)
