@@ -107,22 +107,24 @@ public enum ProbeStudy {
                 majorityBaseline: Evaluation.majorityBaseline(trainLabels: train.labels, labels: split.data.labels, classes: train.classes.count),
                 controlAccuracy: c, selectivity: c.map { evaluation.accuracy - $0 }, unseenLabels: evaluation.unseen, perClass: evaluation.perClass)
         }
+        let certificate = probe.dualityGap(train)
         let weights = probe.standardizedWeights
         let ordering = Rankings.neuronOrdering(weights, stride: stride)
         let top = Rankings.topNeurons(weights, fraction: fraction)
         return Result(
             probe: probe, path: path, splits: results, ranking: Array(ordering.ordering.prefix(ordering.ranked)),
             rankingCutoffs: ordering.cutoffs, unranked: ordering.ordering.dropFirst(ordering.ranked).sorted(), topNeurons: top.overall,
-            topNeuronsPerClass: top.perClass, warnings: warnings(probe, splits: results),
+            topNeuronsPerClass: top.perClass, warnings: warnings(probe, splits: results, certificate: certificate),
             mdl: mdl
                 ? MDL(
                     probe: OnlineCode.measure(train, settings: probe.settings, seed: seed),
                     control: controlTrain.map { OnlineCode.measure($0, settings: probe.settings, seed: seed) }) : nil,
-            certificate: probe.dualityGap(train))
+            certificate: certificate)
     }
 
-    /// Degenerate results said in words, for text and JSON alike.
-    public static func warnings(_ probe: FittedProbe, splits: [String: SplitResult]) -> [String] {
+    /// Degenerate results said in words, for text and JSON alike. A fit stopped before its KKT
+    /// tolerance is not doubted when its duality gap certifies it within 1e-6 of the optimum.
+    public static func warnings(_ probe: FittedProbe, splits: [String: SplitResult], certificate: DualityGap? = nil) -> [String] {
         var warnings: [String] = []
         let d = probe.diagnostics
         if d.constantNeurons == probe.neurons {
@@ -130,7 +132,11 @@ public enum ProbeStudy {
         } else if d.nonzeroNeurons == 0 {
             warnings.append("no neuron has a nonzero weight (λ too large?): the probe is the intercept-only model and ranks nothing")
         }
-        if !d.converged {
+        if !d.converged, let c = certificate, c.relative <= 1e-6 {
+            warnings.append(
+                "the solver stopped before its KKT tolerance (violation \(scientific(d.kktViolation))), but its duality gap \(scientific(c.gap)) certifies the objective within that of the optimum"
+            )
+        } else if !d.converged {
             warnings.append(
                 "the solver stopped before the optimality conditions held (KKT violation \(scientific(d.kktViolation))): the weights are not the optimum"
             )

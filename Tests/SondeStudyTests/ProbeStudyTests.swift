@@ -66,3 +66,19 @@ struct ProbeStudyTests {
     #expect(result.minimal.reached && result.minimal.neurons <= 6 && result.minimalByLayer.values.reduce(0, +) == result.minimal.neurons)
     #expect(abs(result.layerRedundancy.cka[0][1] - 1) < 1e-9)  // layer1 = 2 × layer0: CKA is 1
 }
+
+/// A fit stopped before its KKT tolerance: doubted without a certificate, certified with a
+/// duality gap within 1e-6 of the optimum, doubted again with a loose one.
+@Test func aCertificateQualifiesTheConvergenceWarning() {
+    let data = PlantedData(samples: 300, neurons: 8, classes: 3, planted: 2, copies: 1, seed: 4).dataset
+    let probe = FittedProbe.fit(data, settings: ProbeSettings(penalty: .elasticNet(lambda: 1e-2, alpha: 0.5), tolerance: 1e-14, maxIterations: 1))
+    #expect(!probe.diagnostics.converged)
+    let plain = ProbeStudy.warnings(probe, splits: [:])
+    // A certificate within 1e-6: that of a fit converged far tighter.
+    let converged = FittedProbe.fit(
+        data, settings: ProbeSettings(penalty: .elasticNet(lambda: 1e-2, alpha: 0.5), tolerance: 1e-10, maxIterations: 5000))
+    let tight = ProbeStudy.warnings(probe, splits: [:], certificate: converged.dualityGap(data))
+    let loose = ProbeStudy.warnings(probe, splits: [:], certificate: probe.dualityGap(data))
+    #expect(plain.contains { $0.contains("not the optimum") } && loose == plain)
+    #expect(tight.contains { $0.contains("certifies") } && !tight.contains { $0.contains("not the optimum") })
+}
