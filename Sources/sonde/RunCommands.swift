@@ -201,7 +201,7 @@ struct DemoCommand: ParsableCommand {
 
     @Option(name: .shortAndLong, help: "The folder to write into.") var out = "sonde-demo"
     @Flag(help: "Print the demo's experiment file and stop.") var printExperiment = false
-    @Flag(help: "Recompute every stage.") var force = false
+    @Flag(help: "Recompute every cell.") var force = false
     @OptionGroup var output: OutputOptions
 
     func run() throws {
