@@ -6,7 +6,7 @@ import SondeLinalg
 ///
 /// The problem (standardised neurons X̃, n rows, C classes): min F(X̃Wᵀ + 1bᵀ) + G(W), F the mean
 /// softmax cross-entropy, G the penalty; its dual: max −F*(Θ) − G*(−ΘᵀX̃) subject to 1ᵀΘ = 0
-/// (the free intercepts). The dual point is built from the probe's own probabilities P:
+/// (the free intercepts). Two passes over the rows in blocks. The dual point is built from the probe's own probabilities P:
 /// Θ = s·(Q − Y)/n, where Q = (1 − t)(P − 1mᵀ) + t·1πᵀ makes the column sums zero (m the mean
 /// residual, which the intercepts' optimality makes small; π the class frequencies; t the least
 /// mixing that keeps each row of Q a distribution) and s ≤ 1 scales it into G*'s domain (the
@@ -38,7 +38,11 @@ extension FittedProbe {
             for start in stride(from: 0, to: n, by: 4096) {
                 let rows = start..<min(n, start + 4096)
                 var xt = Matrix<Double>(rows: rows.count, columns: d)
-                for (r, i) in rows.enumerated() { for j in 0..<d { xt[r, j] = (Double(data.x[i, j]) - means[j]) / scales[j] } }
+                data.x.withUnsafeBufferPointer { x in
+                    xt.withUnsafeMutableBufferPointer { out in
+                        for (r, i) in rows.enumerated() { for j in 0..<d { out[r * d + j] = (Double(x[i * d + j]) - means[j]) / scales[j] } }
+                    }
+                }
                 var p = Matrix<Double>.product(xt, standardized, transposeB: true)
                 for (r, i) in rows.enumerated() {
                     var top = -Double.infinity
@@ -58,24 +62,28 @@ extension FittedProbe {
                 body(rows, xt, p)
             }
         }
-        // Pass 1: the loss, the mean residual m and the class frequencies π.
+        // Pass 1: the loss, the mean residual m, the class frequencies π and each class's
+        // smallest probability (what the mixing below depends on).
         var loss = 0.0
         var m = [Double](repeating: 0, count: c), pi = [Double](repeating: 0, count: c)
+        var smallest = [Double](repeating: 1, count: c)
         blocks(
             { rows, _, p in
                 for (r, i) in rows.enumerated() {
-                    for k in 0..<c { m[k] += p[r, k] / Double(n) }
+                    for k in 0..<c {
+                        m[k] += p[r, k] / Double(n)
+                        smallest[k] = min(smallest[k], p[r, k])
+                    }
                     pi[data.labels[i]] += 1 / Double(n)
                 }
             }, loss: &loss)
         for k in 0..<c { m[k] -= pi[k] }
         let primal = loss / Double(n) + settings.penalty.value(standardized.elements)
-        // Pass 2: the least mixing t with π that keeps every row of P − 1mᵀ a distribution.
+        // The least mixing t with π that keeps every row of P − 1mᵀ a distribution: the bound
+        // (m − p)/(π + m − p) grows as p falls, so each class's smallest p decides it.
         var t = 0.0
-        blocks { rows, _, p in
-            for r in 0..<rows.count { for k in 0..<c where p[r, k] - m[k] < 0 { t = max(t, (m[k] - p[r, k]) / (pi[k] + m[k] - p[r, k])) } }
-        }
-        // Pass 3: V = (Q − Y)ᵀX̃ / n (C × D) and the rows of Q, kept as they are needed for F*.
+        for k in 0..<c where smallest[k] - m[k] < 0 { t = max(t, (m[k] - smallest[k]) / (pi[k] + m[k] - smallest[k])) }
+        // Pass 2: V = (Q − Y)ᵀX̃ / n (C × D) and the rows of Q, kept as they are needed for F*.
         var q = Matrix<Double>(rows: n, columns: c)
         var v = Matrix<Double>(rows: c, columns: d)
         blocks { rows, xt, p in

@@ -67,8 +67,10 @@ public struct OnlineCode: Codable, Sendable, Equatable {
                 let probe = FittedProbe.fit(train, settings: settings)
                 let z = probe.logits(data.x.rows(coded))
                 for (i, r) in coded.enumerated() {
-                    let top = (0..<z.columns).map { Double(z[i, $0]) }.max()!
-                    let total = (0..<z.columns).reduce(0.0) { $0 + exp(Double(z[i, $1]) - top) }
+                    var top = -Double.infinity
+                    for j in 0..<z.columns { top = max(top, Double(z[i, j])) }
+                    var total = 0.0
+                    for j in 0..<z.columns { total += exp(Double(z[i, j]) - top) }
                     let p = local[data.labels[r]].map { exp(Double(z[i, $0]) - top) / total } ?? 0
                     bits -= log2((1 - escape) * p + escape / Double(k))
                 }

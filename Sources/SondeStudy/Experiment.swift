@@ -193,6 +193,10 @@ public struct Experiment: Codable, Sendable, Equatable {
                 guard let path = value.string, !path.isEmpty else { throw fail("models", key, "expected a path") }
                 return resolve(path)
             }
+            // Each folder is one cell of the plan: a folder named twice is a mistake, not two models.
+            if let twice = checkpoints.first(where: { c in checkpoints.filter { $0 == c }.count > 1 }) {
+                throw fail("models", "checkpoints", "'\(twice)' is listed twice")
+            }
             e.models = ModelSeries(
                 checkpoints: checkpoints.map(resolve), reference: try folder("reference"), finetuned: try folder("finetuned"),
                 tokenizer: try folder("tokenizer"))
@@ -200,6 +204,9 @@ public struct Experiment: Codable, Sendable, Equatable {
         }
         if let properties = try strings(probe, "probe", "properties") {
             if let bad = properties.first(where: { Property(name: $0) == nil }) { throw fail("probe", "properties", "unknown property '\(bad)'") }
+            if let twice = properties.first(where: { p in properties.filter { $0 == p }.count > 1 }) {
+                throw fail("probe", "properties", "'\(twice)' is listed twice")
+            }
             e.properties = properties
         }
         e.lambda = try number(probe, "probe", "lambda", { $0 > 0 }, "a positive number") ?? e.lambda

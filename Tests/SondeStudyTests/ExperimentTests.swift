@@ -35,6 +35,9 @@ struct ExperimentTests {
         #expect(parsed?.models?.checkpoints == ["/d/a", "/d/b"] && parsed?.models?.tokenizer == "/d/t.json" && parsed?.tagger == nil)
         expectError(models + "[lstm]\nhidden = 8\n", "x.toml:5: models.checkpoints: give [lstm] (train a native LSTM) or [models]")
         expectError(good + "[models]\nreference = \"r\"\n", "x.toml:4: models.checkpoints: missing")
+        // A name twice would be two cells with one id.
+        expectError(good + "[models]\ncheckpoints = [\"a\", \"a\"]\n", "x.toml:5: models.checkpoints: 'a' is listed twice")
+        expectError(good + "[probe]\nproperties = [\"upos\", \"upos\"]\n", "x.toml:5: probe.properties: 'upos' is listed twice")
     }
 
     /// A layer whose mean accuracy over seeds is within one SD of the majority baseline is said
