@@ -82,77 +82,86 @@ public enum Similarity {
     /// Without `weights`, only the coefficients are computed (the SVD without singular vectors,
     /// several times cheaper); `weightsX`/`weightsY` are then empty.
     public static func cca(_ m: JointMoments, epsilon: Double = defaultEpsilon, weights: Bool = true) throws -> CanonicalCorrelation {
-        try guardSize(m, "CCA")
-        let keptX = kept(m.sxx, epsilon), keptY = kept(m.syy, epsilon)
-        guard !keptX.isEmpty, !keptY.isEmpty else {
-            throw SimilarityError("no neuron of \(keptX.isEmpty ? "X" : "Y") varies (all variances are at most ε = \(epsilon) × the largest)")
-        }
-        let wx = try whitening(m.sxx, keptX), wy = try whitening(m.syy, keptY)
-        let kxy = m.sxy.rows(keptX).columns(keptY)
-        return try canonical(m, keptX: keptX, keptY: keptY, whiteX: wx, whiteY: wy, cross: kxy, weights: weights)
+        try canonicalCorrelation(m, whitening: try Whitening(cca: m, epsilon: epsilon), weights: weights)
     }
 
     /// SVCCA from the moments: per side the principal directions of the centred data (the
     /// eigenvectors of the covariance, = the right singular vectors of the centred data, with
     /// s² = (n − 1)·λ), the leading ones kept by `keep`, then CCA between the kept components.
     public static func svcca(_ m: JointMoments, keep: SVCCAKeep, weights: Bool = true) throws -> SVCCAResult {
-        func principal(_ s: Matrix<Double>) throws -> (vectors: Matrix<Double>, values: [Double]) {
-            let eigen = try s.symmetricEigen()
-            let order = Array(eigen.values.indices.reversed())
-            return (eigen.vectors.columns(order), order.map { max(eigen.values[$0], 0) })
+        try svcca(m, whitening: try Whitening(svcca: m, keep: keep), keep: keep, weights: weights)
+    }
+
+    /// SVCCA through a whitening made by `Whitening(svcca:keep:)` with this `keep`.
+    public static func svcca(_ m: JointMoments, whitening: Whitening, keep: SVCCAKeep, weights: Bool = true) throws -> SVCCAResult {
+        SVCCAResult(
+            keep: keep, kx: whitening.whiteX.columns, ky: whitening.whiteY.columns,
+            cca: try canonicalCorrelation(m, whitening: whitening, weights: weights))
+    }
+
+    /// The canonical correlations of `m`'s cross-covariance through a whitening made from moments
+    /// with the same Σxx and Σyy (`m` itself, or the pairing it was shuffled from): the SVD of
+    /// Wxᵀ·Σxy·Wy, and the canonical weights mapped back to all neurons.
+    public static func canonicalCorrelation(_ m: JointMoments, whitening: Whitening, weights: Bool = true) throws -> CanonicalCorrelation {
+        let (keptX, keptY, whiteX, whiteY) = (whitening.keptX, whitening.keptY, whitening.whiteX, whitening.whiteY)
+        let t = whitenedCross(m, whitening)
+        let k = min(whiteX.columns, whiteY.columns)
+        guard weights else {
+            // ρ² are the eigenvalues of the smaller of T·Tᵀ and Tᵀ·T (values only: a tenth of an
+            // SVD's time); a ρ near 0 is then good to about 1e-8 absolute, ample for a mean.
+            let gram = t.rows <= t.columns ? Matrix.product(t, t, transposeB: true) : Matrix.product(t, t, transposeA: true)
+            let squares = try gram.symmetricEigenvalues().reversed().prefix(k)
+            return CanonicalCorrelation(
+                coefficients: squares.map { min(max($0, 0).squareRoot(), 1) }, keptX: keptX, keptY: keptY,
+                rankX: whiteX.columns, rankY: whiteY.columns, weightsX: Matrix(rows: 0, columns: m.p), weightsY: Matrix(rows: 0, columns: m.q))
         }
-        let (vx, lx) = try principal(m.sxx), (vy, ly) = try principal(m.syy)
-        func count(_ values: [Double]) throws -> Int {
-            let positive = values.prefix { $0 > values[0] * 1e-12 }.count
-            switch keep {
-            case .dimensions(let k):
-                guard k >= 1 else { throw SimilarityError("SVCCA needs at least one direction") }
-                return min(k, positive)
-            case .variance(let share):
-                guard share > 0 && share <= 1 else { throw SimilarityError("the variance share must be in (0, 1]") }
-                let total = values.reduce(0, +)
-                var sum = 0.0
-                for (i, v) in values.enumerated() { sum += v; if sum >= share * total { return min(i + 1, positive) } }
-                return positive
+        let svd = try t.svd()
+        let ax = Matrix.product(whiteX, svd.u.columns(Array(0..<k)))  // [kept x × k]
+        let ay = Matrix.product(whiteY, svd.vt.rows(0..<k), transposeB: true)  // [kept y × k]
+        func spread(_ a: Matrix<Double>, _ kept: [Int], _ d: Int) -> Matrix<Double> {
+            var w = Matrix<Double>(rows: k, columns: d)
+            w.withUnsafeMutableBufferPointer { out in
+                for (r, neuron) in kept.enumerated() { for i in 0..<k { out[i * d + neuron] = a[r, i] } }
             }
+            return w
         }
-        let kx = try count(lx), ky = try count(ly)
-        guard kx >= 1, ky >= 1 else { throw SimilarityError("a side has no variance: SVCCA needs activations that vary") }
-        if kx >= m.n || ky >= m.n {
-            throw SimilarityError("SVCCA keeps \(max(kx, ky)) directions for only \(m.n) datapoints; keep fewer (--dims) or use more tokens")
-        }
-        // Whitening of the kept components: v_i / √λ_i; the cross-covariance of the raw data.
-        func white(_ v: Matrix<Double>, _ values: [Double], _ k: Int) -> Matrix<Double> {
-            Matrix(rows: v.rows, columns: k) { out in
-                for i in 0..<v.rows { for j in 0..<k { out[i * k + j] = v[i, j] / values[j].squareRoot() } }
-            }
-        }
-        let cca = try canonical(
-            m, keptX: Array(0..<m.p), keptY: Array(0..<m.q), whiteX: white(vx, lx, kx), whiteY: white(vy, ly, ky), cross: m.sxy,
-            weights: weights)
-        return SVCCAResult(keep: keep, kx: kx, ky: ky, cca: cca)
+        return CanonicalCorrelation(
+            coefficients: Array(svd.values.prefix(k)).map { min($0, 1) }, keptX: keptX, keptY: keptY,
+            rankX: whiteX.columns, rankY: whiteY.columns,
+            weightsX: spread(ax, keptX, m.p), weightsY: spread(ay, keptY, m.q))
     }
 
     /// PWCCA by Morcos et al.'s definition: on the side with fewer kept neurons, each canonical
     /// variate hᵢ (unit length) is weighted by αᵢ = Σⱼ |⟨hᵢ, xⱼ⟩| over that side's centred
-    /// neurons xⱼ; the weights are normalised and the coefficients averaged with them.
+    /// neurons xⱼ; the weights are normalised and the coefficients averaged with them. Only that
+    /// side's canonical weights are needed: the eigenvectors of T·Tᵀ (or Tᵀ·T), a third of the
+    /// time of T's full SVD. `whitening`, when given, must come from `Whitening(cca:epsilon:)` on
+    /// moments with the same Σxx and Σyy (a null baseline prepares it once for its shuffles).
     public static func pwcca(
-        _ m: JointMoments, epsilon: Double = defaultEpsilon
-    ) throws -> (value: Double, weights: [Double], cca: CanonicalCorrelation) {
-        let c = try cca(m, epsilon: epsilon)
-        let useX = c.keptX.count <= c.keptY.count
-        let s = useX ? m.sxx : m.syy
-        let a = useX ? c.weightsX : c.weightsY
-        let k = c.coefficients.count
+        _ m: JointMoments, epsilon: Double = defaultEpsilon, whitening given: Whitening? = nil
+    ) throws -> (value: Double, weights: [Double], coefficients: [Double]) {
+        let w = try given ?? Whitening(cca: m, epsilon: epsilon)
+        let t = whitenedCross(m, w)
+        let useX = w.keptX.count <= w.keptY.count
+        let (kept, white) = useX ? (w.keptX, w.whiteX) : (w.keptY, w.whiteY)
+        let k = min(t.rows, t.columns)
+        let eigen = try (useX ? Matrix.product(t, t, transposeB: true) : Matrix.product(t, t, transposeA: true)).symmetricEigen()
+        let order = Array(eigen.values.indices.reversed().prefix(k))  // largest first
+        let coefficients = order.map { min(max(eigen.values[$0], 0).squareRoot(), 1) }
         // ⟨hᵢ, xⱼ⟩ = (n−1)(Σ aᵢ)ⱼ / √((n−1) aᵢᵀΣaᵢ); the variates have unit variance, so aᵢᵀΣaᵢ = 1.
-        let sa = Matrix.product(a, s)  // [k × d]: row i = (Σ aᵢ)ᵀ
-        let kept = Set(useX ? c.keptX : c.keptY)
-        var weights = (0..<k).map { i in
-            (0..<sa.columns).reduce(0.0) { kept.contains($1) ? $0 + abs(sa[i, $1]) : $0 } * Double(m.n - 1).squareRoot()
-        }
+        let a = Matrix.product(white, eigen.vectors.columns(order))  // [kept × k]: column i = aᵢ
+        let sa = Matrix.product((useX ? m.sxx : m.syy).rows(kept).columns(kept), a)  // column i = (Σ aᵢ) on the kept neurons
+        var weights = (0..<k).map { i in (0..<sa.rows).reduce(0.0) { $0 + abs(sa[$1, i]) } * Double(m.n - 1).squareRoot() }
         let total = weights.reduce(0, +)
         weights = weights.map { $0 / total }
-        return (zip(weights, c.coefficients).reduce(0) { $0 + $1.0 * $1.1 }, weights, c)
+        return (zip(weights, coefficients).reduce(0) { $0 + $1.0 * $1.1 }, weights, coefficients)
+    }
+
+    /// T = Wxᵀ·Σxy·Wy on the kept neurons: its singular values are the canonical correlations.
+    static func whitenedCross(_ m: JointMoments, _ w: Whitening) -> Matrix<Double> {
+        precondition(m.p == w.p && m.q == w.q, "the whitening was made for other moments")
+        let cross = w.keptX.count == m.p && w.keptY.count == m.q ? m.sxy : m.sxy.rows(w.keptX).columns(w.keptY)
+        return Matrix.product(Matrix.product(w.whiteX, cross, transposeA: true), w.whiteY)
     }
 
     // MARK: - Shared steps
@@ -210,36 +219,65 @@ public enum Similarity {
             }
         }
     }
+}
 
-    /// The SVD of Wxᵀ·Σxy·Wy and the canonical weights mapped back to all neurons.
-    static func canonical(
-        _ m: JointMoments, keptX: [Int], keptY: [Int], whiteX: Matrix<Double>, whiteY: Matrix<Double>, cross: Matrix<Double>,
-        weights: Bool
-    ) throws -> CanonicalCorrelation {
-        let t = Matrix.product(Matrix.product(whiteX, cross, transposeA: true), whiteY)
-        let k = min(whiteX.columns, whiteY.columns)
-        guard weights else {
-            // ρ² are the eigenvalues of the smaller of T·Tᵀ and Tᵀ·T (values only: a tenth of an
-            // SVD's time); a ρ near 0 is then good to about 1e-8 absolute, ample for a mean.
-            let gram = t.rows <= t.columns ? Matrix.product(t, t, transposeB: true) : Matrix.product(t, t, transposeA: true)
-            let squares = try gram.symmetricEigenvalues().reversed().prefix(k)
-            return CanonicalCorrelation(
-                coefficients: squares.map { min(max($0, 0).squareRoot(), 1) }, keptX: keptX, keptY: keptY,
-                rankX: whiteX.columns, rankY: whiteY.columns, weightsX: Matrix(rows: 0, columns: m.p), weightsY: Matrix(rows: 0, columns: m.q))
+/// Each side's whitening for CCA or SVCCA. It depends on Σxx and Σyy only, which a row-shuffled
+/// pairing leaves unchanged, so a null baseline makes it once (two eigendecompositions of
+/// 1,024² matrices for SVCCA) and pays per shuffle only for Wxᵀ·Σxy·Wy and its small SVD.
+public struct Whitening: Sendable {
+    let p: Int
+    let q: Int
+    /// Neurons that enter on each side (all of them for SVCCA).
+    let keptX: [Int]
+    let keptY: [Int]
+    /// [kept × dimensions]: Wᵀ·Σ·W = I on the directions kept.
+    let whiteX: Matrix<Double>
+    let whiteY: Matrix<Double>
+
+    /// CCA's: neurons with variance above ε × the largest, scaled and whitened (`Similarity.cca`).
+    public init(cca m: JointMoments, epsilon: Double = Similarity.defaultEpsilon) throws {
+        try Similarity.guardSize(m, "CCA")
+        let keptX = Similarity.kept(m.sxx, epsilon), keptY = Similarity.kept(m.syy, epsilon)
+        guard !keptX.isEmpty, !keptY.isEmpty else {
+            throw SimilarityError("no neuron of \(keptX.isEmpty ? "X" : "Y") varies (all variances are at most ε = \(epsilon) × the largest)")
         }
-        let svd = try t.svd()
-        let ax = Matrix.product(whiteX, svd.u.columns(Array(0..<k)))  // [kept x × k]
-        let ay = Matrix.product(whiteY, svd.vt.rows(0..<k), transposeB: true)  // [kept y × k]
-        func spread(_ a: Matrix<Double>, _ kept: [Int], _ d: Int) -> Matrix<Double> {
-            var w = Matrix<Double>(rows: k, columns: d)
-            w.withUnsafeMutableBufferPointer { out in
-                for (r, neuron) in kept.enumerated() { for i in 0..<k { out[i * d + neuron] = a[r, i] } }
+        (p, q, self.keptX, self.keptY) = (m.p, m.q, keptX, keptY)
+        (whiteX, whiteY) = (try Similarity.whitening(m.sxx, keptX), try Similarity.whitening(m.syy, keptY))
+    }
+
+    /// SVCCA's: the leading principal directions kept by `keep`, each divided by √λ.
+    public init(svcca m: JointMoments, keep: SVCCAKeep) throws {
+        func principal(_ s: Matrix<Double>) throws -> (vectors: Matrix<Double>, values: [Double]) {
+            let eigen = try s.symmetricEigen()
+            let order = Array(eigen.values.indices.reversed())
+            return (eigen.vectors.columns(order), order.map { max(eigen.values[$0], 0) })
+        }
+        let (vx, lx) = try principal(m.sxx), (vy, ly) = try principal(m.syy)
+        func count(_ values: [Double]) throws -> Int {
+            let positive = values.prefix { $0 > values[0] * 1e-12 }.count
+            switch keep {
+            case .dimensions(let k):
+                guard k >= 1 else { throw SimilarityError("SVCCA needs at least one direction") }
+                return min(k, positive)
+            case .variance(let share):
+                guard share > 0 && share <= 1 else { throw SimilarityError("the variance share must be in (0, 1]") }
+                let total = values.reduce(0, +)
+                var sum = 0.0
+                for (i, v) in values.enumerated() { sum += v; if sum >= share * total { return min(i + 1, positive) } }
+                return positive
             }
-            return w
         }
-        return CanonicalCorrelation(
-            coefficients: Array(svd.values.prefix(k)).map { min($0, 1) }, keptX: keptX, keptY: keptY,
-            rankX: whiteX.columns, rankY: whiteY.columns,
-            weightsX: spread(ax, keptX, m.p), weightsY: spread(ay, keptY, m.q))
+        let kx = try count(lx), ky = try count(ly)
+        guard kx >= 1, ky >= 1 else { throw SimilarityError("a side has no variance: SVCCA needs activations that vary") }
+        if kx >= m.n || ky >= m.n {
+            throw SimilarityError("SVCCA keeps \(max(kx, ky)) directions for only \(m.n) datapoints; keep fewer (--dims) or use more tokens")
+        }
+        func white(_ v: Matrix<Double>, _ values: [Double], _ k: Int) -> Matrix<Double> {
+            Matrix(rows: v.rows, columns: k) { out in
+                for i in 0..<v.rows { for j in 0..<k { out[i * k + j] = v[i, j] / values[j].squareRoot() } }
+            }
+        }
+        (p, q, keptX, keptY) = (m.p, m.q, Array(0..<m.p), Array(0..<m.q))
+        (whiteX, whiteY) = (white(vx, lx, kx), white(vy, ly, ky))
     }
 }

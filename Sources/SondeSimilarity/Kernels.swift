@@ -88,7 +88,7 @@ extension Similarity {
     }
 
     /// The moments of `seeds` seeded row-shuffled pairings of X and Y, from their moments: each
-    /// costs one X·P·Y product, not a new pass (`JointMoments.shuffled`); compute them once and
+    /// costs an X·P·Y product, not a new pass, and one pass serves them all (`JointMoments.shuffled`); compute them once and
     /// evaluate every measure's baseline on them.
     public static func shuffledPairings(x: Matrix<Float>, y: Matrix<Float>, moments: JointMoments, seeds: Int, seed: UInt64 = 2026) -> [JointMoments]
     {
@@ -104,10 +104,11 @@ extension Similarity {
     /// Called with a concrete scalar from this module, so its per-element loops are specialised
     /// (a generic call from another module would run them through witness tables, 3× slower).
     static func pairings<S: LinalgScalar>(_ x: Matrix<S>, _ y: Matrix<S>, _ moments: JointMoments, _ seeds: Int, _ seed: UInt64) -> [JointMoments] {
-        (0..<seeds).map { k in
+        let orders = (0..<seeds).map { k in
             var generator = SplitMix64(seed: seed &+ UInt64(k))
-            return moments.shuffled(x: x, y: y, order: generator.shuffled(Array(0..<x.rows)))
+            return generator.shuffled(Array(0..<x.rows))
         }
+        return moments.shuffled(x: x, y: y, orders: orders)
     }
 
     /// Mean and SD of `measure` over shuffled pairings (NaN for none).

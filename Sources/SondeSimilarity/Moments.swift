@@ -175,30 +175,42 @@ public struct JointMoments: Sendable {
         rowDotsY = dotsY
     }
 
-    /// The moments of X against Y with Y's rows taken in `order`, from these moments of X
-    /// against Y: a permutation changes neither the means nor Σxx and Σyy, only Σxy = Xcᵀ·P·Yc
-    /// (one product, n·p·q, against the n·(p+q)²/2 of a full pass) and the per-row numbers of Y,
-    /// which are permuted. Float data: blocks of 1,024 rows multiplied in Float (sgemm) and added
-    /// in Double, as `.mixed` does; Double data in Double.
-    func shuffled<S: LinalgScalar>(x: Matrix<S>, y: Matrix<S>, order: [Int]) -> JointMoments {
-        precondition(x.rows == n && y.rows == n && order.count == n && x.columns == p && y.columns == q)
-        var cross = Matrix<Double>(rows: p, columns: q)
+    /// The moments of X against Y with Y's rows taken in each of `orders`, from these moments of
+    /// X against Y: a permutation changes neither the means nor Σxx and Σyy, only Σxy = Xcᵀ·P·Yc
+    /// (n·p·q against the n·(p+q)²/2 of a full pass) and the per-row numbers of Y, which are
+    /// permuted. One pass serves every order: each block of X is centred once and multiplied by
+    /// the blocks of every order's Y side by side (one gemm of q·orders columns). Float data:
+    /// blocks of 1,024 rows multiplied in Float (sgemm) and added in Double, as `.mixed` does;
+    /// Double data in Double.
+    func shuffled<S: LinalgScalar>(x: Matrix<S>, y: Matrix<S>, orders: [[Int]]) -> [JointMoments] {
+        precondition(x.rows == n && y.rows == n && x.columns == p && y.columns == q && orders.allSatisfy { $0.count == n })
+        let count = orders.count, width = q * orders.count
+        guard count > 0 else { return [] }
+        var cross = [Double](repeating: 0, count: p * width)
         let blockRows = 1024
         func accumulate<T: LinalgScalar>(_ type: T.Type) {
-            var bx = Matrix<T>(rows: blockRows, columns: p), by = Matrix<T>(rows: blockRows, columns: q)
-            var product = Matrix<T>(rows: p, columns: q)
+            var bx = Matrix<T>(rows: blockRows, columns: p), by = Matrix<T>(rows: blockRows, columns: width)
+            var product = Matrix<T>(rows: p, columns: width)
             x.withUnsafeBufferPointer { xa in
                 y.withUnsafeBufferPointer { ya in
+                    let (xs, ys) = (SharedBuffer(xa.baseAddress!), SharedBuffer(ya.baseAddress!))
                     for start in stride(from: 0, to: n, by: blockRows) {
-                        let count = Swift.min(blockRows, n - start)
-                        if count < blockRows { (bx, by) = (Matrix(rows: count, columns: p), Matrix(rows: count, columns: q)) }
-                        bx.withUnsafeMutableBufferPointer { o in
-                            for i in 0..<count { for j in 0..<p { o[i * p + j] = T(Double(xa[(start + i) * p + j]) - meansX[j]) } }
-                        }
-                        by.withUnsafeMutableBufferPointer { o in
-                            for i in 0..<count {
-                                let r = order[start + i]
-                                for j in 0..<q { o[i * q + j] = T(Double(ya[r * q + j]) - meansY[j]) }
+                        let rows = Swift.min(blockRows, n - start)
+                        if rows < blockRows { (bx, by) = (Matrix(rows: rows, columns: p), Matrix(rows: rows, columns: width)) }
+                        // Centring on two threads, half the block's rows each.
+                        bx.withUnsafeMutableBufferPointer { ox in
+                            by.withUnsafeMutableBufferPointer { oy in
+                                let (bxs, bys) = (SharedBuffer(ox.baseAddress!), SharedBuffer(oy.baseAddress!))
+                                DispatchQueue.concurrentPerform(iterations: 2) { half in
+                                    let (xa, ya, ox, oy) = (xs.pointer, ys.pointer, bxs.pointer, bys.pointer)
+                                    for i in half == 0 ? 0..<(rows / 2) : (rows / 2)..<rows {
+                                        for j in 0..<p { ox[i * p + j] = T(Double(xa[(start + i) * p + j]) - meansX[j]) }
+                                        for (k, order) in orders.enumerated() {
+                                            let r = order[start + i]
+                                            for j in 0..<q { oy[i * width + k * q + j] = T(Double(ya[r * q + j]) - meansY[j]) }
+                                        }
+                                    }
+                                }
                             }
                         }
                         product.addProduct(bx, by, transposeA: true, beta: 0)
@@ -211,10 +223,14 @@ public struct JointMoments: Sendable {
         }
         if S.self == Float.self { accumulate(Float.self) } else { accumulate(Double.self) }
         let divisor = Double(Swift.max(n - 1, 1))
-        cross.withUnsafeMutableBufferPointer { c in for k in c.indices { c[k] /= divisor } }
-        return JointMoments(
-            n: n, p: p, q: q, meansX: meansX, meansY: meansY, sxx: sxx, sxy: cross, syy: syy, rowSquaresX: rowSquaresX,
-            rowSquaresY: order.map { rowSquaresY[$0] }, rowDotsX: rowDotsX, rowDotsY: order.map { rowDotsY[$0] }, precision: precision)
+        return orders.enumerated().map { k, order in
+            let sxy = Matrix<Double>(rows: p, columns: q) { out in
+                for i in 0..<p { for j in 0..<q { out[i * q + j] = cross[i * width + k * q + j] / divisor } }
+            }
+            return JointMoments(
+                n: n, p: p, q: q, meansX: meansX, meansY: meansY, sxx: sxx, sxy: sxy, syy: syy, rowSquaresX: rowSquaresX,
+                rowSquaresY: order.map { rowSquaresY[$0] }, rowDotsX: rowDotsX, rowDotsY: order.map { rowDotsY[$0] }, precision: precision)
+        }
     }
 
     private init(

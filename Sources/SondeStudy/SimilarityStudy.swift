@@ -84,12 +84,29 @@ public enum SimilarityStudy {
         let m = try JointMoments(x: x, y: y, precision: settings.precision)
         // The shuffled pairings once, for every measure's baseline.
         let pairings = Similarity.shuffledPairings(x: x, y: y, moments: m, seeds: settings.baseline)
+        func spread(_ values: [Double]) -> (Double?, Double?) {
+            let r = meanAndSpread(values)
+            return (r.mean, r.standardDeviation ?? 0)
+        }
         func null(_ measure: (JointMoments) throws -> Double) throws -> (Double?, Double?) {
             guard settings.baseline > 0 else { return (nil, nil) }
             let r = try Similarity.nullBaseline(pairings, measure: measure)
             return (r.mean, r.standardDeviation)
         }
         let epsilon = settings.epsilon
+        // CCA and PWCCA share one whitening and, on each shuffle, one decomposition: PWCCA's
+        // coefficients are CCA's.
+        var ccaWhitening: Whitening?
+        func whitening() throws -> Whitening {
+            if let ccaWhitening { return ccaWhitening }
+            ccaWhitening = try Whitening(cca: m, epsilon: epsilon)
+            return ccaWhitening!
+        }
+        var pwccaOnPairings: [(value: Double, weights: [Double], coefficients: [Double])]?
+        if settings.measures.contains(.pwcca), !settings.googleCompatible, settings.baseline > 0 {
+            let w = try whitening()
+            pwccaOnPairings = try pairings.map { try Similarity.pwcca($0, whitening: w) }
+        }
         var scores: [String: Score] = [:]
         for measure in settings.measures {
             switch measure {
@@ -104,8 +121,12 @@ public enum SimilarityStudy {
                         "droppedY": .integers(g.keptY.indices.filter { !g.keptY[$0] }),
                     ])
             case .cca:
-                let c = try Similarity.cca(m, epsilon: epsilon, weights: false)
-                let (mean, sd) = try null { try Similarity.cca($0, epsilon: epsilon, weights: false).mean }
+                // Each side's whitening once: the shuffles change only the cross-covariance.
+                let c = try Similarity.canonicalCorrelation(m, whitening: try whitening(), weights: false)
+                let (mean, sd) =
+                    try pwccaOnPairings.map { on in
+                        spread(on.map { $0.coefficients.reduce(0, +) / Double(max($0.coefficients.count, 1)) })
+                    } ?? null { try Similarity.canonicalCorrelation($0, whitening: try whitening(), weights: false).mean }
                 scores["cca"] = Score(
                     value: c.mean, baseline: mean, baselineSD: sd,
                     details: [
@@ -115,8 +136,9 @@ public enum SimilarityStudy {
                         "rankY": .integer(c.rankY),
                     ])
             case .svcca:
-                let s = try Similarity.svcca(m, keep: settings.keep, weights: directions != nil)
-                let (mean, sd) = try null { try Similarity.svcca($0, keep: settings.keep, weights: false).cca.mean }
+                let whitening = try Whitening(svcca: m, keep: settings.keep)
+                let s = try Similarity.svcca(m, whitening: whitening, keep: settings.keep, weights: directions != nil)
+                let (mean, sd) = try null { try Similarity.canonicalCorrelation($0, whitening: whitening, weights: false).mean }
                 scores["svcca"] = Score(
                     value: s.cca.mean, baseline: mean, baselineSD: sd,
                     details: [
@@ -128,8 +150,8 @@ public enum SimilarityStudy {
                 let g = try Similarity.googlePWCCA(x: x, y: y, moments: m, epsilon: epsilon)
                 scores["pwcca"] = Score(value: g.value, details: ["definition": .text("google/svcca pwcca.py"), "weights": .numbers(g.weights)])
             case .pwcca:
-                let p = try Similarity.pwcca(m, epsilon: epsilon)
-                let (mean, sd) = try null { try Similarity.pwcca($0, epsilon: epsilon).value }
+                let p = try Similarity.pwcca(m, whitening: try whitening())
+                let (mean, sd) = pwccaOnPairings.map { spread($0.map(\.value)) } ?? (nil, nil)
                 scores["pwcca"] = Score(
                     value: p.value, baseline: mean, baselineSD: sd,
                     details: ["definition": .text("Morcos et al. 2018, canonical variates"), "weights": .numbers(p.weights)])

@@ -226,26 +226,40 @@ struct SyntheticSimilarityTests {
         let xd = Matrix<Double>(rows: n, columns: 12, elements: (0..<(n * 12)).map { _ in g.normal() + 3 })
         let yd = Matrix<Double>(rows: n, columns: 9, elements: (0..<(n * 9)).map { _ in g.normal() - 1 })
         for float in [false, true] {
-            let pairing: JointMoments, permuted: JointMoments
-            var order = Array(0..<n)
-            order.shuffle(using: &g)
+            // Two orders in one pass: each must equal its own full pass.
+            let orders = (0..<2).map { _ in Array(0..<n).shuffled(using: &g) }
+            let base: JointMoments, pairings: [JointMoments], permutations: [JointMoments]
             if float {
                 let (x, y) = (
                     Matrix<Float>(rows: n, columns: 12, elements: xd.elements.map(Float.init)),
                     Matrix<Float>(rows: n, columns: 9, elements: yd.elements.map(Float.init))
                 )
-                pairing = try JointMoments(x: x, y: y, precision: .double).shuffled(x: x, y: y, order: order)
-                permuted = try JointMoments(x: x, y: y.rows(order), precision: .double)
+                base = try JointMoments(x: x, y: y, precision: .double)
+                pairings = base.shuffled(x: x, y: y, orders: orders)
+                permutations = try orders.map { try JointMoments(x: x, y: y.rows($0), precision: .double) }
             } else {
-                pairing = try JointMoments(x: xd, y: yd).shuffled(x: xd, y: yd, order: order)
-                permuted = try JointMoments(x: xd, y: yd.rows(order))
+                base = try JointMoments(x: xd, y: yd)
+                pairings = base.shuffled(x: xd, y: yd, orders: orders)
+                permutations = try orders.map { try JointMoments(x: xd, y: yd.rows($0)) }
             }
-            let tolerance = float ? 1e-5 : 1e-12
-            #expect(zip(pairing.sxy.elements, permuted.sxy.elements).allSatisfy { abs($0 - $1) <= tolerance })
-            // Σyy summed in another row order: equal to rounding.
-            #expect(zip(pairing.syy.elements, permuted.syy.elements).allSatisfy { abs($0 - $1) <= 1e-12 })
-            #expect(abs(Similarity.debiasedLinearCKA(pairing) - Similarity.debiasedLinearCKA(permuted)) <= tolerance * 10)
-            #expect(abs(try Similarity.cca(pairing).mean - (try Similarity.cca(permuted).mean)) <= tolerance * 10)
+            for (pairing, permuted) in zip(pairings, permutations) {
+                let tolerance = float ? 1e-5 : 1e-12
+                #expect(zip(pairing.sxy.elements, permuted.sxy.elements).allSatisfy { abs($0 - $1) <= tolerance })
+                // Σyy summed in another row order: equal to rounding.
+                #expect(zip(pairing.syy.elements, permuted.syy.elements).allSatisfy { abs($0 - $1) <= 1e-12 })
+                #expect(abs(Similarity.debiasedLinearCKA(pairing) - Similarity.debiasedLinearCKA(permuted)) <= tolerance * 10)
+                #expect(abs(try Similarity.cca(pairing).mean - (try Similarity.cca(permuted).mean)) <= tolerance * 10)
+                // The unshuffled pairing's whitening serves every shuffle (Σxx and Σyy are the same).
+                let (cca, svcca) = (try Whitening(cca: base), try Whitening(svcca: base, keep: .dimensions(5)))
+                #expect(
+                    abs(try Similarity.canonicalCorrelation(pairing, whitening: cca).mean - (try Similarity.cca(permuted).mean)) <= tolerance * 10)
+                #expect(
+                    abs(
+                        try Similarity.canonicalCorrelation(pairing, whitening: svcca, weights: false).mean
+                            - (try Similarity.svcca(permuted, keep: .dimensions(5)).cca.mean)) <= tolerance * 10)
+                #expect(
+                    abs(try Similarity.pwcca(pairing, whitening: cca).value - (try Similarity.pwcca(permuted).value)) <= tolerance * 10)
+            }
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import SondeBase
 import SondeLinalg
 import SondeSimilarity
+import SondeStudy
 
 /// google-compatible CCA on two [n × d] Float32 activation matrices that share a 64-dimensional
 /// latent signal: Sonde (one moments pass, then google's steps on d × d matrices) against the
@@ -40,5 +41,35 @@ func similarity(_ options: Options) throws {
         line("google CCA, Double", exact!.mean, exactSeconds)
         line("google CCA, mixed", result!.mean, seconds)
         line("Sonde's CCA, mixed", own, ownSeconds)
+    }
+}
+
+/// What the null baseline costs: `sonde similarity`'s default measures (cca, svcca, pwcca, cka,
+/// procrustes) at 50,000 × 1,024 with 3 shuffled pairings and without, and each measure alone —
+/// Y = ½·X·R + noise (R a random rotation). Goal: with ≤ 2× without. No peer computes these
+/// baselines; the ratio is Sonde against itself.
+func similarityBaseline(_ options: Options) throws {
+    let (n, d) = (50_000, 1_024)
+    var g = SplitMix64(seed: 7)
+    let x = Matrix<Float>(rows: n, columns: d, elements: (0..<(n * d)).map { _ in Float(g.normal()) })
+    let gaussian = Matrix<Double>(rows: d, columns: d, elements: (0..<(d * d)).map { _ in g.normal() })
+    let rotation = try gaussian.qr().q
+    let r = Matrix<Float>(rows: d, columns: d, elements: rotation.elements.map { Float($0) })
+    var y = Matrix.product(x, r)
+    y.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] = 0.5 * p[i] + Float(g.normal()) } }
+    say("similarity-baseline: \(n) × \(d) per side, release, 2 threads; seconds, one run each")
+    row("", "with 3 shuffles", "without", "ratio")
+    let all: [Measure] = [.cca, .svcca, .pwcca, .cka, .procrustes]
+    for measures in [all] + all.map({ [$0] }) {
+        func time(_ baseline: Int) throws -> Double {
+            let start = Date()
+            _ = try SimilarityStudy.run(
+                x: x, y: y, names: ("x", "y"), settings: SimilarityStudy.Settings(measures: measures, baseline: baseline))
+            return Date().timeIntervalSince(start)
+        }
+        let with = try time(3), without = try time(0)
+        row(
+            measures.count > 1 ? "default (\(measures.map(\.rawValue).joined(separator: ",")))" : measures[0].rawValue,
+            String(format: "%.2f", with), String(format: "%.2f", without), String(format: "%.2f×", with / without))
     }
 }

@@ -336,6 +336,7 @@ for suite in options.suites {
     case "probe-real": try probeReal(options)
     case "path-real": try pathReal(options)
     case "similarity": try similarity(options)
+    case "similarity-baseline": try similarityBaseline(options)
     case "redundancy": try redundancy(options)
     case "lstm": try lstm(options)
     default: fatalError("unknown suite \(suite); suites: foundation, corpus, probe, probe-quick")
