@@ -230,7 +230,7 @@ struct Lexeme {
     var feats: String? = nil
 }
 
-private struct Noun {
+struct Noun {
     var singular: String
     var plural: String
 
@@ -239,7 +239,7 @@ private struct Noun {
     }
 }
 
-private struct Verb {
+struct Verb {
     var lemma: String
     var third: String
     var pastForm: String
@@ -263,7 +263,7 @@ private struct Verb {
     }
 }
 
-private struct Pronoun {
+struct Pronoun {
     var nominative: Lexeme
     var accusative: Lexeme
     var plural: Bool
@@ -280,7 +280,7 @@ private struct Pronoun {
     }
 }
 
-private struct Topic {
+struct Topic {
     var name: String
     var nouns: [Noun]
     var verbs: [Verb]
@@ -342,7 +342,7 @@ private struct Topic {
     ]
 }
 
-private enum Lexicon {
+enum Lexicon {
     static let singularDeterminers = [
         Lexeme(form: "the", lemma: "the", upos: "DET", xpos: "DT", feats: "Definite=Def|PronType=Art"),
         Lexeme(form: "a", lemma: "a", upos: "DET", xpos: "DT", feats: "Definite=Ind|PronType=Art"),

@@ -26,15 +26,7 @@ struct LSTMTests {
         net.initialize(seed: 5)
         for i in net.values.indices { net.values[i] *= 8 }  // larger weights: saturating gates are checked too
         let (_, analytic) = loss(net, dropout: dropout)
-        let eps = 1e-6
-        var worst = 0.0
-        for i in net.values.indices {
-            var plus = net, minus = net
-            plus.values[i] += eps
-            minus.values[i] -= eps
-            let numeric = (loss(plus, dropout: dropout).0 - loss(minus, dropout: dropout).0) / (2 * eps)
-            worst = max(worst, abs(numeric - analytic[i]) / max(1e-3, abs(numeric)))
-        }
+        let worst = worstRelativeError(net, analytic) { loss($0, dropout: dropout).0 }
         #expect(worst < 1e-5, "worst relative error \(worst)")
         #expect(analytic.contains { abs($0) > 1e-3 })
     }
@@ -236,4 +228,19 @@ struct LSTMTests {
         try "<unk>\n<s>\n</s>\n".write(toFile: folder + "/vocab.txt", atomically: true, encoding: .utf8)
         expectRefused("3 words, but config.json says vocab_size 9")
     }
+}
+
+/// The largest relative difference between `analytic` and central differences (step 1e-6) of
+/// `objective` in every parameter of `net` (relative to at least 1e-3).
+func worstRelativeError(_ net: LSTMNetwork<Double>, _ analytic: [Double], _ objective: (LSTMNetwork<Double>) -> Double) -> Double {
+    let eps = 1e-6
+    var worst = 0.0
+    for i in net.values.indices {
+        var plus = net, minus = net
+        plus.values[i] += eps
+        minus.values[i] -= eps
+        let numeric = (objective(plus) - objective(minus)) / (2 * eps)
+        worst = max(worst, abs(numeric - analytic[i]) / max(1e-3, abs(numeric)))
+    }
+    return worst
 }

@@ -212,13 +212,16 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
         package var correct: Int
         /// Rows of the pass with a target, and their top-layer inputs (rows.count × H).
         package var rows: [Int]
+        /// Each of those rows' loss, −ln p(target).
+        package var rowLosses: [Double]
         var states: [S]
         var logitGradient: [S]
     }
 
     /// Softmax cross-entropy of the decoder's logits against `targets` (one per row of the
-    /// pass; −1 = none), with its gradient with respect to the logits.
-    package func score(_ pass: Pass, targets: [Int32]) -> Scored {
+    /// pass; −1 = none), with its gradient with respect to the logits: of the mean loss, or of
+    /// Σ weight(row)·loss(row) when `weights` (one per row of the pass) are given.
+    package func score(_ pass: Pass, targets: [Int32], weights: [S]? = nil) -> Scored {
         BLASThreads.owned { workers in
             let (h, v) = (config.hiddenSize, config.outputs)
             let rows = targets.indices.filter { targets[$0] >= 0 }
@@ -228,6 +231,7 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
             let decoder = offset(config.tiedEmbeddings ? "encoder.weight" : "decoder.weight"), bias = offset("decoder.bias")
             var z = [S](repeating: 0, count: rows.count * v)
             var (loss, correct) = (0.0, 0)
+            var rowLosses: [Double] = []
             values.withUnsafeBufferPointer { p in
                 z.withUnsafeMutableBufferPointer { o in
                     for k in rows.indices { for j in 0..<v { o[k * v + j] = p[bias + j] } }
@@ -244,6 +248,7 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
                         rowCorrect.withUnsafeMutableBufferPointer { cp in
                             rows.withUnsafeBufferPointer { rp in
                                 targets.withUnsafeBufferPointer { tp in
+                                    let rowWeights = weights.map { w in rows.map { w[$0] } }
                                     let (logits, losses, hits, rowIndex, target) = (
                                         SharedBuffer(o.baseAddress!), SharedBuffer(lp.baseAddress!), SharedBuffer(cp.baseAddress!),
                                         SharedBuffer(rp.baseAddress!),
@@ -260,9 +265,10 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
                                             var sum: S = 0
                                             for j in 0..<v { sum += row[j] }
                                             losses.pointer[k] = -Double(S.log(row[t] / sum))
-                                            let factor = scale / sum
+                                            let weight = rowWeights?[k] ?? scale
+                                            let factor = weight / sum
                                             for j in 0..<v { row[j] *= factor }
-                                            row[t] -= scale
+                                            row[t] -= weight
                                         }
                                     }
                                 }
@@ -270,10 +276,12 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
                         }
                     }
                     loss = rowLoss.reduce(0, +)
+                    rowLosses = rowLoss
                     correct = rowCorrect.reduce(0) { $0 + ($1 ? 1 : 0) }
                 }
             }
-            return Scored(loss: loss, count: rows.count, correct: correct, rows: rows, states: states, logitGradient: z)
+            return Scored(
+                loss: loss, count: rows.count, correct: correct, rows: rows, rowLosses: rowLosses, states: states, logitGradient: z)
         }
     }
 

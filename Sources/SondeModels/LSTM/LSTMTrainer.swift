@@ -197,35 +197,12 @@ public final class LSTMTrainer {
         var generator: SplitMix64? = SplitMix64(seed: settings.seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(step))
         let pass = network.forward(ids: ids, steps: steps, batch: batch, dropout: settings.dropout, generator: &generator)
         let r = network.score(pass, targets: targets)
-        var gradient = network.backward(pass, ids: ids, scored: r)
+        let gradient = network.backward(pass, ids: ids, scored: r)
         step += 1
         tokensSeen += r.count
-        let rate = Float(settings.learningRate)
-        let (b1, b2): (Float, Float) = (0.9, 0.999)
-        let c1 = 1 - Float(pow(0.9, Double(step))), c2 = 1 - Float(pow(0.999, Double(step)))
-        let adam = settings.optimizer == .adam
-        gradient.withUnsafeMutableBufferPointer { g in
-            var squares = 0.0
-            for i in g.indices { squares += Double(g[i]) * Double(g[i]) }
-            let norm = squares.squareRoot()
-            let scale: Float = settings.clip > 0 && norm > settings.clip ? Float(settings.clip / norm) : 1
-            network.values.withUnsafeMutableBufferPointer { w in
-                firstMoments.withUnsafeMutableBufferPointer { m in
-                    secondMoments.withUnsafeMutableBufferPointer { v in
-                        for i in g.indices {
-                            let d = g[i] * scale
-                            if adam {
-                                m[i] = b1 * m[i] + (1 - b1) * d
-                                v[i] = b2 * v[i] + (1 - b2) * d * d
-                                w[i] -= rate * (m[i] / c1) / ((v[i] / c2).squareRoot() + 1e-8)
-                            } else {
-                                w[i] -= rate * d
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        applyOptimizerStep(
+            gradient, to: &network.values, first: &firstMoments, second: &secondMoments, step: step, optimizer: settings.optimizer,
+            rate: Float(settings.learningRate), clip: settings.clip)
         return r.loss / Double(max(r.count, 1))
     }
 
@@ -339,5 +316,44 @@ public final class LSTMTrainer {
             throw ModelError(.malformed, path, "expected adam.first and adam.second of \(count) values")
         }
         return (a.floats(), b.floats())
+    }
+}
+
+/// One optimiser step on `values`, at `indices` only when given (the others keep their bits):
+/// the gradient scaled to at most `clip` in norm over those entries (0 = never), then Adam
+/// (β₁ 0.9, β₂ 0.999, ε 1e-8, bias-corrected at `step`, counted from 1) or plain SGD, descending.
+package func applyOptimizerStep(
+    _ gradient: [Float], to values: inout [Float], first: inout [Float], second: inout [Float], step: Int,
+    optimizer: LSTMTrainingSettings.Optimizer, rate: Float, clip: Double, indices: [Int]? = nil
+) {
+    let (b1, b2): (Float, Float) = (0.9, 0.999)
+    let c1 = 1 - Float(pow(0.9, Double(step))), c2 = 1 - Float(pow(0.999, Double(step)))
+    let adam = optimizer == .adam
+    gradient.withUnsafeBufferPointer { g in
+        var squares = 0.0
+        if let indices {
+            for i in indices { squares += Double(g[i]) * Double(g[i]) }
+        } else {
+            for i in g.indices { squares += Double(g[i]) * Double(g[i]) }
+        }
+        let norm = squares.squareRoot()
+        let scale: Float = clip > 0 && norm > clip ? Float(clip / norm) : 1
+        values.withUnsafeMutableBufferPointer { w in
+            first.withUnsafeMutableBufferPointer { m in
+                second.withUnsafeMutableBufferPointer { v in
+                    @inline(__always) func update(_ i: Int) {
+                        let d = g[i] * scale
+                        if adam {
+                            m[i] = b1 * m[i] + (1 - b1) * d
+                            v[i] = b2 * v[i] + (1 - b2) * d * d
+                            w[i] -= rate * (m[i] / c1) / ((v[i] / c2).squareRoot() + 1e-8)
+                        } else {
+                            w[i] -= rate * d
+                        }
+                    }
+                    if let indices { for i in indices { update(i) } } else { for i in g.indices { update(i) } }
+                }
+            }
+        }
     }
 }

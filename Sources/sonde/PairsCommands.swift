@@ -1,0 +1,164 @@
+import ArgumentParser
+import Foundation
+import SondeCorpus
+import SondeModels
+import SondeStudy
+
+extension PairScoring.Variant: ExpressibleByArgument {}
+
+struct PairsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pairs",
+        abstract: "Minimal pairs (a good and a bad sentence): make them, and score a language model on them.",
+        subcommands: [Make.self, Score.self])
+
+    struct Make: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Generate minimal pairs from the embedded grammar (seeded) and write them as a TSV.",
+            discussion: """
+                Tasks (group: example): \(PairGenerator.grammarTasks.map { "\($0.id) (\($0.group): \($0.example))" }.joined(separator: "; ")). \
+                Writes OUT/pairs.tsv (task, group, good, bad, prefix), which `sonde pairs score` and \
+                `sonde taskspace` read like a BLiMP folder.
+                """)
+
+        @Flag(help: "From the embedded grammar's lexicon (the only source so far).")
+        var grammar = false
+        @Option(help: "Tasks, comma-separated (default: all).")
+        var tasks: String?
+        @Option(help: "Pairs per task.")
+        var n = 1000
+        @Option(help: "The random seed.")
+        var seed: UInt64 = 1
+        @Option(name: .shortAndLong, help: "The folder to write pairs.tsv into.")
+        var out: String
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            guard grammar else { throw ValidationError("say where the pairs come from: --grammar") }
+            guard n > 0 else { throw ValidationError("--n must be positive") }
+            let known = Set(PairGenerator.grammarTasks.map(\.id))
+            if let bad = taskList.first(where: { !known.contains($0) }) {
+                throw ValidationError("unknown task '\(bad)'; tasks: \(PairGenerator.grammarTasks.map(\.id).joined(separator: ", "))")
+            }
+        }
+
+        var taskList: [String] { tasks.map { $0.split(separator: ",").map(String.init) } ?? [] }
+
+        func run() throws {
+            let made = try withInputErrors { try PairGenerator.grammar(tasks: taskList, count: n, seed: seed) }
+            let path = out + "/pairs.tsv"
+            try withInputErrors {
+                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                try MinimalPairs.writeTSV(made, to: path)
+            }
+            struct Made: Encodable {
+                let task: String
+                let group: String
+                let pairs: Int
+            }
+            struct Result: Encodable {
+                let file: String
+                let tasks: [Made]
+                let warnings: [String]
+            }
+            let warnings = made.filter { $0.pairs.count < n }.map {
+                "\($0.id) has only \($0.pairs.count) distinct pairs in the grammar's lexicon"
+            }
+            if output.json {
+                return try printJSON(
+                    Result(file: path, tasks: made.map { Made(task: $0.id, group: $0.group, pairs: $0.pairs.count) }, warnings: warnings))
+            }
+            for w in warnings { writeMessage("sonde: warning: \(w)\n") }
+            print("wrote \(made.reduce(0) { $0 + $1.pairs.count }) pairs of \(made.count) tasks to \(path)")
+        }
+    }
+
+    struct Score: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Score a causal language model on minimal pairs: accuracy and mean margin per task.",
+            discussion: """
+                The margin of a pair is ln p(good) − ln p(bad); a pair is right when it is positive. \
+                Models: sonde-lstm checkpoints (words split as a UD treebank would; a sentence is \
+                `<s> w₁ … wₙ` predicting `w₁ … wₙ </s>`; pairs whose differing words are unknown to \
+                the model are left out and counted), GPT-2 and GPT-NeoX (the text's tokens after \
+                `<|endoftext|>`). --variant sum (whole sentences), mean (per token) or critical (the \
+                differing span given the shared prefix). Pairs: a BLiMP .jsonl file or folder, or a \
+                TSV from `sonde pairs make`. Per task: pairs scored, coverage, accuracy, mean margin \
+                with a 95% bootstrap interval; per group the means.
+                """)
+
+        @Option(help: "The model folder (a sonde-lstm checkpoint, GPT-2 or GPT-NeoX).")
+        var model: String
+        @Option(help: "The tokenizer.json, when not in the model folder.")
+        var tokenizer: String?
+        @Option(help: "Minimal pairs: a BLiMP .jsonl file or folder, or a pairs TSV (or a folder holding pairs.tsv).")
+        var pairs: String
+        @Option(help: "sum, mean or critical.")
+        var variant: PairScoring.Variant = .sum
+        @Option(help: "Score only the first N pairs of each task.")
+        var limit: Int?
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            if let limit, limit < 1 { throw ValidationError("--limit must be positive") }
+        }
+
+        func run() throws {
+            var tasks = try withInputErrors { try MinimalPairs.read(pairs) }
+            if let limit { tasks = tasks.map { PairTask(id: $0.id, group: $0.group, pairs: Array($0.pairs.prefix(limit))) } }
+            let lm = try loadModel(model, tokenizer: tokenizer)
+            let progress = Progress(what: "pairs")
+            let scores = try withInputErrors { try PairScoring.score(lm, tasks: tasks, variant: variant) { progress.update($0, $1) } }
+            var warnings: [String] = []
+            let unscored = scores.filter { $0.pairs == 0 }.map(\.task)
+            if !unscored.isEmpty {
+                warnings.append("no pair of \(unscored.joined(separator: ", ")) could be scored (their differing words are unknown to the model)")
+            }
+            let low = scores.filter { $0.pairs > 0 && $0.coverage < 0.5 }.map(\.task)
+            if !low.isEmpty { warnings.append("under half the pairs scored for \(low.joined(separator: ", ")): read their accuracy with care") }
+            let kept = scores.reduce(0) { $0 + $1.pairs }
+            let overall = kept > 0 ? scores.reduce(0.0) { $0 + $1.accuracy * Double($1.pairs) } / Double(kept) : 0
+            struct Group: Encodable {
+                let group: String
+                let tasks: Int
+                let pairs: Int
+                let accuracy: Double
+                let meanMargin: Double
+            }
+            let groups = Dictionary(grouping: scores, by: \.group).sorted { $0.key < $1.key }.map { name, members in
+                let n = members.reduce(0) { $0 + $1.pairs }
+                func mean(_ value: (PairScoring.TaskScore) -> Double) -> Double {
+                    n > 0 ? members.reduce(0.0) { $0 + value($1) * Double($1.pairs) } / Double(n) : 0
+                }
+                return Group(group: name, tasks: members.count, pairs: n, accuracy: mean(\.accuracy), meanMargin: mean(\.meanMargin))
+            }
+            struct Result: Encodable {
+                let model: String
+                let variant: PairScoring.Variant
+                let pairs: Int
+                let accuracy: Double
+                let tasks: [PairScoring.TaskScore]
+                let groups: [Group]
+                let warnings: [String]
+            }
+            if output.json {
+                return try printJSON(
+                    Result(model: model, variant: variant, pairs: kept, accuracy: overall, tasks: scores, groups: groups, warnings: warnings))
+            }
+            var rows = [["task", "group", "pairs", "coverage", "accuracy", "mean margin", "95% interval"]]
+            for s in scores {
+                rows.append([
+                    s.task, s.group, String(s.pairs), String(format: "%.2f", s.coverage), f(s.accuracy), f(s.meanMargin),
+                    "[\(f(s.marginLow)), \(f(s.marginHigh))]",
+                ])
+            }
+            formatTable(rows).forEach { print($0) }
+            print("")
+            var groupRows = [["group", "tasks", "pairs", "accuracy", "mean margin"]]
+            for g in groups { groupRows.append([g.group, String(g.tasks), String(g.pairs), f(g.accuracy), f(g.meanMargin)]) }
+            formatTable(groupRows).forEach { print($0) }
+            print("overall accuracy \(f(overall)) over \(kept) pairs (\(variant.rawValue) margins)")
+            for w in warnings { writeMessage("sonde: warning: \(w)\n") }
+        }
+    }
+}

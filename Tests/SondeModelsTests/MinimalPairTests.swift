@@ -1,0 +1,142 @@
+import Foundation
+import SondeBase
+import SondeLinalg
+import Testing
+
+@testable import SondeModels
+
+/// Gradient differentials and pair tuning on a tiny LSTM (Double, finite differences), and
+/// sentence log-probabilities against closed forms and transformers.
+struct MinimalPairTests {
+    let good: [[Int32]] = [[4, 5, 6], [3, 4], [7, 7, 5, 4]]
+    let bad: [[Int32]] = [[4, 6, 6], [3, 5, 4], [7, 7, 4]]
+
+    func network(seed: UInt64 = 5) -> LSTMNetwork<Double> {
+        var net = LSTMNetwork<Double>(config: LSTMConfig(vocabularySize: 8, hiddenSize: 3, layers: 2))
+        net.initialize(seed: seed)
+        for i in net.values.indices { net.values[i] *= 6 }
+        return net
+    }
+
+    func objective(_ net: LSTMNetwork<Double>, logistic: Bool) -> Double {
+        net.marginGradient(good: good, bad: bad).margins.reduce(0) { $0 + (logistic ? -log(1 + exp(-$1)) : $1) }
+    }
+
+    /// Δg = ∇ Σ mᵢ, and the logistic objective's ∇ Σ ln σ(mᵢ), against central differences.
+    @Test(arguments: [false, true])
+    func gradientDifferentialMatchesFiniteDifferences(logistic: Bool) {
+        let net = network()
+        let analytic = net.marginGradient(good: good, bad: bad, pairsPerBatch: 2) { logistic ? 1 / (1 + exp($0)) : 1 }.gradient
+        let worst = worstRelativeError(net, analytic) { objective($0, logistic: logistic) }
+        #expect(worst < 1e-5, "worst relative error \(worst)")
+        #expect(analytic.contains { abs($0) > 1e-3 })
+    }
+
+    /// Identical sentences: margin exactly 0, and Δg 0 to rounding (the two losses enter with
+    /// opposite signs, summed among the batch's other rows by BLAS in its own order), against
+    /// the size of one sentence's gradient.
+    @Test func identicalSentencesGiveZero() {
+        let net = network()
+        let r = net.marginGradient(good: good, bad: good)
+        #expect(r.margins.allSatisfy { $0 == 0 })
+        let one = net.marginGradient(good: good, bad: bad).gradient.map(abs).max()!
+        #expect(r.gradient.allSatisfy { abs($0) <= 1e-13 * one })
+    }
+
+    /// The shared prefix cancels: Δg equals the gradient of the terms from the first differing
+    /// prediction on (the rows before it given weight 0), to rounding.
+    @Test func theSharedPrefixCancels() {
+        let net = network()
+        let (g, b): ([Int32], [Int32]) = ([4, 5, 6, 3], [4, 5, 7, 3])  // differ at word 3: predictions 0, 1 are shared
+        let full = net.marginGradient(good: [g], bad: [b]).gradient
+        let steps = 5
+        var ids = [Int32](repeating: 0, count: steps * 2)
+        for (k, s) in [g, b].enumerated() {
+            ids[k] = 1
+            for (i, w) in s.enumerated() { ids[(i + 1) * 2 + k] = w }
+        }
+        let targets = LSTMModel.nextWordTargets(ids, steps: steps, batch: 2, lengths: [4, 4])
+        // Row t·2 + k predicts word t + 1; the first two predictions (t = 0, 1) see the same words.
+        let weights = (0..<(steps * 2)).map { r in r / 2 < 2 ? 0.0 : (r % 2 == 0 ? -1.0 : 1.0) }
+        var none: SplitMix64? = nil
+        let pass = net.forward(ids: ids, steps: steps, batch: 2, generator: &none)
+        let tail = net.backward(pass, ids: ids, scored: net.score(pass, targets: targets, weights: weights))
+        let scale = full.map(abs).max()!
+        #expect(zip(full, tail).allSatisfy { abs($0 - $1) <= 1e-12 * scale })
+    }
+
+    func model() -> LSTMModel {
+        var net = LSTMNetwork<Float>(config: LSTMConfig(vocabularySize: 10, hiddenSize: 4, layers: 2))
+        net.initialize(seed: 9)
+        return LSTMModel(network: net, vocabulary: Vocabulary(words: Vocabulary.specials + ["a", "b", "c", "d", "e", "f", "g"]), folder: "memory")
+    }
+
+    let pairs: [(good: [String], bad: [String])] = [
+        (["a", "b", "c"], ["a", "c", "c"]), (["d", "e"], ["d", "f"]), (["g", "a", "b"], ["g", "b", "a"]), (["a", "a"], ["b", "a"]),
+        (["c", "d", "e", "f"], ["c", "d", "f", "f"]),
+    ]
+
+    /// A 10% mask holds round(10% × parameters); tuning changes no parameter outside it (bit for
+    /// bit) and raises the pairs' margins; the same seed gives the same bits.
+    @Test func tuningStaysInsideItsMask() {
+        let m = model()
+        var settings = PairTuningSettings()
+        (settings.mask, settings.epochs, settings.batchSize, settings.learningRate) = (0.1, 3, 2, 1e-2)
+        let mask = m.mask(for: pairs, settings: settings)
+        #expect(mask.indices.count == Int((0.1 * Double(m.parameterCount)).rounded()))
+        let before = m.marginGradient(pairs).margins.reduce(0, +)
+        let tuned = m.tuned(on: pairs, mask: mask, settings: settings)
+        let inside = Set(mask.indices)
+        let changed = m.network.values.indices.filter { m.network.values[$0].bitPattern != tuned.network.values[$0].bitPattern }
+        #expect(!changed.isEmpty && changed.allSatisfy(inside.contains))
+        #expect(tuned.marginGradient(pairs).margins.reduce(0, +) > before)
+        let again = m.tuned(on: pairs, mask: mask, settings: settings)
+        #expect(again.network.values.map(\.bitPattern) == tuned.network.values.map(\.bitPattern))
+        // Ties go to the lower index: a gradient of equal magnitudes keeps the first k.
+        #expect(ParameterMask.top([1, -1, 1, 1], share: 0.5).indices == [0, 1])
+        #expect(ParameterMask.top([0, 3, -5, 1, 2, 2], share: 1.0 / 3, perTensor: [0..<3, 3..<6]).indices == [2, 4])
+    }
+
+    /// An all-zero LSTM gives every prediction probability 1/V: a sentence of n words scores
+    /// (n + 1)·ln(1/V) (its words and </s>); an unknown word is flagged.
+    @Test func zeroNetworkScoresUniformly() throws {
+        let zero = LSTMModel(
+            network: LSTMNetwork<Float>(config: LSTMConfig(vocabularySize: 10, hiddenSize: 4, layers: 1)),
+            vocabulary: model().vocabulary, folder: "memory")
+        let scored = try zero.logProbabilities([SentenceText(text: "a b zebra", words: ["a", "b", "zebra"])])[0]
+        #expect(scored.tokens == ["a", "b", "zebra", "</s>"])
+        #expect(scored.unknown == [false, false, true, false])
+        #expect(abs(scored.total - 4 * log(0.1)) < 1e-5)
+    }
+
+    /// Sentence log-probabilities are the model's next-word losses regrouped: their sum over a
+    /// corpus equals −(mean loss × predictions) of `score`, checked against PyTorch elsewhere.
+    @Test func logProbabilitiesAgreeWithTheScore() throws {
+        let m = model()
+        let sentences = [["a", "b", "c"], ["d"], ["e", "f", "g", "a", "b"]]
+        let scored = try m.logProbabilities(sentences.map { SentenceText(text: $0.joined(separator: " "), words: $0) })
+        let score = try m.score(sentences)
+        #expect(abs(scored.reduce(0) { $0 + $1.total } + score.loss * Double(score.predictions)) < 1e-4)
+    }
+}
+
+@Suite(.enabled(if: zooAvailable, Comment(rawValue: zooMissing)))
+struct ZooPairTests {
+    /// Sentence log-probabilities of 50 BLiMP pairs (100 sentences) under the zoo's GPT-2 and
+    /// GPT-NeoX against transformers (benchmarks/references/pairs_reference.py, written into
+    /// Tests/Fixtures/pairs/blimp-50.json): within 1e-3 nats per sentence.
+    @Test(arguments: ["gpt-step1200", "neox-step1200"])
+    func sentenceLogProbabilitiesMatchTransformers(model name: String) throws {
+        let json =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/Tests/Fixtures/pairs/blimp-50.json")))
+            as! [String: Any]
+        let pairs = json["pairs"] as! [[String: String]]
+        let expected = (json[name] as! [[Double]]).flatMap { $0 }
+        let extractor = try ActivationExtractor(
+            model: try TransformerModel(folder: zoo + "/" + name), tokenizer: try Tokenizer.read(zoo + "/tokenizer/tokenizer.json"))
+        let texts = pairs.flatMap { [$0["good"]!, $0["bad"]!] }.map { SentenceText(text: $0, words: []) }
+        let ours = try extractor.logProbabilities(texts).map(\.total)
+        let worst = zip(ours, expected).map { abs($0 - $1) }.max()!
+        #expect(ours.count == 100 && worst < 1e-3, "largest difference \(worst)")
+    }
+}
