@@ -1,0 +1,222 @@
+import Foundation
+import SondeBase
+import SondeCorpus
+import SondeModels
+import SondeSimilarity
+
+/// Linguistic task spaces of a native LSTM (Weber, Jumelet, Bruni & Hupkes 2024): how tuning on
+/// one phenomenon's minimal pairs changes every other one (the transfer space), how their
+/// gradient differentials overlap (the gradient space), and how both agree with a linguist's
+/// grouping of the phenomena.
+public enum TaskSpace {
+    public struct Settings: Sendable {
+        public var tuning = PairTuningSettings()
+        /// Tuning seeds (each orders the pairs differently); T is their mean and SD.
+        public var seeds = 3
+        /// The share of each task's pairs held out for evaluation (seeded split).
+        public var testShare = 0.5
+        public var splitSeed: UInt64 = 1
+        public var transfer = true
+        public var gradient = true
+        /// Run the comparisons on each task once (seed 1): dense FTGD, plain LM tuning on the
+        /// good sentences, a random mask of equal size, and good/bad swapped at random.
+        public var nulls = true
+        public init() {}
+    }
+
+    /// A task's test split as the model scores it: accuracy and mean margin.
+    public struct Evaluation: Codable, Sendable, Equatable {
+        public let accuracy: Double
+        public let meanMargin: Double
+        public let pairs: Int
+    }
+
+    /// K × K over tasks, row = the task tuned on, column = the task evaluated.
+    public struct Transfer: Codable, Sendable {
+        /// eval2 − eval1 of the mean margin (nats) and the accuracy, mean and SD over seeds.
+        public let margin: [[Double]]
+        public let marginSD: [[Double]]
+        public let accuracy: [[Double]]
+        public let accuracySD: [[Double]]
+        /// `margin` with each row divided by its diagonal (self-transfer); NaN when that is 0.
+        public let normalised: [[Double]]
+    }
+
+    public struct Gradient: Codable, Sendable {
+        /// Cosine of the tasks' Δg, and the Jaccard overlap of their masks.
+        public let cosine: [[Double]]
+        public let maskOverlap: [[Double]]
+        /// ‖Δg‖₂ / ‖Δg‖₁ per task.
+        public let concentration: [Double]
+        /// Mean mask overlap of tasks in one group minus that of tasks in different groups.
+        public let parameterSharing: Double
+    }
+
+    /// One variant of tuning on a task, evaluated on the task itself and on LM perplexity.
+    public struct Comparison: Codable, Sendable {
+        public let task: String
+        public let variant: String
+        public let selfTransfer: Double
+        public let selfAccuracy: Double
+        /// Dev perplexity after tuning (before: `Result.perplexity`), when dev sentences are given.
+        public let perplexity: Double?
+    }
+
+    public struct Result: Codable, Sendable {
+        public let tasks: [String]
+        public let groups: [String]
+        public let trainPairs: [Int]
+        public let before: [Evaluation]
+        public let perplexity: Double?
+        public let settings: [String: String]
+        public let transfer: Transfer?
+        public let gradient: Gradient?
+        /// Against the same-group hypothesis: of the transfer margins, the normalised ones, the
+        /// gradient cosines and the mask overlaps.
+        public let agreement: [String: TaskSpaceMath.Agreement]
+        public let comparisons: [Comparison]
+        public let warnings: [String]
+    }
+
+    typealias Pair = (good: [String], bad: [String])
+
+    static func wordPairs(_ pairs: [MinimalPair]) -> [Pair] {
+        pairs.map { (MinimalPairs.words($0.good), MinimalPairs.words($0.bad)) }
+    }
+
+    /// Builds the spaces for `tasks` from `model`. `dev`: sentences for LM perplexity before and
+    /// after each comparison tuning. `progress` gets (done, total) in tunings.
+    public static func run(
+        model: LSTMModel, tasks: [PairTask], settings: Settings, hypothesis: [[Double]]? = nil, dev: [[String]]? = nil,
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> Result {
+        guard tasks.count >= 2 else { throw StudyError("a task space needs at least two tasks; \(tasks.count) given") }
+        let splits = tasks.map { $0.split(testShare: settings.testShare, seed: settings.splitSeed) }
+        let tests = zip(tasks, splits).map { PairTask(id: $0.id, group: $0.group, pairs: $1.test) }
+        let trains = splits.map { wordPairs($0.train) }
+        var warnings: [String] = []
+        if let empty = trains.indices.first(where: { trains[$0].isEmpty || tests[$0].pairs.isEmpty }) {
+            throw StudyError("task \(tasks[empty].id) has too few pairs to split into train and test (\(tasks[empty].pairs.count))")
+        }
+        func evaluate(_ m: LSTMModel) throws -> [Evaluation] {
+            try PairScoring.score(m, tasks: tests).map { Evaluation(accuracy: $0.accuracy, meanMargin: $0.meanMargin, pairs: $0.pairs) }
+        }
+        let before = try evaluate(model)
+        for (t, e) in zip(tasks, before) where e.pairs == 0 {
+            warnings.append("no test pair of \(t.id) can be scored: its differing words are unknown")
+        }
+        let perplexity = try dev.map { try model.score($0).perplexity }
+        let k = tasks.count
+        let groups = tasks.map(\.group)
+        let hypothesis = hypothesis ?? TaskSpaceMath.sameGroup(groups)
+        guard hypothesis.count == k, hypothesis.allSatisfy({ $0.count == k }) else {
+            throw StudyError("the hypothesis is not \(k) × \(k), one row and column per task")
+        }
+        if (0..<k).allSatisfy({ i in (0..<k).allSatisfy { j in i == j || hypothesis[i][j] == 0 } }) {
+            warnings.append("the hypothesis relates no two tasks: agreement is undefined")
+        }
+        let tuningCount = (settings.transfer ? k * settings.seeds : 0) + (settings.nulls ? 4 * k : 0)
+        var done = 0
+        var agreement: [String: TaskSpaceMath.Agreement] = [:]
+
+        // Masks and the gradient space from the train splits.
+        let gradients = trains.map { model.marginGradient($0).gradient }
+        let masks = gradients.map { g in
+            settings.tuning.mask >= 1
+                ? ParameterMask.all(g.count)
+                : ParameterMask.top(g, share: settings.tuning.mask, perTensor: settings.tuning.perTensor ? model.parameterTensors.map(\.range) : nil)
+        }
+        var gradient: Gradient?
+        if settings.gradient {
+            let overlap = TaskSpaceMath.jaccard(masks.map(\.indices))
+            let cosine = TaskSpaceMath.cosines(gradients)
+            let sameGroup = TaskSpaceMath.sameGroup(groups)
+            let sharing = TaskSpaceMath.agreement(overlap, hypothesis: sameGroup, permutations: 0).withinMinusBetween
+            gradient = Gradient(
+                cosine: cosine, maskOverlap: overlap, concentration: gradients.map(TaskSpaceMath.concentration), parameterSharing: sharing)
+            agreement["gradientCosine"] = TaskSpaceMath.agreement(cosine, hypothesis: hypothesis)
+            agreement["maskOverlap"] = TaskSpaceMath.agreement(overlap, hypothesis: hypothesis)
+        }
+
+        var transfer: Transfer?
+        if settings.transfer {
+            var margins = [[[Double]]](repeating: [], count: k), accuracies = margins
+            for a in 0..<k {
+                for seed in 0..<settings.seeds {
+                    var tuning = settings.tuning
+                    tuning.seed = settings.tuning.seed &+ UInt64(seed)
+                    let after = try evaluate(model.tuned(on: trains[a], mask: masks[a], settings: tuning))
+                    margins[a].append(zip(after, before).map { $0.meanMargin - $1.meanMargin })
+                    accuracies[a].append(zip(after, before).map { $0.accuracy - $1.accuracy })
+                    done += 1
+                    progress(done, tuningCount)
+                }
+            }
+            func summary(_ runs: [[[Double]]]) -> (mean: [[Double]], sd: [[Double]]) {
+                let cells = runs.map { seeds in (0..<k).map { b in meanAndSpread(seeds.map { $0[b] }) } }
+                return (cells.map { $0.map(\.mean) }, cells.map { $0.map { $0.standardDeviation ?? 0 } })
+            }
+            let (m, msd) = summary(margins), (acc, accsd) = summary(accuracies)
+            let normalised = m.enumerated().map { a, row in row.map { row[a] != 0 ? $0 / row[a] : .nan } }
+            transfer = Transfer(margin: m, marginSD: msd, accuracy: acc, accuracySD: accsd, normalised: normalised)
+            agreement["transferMargin"] = TaskSpaceMath.agreement(m, hypothesis: hypothesis)
+            if normalised.allSatisfy({ $0.allSatisfy(\.isFinite) }) {
+                agreement["transferNormalised"] = TaskSpaceMath.agreement(normalised, hypothesis: hypothesis)
+            }
+            if let a = (0..<k).first(where: { m[$0][$0] <= 0 }) {
+                warnings.append("tuning on \(tasks[a].id) did not raise its own margin (self-transfer \(m[a][a])): try more epochs or a larger rate")
+            }
+        }
+
+        var comparisons: [Comparison] = []
+        if settings.nulls {
+            for a in 0..<k {
+                var dense = settings.tuning
+                dense.mask = 1
+                var lm = settings.tuning
+                lm.objective = .languageModel
+                var generator = SplitMix64(seed: settings.splitSeed &+ UInt64(a) &* 7919)
+                let swapped = trains[a].map { pair in generator.below(2) == 0 ? pair : (good: pair.bad, bad: pair.good) }
+                let variants: [(String, [Pair], ParameterMask, PairTuningSettings)] = [
+                    ("ftgd", trains[a], masks[a], settings.tuning),
+                    ("dense", trains[a], .all(model.parameterCount), dense),
+                    ("lm", trains[a], masks[a], lm),
+                    (
+                        "random-mask", trains[a],
+                        .random(count: masks[a].indices.count, parameters: model.parameterCount, seed: settings.tuning.seed &+ UInt64(a)),
+                        settings.tuning
+                    ),
+                    ("swapped", swapped, masks[a], settings.tuning),
+                ]
+                for (name, pairs, mask, tuning) in variants {
+                    if name == "ftgd" && transfer != nil, dev == nil {
+                        comparisons.append(
+                            Comparison(
+                                task: tasks[a].id, variant: name, selfTransfer: transfer!.margin[a][a], selfAccuracy: transfer!.accuracy[a][a],
+                                perplexity: nil))
+                        continue
+                    }
+                    let tuned = model.tuned(on: pairs, mask: mask, settings: tuning)
+                    let own = try PairScoring.score(tuned, tasks: [tests[a]])[0]
+                    comparisons.append(
+                        Comparison(
+                            task: tasks[a].id, variant: name, selfTransfer: own.meanMargin - before[a].meanMargin,
+                            selfAccuracy: own.accuracy - before[a].accuracy, perplexity: try dev.map { try tuned.score($0).perplexity }))
+                    if name != "ftgd" {
+                        done += 1
+                        progress(done, tuningCount)
+                    }
+                }
+            }
+        }
+        let t = settings.tuning
+        return Result(
+            tasks: tasks.map(\.id), groups: groups, trainPairs: trains.map(\.count), before: before, perplexity: perplexity,
+            settings: [
+                "objective": t.objective.rawValue, "mask": String(t.mask), "perTensor": String(t.perTensor), "remask": String(t.remask),
+                "optimizer": t.optimizer.rawValue, "learningRate": String(t.learningRate), "epochs": String(t.epochs),
+                "batchSize": String(t.batchSize), "seeds": String(settings.seeds), "testShare": String(settings.testShare),
+            ],
+            transfer: transfer, gradient: gradient, agreement: agreement, comparisons: comparisons, warnings: warnings)
+    }
+}

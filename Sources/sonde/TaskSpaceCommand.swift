@@ -1,0 +1,184 @@
+import ArgumentParser
+import Foundation
+import SondeBase
+import SondeCorpus
+import SondeModels
+import SondeSimilarity
+import SondeStudy
+
+extension PairTuningSettings.Objective: ExpressibleByArgument {}
+
+struct TaskSpaceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "taskspace",
+        abstract: "Linguistic task spaces of a native LSTM: transfer between phenomena by FTGD, and their gradient overlap.",
+        discussion: """
+            After Weber, Jumelet, Bruni & Hupkes (2024); their settings are not published, so these \
+            are documented choices. Each task's pairs are split (seeded) into train and test. The \
+            gradient space: the cosine of the tasks' gradient differentials Δg = Σ ∇θ[ln p(good) − \
+            ln p(bad)] over their train pairs and the Jaccard overlap of their top --mask share of \
+            |Δg|. The transfer space: for each task a copy is tuned on its train pairs (FTGD: only \
+            the masked parameters move, along Δg; --objective margin or logistic) and every task's \
+            test margin is measured again; T[a,b] = mean margin after − before (and accuracy), mean \
+            and SD over --seeds, kept asymmetric, and normalised by self-transfer. Both are compared \
+            with a hypothesis (same group = related, or a TSV of task, task, 1) by Pearson, Spearman \
+            and a Mantel permutation test. Comparisons per task: dense FTGD, plain LM tuning on the \
+            good sentences, a random mask of the same size, and good/bad swapped at random, each \
+            with its self-transfer and (with --dev) dev perplexity. Writes OUT/taskspace.json.
+            """)
+
+    @Option(help: "A sonde-lstm language-model checkpoint.")
+    var model: String
+    @Option(help: "Minimal pairs: a pairs TSV or folder (sonde pairs make), or BLiMP .jsonl files.")
+    var pairs: String
+    @Option(help: "Tasks to use, comma-separated (default: all).")
+    var tasks: String?
+    @Option(help: "Use at most this many pairs of each task.")
+    var limit: Int?
+    @Option(help: "transfer, gradient, or both (comma-separated).")
+    var method = "transfer,gradient"
+    @Option(help: "The share of parameters FTGD updates, by |Δg| (1 = dense).")
+    var mask = 0.01
+    @Flag(help: "The mask share per tensor instead of over all parameters.")
+    var perTensor = false
+    @Flag(help: "Recompute the mask from each mini-batch's Δg.")
+    var remask = false
+    @Option(help: "margin (ascend Σ m) or logistic (ascend Σ ln σ(m)).")
+    var objective: PairTuningSettings.Objective = .margin
+    @Option(help: "adam or sgd.")
+    var optimizer: LSTMTrainingSettings.Optimizer = .adam
+    @Option(help: "The learning rate.")
+    var lr = 1e-3
+    @Option(help: "Passes over each task's train pairs.")
+    var epochs = 1
+    @Option(help: "Pairs per update.")
+    var batchSize = 16
+    @Option(help: "Tuning seeds per task (T is their mean ± SD).")
+    var seeds = 3
+    @Option(help: "The share of each task's pairs held out for testing.")
+    var testShare = 0.5
+    @Option(help: "The seed of the train/test split.")
+    var splitSeed: UInt64 = 1
+    @Flag(help: "Leave out the comparisons (dense, lm, random mask, swapped).")
+    var noNulls = false
+    @Option(help: "groups (same group = related) or a TSV of task, task, value.")
+    var hypothesis = "groups"
+    @Option(help: "A treebank for dev perplexity before and after tuning.")
+    var dev: String?
+    @Option(help: "Sentences of --dev to use.")
+    var devLimit = 500
+    @Option(name: .shortAndLong, help: "The folder to write taskspace.json into.")
+    var out: String
+    @OptionGroup var output: OutputOptions
+
+    var methods: [String] { method.split(separator: ",").map(String.init) }
+
+    func validate() throws {
+        if let bad = methods.first(where: { $0 != "transfer" && $0 != "gradient" }) {
+            throw ValidationError("unknown --method '\(bad)'; use transfer, gradient")
+        }
+        try requireNumber("mask", mask, "in (0, 1]") { $0 > 0 && $0 <= 1 }
+        try requireNumber("lr", lr, "positive") { $0 > 0 }
+        try requireNumber("test-share", testShare, "in (0, 1)") { $0 > 0 && $0 < 1 }
+        guard epochs >= 1, batchSize >= 1, seeds >= 1, devLimit >= 1 else {
+            throw ValidationError("--epochs, --batch-size, --seeds and --dev-limit must be positive")
+        }
+        if let limit, limit < 2 { throw ValidationError("--limit must be at least 2 (a train and a test pair)") }
+    }
+
+    func run() throws {
+        var all = try withInputErrors { try MinimalPairs.read(pairs) }
+        if let tasks {
+            let wanted = tasks.split(separator: ",").map(String.init)
+            if let missing = wanted.first(where: { w in !all.contains { $0.id == w } }) {
+                throw ValidationError("no task '\(missing)' in \(pairs); tasks: \(all.map(\.id).joined(separator: ", "))")
+            }
+            all = wanted.map { w in all.first { $0.id == w }! }
+        }
+        if let limit { all = all.map { PairTask(id: $0.id, group: $0.group, pairs: Array($0.pairs.prefix(limit))) } }
+        guard let lstm = try loadModel(model, tokenizer: nil) as? LSTMModel else {
+            throw ValidationError("\(model) is not a sonde-lstm checkpoint: FTGD needs the gradient of a native LSTM")
+        }
+        var settings = TaskSpace.Settings()
+        settings.tuning.mask = mask
+        settings.tuning.perTensor = perTensor
+        settings.tuning.remask = remask
+        settings.tuning.objective = objective
+        settings.tuning.optimizer = optimizer
+        settings.tuning.learningRate = lr
+        settings.tuning.epochs = epochs
+        settings.tuning.batchSize = batchSize
+        (settings.seeds, settings.testShare, settings.splitSeed) = (seeds, testShare, splitSeed)
+        (settings.transfer, settings.gradient, settings.nulls) = (methods.contains("transfer"), methods.contains("gradient"), !noNulls)
+        let matrix = try hypothesis == "groups" ? nil : readHypothesis(hypothesis, tasks: all.map(\.id))
+        let devSentences = try dev.map { try readTreebank([$0], limit: devLimit).sentences.map { $0.words.map(\.form) } }
+        let progress = Progress(what: "tunings")
+        let result = try withInputErrors {
+            try TaskSpace.run(model: lstm, tasks: all, settings: settings, hypothesis: matrix, dev: devSentences) { progress.update($0, $1) }
+        }
+        let path = out + "/taskspace.json"
+        try withInputErrors {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            let data = try encoder.encode(result)
+            try AtomicFile.write(to: path) { try $0.write(Array(data) + [0x0A]) }
+        }
+        if output.json { return try printJSON(result) }
+        present(result, path: path)
+    }
+
+    func readHypothesis(_ path: String, tasks: [String]) throws -> [[Double]] {
+        let index = Dictionary(uniqueKeysWithValues: tasks.enumerated().map { ($1, $0) })
+        var m = tasks.indices.map { i in tasks.indices.map { i == $0 ? 1.0 : 0 } }
+        let text = try withInputErrors { try String(decoding: MappedFile.data(path), as: UTF8.self) }
+        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty && !line.hasPrefix("#") {
+            let c = line.split(separator: "\t").map(String.init)
+            guard c.count == 3, let a = index[c[0]], let b = index[c[1]], let v = Double(c[2]), v.isFinite else {
+                throw CLIError("\(path):\(n + 1): expected task, task, value (tab-separated) with tasks of the pairs")
+            }
+            (m[a][b], m[b][a]) = (v, v)
+        }
+        return m
+    }
+
+    func present(_ r: TaskSpace.Result, path: String) {
+        func matrix(_ title: String, _ m: [[Double]]) {
+            print(title)
+            var rows = [[""] + r.tasks.indices.map { "[\($0 + 1)]" }]
+            for (i, task) in r.tasks.enumerated() {
+                rows.append(["[\(i + 1)] \(task)"] + m[i].map { $0.isFinite ? String(format: "%.3f", $0) : "–" })
+            }
+            formatTable(rows).forEach { print($0) }
+            print("")
+        }
+        var before = [["task", "group", "train", "test", "accuracy", "mean margin"]]
+        for (i, e) in r.before.enumerated() {
+            before.append([r.tasks[i], r.groups[i], String(r.trainPairs[i]), String(e.pairs), f(e.accuracy), f(e.meanMargin)])
+        }
+        formatTable(before).forEach { print($0) }
+        print("")
+        if let t = r.transfer { matrix("transfer: change of mean test margin (row tuned, column evaluated), mean over seeds", t.margin) }
+        if let g = r.gradient {
+            matrix("gradient differentials: cosine", g.cosine)
+            print("parameter sharing (mask overlap within − between groups): \(f(g.parameterSharing))")
+        }
+        for (name, a) in r.agreement.sorted(by: { $0.key < $1.key }) {
+            print(
+                "\(name) vs hypothesis: Pearson \(f(a.pearson)), Spearman \(f(a.spearman)), Mantel p \(f(a.mantelP)), within − between \(f(a.withinMinusBetween))"
+            )
+        }
+        if !r.comparisons.isEmpty {
+            print("")
+            var rows = [["task", "variant", "self-transfer", "self accuracy", "dev perplexity"]]
+            for c in r.comparisons {
+                rows.append([c.task, c.variant, f(c.selfTransfer), f(c.selfAccuracy), c.perplexity.map { String(format: "%.2f", $0) } ?? ""])
+            }
+            formatTable(rows).forEach { print($0) }
+            if let p = r.perplexity { print("dev perplexity before tuning \(String(format: "%.2f", p))") }
+        }
+        print("wrote \(path)")
+        for w in r.warnings { writeMessage("sonde: warning: \(w)\n") }
+    }
+}
