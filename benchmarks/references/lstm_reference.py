@@ -47,3 +47,46 @@ loss.backward()
 optimizer.step()
 for name, p in params:
     print(f'("{name}", {p.detach().double().sum().item():.9g}, {p.detach().reshape(-1)[0].item():.9g}),')
+
+# Minimal pairs (MinimalPairTests): the same starting weights; pairs (a b c | a c c) and (d a | d b).
+# Margins m = ln p(good) − ln p(bad), the gradient differential Δg = ∇ Σ m, its top 10% by |Δg|
+# (ties to the lower index), and one Adam step (lr 0.01) ascending Σ m on those parameters only.
+with torch.no_grad():
+    offset = 0
+    for _, p in params:
+        n = p.numel()
+        p.copy_(torch.tensor([0.3 * math.sin(0.37 * (offset + i) + 0.1) for i in range(n)], dtype=torch.float64).float().reshape(p.shape))
+        offset += n
+
+
+def logp(words):
+    x = torch.tensor([[1] + words]).T
+    y = torch.tensor(words + [2])
+    out, _ = rnn(emb(x))
+    return torch.log_softmax(dec(out)[:, 0], dim=-1).gather(1, y[:, None]).sum()
+
+
+pairs = [([3, 4, 5], [3, 5, 5]), ([6, 3], [6, 4])]
+margins = [logp(g) - logp(b) for g, b in pairs]
+print("margins:", [f"{m.item():.9g}" for m in margins])
+for _, p in params:
+    p.grad = None
+total = sum(margins)
+total.backward()
+flat = torch.cat([p.grad.reshape(-1) for _, p in params])
+k = round(0.1 * flat.numel())
+order = sorted(range(flat.numel()), key=lambda i: (-abs(flat[i].item()), i))
+mask = sorted(order[:k])
+print("mask:", mask)
+keep = torch.zeros_like(flat)
+keep[mask] = 1
+offset = 0
+for name, p in params:
+    n = p.numel()
+    print(f'Δg ("{name}", {p.grad.double().sum().item():.9g})')
+    p.grad = -(p.grad.reshape(-1) * keep[offset:offset + n]).reshape(p.shape)  # ascend Σ m
+    offset += n
+optimizer = torch.optim.Adam([p for _, p in params], lr=0.01)
+optimizer.step()
+for name, p in params:
+    print(f'("{name}", {p.detach().double().sum().item():.9g}, {p.detach().reshape(-1)[0].item():.9g}),')
