@@ -130,3 +130,101 @@ public enum PairGenerator {
         }
     }
 }
+
+/// Minimal pairs from a CoNLL-U treebank: a real sentence and the same sentence with its
+/// critical word swapped for a form of the same lemma with the other Number, found in the
+/// treebank itself — the finite present-tense verb of an `nsubj` (subject–verb), or the
+/// demonstrative of a noun (this/these, that/those). A verb whose two forms are spelled alike
+/// ("put") or whose other form the treebank lacks is skipped, and counted.
+public enum TreebankPairs {
+    public static let tasks: [(id: String, group: String)] = [
+        ("treebank-subject-verb", "subject_verb_agreement"), ("treebank-determiner-noun", "determiner_noun_agreement"),
+    ]
+
+    /// Pairs made and sentences skipped per task, with why.
+    public struct Made: Sendable {
+        public var tasks: [PairTask]
+        /// Per task: reason → count.
+        public var skipped: [String: [String: Int]]
+    }
+
+    /// Up to `count` pairs of each task (all when nil), from sentences in a seeded order; a
+    /// sentence gives at most one pair per task (its first critical word).
+    public static func make(_ corpus: Corpus, tasks wanted: [String] = [], count: Int? = nil, seed: UInt64) throws -> Made {
+        let known = Set(tasks.map(\.id))
+        if let unknown = wanted.first(where: { !known.contains($0) }) {
+            throw CorpusError("--tasks", line: 0, "unknown treebank task '\(unknown)'; tasks: \(tasks.map(\.id).joined(separator: ", "))")
+        }
+        // lemma → Number → the most frequent form (ties: the first in alphabetical order).
+        var verbForms: [String: [String: [String: Int]]] = [:]
+        for s in corpus.sentences {
+            for w in s.words where w.upos == "VERB" || w.upos == "AUX" {
+                guard w.feature("VerbForm") == "Fin", w.feature("Tense") == "Pres", let lemma = w.lemma else { continue }
+                let number = number(of: w)
+                verbForms[lemma.lowercased(), default: [:]][number, default: [:]][w.form.lowercased(), default: 0] += 1
+            }
+        }
+        func form(_ lemma: String, _ number: String) -> String? {
+            verbForms[lemma]?[number]?.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
+        }
+        var generator = SplitMix64(seed: seed)
+        let order = generator.shuffled(Array(corpus.sentences.indices))
+        var result: [PairTask] = []
+        var skipped: [String: [String: Int]] = [:]
+        for task in tasks where wanted.isEmpty || wanted.contains(task.id) {
+            var pairs: [MinimalPair] = []
+            var reasons: [String: Int] = [:]
+            for index in order {
+                if let count, pairs.count >= count { break }
+                let words = corpus.sentences[index].words
+                var swap: (Int, String)?
+                if task.id == "treebank-subject-verb" {
+                    guard let subject = words.first(where: { $0.deprel == "nsubj" }), let h = subject.head, h >= 1, h <= words.count else {
+                        continue
+                    }
+                    let verb = words[h - 1]
+                    guard verb.feature("VerbForm") == "Fin", verb.feature("Tense") == "Pres", let lemma = verb.lemma?.lowercased() else { continue }
+                    let number = number(of: verb)
+                    guard let other = form(lemma, number == "Sing" ? "Plur" : "Sing") else {
+                        reasons["no form of the other number in the treebank", default: 0] += 1
+                        continue
+                    }
+                    guard other != verb.form.lowercased() else {
+                        reasons["both numbers spelled alike", default: 0] += 1
+                        continue
+                    }
+                    swap = (h - 1, matchCase(other, verb.form))
+                } else {
+                    let flips = ["this": "these", "these": "this", "that": "those", "those": "that"]
+                    guard
+                        let i = words.indices.first(where: { i in
+                            flips[words[i].form.lowercased()] != nil && words[i].upos == "DET"
+                                && words[i].head.map { $0 >= 1 && $0 <= words.count && words[$0 - 1].upos == "NOUN" } == true
+                        })
+                    else { continue }
+                    swap = (i, matchCase(flips[words[i].form.lowercased()]!, words[i].form))
+                }
+                guard let (i, replacement) = swap else { continue }
+                let good = words.map(\.form)
+                var bad = good
+                bad[i] = replacement
+                pairs.append(
+                    MinimalPair(good: good.joined(separator: " "), bad: bad.joined(separator: " "), prefix: good[..<i].joined(separator: " ")))
+            }
+            result.append(PairTask(id: task.id, group: task.group, pairs: pairs))
+            skipped[task.id] = reasons
+        }
+        return Made(tasks: result, skipped: skipped)
+    }
+
+    /// A verb's grammatical number: its Number feature, or Plur for a finite present form
+    /// without one that is not third person singular (English "they see" is tagged VBP).
+    static func number(of w: Word) -> String {
+        if let n = w.feature("Number") { return n }
+        return w.xpos == "VBZ" ? "Sing" : "Plur"
+    }
+
+    static func matchCase(_ form: String, _ like: String) -> String {
+        like.first?.isUppercase == true ? form.prefix(1).uppercased() + form.dropFirst() : form
+    }
+}

@@ -29,6 +29,7 @@ extension CorpusCommand {
             let corpus = generator.corpus(sentences: sentences)
             let files = TreebankGenerator.fileNames.map { output + "/" + $0 }
             try withInputErrors {
+                try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
                 try ConlluWriter.write(corpus, to: files[0])
                 try PennTreebankWriter.write(corpus, to: files[1])
                 try TigerWriter.write(corpus, to: files[2])

@@ -14,15 +14,21 @@ struct PairsCommand: ParsableCommand {
 
     struct Make: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Generate minimal pairs from the embedded grammar (seeded) and write them as a TSV.",
+            abstract: "Make minimal pairs from the embedded grammar or a CoNLL-U treebank (seeded) and write them as a TSV.",
             discussion: """
-                Tasks (group: example): \(PairGenerator.grammarTasks.map { "\($0.id) (\($0.group): \($0.example))" }.joined(separator: "; ")). \
-                Writes OUT/pairs.tsv (task, group, good, bad, prefix), which `sonde pairs score` and \
-                `sonde taskspace` read like a BLiMP folder.
+                --grammar tasks (group: example): \(PairGenerator.grammarTasks.map { "\($0.id) (\($0.group): \($0.example))" }.joined(separator: "; ")). \
+                --conllu tasks: \(TreebankPairs.tasks.map(\.id).joined(separator: ", ")): a treebank sentence, \
+                and the same with the finite present verb of its subject, or the demonstrative of a \
+                noun, swapped for the same lemma's form of the other Number found in the treebank \
+                (forms spelled alike in both numbers are skipped and counted). Writes OUT/pairs.tsv \
+                (task, group, good, bad, prefix), which `sonde pairs score` and `sonde taskspace` \
+                read like a BLiMP folder.
                 """)
 
-        @Flag(help: "From the embedded grammar's lexicon (the only source so far).")
+        @Flag(help: "From the embedded grammar's lexicon.")
         var grammar = false
+        @Option(help: "From this CoNLL-U treebank (files or folders, comma-separated).")
+        var conllu: String?
         @Option(help: "Tasks, comma-separated (default: all).")
         var tasks: String?
         @Option(help: "Pairs per task.")
@@ -34,18 +40,27 @@ struct PairsCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
-            guard grammar else { throw ValidationError("say where the pairs come from: --grammar") }
+            guard grammar != (conllu != nil) else { throw ValidationError("say where the pairs come from: --grammar or --conllu PATH") }
             guard n > 0 else { throw ValidationError("--n must be positive") }
-            let known = Set(PairGenerator.grammarTasks.map(\.id))
+            let known = grammar ? PairGenerator.grammarTasks.map(\.id) : TreebankPairs.tasks.map(\.id)
             if let bad = taskList.first(where: { !known.contains($0) }) {
-                throw ValidationError("unknown task '\(bad)'; tasks: \(PairGenerator.grammarTasks.map(\.id).joined(separator: ", "))")
+                throw ValidationError("unknown task '\(bad)'; tasks: \(known.joined(separator: ", "))")
             }
         }
 
         var taskList: [String] { tasks.map { $0.split(separator: ",").map(String.init) } ?? [] }
 
         func run() throws {
-            let made = try withInputErrors { try PairGenerator.grammar(tasks: taskList, count: n, seed: seed) }
+            var skipped: [String: [String: Int]] = [:]
+            let made = try withInputErrors {
+                if let conllu {
+                    let treebank = try readTreebank(conllu.split(separator: ",").map(String.init), limit: nil)
+                    let result = try TreebankPairs.make(treebank, tasks: taskList, count: n, seed: seed)
+                    skipped = result.skipped
+                    return result.tasks
+                }
+                return try PairGenerator.grammar(tasks: taskList, count: n, seed: seed)
+            }
             let path = out + "/pairs.tsv"
             try withInputErrors {
                 try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -55,6 +70,8 @@ struct PairsCommand: ParsableCommand {
                 let task: String
                 let group: String
                 let pairs: Int
+                /// Treebank sentences skipped, by reason.
+                let skipped: [String: Int]?
             }
             struct Result: Encodable {
                 let file: String
@@ -62,13 +79,20 @@ struct PairsCommand: ParsableCommand {
                 let warnings: [String]
             }
             let warnings = made.filter { $0.pairs.count < n }.map {
-                "\($0.id) has only \($0.pairs.count) distinct pairs in the grammar's lexicon"
+                "\($0.id) has only \($0.pairs.count) pairs (\(grammar ? "distinct ones in the grammar's lexicon" : "sentences of the treebank that have one"))"
             }
             if output.json {
                 return try printJSON(
-                    Result(file: path, tasks: made.map { Made(task: $0.id, group: $0.group, pairs: $0.pairs.count) }, warnings: warnings))
+                    Result(
+                        file: path, tasks: made.map { Made(task: $0.id, group: $0.group, pairs: $0.pairs.count, skipped: skipped[$0.id]) },
+                        warnings: warnings))
             }
             for w in warnings { writeMessage("sonde: warning: \(w)\n") }
+            for task in made {
+                for (reason, count) in (skipped[task.id] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    print("\(task.id): skipped \(count) sentences: \(reason)")
+                }
+            }
             print("wrote \(made.reduce(0) { $0 + $1.pairs.count }) pairs of \(made.count) tasks to \(path)")
         }
     }

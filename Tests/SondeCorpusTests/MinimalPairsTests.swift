@@ -85,3 +85,49 @@ struct MinimalPairsTests {
         #expect(throws: CorpusError.self) { try PairGenerator.grammar(tasks: ["nope"], count: 1, seed: 1) }
     }
 }
+
+struct TreebankPairsTests {
+    static let treebank = """
+        # sent_id = 1
+        1\tthe\tthe\tDET\tDT\t_\t2\tdet\t_\t_
+        2\tdogs\tdog\tNOUN\tNNS\tNumber=Plur\t3\tnsubj\t_\t_
+        3\tbark\tbark\tVERB\tVBP\tMood=Ind|Tense=Pres|VerbForm=Fin\t0\troot\t_\t_
+        4\t.\t.\tPUNCT\t.\t_\t3\tpunct\t_\t_
+
+        # sent_id = 2
+        1\tThis\tthis\tDET\tDT\tNumber=Sing|PronType=Dem\t2\tdet\t_\t_
+        2\tdog\tdog\tNOUN\tNN\tNumber=Sing\t3\tnsubj\t_\t_
+        3\tbarks\tbark\tVERB\tVBZ\tMood=Ind|Number=Sing|Person=3|Tense=Pres|VerbForm=Fin\t0\troot\t_\t_
+
+        # sent_id = 3
+        1\tI\tI\tPRON\tPRP\tNumber=Sing|Person=1\t2\tnsubj\t_\t_
+        2\tcut\tcut\tVERB\tVBP\tMood=Ind|Number=Sing|Person=1|Tense=Pres|VerbForm=Fin\t0\troot\t_\t_
+        3\tit\tit\tPRON\tPRP\t_\t2\tobj\t_\t_
+
+        # sent_id = 4
+        1\tthey\tthey\tPRON\tPRP\tNumber=Plur\t2\tnsubj\t_\t_
+        2\tcut\tcut\tVERB\tVBP\tMood=Ind|Tense=Pres|VerbForm=Fin\t0\troot\t_\t_
+
+        # sent_id = 5
+        1\twe\twe\tPRON\tPRP\tNumber=Plur\t2\tnsubj\t_\t_
+        2\tsing\tsing\tVERB\tVBP\tMood=Ind|Tense=Pres|VerbForm=Fin\t0\troot\t_\t_
+
+
+        """
+
+    /// Swaps in the other Number's form found in the treebank; "cut" (alike in both numbers) and
+    /// "sing" (no singular in the treebank) are skipped and counted; the demonstrative keeps its case.
+    @Test func swapsTheCriticalWord() throws {
+        let folder = temporaryFolder()
+        let corpus = try read(write(Self.treebank, name: "t.conllu", in: folder))
+        let made = try TreebankPairs.make(corpus, seed: 1)
+        let sv = made.tasks[0].pairs.sorted { $0.good < $1.good }
+        #expect(
+            sv == [
+                MinimalPair(good: "This dog barks", bad: "This dog bark", prefix: "This dog"),
+                MinimalPair(good: "the dogs bark .", bad: "the dogs barks .", prefix: "the dogs"),
+            ])
+        #expect(made.skipped["treebank-subject-verb"] == ["both numbers spelled alike": 2, "no form of the other number in the treebank": 1])
+        #expect(made.tasks[1].pairs == [MinimalPair(good: "This dog barks", bad: "These dog barks", prefix: "")])
+    }
+}
