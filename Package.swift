@@ -42,7 +42,7 @@ let package = Package(
             dependencies: [
                 "SondeBase", "SondeLinalg", "SondeCorpus", "SondeModels", "SondeProbe", "SondeSimilarity", .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
-        .target(name: "SondeReport", dependencies: ["SondeBase", "SondeStudy"]),
+        .target(name: "SondeReport", dependencies: ["SondeBase", "SondeSimilarity", "SondeStudy"]),
 
         // MARK: The command-line tool
         .executableTarget(

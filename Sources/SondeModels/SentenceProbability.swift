@@ -29,31 +29,98 @@ extension LSTMModel {
     /// probability (the model was trained with it, and without it a sentence cut short would
     /// look as likely as a whole one). Unknown words are predicted as `<unk>`, as in training.
     public func logProbabilities(_ sentences: [SentenceText], progress: (Int) -> Void = { _ in }) throws -> [ScoredSentence] {
+        try requireLanguageModel()
+        let words = sentences.map(\.words)
+        let run = continuations(inputs: words.map { [1] + ids($0) }, targets: words.map { ids($0) + [2] }, progress: progress)
+        return words.indices.map { scored(words[$0], run.logp[$0]) }
+    }
+
+    /// Both sentences of each pair, the words they share at the start run once: the bad
+    /// sentence continues from the good one's state before its last shared word (the
+    /// predictions up to there are the same), so a pair costs about one sentence plus the rest
+    /// of the other. Equal to scoring each sentence alone, to Float rounding.
+    public func pairLogProbabilities(
+        _ pairs: [(good: SentenceText, bad: SentenceText)], progress: (Int) -> Void = { _ in }
+    ) throws -> [(good: ScoredSentence, bad: ScoredSentence)] {
+        try requireLanguageModel()
+        let good = pairs.map(\.good.words), bad = pairs.map(\.bad.words)
+        let shared = pairs.indices.map { i in zip(good[i], bad[i]).prefix { $0 == $1 }.count }
+        let first = continuations(
+            inputs: good.map { [1] + ids($0) }, targets: good.map { ids($0) + [2] }, capture: shared.map { $0 > 0 ? $0 - 1 : nil }
+        ) { progress($0 / 2) }
+        // The bad sentence from its last shared word on (from <s> when it shares none).
+        let second = continuations(
+            inputs: pairs.indices.map { shared[$0] > 0 ? ids(Array(bad[$0][(shared[$0] - 1)...])) : [1] + ids(bad[$0]) },
+            targets: pairs.indices.map { ids(Array(bad[$0][shared[$0]...])) + [2] }, initial: first.states
+        ) { progress((pairs.count + $0) / 2) }
+        return pairs.indices.map { i in
+            (scored(good[i], first.logp[i]), scored(bad[i], Array(first.logp[i].prefix(shared[i])) + second.logp[i]))
+        }
+    }
+
+    private func requireLanguageModel() throws {
         guard config.labelLevel == nil else {
             throw ModelError(.unsupported, folder, "this checkpoint is a tagger or classifier; score minimal pairs with a language model")
         }
-        let words = sentences.map(\.words)
-        var result: [ScoredSentence] = []
-        result.reserveCapacity(sentences.count)
-        for batch in batches(words) {
-            var none: SplitMix64? = nil
-            let pass = network.forward(ids: batch.ids, steps: batch.steps, batch: batch.count, generator: &none)
-            let lengths = (0..<batch.count).map { words[batch.first + $0].count }
-            let targets = Self.nextWordTargets(batch.ids, steps: batch.steps, batch: batch.count, lengths: lengths)
-            let scored = network.score(pass, targets: targets)
-            var rowLoss = [Int: Double]()
-            for (k, row) in scored.rows.enumerated() { rowLoss[row] = scored.rowLosses[k] }
-            for b in 0..<batch.count {
-                let steps = 0...lengths[b]
-                let tokens = words[batch.first + b] + ["</s>"]
-                result.append(
-                    ScoredSentence(
-                        tokens: tokens, logProbabilities: steps.map { -rowLoss[$0 * batch.count + b]! },
-                        unknown: steps.map { $0 < lengths[b] && vocabulary.id(words[batch.first + b][$0]) == 0 }))
-            }
-            progress(batch.first + batch.count)
+    }
+
+    private func scored(_ words: [String], _ logp: [Double]) -> ScoredSentence {
+        ScoredSentence(tokens: words + ["</s>"], logProbabilities: logp, unknown: words.map { vocabulary.id($0) == 0 } + [false])
+    }
+
+    /// ln p of each sequence's `targets` given its `inputs` (one target per input), from its
+    /// `initial` state per layer (zero when nil), in batches of one length (stable order by
+    /// length, so the recurrence runs no padding); with `capture[i]`, each layer's (h, c) after
+    /// that step of sequence i.
+    func continuations(
+        inputs: [[Int32]], targets: [[Int32]], initial: [[(hidden: [Float], cells: [Float])]?]? = nil, capture: [Int?]? = nil,
+        progress: (Int) -> Void = { _ in }
+    ) -> (logp: [[Double]], states: [[(hidden: [Float], cells: [Float])]?]) {
+        let h = hiddenSize, layers = config.layers
+        let order = inputs.indices.sorted {
+            (inputs[$0].count, initial?[$0] == nil ? 0 : 1, $0) < (inputs[$1].count, initial?[$1] == nil ? 0 : 1, $1)
         }
-        return result
+        var logp = [[Double]](repeating: [], count: inputs.count)
+        var states = [[(hidden: [Float], cells: [Float])]?](repeating: nil, count: inputs.count)
+        var start = 0, done = 0
+        while start < order.count {
+            // Sequences of one length and one kind of start, up to batchTokens tokens.
+            let steps = inputs[order[start]].count, resumed = initial?[order[start]] != nil
+            var end = start + 1
+            while end < order.count && inputs[order[end]].count == steps && (initial?[order[end]] != nil) == resumed
+                && (end - start + 1) * steps <= max(batchTokens, steps)
+            {
+                end += 1
+            }
+            let members = Array(order[start..<end]), batch = members.count
+            var ids = [Int32](repeating: 0, count: steps * batch), wanted = ids
+            for (b, i) in members.enumerated() {
+                for t in 0..<steps { (ids[t * batch + b], wanted[t * batch + b]) = (inputs[i][t], targets[i][t]) }
+            }
+            let startStates: [(hidden: [Float], cells: [Float])]? =
+                resumed
+                ? (0..<layers).map { k in
+                    (members.flatMap { initial![$0]![k].hidden }, members.flatMap { initial![$0]![k].cells })
+                } : nil
+            var none: SplitMix64? = nil
+            let pass = network.forward(ids: ids, steps: steps, batch: batch, generator: &none, initial: startStates)
+            let scored = network.score(pass, targets: wanted)
+            var rowLoss = [Double](repeating: 0, count: ids.count)
+            for (k, row) in scored.rows.enumerated() { rowLoss[row] = scored.rowLosses[k] }
+            for (b, i) in members.enumerated() {
+                logp[i] = (0..<steps).map { -rowLoss[$0 * batch + b] }
+                if let t = capture?[i] {
+                    let row = (t * batch + b) * h
+                    states[i] = (0..<layers).map { k in
+                        (Array(pass.hidden[k][row..<(row + h)]), Array(pass.cells[k][row..<(row + h)]))
+                    }
+                }
+            }
+            done += batch
+            progress(done)
+            start = end
+        }
+        return (logp, states)
     }
 }
 
@@ -127,6 +194,16 @@ extension ActivationExtractor {
         }
         return result
     }
+}
+
+/// Both sentences of each pair under `model`: an LSTM shares their common start
+/// (`pairLogProbabilities`); a transformer scores each sentence whole.
+public func pairLogProbabilities(
+    _ model: any LanguageModel, _ pairs: [(good: SentenceText, bad: SentenceText)], progress: (Int) -> Void = { _ in }
+) throws -> [(good: ScoredSentence, bad: ScoredSentence)] {
+    if let lstm = model as? LSTMModel { return try lstm.pairLogProbabilities(pairs, progress: progress) }
+    let scored = try sentenceLogProbabilities(model, pairs.flatMap { [$0.good, $0.bad] }) { progress($0 / 2) }
+    return pairs.indices.map { (scored[2 * $0], scored[2 * $0 + 1]) }
 }
 
 /// Minimal-pair scoring for whichever family `model` is.

@@ -14,20 +14,7 @@ public enum StudyReport {
     static let palette = ["#1b6ca8", "#d1495b", "#2a9d8f", "#edae49", "#6a4c93", "#8a5a44", "#3d405b", "#00798c"]
 
     public static func html(_ r: ExperimentResults) -> String {
-        var page = """
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><title>Sonde study report</title>
-            <style>
-            body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 64em; color: #222; }
-            h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2.2em; border-bottom: 1px solid #ccc; }
-            figure { margin: 1.2em 0; page-break-inside: avoid; } figcaption { color: #444; font-size: 0.9em; max-width: 46em; }
-            table { border-collapse: collapse; font-size: 0.9em; } td, th { padding: 0.2em 0.6em; text-align: right; }
-            th { border-bottom: 1px solid #999; } .warn { color: #a33; } .w { padding: 0.05em 0.15em; border-radius: 0.2em; }
-            svg text { font-family: system-ui, sans-serif; font-size: 11px; fill: #333; }
-            </style></head><body>
-            <h1>Sonde study report</h1>
-
-            """
+        var page = pageStart("Sonde study report")
         let e = r.experiment
         page += "<p>Treebank: \(e.corpus.map { xmlEscape(($0 as NSString).lastPathComponent) }.joined(separator: ", "))"
         page += e.limit > 0 ? " (first \(e.limit) sentences)" : ""
@@ -54,6 +41,24 @@ public enum StudyReport {
     }
 
     private static func f(_ x: Double) -> String { String(format: "%.3f", x) }
+
+    /// The page's head, style and title: every report is one self-contained file.
+    static func pageStart(_ title: String) -> String {
+        """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><title>\(xmlEscape(title))</title>
+        <style>
+        body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 64em; color: #222; }
+        h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2.2em; border-bottom: 1px solid #ccc; }
+        figure { margin: 1.2em 0; page-break-inside: avoid; } figcaption { color: #444; font-size: 0.9em; max-width: 46em; }
+        table { border-collapse: collapse; font-size: 0.9em; } td, th { padding: 0.2em 0.6em; text-align: right; }
+        th { border-bottom: 1px solid #999; } .warn { color: #a33; } .w { padding: 0.05em 0.15em; border-radius: 0.2em; }
+        svg text { font-family: system-ui, sans-serif; font-size: 11px; fill: #333; }
+        </style></head><body>
+        <h1>\(xmlEscape(title))</h1>
+
+        """
+    }
 
     private static func trainingCharts(_ r: ExperimentResults) -> String {
         var out = "<h2>Training</h2>\n"
@@ -196,7 +201,7 @@ public enum StudyReport {
         return out
     }
 
-    private static func figure(_ svg: String, _ caption: String) -> String {
+    static func figure(_ svg: String, _ caption: String) -> String {
         "<figure>\(svg)<figcaption>\(caption)</figcaption></figure>\n"
     }
 
@@ -248,8 +253,12 @@ public enum StudyReport {
     private static func legend(_ names: [String]) -> String {
         names.enumerated().map { i, name in
             let y = top + 8 + Double(i) * 16
+            let marker =
+                i < palette.count
+                ? "<rect x=\"\(width - right + 12)\" y=\"\(y - 8)\" width=\"10\" height=\"10\" fill=\"\(palette[i % palette.count])\"/>"
+                : "<line x1=\"\(width - right + 10)\" y1=\"\(y - 3)\" x2=\"\(width - right + 24)\" y2=\"\(y - 3)\" stroke=\"\(palette[i % palette.count])\" stroke-width=\"2\" stroke-dasharray=\"5 3\"/>"
             return
-                "<rect x=\"\(width - right + 12)\" y=\"\(y - 8)\" width=\"10\" height=\"10\" fill=\"\(palette[i % palette.count])\"/><text x=\"\(width - right + 28)\" y=\"\(y + 1)\">\(xmlEscape(name))</text>"
+                marker + "<text x=\"\(width - right + 28)\" y=\"\(y + 1)\">\(xmlEscape(name))</text>"
         }.joined()
     }
 
@@ -260,14 +269,18 @@ public enum StudyReport {
             s.1.enumerated().compactMap { i, v in v.flatMap { v in i < sd.count ? [v - sd[i], v + sd[i]] : nil } }.flatMap { $0 }
         }
         let y = scale(all + spreads)
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\">"
+        // Long legend names widen the picture rather than being cut off.
+        let longest = Double(series.map(\.0.count).max() ?? 0), full = width + max(0, longest * 6.5 - (right - 32))
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(full) \(height)\" width=\"\(full)\" height=\"\(height)\" role=\"img\">"
         s += axes(x: x, y: y, yLabel: yLabel, xLabel: xLabel)
         for (k, line) in series.enumerated() {
             let colour = palette[k % palette.count]
+            // Past the palette's colours, lines are dashed so that no two series look the same.
+            let dash = k >= palette.count ? " stroke-dasharray=\"5 3\"" : ""
             let points = line.1.enumerated().compactMap { i, v in v.map { (xPosition(i, x.count), yPosition($0, y)) } }
             if points.count > 1 {
                 s +=
-                    "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(points.map { "\($0.0),\($0.1)" }.joined(separator: " "))\"/>"
+                    "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\"\(dash) points=\"\(points.map { "\($0.0),\($0.1)" }.joined(separator: " "))\"/>"
             }
             for p in points { s += "<circle cx=\"\(p.0)\" cy=\"\(p.1)\" r=\"3\" fill=\"\(colour)\"/>" }
             if k < spread.count {

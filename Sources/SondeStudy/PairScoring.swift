@@ -63,13 +63,12 @@ public enum PairScoring {
         let total = tasks.reduce(0) { $0 + $1.pairs.count }
         var done = 0
         return try tasks.map { task in
-            let texts = task.pairs.flatMap { [sentence($0.good), sentence($0.bad)] }
-            let scored = try sentenceLogProbabilities(model, texts) { progress(done + $0 / 2, total) }
+            let scored = try pairLogProbabilities(model, task.pairs.map { (sentence($0.good), sentence($0.bad)) }) { progress(done + $0, total) }
             done += task.pairs.count
             var margins: [Double] = [], unknown = 0, identical = 0
             for (i, pair) in task.pairs.enumerated() {
                 if pair.good == pair.bad { identical += 1; continue }
-                guard let m = margin(scored[2 * i], scored[2 * i + 1], variant) else { unknown += 1; continue }
+                guard let m = margin(scored[i].good, scored[i].bad, variant) else { unknown += 1; continue }
                 margins.append(m)
             }
             return TaskScore(task: task, margins: margins, outOfVocabulary: unknown, identical: identical, seed: seed)

@@ -220,3 +220,80 @@ public enum TaskSpace {
             transfer: transfer, gradient: gradient, agreement: agreement, comparisons: comparisons, warnings: warnings)
     }
 }
+
+extension TaskSpace {
+    /// A phenomenon set followed over checkpoints (or across model sizes): the scoring curves of
+    /// every model, and for native LSTMs the task spaces and how stable they are.
+    public struct Dynamics: Codable, Sendable {
+        public let models: [String]
+        public let tasks: [String]
+        public let groups: [String]
+        /// [model][task] on the test splits: accuracy and mean margin (nats).
+        public let accuracy: [[Double]]
+        public let meanMargin: [[Double]]
+        /// The task space of each model (all native LSTMs), else nil.
+        public let spaces: [Result]?
+        /// Per space ("transferMargin", "gradientCosine", "maskOverlap"): Pearson over the
+        /// off-diagonal cells between each model and the one before (models − 1 values) and
+        /// between each model and the last.
+        public let stability: [String: Stability]
+        public let warnings: [String]
+    }
+
+    public struct Stability: Codable, Sendable, Equatable {
+        public let successive: [Double]
+        public let toLast: [Double]
+    }
+
+    /// `load(i)` gives model i of `names` (loaded one at a time: a series of large checkpoints
+    /// need not fit in memory together). Transformers get scoring curves; when every model is a
+    /// native LSTM, each also gets its task space (`settings`) and the spaces' stability.
+    public static func dynamics(
+        names: [String], load: (Int) throws -> any LanguageModel, tasks: [PairTask], settings: Settings, hypothesis: [[Double]]? = nil,
+        dev: [[String]]? = nil, progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> Dynamics {
+        guard !names.isEmpty else { throw StudyError("no models to follow") }
+        let tests = tasks.map { PairTask(id: $0.id, group: $0.group, pairs: $0.split(testShare: settings.testShare, seed: settings.splitSeed).test) }
+        var accuracy: [[Double]] = [], margin: [[Double]] = [], spaces: [Result] = []
+        var allLSTM = true
+        for i in names.indices {
+            let model = try load(i)
+            if let lstm = model as? LSTMModel, allLSTM {
+                let space = try run(model: lstm, tasks: tasks, settings: settings, hypothesis: hypothesis, dev: dev)
+                spaces.append(space)
+                accuracy.append(space.before.map(\.accuracy))
+                margin.append(space.before.map(\.meanMargin))
+            } else {
+                allLSTM = false
+                let scores = try PairScoring.score(model, tasks: tests)
+                accuracy.append(scores.map(\.accuracy))
+                margin.append(scores.map(\.meanMargin))
+            }
+            progress(i + 1, names.count)
+        }
+        var warnings: [String] = []
+        var stability: [String: Stability] = [:]
+        if allLSTM {
+            func follow(_ name: String, _ space: (Result) -> [[Double]]?) {
+                let matrices = spaces.compactMap(space)
+                guard matrices.count == spaces.count, let last = matrices.last else { return }
+                func r(_ a: [[Double]], _ b: [[Double]]) -> Double {
+                    let k = a.count
+                    let cells = (0..<k).flatMap { i in (0..<k).filter { $0 != i }.map { (a[i][$0], b[i][$0]) } }
+                    return TaskSpaceMath.pearson(cells.map(\.0), cells.map(\.1))
+                }
+                stability[name] = Stability(
+                    successive: zip(matrices, matrices.dropFirst()).map { r($0, $1) }, toLast: matrices.map { r($0, last) })
+            }
+            follow("transferMargin") { $0.transfer?.margin }
+            follow("gradientCosine") { $0.gradient?.cosine }
+            follow("maskOverlap") { $0.gradient?.maskOverlap }
+            warnings = Array(Set(spaces.flatMap(\.warnings))).sorted()
+        } else if !spaces.isEmpty {
+            warnings.append("not every model is a native LSTM: scoring curves only, no task spaces")
+        }
+        return Dynamics(
+            models: names, tasks: tasks.map(\.id), groups: tasks.map(\.group), accuracy: accuracy, meanMargin: margin,
+            spaces: allLSTM ? spaces : nil, stability: stability, warnings: warnings)
+    }
+}

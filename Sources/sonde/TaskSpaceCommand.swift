@@ -3,6 +3,7 @@ import Foundation
 import SondeBase
 import SondeCorpus
 import SondeModels
+import SondeReport
 import SondeSimilarity
 import SondeStudy
 
@@ -24,11 +25,16 @@ struct TaskSpaceCommand: ParsableCommand {
             with a hypothesis (same group = related, or a TSV of task, task, 1) by Pearson, Spearman \
             and a Mantel permutation test. Comparisons per task: dense FTGD, plain LM tuning on the \
             good sentences, a random mask of the same size, and good/bad swapped at random, each \
-            with its self-transfer and (with --dev) dev perplexity. Writes OUT/taskspace.json.
-            """)
+            with its self-transfer and (with --dev) dev perplexity. Writes OUT/taskspace.json and \
+            OUT/report.html (heatmaps ordered by group). `taskspace dynamics` follows the same \
+            over checkpoints or model sizes.
+            """,
+        subcommands: [Build.self, Dynamics.self], defaultSubcommand: Build.self)
 
-    @Option(help: "A sonde-lstm language-model checkpoint.")
-    var model: String
+}
+
+/// The options `taskspace` and `taskspace dynamics` share: pairs, tuning and output.
+struct TaskSpaceOptions: ParsableArguments {
     @Option(help: "Minimal pairs: a pairs TSV or folder (sonde pairs make), or BLiMP .jsonl files.")
     var pairs: String
     @Option(help: "Tasks to use, comma-separated (default: all).")
@@ -67,10 +73,8 @@ struct TaskSpaceCommand: ParsableCommand {
     var dev: String?
     @Option(help: "Sentences of --dev to use.")
     var devLimit = 500
-    @Option(name: .shortAndLong, help: "The folder to write taskspace.json into.")
+    @Option(name: .shortAndLong, help: "The folder to write taskspace.json and report.html into.")
     var out: String
-    @OptionGroup var output: OutputOptions
-
     var methods: [String] { method.split(separator: ",").map(String.init) }
 
     func validate() throws {
@@ -86,7 +90,8 @@ struct TaskSpaceCommand: ParsableCommand {
         if let limit, limit < 2 { throw ValidationError("--limit must be at least 2 (a train and a test pair)") }
     }
 
-    func run() throws {
+    /// The tasks chosen, each cut to --limit pairs.
+    func chosenTasks() throws -> [PairTask] {
         var all = try withInputErrors { try MinimalPairs.read(pairs) }
         if let tasks {
             let wanted = tasks.split(separator: ",").map(String.init)
@@ -96,9 +101,10 @@ struct TaskSpaceCommand: ParsableCommand {
             all = wanted.map { w in all.first { $0.id == w }! }
         }
         if let limit { all = all.map { PairTask(id: $0.id, group: $0.group, pairs: Array($0.pairs.prefix(limit))) } }
-        guard let lstm = try loadModel(model, tokenizer: nil) as? LSTMModel else {
-            throw ValidationError("\(model) is not a sonde-lstm checkpoint: FTGD needs the gradient of a native LSTM")
-        }
+        return all
+    }
+
+    var settings: TaskSpace.Settings {
         var settings = TaskSpace.Settings()
         settings.tuning.mask = mask
         settings.tuning.perTensor = perTensor
@@ -110,23 +116,30 @@ struct TaskSpaceCommand: ParsableCommand {
         settings.tuning.batchSize = batchSize
         (settings.seeds, settings.testShare, settings.splitSeed) = (seeds, testShare, splitSeed)
         (settings.transfer, settings.gradient, settings.nulls) = (methods.contains("transfer"), methods.contains("gradient"), !noNulls)
-        let matrix = try hypothesis == "groups" ? nil : readHypothesis(hypothesis, tasks: all.map(\.id))
-        let devSentences = try dev.map { try readTreebank([$0], limit: devLimit).sentences.map { $0.words.map(\.form) } }
-        let progress = Progress(what: "tunings")
-        let result = try withInputErrors {
-            try TaskSpace.run(model: lstm, tasks: all, settings: settings, hypothesis: matrix, dev: devSentences) { progress.update($0, $1) }
-        }
-        let path = out + "/taskspace.json"
+        return settings
+    }
+
+    func hypothesisMatrix(_ tasks: [PairTask]) throws -> [[Double]]? {
+        hypothesis == "groups" ? nil : try readHypothesis(hypothesis, tasks: tasks.map(\.id))
+    }
+
+    func devSentences() throws -> [[String]]? {
+        try dev.map { try readTreebank([$0], limit: devLimit).sentences.map { $0.words.map(\.form) } }
+    }
+
+    /// Writes `value` as OUT/`name` (pretty, sorted keys; non-finite numbers as "nan") and the report.
+    func write<T: Encodable>(_ value: T, _ name: String, report: String) throws -> String {
+        let path = out + "/" + name
         try withInputErrors {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            let data = try encoder.encode(result)
+            let data = try encoder.encode(value)
             try AtomicFile.write(to: path) { try $0.write(Array(data) + [0x0A]) }
+            try AtomicFile.write(to: out + "/report.html") { try $0.write(Array(report.utf8)) }
         }
-        if output.json { return try printJSON(result) }
-        present(result, path: path)
+        return path
     }
 
     func readHypothesis(_ path: String, tasks: [String]) throws -> [[Double]] {
@@ -143,7 +156,7 @@ struct TaskSpaceCommand: ParsableCommand {
         return m
     }
 
-    func present(_ r: TaskSpace.Result, path: String) {
+    static func present(_ r: TaskSpace.Result) {
         func matrix(_ title: String, _ m: [[Double]]) {
             print(title)
             var rows = [[""] + r.tasks.indices.map { "[\($0 + 1)]" }]
@@ -178,7 +191,86 @@ struct TaskSpaceCommand: ParsableCommand {
             formatTable(rows).forEach { print($0) }
             if let p = r.perplexity { print("dev perplexity before tuning \(String(format: "%.2f", p))") }
         }
-        print("wrote \(path)")
         for w in r.warnings { writeMessage("sonde: warning: \(w)\n") }
+    }
+}
+
+extension TaskSpaceCommand {
+    struct Build: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "build", abstract: "The task spaces of one sonde-lstm checkpoint (the default subcommand).")
+
+        @Option(help: "A sonde-lstm language-model checkpoint.")
+        var model: String
+        @OptionGroup var options: TaskSpaceOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let tasks = try options.chosenTasks()
+            guard let lstm = try loadModel(model, tokenizer: nil) as? LSTMModel else {
+                throw ValidationError("\(model) is not a sonde-lstm checkpoint: FTGD needs the gradient of a native LSTM")
+            }
+            let (matrix, dev) = (try options.hypothesisMatrix(tasks), try options.devSentences())
+            let progress = Progress(what: "tunings")
+            let result = try withInputErrors {
+                try TaskSpace.run(model: lstm, tasks: tasks, settings: options.settings, hypothesis: matrix, dev: dev) { progress.update($0, $1) }
+            }
+            let path = try options.write(result, "taskspace.json", report: TaskSpaceReport.html(result, model: model))
+            if output.json { return try printJSON(result) }
+            TaskSpaceOptions.present(result)
+            print("wrote \(path) and \(options.out)/report.html")
+        }
+    }
+
+    struct Dynamics: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Follow minimal pairs and task spaces over checkpoints or model sizes.",
+            discussion: """
+                --checkpoints A B … (oldest first) or --models S M L (smallest first). Every model \
+                gets its scoring curve (accuracy and mean margin on each task's test split); when \
+                all are sonde-lstm checkpoints each also gets its task spaces, and their stability: \
+                the Pearson correlation of T (and of the gradient spaces) between successive models \
+                and with the last. GPT-2 and GPT-NeoX series get the curves.
+                """)
+
+        @Option(parsing: .upToNextOption, help: "Checkpoint folders, oldest first.")
+        var checkpoints: [String] = []
+        @Option(parsing: .upToNextOption, help: "Model folders of increasing size.")
+        var models: [String] = []
+        @Option(help: "The tokenizer.json of transformer checkpoints, when not in their folders.")
+        var tokenizer: String?
+        @OptionGroup var options: TaskSpaceOptions
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            guard checkpoints.isEmpty != models.isEmpty else { throw ValidationError("give --checkpoints A B … or --models S M L") }
+        }
+
+        func run() throws {
+            let folders = checkpoints.isEmpty ? models : checkpoints
+            let tasks = try options.chosenTasks()
+            let (matrix, dev) = (try options.hypothesisMatrix(tasks), try options.devSentences())
+            let progress = Progress(what: "models")
+            let names = folders.map { ($0 as NSString).lastPathComponent }
+            let result = try withInputErrors {
+                try TaskSpace.dynamics(
+                    names: names, load: { try loadModel(folders[$0], tokenizer: tokenizer) }, tasks: tasks, settings: options.settings,
+                    hypothesis: matrix, dev: dev
+                ) { progress.update($0, $1) }
+            }
+            let path = try options.write(result, "dynamics.json", report: TaskSpaceReport.html(result))
+            if output.json { return try printJSON(result) }
+            var rows = [["task"] + names]
+            for (t, task) in result.tasks.enumerated() { rows.append([task] + result.accuracy.map { f($0[t]) }) }
+            print("accuracy on the test pairs")
+            formatTable(rows).forEach { print($0) }
+            for (name, s) in result.stability.sorted(by: { $0.key < $1.key }) {
+                print(
+                    "\(name) stability: successive \(s.successive.map(f).joined(separator: " ")); to the last \(s.toLast.map(f).joined(separator: " "))"
+                )
+            }
+            print("wrote \(path) and \(options.out)/report.html")
+            for w in result.warnings { writeMessage("sonde: warning: \(w)\n") }
+        }
     }
 }

@@ -8,7 +8,7 @@ import Testing
         try withTemporaryFolder { folder in
             let train = try SondeRun(
                 "lm", "train", "--corpus", defaultCorpus, "--limit", "300", "--hidden", "16", "--batch-size", "8", "--steps", "8", "--checkpoints",
-                "8", "--min-count", "1", "--out", folder + "/lm", "--quiet")
+                "4,8", "--min-count", "1", "--out", folder + "/lm", "--quiet")
             #expect(train.status == 0, "\(train.stderr)")
             let made = try SondeRun(
                 "pairs", "make", "--grammar", "--tasks", "sv-adjacent,det-noun-adjacent,missing-object", "--n", "24", "--seed", "3", "--out",
@@ -42,6 +42,19 @@ import Testing
             _ = try SondeRun(space + ["--out", folder + "/b", "--quiet"])
             let bytes = { (name: String) in try Data(contentsOf: URL(fileURLWithPath: folder + "/\(name)/taskspace.json")) }
             #expect(try bytes("a") == (try bytes("b")))
+            let report = try String(contentsOfFile: folder + "/a/report.html", encoding: .utf8)
+            #expect(report.components(separatedBy: "<svg").count == 4 && !report.contains("src=") && !report.contains("<link"))
+
+            // Over two checkpoints: the gradient spaces' stability, the last with itself r = 1.
+            let dynamics = try SondeRun(
+                "taskspace", "dynamics", "--checkpoints", folder + "/lm/step-4", folder + "/lm/step-8", "--pairs", folder + "/pairs", "--method",
+                "gradient", "--no-nulls", "--mask", "0.05", "--out", folder + "/d", "--json")
+            #expect(dynamics.status == 0, "\(dynamics.stderr)")
+            let d = try JSONSerialization.jsonObject(with: Data(dynamics.stdout.utf8)) as! [String: Any]
+            let stability = d["stability"] as! [String: [String: [Double]]]
+            #expect(Set(stability.keys) == ["gradientCosine", "maskOverlap"])
+            #expect(stability["gradientCosine"]!["successive"]!.count == 1 && abs(stability["gradientCosine"]!["toLast"]![1] - 1) < 1e-12)
+            #expect((d["accuracy"] as! [[Double]]).map(\.count) == [3, 3])
 
             // A malformed pairs file: its line, exit 65.
             try "sv\tgroup\tonly three\n".write(toFile: folder + "/bad.tsv", atomically: true, encoding: .utf8)
@@ -50,6 +63,27 @@ import Testing
             // A transformer cannot be tuned by FTGD here: said, not crashed.
             let notLSTM = try SondeRun(space + ["--model", repositoryRoot + "/Tests/Fixtures/models/gpt2-inverse-scale", "--out", folder + "/c"])
             #expect(notLSTM.status != 0)
+        }
+    }
+}
+
+@Suite(.enabled(if: zooAvailable, "../shared/zoo is absent beside the repository: the zoo's curves are skipped"))
+struct ZooPairsCLITests {
+    /// GPT-2 checkpoints get scoring curves (no task spaces: FTGD needs a native LSTM), on BLiMP.
+    @Test func curvesOverTheGPTCheckpoints() throws {
+        try withTemporaryFolder { folder in
+            let blimp = URL(fileURLWithPath: zoo).deletingLastPathComponent().path + "/corpora/blimp/data"
+            let run = try SondeRun(
+                "taskspace", "dynamics", "--checkpoints", zoo + "/gpt-step0", zoo + "/gpt-step1200", "--tokenizer", zooTokenizer, "--pairs", blimp,
+                "--tasks", "anaphor_number_agreement,determiner_noun_agreement_1,wh_vs_that_no_gap", "--limit", "40", "--out", folder, "--json")
+            #expect(run.status == 0, "\(run.stderr)")
+            let d = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+            let accuracy = d["accuracy"] as! [[Double]]
+            #expect(accuracy.map(\.count) == [3, 3] && d["spaces"] == nil && (d["stability"] as! [String: Any]).isEmpty)
+            // Trained, the model prefers the grammatical wh-clause on 19 of the 20 test pairs; at
+            // step 0 on 11 (found in this run; the model is small, so the others stay at chance).
+            #expect(abs(accuracy[1][2] - 0.95) < 1e-12 && abs(accuracy[0][2] - 0.55) < 1e-12)
+            #expect(FileManager.default.fileExists(atPath: folder + "/report.html"))
         }
     }
 }

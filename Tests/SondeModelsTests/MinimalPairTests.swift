@@ -140,3 +140,40 @@ struct ZooPairTests {
         #expect(ours.count == 100 && worst < 1e-3, "largest difference \(worst)")
     }
 }
+
+extension MinimalPairTests {
+    /// Pairs scored with their shared start run once equal each sentence scored alone: no
+    /// shared word, one, several, a bad sentence that stops early, identical sentences, and
+    /// batches of mixed lengths.
+    @Test func sharedStartsScoreAsSentencesAlone() throws {
+        let m = model()
+        let texts: [([String], [String])] = [
+            (["a", "b", "c"], ["b", "b", "c"]), (["a", "b", "c"], ["a", "c", "c"]), (["d", "e", "f", "g"], ["d", "e", "g", "g"]),
+            (["a", "b", "c", "d"], ["a", "b"]), (["e", "f"], ["e", "f"]), (["g"], ["a", "zebra"]), (["a", "b", "c"], ["a", "b", "d"]),
+        ]
+        let pairs = texts.map { (SentenceText(text: "", words: $0.0), SentenceText(text: "", words: $0.1)) }
+        let together = try m.pairLogProbabilities(pairs)
+        let alone = try m.logProbabilities(pairs.flatMap { [$0.0, $0.1] })
+        for (i, pair) in together.enumerated() {
+            for (ours, theirs) in [(pair.good, alone[2 * i]), (pair.bad, alone[2 * i + 1])] {
+                #expect(ours.tokens == theirs.tokens && ours.unknown == theirs.unknown)
+                #expect(zip(ours.logProbabilities, theirs.logProbabilities).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+                #expect(ours.logProbabilities.count == theirs.logProbabilities.count)
+            }
+        }
+    }
+}
+
+extension MinimalPairTests {
+    /// Quickselect against a sort, on values with many ties.
+    @Test func kthLargestMatchesASort() {
+        var g = SplitMix64(seed: 12)
+        for n in [1, 2, 7, 100, 1000] {
+            let values = (0..<n).map { _ in Float(g.below(20)) }
+            for k in Set([1, (n + 1) / 2, n]) {
+                var copy = values
+                #expect(ParameterMask.kthLargest(&copy, k) == values.sorted(by: >)[k - 1])
+            }
+        }
+    }
+}

@@ -339,6 +339,8 @@ for suite in options.suites {
     case "similarity-baseline": try similarityBaseline(options)
     case "redundancy": try redundancy(options)
     case "lstm": try lstm(options)
+    case "pairs-blimp": try pairsBlimp(options)
+    case "taskspace": try taskspace(options)
     default: fatalError("unknown suite \(suite); suites: foundation, corpus, probe, probe-quick")
     }
 }

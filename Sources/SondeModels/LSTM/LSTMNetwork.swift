@@ -77,8 +77,11 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
     /// Runs `ids` (T·B, time-major) through the network. States start at zero. `ablate` maps a
     /// state number (0 = embeddings, k = layer k's output) to neurons and their fixed values,
     /// applied inside the recurrence. `dropout` masks come from `generator` when given.
+    /// `initial`, per layer, the hidden states and cells [batch × H] the sequences start from
+    /// (for scoring a continuation; a backward pass assumes zero starts).
     package func forward(
-        ids: [Int32], steps: Int, batch: Int, ablate: [Int: [(Int, S)]] = [:], dropout: Double = 0, generator: inout SplitMix64?
+        ids: [Int32], steps: Int, batch: Int, ablate: [Int: [(Int, S)]] = [:], dropout: Double = 0, generator: inout SplitMix64?,
+        initial: [(hidden: [S], cells: [S])]? = nil
     ) -> Pass {
         BLASThreads.owned { workers in
             let h = config.hiddenSize, rows = steps * batch
@@ -104,7 +107,8 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
             for k in 0..<config.layers {
                 applyDropout(&x)
                 pass.inputs.append(x)
-                let (g, c, tc, hOut) = layerForward(k, input: x, steps: steps, batch: batch, ablate: ablate[k + 1], workers: workers)
+                let (g, c, tc, hOut) = layerForward(
+                    k, input: x, steps: steps, batch: batch, ablate: ablate[k + 1], workers: workers, initial: initial?[k])
                 pass.gates.append(g)
                 pass.cells.append(c)
                 pass.cellTanh.append(tc)
@@ -119,15 +123,16 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
 
     /// One LSTM layer over the block: gates = x·W_ihᵀ + b_ih + b_hh (one gemm), then per step
     /// gates += h_{t−1}·W_hhᵀ (one gemm), c = f⊙c + i⊙g, h = o⊙tanh(c).
-    private func layerForward(_ k: Int, input x: [S], steps: Int, batch: Int, ablate: [(Int, S)]?, workers: Int) -> ([S], [S], [S], [S]) {
+    private func layerForward(
+        _ k: Int, input x: [S], steps: Int, batch: Int, ablate: [(Int, S)]?, workers: Int, initial: (hidden: [S], cells: [S])? = nil
+    ) -> ([S], [S], [S], [S]) {
         let h = config.hiddenSize, g4 = 4 * h, rows = steps * batch
         let (wih, whh, bih, bhh) = (
             offset("rnn.weight_ih_l\(k)"), offset("rnn.weight_hh_l\(k)"), offset("rnn.bias_ih_l\(k)"), offset("rnn.bias_hh_l\(k)")
         )
-        var gates = [S](repeating: 0, count: rows * g4)
-        var cells = [S](repeating: 0, count: rows * h)
-        var cellTanh = [S](repeating: 0, count: rows * h)
-        var hidden = [S](repeating: 0, count: rows * h)
+        // Every element is written below (gates from the biases first): no zero-filling.
+        func uninitialized(_ n: Int) -> [S] { [S](unsafeUninitializedCapacity: n) { _, count in count = n } }
+        var gates = uninitialized(rows * g4), cells = uninitialized(rows * h), cellTanh = uninitialized(rows * h), hidden = uninitialized(rows * h)
         values.withUnsafeBufferPointer { p in
             let w = p.baseAddress!
             gates.withUnsafeMutableBufferPointer { gp in
@@ -144,30 +149,37 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
                                 SharedBuffer(w), SharedBuffer(gp.baseAddress!), SharedBuffer(cp.baseAddress!), SharedBuffer(tp.baseAddress!),
                                 SharedBuffer(hp.baseAddress!)
                             )
-                            inParts(batch, parts: workers, minimum: 8) { part in
-                                let (g0, c0, t0, h0) = (gs.pointer, cs.pointer, ts.pointer, hs.pointer)
-                                for t in 0..<steps {
-                                    let row = t * batch + part.lowerBound
-                                    if t > 0 {
-                                        BLAS.gemm(
-                                            transposeB: true, m: part.count, n: g4, k: h, a: h0 + (row - batch) * h, lda: h, b: wp.pointer + whh,
-                                            ldb: h, beta: 1, c: g0 + row * g4, ldc: g4)
-                                    }
-                                    for r in row..<(row + part.count) {
-                                        let gr = g0 + r * g4, cr = c0 + r * h, tr = t0 + r * h, hr = h0 + r * h
-                                        Self.logistic(gr, 2 * h)
-                                        Self.tanh(gr + 2 * h, h)
-                                        Self.logistic(gr + 3 * h, h)
-                                        if t > 0 {
-                                            let previous = c0 + (r - batch) * h
-                                            for j in 0..<h { cr[j] = gr[h + j] * previous[j] + gr[j] * gr[2 * h + j] }
-                                        } else {
-                                            for j in 0..<h { cr[j] = gr[j] * gr[2 * h + j] }
+                            let start = initial ?? (hidden: [S](repeating: 0, count: 1), cells: [S](repeating: 0, count: 1))
+                            start.hidden.withUnsafeBufferPointer { sh in
+                                start.cells.withUnsafeBufferPointer { sc in
+                                    let (startHidden, startCells) = (SharedBuffer(sh.baseAddress!), SharedBuffer(sc.baseAddress!))
+                                    inParts(batch, parts: workers, minimum: 8) { part in
+                                        let (g0, c0, t0, h0) = (gs.pointer, cs.pointer, ts.pointer, hs.pointer)
+                                        for t in 0..<steps {
+                                            let row = t * batch + part.lowerBound
+                                            if t > 0 || initial != nil {
+                                                BLAS.gemm(
+                                                    transposeB: true, m: part.count, n: g4, k: h,
+                                                    a: t > 0 ? h0 + (row - batch) * h : startHidden.pointer + row * h, lda: h, b: wp.pointer + whh,
+                                                    ldb: h, beta: 1, c: g0 + row * g4, ldc: g4)
+                                            }
+                                            for r in row..<(row + part.count) {
+                                                let gr = g0 + r * g4, cr = c0 + r * h, tr = t0 + r * h, hr = h0 + r * h
+                                                Self.logistic(gr, 2 * h)
+                                                Self.tanh(gr + 2 * h, h)
+                                                Self.logistic(gr + 3 * h, h)
+                                                if t > 0 || initial != nil {
+                                                    let previous = t > 0 ? c0 + (r - batch) * h : startCells.pointer + r * h
+                                                    for j in 0..<h { cr[j] = gr[h + j] * previous[j] + gr[j] * gr[2 * h + j] }
+                                                } else {
+                                                    for j in 0..<h { cr[j] = gr[j] * gr[2 * h + j] }
+                                                }
+                                                tr.update(from: cr, count: h)
+                                                Self.tanh(tr, h)
+                                                for j in 0..<h { hr[j] = gr[3 * h + j] * tr[j] }
+                                                if let ablate { for (n, value) in ablate { hr[n] = value } }
+                                            }
                                         }
-                                        tr.update(from: cr, count: h)
-                                        Self.tanh(tr, h)
-                                        for j in 0..<h { hr[j] = gr[3 * h + j] * tr[j] }
-                                        if let ablate { for (n, value) in ablate { hr[n] = value } }
                                     }
                                 }
                             }
