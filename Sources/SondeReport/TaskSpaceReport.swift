@@ -81,7 +81,10 @@ public enum TaskSpaceReport {
             let series = d.stability.sorted { $0.key < $1.key }.map { ($0.key, $0.value.toLast.map(Optional.some)) }
             page += StudyReport.figure(
                 StudyReport.lineChart(x: d.models, series: series, yLabel: "Pearson r with the last", xLabel: "model"),
-                "Correlation of each space (off-diagonal cells) with the last model's.")
+                "Correlation of each space (off-diagonal cells) with the last model's."
+                    + (d.unembedding != nil
+                        ? " For transformers the gradient space is restricted to the output (unembedding) matrix: the full gradient differential needs backpropagation through every block."
+                        : ""))
         }
         return page + "</body></html>\n"
     }

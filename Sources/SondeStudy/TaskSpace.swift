@@ -80,6 +80,16 @@ public enum TaskSpace {
 
     typealias Pair = (good: [String], bad: [String])
 
+    /// Cosines of the tasks' gradients, Jaccard overlap of their masks, concentration, and the
+    /// mask overlap within minus between groups.
+    static func gradientSpace(_ gradients: [[Float]], masks: [ParameterMask], groups: [String]) -> Gradient {
+        let overlap = TaskSpaceMath.jaccard(masks.map(\.indices))
+        let sharing = TaskSpaceMath.agreement(overlap, hypothesis: TaskSpaceMath.sameGroup(groups), permutations: 0).withinMinusBetween
+        return Gradient(
+            cosine: TaskSpaceMath.cosines(gradients), maskOverlap: overlap, concentration: gradients.map(TaskSpaceMath.concentration),
+            parameterSharing: sharing)
+    }
+
     static func wordPairs(_ pairs: [MinimalPair]) -> [Pair] {
         pairs.map { (MinimalPairs.words($0.good), MinimalPairs.words($0.bad)) }
     }
@@ -128,14 +138,10 @@ public enum TaskSpace {
         }
         var gradient: Gradient?
         if settings.gradient {
-            let overlap = TaskSpaceMath.jaccard(masks.map(\.indices))
-            let cosine = TaskSpaceMath.cosines(gradients)
-            let sameGroup = TaskSpaceMath.sameGroup(groups)
-            let sharing = TaskSpaceMath.agreement(overlap, hypothesis: sameGroup, permutations: 0).withinMinusBetween
-            gradient = Gradient(
-                cosine: cosine, maskOverlap: overlap, concentration: gradients.map(TaskSpaceMath.concentration), parameterSharing: sharing)
-            agreement["gradientCosine"] = TaskSpaceMath.agreement(cosine, hypothesis: hypothesis)
-            agreement["maskOverlap"] = TaskSpaceMath.agreement(overlap, hypothesis: hypothesis)
+            let space = gradientSpace(gradients, masks: masks, groups: groups)
+            gradient = space
+            agreement["gradientCosine"] = TaskSpaceMath.agreement(space.cosine, hypothesis: hypothesis)
+            agreement["maskOverlap"] = TaskSpaceMath.agreement(space.maskOverlap, hypothesis: hypothesis)
         }
 
         var transfer: Transfer?
@@ -233,7 +239,11 @@ extension TaskSpace {
         public let meanMargin: [[Double]]
         /// The task space of each model (all native LSTMs), else nil.
         public let spaces: [Result]?
-        /// Per space ("transferMargin", "gradientCosine", "maskOverlap"): Pearson over the
+        /// Transformers: each model's gradient space restricted to its output (unembedding)
+        /// matrix — the full Δg needs backpropagation Sonde's transformers do not run.
+        public let unembedding: [Gradient]?
+        /// Per space ("transferMargin", "gradientCosine", "maskOverlap", or for transformers
+        /// "unembeddingCosine", "unembeddingMaskOverlap"): Pearson over the
         /// off-diagonal cells between each model and the one before (models − 1 values) and
         /// between each model and the last.
         public let stability: [String: Stability]
@@ -253,8 +263,10 @@ extension TaskSpace {
         dev: [[String]]? = nil, progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> Dynamics {
         guard !names.isEmpty else { throw StudyError("no models to follow") }
-        let tests = tasks.map { PairTask(id: $0.id, group: $0.group, pairs: $0.split(testShare: settings.testShare, seed: settings.splitSeed).test) }
-        var accuracy: [[Double]] = [], margin: [[Double]] = [], spaces: [Result] = []
+        let splits = tasks.map { $0.split(testShare: settings.testShare, seed: settings.splitSeed) }
+        let tests = zip(tasks, splits).map { PairTask(id: $0.id, group: $0.group, pairs: $1.test) }
+        let trains = splits.map { $0.train.map { (good: $0.good, bad: $0.bad) } }
+        var accuracy: [[Double]] = [], margin: [[Double]] = [], spaces: [Result] = [], unembedding: [Gradient] = []
         var allLSTM = true
         for i in names.indices {
             let model = try load(i)
@@ -268,32 +280,41 @@ extension TaskSpace {
                 let scores = try PairScoring.score(model, tasks: tests)
                 accuracy.append(scores.map(\.accuracy))
                 margin.append(scores.map(\.meanMargin))
+                if settings.gradient, let transformer = model as? ActivationExtractor {
+                    let gradients = try trains.map { try transformer.unembeddingMarginGradient($0) }
+                    let masks = gradients.map { ParameterMask.top($0, share: settings.tuning.mask) }
+                    unembedding.append(gradientSpace(gradients, masks: masks, groups: tasks.map(\.group)))
+                }
             }
             progress(i + 1, names.count)
         }
         var warnings: [String] = []
         var stability: [String: Stability] = [:]
-        if allLSTM {
-            func follow(_ name: String, _ space: (Result) -> [[Double]]?) {
-                let matrices = spaces.compactMap(space)
-                guard matrices.count == spaces.count, let last = matrices.last else { return }
-                func r(_ a: [[Double]], _ b: [[Double]]) -> Double {
-                    let k = a.count
-                    let cells = (0..<k).flatMap { i in (0..<k).filter { $0 != i }.map { (a[i][$0], b[i][$0]) } }
-                    return TaskSpaceMath.pearson(cells.map(\.0), cells.map(\.1))
-                }
-                stability[name] = Stability(
-                    successive: zip(matrices, matrices.dropFirst()).map { r($0, $1) }, toLast: matrices.map { r($0, last) })
+        /// Pearson over the off-diagonal cells between successive models and with the last.
+        func follow(_ name: String, _ matrices: [[[Double]]]) {
+            guard matrices.count == names.count, let last = matrices.last else { return }
+            func r(_ a: [[Double]], _ b: [[Double]]) -> Double {
+                let k = a.count
+                let cells = (0..<k).flatMap { i in (0..<k).filter { $0 != i }.map { (a[i][$0], b[i][$0]) } }
+                return TaskSpaceMath.pearson(cells.map(\.0), cells.map(\.1))
             }
-            follow("transferMargin") { $0.transfer?.margin }
-            follow("gradientCosine") { $0.gradient?.cosine }
-            follow("maskOverlap") { $0.gradient?.maskOverlap }
+            stability[name] = Stability(successive: zip(matrices, matrices.dropFirst()).map { r($0, $1) }, toLast: matrices.map { r($0, last) })
+        }
+        if allLSTM {
+            follow("transferMargin", spaces.compactMap { $0.transfer?.margin })
+            follow("gradientCosine", spaces.compactMap { $0.gradient?.cosine })
+            follow("maskOverlap", spaces.compactMap { $0.gradient?.maskOverlap })
             warnings = Array(Set(spaces.flatMap(\.warnings))).sorted()
-        } else if !spaces.isEmpty {
-            warnings.append("not every model is a native LSTM: scoring curves only, no task spaces")
+        } else {
+            if !spaces.isEmpty { warnings.append("not every model is a native LSTM: scoring curves only, no task spaces") }
+            if unembedding.count == names.count {
+                follow("unembeddingCosine", unembedding.map(\.cosine))
+                follow("unembeddingMaskOverlap", unembedding.map(\.maskOverlap))
+            }
         }
         return Dynamics(
             models: names, tasks: tasks.map(\.id), groups: tasks.map(\.group), accuracy: accuracy, meanMargin: margin,
-            spaces: allLSTM ? spaces : nil, stability: stability, warnings: warnings)
+            spaces: allLSTM ? spaces : nil, unembedding: unembedding.count == names.count ? unembedding : nil, stability: stability,
+            warnings: warnings)
     }
 }

@@ -119,6 +119,8 @@ struct PairsCommand: ParsableCommand {
         var pairs: String
         @Option(help: "sum, mean or critical.")
         var variant: PairScoring.Variant = .sum
+        @Flag(help: "Compare only the span where the sentences differ, given their shared prefix (= --variant critical).")
+        var prefix = false
         @Option(help: "Score only the first N pairs of each task.")
         var limit: Int?
         @OptionGroup var output: OutputOptions
@@ -132,6 +134,7 @@ struct PairsCommand: ParsableCommand {
             if let limit { tasks = tasks.map { PairTask(id: $0.id, group: $0.group, pairs: Array($0.pairs.prefix(limit))) } }
             let lm = try loadModel(model, tokenizer: tokenizer)
             let progress = Progress(what: "pairs")
+            let variant = prefix ? .critical : variant
             let scores = try withInputErrors { try PairScoring.score(lm, tasks: tasks, variant: variant) { progress.update($0, $1) } }
             var warnings: [String] = []
             let unscored = scores.filter { $0.pairs == 0 }.map(\.task)

@@ -61,6 +61,8 @@ struct TaskSpaceOptions: ParsableArguments {
     var batchSize = 16
     @Option(help: "Tuning seeds per task (T is their mean ± SD).")
     var seeds = 3
+    @Option(help: "The first tuning seed (seed k of --seeds is this + k; each orders the pairs).")
+    var seed: UInt64 = 1
     @Option(help: "The share of each task's pairs held out for testing.")
     var testShare = 0.5
     @Option(help: "The seed of the train/test split.")
@@ -114,13 +116,14 @@ struct TaskSpaceOptions: ParsableArguments {
         settings.tuning.learningRate = lr
         settings.tuning.epochs = epochs
         settings.tuning.batchSize = batchSize
+        settings.tuning.seed = seed
         (settings.seeds, settings.testShare, settings.splitSeed) = (seeds, testShare, splitSeed)
         (settings.transfer, settings.gradient, settings.nulls) = (methods.contains("transfer"), methods.contains("gradient"), !noNulls)
         return settings
     }
 
     func hypothesisMatrix(_ tasks: [PairTask]) throws -> [[Double]]? {
-        hypothesis == "groups" ? nil : try readHypothesis(hypothesis, tasks: tasks.map(\.id))
+        hypothesis == "groups" ? nil : try withInputErrors { try readHypothesis(hypothesis, tasks: tasks.map(\.id)) }
     }
 
     func devSentences() throws -> [[String]]? {

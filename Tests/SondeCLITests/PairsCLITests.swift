@@ -56,6 +56,17 @@ import Testing
             #expect(stability["gradientCosine"]!["successive"]!.count == 1 && abs(stability["gradientCosine"]!["toLast"]![1] - 1) < 1e-12)
             #expect((d["accuracy"] as! [[Double]]).map(\.count) == [3, 3])
 
+            // A hypothesis of the user's own; a malformed one is located.
+            try "# task\ttask\tvalue\nsv-adjacent\tdet-noun-adjacent\t1\n".write(toFile: folder + "/h.tsv", atomically: true, encoding: .utf8)
+            let own = try SondeRun(
+                space + ["--hypothesis", folder + "/h.tsv", "--method", "gradient", "--no-nulls", "--out", folder + "/h", "--json"])
+            #expect(own.status == 0, "\(own.stderr)")
+            let agreement = (try JSONSerialization.jsonObject(with: Data(own.stdout.utf8)) as! [String: Any])["agreement"] as! [String: Any]
+            #expect(Set(agreement.keys) == ["gradientCosine", "maskOverlap"])
+            try "sv-adjacent\tnope\t1\n".write(toFile: folder + "/bad-h.tsv", atomically: true, encoding: .utf8)
+            let badHypothesis = try SondeRun(space + ["--hypothesis", folder + "/bad-h.tsv", "--out", folder + "/bh"])
+            #expect(badHypothesis.status == 65 && badHypothesis.stderr.contains("bad-h.tsv:1:"), "\(badHypothesis.stderr)")
+
             // A malformed pairs file: its line, exit 65.
             try "sv\tgroup\tonly three\n".write(toFile: folder + "/bad.tsv", atomically: true, encoding: .utf8)
             let bad = try SondeRun("pairs", "score", "--model", folder + "/lm/step-8", "--pairs", folder + "/bad.tsv")
@@ -69,7 +80,8 @@ import Testing
 
 @Suite(.enabled(if: zooAvailable, "../shared/zoo is absent beside the repository: the zoo's curves are skipped"))
 struct ZooPairsCLITests {
-    /// GPT-2 checkpoints get scoring curves (no task spaces: FTGD needs a native LSTM), on BLiMP.
+    /// GPT-2 checkpoints get scoring curves and the unembedding-only gradient space (no
+    /// transfer spaces: FTGD needs a native LSTM), on BLiMP.
     @Test func curvesOverTheGPTCheckpoints() throws {
         try withTemporaryFolder { folder in
             let blimp = URL(fileURLWithPath: zoo).deletingLastPathComponent().path + "/corpora/blimp/data"
@@ -79,7 +91,12 @@ struct ZooPairsCLITests {
             #expect(run.status == 0, "\(run.stderr)")
             let d = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
             let accuracy = d["accuracy"] as! [[Double]]
-            #expect(accuracy.map(\.count) == [3, 3] && d["spaces"] == nil && (d["stability"] as! [String: Any]).isEmpty)
+            #expect(accuracy.map(\.count) == [3, 3] && d["spaces"] == nil)
+            // The gradient space restricted to the output matrix, followed over the two checkpoints.
+            #expect((d["unembedding"] as! [[String: Any]]).count == 2)
+            let stability = d["stability"] as! [String: [String: [Double]]]
+            #expect(Set(stability.keys) == ["unembeddingCosine", "unembeddingMaskOverlap"])
+            #expect(abs(stability["unembeddingCosine"]!["toLast"]![1] - 1) < 1e-12)
             // Trained, the model prefers the grammatical wh-clause on 19 of the 20 test pairs; at
             // step 0 on 11 (found in this run; the model is small, so the others stay at chance).
             #expect(abs(accuracy[1][2] - 0.95) < 1e-12 && abs(accuracy[0][2] - 0.55) < 1e-12)

@@ -122,18 +122,25 @@ struct MinimalPairTests {
 
 @Suite(.enabled(if: zooAvailable, Comment(rawValue: zooMissing)))
 struct ZooPairTests {
+    func fixture() throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/Tests/Fixtures/pairs/blimp-50.json")))
+            as! [String: Any]
+    }
+
+    func zooExtractor(_ name: String) throws -> ActivationExtractor {
+        try ActivationExtractor(
+            model: try TransformerModel(folder: zoo + "/" + name), tokenizer: try Tokenizer.read(zoo + "/tokenizer/tokenizer.json"))
+    }
+
     /// Sentence log-probabilities of 50 BLiMP pairs (100 sentences) under the zoo's GPT-2 and
     /// GPT-NeoX against transformers (benchmarks/references/pairs_reference.py, written into
     /// Tests/Fixtures/pairs/blimp-50.json): within 1e-3 nats per sentence.
     @Test(arguments: ["gpt-step1200", "neox-step1200"])
     func sentenceLogProbabilitiesMatchTransformers(model name: String) throws {
-        let json =
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/Tests/Fixtures/pairs/blimp-50.json")))
-            as! [String: Any]
+        let json = try fixture()
         let pairs = json["pairs"] as! [[String: String]]
         let expected = (json[name] as! [[Double]]).flatMap { $0 }
-        let extractor = try ActivationExtractor(
-            model: try TransformerModel(folder: zoo + "/" + name), tokenizer: try Tokenizer.read(zoo + "/tokenizer/tokenizer.json"))
+        let extractor = try zooExtractor(name)
         let texts = pairs.flatMap { [$0["good"]!, $0["bad"]!] }.map { SentenceText(text: $0, words: []) }
         let ours = try extractor.logProbabilities(texts).map(\.total)
         let worst = zip(ours, expected).map { abs($0 - $1) }.max()!
@@ -175,5 +182,24 @@ extension MinimalPairTests {
                 #expect(ParameterMask.kthLargest(&copy, k) == values.sorted(by: >)[k - 1])
             }
         }
+    }
+}
+
+extension ZooPairTests {
+    /// The unembedding-only gradient differential of the first 5 pairs against PyTorch's
+    /// autograd on a separate copy of the output matrix (pairs_reference.py): norm, Σ|·| and 64
+    /// sampled entries, relative to the norm within 1e-4.
+    @Test(arguments: ["gpt-step1200", "neox-step1200"])
+    func unembeddingGradientMatchesAutograd(model name: String) throws {
+        let json = try fixture()
+        let pairs = (json["pairs"] as! [[String: String]]).prefix(5).map { ($0["good"]!, $0["bad"]!) }
+        let expected = json[name + ":unembedding"] as! [String: Any]
+        let extractor = try zooExtractor(name)
+        let g = try extractor.unembeddingMarginGradient(pairs).map(Double.init)
+        let norm = expected["norm"] as! Double
+        #expect(abs(g.reduce(0) { $0 + $1 * $1 }.squareRoot() - norm) <= 1e-4 * norm)
+        #expect(abs(g.reduce(0) { $0 + abs($1) } - (expected["abs"] as! Double)) <= 1e-4 * (expected["abs"] as! Double))
+        let sampled = stride(from: 0, to: g.count, by: 8192).map { g[$0] }
+        #expect(zip(sampled, expected["entries"] as! [Double]).allSatisfy { abs($0 - $1) <= 1e-4 * norm })
     }
 }
