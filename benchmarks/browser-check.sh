@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Renders Sonde's HTML views in a real headless browser (Debian's chromium) and checks what the
 # browser built: the top-words view has every neuron's section, coloured words and the SVG
-# chart; the study report of `sonde demo` has every chart with its caption; neither loads
+# chart; the study report of `sonde demo` has every chart with its caption; the task-space and
+# task-dynamics reports have their heatmaps, tables and curves; none loads
 # anything from outside. Leaves screenshots in benchmarks/.data/top-words.png and report.png.
 #   apt-get install -y chromium   (once)
 set -euo pipefail
@@ -69,3 +70,29 @@ for name, ok in checks.items():
 sys.exit(0 if all(checks.values()) else 1)
 PY
 echo "screenshot: benchmarks/.data/report.png"
+
+# The task-space report: a tiny LSTM from the demo's cache, grammar pairs, gradient and transfer
+# spaces (debug build, small settings), and the dynamics report over two of its checkpoints.
+lm="$(ls -d "$work"/demo/cache/lm-*/step-300 | head -1)"
+$sonde pairs make --grammar --tasks sv-adjacent,sv-pp-other,det-noun-adjacent,missing-object --n 60 --out "$work/pairs" >/dev/null
+$sonde taskspace --model "$lm" --pairs "$work/pairs" --seeds 1 --out "$work/ts" --quiet >/dev/null
+$sonde taskspace dynamics --checkpoints "$(dirname "$lm")"/step-50 "$lm" --pairs "$work/pairs" --seeds 1 --no-nulls \
+    --out "$work/tsd" --quiet >/dev/null
+for page in ts tsd; do
+    "$browser" "${flags[@]}" --dump-dom "file://$work/$page/report.html" 2>/dev/null > "$work/$page-dom.html"
+    "$browser" "${flags[@]}" --window-size=1100,2600 --screenshot=benchmarks/.data/$page.png "file://$work/$page/report.html" >/dev/null 2>&1
+done
+python3 - "$work/ts-dom.html" "$work/tsd-dom.html" <<'PY'
+import re, sys
+ts, tsd = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+checks = {
+    "task space: bars, two 4 × 4 heatmaps with a frame per group": ts.count("<svg") == 3 and ts.count("<rect") >= 4 + 2 * (16 + 3),
+    "task space: agreement and comparison tables": ts.count("<table") == 3 and ts.count("<td>ftgd</td>") == 4,
+    "dynamics: scoring curves and stability lines": tsd.count("<svg") == 3 and tsd.count("<polyline") >= 3 * 2,
+    "nothing loaded from outside": not re.search(r'(src|href)="(https?:)?//', ts + tsd) and "<script" not in ts + tsd,
+}
+for name, ok in checks.items():
+    print(f"{'ok  ' if ok else 'FAIL'} {name}")
+sys.exit(0 if all(checks.values()) else 1)
+PY
+echo "screenshots: benchmarks/.data/ts.png, tsd.png"

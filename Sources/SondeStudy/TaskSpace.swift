@@ -170,7 +170,9 @@ public enum TaskSpace {
                 agreement["transferNormalised"] = TaskSpaceMath.agreement(normalised, hypothesis: hypothesis)
             }
             if let a = (0..<k).first(where: { m[$0][$0] <= 0 }) {
-                warnings.append("tuning on \(tasks[a].id) did not raise its own margin (self-transfer \(m[a][a])): try more epochs or a larger rate")
+                warnings.append(
+                    "tuning on \(tasks[a].id) did not raise its own margin (self-transfer \(String(format: "%.4f", m[a][a])) nats): try more epochs or a larger rate"
+                )
             }
         }
 
@@ -304,7 +306,7 @@ extension TaskSpace {
             follow("transferMargin", spaces.compactMap { $0.transfer?.margin })
             follow("gradientCosine", spaces.compactMap { $0.gradient?.cosine })
             follow("maskOverlap", spaces.compactMap { $0.gradient?.maskOverlap })
-            warnings = Array(Set(spaces.flatMap(\.warnings))).sorted()
+            warnings = zip(names, spaces).flatMap { name, space in space.warnings.map { "\(name): \($0)" } }
         } else {
             if !spaces.isEmpty { warnings.append("not every model is a native LSTM: scoring curves only, no task spaces") }
             if unembedding.count == names.count {
