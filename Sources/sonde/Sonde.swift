@@ -12,7 +12,8 @@ struct Sonde: ParsableCommand {
         discussion: """
             Sonde reads annotated treebanks and model activations, finds the neurons that encode a \
             linguistic property, measures how redundant that encoding is, and follows it across \
-            training checkpoints and fine-tuning.
+            training checkpoints and fine-tuning; with minimal pairs it scores phenomena and builds \
+            task spaces (how tuning on one phenomenon transfers to the others).
 
             Start with `sonde demo` (the bundled study: an LSTM trained over checkpoints, probes, \
             ablation, similarity over training, a report), then `sonde demo --print-experiment` \
@@ -24,6 +25,8 @@ struct Sonde: ParsableCommand {
               sonde extract --model gpt2/ --corpus train.conllu --out acts.safetensors
               sonde probe --train acts.safetensors --layer 6 --train-corpus train.conllu --property upos
               sonde run study.toml --dry-run
+              sonde pairs score --model gpt2/ --pairs blimp/data
+              sonde taskspace --model lm/step-400 --pairs pairs/ --out ts
 
             Every command prints its result as one JSON object on stdout with --json; messages \
             and progress go to stderr (none but errors and warnings with --quiet); --threads N sets \

@@ -49,7 +49,7 @@ struct TaskSpaceOptions: ParsableArguments {
     var perTensor = false
     @Flag(help: "Recompute the mask from each mini-batch's Δg.")
     var remask = false
-    @Option(help: "margin (ascend Σ m) or logistic (ascend Σ ln σ(m)).")
+    @Option(help: "margin (ascend Σ m), logistic (ascend Σ ln σ(m)) or lm (LM tuning on the good sentences).")
     var objective: PairTuningSettings.Objective = .margin
     @Option(help: "adam or sgd.")
     var optimizer: LSTMTrainingSettings.Optimizer = .adam
