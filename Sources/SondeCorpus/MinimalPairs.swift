@@ -51,7 +51,7 @@ public enum MinimalPairs {
         if let entries = try listFolder(path) {
             let files = entries.filter { !$0.hasPrefix(".") && ($0.hasSuffix(".jsonl") || $0.hasSuffix(".tsv")) }.sorted(by: naturalOrder)
                 .map { path + "/" + $0 }.filter(isRegularFile)
-            guard !files.isEmpty else { throw CorpusError(path, line: 0, "the folder holds no .jsonl or .tsv files of minimal pairs") }
+            guard !files.isEmpty else { throw FileError(.cannotOpen, path, "the folder holds no .jsonl or .tsv files of minimal pairs") }
             return merge(try files.flatMap { try readFile($0) })
         }
         return try readFile(path)
@@ -102,13 +102,19 @@ public enum MinimalPairs {
                     columns[0], columns[1], try checked(MinimalPair(good: columns[2], bad: columns[3], prefix: prefix), path, number), line: number)
             }
         }
-        guard !tasks.isEmpty else { throw CorpusError(path, line: 0, "no minimal pairs in the file") }
+        guard !tasks.isEmpty else { throw CorpusError(path, line: 1, "no minimal pairs in the file") }
         return tasks
     }
 
     private static func checked(_ pair: MinimalPair, _ path: String, _ line: Int) throws -> MinimalPair {
-        guard words(pair.good).count <= InputLimits.sentenceWords.value, words(pair.bad).count <= InputLimits.sentenceWords.value else {
-            throw CorpusError(path, line: line, InputLimits.sentenceWords.message("a sentence of the pair is too long"))
+        for sentence in [pair.good, pair.bad] {
+            let words = words(sentence)
+            guard words.count <= InputLimits.sentenceWords.value else {
+                throw CorpusError(path, line: line, InputLimits.sentenceWords.message("a sentence of the pair has \(words.count) words"))
+            }
+            if let long = words.first(where: { $0.utf8.count > InputLimits.wordBytes.value }) {
+                throw CorpusError(path, line: line, InputLimits.wordBytes.message("a word of the pair is \(long.utf8.count) bytes long"))
+            }
         }
         return pair
     }
@@ -139,17 +145,21 @@ public enum MinimalPairs {
         let punctuation = Set(".,;:!?\"()[]")
         var result: [String] = []
         for chunk in text.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
-            var word = Substring(chunk)
-            var leading: [String] = [], trailing: [String] = []
-            while let first = word.first, punctuation.contains(first), word.count > 1 { leading.append(String(first)); word = word.dropFirst() }
-            while let last = word.last, punctuation.contains(last), word.count > 1 { trailing.insert(String(last), at: 0); word = word.dropLast() }
+            // Characters with integer bounds: Substring's `last`/`dropLast` walked the word again
+            // at every step, so a long run of closing brackets took quadratic time.
+            let characters = Array(chunk)
+            var (start, end) = (0, characters.count)
+            while end - start > 1, punctuation.contains(characters[start]) { start += 1 }
+            while end - start > 1, punctuation.contains(characters[end - 1]) { end -= 1 }
+            let leading = characters[0..<start].map { String($0) }, trailing = characters[end...].map { String($0) }
+            var word = String(characters[start..<end])
             var clitic: String?
             for suffix in ["n't", "'s", "'re", "'ve", "'ll", "'d", "'m"] where word.count > suffix.count && word.lowercased().hasSuffix(suffix) {
                 clitic = String(word.suffix(suffix.count))
-                word = word.dropLast(suffix.count)
+                word = String(word.dropLast(suffix.count))
                 break
             }
-            result += leading + [String(word)] + (clitic.map { [$0] } ?? []) + trailing
+            result += leading + [word] + (clitic.map { [$0] } ?? []) + trailing
         }
         return result
     }

@@ -24,10 +24,7 @@ public enum PairGenerator {
 
     /// `count` pairs of each task in `tasks` (all of them when empty), from `seed`.
     public static func grammar(tasks: [String] = [], count: Int, seed: UInt64) throws -> [PairTask] {
-        let known = Set(grammarTasks.map(\.id))
-        if let unknown = tasks.first(where: { !known.contains($0) }) {
-            throw CorpusError("--tasks", line: 0, "unknown grammar task '\(unknown)'; tasks: \(grammarTasks.map(\.id).joined(separator: ", "))")
-        }
+        try UnknownPairTask.check(tasks, known: grammarTasks.map(\.id), source: "grammar")
         let chosen = tasks.isEmpty ? grammarTasks : grammarTasks.filter { tasks.contains($0.id) }
         return chosen.map { task in
             var hash = FNV1a()
@@ -151,10 +148,7 @@ public enum TreebankPairs {
     /// Up to `count` pairs of each task (all when nil), from sentences in a seeded order; a
     /// sentence gives at most one pair per task (its first critical word).
     public static func make(_ corpus: Corpus, tasks wanted: [String] = [], count: Int? = nil, seed: UInt64) throws -> Made {
-        let known = Set(tasks.map(\.id))
-        if let unknown = wanted.first(where: { !known.contains($0) }) {
-            throw CorpusError("--tasks", line: 0, "unknown treebank task '\(unknown)'; tasks: \(tasks.map(\.id).joined(separator: ", "))")
-        }
+        try UnknownPairTask.check(wanted, known: tasks.map(\.id), source: "treebank")
         // lemma → Number → the most frequent form (ties: the first in alphabetical order).
         var verbForms: [String: [String: [String: Int]]] = [:]
         for s in corpus.sentences {
@@ -226,5 +220,16 @@ public enum TreebankPairs {
 
     static func matchCase(_ form: String, _ like: String) -> String {
         like.first?.isUppercase == true ? form.prefix(1).uppercased() + form.dropFirst() : form
+    }
+}
+
+/// A task name no generator makes; the message lists the ones it does.
+public struct UnknownPairTask: Error, CustomStringConvertible, Sendable {
+    public let description: String
+
+    static func check(_ wanted: [String], known: [String], source: String) throws {
+        if let unknown = wanted.first(where: { !known.contains($0) }) {
+            throw UnknownPairTask(description: "unknown \(source) task '\(unknown)'; tasks: \(known.joined(separator: ", "))")
+        }
     }
 }

@@ -42,20 +42,34 @@ extension LSTMModel {
     public func pairLogProbabilities(
         _ pairs: [(good: SentenceText, bad: SentenceText)], progress: (Int) -> Void = { _ in }
     ) throws -> [(good: ScoredSentence, bad: ScoredSentence)] {
+        try pairLogProbabilities(pairs, chunk: 4096, progress: progress)
+    }
+
+    func pairLogProbabilities(
+        _ pairs: [(good: SentenceText, bad: SentenceText)], chunk size: Int, progress: (Int) -> Void = { _ in }
+    ) throws -> [(good: ScoredSentence, bad: ScoredSentence)] {
         try requireLanguageModel()
-        let good = pairs.map(\.good.words), bad = pairs.map(\.bad.words)
-        let shared = pairs.indices.map { i in zip(good[i], bad[i]).prefix { $0 == $1 }.count }
-        let first = continuations(
-            inputs: good.map { [1] + ids($0) }, targets: good.map { ids($0) + [2] }, capture: shared.map { $0 > 0 ? $0 - 1 : nil }
-        ) { progress($0 / 2) }
-        // The bad sentence from its last shared word on (from <s> when it shares none).
-        let second = continuations(
-            inputs: pairs.indices.map { shared[$0] > 0 ? ids(Array(bad[$0][(shared[$0] - 1)...])) : [1] + ids(bad[$0]) },
-            targets: pairs.indices.map { ids(Array(bad[$0][shared[$0]...])) + [2] }, initial: first.states
-        ) { progress((pairs.count + $0) / 2) }
-        return pairs.indices.map { i in
-            (scored(good[i], first.logp[i]), scored(bad[i], Array(first.logp[i].prefix(shared[i])) + second.logp[i]))
+        // In chunks: each pair's saved state (h and c of every layer, 4 kB at 2 × 256) would
+        // otherwise grow with the pairs file, forty times its text.
+        var result: [(good: ScoredSentence, bad: ScoredSentence)] = []
+        result.reserveCapacity(pairs.count)
+        for start in stride(from: 0, to: pairs.count, by: size) {
+            let chunk = pairs[start..<min(pairs.count, start + size)]
+            let good = chunk.map(\.good.words), bad = chunk.map(\.bad.words)
+            let shared = good.indices.map { i in zip(good[i], bad[i]).prefix { $0 == $1 }.count }
+            let first = continuations(
+                inputs: good.map { [1] + ids($0) }, targets: good.map { ids($0) + [2] }, capture: shared.map { $0 > 0 ? $0 - 1 : nil }
+            ) { progress(start + $0 / 2) }
+            // The bad sentence from its last shared word on (from <s> when it shares none).
+            let second = continuations(
+                inputs: bad.indices.map { shared[$0] > 0 ? ids(Array(bad[$0][(shared[$0] - 1)...])) : [1] + ids(bad[$0]) },
+                targets: bad.indices.map { ids(Array(bad[$0][shared[$0]...])) + [2] }, initial: first.states
+            ) { progress(start + (chunk.count + $0) / 2) }
+            result += good.indices.map { i in
+                (scored(good[i], first.logp[i]), scored(bad[i], Array(first.logp[i].prefix(shared[i])) + second.logp[i]))
+            }
         }
+        return result
     }
 
     private func requireLanguageModel() throws {

@@ -89,12 +89,13 @@ public enum Similarity {
     /// eigenvectors of the covariance, = the right singular vectors of the centred data, with
     /// s² = (n − 1)·λ), the leading ones kept by `keep`, then CCA between the kept components.
     public static func svcca(_ m: JointMoments, keep: SVCCAKeep, weights: Bool = true) throws -> SVCCAResult {
-        try svcca(m, whitening: try Whitening(svcca: m, keep: keep), keep: keep, weights: weights)
+        try svcca(m, whitening: try Whitening(svcca: m, keep: keep), weights: weights)
     }
 
-    /// SVCCA through a whitening made by `Whitening(svcca:keep:)` with this `keep`.
-    public static func svcca(_ m: JointMoments, whitening: Whitening, keep: SVCCAKeep, weights: Bool = true) throws -> SVCCAResult {
-        SVCCAResult(
+    /// SVCCA through a whitening made by `Whitening(svcca:keep:)` (its rule is the result's).
+    public static func svcca(_ m: JointMoments, whitening: Whitening, weights: Bool = true) throws -> SVCCAResult {
+        guard let keep = whitening.svccaRule else { preconditionFailure("a CCA whitening given to SVCCA: make it with Whitening(svcca:keep:)") }
+        return SVCCAResult(
             keep: keep, kx: whitening.whiteX.columns, ky: whitening.whiteY.columns,
             cca: try canonicalCorrelation(m, whitening: whitening, weights: weights))
     }
@@ -140,6 +141,7 @@ public enum Similarity {
     public static func pwcca(
         _ m: JointMoments, epsilon: Double = defaultEpsilon, whitening given: Whitening? = nil
     ) throws -> (value: Double, weights: [Double], coefficients: [Double]) {
+        precondition(given?.svccaRule == nil, "PWCCA takes CCA's whitening (Whitening(cca:epsilon:))")
         let w = try given ?? Whitening(cca: m, epsilon: epsilon)
         let t = whitenedCross(m, w)
         let useX = w.keptX.count <= w.keptY.count
@@ -227,6 +229,8 @@ public enum Similarity {
 public struct Whitening: Sendable {
     let p: Int
     let q: Int
+    /// SVCCA's rule for the directions kept; nil for CCA's whitening.
+    let svccaRule: SVCCAKeep?
     /// Neurons that enter on each side (all of them for SVCCA).
     let keptX: [Int]
     let keptY: [Int]
@@ -241,7 +245,7 @@ public struct Whitening: Sendable {
         guard !keptX.isEmpty, !keptY.isEmpty else {
             throw SimilarityError("no neuron of \(keptX.isEmpty ? "X" : "Y") varies (all variances are at most ε = \(epsilon) × the largest)")
         }
-        (p, q, self.keptX, self.keptY) = (m.p, m.q, keptX, keptY)
+        (p, q, self.keptX, self.keptY, svccaRule) = (m.p, m.q, keptX, keptY, nil)
         (whiteX, whiteY) = (try Similarity.whitening(m.sxx, keptX), try Similarity.whitening(m.syy, keptY))
     }
 
@@ -277,7 +281,7 @@ public struct Whitening: Sendable {
                 for i in 0..<v.rows { for j in 0..<k { out[i * k + j] = v[i, j] / values[j].squareRoot() } }
             }
         }
-        (p, q, keptX, keptY) = (m.p, m.q, Array(0..<m.p), Array(0..<m.q))
+        (p, q, keptX, keptY, svccaRule) = (m.p, m.q, Array(0..<m.p), Array(0..<m.q), keep)
         (whiteX, whiteY) = (white(vx, lx, kx), white(vy, ly, ky))
     }
 }

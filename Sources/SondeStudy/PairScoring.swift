@@ -47,8 +47,7 @@ public enum PairScoring {
             self.identical = identical
             coverage = total > 0 ? Double(pairs) / Double(total) : 0
             self.margins = margins
-            accuracy = margins.isEmpty ? 0 : Double(margins.filter { $0 > 0 }.count) / Double(margins.count)
-            meanMargin = margins.isEmpty ? 0 : margins.reduce(0, +) / Double(margins.count)
+            (accuracy, meanMargin) = PairScoring.summary(margins)
             (marginLow, marginHigh) = PairScoring.bootstrap(margins, seed: seed)
         }
     }
@@ -63,16 +62,32 @@ public enum PairScoring {
         let total = tasks.reduce(0) { $0 + $1.pairs.count }
         var done = 0
         return try tasks.map { task in
-            let scored = try pairLogProbabilities(model, task.pairs.map { (sentence($0.good), sentence($0.bad)) }) { progress(done + $0, total) }
+            let counted = try margins(model, task, variant) { progress(done + $0, total) }
             done += task.pairs.count
-            var margins: [Double] = [], unknown = 0, identical = 0
-            for (i, pair) in task.pairs.enumerated() {
-                if pair.good == pair.bad { identical += 1; continue }
-                guard let m = margin(scored[i].good, scored[i].bad, variant) else { unknown += 1; continue }
-                margins.append(m)
-            }
-            return TaskScore(task: task, margins: margins, outOfVocabulary: unknown, identical: identical, seed: seed)
+            return TaskScore(task: task, margins: counted.margins, outOfVocabulary: counted.unknown, identical: counted.identical, seed: seed)
         }
+    }
+
+    /// The margins of the pairs of `task` that can be scored, and how many were left out
+    /// (a differing word unknown to the model; both sentences the same). No bootstrap: what a
+    /// task space evaluates dozens of times per tuned copy.
+    static func margins(
+        _ model: any LanguageModel, _ task: PairTask, _ variant: Variant = .sum, progress: (Int) -> Void = { _ in }
+    ) throws -> (margins: [Double], unknown: Int, identical: Int) {
+        let scored = try pairLogProbabilities(model, task.pairs.map { (sentence($0.good), sentence($0.bad)) }, progress: progress)
+        var margins: [Double] = [], unknown = 0, identical = 0
+        for (i, pair) in task.pairs.enumerated() {
+            if pair.good == pair.bad { identical += 1; continue }
+            guard let m = margin(scored[i].good, scored[i].bad, variant) else { unknown += 1; continue }
+            margins.append(m)
+        }
+        return (margins, unknown, identical)
+    }
+
+    /// The share of margins above 0 and their mean (0 and 0 for none).
+    static func summary(_ margins: [Double]) -> (accuracy: Double, mean: Double) {
+        guard !margins.isEmpty else { return (0, 0) }
+        return (Double(margins.filter { $0 > 0 }.count) / Double(margins.count), margins.reduce(0, +) / Double(margins.count))
     }
 
     /// The pair's margin, or nil when a token where the two differ is unknown to the model.

@@ -137,7 +137,7 @@ public enum SimilarityStudy {
                     ])
             case .svcca:
                 let whitening = try Whitening(svcca: m, keep: settings.keep)
-                let s = try Similarity.svcca(m, whitening: whitening, keep: settings.keep, weights: directions != nil)
+                let s = try Similarity.svcca(m, whitening: whitening, weights: directions != nil)
                 let (mean, sd) = try null { try Similarity.canonicalCorrelation($0, whitening: whitening, weights: false).mean }
                 scores["svcca"] = Score(
                     value: s.cca.mean, baseline: mean, baselineSD: sd,

@@ -29,6 +29,13 @@ public enum TaskSpace {
         public let accuracy: Double
         public let meanMargin: Double
         public let pairs: Int
+
+        /// `model` on `task`'s pairs (none scored: accuracy and mean margin 0, and `pairs` 0).
+        init(_ model: any LanguageModel, _ task: PairTask) throws {
+            let margins = try PairScoring.margins(model, task).margins
+            pairs = margins.count
+            (accuracy, meanMargin) = PairScoring.summary(margins)
+        }
     }
 
     /// K × K over tasks, row = the task tuned on, column = the task evaluated.
@@ -109,7 +116,7 @@ public enum TaskSpace {
             throw StudyError("task \(tasks[empty].id) has too few pairs to split into train and test (\(tasks[empty].pairs.count))")
         }
         func evaluate(_ m: LSTMModel) throws -> [Evaluation] {
-            try PairScoring.score(m, tasks: tests).map { Evaluation(accuracy: $0.accuracy, meanMargin: $0.meanMargin, pairs: $0.pairs) }
+            try tests.map { try Evaluation(m, $0) }
         }
         let before = try evaluate(model)
         for (t, e) in zip(tasks, before) where e.pairs == 0 {
@@ -205,7 +212,7 @@ public enum TaskSpace {
                         continue
                     }
                     let tuned = model.tuned(on: pairs, mask: mask, settings: tuning)
-                    let own = try PairScoring.score(tuned, tasks: [tests[a]])[0]
+                    let own = try Evaluation(tuned, tests[a])
                     comparisons.append(
                         Comparison(
                             task: tasks[a].id, variant: name, selfTransfer: own.meanMargin - before[a].meanMargin,
@@ -279,7 +286,7 @@ extension TaskSpace {
                 margin.append(space.before.map(\.meanMargin))
             } else {
                 allLSTM = false
-                let scores = try PairScoring.score(model, tasks: tests)
+                let scores = try tests.map { try Evaluation(model, $0) }
                 accuracy.append(scores.map(\.accuracy))
                 margin.append(scores.map(\.meanMargin))
                 if settings.gradient, let transformer = model as? ActivationExtractor {

@@ -1,4 +1,5 @@
 import Foundation
+import SondeBase
 import Testing
 
 @testable import SondeCorpus
@@ -47,6 +48,20 @@ struct MinimalPairsTests {
         #expect(throws: CorpusError(jsonl, line: 2, "not a JSON object (BLiMP files hold one per line)")) { try MinimalPairs.read(jsonl) }
         let group = write("t\tg\ta .\tb .\nt\th\ta .\tc .\n", name: "q.tsv", in: folder)
         #expect(throws: CorpusError(group, line: 2, "task 't' is in group 'g' above and 'h' here")) { try MinimalPairs.read(group) }
+        let empty = write("# task\tgroup\tgood\tbad\n", name: "e.tsv", in: folder)
+        #expect(throws: CorpusError(empty, line: 1, "no minimal pairs in the file")) { try MinimalPairs.read(empty) }
+        let truncated = write("{\"sentence_good\": \"a b.\", \"sente", name: "cut.jsonl", in: folder)
+        #expect(throws: CorpusError(truncated, line: 1, "not a JSON object (BLiMP files hold one per line)")) { try MinimalPairs.read(truncated) }
+        let none = folder + "/none"
+        try FileManager.default.createDirectory(atPath: none, withIntermediateDirectories: true)
+        _ = write("not pairs", name: "notes.txt", in: none)
+        #expect(throws: FileError.self) { try MinimalPairs.read(none) }
+        // A hostile word: 300,000 brackets split in linear time, then refused by the word limit.
+        let brackets = String(repeating: "(", count: 150_000) + "a" + String(repeating: ")", count: 150_000)
+        #expect(MinimalPairs.words(brackets).count == 300_001)
+        let long = write("t\tg\tthe \(String(repeating: "x", count: 2_000)) .\tb .\n", name: "long.tsv", in: folder)
+        let error = #expect(throws: CorpusError.self) { try MinimalPairs.read(long) }
+        #expect(error?.line == 1 && error?.message.contains("2000 bytes long") == true)
     }
 
     @Test func wordsSplitAsATreebank() {
@@ -82,7 +97,7 @@ struct MinimalPairsTests {
                 }
             }
         }
-        #expect(throws: CorpusError.self) { try PairGenerator.grammar(tasks: ["nope"], count: 1, seed: 1) }
+        #expect(throws: UnknownPairTask.self) { try PairGenerator.grammar(tasks: ["nope"], count: 1, seed: 1) }
     }
 }
 

@@ -32,13 +32,15 @@ struct MinimalPairTests {
         #expect(analytic.contains { abs($0) > 1e-3 })
     }
 
-    /// Identical sentences: margin exactly 0, and Δg 0 to rounding (the two losses enter with
-    /// opposite signs, summed among the batch's other rows by BLAS in its own order), against
-    /// the size of one sentence's gradient.
+    /// Identical sentences: margin and Δg 0 to rounding (the two sentences are different rows
+    /// of one batch, which BLAS may tile differently; their losses enter with opposite signs,
+    /// summed among the batch's other rows), against the size of one pair set's gradient.
     @Test func identicalSentencesGiveZero() {
         let net = network()
         let r = net.marginGradient(good: good, bad: good)
-        #expect(r.margins.allSatisfy { $0 == 0 })
+        // ln p of each sentence: −(log V ≈ 2) per prediction at most a few times that, so 1e-12
+        // nats is rounding.
+        #expect(r.margins.allSatisfy { abs($0) <= 1e-12 })
         let one = net.marginGradient(good: good, bad: bad).gradient.map(abs).max()!
         #expect(r.gradient.allSatisfy { abs($0) <= 1e-13 * one })
     }
@@ -77,7 +79,7 @@ struct MinimalPairTests {
     ]
 
     /// A 10% mask holds round(10% × parameters); tuning changes no parameter outside it (bit for
-    /// bit) and raises the pairs' margins; the same seed gives the same bits.
+    /// bit) and raises the pairs' margins; the same seed gives the same weights.
     @Test func tuningStaysInsideItsMask() {
         let m = model()
         var settings = PairTuningSettings()
@@ -90,8 +92,11 @@ struct MinimalPairTests {
         let changed = m.network.values.indices.filter { m.network.values[$0].bitPattern != tuned.network.values[$0].bitPattern }
         #expect(!changed.isEmpty && changed.allSatisfy(inside.contains))
         #expect(tuned.marginGradient(pairs).margins.reduce(0, +) > before)
+        // Reproducible: here to Float rounding, since tests running beside this one change
+        // OpenBLAS's thread count and with it how the network splits its batches; the same bytes
+        // for the same seed, in processes of one thread count, is PairsCLITests' check.
         let again = m.tuned(on: pairs, mask: mask, settings: settings)
-        #expect(again.network.values.map(\.bitPattern) == tuned.network.values.map(\.bitPattern))
+        #expect(zip(again.network.values, tuned.network.values).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($1)) })
         // Ties go to the lower index: a gradient of equal magnitudes keeps the first k.
         #expect(ParameterMask.top([1, -1, 1, 1], share: 0.5).indices == [0, 1])
         #expect(ParameterMask.top([0, 3, -5, 1, 2, 2], share: 1.0 / 3, perTensor: [0..<3, 3..<6]).indices == [2, 4])
@@ -151,7 +156,7 @@ struct ZooPairTests {
 extension MinimalPairTests {
     /// Pairs scored with their shared start run once equal each sentence scored alone: no
     /// shared word, one, several, a bad sentence that stops early, identical sentences, and
-    /// batches of mixed lengths.
+    /// batches of mixed lengths; in chunks of pairs as in one.
     @Test func sharedStartsScoreAsSentencesAlone() throws {
         let m = model()
         let texts: [([String], [String])] = [
@@ -161,8 +166,12 @@ extension MinimalPairTests {
         let pairs = texts.map { (SentenceText(text: "", words: $0.0), SentenceText(text: "", words: $0.1)) }
         let together = try m.pairLogProbabilities(pairs)
         let alone = try m.logProbabilities(pairs.flatMap { [$0.0, $0.1] })
+        // In chunks of 3 pairs (a long file's are 4,096): the same, batched differently.
+        let chunked = try m.pairLogProbabilities(pairs, chunk: 3)
         for (i, pair) in together.enumerated() {
-            for (ours, theirs) in [(pair.good, alone[2 * i]), (pair.bad, alone[2 * i + 1])] {
+            for (ours, theirs) in [
+                (pair.good, alone[2 * i]), (pair.bad, alone[2 * i + 1]), (chunked[i].good, alone[2 * i]), (chunked[i].bad, alone[2 * i + 1]),
+            ] {
                 #expect(ours.tokens == theirs.tokens && ours.unknown == theirs.unknown)
                 #expect(zip(ours.logProbabilities, theirs.logProbabilities).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
                 #expect(ours.logProbabilities.count == theirs.logProbabilities.count)
