@@ -103,13 +103,23 @@ extension ProbeProblem {
     /// Every class's block. Where each class has the same probability in every sampled row — the
     /// intercept-only start of every cold fit — the blocks are p_k(1 − p_k) times one weighted
     /// Gram matrix: one syrk instead of C (exactly, not an approximation).
-    func hessianBlocks(sample: CurvatureSample, set: WorkingSet) -> [[Double]] {
+    /// The classes' blocks are computed `workers` at a time, each by a single-threaded syrk.
+    func hessianBlocks(sample: CurvatureSample, set: WorkingSet, workers: Int) -> [[Double]] {
         let m = sample.count
         let uniform = (0..<c).allSatisfy { k in
             let first = sample.probabilities[k]
             return (0..<m).allSatisfy { abs(sample.probabilities[$0 * c + k] - first) <= 1e-12 }
         }
-        guard uniform, m > 0 else { return (0..<c).map { hessianBlock($0, sample: sample, set: set) } }
+        guard uniform, m > 0 else {
+            var blocks = [[Double]](repeating: [], count: c)
+            blocks.withUnsafeMutableBufferPointer { out in
+                let shared = SharedBuffer(out.baseAddress!)
+                DispatchQueue.concurrentPerform(iterations: workers) { part in
+                    for k in stride(from: part, to: c, by: workers) { shared.pointer[k] = hessianBlock(k, sample: sample, set: set) }
+                }
+            }
+            return blocks
+        }
         let shared = weightedGram(set: set, rows: Array(0..<m), weights: sample.weights)
         return (0..<c).map { k in
             let p = sample.probabilities[k]

@@ -17,47 +17,53 @@ extension ProbeProblem {
 
     static let blockRows = 4096
 
-    /// Loss and (optionally) gradient at (W, b) in one pass over the data: per block of rows the
-    /// logits by sgemm, the softmax on two threads (half the rows each), the gradient by sgemm.
-    func evaluate(w: [Double], b: [Double], gradient: Bool) -> Evaluation {
+    /// Loss and (optionally) gradient at (W, b) in one pass over the data: the rows split into
+    /// `workers` contiguous parts, each walked in blocks by one thread — logits by a
+    /// single-threaded sgemm, the softmax, the gradient by sgemm into the part's own Double sum —
+    /// and the parts added at the end (callers own OpenBLAS's threads: `BLASThreads.owned`).
+    func evaluate(w: [Double], b: [Double], gradient: Bool, workers: Int) -> Evaluation {
         let wf = w.map { Float($0) }
         let zeroWeights = w.allSatisfy { $0 == 0 }
-        var g = [Double](repeating: 0, count: gradient ? c * d : 0)
-        var logits = [Float](repeating: 0, count: Self.blockRows * c)
+        let (c, d, n) = (self.c, self.d, self.n)
+        let parts = max(1, min(workers, n / Self.blockRows))
+        // Per part: the Double gradient (C × D), then the loss and the intercept gradient (C + 1).
+        let stride = (gradient ? c * d : 0) + c + 1
+        var sums = [Double](repeating: 0, count: parts * stride)
         var curvature = [Double](repeating: 0, count: n)
-        var blockGradient = [Float](repeating: 0, count: c * d)
-        let (c, d) = (self.c, self.d)
-        // Per half: loss, intercept gradient.
-        var partial = [Double](repeating: 0, count: 2 * (c + 1))
         x.withUnsafeBufferPointer { px in
             wf.withUnsafeBufferPointer { pw in
-                logits.withUnsafeMutableBufferPointer { z in
-                    for start in stride(from: 0, to: n, by: Self.blockRows) {
-                        let rows = min(Self.blockRows, n - start)
-                        let block = px.baseAddress! + start * d
-                        if zeroWeights {
-                            z.baseAddress!.update(repeating: 0, count: rows * c)
-                        } else {
-                            BLAS.gemm(transposeB: true, m: rows, n: c, k: d, a: block, lda: d, b: pw.baseAddress!, ldb: d, c: z.baseAddress!, ldc: c)
-                        }
-                        let logitsBuffer = SharedBuffer(z.baseAddress!)
-                        curvature.withUnsafeMutableBufferPointer { pc in
-                            partial.withUnsafeMutableBufferPointer { pp in
-                                let (curvatureBuffer, partialBuffer) = (SharedBuffer(pc.baseAddress!), SharedBuffer(pp.baseAddress!))
-                                DispatchQueue.concurrentPerform(iterations: 2) { half in
-                                    softmaxResiduals(
-                                        logits: logitsBuffer.pointer, rows: (half * rows / 2)..<((half + 1) * rows / 2), start: start, b: b,
-                                        curvature: curvatureBuffer.pointer, sums: partialBuffer.pointer + half * (c + 1))
-                                }
-                            }
-                        }
-                        if gradient {
-                            blockGradient.withUnsafeMutableBufferPointer { bg in
-                                // (C × rows) · (rows × D): residualsᵀ · X_block
-                                BLAS.gemm(
-                                    transposeA: true, m: c, n: d, k: rows, a: z.baseAddress!, lda: c, b: block, ldb: d, c: bg.baseAddress!, ldc: d)
-                                g.withUnsafeMutableBufferPointer { pg in
-                                    for k in 0..<(c * d) { pg[k] += Double(bg[k]) }
+                curvature.withUnsafeMutableBufferPointer { pc in
+                    sums.withUnsafeMutableBufferPointer { ps in
+                        let (xs, ws, cs, ss) = (
+                            SharedBuffer(px.baseAddress!), SharedBuffer(pw.baseAddress!), SharedBuffer(pc.baseAddress!), SharedBuffer(ps.baseAddress!)
+                        )
+                        DispatchQueue.concurrentPerform(iterations: parts) { part in
+                            let own = ss.pointer + part * stride
+                            let (g, totals) = (own, own + (gradient ? c * d : 0))
+                            var logits = [Float](repeating: 0, count: Self.blockRows * c)
+                            var blockGradient = [Float](repeating: 0, count: gradient ? c * d : 0)
+                            logits.withUnsafeMutableBufferPointer { z in
+                                blockGradient.withUnsafeMutableBufferPointer { bg in
+                                    let range = (part * n / parts)..<((part + 1) * n / parts)
+                                    for start in Swift.stride(from: range.lowerBound, to: range.upperBound, by: Self.blockRows) {
+                                        let rows = min(Self.blockRows, range.upperBound - start)
+                                        let block = xs.pointer + start * d
+                                        if zeroWeights {
+                                            z.baseAddress!.update(repeating: 0, count: rows * c)
+                                        } else {
+                                            BLAS.gemm(
+                                                transposeB: true, m: rows, n: c, k: d, a: block, lda: d, b: ws.pointer, ldb: d, c: z.baseAddress!,
+                                                ldc: c)
+                                        }
+                                        softmaxResiduals(
+                                            logits: z.baseAddress!, rows: 0..<rows, start: start, b: b, curvature: cs.pointer, sums: totals)
+                                        guard gradient else { continue }
+                                        // (C × rows) · (rows × D): residualsᵀ · X_block
+                                        BLAS.gemm(
+                                            transposeA: true, m: c, n: d, k: rows, a: z.baseAddress!, lda: c, b: block, ldb: d, c: bg.baseAddress!,
+                                            ldc: d)
+                                        for k in 0..<(c * d) { g[k] += Double(bg[k]) }
+                                    }
                                 }
                             }
                         }
@@ -65,11 +71,11 @@ extension ProbeProblem {
                 }
             }
         }
-        let loss = partial[0] + partial[c + 1]
-        let gb = (0..<c).map { partial[1 + $0] + partial[c + 2 + $0] }
         let scale = 1 / Double(max(n, 1))
+        let offset = gradient ? c * d : 0
+        func total(_ k: Int) -> Double { (0..<parts).reduce(0) { $0 + sums[$1 * stride + k] } * scale }
         return Evaluation(
-            loss: loss * scale, gradient: g.map { $0 * scale }, interceptGradient: gb.map { $0 * scale },
+            loss: total(offset), gradient: (0..<(gradient ? c * d : 0)).map(total), interceptGradient: (0..<c).map { total(offset + 1 + $0) },
             curvature: curvature)
     }
 

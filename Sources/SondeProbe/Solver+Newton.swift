@@ -83,7 +83,7 @@ extension ProbeProblem {
 
     func modelStep(
         g: [Double], gb: [Double], w: [Double], b: [Double], set: WorkingSet, blocks: [[Double]], sample: CurvatureSample, scale: Double,
-        rho: Double, k1: Double, k2: Double, tolerance: Double
+        rho: Double, k1: Double, k2: Double, tolerance: Double, start: [[Double]]? = nil
     ) -> (w: [Double], b: [Double], quadratic: Double) {
         let size = set.size
         let e = size + 1
@@ -91,8 +91,28 @@ extension ProbeProblem {
         let (probabilities, sampleWeights) = (sample.probabilities, sample.weights)
         let rows = (0..<c).map { k in set.columns.map { w[k * d + $0] } + [b[k]] }
         let gradients = (0..<c).map { k in set.columns.map { g[k * d + $0] } + [gb[k]] }
-        var current = rows
+        var current = start ?? rows
         var u = [Double](repeating: 0, count: m * c)  // U = X̃ ΔW̃ᵀ on the sample
+        var mixed = [Double](repeating: 0, count: m)  // Σ_c p_tc u_tc, kept with U
+        var started = start != nil
+        if started {
+            let change = (0..<c).flatMap { k in (0..<e).map { Float(current[k][$0] - rows[k][$0]) } }
+            var product = [Float](repeating: 0, count: m * c)
+            set.x.withUnsafeBufferPointer { px in
+                change.withUnsafeBufferPointer { pd in
+                    product.withUnsafeMutableBufferPointer { pu in
+                        BLAS.gemm(
+                            transposeB: true, m: m, n: c, k: e, a: px.baseAddress!, lda: e, b: pd.baseAddress!, ldb: e, c: pu.baseAddress!, ldc: c)
+                    }
+                }
+            }
+            for t in 0..<m {
+                for k in 0..<c {
+                    u[t * c + k] = Double(product[t * c + k])
+                    mixed[t] += probabilities[t * c + k] * u[t * c + k]
+                }
+            }
+        }
         var weightsF = [Float](repeating: 0, count: m)
         var cross = [Float](repeating: 0, count: e)
         var delta = [Float](repeating: 0, count: e)
@@ -129,16 +149,21 @@ extension ProbeProblem {
             }
             return value
         }
+        // A start no better than no step at all (its signs wrong where it matters) is dropped.
+        if started && modelValue() >= 0 {
+            (current, started) = (rows, false)
+            u = [Double](repeating: 0, count: m * c)
+            mixed = [Double](repeating: 0, count: m)
+        }
         var previous = 0.0
         for round in 0..<Self.maxRounds {
             var largest = 0.0
             for k in 0..<c {
                 // Cross-class gradient of the model: Σ_t ω_t (−p_tk) (Σ_{c≠k} p_tc u_tc) x̃_t.
                 var model = gradients[k]
-                if round + k > 0 {
+                if round + k > 0 || started {
                     for t in 0..<m {
-                        var s = 0.0
-                        for q in 0..<c where q != k { s += probabilities[t * c + q] * u[t * c + q] }
+                        let s = mixed[t] - probabilities[t * c + k] * u[t * c + k]
                         weightsF[t] = Float(-probabilities[t * c + k] * s * sampleWeights[t])
                     }
                     set.x.withUnsafeBufferPointer { px in
@@ -169,7 +194,11 @@ extension ProbeProblem {
                             }
                         }
                     }
-                    for t in 0..<m { u[t * c + k] = Double(column[t]) }
+                    for t in 0..<m {
+                        let value = Double(column[t])
+                        mixed[t] += probabilities[t * c + k] * (value - u[t * c + k])
+                        u[t * c + k] = value
+                    }
                 }
             }
             // The model, like the loss, is unchanged by a common shift of all class rows (its
@@ -195,7 +224,11 @@ extension ProbeProblem {
                         }
                     }
                 }
-                for t in 0..<m { for k in 0..<c { u[t * c + k] -= Double(column[t]) } }
+                // Σ_c p_tc = 1: the shift lowers each row's mixture by the same amount.
+                for t in 0..<m {
+                    for k in 0..<c { u[t * c + k] -= Double(column[t]) }
+                    mixed[t] -= Double(column[t])
+                }
             }
             // Stop when a round improves the model by less than 1% of what the rounds so far achieved.
             let value = modelValue()

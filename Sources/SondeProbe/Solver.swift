@@ -69,7 +69,7 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
         let total = Double(max(n, 1))
         baseIntercepts = counts.map { log(max($0, 0.5) / total) }
         let zero = [Double](repeating: 0, count: c * d)
-        let start = evaluate(w: zero, b: baseIntercepts, gradient: true)
+        let start = BLASThreads.owned { evaluate(w: zero, b: baseIntercepts, gradient: true, workers: $0) }
         gradientScale = start.gradient.map(abs).max() ?? 0
         interceptOnly = start
     }
@@ -117,13 +117,27 @@ extension ProbeProblem {
         return worst / max(gradientScale, 1e-300)
     }
 
-    /// Solves for one penalty from a warm start (W in standardised units).
+    /// Solves for one penalty from a warm start (W in standardised units). The solve owns
+    /// OpenBLAS's threads: its data passes and class blocks split their work themselves.
     func solve(
         penalty: Penalty, tolerance: Double, maxIterations: Int, start: (w: [Double], b: [Double])? = nil, targetObjective: Double? = nil
     ) -> SolverResult {
+        BLASThreads.owned { workers in
+            solve(
+                penalty: penalty, tolerance: tolerance, maxIterations: maxIterations, start: start, targetObjective: targetObjective,
+                workers: workers)
+        }
+    }
+
+    private func solve(
+        penalty: Penalty, tolerance: Double, maxIterations: Int, start: (w: [Double], b: [Double])?, targetObjective: Double?, workers: Int
+    ) -> SolverResult {
         var w = start?.w ?? [Double](repeating: 0, count: c * d)
         var b = start?.b ?? baseIntercepts
-        var e = start == nil ? interceptOnly ?? evaluate(w: w, b: b, gradient: true) : evaluate(w: w, b: b, gradient: true)
+        var e =
+            start == nil
+            ? interceptOnly ?? evaluate(w: w, b: b, gradient: true, workers: workers)
+            : evaluate(w: w, b: b, gradient: true, workers: workers)
         var scale = 1.0  // multiplies the Hessian blocks; grows when a step fails
         var iterations = 0
         // Every neuron constant (or none at all): no weight can lower the loss, and the
@@ -161,16 +175,19 @@ extension ProbeProblem {
             }
             let sample = curvatureSample(e, w: w, b: b)
             let set = workingSet(columns, sample: sample)
-            let blocks = hessianBlocks(sample: sample, set: set)
+            let blocks = hessianBlocks(sample: sample, set: set, workers: workers)
             var accepted = false
             while !accepted {
                 // Inexact Newton: solve the model only as well as the current violation warrants.
                 let modelTolerance = max(0.1 * violation, 0.01 * tolerance) * gradientScale
+                let newtonStart = conjugateGradientStart(
+                    g: g, gb: e.interceptGradient, w: w, b: b, set: set, blocks: blocks, sample: sample, scale: scale, k1: k1, k2: k2,
+                    workers: workers)
                 let step = modelStep(
                     g: g, gb: e.interceptGradient, w: w, b: b, set: set, blocks: blocks, sample: sample, scale: scale,
-                    rho: rho, k1: k1, k2: k2, tolerance: modelTolerance)
+                    rho: rho, k1: k1, k2: k2, tolerance: modelTolerance, start: newtonStart)
                 let (next, nextB, quadratic) = (step.w, step.b, step.quadratic)
-                let trial = evaluate(w: next, b: nextB, gradient: true)
+                let trial = evaluate(w: next, b: nextB, gradient: true, workers: workers)
                 // Sufficient decrease: the loss falls by at least a quarter of what the model
                 // predicts (the model's ridge ρ from the Frobenius majoriser is not part of it).
                 var linear = 0.0

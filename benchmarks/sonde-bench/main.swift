@@ -309,6 +309,23 @@ func compareProbes(_ options: Options, prefix: String, title: String) throws {
     row("  Sonde iterations, KKT violation", "\(elastic.diagnostics.iterations), \(String(format: "%.0e", elastic.diagnostics.kktViolation))", "", "")
 }
 
+/// Sonde alone on the real activations of `probe-real` (NeuroX's objective and the elastic net
+/// λ = 1e-4, α = 0.5): a quick look at the solver without running the peers.
+func probeRealQuick(_ options: Options) throws {
+    let (prefix, _) = try realProbeData(options)
+    let x = try TensorCollection.read(prefix + ".train.x.npy").tensors[0].matrix()
+    let y = try TensorCollection.read(prefix + ".train.y.npy").tensors[0].integers()!
+    let data = ProbeDataset(x: x, labels: y, classes: (0..<((y.max() ?? 0) + 1)).map { "class\($0)" })
+    for penalty in [Penalty.neurox(l1: 1e-5, l2: 1e-5), .elasticNet(lambda: 1e-4, alpha: 0.5)] {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let probe = FittedProbe.fit(data, settings: ProbeSettings(penalty: penalty))
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        say(
+            "real \(penalty): \(String(format: "%.2f", seconds)) s, \(probe.diagnostics.iterations) iterations, KKT \(String(format: "%.1e", probe.diagnostics.kktViolation)), objective \(String(format: "%.5f", probe.diagnostics.objective))"
+        )
+    }
+}
+
 /// Probe training at one penalty on planted data, Sonde only (a quick look at the solver).
 func probeQuick(_ options: Options) throws {
     let sizes = ProcessInfo.processInfo.environment["SONDE_BENCH_BIG_ONLY"] != nil ? [(200_000, 768, 17)] : [(20_000, 256, 5), (200_000, 768, 17)]
@@ -331,6 +348,7 @@ for suite in options.suites {
     case "foundation": try foundation(options)
     case "corpus": try corpus(options)
     case "probe-quick": try probeQuick(options)
+    case "probe-real-quick": try probeRealQuick(options)
     case "probe": try probe(options)
     case "extract": try extract(options)
     case "probe-real": try probeReal(options)
