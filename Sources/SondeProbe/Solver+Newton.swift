@@ -149,91 +149,97 @@ extension ProbeProblem {
             }
             return value
         }
-        // A start no better than no step at all (its signs wrong where it matters) is dropped.
-        if started && modelValue() >= 0 {
-            (current, started) = (rows, false)
-            u = [Double](repeating: 0, count: m * c)
-            mixed = [Double](repeating: 0, count: m)
-        }
-        var previous = 0.0
-        for round in 0..<Self.maxRounds {
-            var largest = 0.0
-            for k in 0..<c {
-                // Cross-class gradient of the model: Σ_t ω_t (−p_tk) (Σ_{c≠k} p_tc u_tc) x̃_t.
-                var model = gradients[k]
-                if round + k > 0 || started {
-                    for t in 0..<m {
-                        let s = mixed[t] - probabilities[t * c + k] * u[t * c + k]
-                        weightsF[t] = Float(-probabilities[t * c + k] * s * sampleWeights[t])
-                    }
-                    set.x.withUnsafeBufferPointer { px in
-                        weightsF.withUnsafeBufferPointer { pw in
-                            cross.withUnsafeMutableBufferPointer { pc in
-                                BLAS.gemv(transpose: true, m: m, n: e, a: px.baseAddress!, lda: e, x: pw.baseAddress!, y: pc.baseAddress!)
+        // From a start the model may begin above 0 (weights that crossed zero pay κ₁ twice): the
+        // rounds' progress is measured from the start's own value. If they end no better than
+        // no step at all, they begin again from 0.
+        var previous = started ? modelValue() : 0
+        rounds: while true {
+            for round in 0..<Self.maxRounds {
+                var largest = 0.0
+                for k in 0..<c {
+                    // Cross-class gradient of the model: Σ_t ω_t (−p_tk) (Σ_{c≠k} p_tc u_tc) x̃_t.
+                    var model = gradients[k]
+                    if round + k > 0 || started {
+                        for t in 0..<m {
+                            let s = mixed[t] - probabilities[t * c + k] * u[t * c + k]
+                            weightsF[t] = Float(-probabilities[t * c + k] * s * sampleWeights[t])
+                        }
+                        set.x.withUnsafeBufferPointer { px in
+                            weightsF.withUnsafeBufferPointer { pw in
+                                cross.withUnsafeMutableBufferPointer { pc in
+                                    BLAS.gemv(transpose: true, m: m, n: e, a: px.baseAddress!, lda: e, x: pw.baseAddress!, y: pc.baseAddress!)
+                                }
                             }
                         }
+                        for j in 0..<e { model[j] += scale * Double(cross[j]) }
                     }
-                    for j in 0..<e { model[j] += scale * Double(cross[j]) }
+                    let solved = solveRow(
+                        g: model, v: rows[k], start: current[k], h: blocks[k], size: size, scale: scale, rho: rho, k1: k1, k2: k2,
+                        tolerance: tolerance)
+                    var changed = false
+                    for j in 0..<e {
+                        let change = solved.w[j] - current[k][j]
+                        if change != 0 { changed = true }
+                        largest = max(largest, abs(change))
+                        delta[j] = Float(solved.w[j] - rows[k][j])
+                    }
+                    current[k] = solved.w
+                    if changed {
+                        set.x.withUnsafeBufferPointer { px in
+                            delta.withUnsafeBufferPointer { pd in
+                                column.withUnsafeMutableBufferPointer { pc in
+                                    BLAS.gemv(m: m, n: e, a: px.baseAddress!, lda: e, x: pd.baseAddress!, y: pc.baseAddress!)
+                                }
+                            }
+                        }
+                        for t in 0..<m {
+                            let value = Double(column[t])
+                            mixed[t] += probabilities[t * c + k] * (value - u[t * c + k])
+                            u[t * c + k] = value
+                        }
+                    }
                 }
-                let solved = solveRow(
-                    g: model, v: rows[k], start: current[k], h: blocks[k], size: size, scale: scale, rho: rho, k1: k1, k2: k2,
-                    tolerance: tolerance)
-                var changed = false
-                for j in 0..<e {
-                    let change = solved.w[j] - current[k][j]
-                    if change != 0 { changed = true }
-                    largest = max(largest, abs(change))
-                    delta[j] = Float(solved.w[j] - rows[k][j])
+                // The model, like the loss, is unchanged by a common shift of all class rows (its
+                // Hessian has that null space); take the shift that minimises the penalty.
+                var shift = [Double](repeating: 0, count: e)
+                var any = false
+                var values = [Double](repeating: 0, count: c)
+                for j in 0..<size {
+                    for k in 0..<c { values[k] = current[k][j] }
+                    let t = commonShift(values, k1: k1, k2: k2 + rho)
+                    if t != 0 {
+                        shift[j] = t
+                        any = true
+                        for k in 0..<c { current[k][j] -= t }
+                    }
                 }
-                current[k] = solved.w
-                if changed {
+                if any {
+                    let shiftF = shift.map { Float($0) }
                     set.x.withUnsafeBufferPointer { px in
-                        delta.withUnsafeBufferPointer { pd in
+                        shiftF.withUnsafeBufferPointer { pd in
                             column.withUnsafeMutableBufferPointer { pc in
                                 BLAS.gemv(m: m, n: e, a: px.baseAddress!, lda: e, x: pd.baseAddress!, y: pc.baseAddress!)
                             }
                         }
                     }
+                    // Σ_c p_tc = 1: the shift lowers each row's mixture by the same amount.
                     for t in 0..<m {
-                        let value = Double(column[t])
-                        mixed[t] += probabilities[t * c + k] * (value - u[t * c + k])
-                        u[t * c + k] = value
+                        for k in 0..<c { u[t * c + k] -= Double(column[t]) }
+                        mixed[t] -= Double(column[t])
                     }
                 }
-            }
-            // The model, like the loss, is unchanged by a common shift of all class rows (its
-            // Hessian has that null space); take the shift that minimises the penalty.
-            var shift = [Double](repeating: 0, count: e)
-            var any = false
-            var values = [Double](repeating: 0, count: c)
-            for j in 0..<size {
-                for k in 0..<c { values[k] = current[k][j] }
-                let t = commonShift(values, k1: k1, k2: k2 + rho)
-                if t != 0 {
-                    shift[j] = t
-                    any = true
-                    for k in 0..<c { current[k][j] -= t }
+                // Stop when a round improves the model by less than 1% of what the rounds so far achieved.
+                let value = modelValue()
+                if largest <= tolerance || previous - value <= 0.01 * abs(value) {
+                    guard started && value >= 0 else { break rounds }
+                    (current, started, previous) = (rows, false, 0)
+                    u = [Double](repeating: 0, count: m * c)
+                    mixed = [Double](repeating: 0, count: m)
+                    continue rounds
                 }
+                previous = value
             }
-            if any {
-                let shiftF = shift.map { Float($0) }
-                set.x.withUnsafeBufferPointer { px in
-                    shiftF.withUnsafeBufferPointer { pd in
-                        column.withUnsafeMutableBufferPointer { pc in
-                            BLAS.gemv(m: m, n: e, a: px.baseAddress!, lda: e, x: pd.baseAddress!, y: pc.baseAddress!)
-                        }
-                    }
-                }
-                // Σ_c p_tc = 1: the shift lowers each row's mixture by the same amount.
-                for t in 0..<m {
-                    for k in 0..<c { u[t * c + k] -= Double(column[t]) }
-                    mixed[t] -= Double(column[t])
-                }
-            }
-            // Stop when a round improves the model by less than 1% of what the rounds so far achieved.
-            let value = modelValue()
-            if largest <= tolerance || previous - value <= 0.01 * -value { break }
-            previous = value
+            break
         }
         var quadratic = scale * hessianQuadratic()  // plus the ridges, below
         var nextW = w

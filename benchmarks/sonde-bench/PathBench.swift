@@ -39,4 +39,9 @@ func pathReal(_ options: Options) throws {
         String(format: "%+.4f", accuracy - peerAccuracy))
     let converged = sonde.points.filter(\.converged).count
     say("Sonde: KKT tolerance 1e-4, \(converged)/30 converged, \(BLASThreads.count) threads; glmnet: tol 1e-7, 1 thread")
+    for (k, point) in sonde.points.enumerated() where !point.converged {
+        say(
+            "  not converged: λ \(String(format: "%.3g", point.lambda)) (index \(k)), \(point.iterations) iterations, KKT \(String(format: "%.1e", sonde.probes[k].diagnostics.kktViolation))"
+        )
+    }
 }
