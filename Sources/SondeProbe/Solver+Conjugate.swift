@@ -59,25 +59,36 @@ extension ProbeProblem {
                 for k in 0..<classes { v[k * e + a] -= mean }
             }
         }
-        // The preconditioner: each class's block (scaled, with the penalty's ridge) on its free coordinates.
-        var factors: [(indices: [Int], factor: Matrix<Double>)] = []
+        // The preconditioner: each class's block (scaled, with the penalty's ridge) on its free
+        // coordinates, factored by potrf (lower triangle of the row-major buffer; the blocks are
+        // finite by construction).
+        var factors: [(indices: [Int], factor: [Double])] = []
         for k in 0..<classes {
             let indices = (0..<e).filter { free[k * e + $0] }
-            var block = Matrix<Double>(rows: indices.count, columns: indices.count)
-            for (r, i) in indices.enumerated() {
-                for (s, j) in indices.enumerated() { block[r, s] = scale * blocks[k][i * e + j] }
-                if i < size { block[r, r] += ridge }
+            let f = indices.count
+            var block = [Double](repeating: 0, count: f * f)
+            blocks[k].withUnsafeBufferPointer { h in
+                for (r, i) in indices.enumerated() {
+                    for (q, j) in indices.enumerated() where q <= r { block[r * f + q] = scale * h[i * e + j] }
+                    if i < size { block[r * f + r] += ridge }
+                }
             }
-            guard let factor = try? block.cholesky() else { return nil }
-            factors.append((indices, factor))
+            let info = block.withUnsafeMutableBufferPointer { Double._potrf(n: f, a: $0.baseAddress!, lda: f) }
+            guard info == 0 else { return nil }
+            factors.append((indices, block))
         }
         func precondition(_ r: [Double]) -> [Double]? {
             var z = [Double](repeating: 0, count: classes * e)
             for k in 0..<classes {
                 let (indices, factor) = factors[k]
-                let part = Matrix<Double>(rows: indices.count, columns: 1, elements: indices.map { r[k * e + $0] })
-                guard let solved = try? factor.choleskySolve(part) else { return nil }
-                for (r, i) in indices.enumerated() { z[k * e + i] = solved[r, 0] }
+                var part = indices.map { r[k * e + $0] }
+                let info = factor.withUnsafeBufferPointer { l in
+                    part.withUnsafeMutableBufferPointer {
+                        Double._potrs(n: indices.count, nrhs: 1, a: l.baseAddress!, lda: indices.count, b: $0.baseAddress!, ldb: 1)
+                    }
+                }
+                guard info == 0 else { return nil }
+                for (q, i) in indices.enumerated() { z[k * e + i] = part[q] }
             }
             project(&z)
             return z
