@@ -32,7 +32,7 @@ public struct QR<Scalar: LinalgScalar>: Sendable {
 
 extension Matrix {
     private func requireFinite(_ routine: String) throws {
-        if !elements.allSatisfy({ $0.isFinite }) { throw LinalgError.nonFinite(routine: routine) }
+        if !withUnsafeBufferPointer({ Scalar._allFinite($0) }) { throw LinalgError.nonFinite(routine: routine) }
     }
 
     /// The thin SVD by divide and conquer (gesdd).

@@ -32,6 +32,9 @@ public protocol LinalgScalar: BinaryFloatingPoint, Sendable, Codable {
     /// Column-major lower triangle read (= the row-major upper triangle).
     static func _syevd(vectors: Bool, n: Int, a: UnsafeMutablePointer<Self>, lda: Int, w: UnsafeMutablePointer<Self>) -> Int32
     static func _potrf(n: Int, a: UnsafeMutablePointer<Self>, lda: Int) -> Int32
+    /// Whether every value is finite: a loop on the concrete type (through the protocol, a
+    /// generic scan of a 769² block cost more than its Cholesky factorisation).
+    static func _allFinite(_ values: UnsafeBufferPointer<Self>) -> Bool
     static func _potrs(
         n: Int, nrhs: Int, a: UnsafePointer<Self>, lda: Int, b: UnsafeMutablePointer<Self>, ldb: Int
     ) -> Int32
@@ -46,6 +49,10 @@ public protocol LinalgScalar: BinaryFloatingPoint, Sendable, Codable {
 @inline(__always) private func bi(_ x: Int) -> blasint { blasint(x) }
 
 extension Float: LinalgScalar {
+    public static func _allFinite(_ values: UnsafeBufferPointer<Float>) -> Bool {
+        for value in values where !value.isFinite { return false }
+        return true
+    }
     public static func _gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -103,6 +110,10 @@ extension Float: LinalgScalar {
 }
 
 extension Double: LinalgScalar {
+    public static func _allFinite(_ values: UnsafeBufferPointer<Double>) -> Bool {
+        for value in values where !value.isFinite { return false }
+        return true
+    }
     public static func _gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
         a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
