@@ -111,5 +111,8 @@ import Testing
         let a = Matrix<Float>([[1, .nan], [0, 1]])
         #expect(throws: LinalgError.nonFinite(routine: "SVD")) { try a.svd() }
         #expect(throws: LinalgError.nonFinite(routine: "QR")) { try a.qr() }
+        let b = Matrix<Double>([[4, 1], [1, .infinity]])
+        #expect(throws: LinalgError.nonFinite(routine: "Cholesky")) { try b.cholesky() }
+        #expect(throws: LinalgError.nonFinite(routine: "SVD")) { try b.svd() }
     }
 }
