@@ -14,8 +14,8 @@ import SondeLinalg
 // shift, which the loss does not see (the re-centring decides it). A few steps of conjugate
 // gradients on it, preconditioned by the class blocks and orthogonal to the common shift of
 // every fully free column, give a start from which Gauss–Seidel needs few rounds, and the
-// Newton iterations fewer steps (real activations, λ = 1e-4, α = 0.5: 15 iterations instead of
-// 22, 2.8 s instead of 5.9 s). The start is not projected onto the orthant of the signs: that
+// Newton iterations fewer steps (real activations, λ = 1e-4, α = 0.5: 18 iterations instead of
+// 22, 2.6 s instead of 6.2 s; BENCHMARKS.md). The start is not projected onto the orthant of the signs: that
 // zeroed hundreds of weights that merely crossed zero and stalled the solve; Gauss–Seidel
 // settles the signs. Not used for NeuroX's penalty: its Frobenius majoriser's ridge is tiny, and
 // solving the model further along its flat directions cost iterations (28 instead of 23).
@@ -23,6 +23,8 @@ extension ProbeProblem {
     /// The residual, relative to the first, at which the conjugate gradients stop, and their cap.
     static let conjugateTolerance = 0.05
     static let conjugateSteps = 10
+    /// The relative KKT violation below which the start is not used (see `solve`).
+    static let conjugateFloor = 1e-5
 
     /// The start (each class's working-set weights and intercept), or nil when the penalty has no
     /// ridge (κ₂ = 0: the lasso, NeuroX's penalty) or a class block is singular.

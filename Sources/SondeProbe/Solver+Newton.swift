@@ -153,7 +153,8 @@ extension ProbeProblem {
         // rounds' progress is measured from the start's own value. If they end no better than
         // no step at all, they begin again from 0.
         var previous = started ? modelValue() : 0
-        rounds: while true {
+        while true {
+            var value = previous
             for round in 0..<Self.maxRounds {
                 var largest = 0.0
                 for k in 0..<c {
@@ -229,17 +230,14 @@ extension ProbeProblem {
                     }
                 }
                 // Stop when a round improves the model by less than 1% of what the rounds so far achieved.
-                let value = modelValue()
-                if largest <= tolerance || previous - value <= 0.01 * abs(value) {
-                    guard started && value >= 0 else { break rounds }
-                    (current, started, previous) = (rows, false, 0)
-                    u = [Double](repeating: 0, count: m * c)
-                    mixed = [Double](repeating: 0, count: m)
-                    continue rounds
-                }
+                value = modelValue()
+                if largest <= tolerance || previous - value <= 0.01 * abs(value) { break }
                 previous = value
             }
-            break
+            guard started && value >= 0 else { break }
+            (current, started, previous) = (rows, false, 0)
+            u = [Double](repeating: 0, count: m * c)
+            mixed = [Double](repeating: 0, count: m)
         }
         var quadratic = scale * hessianQuadratic()  // plus the ridges, below
         var nextW = w
