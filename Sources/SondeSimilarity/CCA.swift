@@ -110,8 +110,7 @@ public enum Similarity {
         guard weights else {
             // ρ² are the eigenvalues of the smaller of T·Tᵀ and Tᵀ·T (values only: a tenth of an
             // SVD's time); a ρ near 0 is then good to about 1e-8 absolute, ample for a mean.
-            let gram = t.rows <= t.columns ? Matrix.product(t, t, transposeB: true) : Matrix.product(t, t, transposeA: true)
-            let squares = try gram.symmetricEigenvalues().reversed().prefix(k)
+            let squares = try smallerGram(t).symmetricEigenvalues().reversed().prefix(k)
             return CanonicalCorrelation(
                 coefficients: squares.map { min(max($0, 0).squareRoot(), 1) }, keptX: keptX, keptY: keptY,
                 rankX: whiteX.columns, rankY: whiteY.columns, weightsX: Matrix(rows: 0, columns: m.p), weightsY: Matrix(rows: 0, columns: m.q))
@@ -145,14 +144,15 @@ public enum Similarity {
         let w = try given ?? Whitening(cca: m, epsilon: epsilon)
         let t = whitenedCross(m, w)
         let useX = w.keptX.count <= w.keptY.count
-        let (kept, white) = useX ? (w.keptX, w.whiteX) : (w.keptY, w.whiteY)
         let k = min(t.rows, t.columns)
-        let eigen = try (useX ? Matrix.product(t, t, transposeB: true) : Matrix.product(t, t, transposeA: true)).symmetricEigen()
+        // T·Tᵀ when X has fewer kept neurons (whose eigenvectors are X's canonical directions in
+        // whitened coordinates), else Tᵀ·T.
+        let eigen = try (useX ? t.transposed() : t).gram().symmetricEigen()
         let order = Array(eigen.values.indices.reversed().prefix(k))  // largest first
         let coefficients = order.map { min(max(eigen.values[$0], 0).squareRoot(), 1) }
-        // ⟨hᵢ, xⱼ⟩ = (n−1)(Σ aᵢ)ⱼ / √((n−1) aᵢᵀΣaᵢ); the variates have unit variance, so aᵢᵀΣaᵢ = 1.
-        let a = Matrix.product(white, eigen.vectors.columns(order))  // [kept × k]: column i = aᵢ
-        let sa = Matrix.product((useX ? m.sxx : m.syy).rows(kept).columns(kept), a)  // column i = (Σ aᵢ) on the kept neurons
+        // ⟨hᵢ, xⱼ⟩ = (n−1)(Σ aᵢ)ⱼ / √((n−1) aᵢᵀΣaᵢ) with aᵢ = W·vᵢ; the variates have unit
+        // variance, so aᵢᵀΣaᵢ = 1, and Σ·aᵢ = (Σ·W)·vᵢ with Σ·W made with the whitening.
+        let sa = Matrix.product(useX ? w.colourX : w.colourY, eigen.vectors.columns(order))  // column i = (Σ aᵢ) on the kept neurons
         var weights = (0..<k).map { i in (0..<sa.rows).reduce(0.0) { $0 + abs(sa[$1, i]) } * Double(m.n - 1).squareRoot() }
         let total = weights.reduce(0, +)
         weights = weights.map { $0 / total }
@@ -165,6 +165,9 @@ public enum Similarity {
         let cross = w.keptX.count == m.p && w.keptY.count == m.q ? m.sxy : m.sxy.rows(w.keptX).columns(w.keptY)
         return Matrix.product(Matrix.product(w.whiteX, cross, transposeA: true), w.whiteY)
     }
+
+    /// The smaller of T·Tᵀ and Tᵀ·T (syrk): its eigenvalues are the squared singular values of T.
+    static func smallerGram(_ t: Matrix<Double>) -> Matrix<Double> { (t.rows <= t.columns ? t.transposed() : t).gram() }
 
     // MARK: - Shared steps
 
@@ -188,8 +191,10 @@ public enum Similarity {
     /// deviations), [kept × rank]. K = L·Lᵀ by Cholesky gives W = L⁻ᵀ (a 1,024-neuron side in
     /// milliseconds); when K is singular or nearly so (Cholesky fails, or its diagonal spans more
     /// than 1e-6 — a condition number beyond 1e12), the eigendecomposition instead, leaving out
-    /// directions with eigenvalue below 1e-12 × the largest (exact collinearity).
-    static func whitening(_ s: Matrix<Double>, _ kept: [Int]) throws -> Matrix<Double> {
+    /// directions with eigenvalue below 1e-12 × the largest (exact collinearity). Also returns
+    /// Σ·W (PWCCA's weights need Σ·W·v for many v), which either factorisation gives without a
+    /// product: D·L for Cholesky, D·V·Λ^½ for the eigendecomposition (D the standard deviations).
+    static func whitening(_ s: Matrix<Double>, _ kept: [Int]) throws -> (white: Matrix<Double>, colour: Matrix<Double>) {
         let sd = kept.map { s[$0, $0].squareRoot() }
         let k = kept.count
         let correlation = Matrix<Double>(rows: k, columns: k) { out in
@@ -207,19 +212,25 @@ public enum Similarity {
                     }
                 }
                 w.withUnsafeMutableBufferPointer { p in for i in 0..<k { for j in 0..<k { p[i * k + j] /= sd[i] } } }
-                return w
+                let colour = Matrix<Double>(rows: k, columns: k) { out in
+                    for i in 0..<k { for j in 0..<k { out[i * k + j] = j <= i ? l[i, j] * sd[i] : 0 } }
+                }
+                return (w, colour)
             }
         }
         let eigen = try correlation.symmetricEigen()
         let top = eigen.values.last ?? 0
         let directions = eigen.values.indices.filter { eigen.values[$0] > top * 1e-12 }.reversed()
         let r = directions.count
-        return Matrix(rows: k, columns: r) { out in
-            for (c, e) in directions.enumerated() {
-                let scale = 1 / eigen.values[e].squareRoot()
-                for i in 0..<k { out[i * r + c] = eigen.vectors[i, e] * scale / sd[i] }
+        func scaled(_ power: Double, _ byDeviation: Bool) -> Matrix<Double> {
+            Matrix(rows: k, columns: r) { out in
+                for (c, e) in directions.enumerated() {
+                    let scale = Foundation.pow(eigen.values[e], power)
+                    for i in 0..<k { out[i * r + c] = eigen.vectors[i, e] * scale * (byDeviation ? sd[i] : 1 / sd[i]) }
+                }
             }
         }
+        return (scaled(-0.5, false), scaled(0.5, true))
     }
 }
 
@@ -237,6 +248,9 @@ public struct Whitening: Sendable {
     /// [kept × dimensions]: Wᵀ·Σ·W = I on the directions kept.
     let whiteX: Matrix<Double>
     let whiteY: Matrix<Double>
+    /// Σ·W on the kept neurons, [kept × dimensions] (for PWCCA's weights).
+    let colourX: Matrix<Double>
+    let colourY: Matrix<Double>
 
     /// CCA's: neurons with variance above ε × the largest, scaled and whitened (`Similarity.cca`).
     public init(cca m: JointMoments, epsilon: Double = Similarity.defaultEpsilon) throws {
@@ -246,7 +260,8 @@ public struct Whitening: Sendable {
             throw SimilarityError("no neuron of \(keptX.isEmpty ? "X" : "Y") varies (all variances are at most ε = \(epsilon) × the largest)")
         }
         (p, q, self.keptX, self.keptY, svccaRule) = (m.p, m.q, keptX, keptY, nil)
-        (whiteX, whiteY) = (try Similarity.whitening(m.sxx, keptX), try Similarity.whitening(m.syy, keptY))
+        let x = try Similarity.whitening(m.sxx, keptX), y = try Similarity.whitening(m.syy, keptY)
+        (whiteX, whiteY, colourX, colourY) = (x.white, y.white, x.colour, y.colour)
     }
 
     /// SVCCA's: the leading principal directions kept by `keep`, each divided by √λ.
@@ -276,12 +291,14 @@ public struct Whitening: Sendable {
         if kx >= m.n || ky >= m.n {
             throw SimilarityError("SVCCA keeps \(max(kx, ky)) directions for only \(m.n) datapoints; keep fewer (--dims) or use more tokens")
         }
-        func white(_ v: Matrix<Double>, _ values: [Double], _ k: Int) -> Matrix<Double> {
-            Matrix(rows: v.rows, columns: k) { out in
-                for i in 0..<v.rows { for j in 0..<k { out[i * k + j] = v[i, j] / values[j].squareRoot() } }
+        func scaled(_ v: Matrix<Double>, _ values: [Double], _ k: Int, _ power: Double) -> Matrix<Double> {
+            let factors = values.prefix(k).map { Foundation.pow($0, power) }
+            return Matrix(rows: v.rows, columns: k) { out in
+                for i in 0..<v.rows { for j in 0..<k { out[i * k + j] = v[i, j] * factors[j] } }
             }
         }
         (p, q, keptX, keptY, svccaRule) = (m.p, m.q, Array(0..<m.p), Array(0..<m.q), keep)
-        (whiteX, whiteY) = (white(vx, lx, kx), white(vy, ly, ky))
+        (whiteX, whiteY) = (scaled(vx, lx, kx, -0.5), scaled(vy, ly, ky, -0.5))
+        (colourX, colourY) = (scaled(vx, lx, kx, 0.5), scaled(vy, ly, ky, 0.5))
     }
 }

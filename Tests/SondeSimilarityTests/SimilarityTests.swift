@@ -200,6 +200,49 @@ struct SyntheticSimilarityTests {
         #expect(c.rankX == 4 && c.coefficients.count == 4)
     }
 
+    /// PWCCA against its definition computed from the data: the canonical variates hᵢ = Xc·aᵢ
+    /// from CCA's weights (the full SVD), αᵢ = Σⱼ |⟨hᵢ/‖hᵢ‖, xⱼ⟩| over the centred neurons xⱼ —
+    /// on a plain side (Cholesky whitening) and on one with a duplicated neuron (the
+    /// eigendecomposition), where PWCCA takes Σ·W from the factors instead of a product.
+    @Test func pwccaFromItsDefinition() throws {
+        var g = SplitMix64(seed: 17)
+        let plain = Matrix<Double>(rows: 300, columns: 6, elements: (0..<1800).map { _ in g.normal() })
+        let y = Matrix<Double>(rows: 300, columns: 8, elements: (0..<2400).map { i in 0.3 * plain.elements[(i / 8) * 6 + i % 6] + g.normal() })
+        for x in [plain, plain.columns([0, 1, 2, 3, 4, 5, 2])] {
+            let m = try JointMoments(x: x, y: y)
+            let cca = try Similarity.cca(m)
+            let centred = Matrix<Double>(rows: x.rows, columns: x.columns) { out in
+                for r in 0..<x.rows { for j in 0..<x.columns { out[r * x.columns + j] = x[r, j] - m.meansX[j] } }
+            }
+            let variates = Matrix.product(centred, cca.weightsX, transposeB: true)  // [n × k]
+            var alphas = [Double]()
+            for i in 0..<variates.columns {
+                let h = variates.column(i)
+                let norm = h.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                alphas.append(
+                    (0..<x.columns).reduce(0.0) { total, j in total + abs(zip(h, centred.column(j)).reduce(0) { $0 + $1.0 * $1.1 }) / norm })
+            }
+            let sum = alphas.reduce(0, +)
+            let expected = zip(alphas, cca.coefficients).reduce(0) { $0 + $1.0 / sum * $1.1 }
+            let ours = try Similarity.pwcca(m)
+            #expect(abs(ours.value - expected) < 1e-10)
+            #expect(maxDifference(ours.weights, alphas.map { $0 / sum }) < 1e-10)
+        }
+    }
+
+    /// A shuffle's Procrustes through the Gram matrix's eigenvalues agrees with the SVD's, also
+    /// when Σxy has exact zeros among its singular values (Y of rank 2 in 5 neurons).
+    @Test func procrustesBaselineRoute() throws {
+        var g = SplitMix64(seed: 19)
+        let x = Matrix<Double>(rows: 400, columns: 5, elements: (0..<2000).map { _ in g.normal() })
+        let low = Matrix.product(x.columns([0, 1]), Matrix<Double>(rows: 2, columns: 5, elements: (0..<10).map { _ in g.normal() }))
+        for y in [Matrix<Double>(rows: 400, columns: 5, elements: (0..<2000).map { _ in g.normal() }), low] {
+            let m = try JointMoments(x: x, y: y)
+            let svd = try Similarity.procrustes(m).nuclearNorm, gram = try Similarity.procrustes(m, baseline: true).nuclearNorm
+            #expect(abs(svd - gram) <= 1e-7 * svd)
+        }
+    }
+
     @Test func guardsAndBaseline() throws {
         var g = SplitMix64(seed: 11)
         let x = Matrix<Double>(rows: 20, columns: 30, elements: (0..<600).map { _ in g.normal() })
