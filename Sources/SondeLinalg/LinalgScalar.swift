@@ -1,6 +1,7 @@
 import CBLAS
 import CLAPACKE
 import Dispatch
+import Synchronization
 
 /// A floating-point type that BLAS and LAPACK compute in: `Float` (s-routines) or `Double`
 /// (d-routines). `Matrix` is generic over it so that the same code serves activations (Float) and
@@ -170,24 +171,44 @@ extension Double: LinalgScalar {
     }
 }
 
-/// The number of threads OpenBLAS uses (and LAPACK through it). One owner of parallelism: set it
-/// to 1 inside workers that already run in parallel.
+/// The number of threads Sonde computes on: OpenBLAS's (and LAPACK's through it) and the
+/// workers of Sonde's own parallel loops (`owned`).
 public enum BLASThreads {
+    private struct State {
+        var configured: Int
+        /// Callers inside `owned`: OpenBLAS stays single-threaded until the last one leaves.
+        var owners: Int
+    }
+    private static let state = Mutex(State(configured: Int(openblas_get_num_threads()), owners: 0))
+
     public static var count: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+        get { state.withLock { $0.configured } }
+        set {
+            state.withLock { s in
+                s.configured = max(1, newValue)
+                if s.owners == 0 { openblas_set_num_threads(Int32(s.configured)) }
+            }
+        }
     }
 
-    /// Runs `body` with OpenBLAS single-threaded, handing it the thread count OpenBLAS had: the
+    /// Runs `body` with OpenBLAS single-threaded, handing it the configured thread count: the
     /// body splits its work into that many parts itself (`inParts`, `BLAS.gemm(parts:)`). After
     /// each threaded call OpenBLAS's idle threads spin for a while, taking the cores that the
     /// body's next parallel part needs; code that alternates small products with its own
-    /// parallel work is faster owning all of it.
+    /// parallel work is faster owning all of it. Bodies may run concurrently (tests do): OpenBLAS
+    /// gets its threads back when the last one ends, and every body is handed the same count.
     package static func owned<T>(_ body: (_ workers: Int) throws -> T) rethrows -> T {
-        let threads = count
-        guard threads > 1 else { return try body(1) }
-        count = 1
-        defer { count = threads }
+        let threads = state.withLock { s in
+            s.owners += 1
+            if s.owners == 1 && s.configured > 1 { openblas_set_num_threads(1) }
+            return s.configured
+        }
+        defer {
+            state.withLock { s in
+                s.owners -= 1
+                if s.owners == 0 && s.configured > 1 { openblas_set_num_threads(Int32(s.configured)) }
+            }
+        }
         return try body(threads)
     }
 }

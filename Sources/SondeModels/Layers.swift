@@ -166,38 +166,37 @@ func attention(
     let longest = sequences.map(\.count).max() ?? 0
     let pairs = sequences.filter { !$0.isEmpty }.flatMap { range in (0..<heads).map { (range, $0) } }
     var context = Matrix<Float>(rows: qkv.rows, columns: hidden)
-    let threads = BLASThreads.count
-    let workers = max(1, min(threads, pairs.count))
-    BLASThreads.count = 1
-    defer { BLASThreads.count = threads }
-    qkv.withUnsafeBufferPointer { qp in
-        context.withUnsafeMutableBufferPointer { cp in
-            let (input, output) = (SharedBuffer(qp.baseAddress!), SharedBuffer(cp.baseAddress!))
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let (q0, c0) = (UnsafePointer(input.pointer), output.pointer)
-                let s = UnsafeMutablePointer<Float>.allocate(capacity: max(1, longest * longest))
-                defer { s.deallocate() }
-                for (range, h) in stride(from: worker, to: pairs.count, by: workers).map({ pairs[$0] }) {
-                    let t = range.count
-                    let rowBase = q0 + range.lowerBound * 3 * hidden
-                    let (q, k, v) = layout.columns(head: h, headSize: d, hidden: hidden)
-                    BLAS.gemm(
-                        transposeB: true, m: t, n: t, k: d, alpha: scale, a: rowBase + q, lda: 3 * hidden,
-                        b: rowBase + k, ldb: 3 * hidden, c: s, ldc: t)
-                    for i in 0..<t {
-                        let row = s + i * t
-                        let visible = causal ? i + 1 : t
-                        var top = -Float.infinity
-                        for j in 0..<visible where row[j] > top { top = row[j] }
-                        var total: Float = 0
-                        for j in 0..<visible { row[j] = expf(row[j] - top); total += row[j] }
-                        let inverse = 1 / total
-                        for j in 0..<visible { row[j] *= inverse }
-                        for j in visible..<t { row[j] = 0 }
+    BLASThreads.owned { threads in
+        let workers = max(1, min(threads, pairs.count))
+        qkv.withUnsafeBufferPointer { qp in
+            context.withUnsafeMutableBufferPointer { cp in
+                let (input, output) = (SharedBuffer(qp.baseAddress!), SharedBuffer(cp.baseAddress!))
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    let (q0, c0) = (UnsafePointer(input.pointer), output.pointer)
+                    let s = UnsafeMutablePointer<Float>.allocate(capacity: max(1, longest * longest))
+                    defer { s.deallocate() }
+                    for (range, h) in stride(from: worker, to: pairs.count, by: workers).map({ pairs[$0] }) {
+                        let t = range.count
+                        let rowBase = q0 + range.lowerBound * 3 * hidden
+                        let (q, k, v) = layout.columns(head: h, headSize: d, hidden: hidden)
+                        BLAS.gemm(
+                            transposeB: true, m: t, n: t, k: d, alpha: scale, a: rowBase + q, lda: 3 * hidden,
+                            b: rowBase + k, ldb: 3 * hidden, c: s, ldc: t)
+                        for i in 0..<t {
+                            let row = s + i * t
+                            let visible = causal ? i + 1 : t
+                            var top = -Float.infinity
+                            for j in 0..<visible where row[j] > top { top = row[j] }
+                            var total: Float = 0
+                            for j in 0..<visible { row[j] = expf(row[j] - top); total += row[j] }
+                            let inverse = 1 / total
+                            for j in 0..<visible { row[j] *= inverse }
+                            for j in visible..<t { row[j] = 0 }
+                        }
+                        BLAS.gemm(
+                            m: t, n: d, k: t, a: s, lda: t, b: rowBase + v, ldb: 3 * hidden,
+                            c: c0 + range.lowerBound * hidden + h * d, ldc: hidden)
                     }
-                    BLAS.gemm(
-                        m: t, n: d, k: t, a: s, lda: t, b: rowBase + v, ldb: 3 * hidden,
-                        c: c0 + range.lowerBound * hidden + h * d, ldc: hidden)
                 }
             }
         }

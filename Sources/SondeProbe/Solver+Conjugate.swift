@@ -139,8 +139,8 @@ extension ProbeProblem {
 
 /// v ↦ Hv for the Newton model's loss Hessian on the curvature sample, H = Σ_t ω_t (diag p_t −
 /// p_t p_tᵀ) ⊗ x̃_t x̃_tᵀ, with v laid out class by class over the working set and intercept:
-/// U = X̃Vᵀ and HV = Rᵀ X̃ with R_tc = ω_t p_tc (u_tc − Σ_c′ p_tc′ u_tc′), two sgemms per part of the
-/// sample's rows.
+/// U = X̃Vᵀ and HV = Rᵀ X̃ with R_tc = ω_t p_tc (u_tc − Σ_c′ p_tc′ u_tc′), two sgemms per segment of the
+/// sample's rows (`ProbeProblem.segments`: the same sums on any number of threads).
 struct ModelOperator {
     let problem: ProbeProblem
     let set: ProbeProblem.WorkingSet
@@ -149,37 +149,39 @@ struct ModelOperator {
 
     func hessianProduct(_ v: [Double]) -> [Double] {
         let (m, e, c) = (sample.count, set.size + 1, problem.c)
-        let parts = max(1, min(workers, m / 1024))
+        let segments = ProbeProblem.segments(m, unit: 1024), parts = min(workers, segments)
         let vf = v.map { Float($0) }
-        var partial = [Float](repeating: 0, count: parts * c * e)
+        var partial = [Float](repeating: 0, count: segments * c * e)
         let (probabilities, weights) = (sample.probabilities, sample.weights)
         set.x.withUnsafeBufferPointer { px in
             vf.withUnsafeBufferPointer { pv in
                 partial.withUnsafeMutableBufferPointer { pp in
                     let (xs, vs, ps) = (SharedBuffer(px.baseAddress!), SharedBuffer(pv.baseAddress!), SharedBuffer(pp.baseAddress!))
                     DispatchQueue.concurrentPerform(iterations: parts) { part in
-                        let range = (part * m / parts)..<((part + 1) * m / parts)
-                        var u = [Float](repeating: 0, count: range.count * c)
-                        u.withUnsafeMutableBufferPointer { pu in
-                            let rowsX = xs.pointer + range.lowerBound * e
-                            BLAS.gemm(
-                                transposeB: true, m: range.count, n: c, k: e, a: rowsX, lda: e, b: vs.pointer, ldb: e, c: pu.baseAddress!, ldc: c)
-                            for (r, t) in range.enumerated() {
-                                var mixed = 0.0
-                                for k in 0..<c { mixed += probabilities[t * c + k] * Double(pu[r * c + k]) }
-                                for k in 0..<c {
-                                    let p = probabilities[t * c + k]
-                                    pu[r * c + k] = Float(weights[t] * p * (Double(pu[r * c + k]) - mixed))
+                        for segment in stride(from: part, to: segments, by: parts) {
+                            let range = (segment * m / segments)..<((segment + 1) * m / segments)
+                            var u = [Float](repeating: 0, count: range.count * c)
+                            u.withUnsafeMutableBufferPointer { pu in
+                                let rowsX = xs.pointer + range.lowerBound * e
+                                BLAS.gemm(
+                                    transposeB: true, m: range.count, n: c, k: e, a: rowsX, lda: e, b: vs.pointer, ldb: e, c: pu.baseAddress!, ldc: c)
+                                for (r, t) in range.enumerated() {
+                                    var mixed = 0.0
+                                    for k in 0..<c { mixed += probabilities[t * c + k] * Double(pu[r * c + k]) }
+                                    for k in 0..<c {
+                                        let p = probabilities[t * c + k]
+                                        pu[r * c + k] = Float(weights[t] * p * (Double(pu[r * c + k]) - mixed))
+                                    }
                                 }
+                                BLAS.gemm(
+                                    transposeA: true, m: c, n: e, k: range.count, a: pu.baseAddress!, lda: c, b: rowsX, ldb: e,
+                                    c: ps.pointer + segment * c * e, ldc: e)
                             }
-                            BLAS.gemm(
-                                transposeA: true, m: c, n: e, k: range.count, a: pu.baseAddress!, lda: c, b: rowsX, ldb: e,
-                                c: ps.pointer + part * c * e, ldc: e)
                         }
                     }
                 }
             }
         }
-        return (0..<(c * e)).map { i in (0..<parts).reduce(0.0) { $0 + Double(partial[$1 * c * e + i]) } }
+        return (0..<(c * e)).map { i in (0..<segments).reduce(0.0) { $0 + Double(partial[$1 * c * e + i]) } }
     }
 }

@@ -16,19 +16,28 @@ extension ProbeProblem {
     }
 
     static let blockRows = 4096
+    /// At most this many segments of rows, each with its own sums (see `segments(_:unit:)`).
+    static let maximumSegments = 16
 
-    /// Loss and (optionally) gradient at (W, b) in one pass over the data: the rows split into
-    /// `workers` contiguous parts, each walked in blocks by one thread — logits by a
-    /// single-threaded sgemm, the softmax, the gradient by sgemm into the part's own Double sum —
-    /// and the parts added at the end (callers own OpenBLAS's threads: `BLASThreads.owned`).
+    /// Segments of `count` rows, at least `unit` each, depending on the count alone: each keeps
+    /// its own sums, added in order at the end, so a fit comes out bit for bit the same on any
+    /// number of threads (a laptop and a cluster node rank the same neurons).
+    static func segments(_ count: Int, unit: Int) -> Int { max(1, min(maximumSegments, count / unit)) }
+
+    /// Loss and (optionally) gradient at (W, b) in one pass over the data: the rows cut into
+    /// segments (`segments`), the segments shared among `workers` threads, each segment walked in
+    /// blocks — logits by a single-threaded sgemm, the softmax, the gradient by sgemm into the
+    /// segment's own Double sum — and the segments added in order at the end (callers own
+    /// OpenBLAS's threads: `BLASThreads.owned`).
     func evaluate(w: [Double], b: [Double], gradient: Bool, workers: Int) -> Evaluation {
         let wf = w.map { Float($0) }
         let zeroWeights = w.allSatisfy { $0 == 0 }
         let (c, d, n) = (self.c, self.d, self.n)
-        let parts = max(1, min(workers, n / Self.blockRows))
-        // Per part: the Double gradient (C × D), then the loss and the intercept gradient (C + 1).
+        let segments = Self.segments(n, unit: Self.blockRows)
+        let parts = min(workers, segments)
+        // Per segment: the Double gradient (C × D), then the loss and the intercept gradient (C + 1).
         let stride = (gradient ? c * d : 0) + c + 1
-        var sums = [Double](repeating: 0, count: parts * stride)
+        var sums = [Double](repeating: 0, count: segments * stride)
         var curvature = [Double](repeating: 0, count: n)
         x.withUnsafeBufferPointer { px in
             wf.withUnsafeBufferPointer { pw in
@@ -38,31 +47,34 @@ extension ProbeProblem {
                             SharedBuffer(px.baseAddress!), SharedBuffer(pw.baseAddress!), SharedBuffer(pc.baseAddress!), SharedBuffer(ps.baseAddress!)
                         )
                         DispatchQueue.concurrentPerform(iterations: parts) { part in
-                            let own = ss.pointer + part * stride
-                            let (g, totals) = (own, own + (gradient ? c * d : 0))
                             var logits = [Float](repeating: 0, count: Self.blockRows * c)
                             var blockGradient = [Float](repeating: 0, count: gradient ? c * d : 0)
                             logits.withUnsafeMutableBufferPointer { z in
                                 blockGradient.withUnsafeMutableBufferPointer { bg in
-                                    let range = (part * n / parts)..<((part + 1) * n / parts)
-                                    for start in Swift.stride(from: range.lowerBound, to: range.upperBound, by: Self.blockRows) {
-                                        let rows = min(Self.blockRows, range.upperBound - start)
-                                        let block = xs.pointer + start * d
-                                        if zeroWeights {
-                                            z.baseAddress!.update(repeating: 0, count: rows * c)
-                                        } else {
+                                    for segment in Swift.stride(from: part, to: segments, by: parts) {
+                                        let own = ss.pointer + segment * stride
+                                        let (g, totals) = (own, own + (gradient ? c * d : 0))
+                                        let range = (segment * n / segments)..<((segment + 1) * n / segments)
+                                        for start in Swift.stride(from: range.lowerBound, to: range.upperBound, by: Self.blockRows) {
+                                            let rows = min(Self.blockRows, range.upperBound - start)
+                                            let block = xs.pointer + start * d
+                                            if zeroWeights {
+                                                z.baseAddress!.update(repeating: 0, count: rows * c)
+                                            } else {
+                                                BLAS.gemm(
+                                                    transposeB: true, m: rows, n: c, k: d, a: block, lda: d, b: ws.pointer, ldb: d, c: z.baseAddress!,
+                                                    ldc: c)
+                                            }
+                                            softmaxResiduals(
+                                                logits: z.baseAddress!, rows: 0..<rows, start: start, b: b, curvature: cs.pointer, sums: totals)
+                                            guard gradient else { continue }
+                                            // (C × rows) · (rows × D): residualsᵀ · X_block
                                             BLAS.gemm(
-                                                transposeB: true, m: rows, n: c, k: d, a: block, lda: d, b: ws.pointer, ldb: d, c: z.baseAddress!,
-                                                ldc: c)
+                                                transposeA: true, m: c, n: d, k: rows, a: z.baseAddress!, lda: c, b: block, ldb: d,
+                                                c: bg.baseAddress!,
+                                                ldc: d)
+                                            for k in 0..<(c * d) { g[k] += Double(bg[k]) }
                                         }
-                                        softmaxResiduals(
-                                            logits: z.baseAddress!, rows: 0..<rows, start: start, b: b, curvature: cs.pointer, sums: totals)
-                                        guard gradient else { continue }
-                                        // (C × rows) · (rows × D): residualsᵀ · X_block
-                                        BLAS.gemm(
-                                            transposeA: true, m: c, n: d, k: rows, a: z.baseAddress!, lda: c, b: block, ldb: d, c: bg.baseAddress!,
-                                            ldc: d)
-                                        for k in 0..<(c * d) { g[k] += Double(bg[k]) }
                                     }
                                 }
                             }
@@ -73,7 +85,7 @@ extension ProbeProblem {
         }
         let scale = 1 / Double(max(n, 1))
         let offset = gradient ? c * d : 0
-        func total(_ k: Int) -> Double { (0..<parts).reduce(0) { $0 + sums[$1 * stride + k] } * scale }
+        func total(_ k: Int) -> Double { (0..<segments).reduce(0) { $0 + sums[$1 * stride + k] } * scale }
         return Evaluation(
             loss: total(offset), gradient: (0..<(gradient ? c * d : 0)).map(total), interceptGradient: (0..<c).map { total(offset + 1 + $0) },
             curvature: curvature)

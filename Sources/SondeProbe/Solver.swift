@@ -129,7 +129,9 @@ extension ProbeProblem {
         }
     }
 
-    private func solve(
+    /// The solve on `workers` threads (callers own OpenBLAS's). Its result does not depend on
+    /// `workers`: the data passes sum fixed segments of rows, the class blocks are one syrk each.
+    func solve(
         penalty: Penalty, tolerance: Double, maxIterations: Int, start: (w: [Double], b: [Double])?, targetObjective: Double?, workers: Int
     ) -> SolverResult {
         var w = start?.w ?? [Double](repeating: 0, count: c * d)

@@ -210,6 +210,24 @@ func referenceLossAndGradient(
         #expect(zip(pa, pb).filter { $0 != $1 }.count * 100 <= pa.count)
     }
 
+    /// A fit does not depend on the number of threads: on 1, 2 and 3 workers the weights are
+    /// the same bits (12,500 rows: three segments of the data pass, eight of the curvature
+    /// sample), for the elastic net (with its conjugate-gradient start) and NeuroX's penalty.
+    @Test(arguments: [Penalty.elasticNet(lambda: 0.001, alpha: 0.5), .neurox(l1: 2e-3, l2: 2e-3)])
+    func theSameFitOnAnyNumberOfThreads(_ penalty: Penalty) {
+        let data = PlantedData(samples: 12_500, neurons: 8, classes: 4, planted: 3, copies: 1, seed: 5).dataset
+        let problem = ProbeProblem(data, standardize: true)
+        let fits = [1, 2, 3].map { workers in
+            BLASThreads.owned { _ in
+                problem.solve(penalty: penalty, tolerance: 1e-5, maxIterations: 200, start: nil, targetObjective: nil, workers: workers)
+            }
+        }
+        #expect(fits[0].converged && fits[0].iterations > 1)
+        for fit in fits.dropFirst() {
+            #expect(fit.w == fits[0].w && fit.b == fits[0].b && fit.iterations == fits[0].iterations)
+        }
+    }
+
     /// The common-shift minimiser against a fine grid search.
     @Test func commonShiftIsTheMinimiser() {
         var random = SplitMix64(seed: 5)
