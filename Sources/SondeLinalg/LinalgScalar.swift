@@ -1,7 +1,7 @@
 import CBLAS
 import CLAPACKE
 import Dispatch
-import Synchronization
+import Foundation
 
 /// A floating-point type that BLAS and LAPACK compute in: `Float` (s-routines) or `Double`
 /// (d-routines). `Matrix` is generic over it so that the same code serves activations (Float) and
@@ -174,17 +174,25 @@ extension Double: LinalgScalar {
 /// The number of threads Sonde computes on: OpenBLAS's (and LAPACK's through it) and the
 /// workers of Sonde's own parallel loops (`owned`).
 public enum BLASThreads {
-    private struct State {
-        var configured: Int
+    /// The configured count and the callers inside `owned`, under a lock (NSLock: pthreads,
+    /// which ThreadSanitizer follows; it does not see Synchronization.Mutex's futex on Linux).
+    private final class State: @unchecked Sendable {
+        let lock = NSLock()
+        var configured = Int(openblas_get_num_threads())
         /// Callers inside `owned`: OpenBLAS stays single-threaded until the last one leaves.
-        var owners: Int
+        var owners = 0
+        func locked<T>(_ body: (State) -> T) -> T {
+            lock.lock()
+            defer { lock.unlock() }
+            return body(self)
+        }
     }
-    private static let state = Mutex(State(configured: Int(openblas_get_num_threads()), owners: 0))
+    private static let state = State()
 
     public static var count: Int {
-        get { state.withLock { $0.configured } }
+        get { state.locked { $0.configured } }
         set {
-            state.withLock { s in
+            state.locked { s in
                 s.configured = max(1, newValue)
                 if s.owners == 0 { openblas_set_num_threads(Int32(s.configured)) }
             }
@@ -198,13 +206,13 @@ public enum BLASThreads {
     /// parallel work is faster owning all of it. Bodies may run concurrently (tests do): OpenBLAS
     /// gets its threads back when the last one ends, and every body is handed the same count.
     package static func owned<T>(_ body: (_ workers: Int) throws -> T) rethrows -> T {
-        let threads = state.withLock { s in
+        let threads = state.locked { s in
             s.owners += 1
             if s.owners == 1 && s.configured > 1 { openblas_set_num_threads(1) }
             return s.configured
         }
         defer {
-            state.withLock { s in
+            state.locked { s in
                 s.owners -= 1
                 if s.owners == 0 && s.configured > 1 { openblas_set_num_threads(Int32(s.configured)) }
             }
