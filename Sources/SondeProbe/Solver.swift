@@ -218,7 +218,10 @@ extension ProbeProblem {
                     b = nextB
                     e = trial  // centring leaves the loss and its gradient unchanged
                     accepted = true
-                    scale = max(scale / 2, 1)
+                    // The curvature scale falls only after a step the model predicted well (the
+                    // trust-region rule): halving it after every accepted step made the next
+                    // step fail about every other iteration of the real-activation tail.
+                    if actual >= 0.75 * predicted { scale = max(scale / 2, 1) }
                 } else {
                     scale *= 2
                 }
