@@ -353,6 +353,7 @@ for suite in options.suites {
     case "extract": try extract(options)
     case "probe-real": try probeReal(options)
     case "path-real": try pathReal(options)
+    case "path-real-quick": try pathRealQuick(options)
     case "similarity": try similarity(options)
     case "similarity-baseline": try similarityBaseline(options)
     case "redundancy": try redundancy(options)
