@@ -98,8 +98,11 @@ public enum AtomicFile {
         if getenv("SONDE_NO_TMPFILE") == nil, case let fd = open(folder, oTmpfile | O_RDWR | O_CLOEXEC, mode), fd >= 0 {
             defer { close(fd) }
             try fill(fd: fd, path: path, mode: mode, body)
-            // Give the finished file a name, then move it into place.
-            let temporary = temporaryName(folder: folder, name: name, suffix: String(UInt32.random(in: 0...UInt32.max), radix: 36))
+            // Give the finished file a name, then move it into place; the name is guarded for
+            // signals from before it exists until the rename.
+            let temporary = temporaryName(folder: folder, name: name, suffix: randomSuffix())
+            let slot = registerPending(temporary)
+            defer { unregisterPending(slot) }
             if linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, temporary, 0x400 /* AT_SYMLINK_FOLLOW */) != 0 {
                 try copyToNamedFile(fd: fd, folder: folder, name: name, path: path, mode: mode)
                 return
@@ -160,15 +163,26 @@ public enum AtomicFile {
         "\(folder)/.\(name).tmp-\(getpid())-\(suffix)"
     }
 
-    /// A named temporary made by mkstemp, guarded for signals, renamed over `path` after `body`.
+    private static func randomSuffix() -> String { String(UInt32.random(in: 0...UInt32.max), radix: 36) }
+
+    /// A named temporary, guarded for signals, renamed over `path` after `body`. Its name is
+    /// registered before the file is created (O_EXCL, a new name on a clash): mkstemp's order —
+    /// create, then register — left the file behind when a SIGINT came in between (seen under
+    /// AddressSanitizer, whose slowness widens the window).
     private static func withNamedTemporary(folder: String, name: String, path: String, _ body: (Int32) throws -> Void) throws {
-        var template = Array(temporaryName(folder: folder, name: name, suffix: "XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else {
-            throw FileError(.cannotWrite, path, "cannot create a file in \(folder) (\(errnoText()))")
+        var (fd, temporary, slot, failure): (Int32, String, Int?, Int32) = (-1, "", nil, EEXIST)
+        for _ in 0..<100 where fd < 0 && failure == EEXIST {
+            temporary = temporaryName(folder: folder, name: name, suffix: randomSuffix())
+            slot = registerPending(temporary)
+            fd = open(temporary, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if fd < 0 {
+                failure = errno
+                unregisterPending(slot)
+            }
         }
-        let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let slot = registerPending(temporary)
+        guard fd >= 0 else {
+            throw FileError(.cannotWrite, path, "cannot create a file in \(folder) (\(String(cString: strerror(failure))))")
+        }
         defer { unregisterPending(slot) }
         var isOpen = true
         do {
