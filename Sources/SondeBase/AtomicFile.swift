@@ -85,7 +85,7 @@ public enum AtomicFile {
     /// On Linux the bytes go to an anonymous file (`O_TMPFILE`) that has no name until the write
     /// has succeeded: a crash, `kill -9` or a signal leaves nothing behind. It is then linked under
     /// a temporary name and renamed over `path`. Where the filesystem has no anonymous files, a
-    /// named temporary `.NAME.tmp-PID-XXXXXX` is used instead; it is removed on failure, by
+    /// named temporary `.NAME.tmp-PID-SUFFIX` is used instead; it is removed on failure, by
     /// `removePendingFiles()` from a signal handler, and by the next write to the same path if
     /// the process that made it is gone. `SONDE_NO_TMPFILE=1` in the environment chooses the
     /// named scheme everywhere (for filesystems that misreport `O_TMPFILE`, and for its tests).

@@ -152,7 +152,8 @@ public enum Similarity {
         let coefficients = order.map { min(max(eigen.values[$0], 0).squareRoot(), 1) }
         // ⟨hᵢ, xⱼ⟩ = (n−1)(Σ aᵢ)ⱼ / √((n−1) aᵢᵀΣaᵢ) with aᵢ = W·vᵢ; the variates have unit
         // variance, so aᵢᵀΣaᵢ = 1, and Σ·aᵢ = (Σ·W)·vᵢ with Σ·W made with the whitening.
-        let sa = Matrix.product(useX ? w.colourX : w.colourY, eigen.vectors.columns(order))  // column i = (Σ aᵢ) on the kept neurons
+        let colour = (useX ? w.colourX : w.colourY)!  // CCA's whitening (the precondition above)
+        let sa = Matrix.product(colour, eigen.vectors.columns(order))  // column i = (Σ aᵢ) on the kept neurons
         var weights = (0..<k).map { i in (0..<sa.rows).reduce(0.0) { $0 + abs(sa[$1, i]) } * Double(m.n - 1).squareRoot() }
         let total = weights.reduce(0, +)
         weights = weights.map { $0 / total }
@@ -222,15 +223,15 @@ public enum Similarity {
         let top = eigen.values.last ?? 0
         let directions = eigen.values.indices.filter { eigen.values[$0] > top * 1e-12 }.reversed()
         let r = directions.count
-        func scaled(_ power: Double, _ byDeviation: Bool) -> Matrix<Double> {
-            Matrix(rows: k, columns: r) { out in
-                for (c, e) in directions.enumerated() {
-                    let scale = Foundation.pow(eigen.values[e], power)
-                    for i in 0..<k { out[i * r + c] = eigen.vectors[i, e] * scale * (byDeviation ? sd[i] : 1 / sd[i]) }
-                }
+        var (white, colour) = (Matrix<Double>(rows: k, columns: r), Matrix<Double>(rows: k, columns: r))
+        for (c, e) in directions.enumerated() {
+            let root = eigen.values[e].squareRoot()
+            for i in 0..<k {
+                white[i, c] = eigen.vectors[i, e] / (root * sd[i])
+                colour[i, c] = eigen.vectors[i, e] * root * sd[i]
             }
         }
-        return (scaled(-0.5, false), scaled(0.5, true))
+        return (white, colour)
     }
 }
 
@@ -248,9 +249,10 @@ public struct Whitening: Sendable {
     /// [kept × dimensions]: Wᵀ·Σ·W = I on the directions kept.
     let whiteX: Matrix<Double>
     let whiteY: Matrix<Double>
-    /// Σ·W on the kept neurons, [kept × dimensions] (for PWCCA's weights).
-    let colourX: Matrix<Double>
-    let colourY: Matrix<Double>
+    /// Σ·W on the kept neurons, [kept × dimensions], for PWCCA's weights; CCA's whitening only
+    /// (nil for SVCCA's, which PWCCA does not take).
+    let colourX: Matrix<Double>?
+    let colourY: Matrix<Double>?
 
     /// CCA's: neurons with variance above ε × the largest, scaled and whitened (`Similarity.cca`).
     public init(cca m: JointMoments, epsilon: Double = Similarity.defaultEpsilon) throws {
@@ -291,14 +293,12 @@ public struct Whitening: Sendable {
         if kx >= m.n || ky >= m.n {
             throw SimilarityError("SVCCA keeps \(max(kx, ky)) directions for only \(m.n) datapoints; keep fewer (--dims) or use more tokens")
         }
-        func scaled(_ v: Matrix<Double>, _ values: [Double], _ k: Int, _ power: Double) -> Matrix<Double> {
-            let factors = values.prefix(k).map { Foundation.pow($0, power) }
-            return Matrix(rows: v.rows, columns: k) { out in
-                for i in 0..<v.rows { for j in 0..<k { out[i * k + j] = v[i, j] * factors[j] } }
+        func white(_ v: Matrix<Double>, _ values: [Double], _ k: Int) -> Matrix<Double> {
+            Matrix(rows: v.rows, columns: k) { out in
+                for i in 0..<v.rows { for j in 0..<k { out[i * k + j] = v[i, j] / values[j].squareRoot() } }
             }
         }
         (p, q, keptX, keptY, svccaRule) = (m.p, m.q, Array(0..<m.p), Array(0..<m.q), keep)
-        (whiteX, whiteY) = (scaled(vx, lx, kx, -0.5), scaled(vy, ly, ky, -0.5))
-        (colourX, colourY) = (scaled(vx, lx, kx, 0.5), scaled(vy, ly, ky, 0.5))
+        (whiteX, whiteY, colourX, colourY) = (white(vx, lx, kx), white(vy, ly, ky), nil, nil)
     }
 }
