@@ -25,6 +25,10 @@ public protocol LinalgScalar: BinaryFloatingPoint, Sendable, Codable {
     static func _trsm(
         left: Bool, upper: Bool, transA: Bool, m: Int, n: Int, alpha: Self,
         a: UnsafePointer<Self>, lda: Int, b: UnsafeMutablePointer<Self>, ldb: Int)
+    /// B := alpha·op(A)·B (left) or alpha·B·op(A) (right), A triangular (row-major).
+    static func _trmm(
+        left: Bool, upper: Bool, transA: Bool, m: Int, n: Int, alpha: Self,
+        a: UnsafePointer<Self>, lda: Int, b: UnsafeMutablePointer<Self>, ldb: Int)
     /// Thin SVD (job "S"), or singular values only (job "N": u and vt are not touched).
     static func _gesdd(
         job: UInt8, m: Int, n: Int, a: UnsafeMutablePointer<Self>, lda: Int, s: UnsafeMutablePointer<Self>,
@@ -68,6 +72,14 @@ extension Float: LinalgScalar {
         x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>
     ) {
         cblas_sgemv(CblasRowMajor, blasTranspose(trans), bi(m), bi(n), alpha, a, bi(lda), x, 1, beta, y, 1)
+    }
+    public static func _trmm(
+        left: Bool, upper: Bool, transA: Bool, m: Int, n: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafeMutablePointer<Float>, ldb: Int
+    ) {
+        cblas_strmm(
+            CblasRowMajor, left ? CblasLeft : CblasRight, upper ? CblasUpper : CblasLower, blasTranspose(transA), CblasNonUnit,
+            bi(m), bi(n), alpha, a, bi(lda), b, bi(ldb))
     }
     public static func _trsm(
         left: Bool, upper: Bool, transA: Bool, m: Int, n: Int, alpha: Float,
@@ -129,6 +141,14 @@ extension Double: LinalgScalar {
         x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>
     ) {
         cblas_dgemv(CblasRowMajor, blasTranspose(trans), bi(m), bi(n), alpha, a, bi(lda), x, 1, beta, y, 1)
+    }
+    public static func _trmm(
+        left: Bool, upper: Bool, transA: Bool, m: Int, n: Int, alpha: Double,
+        a: UnsafePointer<Double>, lda: Int, b: UnsafeMutablePointer<Double>, ldb: Int
+    ) {
+        cblas_dtrmm(
+            CblasRowMajor, left ? CblasLeft : CblasRight, upper ? CblasUpper : CblasLower, blasTranspose(transA), CblasNonUnit,
+            bi(m), bi(n), alpha, a, bi(lda), b, bi(ldb))
     }
     public static func _trsm(
         left: Bool, upper: Bool, transA: Bool, m: Int, n: Int, alpha: Double,
@@ -230,4 +250,27 @@ package func inParts(_ count: Int, parts: Int, minimum: Int = 1, _ body: @Sendab
         return
     }
     DispatchQueue.concurrentPerform(iterations: workers) { part in body((part * count / workers)..<((part + 1) * count / workers)) }
+}
+
+/// Calls `body` on each of 0..<count on up to `workers` threads, each thread taking the next
+/// index when it finishes one: for tasks of uneven cost (put the costly ones first).
+package func inTasks(_ count: Int, workers: Int, _ body: @Sendable (Int) -> Void) {
+    guard workers > 1 && count > 1 else {
+        for task in 0..<count { body(task) }
+        return
+    }
+    final class Next: @unchecked Sendable {
+        let lock = NSLock()
+        var index = 0
+        func take() -> Int {
+            lock.lock()
+            defer { lock.unlock() }
+            index += 1
+            return index - 1
+        }
+    }
+    let next = Next()
+    DispatchQueue.concurrentPerform(iterations: min(workers, count)) { _ in
+        while case let task = next.take(), task < count { body(task) }
+    }
 }

@@ -152,8 +152,22 @@ public enum Similarity {
         let coefficients = order.map { min(max(eigen.values[$0], 0).squareRoot(), 1) }
         // ⟨hᵢ, xⱼ⟩ = (n−1)(Σ aᵢ)ⱼ / √((n−1) aᵢᵀΣaᵢ) with aᵢ = W·vᵢ; the variates have unit
         // variance, so aᵢᵀΣaᵢ = 1, and Σ·aᵢ = (Σ·W)·vᵢ with Σ·W made with the whitening.
-        let colour = (useX ? w.colourX : w.colourY)!  // CCA's whitening (the precondition above)
-        let sa = Matrix.product(colour, eigen.vectors.columns(order))  // column i = (Σ aᵢ) on the kept neurons
+        // Column i of `sa` = (Σ aᵢ) on the kept neurons.
+        var sa = eigen.vectors.columns(order)
+        if let f = useX ? w.triangularX : w.triangularY {
+            // Σ·W = D·L after Cholesky: a triangular product, half a general one's work.
+            let (rows, columns) = (sa.rows, sa.columns)
+            sa.withUnsafeMutableBufferPointer { b in
+                f.lower.withUnsafeBufferPointer { l in
+                    Double._trmm(
+                        left: true, upper: false, transA: false, m: rows, n: columns, alpha: 1, a: l.baseAddress!, lda: rows, b: b.baseAddress!,
+                        ldb: columns)
+                }
+                for i in 0..<rows { for j in 0..<columns { b[i * columns + j] *= f.sd[i] } }
+            }
+        } else {
+            sa = Matrix.product((useX ? w.colourX : w.colourY)!, sa)  // CCA's whitening (the precondition above)
+        }
         var weights = (0..<k).map { i in (0..<sa.rows).reduce(0.0) { $0 + abs(sa[$1, i]) } * Double(m.n - 1).squareRoot() }
         let total = weights.reduce(0, +)
         weights = weights.map { $0 / total }
@@ -161,10 +175,31 @@ public enum Similarity {
     }
 
     /// T = Wxᵀ·Σxy·Wy on the kept neurons: its singular values are the canonical correlations.
+    /// When both sides were whitened by Cholesky (W = D⁻¹·L⁻ᵀ), T = Lx⁻¹·(Dx⁻¹·Σxy·Dy⁻¹)·Ly⁻ᵀ:
+    /// two triangular solves, each half the work of a product.
     static func whitenedCross(_ m: JointMoments, _ w: Whitening) -> Matrix<Double> {
         precondition(m.p == w.p && m.q == w.q, "the whitening was made for other moments")
         let cross = w.keptX.count == m.p && w.keptY.count == m.q ? m.sxy : m.sxy.rows(w.keptX).columns(w.keptY)
-        return Matrix.product(Matrix.product(w.whiteX, cross, transposeA: true), w.whiteY)
+        guard let fx = w.triangularX, let fy = w.triangularY else {
+            return Matrix.product(Matrix.product(w.whiteX, cross, transposeA: true), w.whiteY)
+        }
+        let (kx, ky) = (cross.rows, cross.columns)
+        var t = Matrix<Double>(rows: kx, columns: ky) { out in
+            cross.withUnsafeBufferPointer { c in
+                for i in 0..<kx { for j in 0..<ky { out[i * ky + j] = c[i * ky + j] / (fx.sd[i] * fy.sd[j]) } }
+            }
+        }
+        t.withUnsafeMutableBufferPointer { pt in
+            fx.lower.withUnsafeBufferPointer { lx in
+                Double._trsm(
+                    left: true, upper: false, transA: false, m: kx, n: ky, alpha: 1, a: lx.baseAddress!, lda: kx, b: pt.baseAddress!, ldb: ky)
+            }
+            fy.lower.withUnsafeBufferPointer { ly in
+                Double._trsm(
+                    left: false, upper: false, transA: true, m: kx, n: ky, alpha: 1, a: ly.baseAddress!, lda: ky, b: pt.baseAddress!, ldb: ky)
+            }
+        }
+        return t
     }
 
     /// The smaller of T·Tᵀ and Tᵀ·T (syrk): its eigenvalues are the squared singular values of T.
@@ -192,10 +227,13 @@ public enum Similarity {
     /// deviations), [kept × rank]. K = L·Lᵀ by Cholesky gives W = L⁻ᵀ (a 1,024-neuron side in
     /// milliseconds); when K is singular or nearly so (Cholesky fails, or its diagonal spans more
     /// than 1e-6 — a condition number beyond 1e12), the eigendecomposition instead, leaving out
-    /// directions with eigenvalue below 1e-12 × the largest (exact collinearity). Also returns
-    /// Σ·W (PWCCA's weights need Σ·W·v for many v), which either factorisation gives without a
-    /// product: D·L for Cholesky, D·V·Λ^½ for the eigendecomposition (D the standard deviations).
-    static func whitening(_ s: Matrix<Double>, _ kept: [Int]) throws -> (white: Matrix<Double>, colour: Matrix<Double>) {
+    /// directions with eigenvalue below 1e-12 × the largest (exact collinearity). PWCCA's weights
+    /// need Σ·W·v for many v, which either factorisation gives without forming Σ·W by a product:
+    /// after Cholesky Σ·W = D·L (D the standard deviations; L and D are returned), after the
+    /// eigendecomposition Σ·W = D·V·Λ^½ (returned as `colour`).
+    static func whitening(
+        _ s: Matrix<Double>, _ kept: [Int]
+    ) throws -> (white: Matrix<Double>, colour: Matrix<Double>?, triangular: Whitening.Triangular?) {
         let sd = kept.map { s[$0, $0].squareRoot() }
         let k = kept.count
         let correlation = Matrix<Double>(rows: k, columns: k) { out in
@@ -213,10 +251,7 @@ public enum Similarity {
                     }
                 }
                 w.withUnsafeMutableBufferPointer { p in for i in 0..<k { for j in 0..<k { p[i * k + j] /= sd[i] } } }
-                let colour = Matrix<Double>(rows: k, columns: k) { out in
-                    for i in 0..<k { for j in 0..<k { out[i * k + j] = j <= i ? l[i, j] * sd[i] : 0 } }
-                }
-                return (w, colour)
+                return (w, nil, Whitening.Triangular(lower: l, sd: sd))
             }
         }
         let eigen = try correlation.symmetricEigen()
@@ -231,7 +266,7 @@ public enum Similarity {
                 colour[i, c] = eigen.vectors[i, e] * root * sd[i]
             }
         }
-        return (white, colour)
+        return (white, colour, nil)
     }
 }
 
@@ -249,10 +284,19 @@ public struct Whitening: Sendable {
     /// [kept × dimensions]: Wᵀ·Σ·W = I on the directions kept.
     let whiteX: Matrix<Double>
     let whiteY: Matrix<Double>
-    /// Σ·W on the kept neurons, [kept × dimensions], for PWCCA's weights; CCA's whitening only
-    /// (nil for SVCCA's, which PWCCA does not take).
+    /// Σ·W on the kept neurons, [kept × dimensions], for PWCCA's weights: CCA's whitening by
+    /// eigendecomposition only (nil after Cholesky, see `triangularX`, and for SVCCA's, which
+    /// PWCCA does not take).
     let colourX: Matrix<Double>?
     let colourY: Matrix<Double>?
+    /// A side whitened by Cholesky of its correlation matrix K = L·Lᵀ: W = D⁻¹·L⁻ᵀ.
+    struct Triangular: Sendable {
+        let lower: Matrix<Double>
+        let sd: [Double]
+    }
+    /// CCA's whitening of a side when it came from Cholesky (nil after the eigendecomposition).
+    let triangularX: Triangular?
+    let triangularY: Triangular?
 
     /// CCA's: neurons with variance above ε × the largest, scaled and whitened (`Similarity.cca`).
     public init(cca m: JointMoments, epsilon: Double = Similarity.defaultEpsilon) throws {
@@ -263,7 +307,7 @@ public struct Whitening: Sendable {
         }
         (p, q, self.keptX, self.keptY, svccaRule) = (m.p, m.q, keptX, keptY, nil)
         let x = try Similarity.whitening(m.sxx, keptX), y = try Similarity.whitening(m.syy, keptY)
-        (whiteX, whiteY, colourX, colourY) = (x.white, y.white, x.colour, y.colour)
+        (whiteX, whiteY, colourX, colourY, triangularX, triangularY) = (x.white, y.white, x.colour, y.colour, x.triangular, y.triangular)
     }
 
     /// SVCCA's: the leading principal directions kept by `keep`, each divided by √λ.
@@ -299,6 +343,6 @@ public struct Whitening: Sendable {
             }
         }
         (p, q, keptX, keptY, svccaRule) = (m.p, m.q, Array(0..<m.p), Array(0..<m.q), keep)
-        (whiteX, whiteY, colourX, colourY) = (white(vx, lx, kx), white(vy, ly, ky), nil, nil)
+        (whiteX, whiteY, colourX, colourY, triangularX, triangularY) = (white(vx, lx, kx), white(vy, ly, ky), nil, nil, nil, nil)
     }
 }

@@ -117,6 +117,33 @@ extension Similarity {
         return moments.shuffled(x: x, y: y, orders: orders)
     }
 
+    /// Each of `measures` on each pairing, as [measure][pairing]: the measure–pairing tasks are
+    /// shared among the configured threads, each computed single-threaded — side by side, two
+    /// eigendecompositions of 1,024² matrices take 1.3–1.8× less time than one after the other
+    /// on two threads. Put the costly measures first. The first error thrown is rethrown.
+    public static func onPairings(
+        _ pairings: [JointMoments], _ measures: [@Sendable (JointMoments) throws -> [Double]]
+    ) throws -> [[[Double]]] {
+        final class Outcomes: @unchecked Sendable {
+            let lock = NSLock()
+            var values: [Result<[Double], any Error>?]
+            init(_ count: Int) { values = Array(repeating: nil, count: count) }
+            func set(_ task: Int, _ outcome: Result<[Double], any Error>) {
+                lock.lock()
+                defer { lock.unlock() }
+                values[task] = outcome
+            }
+        }
+        let count = pairings.count
+        let outcomes = Outcomes(measures.count * count)
+        BLASThreads.owned { workers in
+            inTasks(measures.count * count, workers: workers) { task in
+                outcomes.set(task, Result { try measures[task / count](pairings[task % count]) })
+            }
+        }
+        return try measures.indices.map { i in try (0..<count).map { try outcomes.values[i * count + $0]!.get() } }
+    }
+
     /// Mean and SD of `measure` over shuffled pairings (NaN for none).
     public static func nullBaseline(
         _ pairings: [JointMoments], measure: (JointMoments) throws -> Double

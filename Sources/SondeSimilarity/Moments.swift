@@ -215,7 +215,12 @@ public struct JointMoments: Sendable {
                         }
                         product.addProduct(bx, by, transposeA: true, beta: 0)
                         product.withUnsafeBufferPointer { g in
-                            cross.withUnsafeMutableBufferPointer { c in for k in c.indices { c[k] += Double(g[k]) } }
+                            cross.withUnsafeMutableBufferPointer { c in
+                                let (gs, cs, total) = (SharedBuffer(g.baseAddress!), SharedBuffer(c.baseAddress!), c.count)
+                                DispatchQueue.concurrentPerform(iterations: 2) { half in
+                                    for k in half == 0 ? 0..<(total / 2) : (total / 2)..<total { cs.pointer[k] += Double(gs.pointer[k]) }
+                                }
+                            }
                         }
                     }
                 }

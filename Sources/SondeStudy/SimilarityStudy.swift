@@ -82,37 +82,46 @@ public enum SimilarityStudy {
             throw StudyError("X has \(x.rows) tokens and Y \(y.rows): similarity compares the same tokens")
         }
         let m = try JointMoments(x: x, y: y, precision: settings.precision)
-        // The shuffled pairings once, for every measure's baseline.
-        let pairings = Similarity.shuffledPairings(x: x, y: y, moments: m, seeds: settings.baseline)
-        func spread(_ values: [Double]) -> (Double?, Double?) {
-            let r = meanAndSpread(values)
-            return (r.mean, r.standardDeviation ?? 0)
-        }
-        func null(_ measure: (JointMoments) throws -> Double) throws -> (Double?, Double?) {
-            guard settings.baseline > 0 else { return (nil, nil) }
-            let r = try Similarity.nullBaseline(pairings, measure: measure)
-            return (r.mean, r.standardDeviation)
-        }
         let epsilon = settings.epsilon
-        // CCA and PWCCA share one whitening and, on each shuffle, one decomposition: PWCCA's
-        // coefficients are CCA's.
-        var ccaWhitening: Whitening?
-        func whitening() throws -> Whitening {
-            if let ccaWhitening { return ccaWhitening }
-            ccaWhitening = try Whitening(cca: m, epsilon: epsilon)
-            return ccaWhitening!
+        let measures = Set(settings.measures), google = settings.googleCompatible
+        // Each side's whitening once: the shuffles change only the cross-covariance. CCA and
+        // PWCCA share theirs and, on each shuffle, one decomposition (PWCCA's coefficients are CCA's).
+        let ccaWhitening = !google && (measures.contains(.cca) || measures.contains(.pwcca)) ? try Whitening(cca: m, epsilon: epsilon) : nil
+        let svccaWhitening = measures.contains(.svcca) ? try Whitening(svcca: m, keep: settings.keep) : nil
+        // The baseline: every measure on the same shuffled pairings, all measure–pairing tasks
+        // at once among the cores (the costly first). Each task gives one or two numbers.
+        var tasks: [(name: String, compute: @Sendable (JointMoments) throws -> [Double])] = []
+        if settings.baseline > 0 {
+            if let w = ccaWhitening, measures.contains(.pwcca) {
+                tasks.append(
+                    (
+                        "pwcca",
+                        {
+                            let p = try Similarity.pwcca($0, whitening: w); return [p.value, meanAndSpread(p.coefficients).mean]
+                        }
+                    ))
+            } else if let w = ccaWhitening {
+                tasks.append(("cca", { [try Similarity.canonicalCorrelation($0, whitening: w, weights: false).mean] }))
+            }
+            if let w = svccaWhitening { tasks.append(("svcca", { [try Similarity.canonicalCorrelation($0, whitening: w, weights: false).mean] })) }
+            if measures.contains(.procrustes) { tasks.append(("procrustes", { [try Similarity.procrustes($0, baseline: true).nuclearNorm] })) }
+            if measures.contains(.cka) { tasks.append(("cka", { [Similarity.linearCKA($0), Similarity.debiasedLinearCKA($0)] })) }
+            if google && measures.contains(.cca) { tasks.append(("cca", { [try GoogleCCA.compute($0, epsilon: epsilon).mean] })) }
         }
-        var pwccaOnPairings: [(value: Double, weights: [Double], coefficients: [Double])]?
-        if settings.measures.contains(.pwcca), !settings.googleCompatible, settings.baseline > 0 {
-            let w = try whitening()
-            pwccaOnPairings = try pairings.map { try Similarity.pwcca($0, whitening: w) }
+        let pairings = Similarity.shuffledPairings(x: x, y: y, moments: m, seeds: tasks.isEmpty ? 0 : settings.baseline)
+        let values = try Similarity.onPairings(pairings, tasks.map(\.compute))
+        /// Mean and SD over the shuffles of number `index` of task `name` (nil without a baseline).
+        func null(_ name: String, _ index: Int = 0) -> (Double?, Double?) {
+            guard let task = tasks.firstIndex(where: { $0.name == name }) else { return (nil, nil) }
+            let r = meanAndSpread(values[task].map { $0[index] })
+            return (r.mean, r.standardDeviation ?? 0)
         }
         var scores: [String: Score] = [:]
         for measure in settings.measures {
             switch measure {
             case .cca where settings.googleCompatible:
                 let g = try GoogleCCA.compute(m, epsilon: epsilon)
-                let (mean, sd) = try null { try GoogleCCA.compute($0, epsilon: epsilon).mean }
+                let (mean, sd) = null("cca")
                 scores["cca"] = Score(
                     value: g.mean, baseline: mean, baselineSD: sd,
                     details: [
@@ -121,12 +130,8 @@ public enum SimilarityStudy {
                         "droppedY": .integers(g.keptY.indices.filter { !g.keptY[$0] }),
                     ])
             case .cca:
-                // Each side's whitening once: the shuffles change only the cross-covariance.
-                let c = try Similarity.canonicalCorrelation(m, whitening: try whitening(), weights: false)
-                let (mean, sd) =
-                    try pwccaOnPairings.map { on in
-                        spread(on.map { $0.coefficients.reduce(0, +) / Double(max($0.coefficients.count, 1)) })
-                    } ?? null { try Similarity.canonicalCorrelation($0, whitening: try whitening(), weights: false).mean }
+                let c = try Similarity.canonicalCorrelation(m, whitening: ccaWhitening!, weights: false)
+                let (mean, sd) = measures.contains(.pwcca) ? null("pwcca", 1) : null("cca")
                 scores["cca"] = Score(
                     value: c.mean, baseline: mean, baselineSD: sd,
                     details: [
@@ -136,9 +141,8 @@ public enum SimilarityStudy {
                         "rankY": .integer(c.rankY),
                     ])
             case .svcca:
-                let whitening = try Whitening(svcca: m, keep: settings.keep)
-                let s = try Similarity.svcca(m, whitening: whitening, weights: directions != nil)
-                let (mean, sd) = try null { try Similarity.canonicalCorrelation($0, whitening: whitening, weights: false).mean }
+                let s = try Similarity.svcca(m, whitening: svccaWhitening!, weights: directions != nil)
+                let (mean, sd) = null("svcca")
                 scores["svcca"] = Score(
                     value: s.cca.mean, baseline: mean, baselineSD: sd,
                     details: [
@@ -150,14 +154,13 @@ public enum SimilarityStudy {
                 let g = try Similarity.googlePWCCA(x: x, y: y, moments: m, epsilon: epsilon)
                 scores["pwcca"] = Score(value: g.value, details: ["definition": .text("google/svcca pwcca.py"), "weights": .numbers(g.weights)])
             case .pwcca:
-                let p = try Similarity.pwcca(m, whitening: try whitening())
-                let (mean, sd) = pwccaOnPairings.map { spread($0.map(\.value)) } ?? (nil, nil)
+                let p = try Similarity.pwcca(m, whitening: ccaWhitening!)
+                let (mean, sd) = null("pwcca")
                 scores["pwcca"] = Score(
                     value: p.value, baseline: mean, baselineSD: sd,
                     details: ["definition": .text("Morcos et al. 2018, canonical variates"), "weights": .numbers(p.weights)])
             case .cka:
-                let (mean, sd) = try null { Similarity.linearCKA($0) }
-                let (debiasedMean, debiasedSD) = try null { Similarity.debiasedLinearCKA($0) }
+                let (mean, sd) = null("cka"), (debiasedMean, debiasedSD) = null("cka", 1)
                 scores["cka"] = Score(value: Similarity.linearCKA(m), baseline: mean, baselineSD: sd)
                 scores["cka-debiased"] = Score(value: Similarity.debiasedLinearCKA(m), baseline: debiasedMean, baselineSD: debiasedSD)
             case .rbfCKA:
@@ -165,7 +168,7 @@ public enum SimilarityStudy {
                     value: try Similarity.rbfCKA(x: x, y: y, fraction: settings.rbfFraction), details: ["fraction": .number(settings.rbfFraction)])
             case .procrustes:
                 let p = try Similarity.procrustes(m)
-                let (mean, sd) = try null { try Similarity.procrustes($0, baseline: true).nuclearNorm }
+                let (mean, sd) = null("procrustes")
                 scores["procrustes"] = Score(
                     value: p.nuclearNorm, baseline: mean, baselineSD: sd,
                     details: ["distance": .number(p.distance), "angularDistance": .number(p.angular)])

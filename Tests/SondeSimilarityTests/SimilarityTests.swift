@@ -243,6 +243,34 @@ struct SyntheticSimilarityTests {
         }
     }
 
+    /// The pooled baseline: each measure on each pairing, in [measure][pairing] order, equal to
+    /// evaluating them one by one; an error in any task reaches the caller.
+    @Test func measuresOnPairingsInParallel() throws {
+        var g = SplitMix64(seed: 43)
+        let x = Matrix<Double>(rows: 300, columns: 7, elements: (0..<2100).map { _ in g.normal() })
+        let y = Matrix<Double>(rows: 300, columns: 5, elements: (0..<1500).map { i in 0.5 * x.elements[(i / 5) * 7 + i % 5] + g.normal() })
+        let m = try JointMoments(x: x, y: y)
+        let pairings = Similarity.shuffledPairings(x: x, y: y, moments: m, seeds: 3)
+        let w = try Whitening(cca: m)
+        let measures: [@Sendable (JointMoments) throws -> [Double]] = [
+            {
+                let p = try Similarity.pwcca($0, whitening: w); return [p.value, p.coefficients[0]]
+            },
+            { [try Similarity.procrustes($0, baseline: true).nuclearNorm] }, { [Similarity.linearCKA($0)] },
+        ]
+        let pooled = try Similarity.onPairings(pairings, measures)
+        #expect(pooled.count == 3 && pooled.allSatisfy { $0.count == 3 })
+        for (i, measure) in measures.enumerated() {
+            for (k, pairing) in pairings.enumerated() { #expect(maxDifference(pooled[i][k], try measure(pairing)) < 1e-12) }
+        }
+        // Unrelated pairings differ from each other and from the real pairing.
+        let shuffledCKA = pooled[2].map { $0[0] }
+        #expect(Set(shuffledCKA).count == 3 && shuffledCKA.allSatisfy { $0 < Similarity.linearCKA(m) })
+        let failing: [@Sendable (JointMoments) throws -> [Double]] = [{ _ in throw SimilarityError("planted") }] + measures
+        let error = try #require(throws: SimilarityError.self) { try Similarity.onPairings(pairings, failing) }
+        #expect(error.description == "planted")
+    }
+
     @Test func guardsAndBaseline() throws {
         var g = SplitMix64(seed: 11)
         let x = Matrix<Double>(rows: 20, columns: 30, elements: (0..<600).map { _ in g.normal() })
