@@ -54,13 +54,16 @@ extension ProbeProblem {
                     }
                     let limit = tolerance * tolerance
                     var rounds = 0
+                    var active: [Int] = []
+                    active.reserveCapacity(e)
                     while rounds < 1000 {
                         rounds += 1
                         if sweep(0..<e) <= limit { break }
                         var inner = 0
                         while inner < 1000 {
                             inner += 1
-                            let active = (0..<e).filter { $0 == d || w[$0] != 0 }
+                            active.removeAll(keepingCapacity: true)
+                            for j in 0..<e where j == d || w[j] != 0 { active.append(j) }
                             if sweep(active) <= limit { break }
                         }
                     }
@@ -88,12 +91,32 @@ extension ProbeProblem {
         let size = set.size
         let e = size + 1
         let m = sample.count
-        let (probabilities, sampleWeights) = (sample.probabilities, sample.weights)
         let rows = (0..<c).map { k in set.columns.map { w[k * d + $0] } + [b[k]] }
         let gradients = (0..<c).map { k in set.columns.map { g[k * d + $0] } + [gb[k]] }
         var current = start ?? rows
-        var u = [Double](repeating: 0, count: m * c)  // U = X̃ ΔW̃ᵀ on the sample
-        var mixed = [Double](repeating: 0, count: m)  // Σ_c p_tc u_tc, kept with U
+        // Class-major, so that each class's passes over the sample walk contiguous memory:
+        // p[k·m + t] = p_tk and u[k·m + t] = (X̃ ΔW̃ᵀ)_tk on the sample, mixed[t] = Σ_c p_tc u_tc.
+        // Buffers, not arrays: the loops that run every round then carry no bounds checks.
+        let doubles = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(1, 2 * m * c + 4 * m))
+        let floats = UnsafeMutableBufferPointer<Float>.allocate(capacity: 2 * m + 2 * e)
+        doubles.initialize(repeating: 0)
+        floats.initialize(repeating: 0)
+        defer { (doubles.deallocate(), floats.deallocate()) }
+        func part<T>(_ buffer: UnsafeMutableBufferPointer<T>, _ index: Int, _ count: Int, after: Int) -> UnsafeMutableBufferPointer<T> {
+            UnsafeMutableBufferPointer(start: buffer.baseAddress! + after + index * count, count: count)
+        }
+        let (p, u) = (part(doubles, 0, m * c, after: 0), part(doubles, 1, m * c, after: 0))
+        let (mixed, weights, first, second) = (
+            part(doubles, 0, m, after: 2 * m * c), part(doubles, 1, m, after: 2 * m * c), part(doubles, 2, m, after: 2 * m * c),
+            part(doubles, 3, m, after: 2 * m * c)
+        )
+        let (weightsF, column, cross, delta) = (
+            part(floats, 0, m, after: 0), part(floats, 1, m, after: 0), part(floats, 0, e, after: 2 * m), part(floats, 1, e, after: 2 * m)
+        )
+        for t in 0..<m {
+            weights[t] = sample.weights[t]
+            for k in 0..<c { p[k * m + t] = sample.probabilities[t * c + k] }
+        }
         var started = start != nil
         if started {
             let change = (0..<c).flatMap { k in (0..<e).map { Float(current[k][$0] - rows[k][$0]) } }
@@ -108,28 +131,28 @@ extension ProbeProblem {
             }
             for t in 0..<m {
                 for k in 0..<c {
-                    u[t * c + k] = Double(product[t * c + k])
-                    mixed[t] += probabilities[t * c + k] * u[t * c + k]
+                    u[k * m + t] = Double(product[t * c + k])
+                    mixed[t] += p[k * m + t] * u[k * m + t]
                 }
             }
         }
-        var weightsF = [Float](repeating: 0, count: m)
-        var cross = [Float](repeating: 0, count: e)
-        var delta = [Float](repeating: 0, count: e)
-        var column = [Float](repeating: 0, count: m)
+        /// column = X̃·v on the sample.
+        func product(_ v: UnsafeMutableBufferPointer<Float>) {
+            set.x.withUnsafeBufferPointer { px in BLAS.gemv(m: m, n: e, a: px.baseAddress!, lda: e, x: v.baseAddress!, y: column.baseAddress!) }
+        }
         /// ΔW̃ᵀ H ΔW̃ = Σ_t ω_t [Σ_c p_tc u_tc² − (Σ_c p_tc u_tc)²] from U on the sample.
         func hessianQuadratic() -> Double {
             var quadratic = 0.0
-            for t in 0..<m {
-                var first = 0.0
-                var second = 0.0
-                for k in 0..<c {
-                    let p = probabilities[t * c + k]
-                    first += p * u[t * c + k] * u[t * c + k]
-                    second += p * u[t * c + k]
+            // Class by class, each row's two sums in the scratch columns (contiguous passes).
+            first.update(repeating: 0)
+            second.update(repeating: 0)
+            for k in 0..<c {
+                for t in 0..<m {
+                    first[t] += p[k * m + t] * u[k * m + t] * u[k * m + t]
+                    second[t] += p[k * m + t] * u[k * m + t]
                 }
-                quadratic += sampleWeights[t] * (first - second * second)
             }
+            for t in 0..<m { quadratic += weights[t] * (first[t] - second[t] * second[t]) }
             return quadratic
         }
         /// The model's value at `current` (relative to its value at ΔW = 0): ⟨g, ΔW̃⟩ + ½ΔW̃ᵀ(sH + ρI)ΔW̃
@@ -161,16 +184,9 @@ extension ProbeProblem {
                     // Cross-class gradient of the model: Σ_t ω_t (−p_tk) (Σ_{c≠k} p_tc u_tc) x̃_t.
                     var model = gradients[k]
                     if round + k > 0 || started {
-                        for t in 0..<m {
-                            let s = mixed[t] - probabilities[t * c + k] * u[t * c + k]
-                            weightsF[t] = Float(-probabilities[t * c + k] * s * sampleWeights[t])
-                        }
+                        for t in 0..<m { weightsF[t] = Float(-p[k * m + t] * (mixed[t] - p[k * m + t] * u[k * m + t]) * weights[t]) }
                         set.x.withUnsafeBufferPointer { px in
-                            weightsF.withUnsafeBufferPointer { pw in
-                                cross.withUnsafeMutableBufferPointer { pc in
-                                    BLAS.gemv(transpose: true, m: m, n: e, a: px.baseAddress!, lda: e, x: pw.baseAddress!, y: pc.baseAddress!)
-                                }
-                            }
+                            BLAS.gemv(transpose: true, m: m, n: e, a: px.baseAddress!, lda: e, x: weightsF.baseAddress!, y: cross.baseAddress!)
                         }
                         for j in 0..<e { model[j] += scale * Double(cross[j]) }
                     }
@@ -186,17 +202,12 @@ extension ProbeProblem {
                     }
                     current[k] = solved.w
                     if changed {
-                        set.x.withUnsafeBufferPointer { px in
-                            delta.withUnsafeBufferPointer { pd in
-                                column.withUnsafeMutableBufferPointer { pc in
-                                    BLAS.gemv(m: m, n: e, a: px.baseAddress!, lda: e, x: pd.baseAddress!, y: pc.baseAddress!)
-                                }
-                            }
-                        }
+                        // U's column k = X̃·ΔW̃_k, and the mixtures with it.
+                        product(delta)
                         for t in 0..<m {
                             let value = Double(column[t])
-                            mixed[t] += probabilities[t * c + k] * (value - u[t * c + k])
-                            u[t * c + k] = value
+                            mixed[t] += p[k * m + t] * (value - u[k * m + t])
+                            u[k * m + t] = value
                         }
                     }
                 }
@@ -215,19 +226,11 @@ extension ProbeProblem {
                     }
                 }
                 if any {
-                    let shiftF = shift.map { Float($0) }
-                    set.x.withUnsafeBufferPointer { px in
-                        shiftF.withUnsafeBufferPointer { pd in
-                            column.withUnsafeMutableBufferPointer { pc in
-                                BLAS.gemv(m: m, n: e, a: px.baseAddress!, lda: e, x: pd.baseAddress!, y: pc.baseAddress!)
-                            }
-                        }
-                    }
+                    for j in 0..<e { delta[j] = Float(shift[j]) }
+                    product(delta)
                     // Σ_c p_tc = 1: the shift lowers each row's mixture by the same amount.
-                    for t in 0..<m {
-                        for k in 0..<c { u[t * c + k] -= Double(column[t]) }
-                        mixed[t] -= Double(column[t])
-                    }
+                    for k in 0..<c { for t in 0..<m { u[k * m + t] -= Double(column[t]) } }
+                    for t in 0..<m { mixed[t] -= Double(column[t]) }
                 }
                 // Stop when a round improves the model by less than 1% of what the rounds so far achieved.
                 value = modelValue()
@@ -236,8 +239,8 @@ extension ProbeProblem {
             }
             guard started && value >= 0 else { break }
             (current, started, previous) = (rows, false, 0)
-            u = [Double](repeating: 0, count: m * c)
-            mixed = [Double](repeating: 0, count: m)
+            u.update(repeating: 0)
+            mixed.update(repeating: 0)
         }
         var quadratic = scale * hessianQuadratic()  // plus the ridges, below
         var nextW = w
