@@ -168,3 +168,31 @@ extension ConjugateStartTests {
         #expect(abs(step.quadratic - plain.quadratic) <= 1e-2 * plain.quadratic)
     }
 }
+
+extension ConjugateStartTests {
+    /// A model whose minimum is no step at all (zero gradients at W = 0: the model is the
+    /// curvature plus the penalty's increase, both ≥ 0): Gauss–Seidel from a start elsewhere can
+    /// only end at a value ≥ 0, so the step begins again from no step and returns W and b
+    /// unchanged, bit for bit the step without a start. Without the restart the rounds, which
+    /// stop at 1% progress, would return the start's remains.
+    @Test func aStartNoBetterThanNoStepIsDropped() {
+        let (problem, sample, set, _, _) = setting()
+        let (c, d) = (problem.c, problem.d)
+        let (w, b) = ([Double](repeating: 0, count: c * d), (0..<c).map { 0.2 * Double($0) })
+        let blocks = problem.hessianBlocks(sample: sample, set: set, workers: 1)
+        let start: [[Double]] = (0..<c).map { k in
+            let weights: [Double] = (0..<d).map { j in (k + j) % 3 == 0 ? 0.4 : -0.2 }
+            let intercept: Double = b[k] + (k % 2 == 0 ? 1.5 : -1.5)
+            return weights + [intercept]
+        }
+        let steps = [start, nil].map { start in
+            problem.modelStep(
+                g: [Double](repeating: 0, count: c * d), gb: [Double](repeating: 0, count: c), w: w, b: b, set: set, blocks: blocks, sample: sample,
+                scale: 1, rho: 0, k1: 1e-3, k2: 1e-3, tolerance: 1e-12, start: start)
+        }
+        // From the start: dropped, then the very computation of a step without one.
+        #expect(steps[0].w == steps[1].w && steps[0].b == steps[1].b && steps[0].quadratic == steps[1].quadratic)
+        // And that step is none (to rounding: the intercepts' coordinate updates divide).
+        #expect(steps[1].w == w && zip(steps[1].b, b).allSatisfy { abs($0 - $1) <= 1e-15 } && steps[1].quadratic <= 1e-30)
+    }
+}
