@@ -101,7 +101,10 @@ extension ProbeProblem {
         let floats = UnsafeMutableBufferPointer<Float>.allocate(capacity: 2 * m + 2 * e)
         doubles.initialize(repeating: 0)
         floats.initialize(repeating: 0)
-        defer { (doubles.deallocate(), floats.deallocate()) }
+        defer {
+            doubles.deallocate()
+            floats.deallocate()
+        }
         func part<T>(_ buffer: UnsafeMutableBufferPointer<T>, _ index: Int, _ count: Int, after: Int) -> UnsafeMutableBufferPointer<T> {
             UnsafeMutableBufferPointer(start: buffer.baseAddress! + after + index * count, count: count)
         }

@@ -93,13 +93,12 @@ public enum SimilarityStudy {
         var tasks: [(name: String, compute: @Sendable (JointMoments) throws -> [Double])] = []
         if settings.baseline > 0 {
             if let w = ccaWhitening, measures.contains(.pwcca) {
-                tasks.append(
-                    (
-                        "pwcca",
-                        {
-                            let p = try Similarity.pwcca($0, whitening: w); return [p.value, meanAndSpread(p.coefficients).mean]
-                        }
-                    ))
+                // PWCCA's value and the mean of its coefficients, which is CCA's.
+                let pwcca: @Sendable (JointMoments) throws -> [Double] = { pairing in
+                    let p = try Similarity.pwcca(pairing, whitening: w)
+                    return [p.value, meanAndSpread(p.coefficients).mean]
+                }
+                tasks.append(("pwcca", pwcca))
             } else if let w = ccaWhitening {
                 tasks.append(("cca", { [try Similarity.canonicalCorrelation($0, whitening: w, weights: false).mean] }))
             }
