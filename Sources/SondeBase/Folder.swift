@@ -8,10 +8,12 @@ public func listFolder(_ path: String) throws -> [String]? {
     guard let dir = opendir(path) else { throw FileError(.cannotOpen, path, "cannot list the folder (\(errnoText()))") }
     defer { closedir(dir) }
     var names: [String] = []
+    // A record is only as long as its name: read the name where it is, up to its NUL. Copying
+    // `d_name` (a 256-byte tuple) out of the last record read past readdir's buffer
+    // (AddressSanitizer: heap-buffer-overflow).
+    let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
     while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
+        let name = String(cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self))
         if name != "." && name != ".." { names.append(name) }
     }
     return names
