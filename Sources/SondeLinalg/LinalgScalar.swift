@@ -21,13 +21,10 @@ public protocol LinalgScalar: BinaryFloatingPoint, Sendable, Codable {
     static func _syrkTransposed(
         n: Int, k: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
-    /// B := alpha·op(A)⁻¹·B (left) or alpha·B·op(A)⁻¹ (right), A triangular (row-major).
-    static func _trsm(
-        left: Bool, upper: Bool, transA: Bool, m: Int, n: Int, alpha: Self,
-        a: UnsafePointer<Self>, lda: Int, b: UnsafeMutablePointer<Self>, ldb: Int)
-    /// B := alpha·op(A)·B (left) or alpha·B·op(A) (right), A triangular (row-major).
-    static func _trmm(
-        left: Bool, upper: Bool, transA: Bool, m: Int, n: Int, alpha: Self,
+    /// With A triangular (row-major): B := alpha·op(A)⁻¹·B (left) or alpha·B·op(A)⁻¹ (right) —
+    /// trsm; with `multiply`, B := alpha·op(A)·B or alpha·B·op(A) — trmm.
+    static func _triangular(
+        multiply: Bool, left: Bool, upper: Bool, transA: Bool, m: Int, n: Int, alpha: Self,
         a: UnsafePointer<Self>, lda: Int, b: UnsafeMutablePointer<Self>, ldb: Int)
     /// Thin SVD (job "S"), or singular values only (job "N": u and vt are not touched).
     static func _gesdd(
@@ -73,21 +70,16 @@ extension Float: LinalgScalar {
     ) {
         cblas_sgemv(CblasRowMajor, blasTranspose(trans), bi(m), bi(n), alpha, a, bi(lda), x, 1, beta, y, 1)
     }
-    public static func _trmm(
-        left: Bool, upper: Bool, transA: Bool, m: Int, n: Int, alpha: Float,
+    public static func _triangular(
+        multiply: Bool, left: Bool, upper: Bool, transA: Bool, m: Int, n: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafeMutablePointer<Float>, ldb: Int
     ) {
-        cblas_strmm(
-            CblasRowMajor, left ? CblasLeft : CblasRight, upper ? CblasUpper : CblasLower, blasTranspose(transA), CblasNonUnit,
-            bi(m), bi(n), alpha, a, bi(lda), b, bi(ldb))
-    }
-    public static func _trsm(
-        left: Bool, upper: Bool, transA: Bool, m: Int, n: Int, alpha: Float,
-        a: UnsafePointer<Float>, lda: Int, b: UnsafeMutablePointer<Float>, ldb: Int
-    ) {
-        cblas_strsm(
-            CblasRowMajor, left ? CblasLeft : CblasRight, upper ? CblasUpper : CblasLower, blasTranspose(transA), CblasNonUnit,
-            bi(m), bi(n), alpha, a, bi(lda), b, bi(ldb))
+        let (side, part) = (left ? CblasLeft : CblasRight, upper ? CblasUpper : CblasLower)
+        if multiply {
+            cblas_strmm(CblasRowMajor, side, part, blasTranspose(transA), CblasNonUnit, bi(m), bi(n), alpha, a, bi(lda), b, bi(ldb))
+        } else {
+            cblas_strsm(CblasRowMajor, side, part, blasTranspose(transA), CblasNonUnit, bi(m), bi(n), alpha, a, bi(lda), b, bi(ldb))
+        }
     }
     public static func _syrkTransposed(
         n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
@@ -142,21 +134,16 @@ extension Double: LinalgScalar {
     ) {
         cblas_dgemv(CblasRowMajor, blasTranspose(trans), bi(m), bi(n), alpha, a, bi(lda), x, 1, beta, y, 1)
     }
-    public static func _trmm(
-        left: Bool, upper: Bool, transA: Bool, m: Int, n: Int, alpha: Double,
+    public static func _triangular(
+        multiply: Bool, left: Bool, upper: Bool, transA: Bool, m: Int, n: Int, alpha: Double,
         a: UnsafePointer<Double>, lda: Int, b: UnsafeMutablePointer<Double>, ldb: Int
     ) {
-        cblas_dtrmm(
-            CblasRowMajor, left ? CblasLeft : CblasRight, upper ? CblasUpper : CblasLower, blasTranspose(transA), CblasNonUnit,
-            bi(m), bi(n), alpha, a, bi(lda), b, bi(ldb))
-    }
-    public static func _trsm(
-        left: Bool, upper: Bool, transA: Bool, m: Int, n: Int, alpha: Double,
-        a: UnsafePointer<Double>, lda: Int, b: UnsafeMutablePointer<Double>, ldb: Int
-    ) {
-        cblas_dtrsm(
-            CblasRowMajor, left ? CblasLeft : CblasRight, upper ? CblasUpper : CblasLower, blasTranspose(transA), CblasNonUnit,
-            bi(m), bi(n), alpha, a, bi(lda), b, bi(ldb))
+        let (side, part) = (left ? CblasLeft : CblasRight, upper ? CblasUpper : CblasLower)
+        if multiply {
+            cblas_dtrmm(CblasRowMajor, side, part, blasTranspose(transA), CblasNonUnit, bi(m), bi(n), alpha, a, bi(lda), b, bi(ldb))
+        } else {
+            cblas_dtrsm(CblasRowMajor, side, part, blasTranspose(transA), CblasNonUnit, bi(m), bi(n), alpha, a, bi(lda), b, bi(ldb))
+        }
     }
     public static func _syrkTransposed(
         n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,

@@ -159,8 +159,9 @@ public enum Similarity {
             let (rows, columns) = (sa.rows, sa.columns)
             sa.withUnsafeMutableBufferPointer { b in
                 f.lower.withUnsafeBufferPointer { l in
-                    Double._trmm(
-                        left: true, upper: false, transA: false, m: rows, n: columns, alpha: 1, a: l.baseAddress!, lda: rows, b: b.baseAddress!,
+                    Double._triangular(
+                        multiply: true, left: true, upper: false, transA: false, m: rows, n: columns, alpha: 1, a: l.baseAddress!, lda: rows,
+                        b: b.baseAddress!,
                         ldb: columns)
                 }
                 for i in 0..<rows { for j in 0..<columns { b[i * columns + j] *= f.sd[i] } }
@@ -191,11 +192,13 @@ public enum Similarity {
         }
         t.withUnsafeMutableBufferPointer { pt in
             fx.lower.withUnsafeBufferPointer { lx in
-                Double._trsm(
+                Double._triangular(
+                    multiply: false,
                     left: true, upper: false, transA: false, m: kx, n: ky, alpha: 1, a: lx.baseAddress!, lda: kx, b: pt.baseAddress!, ldb: ky)
             }
             fy.lower.withUnsafeBufferPointer { ly in
-                Double._trsm(
+                Double._triangular(
+                    multiply: false,
                     left: false, upper: false, transA: true, m: kx, n: ky, alpha: 1, a: ly.baseAddress!, lda: ky, b: pt.baseAddress!, ldb: ky)
             }
         }
@@ -246,7 +249,8 @@ public enum Similarity {
                 var w = Matrix<Double>.identity(k)
                 l.withUnsafeBufferPointer { pl in
                     w.withUnsafeMutableBufferPointer { pw in
-                        Double._trsm(
+                        Double._triangular(
+                            multiply: false,
                             left: true, upper: false, transA: true, m: k, n: k, alpha: 1, a: pl.baseAddress!, lda: k, b: pw.baseAddress!, ldb: k)
                     }
                 }

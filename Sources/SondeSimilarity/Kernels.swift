@@ -84,13 +84,17 @@ extension Similarity {
 
     /// The same measure on pairs whose Y rows are shuffled (seeded permutations): what the score
     /// is when X and Y share nothing but their shapes and marginal statistics. CCA of unrelated
-    /// data is far from 0 when the datapoints are few.
+    /// data is far from 0 when the datapoints are few. Mean and SD over the shuffles (NaN for
+    /// none), the shuffles computed side by side (`onPairings`).
     public static func nullBaseline<S: LinalgScalar>(
         x: Matrix<S>, y: Matrix<S>, seeds: Int, seed: UInt64 = 2026, precision: MomentPrecision = .automatic,
-        measure: (JointMoments) throws -> Double
+        measure: @escaping @Sendable (JointMoments) throws -> Double
     ) throws -> (mean: Double, standardDeviation: Double) {
         let moments = try JointMoments(generic: x, y: y, precision: precision)
-        return try nullBaseline(pairings(x, y, moments, seeds, seed), measure: measure)
+        guard seeds > 0 else { return (.nan, .nan) }
+        let values = try onPairings(pairings(x, y, moments, seeds, seed), [{ [try measure($0)] }])[0].map { $0[0] }
+        let (mean, sd) = meanAndSpread(values)
+        return (mean, sd ?? 0)
     }
 
     /// The moments of `seeds` seeded row-shuffled pairings of X and Y, from their moments: each
@@ -142,17 +146,6 @@ extension Similarity {
             }
         }
         return try measures.indices.map { i in try (0..<count).map { try outcomes.values[i * count + $0]!.get() } }
-    }
-
-    /// Mean and SD of `measure` over shuffled pairings (NaN for none).
-    public static func nullBaseline(
-        _ pairings: [JointMoments], measure: (JointMoments) throws -> Double
-    ) rethrows -> (
-        mean: Double, standardDeviation: Double
-    ) {
-        guard !pairings.isEmpty else { return (.nan, .nan) }
-        let (mean, sd) = meanAndSpread(try pairings.map(measure))
-        return (mean, sd ?? 0)
     }
 }
 
