@@ -27,6 +27,9 @@ let package = Package(
             name: "CLibXML2", pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]),
 
+        // MARK: C kernels (the probe softmax's exp, AVX2 chosen at run time)
+        .target(name: "CKernels"),
+
         // MARK: Libraries
         .target(name: "SondeBase"),
         .target(
@@ -35,7 +38,7 @@ let package = Package(
 
         .target(name: "SondeCorpus", dependencies: ["SondeBase", "CLibXML2"]),
         .target(name: "SondeModels", dependencies: ["SondeBase", "SondeLinalg", .product(name: "RealModule", package: "swift-numerics")]),
-        .target(name: "SondeProbe", dependencies: ["SondeBase", "SondeLinalg"]),
+        .target(name: "SondeProbe", dependencies: ["SondeBase", "SondeLinalg", "CKernels"]),
         .target(name: "SondeSimilarity", dependencies: ["SondeBase", "SondeLinalg"]),
         .target(
             name: "SondeStudy",
@@ -63,7 +66,7 @@ let package = Package(
             name: "SondeLinalgTests",
             dependencies: ["SondeBase", "SondeLinalg", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "SondeCorpusTests", dependencies: ["SondeCorpus", "SondeBase"]),
-        .testTarget(name: "SondeProbeTests", dependencies: ["SondeProbe", "SondeLinalg", "SondeBase"]),
+        .testTarget(name: "SondeProbeTests", dependencies: ["SondeProbe", "SondeLinalg", "SondeBase", "CKernels"]),
         .testTarget(name: "SondeSimilarityTests", dependencies: ["SondeSimilarity", "SondeLinalg", "SondeBase", "SondeProbe"]),
         .testTarget(
             name: "SondeStudyTests",

@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 import Glibc
 import SondeBase
@@ -48,6 +49,8 @@ extension ProbeProblem {
                         )
                         DispatchQueue.concurrentPerform(iterations: parts) { part in
                             var logits = [Float](repeating: 0, count: Self.blockRows * c)
+                            let exps = UnsafeMutablePointer<Double>.allocate(capacity: Self.blockRows * c)
+                            defer { exps.deallocate() }
                             var blockGradient = [Float](repeating: 0, count: gradient ? c * d : 0)
                             logits.withUnsafeMutableBufferPointer { z in
                                 blockGradient.withUnsafeMutableBufferPointer { bg in
@@ -66,7 +69,8 @@ extension ProbeProblem {
                                                     ldc: c)
                                             }
                                             softmaxResiduals(
-                                                logits: z.baseAddress!, rows: 0..<rows, start: start, b: b, curvature: cs.pointer, sums: totals)
+                                                logits: z.baseAddress!, rows: 0..<rows, start: start, b: b, curvature: cs.pointer, sums: totals,
+                                                scratch: exps)
                                             guard gradient else { continue }
                                             // (C × rows) · (rows × D): residualsᵀ · X_block
                                             BLAS.gemm(
@@ -93,23 +97,27 @@ extension ProbeProblem {
 
     /// For the block rows `rows` (logits without intercepts, starting at data row `start`):
     /// replaces each row's logits by its residuals p − onehot(y), writes its curvature weight and
-    /// adds its cross-entropy to sums[0] and its residuals to sums[1...C]. One exp per logit.
+    /// adds its cross-entropy to sums[0] and its residuals to sums[1...C]. One exp per logit, all
+    /// of the block's at once in `scratch` (rows × C Doubles) by the vectorised exp (`sonde_exp`).
     func softmaxResiduals(
         logits z: UnsafeMutablePointer<Float>, rows: Range<Int>, start: Int, b: [Double], curvature: UnsafeMutablePointer<Double>,
-        sums: UnsafeMutablePointer<Double>
+        sums: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>
     ) {
-        var exps = [Double](repeating: 0, count: c)
-        for i in rows {
-            let row = z + i * c
+        var tops = [Double](repeating: 0, count: rows.count)
+        for (r, i) in rows.enumerated() {
+            let row = z + i * c, shifted = scratch + r * c
             var top = -Double.infinity
             for k in 0..<c { top = max(top, Double(row[k]) + b[k]) }
+            for k in 0..<c { shifted[k] = Double(row[k]) + b[k] - top }
+            tops[r] = top
+        }
+        sonde_exp(scratch, Int64(rows.count * c))
+        for (r, i) in rows.enumerated() {
+            let row = z + i * c, exps = scratch + r * c
             var sum = 0.0
-            for k in 0..<c {
-                exps[k] = exp(Double(row[k]) + b[k] - top)
-                sum += exps[k]
-            }
+            for k in 0..<c { sum += exps[k] }
             let label = Int(y[start + i])
-            sums[0] += log(sum) + top - (Double(row[label]) + b[label])
+            sums[0] += log(sum) + tops[r] - (Double(row[label]) + b[label])
             var weight = 0.0
             let inverse = 1 / sum
             for k in 0..<c {

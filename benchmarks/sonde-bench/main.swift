@@ -309,19 +309,24 @@ func compareProbes(_ options: Options, prefix: String, title: String) throws {
     row("  Sonde iterations, KKT violation", "\(elastic.diagnostics.iterations), \(String(format: "%.0e", elastic.diagnostics.kktViolation))", "", "")
 }
 
-/// Sonde alone on the real activations of `probe-real` (NeuroX's objective and the elastic net
-/// λ = 1e-4, α = 0.5): a quick look at the solver without running the peers.
+/// Sonde alone on the real activations of `probe-real` (NeuroX's objective with `probe-real`'s
+/// settings, unstandardised, then standardised, and the elastic net λ = 1e-4, α = 0.5): a quick
+/// look at the solver without running the peers.
 func probeRealQuick(_ options: Options) throws {
     let (prefix, _) = try realProbeData(options)
     let x = try TensorCollection.read(prefix + ".train.x.npy").tensors[0].matrix()
     let y = try TensorCollection.read(prefix + ".train.y.npy").tensors[0].integers()!
     let data = ProbeDataset(x: x, labels: y, classes: (0..<((y.max() ?? 0) + 1)).map { "class\($0)" })
-    for penalty in [Penalty.neurox(l1: 1e-5, l2: 1e-5), .elasticNet(lambda: 1e-4, alpha: 0.5)] {
+    let runs = [
+        ("unstandardised", ProbeSettings.neurox(l1: 1e-5, l2: 1e-5)), ("standardised", ProbeSettings(penalty: .neurox(l1: 1e-5, l2: 1e-5))),
+        ("standardised", ProbeSettings(penalty: .elasticNet(lambda: 1e-4, alpha: 0.5))),
+    ]
+    for (scaling, settings) in runs {
         let start = DispatchTime.now().uptimeNanoseconds
-        let probe = FittedProbe.fit(data, settings: ProbeSettings(penalty: penalty))
+        let probe = FittedProbe.fit(data, settings: settings)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         say(
-            "real \(penalty): \(String(format: "%.2f", seconds)) s, \(probe.diagnostics.iterations) iterations, KKT \(String(format: "%.1e", probe.diagnostics.kktViolation)), objective \(String(format: "%.5f", probe.diagnostics.objective))"
+            "real \(settings.penalty), \(scaling): \(String(format: "%.2f", seconds)) s, \(probe.diagnostics.iterations) iterations, KKT \(String(format: "%.1e", probe.diagnostics.kktViolation)), objective \(String(format: "%.5f", probe.diagnostics.objective))"
         )
     }
 }
