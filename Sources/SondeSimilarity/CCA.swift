@@ -175,6 +175,20 @@ public enum Similarity {
         return (zip(weights, coefficients).reduce(0) { $0 + $1.0 * $1.1 }, weights, coefficients)
     }
 
+    /// PWCCA and CCA's coefficients from one T and one decomposition: PWCCA's coefficients are
+    /// CCA's, the square roots of the eigenvalues of the same Gram matrix of T. The CCA result is
+    /// `canonicalCorrelation(m, whitening:, weights: false)`'s (no canonical weights), its values
+    /// from the eigensolver with vectors instead of the one without (the same to ~1e-15).
+    public static func pwccaAndCCA(
+        _ m: JointMoments, whitening w: Whitening
+    ) throws -> (pwcca: (value: Double, weights: [Double], coefficients: [Double]), cca: CanonicalCorrelation) {
+        let p = try pwcca(m, whitening: w)
+        let cca = CanonicalCorrelation(
+            coefficients: p.coefficients, keptX: w.keptX, keptY: w.keptY, rankX: w.whiteX.columns, rankY: w.whiteY.columns,
+            weightsX: Matrix(rows: 0, columns: m.p), weightsY: Matrix(rows: 0, columns: m.q))
+        return (p, cca)
+    }
+
     /// T = Wxᵀ·Σxy·Wy on the kept neurons: its singular values are the canonical correlations.
     /// When both sides were whitened by Cholesky (W = D⁻¹·L⁻ᵀ), T = Lx⁻¹·(Dx⁻¹·Σxy·Dy⁻¹)·Ly⁻ᵀ:
     /// two triangular solves, each half the work of a product.

@@ -115,6 +115,8 @@ public enum SimilarityStudy {
             let r = meanAndSpread(values[task].map { $0[index] })
             return (r.mean, r.standardDeviation ?? 0)
         }
+        // CCA and PWCCA asked for together share T and its decomposition.
+        let shared = !google && measures.contains(.cca) && measures.contains(.pwcca) ? try Similarity.pwccaAndCCA(m, whitening: ccaWhitening!) : nil
         var scores: [String: Score] = [:]
         for measure in settings.measures {
             switch measure {
@@ -129,7 +131,7 @@ public enum SimilarityStudy {
                         "droppedY": .integers(g.keptY.indices.filter { !g.keptY[$0] }),
                     ])
             case .cca:
-                let c = try Similarity.canonicalCorrelation(m, whitening: ccaWhitening!, weights: false)
+                let c = try shared?.cca ?? Similarity.canonicalCorrelation(m, whitening: ccaWhitening!, weights: false)
                 let (mean, sd) = measures.contains(.pwcca) ? null("pwcca", 1) : null("cca")
                 scores["cca"] = Score(
                     value: c.mean, baseline: mean, baselineSD: sd,
@@ -153,7 +155,7 @@ public enum SimilarityStudy {
                 let g = try Similarity.googlePWCCA(x: x, y: y, moments: m, epsilon: epsilon)
                 scores["pwcca"] = Score(value: g.value, details: ["definition": .text("google/svcca pwcca.py"), "weights": .numbers(g.weights)])
             case .pwcca:
-                let p = try Similarity.pwcca(m, whitening: ccaWhitening!)
+                let p = try shared?.pwcca ?? Similarity.pwcca(m, whitening: ccaWhitening!)
                 let (mean, sd) = null("pwcca")
                 scores["pwcca"] = Score(
                     value: p.value, baseline: mean, baselineSD: sd,

@@ -230,6 +230,24 @@ struct SyntheticSimilarityTests {
         }
     }
 
+    /// PWCCA and CCA from one decomposition equal each computed alone (X with more neurons than
+    /// Y and the reverse, so that both Gram matrices of T are used).
+    @Test func pwccaAndCCAFromOneDecomposition() throws {
+        var g = SplitMix64(seed: 29)
+        let a = Matrix<Double>(rows: 500, columns: 7, elements: (0..<3500).map { _ in g.normal() })
+        let b = Matrix<Double>(rows: 500, columns: 4, elements: (0..<2000).map { i in 0.6 * a.elements[(i / 4) * 7 + i % 4] + g.normal() })
+        for (x, y) in [(a, b), (b, a)] {
+            let m = try JointMoments(x: x, y: y)
+            let w = try Whitening(cca: m)
+            let (pwcca, cca) = try Similarity.pwccaAndCCA(m, whitening: w)
+            let alonePWCCA = try Similarity.pwcca(m, whitening: w), aloneCCA = try Similarity.canonicalCorrelation(m, whitening: w, weights: false)
+            #expect(abs(pwcca.value - alonePWCCA.value) < 1e-14 && maxDifference(pwcca.weights, alonePWCCA.weights) < 1e-14)
+            #expect(cca.coefficients.count == 4 && maxDifference(cca.coefficients, aloneCCA.coefficients) < 1e-12)
+            #expect(cca.keptX == aloneCCA.keptX && cca.keptY == aloneCCA.keptY && cca.rankX == aloneCCA.rankX && cca.rankY == aloneCCA.rankY)
+            #expect(cca.weightsX.rows == 0 && cca.weightsX.columns == x.columns && cca.weightsY.columns == y.columns)
+        }
+    }
+
     /// A shuffle's Procrustes through the Gram matrix's eigenvalues agrees with the SVD's, also
     /// when Σxy has exact zeros among its singular values (Y of rank 2 in 5 neurons).
     @Test func procrustesBaselineRoute() throws {
