@@ -7,7 +7,7 @@
 #   benchmarks/tsan.sh FILTER     any `swift test --filter` expression
 set -euo pipefail
 cd "$(dirname "$0")/.."
-filter="${1:-SondeModelsTests|SolverTests|ConjugateStartTests|SyntheticSimilarityTests|SimilarityCLITests}"
+filter="${1:-SondeModelsTests|SolverTests|ConjugateStartTests|SyntheticSimilarityTests|SimilarityCLITests|HugeCapacityTests}"
 swift build --build-tests --scratch-path .build-tsan -Xswiftc -sanitize=thread
 # A report makes the test process exit non-zero, so the run fails.
 TSAN_OPTIONS="halt_on_error=1" swift test --skip-build --scratch-path .build-tsan --filter "$filter"

@@ -10,6 +10,14 @@ extension Array {
     /// when large (as numpy does for its arrays).
     @inlinable
     public init(hugeCapacity count: Int, initializingWith body: (UnsafeMutableBufferPointer<Element>) throws -> Void) rethrows {
+        guard count > 0 else {
+            // Array(unsafeUninitializedCapacity: 0) writes its count into the empty-array
+            // singleton, a write that threads making empty matrices at once race on
+            // (ThreadSanitizer caught it in `sonde similarity`'s pooled baseline tasks).
+            try body(UnsafeMutableBufferPointer(start: nil, count: 0))
+            self = []
+            return
+        }
         self = try Array(unsafeUninitializedCapacity: count) { buffer, initialized in
             adviseHugePages(UnsafeMutableRawBufferPointer(buffer))
             try body(buffer)
