@@ -14,7 +14,10 @@ extension Array {
             // Array(unsafeUninitializedCapacity: 0) writes its count into the empty-array
             // singleton, a write that threads making empty matrices at once race on
             // (ThreadSanitizer caught it in `sonde similarity`'s pooled baseline tasks).
-            try body(UnsafeMutableBufferPointer(start: nil, count: 0))
+            // `body` gets an empty buffer with a real address, as an array's own would be.
+            let scratch = UnsafeMutablePointer<Element>.allocate(capacity: 1)
+            defer { scratch.deallocate() }
+            try body(UnsafeMutableBufferPointer(start: scratch, count: 0))
             self = []
             return
         }

@@ -19,8 +19,9 @@ import Testing
         }
         let filled = [Int](hugeCapacity: 5) { buffer in for i in 0..<5 { buffer[i] = i * i } }
         #expect(filled == [0, 1, 4, 9, 16])
+        // An empty buffer with an address (callers hand it to C as a pointer).
         var called = false
-        let empty = [Int](hugeCapacity: 0) { buffer in called = buffer.isEmpty }
+        let empty = [Int](hugeCapacity: 0) { buffer in called = buffer.isEmpty && buffer.baseAddress != nil }
         #expect(empty.isEmpty && called)
     }
 }
