@@ -23,8 +23,9 @@ extension ProbeProblem {
     /// The residual, relative to the first, at which the conjugate gradients stop, and their cap.
     static let conjugateTolerance = 0.05
     static let conjugateSteps = 10
-    /// The relative KKT violation below which the start is not used (see `solve`).
-    static let conjugateFloor = 1e-5
+    /// The relative KKT violation below which the model is solved the plainest way — no conjugate
+    /// start, no classes side by side — as that lands lowest near the Float gradient's floor (see `solve`).
+    static let precisionFloor = 1e-5
 
     /// The start (each class's working-set weights and intercept), or nil when the penalty has no
     /// ridge (κ₂ = 0: the lasso, NeuroX's penalty) or a class block is singular.

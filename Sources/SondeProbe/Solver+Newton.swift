@@ -4,16 +4,17 @@ import SondeBase
 import SondeLinalg
 
 // Minimising the Newton model: one class block by coordinate descent, the classes by
-// Gauss–Seidel, then the re-centring of every neuron across classes.
+// Gauss–Seidel (weakly coupled classes two at a time, side by side), then the re-centring of
+// every neuron across classes.
 extension ProbeProblem {
     /// Minimises, for one class, gᵀ(w − v) + ½(w − v)ᵀ(sH + ρI)(w − v) + κ₁‖w₁..ₙ‖₁ + κ₂/2‖w₁..ₙ‖²
     /// over w = (weights, intercept) of length n + 1, n = `size` (the intercept, last, is not penalised and
     /// has no ρ), by cyclic coordinate descent with an active set, starting from `start`.
-    /// Returns w and (w − v)ᵀ(sH + ρI)(w − v).
+    /// Returns w.
     func solveRow(
         g: [Double], v: [Double], start: [Double], h: [Double], size: Int, scale l: Double, rho: Double, k1: Double, k2: Double,
         tolerance: Double
-    ) -> (w: [Double], quadratic: Double) {
+    ) -> [Double] {
         let e = size + 1
         var w = start
         var q = [Double](repeating: 0, count: e)  // (sH + ρI)(w − v)
@@ -70,23 +71,62 @@ extension ProbeProblem {
                 }
             }
         }
-        var quadratic = 0.0
-        for j in 0..<e { quadratic += (w[j] - v[j]) * q[j] }
-        return (w, quadratic)
+        return w
     }
 }
 
 extension ProbeProblem {
-    /// Minimises the Newton model of one iteration (see the top of this file) by Gauss–Seidel
-    /// over classes. Returns the new W, b and ΔW̃ᵀ(sH + ρI)ΔW̃.
     /// A cap only: the rounds end when one gains < 1% of the model decrease so far. With
     /// 17 strongly coupled UPOS classes that took 30–60 rounds, and a cap of 30 cut the inner
     /// solve short every iteration of the tail (38 Newton iterations instead of 23).
     static let maxRounds = 100
 
+    /// The classes in groups of two, solved side by side from the same U in each Gauss–Seidel
+    /// round: each class with the one it is least coupled to (Σ_t ω_t p_ta p_tb over the sample,
+    /// the size of their Hessian's cross block), the most coupled classes choosing first, so that
+    /// a pair's two steps barely interact.
+    func classPairs(probabilities p: UnsafeMutableBufferPointer<Double>, weights: UnsafeMutableBufferPointer<Double>, count m: Int) -> [[Int]] {
+        var coupling = [Double](repeating: 0, count: c * c)
+        for a in 0..<c {
+            for b in (a + 1)..<c {
+                var sum = 0.0
+                for t in 0..<m { sum += weights[t] * p[a * m + t] * p[b * m + t] }
+                coupling[a * c + b] = sum
+                coupling[b * c + a] = sum
+            }
+        }
+        // Σ_t ω_t p_ta(1 − p_ta) = Σ_b coupling_ab: the weight of class a's own block.
+        let total = (0..<c).map { a in (0..<c).reduce(0) { $0 + coupling[a * c + $1] } }
+        func relative(_ a: Int, _ b: Int) -> Double { coupling[a * c + b] / max((total[a] * total[b]).squareRoot(), .leastNormalMagnitude) }
+        var free = Set(0..<c)
+        var groups: [[Int]] = []
+        for a in (0..<c).sorted(by: { total[$0] > total[$1] }) where free.contains(a) {
+            free.remove(a)
+            if let b = free.min(by: { relative(a, $0) < relative(a, $1) || (relative(a, $0) == relative(a, $1) && $0 < $1) }),
+                relative(a, b) <= Self.pairLimit
+            {
+                free.remove(b)
+                groups.append([a, b])
+            } else {
+                groups.append([a])
+            }
+        }
+        return groups.sorted { $0.min()! < $1.min()! }
+    }
+    /// Classes pair only when their cross block weighs at most this fraction of their own
+    /// (Σ_t ω_t p_ta p_tb against the geometric mean of Σ_t ω_t p_t(1 − p_t)): the three strongly
+    /// coupled classes of the solver tests' problems never pair, and stall near the Float floor
+    /// when made to (KKT 3e-6 instead of 5e-8); all but one UPOS class pair on real activations.
+    static let pairLimit = 0.05
+
+    /// Minimises the Newton model of one iteration (see the top of this file) by Gauss–Seidel
+    /// over classes — over `classPairs` when `paired`, each pair's two classes solved from the
+    /// same state, side by side on two of `workers` (the same bits on one). The pairs halved the
+    /// model step's time on the real activations, whose 17 UPOS classes pair all but one.
+    /// Returns the new W, b and ΔW̃ᵀ(sH + ρI)ΔW̃.
     func modelStep(
         g: [Double], gb: [Double], w: [Double], b: [Double], set: WorkingSet, blocks: [[Double]], sample: CurvatureSample, scale: Double,
-        rho: Double, k1: Double, k2: Double, tolerance: Double, start: [[Double]]? = nil
+        rho: Double, k1: Double, k2: Double, tolerance: Double, start: [[Double]]? = nil, paired: Bool, workers: Int
     ) -> (w: [Double], b: [Double], quadratic: Double) {
         let size = set.size
         let e = size + 1
@@ -98,7 +138,7 @@ extension ProbeProblem {
         // p[k·m + t] = p_tk and u[k·m + t] = (X̃ ΔW̃ᵀ)_tk on the sample, mixed[t] = Σ_c p_tc u_tc.
         // Buffers, not arrays: the loops that run every round then carry no bounds checks.
         let doubles = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(1, 2 * m * c + 4 * m))
-        let floats = UnsafeMutableBufferPointer<Float>.allocate(capacity: 2 * m + 2 * e)
+        let floats = UnsafeMutableBufferPointer<Float>.allocate(capacity: 2 * (2 * m + 2 * e))
         doubles.initialize(repeating: 0)
         floats.initialize(repeating: 0)
         defer {
@@ -113,9 +153,15 @@ extension ProbeProblem {
             part(doubles, 0, m, after: 2 * m * c), part(doubles, 1, m, after: 2 * m * c), part(doubles, 2, m, after: 2 * m * c),
             part(doubles, 3, m, after: 2 * m * c)
         )
-        let (weightsF, column, cross, delta) = (
-            part(floats, 0, m, after: 0), part(floats, 1, m, after: 0), part(floats, 0, e, after: 2 * m), part(floats, 1, e, after: 2 * m)
-        )
+        // Scratch for each of two classes solved side by side.
+        let lanes = (0..<2).map { lane in
+            let after = lane * (2 * m + 2 * e)
+            return (
+                weights: part(floats, 0, m, after: after), column: part(floats, 1, m, after: after),
+                cross: part(floats, 0, e, after: after + 2 * m), delta: part(floats, 1, e, after: after + 2 * m)
+            )
+        }
+        let (column, delta) = (lanes[0].column, lanes[0].delta)
         for t in 0..<m {
             weights[t] = sample.weights[t]
             for k in 0..<c { p[k * m + t] = sample.probabilities[t * c + k] }
@@ -175,43 +221,65 @@ extension ProbeProblem {
             }
             return value
         }
+        let groups = paired ? classPairs(probabilities: p, weights: weights, count: m) : (0..<c).map { [$0] }
+        var moved = started
+        /// Class k's exact block minimisation given the other classes' current changes (through
+        /// U), on scratch `lane`; the new column of U is left in the lane's `column`. Returns the
+        /// class's new row and whether it moved.
+        func solveClass(_ k: Int, lane: Int, crossTerms: Bool) -> (next: [Double], moved: Bool) {
+            let scratch = lanes[lane]
+            // Cross-class gradient of the model: Σ_t ω_t (−p_tk) (Σ_{c≠k} p_tc u_tc) x̃_t.
+            var model = gradients[k]
+            if crossTerms {
+                for t in 0..<m { scratch.weights[t] = Float(-p[k * m + t] * (mixed[t] - p[k * m + t] * u[k * m + t]) * weights[t]) }
+                set.x.withUnsafeBufferPointer { px in
+                    BLAS.gemv(transpose: true, m: m, n: e, a: px.baseAddress!, lda: e, x: scratch.weights.baseAddress!, y: scratch.cross.baseAddress!)
+                }
+                for j in 0..<e { model[j] += scale * Double(scratch.cross[j]) }
+            }
+            let solved = solveRow(
+                g: model, v: rows[k], start: current[k], h: blocks[k], size: size, scale: scale, rho: rho, k1: k1, k2: k2,
+                tolerance: tolerance)
+            guard solved != current[k] else { return (solved, false) }
+            for j in 0..<e { scratch.delta[j] = Float(solved[j] - rows[k][j]) }
+            set.x.withUnsafeBufferPointer { px in
+                BLAS.gemv(m: m, n: e, a: px.baseAddress!, lda: e, x: scratch.delta.baseAddress!, y: scratch.column.baseAddress!)
+            }
+            return (solved, true)
+        }
         // From a start the model may begin above 0 (weights that crossed zero pay κ₁ twice): the
         // rounds' progress is measured from the start's own value. If they end no better than
         // no step at all, they begin again from 0.
         var previous = started ? modelValue() : 0
         while true {
             var value = previous
-            for round in 0..<Self.maxRounds {
+            for _ in 0..<Self.maxRounds {
                 var largest = 0.0
-                for k in 0..<c {
-                    // Cross-class gradient of the model: Σ_t ω_t (−p_tk) (Σ_{c≠k} p_tc u_tc) x̃_t.
-                    var model = gradients[k]
-                    if round + k > 0 || started {
-                        for t in 0..<m { weightsF[t] = Float(-p[k * m + t] * (mixed[t] - p[k * m + t] * u[k * m + t]) * weights[t]) }
-                        set.x.withUnsafeBufferPointer { px in
-                            BLAS.gemv(transpose: true, m: m, n: e, a: px.baseAddress!, lda: e, x: weightsF.baseAddress!, y: cross.baseAddress!)
+                for group in groups {
+                    // The classes of a group are solved from the same U, side by side (see `classPairs`).
+                    var outcomes = [(next: [Double], moved: Bool)](repeating: ([], false), count: group.count)
+                    let moving = moved
+                    if workers > 1 && group.count > 1 {
+                        let solver = UncheckedSendable(solveClass)
+                        outcomes.withUnsafeMutableBufferPointer { out in
+                            let shared = SharedBuffer(out.baseAddress!)
+                            DispatchQueue.concurrentPerform(iterations: group.count) { lane in
+                                shared.pointer[lane] = solver.value(group[lane], lane, moving)
+                            }
                         }
-                        for j in 0..<e { model[j] += scale * Double(cross[j]) }
+                    } else {
+                        for (lane, k) in group.enumerated() { outcomes[lane] = solveClass(k, lane: lane, crossTerms: moving) }
                     }
-                    let solved = solveRow(
-                        g: model, v: rows[k], start: current[k], h: blocks[k], size: size, scale: scale, rho: rho, k1: k1, k2: k2,
-                        tolerance: tolerance)
-                    var changed = false
-                    for j in 0..<e {
-                        let change = solved.w[j] - current[k][j]
-                        if change != 0 { changed = true }
-                        largest = max(largest, abs(change))
-                        delta[j] = Float(solved.w[j] - rows[k][j])
-                    }
-                    current[k] = solved.w
-                    if changed {
-                        // U's column k = X̃·ΔW̃_k, and the mixtures with it.
-                        product(delta)
+                    for (lane, k) in group.enumerated() where outcomes[lane].moved {
+                        let column = lanes[lane].column
                         for t in 0..<m {
                             let value = Double(column[t])
                             mixed[t] += p[k * m + t] * (value - u[k * m + t])
                             u[k * m + t] = value
                         }
+                        for j in 0..<e { largest = max(largest, abs(outcomes[lane].next[j] - current[k][j])) }
+                        current[k] = outcomes[lane].next
+                        moved = true
                     }
                 }
                 // The model, like the loss, is unchanged by a common shift of all class rows (its
@@ -241,7 +309,7 @@ extension ProbeProblem {
                 previous = value
             }
             guard started && value >= 0 else { break }
-            (current, started, previous) = (rows, false, 0)
+            (current, started, previous, moved) = (rows, false, 0, false)
             u.update(repeating: 0)
             mixed.update(repeating: 0)
         }
@@ -306,4 +374,11 @@ func commonShift(_ a: [Double], k1: Double, k2: Double) -> Double {
         }
     }
     return sum / n
+}
+
+/// A value handed to `concurrentPerform`'s workers that the compiler cannot prove safe to share:
+/// here a local function whose lanes write disjoint scratch and read state nobody writes meanwhile.
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

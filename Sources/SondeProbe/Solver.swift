@@ -184,16 +184,18 @@ extension ProbeProblem {
                 let modelTolerance = max(0.1 * violation, 0.01 * tolerance) * gradientScale
                 // Near the Float gradient's floor the start's Float products are as large as
                 // what is left to gain; plain Gauss–Seidel lands lower there (a duality gap of
-                // 3e-10 instead of 1.5e-9 on DualityGapTests' problem).
+                // 3e-10 instead of 1.5e-9 on DualityGapTests' problem). Classes are solved side by
+                // side in pairs only above that floor too.
                 let newtonStart =
-                    violation < Self.conjugateFloor
+                    violation < Self.precisionFloor
                     ? nil
                     : conjugateGradientStart(
                         g: g, gb: e.interceptGradient, w: w, b: b, set: set, blocks: blocks, sample: sample, scale: scale, k1: k1, k2: k2,
                         workers: workers)
                 let step = modelStep(
                     g: g, gb: e.interceptGradient, w: w, b: b, set: set, blocks: blocks, sample: sample, scale: scale,
-                    rho: rho, k1: k1, k2: k2, tolerance: modelTolerance, start: newtonStart)
+                    rho: rho, k1: k1, k2: k2, tolerance: modelTolerance, start: newtonStart, paired: violation >= Self.precisionFloor,
+                    workers: workers)
                 let (next, nextB, quadratic) = (step.w, step.b, step.quadratic)
                 let trial = evaluate(w: next, b: nextB, gradient: true, workers: workers)
                 // Sufficient decrease: the loss falls by at least a quarter of what the model

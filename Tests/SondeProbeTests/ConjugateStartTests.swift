@@ -146,7 +146,7 @@ extension ConjugateStartTests {
         let far = (0..<c).map { k in (0..<d).map { w[k * d + $0] + (k % 2 == 0 ? 5.0 : -5.0) } + [b[k] - 3] }
         let step = problem.modelStep(
             g: evaluation.gradient, gb: evaluation.interceptGradient, w: w, b: b, set: set, blocks: blocks, sample: sample, scale: 1, rho: 0,
-            k1: k1, k2: k2, tolerance: 1e-10, start: far)
+            k1: k1, k2: k2, tolerance: 1e-10, start: far, paired: true, workers: 2)
         let h = denseHessian(sample, set, classes: c)
         var delta = [Double](repeating: 0, count: c * e)
         for k in 0..<c {
@@ -164,7 +164,7 @@ extension ConjugateStartTests {
         // The same minimum as from no start: the curvature of the step agrees to 1%, the 1% rule of the rounds.
         let plain = problem.modelStep(
             g: evaluation.gradient, gb: evaluation.interceptGradient, w: w, b: b, set: set, blocks: blocks, sample: sample, scale: 1, rho: 0,
-            k1: k1, k2: k2, tolerance: 1e-10)
+            k1: k1, k2: k2, tolerance: 1e-10, paired: true, workers: 2)
         #expect(abs(step.quadratic - plain.quadratic) <= 1e-2 * plain.quadratic)
     }
 }
@@ -188,7 +188,7 @@ extension ConjugateStartTests {
         let steps = [start, nil].map { start in
             problem.modelStep(
                 g: [Double](repeating: 0, count: c * d), gb: [Double](repeating: 0, count: c), w: w, b: b, set: set, blocks: blocks, sample: sample,
-                scale: 1, rho: 0, k1: 1e-3, k2: 1e-3, tolerance: 1e-12, start: start)
+                scale: 1, rho: 0, k1: 1e-3, k2: 1e-3, tolerance: 1e-12, start: start, paired: true, workers: 2)
         }
         // From the start: dropped, then the very computation of a step without one.
         #expect(steps[0].w == steps[1].w && steps[0].b == steps[1].b && steps[0].quadratic == steps[1].quadratic)
