@@ -12,8 +12,19 @@ extension ProbeProblem {
         /// ∂loss/∂W, C × D row-major (empty when not asked for).
         var gradient: [Double]
         var interceptGradient: [Double]
-        /// Each row's total curvature weight Σ_c p_ic(1 − p_ic): where the Hessian's mass is.
+        /// Each row's curvature weight Σ_c γ_c p_ic(1 − p_ic) for the pass's class weights γ:
+        /// where the Hessian's mass is (see `curvatureSample`).
         var curvature: [Double]
+        /// Each class's mean curvature (1/n) Σ_i p_ic(1 − p_ic).
+        var classCurvature: [Double]
+
+        /// Class weights γ_c for the next pass that give every class's block the same share of
+        /// the curvature sample: mean/C_c, at most 1,000 (a class confident on every token).
+        var balancingWeights: [Double] {
+            let mean = classCurvature.reduce(0, +) / Double(max(classCurvature.count, 1))
+            guard mean > 0 else { return classCurvature.map { _ in 1 } }
+            return classCurvature.map { mean / max($0, 1e-3 * mean) }
+        }
     }
 
     static let blockRows = 4096
@@ -29,15 +40,18 @@ extension ProbeProblem {
     /// segments (`segments`), the segments shared among `workers` threads, each segment walked in
     /// blocks — logits by a single-threaded sgemm, the softmax, the gradient by sgemm into the
     /// segment's own Double sum — and the segments added in order at the end (callers own
-    /// OpenBLAS's threads: `BLASThreads.owned`).
-    func evaluate(w: [Double], b: [Double], gradient: Bool, workers: Int) -> Evaluation {
+    /// OpenBLAS's threads: `BLASThreads.owned`). `classWeights` (γ, all 1 when nil) weigh the
+    /// rows' curvature only.
+    func evaluate(w: [Double], b: [Double], gradient: Bool, classWeights: [Double]? = nil, workers: Int) -> Evaluation {
         let wf = w.map { Float($0) }
         let zeroWeights = w.allSatisfy { $0 == 0 }
         let (c, d, n) = (self.c, self.d, self.n)
         let segments = Self.segments(n, unit: Self.blockRows)
         let parts = min(workers, segments)
-        // Per segment: the Double gradient (C × D), then the loss and the intercept gradient (C + 1).
-        let stride = (gradient ? c * d : 0) + c + 1
+        // Per segment: the Double gradient (C × D), then the loss, the intercept gradient and the
+        // classes' curvature (1 + 2C).
+        let stride = (gradient ? c * d : 0) + 2 * c + 1
+        let gamma = classWeights ?? [Double](repeating: 1, count: c)
         var sums = [Double](repeating: 0, count: segments * stride)
         var curvature = [Double](repeating: 0, count: n)
         x.withUnsafeBufferPointer { px in
@@ -69,8 +83,8 @@ extension ProbeProblem {
                                                     ldc: c)
                                             }
                                             softmaxResiduals(
-                                                logits: z.baseAddress!, rows: 0..<rows, start: start, b: b, curvature: cs.pointer, sums: totals,
-                                                scratch: exps)
+                                                logits: z.baseAddress!, rows: 0..<rows, start: start, b: b, classWeights: gamma,
+                                                curvature: cs.pointer, sums: totals, scratch: exps)
                                             guard gradient else { continue }
                                             // (C × rows) · (rows × D): residualsᵀ · X_block
                                             BLAS.gemm(
@@ -92,15 +106,17 @@ extension ProbeProblem {
         func total(_ k: Int) -> Double { (0..<segments).reduce(0) { $0 + sums[$1 * stride + k] } * scale }
         return Evaluation(
             loss: total(offset), gradient: (0..<(gradient ? c * d : 0)).map(total), interceptGradient: (0..<c).map { total(offset + 1 + $0) },
-            curvature: curvature)
+            curvature: curvature, classCurvature: (0..<c).map { total(offset + 1 + c + $0) })
     }
 
     /// For the block rows `rows` (logits without intercepts, starting at data row `start`):
     /// replaces each row's logits by its residuals p − onehot(y), writes its curvature weight and
-    /// adds its cross-entropy to sums[0] and its residuals to sums[1...C]. One exp per logit, all
+    /// adds its cross-entropy to sums[0], its residuals to sums[1...C] and its p_c(1 − p_c) to
+    /// sums[C+1...2C]. One exp per logit, all
     /// of the block's at once in `scratch` (rows × C Doubles) by the vectorised exp (`sonde_exp`).
     func softmaxResiduals(
-        logits z: UnsafeMutablePointer<Float>, rows: Range<Int>, start: Int, b: [Double], curvature: UnsafeMutablePointer<Double>,
+        logits z: UnsafeMutablePointer<Float>, rows: Range<Int>, start: Int, b: [Double], classWeights gamma: [Double],
+        curvature: UnsafeMutablePointer<Double>,
         sums: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>
     ) {
         var tops = [Double](repeating: 0, count: rows.count)
@@ -122,9 +138,10 @@ extension ProbeProblem {
             let inverse = 1 / sum
             for k in 0..<c {
                 let p = exps[k] * inverse
-                weight += p * (1 - p)
+                weight += gamma[k] * p * (1 - p)
                 let r = p - (k == label ? 1 : 0)
                 sums[1 + k] += r
+                sums[1 + c + k] += p * (1 - p)
                 row[k] = Float(r)
             }
             curvature[start + i] = weight

@@ -178,6 +178,8 @@ extension ProbeProblem {
             let sample = curvatureSample(e, w: w, b: b)
             let set = workingSet(columns, sample: sample)
             let blocks = hessianBlocks(sample: sample, set: set, workers: workers)
+            // The class weights of the next sample's curvature, from this point's classes.
+            let balance = e.balancingWeights
             var accepted = false
             while !accepted {
                 // Inexact Newton: solve the model only as well as the current violation warrants.
@@ -197,7 +199,7 @@ extension ProbeProblem {
                     rho: rho, k1: k1, k2: k2, tolerance: modelTolerance, start: newtonStart, paired: violation >= Self.precisionFloor,
                     workers: workers)
                 let (next, nextB, quadratic) = (step.w, step.b, step.quadratic)
-                let trial = evaluate(w: next, b: nextB, gradient: true, workers: workers)
+                let trial = evaluate(w: next, b: nextB, gradient: true, classWeights: balance, workers: workers)
                 // Sufficient decrease: the loss falls by at least a quarter of what the model
                 // predicts (the model's ridge ρ from the Frobenius majoriser is not part of it).
                 var linear = 0.0
@@ -241,7 +243,7 @@ extension ProbeProblem {
                     // (trying it only where a quadratic along the step predicts success,
                     // actual ≥ −1.25·predicted, left the NeuroX fit slower).
                     let halfW = (0..<(c * d)).map { (w[$0] + next[$0]) / 2 }, halfB = (0..<c).map { (b[$0] + nextB[$0]) / 2 }
-                    let half = evaluate(w: halfW, b: halfB, gradient: true, workers: workers)
+                    let half = evaluate(w: halfW, b: halfB, gradient: true, classWeights: balance, workers: workers)
                     let gain = decreases(0.5, halfW, half)
                     if gain.predicted > 0 && gain.actual.isFinite && gain.actual >= 0.25 * gain.predicted - slack { take(halfW, halfB, half) }
                 }
