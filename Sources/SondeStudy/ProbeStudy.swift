@@ -123,7 +123,8 @@ public enum ProbeStudy {
     }
 
     /// Degenerate results said in words, for text and JSON alike. A fit stopped before its KKT
-    /// tolerance is not doubted when its duality gap certifies it within 1e-6 of the optimum.
+    /// tolerance is not doubted when its duality gap certifies it within 1e-6 of the optimum; a
+    /// gap above the fit's --gap target is said.
     public static func warnings(_ probe: FittedProbe, splits: [String: SplitResult], certificate: DualityGap? = nil) -> [String] {
         var warnings: [String] = []
         let d = probe.diagnostics
@@ -139,6 +140,11 @@ public enum ProbeStudy {
         } else if !d.converged {
             warnings.append(
                 "the solver stopped before the optimality conditions held (KKT violation \(scientific(d.kktViolation))): the weights are not the optimum"
+            )
+        }
+        if let target = probe.settings.gap, let c = certificate, c.gap > target {
+            warnings.append(
+                "the duality gap \(scientific(c.gap)) did not reach the --gap target \(scientific(target)): a tighter solve stopped short (at the precision of the solver's Float arithmetic, or at its iteration limit); the objective is certified within \(scientific(c.gap)) of the optimum"
             )
         }
         if let name = ["dev", "test", "train"].first(where: { splits[$0] != nil }), let s = splits[name], s.accuracy <= s.majorityBaseline {

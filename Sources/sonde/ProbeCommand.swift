@@ -44,7 +44,10 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "NeuroX λ2.") var l2: Double = 1e-5
     @Flag(help: "Do not standardise neurons before fitting.") var noStandardize = false
     @Option(help: "KKT tolerance, relative to the largest gradient at W = 0.") var tolerance: Double = 1e-4
-    @Option(help: "Also stop only when the duality gap is at most this (the tolerance is tightened until it is).") var gap: Double?
+    @Option(
+        help:
+            "Also stop only when the duality gap is at most this (the tolerance is tightened until it is, or until a tighter solve stalls at the Float data's precision — then a warning says so)."
+    ) var gap: Double?
     @Option(help: "The weight mass for NeuroX's top-neuron selection in the report.") var fraction: Double = 0.5
     @Option(help: "Steps of NeuroX's neuron ordering.") var stride: Int = 100
     @Option(help: "Seed for cross-validation folds and the control task.") var seed: UInt64 = 1

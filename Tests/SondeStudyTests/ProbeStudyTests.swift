@@ -82,3 +82,19 @@ struct ProbeStudyTests {
     #expect(plain.contains { $0.contains("not the optimum") } && loose == plain)
     #expect(tight.contains { $0.contains("certifies") } && !tight.contains { $0.contains("not the optimum") })
 }
+
+/// A --gap target below what the Float arithmetic can certify: the fit stops at the first
+/// tighter round that stalls (not converged) instead of tightening to 1e-14, and the warnings
+/// say the target was missed; a target the fit meets brings no such warning.
+@Test func aMissedGapTargetIsSaid() {
+    let data = PlantedData(samples: 300, neurons: 8, classes: 3, planted: 2, copies: 1, seed: 4).dataset
+    let penalty = Penalty.elasticNet(lambda: 1e-2, alpha: 0.5)
+    let missed = FittedProbe.fit(data, settings: ProbeSettings(penalty: penalty, tolerance: 1e-2, gap: 1e-30))
+    let certificate = missed.dualityGap(data)!
+    #expect(!missed.diagnostics.converged && certificate.gap > 1e-30)
+    #expect(ProbeStudy.warnings(missed, splits: [:], certificate: certificate).contains { $0.contains("did not reach the --gap target") })
+    let met = FittedProbe.fit(data, settings: ProbeSettings(penalty: penalty, tolerance: 1e-2, gap: 1e-6))
+    let metCertificate = met.dualityGap(data)!
+    #expect(metCertificate.gap <= 1e-6)
+    #expect(!ProbeStudy.warnings(met, splits: [:], certificate: metCertificate).contains { $0.contains("--gap target") })
+}
