@@ -86,17 +86,18 @@ extension ProbeProblem {
     /// the size of their Hessian's cross block), the most coupled classes choosing first, so that
     /// a pair's two steps barely interact.
     func classPairs(probabilities p: UnsafeMutableBufferPointer<Double>, weights: UnsafeMutableBufferPointer<Double>, count m: Int) -> [[Int]] {
+        // coupling = S·Sᵀ with S_at = p_ta·√ω_t (one dgemm: C² products of the sample's length).
+        var scaled = [Double](repeating: 0, count: c * m)
+        for a in 0..<c { for t in 0..<m { scaled[a * m + t] = p[a * m + t] * weights[t].squareRoot() } }
         var coupling = [Double](repeating: 0, count: c * c)
-        for a in 0..<c {
-            for b in (a + 1)..<c {
-                var sum = 0.0
-                for t in 0..<m { sum += weights[t] * p[a * m + t] * p[b * m + t] }
-                coupling[a * c + b] = sum
-                coupling[b * c + a] = sum
+        scaled.withUnsafeBufferPointer { s in
+            coupling.withUnsafeMutableBufferPointer { out in
+                BLAS.gemm(transposeB: true, m: c, n: c, k: m, a: s.baseAddress!, lda: m, b: s.baseAddress!, ldb: m, c: out.baseAddress!, ldc: c)
             }
         }
-        // Σ_t ω_t p_ta(1 − p_ta) = Σ_b coupling_ab: the weight of class a's own block.
-        let total = (0..<c).map { a in (0..<c).reduce(0) { $0 + coupling[a * c + $1] } }
+        // Σ_t ω_t p_ta(1 − p_ta) = Σ_{b≠a} coupling_ab (the probabilities sum to 1): the weight
+        // of class a's own block.
+        let total = (0..<c).map { a in (0..<c).reduce(0) { $0 + ($1 == a ? 0 : coupling[a * c + $1]) } }
         func relative(_ a: Int, _ b: Int) -> Double { coupling[a * c + b] / max((total[a] * total[b]).squareRoot(), .leastNormalMagnitude) }
         var free = Set(0..<c)
         var groups: [[Int]] = []
@@ -113,6 +114,7 @@ extension ProbeProblem {
         }
         return groups.sorted { $0.min()! < $1.min()! }
     }
+
     /// Classes pair only when their cross block weighs at most this fraction of their own
     /// (Σ_t ω_t p_ta p_tb against the geometric mean of Σ_t ω_t p_t(1 − p_t)): the three strongly
     /// coupled classes of the solver tests' problems never pair, and stall near the Float floor
