@@ -6,7 +6,7 @@
 #   benchmarks/asan.sh FILTER     any `swift test --filter` expression
 set -euo pipefail
 cd "$(dirname "$0")/.."
-filter="${1:-SondeModelsTests|HostileCorpusTests|MalformedTensorFileTests|HostileCLITests|DegenerateDataTests|MalformedCorpusTests|FolderTests|ExpKernelTests|ClassPairsTests}"
+filter="${1:-SondeModelsTests|HostileCorpusTests|MalformedTensorFileTests|HostileCLITests|DegenerateDataTests|MalformedCorpusTests|FolderTests|ExpKernelTests|ClassPairsTests|DataPassTests}"
 swift build --build-tests --scratch-path .build-asan -Xswiftc -sanitize=address
 # Leaks in Foundation's and XCTest's own start-up are not ours: report only memory errors. At the
 # first error the test process exits with status 1 (with abort_on_error the SIGABRT reached

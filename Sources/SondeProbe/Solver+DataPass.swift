@@ -63,7 +63,8 @@ extension ProbeProblem {
                         )
                         DispatchQueue.concurrentPerform(iterations: parts) { part in
                             var logits = [Float](repeating: 0, count: Self.blockRows * c)
-                            let exps = UnsafeMutablePointer<Double>.allocate(capacity: Self.blockRows * c)
+                            // The softmax's scratch: a block's shifted logits (then their exps), and its rows' maxima.
+                            let exps = UnsafeMutablePointer<Double>.allocate(capacity: Self.blockRows * (c + 1))
                             defer { exps.deallocate() }
                             var blockGradient = [Float](repeating: 0, count: gradient ? c * d : 0)
                             logits.withUnsafeMutableBufferPointer { z in
@@ -112,14 +113,14 @@ extension ProbeProblem {
     /// For the block rows `rows` (logits without intercepts, starting at data row `start`):
     /// replaces each row's logits by its residuals p − onehot(y), writes its curvature weight and
     /// adds its cross-entropy to sums[0], its residuals to sums[1...C] and its p_c(1 − p_c) to
-    /// sums[C+1...2C]. One exp per logit, all
-    /// of the block's at once in `scratch` (rows × C Doubles) by the vectorised exp (`sonde_exp`).
+    /// sums[C+1...2C]. One exp per logit, all of the block's at once in `scratch` (rows × C
+    /// Doubles, then the rows' maxima) by the vectorised exp (`sonde_exp`).
     func softmaxResiduals(
         logits z: UnsafeMutablePointer<Float>, rows: Range<Int>, start: Int, b: [Double], classWeights gamma: [Double],
         curvature: UnsafeMutablePointer<Double>,
         sums: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>
     ) {
-        var tops = [Double](repeating: 0, count: rows.count)
+        let tops = scratch + rows.count * c
         for (r, i) in rows.enumerated() {
             let row = z + i * c, shifted = scratch + r * c
             var top = -Double.infinity

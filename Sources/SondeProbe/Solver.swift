@@ -188,15 +188,16 @@ extension ProbeProblem {
                 // what is left to gain; plain Gauss–Seidel lands lower there (a duality gap of
                 // 3e-10 instead of 1.5e-9 on DualityGapTests' problem). Classes are solved side by
                 // side in pairs only above that floor too.
+                let nearFloor = violation < Self.precisionFloor
                 let newtonStart =
-                    violation < Self.precisionFloor
+                    nearFloor
                     ? nil
                     : conjugateGradientStart(
                         g: g, gb: e.interceptGradient, w: w, b: b, set: set, blocks: blocks, sample: sample, scale: scale, k1: k1, k2: k2,
                         workers: workers)
                 let step = modelStep(
                     g: g, gb: e.interceptGradient, w: w, b: b, set: set, blocks: blocks, sample: sample, scale: scale,
-                    rho: rho, k1: k1, k2: k2, tolerance: modelTolerance, start: newtonStart, paired: violation >= Self.precisionFloor,
+                    rho: rho, k1: k1, k2: k2, tolerance: modelTolerance, start: newtonStart, paired: !nearFloor,
                     workers: workers)
                 let (next, nextB, quadratic) = (step.w, step.b, step.quadratic)
                 let trial = evaluate(w: next, b: nextB, gradient: true, classWeights: balance, workers: workers)
