@@ -38,6 +38,27 @@ public enum CorpusFormat: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// The format `path` is read as: the one its extension names (`.conllu` `.conll` CoNLL-U,
+    /// `.mrg` `.ptb` `.penn` `.psd` brackets, `.tiger` TIGER-XML, `.txt` NeuroX text; `.xml`
+    /// TIGER-XML or Alpino by its root element), so a malformed file gets its own format's
+    /// errors; the contents decide (`detect`) only for other extensions.
+    public static func of(path: String) throws -> CorpusFormat {
+        let ext = (path.split(separator: "/").last ?? "").split(separator: ".", omittingEmptySubsequences: false).dropFirst().last?.lowercased()
+        switch ext {
+        case "conllu", "conll": return .conllu
+        case "mrg", "ptb", "penn", "psd": return .ptb
+        case "tiger": return .tiger
+        case "txt": return .text
+        case "xml":
+            let format = try detect(path: path)
+            guard format == .tiger || format == .alpino else {
+                throw CorpusError(path, line: 1, "a .xml file must be TIGER-XML (<corpus>) or Alpino (<alpino_ds>); it does not start with '<'")
+            }
+            return format
+        default: return try detect(path: path)
+        }
+    }
+
     /// File name endings read when a folder is given.
     static let endings = [".conllu", ".conll", ".mrg", ".ptb", ".penn", ".psd", ".xml", ".tiger"]
 }
@@ -54,14 +75,14 @@ public protocol SentenceReader {
 /// Reads treebank files and folders into one corpus.
 public enum CorpusReader {
     /// Reads `paths` (files, or folders whose treebank files are read in natural name order),
-    /// each in `format` or in the format its contents show.
+    /// each in `format` or in the format its extension names (`CorpusFormat.of`).
     /// - Parameter skipInvalid: go on past a bad sentence (recording the error) instead of
     ///   stopping at the first. An XML syntax error still ends that file (libxml2 cannot resume).
     public static func read(_ paths: [String], format: CorpusFormat? = nil, skipInvalid: Bool = false) throws -> ReadResult {
         var result = ReadResult(corpus: Corpus(), skipped: [])
         (result.files, result.skippedFiles) = try expand(paths)
         for path in result.files {
-            let fileFormat = try format ?? CorpusFormat.detect(path: path)
+            let fileFormat = try format ?? CorpusFormat.of(path: path)
             try readFile(path, format: fileFormat, skipInvalid: skipInvalid, into: &result)
         }
         return result

@@ -6,7 +6,13 @@ import SondeModels
 /// A problem with activations and the treebank they should describe: `path: message`.
 public struct StudyError: Error, CustomStringConvertible, Sendable {
     public let description: String
-    init(_ description: String) { self.description = description }
+    /// The inputs are fine but the request names what they do not have (a layer): bad usage,
+    /// not a malformed file.
+    public let isUsage: Bool
+    init(_ description: String, usage: Bool = false) {
+        self.description = description
+        self.isUsage = usage
+    }
 }
 
 /// Where activations come from: an activation file extracted from a treebank (`sonde extract`),
@@ -43,7 +49,7 @@ public enum ActivationSource: Sendable {
             let model = try loadLanguageModel(folder, tokenizer: tokenizer)
             let chosen = requested ?? Array(0...model.layerCount)
             if let bad = chosen.first(where: { !(0...model.layerCount).contains($0) }) {
-                throw StudyError("\(folder): no layer \(bad); it has 0…\(model.layerCount)")
+                throw StudyError("\(folder): no layer \(bad); it has 0…\(model.layerCount)", usage: true)
             }
             let sentences = corpus.sentences.map { $0.words.map(\.form) }
             var rows = [[Float]](repeating: [], count: chosen.count)
@@ -58,7 +64,7 @@ public enum ActivationSource: Sendable {
             let available = file.tensors.map(\.name).filter { $0.hasPrefix("layer") }.sorted { ($0.count, $0) < ($1.count, $1) }
             let names = requested.map { $0.map(ActivationFile.layerName) } ?? available
             if let missing = names.first(where: { !available.contains($0) }) {
-                throw StudyError("\(path) has no \(missing); it has \(available.joined(separator: ", "))")
+                throw StudyError("\(path) has no \(missing); it has \(available.joined(separator: ", "))", usage: true)
             }
             let matrices = try names.map { try Self.matrix(file[$0]!, of: file) }
             return (names, matrices, ActivationFile.identity(file))
@@ -73,7 +79,7 @@ public enum ActivationSource: Sendable {
         let tensor: Tensor
         if let layer {
             guard let t = file[layer] ?? (Int(layer) != nil ? file["layer" + layer] : nil) else {
-                throw TensorFileError(.malformed, path, "no tensor '\(layer)'; it has \(names.joined(separator: ", "))")
+                throw StudyError("\(path): no tensor '\(layer)'; it has \(names.joined(separator: ", ")) (choose one with --layer)", usage: true)
             }
             tensor = t
         } else {
@@ -99,6 +105,11 @@ public enum ActivationSource: Sendable {
     public static func matrix(_ tensor: Tensor, of file: TensorCollection) throws -> Matrix<Float> {
         guard tensor.shape.count == 2 else {
             throw TensorFileError(.malformed, file.path, "tensor '\(tensor.name)' has shape \(tensor.shape); activations are [tokens, neurons]")
+        }
+        guard tensor.shape[0] > 0 && tensor.shape[1] > 0 else {
+            throw TensorFileError(
+                .malformed, file.path,
+                "tensor '\(tensor.name)' has shape \(tensor.shape): \(tensor.shape[0] == 0 ? "no rows (tokens)" : "no columns (neurons)"); nothing to probe or compare")
         }
         let m = try tensor.matrix()
         if let bad = m.elements.firstIndex(where: { !$0.isFinite }) {

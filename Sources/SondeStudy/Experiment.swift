@@ -48,10 +48,87 @@ public struct Experiment: Codable, Sendable, Equatable {
     /// The minimal neuron set (by retraining) reaches the best layer's accuracy within this many
     /// accuracy points (nil: not searched).
     public var minimalDelta: Double? = 0.01
+    /// The experiment file's folder, absolute: relative paths are resolved from it and
+    /// results.json gives every path relative to it (`portable`). Not a setting: not encoded.
+    public var folder = "/"
+
+    enum CodingKeys: String, CodingKey {
+        case output, corpus, limit, lstm, models, tagger, finetune, finetuneSteps, properties, lambda, alpha, seeds, k, ablation, minimalDelta
+    }
 
     public init(output: String, corpus: [String]) {
         self.output = output
         self.corpus = corpus
+    }
+
+    /// `path` relative to the experiment file's folder (`.` for the folder itself), so that a
+    /// study's results do not depend on where its folder is; names that are not paths
+    /// (`sonde:default`) and relative paths are kept as they are.
+    public func relative(_ path: String) -> String {
+        guard path.hasPrefix("/") else { return path }
+        let from = folder.split(separator: "/"), to = path.split(separator: "/")
+        let common = zip(from, to).prefix { $0 == $1 }.count
+        let parts = Array(repeating: "..", count: from.count - common) + to.dropFirst(common).map(String.init)
+        return parts.isEmpty ? "." : parts.joined(separator: "/")
+    }
+
+    /// How `[corpus] paths` names the embedded default treebank (`sonde corpus generate`), so an
+    /// experiment file runs in an empty folder (`sonde demo --print-experiment`).
+    public static let defaultTreebank = "sonde:default"
+
+    /// The treebank paths to read, the embedded treebank as OUTPUT/corpus/default.conllu (written
+    /// there when missing; a file already there is read as it is).
+    public func corpusFiles() throws -> [String] {
+        try corpus.map { path in
+            guard path == Self.defaultTreebank else { return path }
+            let file = output + "/corpus/default.conllu"
+            guard !FileManager.default.fileExists(atPath: file) else { return file }
+            do { try FileManager.default.createDirectory(atPath: output + "/corpus", withIntermediateDirectories: true) } catch {
+                throw FileError(.cannotWrite, output + "/corpus", "cannot create the folder for the embedded treebank (\(error.localizedDescription))")
+            }
+            var generator = TreebankGenerator(seed: TreebankGenerator.defaultSeed)
+            try ConlluWriter.write(generator.corpus(sentences: TreebankGenerator.defaultSentences), to: file)
+            return file
+        }
+    }
+
+    /// Reads every input as the study will — each treebank in the format it will be read as, each
+    /// model folder with its config, weights and tokenizer — and says what it found, one line
+    /// each; the first problem is thrown as the reader reports it (`path:line: what is wrong`).
+    public func checkInputs() throws -> [String] {
+        var lines: [String] = []
+        for path in corpus {
+            if path == Self.defaultTreebank {
+                lines.append("corpus \(path): the embedded treebank (\(TreebankGenerator.defaultSentences) sentences), written to \(relative(output))/corpus/default.conllu when missing")
+                continue
+            }
+            let read = try CorpusReader.read([path])
+            let formats = try read.files.map { try CorpusFormat.of(path: $0).rawValue }
+            lines.append(
+                "corpus \(relative(path)): \(read.files.count) file\(read.files.count == 1 ? "" : "s") (\(Set(formats).sorted().joined(separator: ", "))), \(read.corpus.sentences.count) sentences, \(read.corpus.wordCount) words"
+            )
+        }
+        if let models {
+            if let tokenizer = models.tokenizer { _ = try MappedFile(path: tokenizer) }
+            for folder in models.checkpoints + [models.reference, models.finetuned].compactMap({ $0 }) {
+                let model = try loadLanguageModel(folder, tokenizer: models.tokenizer)
+                lines.append("model \(relative(folder)): \(model.identity.architecture ?? "a model"), \(model.layerCount) layers × \(model.hiddenSize)")
+            }
+        }
+        return lines
+    }
+
+    /// This experiment with every path relative to its file's folder, as results.json records it.
+    public var portable: Experiment {
+        var e = self
+        e.output = relative(output)
+        e.corpus = corpus.map(relative)
+        if var m = models {
+            m.checkpoints = m.checkpoints.map(relative)
+            (m.reference, m.finetuned, m.tokenizer) = (m.reference.map(relative), m.finetuned.map(relative), m.tokenizer.map(relative))
+            e.models = m
+        }
+        return e
     }
 
     /// The schema: each table's keys and what they hold (also the message for an unknown key).
@@ -162,8 +239,12 @@ public struct Experiment: Codable, Sendable, Equatable {
         guard let paths = try strings(corpusTable, "corpus", "paths") else {
             throw StudyError("\(path):1: corpus.paths: missing ([corpus] paths = [\"…\"])")
         }
-        func resolve(_ p: String) -> String { URL(fileURLWithPath: p.hasPrefix("/") ? p : folder + "/" + p).absoluteURL.standardized.path }
+        let base = URL(fileURLWithPath: folder).absoluteURL.standardized.path
+        func resolve(_ p: String) -> String {
+            p == Experiment.defaultTreebank ? p : URL(fileURLWithPath: p.hasPrefix("/") ? p : base + "/" + p).absoluteURL.standardized.path
+        }
         var e = Experiment(output: resolve(outputPath), corpus: paths.map(resolve))
+        e.folder = base
         e.limit = try int(corpusTable, "corpus", "limit", 0...10_000_000) ?? 0
         var s = e.lstm
         s.hidden = try int(lstm, "lstm", "hidden", 1...4096) ?? s.hidden

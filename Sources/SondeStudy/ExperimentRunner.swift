@@ -160,18 +160,53 @@ public final class ExperimentRunner {
         return StudyPlan(cells: layout.cells, done: layout.cells.filter(isDone).map(\.id))
     }
 
+    /// Whether the cell's output and its checksum record are in the cache (whether they agree is
+    /// checked when the output is read: `ensureIntact`).
     private func isDone(_ cell: StudyCell) -> Bool {
         let path = cache + "/" + cell.output
-        if cell.kind == .train, let steps = layoutCache?.training[cell.id]?.steps {
-            return steps.allSatisfy { FileManager.default.fileExists(atPath: path + "/step-\($0)/trainer_state.json") }
+        guard FileManager.default.fileExists(atPath: CellChecksum.recordPath(path)) else { return false }
+        return cell.kind == .train ? trainingComplete(cell) : FileManager.default.fileExists(atPath: path)
+    }
+
+    /// The cache checked against the plan, nothing recomputed: each cell's output intact,
+    /// damaged (a run recomputes it; `problem` says why) or not computed yet.
+    public struct CacheCheck: Codable, Sendable {
+        public struct Damaged: Codable, Sendable {
+            public var cell: String
+            public var output: String
+            public var problem: String
         }
-        return FileManager.default.fileExists(atPath: path)
+        public var intact: [String] = []
+        public var damaged: [Damaged] = []
+        public var notComputed: [String] = []
+    }
+
+    public func verifyCache() throws -> CacheCheck {
+        var check = CacheCheck()
+        for cell in try layout().cells {
+            let path = cache + "/" + cell.output
+            let recorded = FileManager.default.fileExists(atPath: CellChecksum.recordPath(path))
+            if !FileManager.default.fileExists(atPath: path) || (cell.kind == .train && !recorded && !trainingComplete(cell)) {
+                check.notComputed.append(cell.id)
+            } else if let problem = CellChecksum.problem(path) {
+                check.damaged.append(.init(cell: cell.id, output: "cache/" + cell.output, problem: problem))
+            } else {
+                check.intact.append(cell.id)
+            }
+        }
+        return check
+    }
+
+    /// Whether a training cell's folder holds every checkpoint.
+    private func trainingComplete(_ cell: StudyCell) -> Bool {
+        let steps = layoutCache?.training[cell.id]?.steps ?? []
+        return steps.allSatisfy { FileManager.default.fileExists(atPath: cache + "/" + cell.output + "/step-\($0)/trainer_state.json") }
     }
 
     private func layout() throws -> Layout {
         if let layoutCache { return layoutCache }
         let e = experiment
-        let read = try CorpusReader.read(e.corpus)
+        let read = try CorpusReader.read(try e.corpusFiles())
         var corpus = read.corpus
         if e.limit > 0 { corpus.sentences = Array(corpus.sentences.prefix(e.limit)) }
         var hashes: [String: String] = [:]
@@ -353,8 +388,12 @@ public final class ExperimentRunner {
         try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
         for cell in cells {
             if !force && isDone(cell) {
-                cached.append(cell.id)
-                log("cached: \(cell.id)")
+                // Checked against its record now, so a run leaves no damaged output behind.
+                try ensureIntact(cell.id)
+                if !computed.contains(cell.id) {
+                    cached.append(cell.id)
+                    log("cached: \(cell.id)")
+                }
                 continue
             }
             if let missing = cell.dependencies.first(where: { d in !isDone(layout.cells.first { $0.id == d }!) }) {
@@ -363,10 +402,45 @@ public final class ExperimentRunner {
                     "\(cell.id) needs '\(missing)' (level \(level)), which is not in \(cache) yet: run the shards of level \(level) first (`sonde slurm` chains the levels)"
                 )
             }
-            log("running: \(cell.id)")
-            try layout.work[cell.id]!()
-            computed.append(cell.id)
+            // An output without its record is foreign (an older Sonde) unless it is a training
+            // folder cut short, which continues from its last complete checkpoint.
+            let path = cache + "/" + cell.output
+            if !force && FileManager.default.fileExists(atPath: path) && (cell.kind != .train || trainingComplete(cell)) {
+                log("warning: \(path): \(CellChecksum.problem(path) ?? "incomplete"), recomputing")
+                CellChecksum.remove(path)
+            }
+            try compute(cell)
         }
+    }
+
+    /// Runs a cell whose dependencies are done, after checking their outputs, and records its
+    /// output's checksum.
+    private func compute(_ cell: StudyCell) throws {
+        for dependency in cell.dependencies { try ensureIntact(dependency) }
+        log("running: \(cell.id)")
+        try layout().work[cell.id]!()
+        try CellChecksum.record(cache + "/" + cell.output)
+        verified.insert(cell.id)
+        computed.append(cell.id)
+    }
+
+    /// The cells whose outputs this process has checked against their records (or written).
+    private var verified: Set<String> = []
+
+    /// Checks a done cell's output against its checksum record before it is read, once per
+    /// process; a damaged or foreign output is recomputed, with a warning that says why.
+    private func ensureIntact(_ id: String) throws {
+        guard !verified.contains(id), let cell = try layout().cells.first(where: { $0.id == id }) else { return }
+        let path = cache + "/" + cell.output
+        if let problem = CellChecksum.problem(path) { try recompute(cell, because: problem) } else { verified.insert(id) }
+    }
+
+    private func recompute(_ cell: StudyCell, because problem: String) throws {
+        let path = cache + "/" + cell.output
+        log("warning: \(path): \(problem), recomputing")
+        CellChecksum.remove(path)
+        activationMemo[cell.id] = nil
+        try compute(cell)
     }
 
     private func store<T: Encodable>(_ value: T, as name: String) throws {
@@ -377,11 +451,18 @@ public final class ExperimentRunner {
         try AtomicFile.write(to: cache + "/" + name) { try $0.write(Array(data)) }
     }
 
+    /// A JSON cell output, checked against its record first; one that does not decode (written
+    /// by another version of Sonde) is recomputed once.
     private func load<T: Decodable>(_ type: T.Type, _ name: String) throws -> T {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        guard let cell = try layout().cells.first(where: { $0.output == name }) else { throw StudyError("\(cache)/\(name): not a cell of this study") }
+        try ensureIntact(cell.id)
         do { return try decoder.decode(T.self, from: MappedFile.data(cache + "/" + name)) } catch {
-            throw StudyError("\(cache)/\(name): unreadable cell output (\(error)); delete it and run again")
+            try recompute(cell, because: "unreadable (\(error))")
+        }
+        do { return try decoder.decode(T.self, from: MappedFile.data(cache + "/" + name)) } catch {
+            throw StudyError("\(cache)/\(name): unreadable cell output even when recomputed (\(error)); please report this")
         }
     }
 
@@ -392,6 +473,7 @@ public final class ExperimentRunner {
     /// The layers of an extraction cell's activation file.
     private func activations(_ extractID: String) throws -> [Matrix<Float>] {
         if let memo = activationMemo[extractID] { return memo }
+        try ensureIntact(extractID)
         let cell = try layout().cells.first { $0.id == extractID }!
         let file = try TensorCollection.read(cache + "/" + cell.output)
         var layers: [Matrix<Float>] = []
@@ -520,10 +602,11 @@ public final class ExperimentRunner {
         func key(_ id: String) -> String { layout.cells.first { $0.id == id }!.key }
         func records(_ id: String) throws -> [LSTMCheckpoint] {
             guard let (folder, steps) = layout.training[id] else { return [] }
+            try ensureIntact(id)
             return try steps.map { step in
                 let path = folder + "/step-\(step)"
                 var record = try JSONDecoder().decode(LSTMCheckpoint.self, from: MappedFile.data(path + "/trainer_state.json"))
-                record.folder = path
+                record.folder = e.relative(path)
                 return record
             }
         }
@@ -548,7 +631,8 @@ public final class ExperimentRunner {
                     dynamicsToTagger: toReference, fineTuning: fineTuning))
         }
         return ExperimentResults(
-            version: Self.version, experiment: e, inputHashes: layout.hashes, checkpoints: try records("train lm"),
+            version: Self.version, experiment: e.portable,
+            inputHashes: Dictionary(uniqueKeysWithValues: layout.hashes.map { (e.relative($0.key), $0.value) }), checkpoints: try records("train lm"),
             tagger: try records("train tagger").last, finetuned: try records("train finetune").last, checkpointNames: layout.series.map(\.name),
             properties: properties, warnings: warnings)
     }

@@ -23,7 +23,7 @@ struct CorpusInput: ParsableArguments {
     @Argument(help: "Treebank files or folders.")
     var paths: [String]
 
-    @Option(help: "The input format (\(CorpusFormat.allCases.map(\.rawValue).joined(separator: ", "))); default: recognised from the contents.")
+    @Option(help: "The input format (\(CorpusFormat.allCases.map(\.rawValue).joined(separator: ", "))); default: the one the extension names (.conllu, .mrg/.ptb/.psd, .tiger, .xml, .txt), else recognised from the contents.")
     var format: CorpusFormat?
 
     @Flag(help: "Go on past invalid sentences, and report each one skipped (default: stop at the first).")
@@ -88,7 +88,7 @@ extension CorpusCommand {
 
         @Argument(help: "Treebank files or folders.")
         var paths: [String]
-        @Option(help: "The input format; default: recognised from the contents.")
+        @Option(help: "The input format; default: the one the extension names, else recognised from the contents.")
         var format: CorpusFormat?
         @OptionGroup var output: OutputOptions
 

@@ -58,7 +58,8 @@ func formatTable(_ rows: [[String]]) -> [String] {
 }
 
 /// Runs `body`, turning input and output errors into a message on stderr and a sysexits
-/// status: 65 malformed input, 66 missing input, 73 output not writable.
+/// status: 64 a request the inputs cannot meet (a layer they do not have), 65 malformed input,
+/// 66 missing input, 73 output not writable.
 func withInputErrors<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
@@ -75,7 +76,7 @@ func withInputErrors<T>(_ body: () throws -> T) throws -> T {
     } catch let error as CLIError {
         throw fail(error, code: 65)
     } catch let error as StudyError {
-        throw fail(error, code: 65)
+        throw fail(error, code: error.isUsage ? 64 : 65)
     }
 }
 

@@ -96,22 +96,28 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Run only shard I of N (I from 0), e.g. 2/8; no results are written (see --merge).") var shard: ShardSpec?
     @Option(help: "With --shard: run only the cells of this level (a level's dependencies are on lower levels).") var level: Int?
     @Flag(help: "Write results.json and report.html from the cache; lists the cells still missing.") var merge = false
+    @Flag(help: "Check every cached output against its checksum record and list what a run would recompute (exit 65 when something is damaged).")
+    var verify = false
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
         if level != nil && shard == nil { throw ValidationError("--level goes with --shard I/N") }
         if let shards, shards < 1 { throw ValidationError("--shards must be at least 1") }
-        if [plan || dryRun, shard != nil, merge, check].filter({ $0 }).count > 1 {
-            throw ValidationError("choose one of --check, --plan/--dry-run, --shard and --merge")
+        if [plan || dryRun, shard != nil, merge, check, verify].filter({ $0 }).count > 1 {
+            throw ValidationError("choose one of --check, --verify, --plan/--dry-run, --shard and --merge")
         }
     }
 
     func run() throws {
         let experiment = try withInputErrors { try Experiment.read(file) }
         if check {
-            if output.json { return try printJSON(experiment) }
-            return print("\(file): valid (output \(experiment.output), \(experiment.properties.count) properties)")
+            let inputs = try withInputErrors { try experiment.checkInputs() }
+            struct Checked: Encodable { let experiment: Experiment, inputs: [String] }
+            if output.json { return try printJSON(Checked(experiment: experiment.portable, inputs: inputs)) }
+            print("\(file): valid (output \(experiment.relative(experiment.output)), \(experiment.properties.count) properties); every input read:")
+            return inputs.forEach { print("  " + $0) }
         }
+        if verify { return try verifyCache(experiment) }
         if plan || dryRun { return try showPlan(experiment) }
         if let shard {
             let runner = makeRunner(experiment, force: force)
@@ -122,6 +128,19 @@ struct RunCommand: ParsableCommand {
             )
         }
         try runExperiment(experiment, force: force, merge: merge, json: output.json)
+    }
+
+    func verifyCache(_ experiment: Experiment) throws {
+        let check = try withInputErrors { try ExperimentRunner(experiment).verifyCache() }
+        if output.json {
+            try printJSON(check)
+        } else {
+            for d in check.damaged { print("damaged  \(d.cell)  \(d.output): \(d.problem)") }
+            print(
+                "\(check.intact.count) cells intact, \(check.damaged.count) damaged (a run recomputes them), \(check.notComputed.count) not computed yet"
+            )
+        }
+        if !check.damaged.isEmpty { throw ExitCode(65) }
     }
 
     func showPlan(_ experiment: Experiment) throws {
@@ -170,11 +189,12 @@ struct DemoCommand: ParsableCommand {
             """)
 
     static let experiment = """
-        # The bundled Sonde study (sonde demo). Paths are relative to this file's folder.
+        # The bundled Sonde study (sonde demo). Paths are relative to this file's folder;
+        # "sonde:default" is the embedded treebank, written to corpus/default.conllu when missing.
         output = "."
 
         [corpus]
-        paths = ["corpus/default.conllu"]
+        paths = ["sonde:default"]
 
         [lstm]
         hidden = 64
@@ -206,13 +226,8 @@ struct DemoCommand: ParsableCommand {
 
     func run() throws {
         if printExperiment { return print(Self.experiment, terminator: "") }
-        let corpus = out + "/corpus/default.conllu"
         try withInputErrors {
-            try FileManager.default.createDirectory(atPath: out + "/corpus", withIntermediateDirectories: true)
-            if !FileManager.default.fileExists(atPath: corpus) {
-                var generator = TreebankGenerator(seed: TreebankGenerator.defaultSeed)
-                try ConlluWriter.write(generator.corpus(sentences: TreebankGenerator.defaultSentences), to: corpus)
-            }
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             try AtomicFile.write(to: out + "/experiment.toml") { try $0.write(Array(Self.experiment.utf8)) }
         }
         let experiment = try withInputErrors { try Experiment.read(out + "/experiment.toml") }

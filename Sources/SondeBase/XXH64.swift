@@ -1,0 +1,67 @@
+/// XXH64 (Yann Collet's xxHash, 64-bit, seed 0): the checksums of cached cell outputs. Unlike
+/// FNV-1a's byte at a time it reads 32 bytes a round in four independent lanes, several GB/s, so
+/// verifying a multi-gigabyte activation file costs about as much as reading it. Every single
+/// changed byte changes the result (each round is a bijection of its lane); other damage passes
+/// with probability about 2⁻⁶⁴. Not a cryptographic hash: it guards against disks, not people.
+public enum XXH64 {
+    private static let p1: UInt64 = 0x9E37_79B1_85EB_CA87
+    private static let p2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+    private static let p3: UInt64 = 0x1656_67B1_9E37_79F9
+    private static let p4: UInt64 = 0x85EB_CA77_C2B2_AE63
+    private static let p5: UInt64 = 0x27D4_EB2F_1656_67C5
+
+    @inline(__always) private static func rotl(_ x: UInt64, _ r: UInt64) -> UInt64 { (x << r) | (x >> (64 - r)) }
+    @inline(__always) private static func round(_ acc: UInt64, _ input: UInt64) -> UInt64 { rotl(acc &+ input &* p2, 31) &* p1 }
+    @inline(__always) private static func merge(_ acc: UInt64, _ lane: UInt64) -> UInt64 { (acc ^ round(0, lane)) &* p1 &+ p4 }
+
+    /// The hash of `bytes`.
+    public static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        let n = bytes.count
+        var i = 0
+        var h: UInt64
+        @inline(__always) func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+        @inline(__always) func u32(_ at: Int) -> UInt64 { UInt64(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self))) }
+        if n >= 32 {
+            var (v1, v2, v3, v4) = (p1 &+ p2, p2, UInt64(0), 0 &- p1)
+            while i + 32 <= n {
+                v1 = round(v1, u64(i))
+                v2 = round(v2, u64(i + 8))
+                v3 = round(v3, u64(i + 16))
+                v4 = round(v4, u64(i + 24))
+                i += 32
+            }
+            h = rotl(v1, 1) &+ rotl(v2, 7) &+ rotl(v3, 12) &+ rotl(v4, 18)
+            h = merge(h, v1)
+            h = merge(h, v2)
+            h = merge(h, v3)
+            h = merge(h, v4)
+        } else {
+            h = p5
+        }
+        h = h &+ UInt64(n)
+        while i + 8 <= n {
+            h = rotl(h ^ round(0, u64(i)), 27) &* p1 &+ p4
+            i += 8
+        }
+        if i + 4 <= n {
+            h = rotl(h ^ (u32(i) &* p1), 23) &* p2 &+ p3
+            i += 4
+        }
+        while i < n {
+            h = rotl(h ^ (UInt64(bytes[i]) &* p5), 11) &* p1
+            i += 1
+        }
+        h ^= h >> 33
+        h = h &* p2
+        h ^= h >> 29
+        h = h &* p3
+        h ^= h >> 32
+        return h
+    }
+
+    /// Sixteen hexadecimal digits of `hash(bytes)`.
+    public static func hex(_ bytes: UnsafeRawBufferPointer) -> String {
+        let digits = String(hash(bytes), radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}
