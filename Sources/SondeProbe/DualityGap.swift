@@ -113,10 +113,12 @@ extension Penalty {
     /// The largest s ≤ 1 that puts s·v in the conjugate's domain, and the conjugate's value there.
     func dualScale(_ v: [Double]) -> (s: Double, conjugate: Double) {
         switch self {
-        case .elasticNet(let lambda, let alpha) where alpha < 1:
+        case .elasticNet(let lambda, let alpha) where alpha < 1 && lambda > 0:
             let k1 = lambda * alpha, k2 = lambda * (1 - alpha)
             return (1, v.reduce(0) { $0 + Swift.max(0, abs($1) - k1) * Swift.max(0, abs($1) - k1) } / (2 * k2))
         case .elasticNet(let lambda, _):
+            // The lasso's box; also λ = 0 (a path over neurons that are all constant), whose
+            // domain is {0}: the ridge part's v²/(2λ(1 − α)) would be 0/0 there.
             let largest = v.reduce(0) { Swift.max($0, abs($1)) }
             return (largest > lambda ? lambda / largest : 1, 0)
         case .neurox(let a, let b):

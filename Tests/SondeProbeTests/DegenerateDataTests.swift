@@ -22,6 +22,18 @@ struct DegenerateDataTests {
         }
     }
 
+    /// The path over constant neurons ends at λ = 0 (its largest λ is 0): the certificate is
+    /// still a number — the intercept-only model is the optimum, so the gap is 0 and both
+    /// objectives are the class frequencies' entropy (closed form) — not 0/0.
+    @Test func theCertificateOfAZeroPenaltyIsFinite() throws {
+        let labels = (0..<60).map { $0 % 3 == 0 ? 0 : 1 }
+        let data = ProbeDataset(x: Matrix(rows: 60, columns: 4, repeating: 2.5), labels: labels, classes: ["a", "b"])
+        let probe = FittedProbe.fit(data, settings: ProbeSettings(penalty: .elasticNet(lambda: 0, alpha: 0.5)))
+        let gap = try #require(probe.dualityGap(data))
+        let entropy = -(1.0 / 3 * log(1.0 / 3) + 2.0 / 3 * log(2.0 / 3))
+        #expect(abs(gap.primal - entropy) < 1e-9 && abs(gap.dual - entropy) < 1e-9 && abs(gap.gap) < 1e-9 && gap.relative.isFinite)
+    }
+
     /// A value whose square overflows Float, unstandardised: the solver ends in bounded time
     /// with finite weights (unconverged is allowed), never NaN and never a hang.
     @Test func overflowingValuesEndTheSolve() {
