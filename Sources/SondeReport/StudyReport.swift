@@ -40,7 +40,8 @@ public enum StudyReport {
         return page + "</body></html>\n"
     }
 
-    private static func f(_ x: Double) -> String { String(format: "%.3f", x) }
+    /// A number in the text; a degenerate (non-finite) one as a dash, never "nan".
+    private static func f(_ x: Double) -> String { x.isFinite ? String(format: "%.3f", x) : "–" }
 
     /// The page's head, style and title: every report is one self-contained file.
     static func pageStart(_ title: String) -> String {
@@ -277,7 +278,8 @@ public enum StudyReport {
             let colour = palette[k % palette.count]
             // Past the palette's colours, lines are dashed so that no two series look the same.
             let dash = k >= palette.count ? " stroke-dasharray=\"5 3\"" : ""
-            let points = line.1.enumerated().compactMap { i, v in v.map { (xPosition(i, x.count), yPosition($0, y)) } }
+            // A degenerate (non-finite) value is a gap in the line, not a NaN coordinate.
+            let points = line.1.enumerated().compactMap { i, v in v.flatMap { $0.isFinite ? (xPosition(i, x.count), yPosition($0, y)) : nil } }
             if points.count > 1 {
                 s +=
                     "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\"\(dash) points=\"\(points.map { "\($0.0),\($0.1)" }.joined(separator: " "))\"/>"
@@ -285,7 +287,7 @@ public enum StudyReport {
             for p in points { s += "<circle cx=\"\(p.0)\" cy=\"\(p.1)\" r=\"3\" fill=\"\(colour)\"/>" }
             if k < spread.count {
                 for (i, v) in line.1.enumerated() where i < spread[k].count {
-                    guard let v else { continue }
+                    guard let v, v.isFinite, spread[k][i].isFinite else { continue }
                     let px = xPosition(i, x.count)
                     s +=
                         "<line x1=\"\(px)\" y1=\"\(yPosition(v - spread[k][i], y))\" x2=\"\(px)\" y2=\"\(yPosition(v + spread[k][i], y))\" stroke=\"\(colour)\"/>"
@@ -300,13 +302,13 @@ public enum StudyReport {
     }
 
     static func groupedBars(labels: [String], groups: [(String, [Double])], yLabel: String, xLabel: String = "layer") -> String {
-        let y = (0.0, (groups.flatMap(\.1).max() ?? 1) * 1.1 + 1e-9)
+        let y = (0.0, (groups.flatMap(\.1).filter(\.isFinite).max() ?? 1) * 1.1 + 1e-9)
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\">"
         s += axes(x: labels, y: y, yLabel: yLabel, xLabel: xLabel, bands: true)
         let slot = (width - left - right) / Double(max(labels.count, 1)), groupW = min(slot * 0.8, 36 * Double(groups.count))
         let barW = groupW / Double(groups.count)
         for (g, group) in groups.enumerated() {
-            for (i, v) in group.1.enumerated() {
+            for (i, v) in group.1.enumerated() where v.isFinite {
                 let x = bandPosition(i, labels.count) - groupW / 2 + Double(g) * barW
                 let top = yPosition(v, y)
                 s +=

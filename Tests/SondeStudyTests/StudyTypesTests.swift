@@ -5,6 +5,7 @@ import SondeProbe
 import SondeSimilarity
 import Testing
 
+@testable import SondeReport
 @testable import SondeStudy
 
 /// The studies the commands present, on small synthetic data: similarity, neuron selections,
@@ -148,5 +149,18 @@ struct StudyTypesTests {
         #expect(throws: StudyError.self) {
             try AblationStudy.run(Array(splits.prefix(1)), probe: nil, probeSettings: settings, settings: .init(counts: [2], minimalDelta: 0.01))
         }
+    }
+}
+
+/// A degenerate value (NaN, infinity) leaves a gap in a chart, never a NaN coordinate.
+@Suite struct DegenerateChartTests {
+    @Test func nonFiniteValuesAreLeftOut() {
+        let line = StudyReport.lineChart(
+            x: ["0", "1", "2"], series: [("a", [0.5, .nan, 0.7]), ("b", [.infinity, 0.2, 0.3])], spread: [[0.1, 0.1, .nan]], yLabel: "y", xLabel: "x")
+        let bars = StudyReport.barChart(labels: ["a", "b"], values: [.nan, 1], yLabel: "y", xLabel: "x")
+        for svg in [line, bars] {
+            #expect(!svg.lowercased().contains("nan") && !svg.contains("inf"), "\(svg)")
+        }
+        #expect(line.contains("<circle") && bars.contains("<rect"))
     }
 }
