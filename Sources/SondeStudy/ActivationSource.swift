@@ -71,24 +71,28 @@ public enum ActivationSource: Sendable {
         }
     }
 
-    /// One layer of an activation file (.npy, .npz, safetensors, NeuroX JSON) as a [words ×
-    /// neurons] matrix: the tensor named `layer` (`2` names `layer2`), or the file's only tensor.
-    public static func matrix(path: String, layer: String?) throws -> Matrix<Float> {
+    /// The tensor named `layer` (`2` names `layer2`) of an activation file, or its only tensor;
+    /// nothing is read but the header (its shape says what loading it will cost).
+    public static func tensor(path: String, layer: String?) throws -> (TensorCollection, Tensor) {
         let file = try TensorCollection.read(path)
         let names = file.tensors.map(\.name)
-        let tensor: Tensor
         if let layer {
             guard let t = file[layer] ?? (Int(layer) != nil ? file["layer" + layer] : nil) else {
                 throw StudyError("\(path): no tensor '\(layer)'; it has \(names.joined(separator: ", ")) (choose one with --layer)", usage: true)
             }
-            tensor = t
-        } else {
-            guard file.tensors.count == 1 else {
-                throw TensorFileError(
-                    .malformed, path, "holds \(file.tensors.count) tensors; choose one with --layer (\(names.prefix(8).joined(separator: ", ")))")
-            }
-            tensor = file.tensors[0]
+            return (file, t)
         }
+        guard file.tensors.count == 1 else {
+            throw TensorFileError(
+                .malformed, path, "holds \(file.tensors.count) tensors; choose one with --layer (\(names.prefix(8).joined(separator: ", ")))")
+        }
+        return (file, file.tensors[0])
+    }
+
+    /// One layer of an activation file (.npy, .npz, safetensors, NeuroX JSON) as a [words ×
+    /// neurons] matrix: the tensor named `layer` (`2` names `layer2`), or the file's only tensor.
+    public static func matrix(path: String, layer: String?) throws -> Matrix<Float> {
+        let (file, tensor) = try self.tensor(path: path, layer: layer)
         let m = try matrix(tensor, of: file)
         // A probe squares and sums activations in Float: beyond 1e18 that overflows.
         if let bad = m.elements.firstIndex(where: { abs($0) > 1e18 }) {

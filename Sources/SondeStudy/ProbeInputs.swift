@@ -43,6 +43,11 @@ public struct ProbeInputs: Sendable {
     /// train first, then dev and test when given: labels indexed by train's classes, every split
     /// checked against train's width.
     public func load() throws -> [ProbeStudy.Split] {
+        // Measured: a probe's peak is about twice its activations in Float (the matrices and the
+        // file pages they were read from; benchmarks/memory.sh), whatever the classes.
+        let shapes = try [train, dev, test].compactMap { $0 }.map { try ActivationSource.tensor(path: $0.activations, layer: layer).1.shape }
+        let values = shapes.reduce(0.0) { $0 + Double($1.reduce(1, *)) }
+        try MemoryBudget.require(2.1 * 4 * values, for: "a probe on \(shapes.map { $0.map(String.init).joined(separator: " × ") }.joined(separator: ", "))")
         let trainSplit = try split("train", train, classes: nil)
         guard trainSplit.data.classes.count >= 2 else {
             throw StudyError("\(train.labels ?? train.corpus ?? train.activations): the training labels have only one class")

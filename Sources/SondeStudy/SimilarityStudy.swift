@@ -75,6 +75,19 @@ public enum SimilarityStudy {
     ///   - names: what X and Y are, for the result and the directions file.
     ///   - directions: write SVCCA's directions (unit rows in neuron space), canonical variates
     ///     (unit variance) and correlations here (needs `.svcca` among the measures).
+    /// Refuses, before anything is read, a comparison of the activation files' tensors that
+    /// would not fit in memory. Measured (benchmarks/memory.sh): 200,000 × 4,096 against the same
+    /// peaked at 9.2 GB — the two Float matrices (6.6 GB) and the Double moments and
+    /// decompositions of the (p + q)² joint covariance.
+    public static func requireMemory(x: String, y: String, layers: (String?, String?)) throws {
+        let a = try ActivationSource.tensor(path: x, layer: layers.0).1.shape, b = try ActivationSource.tensor(path: y, layer: layers.1).1.shape
+        guard a.count == 2, b.count == 2 else { return }  // reading them says what is wrong
+        let width = Double(a[1] + b[1])
+        try MemoryBudget.require(
+            1.05 * 4 * Double(a[0] * a[1] + b[0] * b[1]) + 5 * 8 * width * width,
+            for: "a similarity of \(a[0]) × \(a[1]) and \(b[0]) × \(b[1]) activations")
+    }
+
     public static func run(
         x: Matrix<Float>, y: Matrix<Float>, names: (x: String, y: String), settings: Settings, directions: String? = nil
     ) throws -> Result {

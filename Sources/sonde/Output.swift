@@ -59,7 +59,7 @@ func formatTable(_ rows: [[String]]) -> [String] {
 
 /// Runs `body`, turning input and output errors into a message on stderr and a sysexits
 /// status: 64 a request the inputs cannot meet (a layer they do not have), 65 malformed input,
-/// 66 missing input, 73 output not writable.
+/// 66 missing input, 71 not enough memory for the job, 73 output not writable.
 func withInputErrors<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
@@ -77,6 +77,8 @@ func withInputErrors<T>(_ body: () throws -> T) throws -> T {
         throw fail(error, code: 65)
     } catch let error as StudyError {
         throw fail(error, code: error.isUsage ? 64 : 65)
+    } catch let error as MemoryError {
+        throw fail(error, code: 71)
     }
 }
 

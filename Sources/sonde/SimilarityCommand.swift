@@ -54,6 +54,7 @@ struct SimilarityCommand: ParsableCommand {
     }
 
     func run() throws {
+        try withInputErrors { try SimilarityStudy.requireMemory(x: x, y: y, layers: (layerX ?? layer, layerY ?? layer)) }
         let a = try loadActivations(x, layer: layerX ?? layer)
         let b = try loadActivations(y, layer: layerY ?? layer)
         let settings = SimilarityStudy.Settings(

@@ -153,6 +153,12 @@ import Testing
             #expect(!noColumns.stdout.contains("nan"))
             let noRows = try SondeRun("probe", "--train", folder + "/empty.npy", "--train-labels", folder + "/y.txt")
             #expect(noRows.status == 65 && noRows.stderr.contains("no rows"), "\(noRows.stderr)")
+            // 240 × 8 Float activations need about 16 kB: under a limit of 4 kB the probe is
+            // refused before it starts, with the estimate and the variable that raises it.
+            try npy(240, 8).write(to: URL(fileURLWithPath: folder + "/small.npy"))
+            let memory = try SondeRun(
+                ["probe", "--train", folder + "/small.npy", "--train-labels", folder + "/y.txt"], environment: ["SONDE_MAX_MEMORY": "4096"])
+            #expect(memory.status == 71 && memory.stderr.contains("SONDE_MAX_MEMORY") && memory.stderr.contains("240 × 8"), "\(memory.stderr)")
             let tensors = fixtures + "/mixed.safetensors"
             let layer = try SondeRun("probe", "--train", tensors, "--layer", "layer99", "--train-labels", folder + "/y.txt")
             #expect(layer.status == 64 && layer.stderr.contains("no tensor 'layer99'"), "\(layer.stderr)")
