@@ -20,7 +20,7 @@ measure() {
     shift
     local status=0
     /usr/bin/time -f "%e %M" -o "$data/time.txt" "$@" >"$data/$name.out" 2>"$data/$name.err" || status=$?
-    read -r seconds kb <"$data/time.txt"
+    read -r seconds kb < <(tail -n 1 "$data/time.txt")
     printf '%-44s %8.1f s  peak %6.2f GB  exit %d\n' "$name" "$seconds" "$(echo "$kb / 1048576" | bc -l)" "$status"
 }
 
@@ -41,7 +41,8 @@ for suite in "${suites[@]}"; do
     extract)
         train="$shared/corpora/ud-english-ewt/en_ewt-ud-train.conllu"
         for model in gpt-step1200 bert-step1200 neox-step1200; do
-            measure "extract EWT train, zoo $model" "$sonde" extract --model "$shared/zoo/$model" --corpus "$train" --out "$data/$model.safetensors" --quiet
+            measure "extract EWT train, zoo $model" "$sonde" extract --model "$shared/zoo/$model" --tokenizer "$shared/zoo/tokenizer/tokenizer.json" \
+                --corpus "$train" --out "$data/$model.safetensors" --quiet
         done
         ;;
     study)

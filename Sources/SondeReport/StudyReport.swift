@@ -153,13 +153,15 @@ public enum StudyReport {
                 "SVCCA similarity of each layer to the same layer of the \(r.experiment.models == nil ? "tagger" : "reference model"), over training (Saphra & Lopez's comparison)."
             )
         }
-        let final = p.dynamics.rows.filter { $0.checkpoint == checkpoints.last }
+        let kept = p.dynamics.layers.map { layer in
+            "\(layer): " + checkpoints.map { c in rows.first { $0.checkpoint == c && $0.layer == layer }.map { String($0.alignmentDirections) } ?? "–" }.joined(separator: ", ")
+        }
         out += figure(
             lineChart(
                 x: checkpoints,
-                series: byLayer(p.dynamics) { $0.alignment } + [("chance (k/D)", checkpoints.map { _ in final.first.map(\.alignmentChance) })],
-                yLabel: "alignment", xLabel: "checkpoint"),
-            "How much of the SVCCA directions' weight (shared with the last checkpoint) falls on the probe's top-\(r.experiment.k) neurons of each layer, over training, beside the share a random set of \(r.experiment.k) neurons would get: above chance, the neurons the probe ranks highest are also those the shared directions rest on."
+                series: byLayer(p.dynamics) { $0.alignmentZ ?? .nan } + [("chance (z = 0)", checkpoints.map { _ in 0 })],
+                yLabel: "alignment z", xLabel: "checkpoint"),
+            "Whether the probe's top-\(r.experiment.k) neurons of each layer are the ones the SVCCA directions shared with the last checkpoint rest on (their canonical loadings), over training, as a z-score against random sets of \(r.experiment.k) neurons (exact): beyond about 3, the neurons the probe ranks highest carry the shared directions; a gap where every direction weighs the neurons alike (the last checkpoint against itself). Canonical directions used per checkpoint — \(xmlEscape(kept.joined(separator: "; "))): a series whose counts differ several-fold compares unlike subspaces."
         )
         if let c = p.fineTuning {
             let labels = c.layers.map(\.layer)

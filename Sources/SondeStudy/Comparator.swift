@@ -94,9 +94,10 @@ public enum Comparator {
         return 1 - 6 * squares / (Double(n) * (Double(n) * Double(n) - 1))
     }
 
-    /// The alignment of a set of salient neurons S with SVCCA directions (unit rows aᵢ, with
-    /// correlations ρᵢ): A = Σᵢ ρᵢ mᵢ / Σᵢ ρᵢ with mᵢ = Σ_{j∈S} aᵢⱼ². Written per neuron,
-    /// A = Σ_{j∈S} wⱼ with wⱼ = Σᵢ ρᵢ aᵢⱼ² / Σᵢ ρᵢ (Σⱼ wⱼ = 1): the share of the
+    /// The alignment of a set of salient neurons S with canonical directions (rows aᵢ — loadings
+    /// or weights, `CanonicalAlignment` — with correlations ρᵢ): A = Σᵢ ρᵢ mᵢ / Σᵢ ρᵢ with
+    /// mᵢ = Σ_{j∈S} aᵢⱼ² / Σⱼ aᵢⱼ², S's share of direction i. Written per neuron,
+    /// A = Σ_{j∈S} wⱼ with wⱼ = Σᵢ ρᵢ aᵢⱼ²/‖aᵢ‖² / Σᵢ ρᵢ (Σⱼ wⱼ = 1): the share of the
     /// correlation-weighted direction mass that the salient neurons hold. Range [0, 1].
     ///
     /// The null is exact, not sampled: for k = |S| neurons drawn at random without replacement
@@ -113,10 +114,11 @@ public enum Comparator {
 
     public static func alignment(salient: [Int], directions: Matrix<Double>, correlations: [Double]) -> Alignment {
         let d = directions.columns, m = directions.rows
-        let total = correlations.prefix(m).reduce(0, +)
+        let norms = (0..<m).map { i in (0..<d).reduce(0.0) { $0 + directions[i, $1] * directions[i, $1] } }
+        let total = (0..<m).reduce(0.0) { $0 + (norms[$1] > 0 ? correlations[$1] : 0) }
         var w = [Double](repeating: 0, count: d)
         if total > 0 {
-            for i in 0..<m { for j in 0..<d { w[j] += correlations[i] * directions[i, j] * directions[i, j] / total } }
+            for i in 0..<m where norms[i] > 0 { for j in 0..<d { w[j] += correlations[i] * directions[i, j] * directions[i, j] / norms[i] / total } }
         }
         let k = Double(salient.count), n = Double(d)
         let value = salient.reduce(0.0) { $0 + w[$1] }
@@ -127,36 +129,6 @@ public enum Comparator {
         // wⱼ equal to rounding: the null has no spread and z would be noise over noise.
         let z = sd > 1e-9 * max(chance, 1e-12) ? (value - chance) / sd : nil
         return Alignment(value: value, chance: chance, nullSD: sd, z: z)
-    }
-
-    /// The canonical correlation the probe's weights read: with qᵢ the SVCCA directions made
-    /// orthonormal in order of correlation (QR), Σᵢ ρᵢ‖Wqᵢ‖² / Σᵢ ‖Wqᵢ‖² — a mean of the ρᵢ
-    /// weighted by where the weights' energy lies in the SVCCA subspace. Scale-free (a rescaled
-    /// probe gives the same value) and free of neuron indices. Chance, for weights with no
-    /// preferred direction: the plain mean of the ρᵢ.
-    public static func probeCorrelation(
-        _ weights: Matrix<Double>, directions: Matrix<Double>, correlations: [Double]
-    ) throws -> (value: Double, chance: Double) {
-        let m = directions.rows
-        guard m > 0 else { return (0, 0) }
-        let chance = correlations.prefix(m).reduce(0, +) / Double(m)
-        let basis = try directions.transposed().qr().q  // D × m, column i from direction i
-        let projected = Matrix.product(weights, basis)  // classes × m
-        var energy = [Double](repeating: 0, count: m)
-        for c in 0..<projected.rows { for i in 0..<m { energy[i] += projected[c, i] * projected[c, i] } }
-        let total = energy.reduce(0, +)
-        guard total > 0 else { return (chance, chance) }
-        return (zip(energy, correlations).reduce(0.0) { $0 + $1.0 * $1.1 } / total, chance)
-    }
-
-    /// The share of ‖W‖²_F (classes × D) that lies in the span of the directions (rows). Chance:
-    /// (number of independent directions) / D.
-    public static func energyInSpan(_ weights: Matrix<Double>, directions: Matrix<Double>) throws -> Double {
-        guard directions.rows > 0 else { return 0 }
-        let basis = try directions.transposed().qr().q  // D × m, orthonormal
-        let projected = Matrix.product(weights, basis)
-        let total = weights.elements.reduce(0) { $0 + $1 * $1 }
-        return total > 0 ? projected.elements.reduce(0) { $0 + $1 * $1 } / total : 0
     }
 
     /// The mean over tokens of ‖x‖₂ / ‖x‖₁: 1 when one neuron carries a token, 1/√D when all
@@ -207,18 +179,24 @@ public struct DynamicsRow: Codable, Sendable {
     /// Ranking stability against the reference's probe on the same layer.
     public var jaccardAtK: Double
     public var rankCorrelation: Double
-    /// `Comparator.alignment` of the top-k neurons: the value, its chance level k/D, the exact
-    /// SD of random k-sets and the z-score (nil when the directions weigh every neuron alike).
+    /// `CanonicalAlignment` of the top-k neurons with the SVCCA directions, by loadings: the
+    /// value, its chance level k/D, the exact SD of random k-sets and the z-score (nil when the
+    /// directions weigh every neuron alike, or every ρ is 1); the canonical pairs used.
     public var alignment: Double
     public var alignmentChance: Double
     public var alignmentNullSD: Double
     public var alignmentZ: Double?
-    /// `Comparator.probeCorrelation`: the mean correlation of the SVCCA directions the probe's
-    /// weights lie in, beside the plain mean correlation.
+    public var alignmentDirections: Int
+    /// The probe in X's whitened coordinates (`CanonicalAlignment.ProbeSubspace`): the mean ρ of
+    /// the canonical directions its logit variance lies in (chance: the plain mean ρ), the share
+    /// of that variance in the canonical span (chance m/r), and the share from the principal
+    /// directions SVCCA kept (chance kx/r).
     public var probeCorrelation: Double
     public var probeCorrelationChance: Double
     public var probeEnergy: Double
     public var probeEnergyChance: Double
+    public var probeEnergyInKept: Double
+    public var probeEnergyInKeptChance: Double
     public var concentration: Double
 }
 
@@ -243,11 +221,10 @@ extension Comparator {
                 let svcca = try Similarity.svcca(moments, keep: keep)
                 let pwcca = try Similarity.pwcca(moments).value
                 let probe = LayerProbe.train(x, tokens, settings: settings)
-                let salient = Array(probe.ordering.prefix(k))
-                let directions = svcca.cca.directionsX()
-                let d = Double(x.columns)
-                let aligned = alignment(salient: salient, directions: directions, correlations: svcca.cca.coefficients)
-                let read = try probeCorrelation(probe.weights, directions: directions, correlations: svcca.cca.coefficients)
+                let aligned = try CanonicalAlignment.measure(
+                    x: x, y: y, neurons: Array(probe.ordering.prefix(k)), probeWeights: probe.weights, directions: .svcca(keep),
+                    moments: moments)
+                let read = aligned.probe!
                 rows.append(
                     DynamicsRow(
                         checkpoint: checkpoint.name, layer: name, property: tokens.property,
@@ -255,10 +232,10 @@ extension Comparator {
                         probeAccuracy: probe.accuracy, controlAccuracy: probe.controlAccuracy, selectivity: probe.selectivity,
                         jaccardAtK: jaccard(probe.ordering, referenceProbes[l].ordering, k: k),
                         rankCorrelation: rankCorrelation(probe.ordering, referenceProbes[l].ordering),
-                        alignment: aligned.value, alignmentChance: aligned.chance, alignmentNullSD: aligned.nullSD, alignmentZ: aligned.z,
-                        probeCorrelation: read.value, probeCorrelationChance: read.chance,
-                        probeEnergy: try energyInSpan(probe.weights, directions: directions),
-                        probeEnergyChance: Double(directions.rows) / d,
+                        alignment: aligned.alignment, alignmentChance: aligned.chance, alignmentNullSD: aligned.nullSD, alignmentZ: aligned.z,
+                        alignmentDirections: aligned.directions, probeCorrelation: read.correlation,
+                        probeCorrelationChance: read.correlationChance, probeEnergy: read.energy, probeEnergyChance: read.energyChance,
+                        probeEnergyInKept: read.inKeptComponents ?? 1, probeEnergyInKeptChance: read.inKeptComponentsChance ?? 1,
                         concentration: concentration(x)))
                 progress(rows.count, total)
             }

@@ -32,14 +32,15 @@ struct Sonde: ParsableCommand {
             and progress go to stderr (none but errors and warnings with --quiet); --threads N sets \
             the threads of the numerics. Shell completion: sonde --generate-completion-script bash \
             (or zsh, fish). Exit status: 0 success, 64 bad usage, 65 malformed input, \
-            66 missing input, 69 a service failed (sbatch), 73 cannot write the output.
+            66 missing input, 69 a service failed (sbatch), 71 not enough memory for the job \
+            (SONDE_MAX_MEMORY), 73 cannot write the output.
             """,
         version: version,
         subcommands: [
             CorpusCommand.self, ExtractCommand.self, ProbeCommand.self, RankCommand.self, ScoreCommand.self, SimilarityCommand.self,
             DynamicsCommand.self, CompareCommand.self, AblateCommand.self, RedundancyCommand.self, TopWordsCommand.self, Inspect.self,
             LMCommand.self, TaggerCommand.self, FinetuneCommand.self, RunCommand.self, SlurmCommand.self, DemoCommand.self, PairsCommand.self,
-            TaskSpaceCommand.self,
+            TaskSpaceCommand.self, AlignCommand.self,
         ])
 
     /// ArgumentParser's entry point, after handlers that remove half-written files on Ctrl-C,

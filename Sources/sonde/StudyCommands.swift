@@ -108,24 +108,28 @@ struct DynamicsCommand: ParsableCommand {
         var table = [
             [
                 "checkpoint", "layer", "svcca", "pwcca", "cka", "accuracy", "selectivity", "jaccard@k", "alignment (chance ± sd)", "z",
-                "probe ρ (mean ρ)",
+                "directions", "probe ρ (mean ρ)", "probe energy (chance)", "in kept (chance)",
             ]
         ]
         for r in dynamics.rows {
             table.append([
                 r.checkpoint, r.layer, f(r.svcca), f(r.pwcca), f(r.cka), f(r.probeAccuracy), f(r.selectivity), f(r.jaccardAtK),
                 "\(f(r.alignment)) (\(f(r.alignmentChance)) ± \(f(r.alignmentNullSD)))", r.alignmentZ.map { String(format: "%+.1f", $0) } ?? "–",
-                "\(f(r.probeCorrelation)) (\(f(r.probeCorrelationChance)))",
+                String(r.alignmentDirections), "\(f(r.probeCorrelation)) (\(f(r.probeCorrelationChance)))",
+                "\(f(r.probeEnergy)) (\(f(r.probeEnergyChance)))", "\(f(r.probeEnergyInKept)) (\(f(r.probeEnergyInKeptChance)))",
             ])
         }
         formatTable(table).forEach { print($0) }
         print(
             """
 
-            alignment: the share of the correlation-weighted SVCCA direction mass held by the top-\(input.k) neurons \
-            (chance k/D; z against random sets of k neurons, exact; "–": the directions weigh every neuron alike, \
-            as for a layer against itself, so no set can differ). probe ρ: the mean canonical correlation of the \
-            directions the probe's weights lie in, against the plain mean of the correlations.
+            alignment: the share of the correlation-weighted SVCCA direction mass (squared canonical loadings) held by \
+            the top-\(input.k) neurons (chance k/D; z against random sets of k neurons, exact; "–": the directions \
+            weigh every neuron alike, as for a layer against itself, so no set can differ); directions: the canonical \
+            pairs used. In X's whitened coordinates: probe ρ, the mean canonical correlation of the directions the \
+            probe's logit variance lies in (against the plain mean); probe energy, the share of that variance in the \
+            canonical span (chance m/r); in kept, the share from the principal directions SVCCA kept (chance kx/r). \
+            `sonde align` gives the same figures for any ranking and pair of files.
             """)
         if let stored = dynamics.trainingConcentration {
             print("\nconcentration ‖x‖₂/‖x‖₁ measured at training (dev words; activation / gradient per state):")

@@ -135,17 +135,8 @@ import Testing
 
     @Test func degenerateActivationsAreRefusedBeforeAnyWork() throws {
         try withTemporaryFolder { folder in
-            // .npy [240, 0] float32, written by hand (numpy's own header layout).
-            func npy(_ rows: Int, _ columns: Int) -> Data {
-                var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows), \(columns)), }"
-                header += String(repeating: " ", count: 63 - (10 + header.count) % 64) + "\n"
-                var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count % 256), UInt8(header.utf8.count / 256)])
-                data.append(Data(header.utf8))
-                data.append(Data(count: rows * columns * 4))
-                return data
-            }
-            try npy(240, 0).write(to: URL(fileURLWithPath: folder + "/x.npy"))
-            try npy(0, 8).write(to: URL(fileURLWithPath: folder + "/empty.npy"))
+            try writeNPY(folder + "/x.npy", rows: 240, columns: 0) { _, _ in 0 }
+            try writeNPY(folder + "/empty.npy", rows: 0, columns: 8) { _, _ in 0 }
             try (0..<240).map { $0 % 2 == 0 ? "a" : "b" }.joined(separator: "\n").write(
                 toFile: folder + "/y.txt", atomically: true, encoding: .utf8)
             let noColumns = try SondeRun("probe", "--train", folder + "/x.npy", "--train-labels", folder + "/y.txt", "--lambda", "1e-3")
@@ -155,7 +146,7 @@ import Testing
             #expect(noRows.status == 65 && noRows.stderr.contains("no rows"), "\(noRows.stderr)")
             // 240 × 8 Float activations need about 16 kB: under a limit of 4 kB the probe is
             // refused before it starts, with the estimate and the variable that raises it.
-            try npy(240, 8).write(to: URL(fileURLWithPath: folder + "/small.npy"))
+            try writeNPY(folder + "/small.npy", rows: 240, columns: 8) { i, j in Float((i * 7 + j * 3) % 11) }
             let memory = try SondeRun(
                 ["probe", "--train", folder + "/small.npy", "--train-labels", folder + "/y.txt"], environment: ["SONDE_MAX_MEMORY": "4096"])
             #expect(memory.status == 71 && memory.stderr.contains("SONDE_MAX_MEMORY") && memory.stderr.contains("240 × 8"), "\(memory.stderr)")
