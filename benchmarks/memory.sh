@@ -49,7 +49,7 @@ for suite in "${suites[@]}"; do
         rm -rf "$data/study"
         mkdir -p "$data/study"
         sed -e "s|^output = .*|output = \"$data/study/out\"|" -e "s|\.\./\.\./shared|$shared|" "$root/examples/ud-english-ewt.toml" >"$data/study/study.toml"
-        measure "run examples/ud-english-ewt.toml" "$sonde" run "$data/study/study.toml" --quiet
+        measure "run the EWT example study" "$sonde" run "$data/study/study.toml" --quiet
         ;;
     *) echo "unknown suite $suite (probe, similarity, extract, study)" >&2; exit 64 ;;
     esac

@@ -192,7 +192,7 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
     }
 
     // Vector exp, logistic and tanh for Float (`FastMath`); libm's, one by one, for Double.
-    @inline(__always) private static func logistic(_ p: UnsafeMutablePointer<S>, _ n: Int) {
+    @inline(__always) static func logistic(_ p: UnsafeMutablePointer<S>, _ n: Int) {
         if S.self == Float.self {
             FastMath.logistic(UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self), count: n)
         } else {
@@ -200,7 +200,7 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
         }
     }
 
-    @inline(__always) private static func tanh(_ p: UnsafeMutablePointer<S>, _ n: Int) {
+    @inline(__always) static func tanh(_ p: UnsafeMutablePointer<S>, _ n: Int) {
         if S.self == Float.self {
             FastMath.tanh(UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self), count: n)
         } else {
