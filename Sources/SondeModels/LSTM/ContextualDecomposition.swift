@@ -32,7 +32,9 @@ extension LSTMNetwork {
     /// Decomposes one sequence `ids` (T positions) for `spans` (each a set of positions) at once:
     /// per layer the input projections of all spans in one gemm, per step the recurrences of all
     /// spans in two (β and γ).
-    package func decompose(ids: [Int32], spans: [Set<Int>]) -> Decomposition {
+    /// `identity`: σ and tanh replaced by the identity everywhere (a test's linear network, on
+    /// which the decomposition is exactly additive when the gates' weights are zero).
+    package func decompose(ids: [Int32], spans: [Set<Int>], identity: Bool = false) -> Decomposition {
         BLASThreads.owned { workers in
             let h = config.hiddenSize, steps = ids.count, batch = spans.count, rows = steps * batch
             var out = Decomposition()
@@ -52,7 +54,7 @@ extension LSTMNetwork {
                 }
             }
             for k in 0..<config.layers {
-                let layer = decomposeLayer(k, relevantInput, irrelevantInput, steps: steps, batch: batch, workers: workers)
+                let layer = decomposeLayer(k, relevantInput, irrelevantInput, steps: steps, batch: batch, workers: workers, identity: identity)
                 out.relevantHidden.append(layer.relevantHidden)
                 out.irrelevantHidden.append(layer.irrelevantHidden)
                 out.relevantCells.append(layer.relevantCells)
@@ -67,7 +69,7 @@ extension LSTMNetwork {
         var relevantHidden: [S], irrelevantHidden: [S], relevantCells: [S], irrelevantCells: [S]
     }
 
-    private func decomposeLayer(_ k: Int, _ relevantInput: [S], _ irrelevantInput: [S], steps: Int, batch: Int, workers: Int)
+    private func decomposeLayer(_ k: Int, _ relevantInput: [S], _ irrelevantInput: [S], steps: Int, batch: Int, workers: Int, identity: Bool)
         -> LayerDecomposition
     {
         let h = config.hiddenSize, g4 = 4 * h, rows = steps * batch
@@ -84,7 +86,7 @@ extension LSTMNetwork {
             let w = p.baseAddress!
             let bias = (0..<g4).map { w[bih + $0] + w[bhh + $0] }
             var biasPart = bias
-            biasPart.withUnsafeMutableBufferPointer { bp in Self.activate(bp.baseAddress!, rows: 1, h: h) }
+            if !identity { biasPart.withUnsafeMutableBufferPointer { bp in Self.activate(bp.baseAddress!, rows: 1, h: h) } }
             relevantInput.withUnsafeBufferPointer { x in
                 relevant.withUnsafeMutableBufferPointer { r in
                     BLAS.gemm(parts: workers, transposeB: true, m: rows, n: g4, k: h, a: x.baseAddress!, lda: h, b: w + wih, ldb: h, c: r.baseAddress!, ldc: g4)
@@ -121,9 +123,11 @@ extension LSTMNetwork {
                         }
                     }
                 }
-                withRelevant.withUnsafeMutableBufferPointer { Self.activate($0.baseAddress!, rows: batch, h: h) }
-                withIrrelevant.withUnsafeMutableBufferPointer { Self.activate($0.baseAddress!, rows: batch, h: h) }
-                whole.withUnsafeMutableBufferPointer { Self.activate($0.baseAddress!, rows: batch, h: h) }
+                if !identity {
+                    withRelevant.withUnsafeMutableBufferPointer { Self.activate($0.baseAddress!, rows: batch, h: h) }
+                    withIrrelevant.withUnsafeMutableBufferPointer { Self.activate($0.baseAddress!, rows: batch, h: h) }
+                    whole.withUnsafeMutableBufferPointer { Self.activate($0.baseAddress!, rows: batch, h: h) }
+                }
                 for b in 0..<batch {
                     let row = (first + b) * h, previous = row - batch * h
                     for j in 0..<h {
@@ -145,7 +149,7 @@ extension LSTMNetwork {
                         result.relevantCells[row + j] = beta
                         result.irrelevantCells[row + j] = gamma
                         let o = whole[b * g4 + 3 * h + j]
-                        let (tb, tg, tc) = (S.tanh(beta), S.tanh(gamma), S.tanh(beta + gamma))
+                        let (tb, tg, tc) = identity ? (beta, gamma, beta + gamma) : (S.tanh(beta), S.tanh(gamma), S.tanh(beta + gamma))
                         result.relevantHidden[row + j] = o * (tb + tc - tg) / 2
                         result.irrelevantHidden[row + j] = o * (tg + tc - tb) / 2
                     }
