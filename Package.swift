@@ -45,7 +45,7 @@ let package = Package(
             dependencies: [
                 "SondeBase", "SondeLinalg", "SondeCorpus", "SondeModels", "SondeProbe", "SondeSimilarity", .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
-        .target(name: "SondeReport", dependencies: ["SondeBase", "SondeSimilarity", "SondeStudy"]),
+        .target(name: "SondeReport", dependencies: ["SondeBase", "SondeSimilarity", "SondeStudy", "SondeModels"]),
 
         // MARK: The command-line tool
         .executableTarget(

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import SondeBase
+import SondeModels
+import SondeReport
+import SondeStudy
+
+struct InteractionsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "interactions",
+        abstract: "Word interdependence in a native LSTM by contextual decomposition, by linear and syntactic distance.",
+        discussion: """
+            For every pair of words at most --max-distance apart, contextual decomposition (Murdoch \
+            et al. 2018) splits the later word's state into the part due to the pair, to each word \
+            alone, and the rest; the interdependence (Saphra & Lopez 2020) is ‖β(x∪y) − β(x) − \
+            β(y)‖ / ‖β(x∪y)‖ (and over ‖h‖ as relativeToState). The result: means by linear \
+            distance, and by syntactic distance (path length in the treebank's dependency tree) at \
+            each linear distance — do words close in the tree interact more than their distance in \
+            the string predicts? Several checkpoints (e.g. lm/step-*) give the same per checkpoint, \
+            over training. --html draws one sentence's pairs as a heat map with its tree.
+
+            Examples:
+              sonde interactions lm/step-400 --corpus en_ewt-ud-dev.conllu --limit 1000
+              sonde interactions lm/step-* --corpus dev.conllu --layer 2 --json
+              sonde interactions lm/step-400 --corpus dev.conllu --sentence 3 --html pairs.html
+            """)
+
+    @Argument(help: "sonde-lstm checkpoint folders (oldest first for a series).") var checkpoints: [String] = []
+    @Option(help: "A checkpoint folder (besides or instead of the arguments).") var model: [String] = []
+    @Option(help: "The treebank (with dependency heads for syntactic distances).") var corpus: [String]
+    @Option(help: "Only the first N sentences.") var limit: Int?
+    @Option(help: "Layers read (1…L, comma-separated); default all.") var layer: String?
+    @Option(help: "Pairs of words at most this many apart.") var maxDistance = 10
+    @Flag(help: "Put every pair into the JSON (`interdependence`), not only the curves.") var pairs = false
+    @Option(help: "With --html: the sentence drawn (index from 0).") var sentence = 0
+    @Option(help: "Write a self-contained HTML heat map of one sentence's pairs (the last checkpoint).") var html: String?
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        guard !(checkpoints + model).isEmpty else { throw ValidationError("name a sonde-lstm checkpoint folder") }
+        guard (1...100).contains(maxDistance) else { throw ValidationError("--max-distance must be in 1…100") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if sentence < 0 { throw ValidationError("--sentence must be at least 0") }
+    }
+
+    func run() throws {
+        let folders = checkpoints + model
+        let treebank = try readTreebank(corpus, limit: limit)
+        guard !treebank.sentences.isEmpty else { throw failure("\(corpus.joined(separator: ", ")): no sentences") }
+        var results: [InteractionStudy] = []
+        var last: LSTMModel?
+        for folder in folders {
+            let lstm = try withInputErrors { try LSTMModel(folder: folder) }
+            let layers = try layer.map(parseLayerNumbers) ?? Array(1...lstm.layerCount)
+            if let bad = layers.first(where: { !(1...lstm.layerCount).contains($0) }) {
+                throw ValidationError("--layer: \(bad) is not a layer of \(folder) (1…\(lstm.layerCount))")
+            }
+            let name = (folder as NSString).lastPathComponent
+            let progress = Progress(what: "interactions \(name)")
+            results.append(
+                InteractionStudy.run(lstm, name: name, corpus: treebank, maxDistance: maxDistance, layers: layers, keepPairs: pairs, progress: progress.update))
+            last = lstm
+        }
+        if let html, let lstm = last {
+            guard sentence < treebank.sentences.count else { throw ValidationError("--sentence: the treebank has \(treebank.sentences.count) sentences") }
+            let s = treebank.sentences[sentence]
+            let words = s.words.map(\.form)
+            let values = lstm.interdependence(words, maxDistance: words.count, layers: [lstm.layerCount])
+            let page = InteractionView.html(
+                words: words, heads: s.words.map(\.head), interactions: values, title: "\((folders.last! as NSString).lastPathComponent), layer \(lstm.layerCount)")
+            try withInputErrors { try AtomicFile.write(to: html) { try $0.write(Array(page.utf8)) } }
+        }
+        if output.json { return try results.count == 1 ? printJSON(results[0]) : printJSON(["checkpoints": results]) }
+        for r in results {
+            print("\(r.model): \(r.sentences) sentences, pairs at most \(r.maxDistance) apart")
+            var rows = [["layer", "linear distance", "pairs", "interdependence", "by syntactic distance (pairs)"]]
+            for p in r.byLinearDistance {
+                let syntactic = r.bySyntacticDistance.filter { $0.layer == p.layer && $0.linearDistance == p.linearDistance }
+                rows.append([
+                    String(p.layer), String(p.linearDistance), String(p.count), f(p.mean),
+                    syntactic.map { "\($0.syntacticDistance!): \(f($0.mean)) (\($0.count))" }.joined(separator: "  "),
+                ])
+            }
+            formatTable(rows).forEach { print($0) }
+        }
+        if let html { print("wrote \(html)") }
+    }
+}
