@@ -50,15 +50,21 @@ public struct InteractionStudy: Codable, Sendable {
         progress: (Int, Int) -> Void = { _, _ in }
     ) -> InteractionStudy {
         var pairs: [Pair] = []
+        // In groups of sentences, for progress; each group runs as batched decompositions.
+        var found: [[WordInteraction]] = []
+        for start in stride(from: 0, to: corpus.sentences.count, by: 256) {
+            let group = corpus.sentences[start..<min(corpus.sentences.count, start + 256)].map { $0.words.map(\.form) }
+            found += model.interdependence(group, maxDistance: maxDistance, layers: layers)
+            progress(found.count, corpus.sentences.count)
+        }
         for (s, sentence) in corpus.sentences.enumerated() {
             let distances = sentence.dependencyDistances()
-            for w in model.interdependence(sentence.words.map(\.form), maxDistance: maxDistance, layers: layers) {
+            for w in found[s] {
                 pairs.append(
                     Pair(
                         sentence: s, first: w.first, second: w.second, layer: w.layer, linearDistance: w.second - w.first,
                         syntacticDistance: distances?[w.first][w.second], interdependence: w.value, relativeToState: w.relativeToState))
             }
-            progress(s + 1, corpus.sentences.count)
         }
         func points(_ key: (Pair) -> Int?) -> [Point] {
             var groups: [[Int]: [Double]] = [:]

@@ -65,7 +65,7 @@ struct InteractionsCommand: ParsableCommand {
             guard sentence < treebank.sentences.count else { throw ValidationError("--sentence: the treebank has \(treebank.sentences.count) sentences") }
             let s = treebank.sentences[sentence]
             let words = s.words.map(\.form)
-            let values = lstm.interdependence(words, maxDistance: words.count, layers: [lstm.layerCount])
+            let values = lstm.interdependence([words], maxDistance: words.count, layers: [lstm.layerCount])[0]
             let page = InteractionView.html(
                 words: words, heads: s.words.map(\.head), interactions: values, title: "\((folders.last! as NSString).lastPathComponent), layer \(lstm.layerCount)")
             try withInputErrors { try AtomicFile.write(to: html) { try $0.write(Array(page.utf8)) } }

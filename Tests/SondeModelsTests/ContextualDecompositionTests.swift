@@ -133,7 +133,10 @@ struct ContextualDecompositionTests {
         let net = Self.network(hidden: 6, vocabulary: 9)
         let model = LSTMModel(network: net, vocabulary: Vocabulary(words: Vocabulary.specials + ["a", "b", "c", "d", "e"]), folder: "memory")
         let words = ["a", "b", "c", "d", "e", "a"]
-        let all = model.interdependence(words, maxDistance: 2, layers: [1, 2], spansPerPass: 4)
+        // A row budget that splits the batch: the three sentences run in two decompositions.
+        let three = model.interdependence([words, ["e", "d"], Array(words.prefix(4))], maxDistance: 2, layers: [1, 2], rows: 80)
+        let all = three[0]
+        #expect(three[1].count == 2 && three[2].count == (3 + 2) * 2)
         #expect(all.count == (5 + 4) * 2 && all.allSatisfy { $0.second - $0.first <= 2 && $0.value > 0 && $0.value.isFinite })
         let pair = all.first { $0.first == 1 && $0.second == 3 && $0.layer == 2 }!
         let d = model.decompose(words, spans: [[1], [3], [1, 3]])

@@ -22,103 +22,133 @@ import SondeLinalg
 ///   β_h = o·½[tanh(β_c) + tanh(c) − tanh(γ_c)],   γ_h = o·½[tanh(γ_c) + tanh(c) − tanh(β_c)].
 /// An empty span gives β = 0; a span of every position leaves γ the bias-only terms.
 extension LSTMNetwork {
-    /// β and γ of every layer's h and c, per layer k (index k − 1), rows t·B + b (position t
-    /// of `ids`, span b), [T·B × H] each.
+    /// β and γ of every layer's h and c, per layer k (index k − 1), rows t·B + b (position t,
+    /// span b of all the sequences' spans in order), [T·B × H] each, T the longest sequence
+    /// (rows past a sequence's end hold nothing of meaning).
     package struct Decomposition {
         package var relevantHidden: [[S]] = [], irrelevantHidden: [[S]] = []
         package var relevantCells: [[S]] = [], irrelevantCells: [[S]] = []
     }
 
-    /// Decomposes one sequence `ids` (T positions) for `spans` (each a set of positions) at once:
-    /// per layer the input projections of all spans in one gemm, per step the recurrences of all
-    /// spans in two (β and γ).
+    /// Decomposes one sequence `ids` for `spans` (each a set of positions).
     /// `identity`: σ and tanh replaced by the identity everywhere (a test's linear network, on
     /// which the decomposition is exactly additive when the gates' weights are zero).
     package func decompose(ids: [Int32], spans: [Set<Int>], identity: Bool = false) -> Decomposition {
+        decompose(sequences: [(ids, spans)], identity: identity)
+    }
+
+    /// Decomposes several sequences, each for its spans, as one batch: per layer and step, the
+    /// input and recurrent products of every span of every sequence in four gemms (β and γ).
+    package func decompose(sequences: [(ids: [Int32], spans: [Set<Int>])], identity: Bool = false) -> Decomposition {
         BLASThreads.owned { workers in
-            let h = config.hiddenSize, steps = ids.count, batch = spans.count, rows = steps * batch
+            let h = config.hiddenSize, g4 = 4 * h
+            let steps = sequences.map(\.ids.count).max() ?? 0
+            let owner = sequences.enumerated().flatMap { s, sequence in sequence.spans.map { (s, $0) } }
+            let batch = owner.count
             var out = Decomposition()
-            guard rows > 0 else { return out }
-            // Layer 1's input: each position's embedding, on the relevant or the irrelevant side.
-            var relevantInput = [S](repeating: 0, count: rows * h), irrelevantInput = relevantInput
+            guard steps > 0, batch > 0 else { return out }
+            // Layer 1's input products W·x: once per (sequence, position), then given to each
+            // span's relevant or irrelevant side.
+            let positions = sequences.flatMap(\.ids)
+            var projection = [S](repeating: 0, count: positions.count * g4)
             values.withUnsafeBufferPointer { p in
-                for t in 0..<steps {
-                    for (b, span) in spans.enumerated() {
-                        let row = (t * batch + b) * h, embedding = Int(ids[t]) * h
-                        if span.contains(t) {
-                            for j in 0..<h { relevantInput[row + j] = p[embedding + j] }
-                        } else {
-                            for j in 0..<h { irrelevantInput[row + j] = p[embedding + j] }
-                        }
+                var x = [S](repeating: 0, count: positions.count * h)
+                for (r, id) in positions.enumerated() { for j in 0..<h { x[r * h + j] = p[Int(id) * h + j] } }
+                x.withUnsafeBufferPointer { xp in
+                    projection.withUnsafeMutableBufferPointer { pp in
+                        BLAS.gemm(
+                            parts: workers, transposeB: true, m: positions.count, n: g4, k: h, a: xp.baseAddress!, lda: h,
+                            b: p.baseAddress! + offset("rnn.weight_ih_l0"), ldb: h, c: pp.baseAddress!, ldc: g4)
                     }
                 }
             }
+            var first = [Int](repeating: 0, count: sequences.count)
+            for s in 1..<max(1, sequences.count) { first[s] = first[s - 1] + sequences[s - 1].ids.count }
+            let input = FirstLayerInput(
+                projection: projection, row: owner.map { first[$0.0] }, length: owner.map { sequences[$0.0].ids.count }, spans: owner.map(\.1))
+            var below: LayerDecomposition? = nil
             for k in 0..<config.layers {
-                let layer = decomposeLayer(k, relevantInput, irrelevantInput, steps: steps, batch: batch, workers: workers, identity: identity)
+                let layer = decomposeLayer(k, first: input, below: below, steps: steps, batch: batch, workers: workers, identity: identity)
                 out.relevantHidden.append(layer.relevantHidden)
                 out.irrelevantHidden.append(layer.irrelevantHidden)
                 out.relevantCells.append(layer.relevantCells)
                 out.irrelevantCells.append(layer.irrelevantCells)
-                (relevantInput, irrelevantInput) = (layer.relevantHidden, layer.irrelevantHidden)
+                below = layer
             }
             return out
         }
+    }
+
+    /// Layer 1's input products and, per span, where its sequence's rows start, its length and
+    /// its positions.
+    private struct FirstLayerInput {
+        var projection: [S]
+        var row: [Int], length: [Int], spans: [Set<Int>]
     }
 
     private struct LayerDecomposition {
         var relevantHidden: [S], irrelevantHidden: [S], relevantCells: [S], irrelevantCells: [S]
     }
 
-    private func decomposeLayer(_ k: Int, _ relevantInput: [S], _ irrelevantInput: [S], steps: Int, batch: Int, workers: Int, identity: Bool)
-        -> LayerDecomposition
-    {
+    private func decomposeLayer(
+        _ k: Int, first: FirstLayerInput, below: LayerDecomposition?, steps: Int, batch: Int, workers: Int, identity: Bool
+    ) -> LayerDecomposition {
         let h = config.hiddenSize, g4 = 4 * h, rows = steps * batch
         let (wih, whh, bih, bhh) = (
             offset("rnn.weight_ih_l\(k)"), offset("rnn.weight_hh_l\(k)"), offset("rnn.bias_ih_l\(k)"), offset("rnn.bias_hh_l\(k)")
         )
-        var relevant = [S](repeating: 0, count: rows * g4), irrelevant = relevant
         var result = LayerDecomposition(
             relevantHidden: [S](repeating: 0, count: rows * h), irrelevantHidden: [S](repeating: 0, count: rows * h),
             relevantCells: [S](repeating: 0, count: rows * h), irrelevantCells: [S](repeating: 0, count: rows * h))
-        // Scratch for one step: f(r + b), f(s + b), f(r + s + b) over the B × 4H gate block.
-        var withRelevant = [S](repeating: 0, count: batch * g4), withIrrelevant = withRelevant, whole = withRelevant
-        values.withUnsafeBufferPointer { p in
-            let w = p.baseAddress!
-            let bias = (0..<g4).map { w[bih + $0] + w[bhh + $0] }
-            var biasPart = bias
-            if !identity { biasPart.withUnsafeMutableBufferPointer { bp in Self.activate(bp.baseAddress!, rows: 1, h: h) } }
-            relevantInput.withUnsafeBufferPointer { x in
-                relevant.withUnsafeMutableBufferPointer { r in
-                    BLAS.gemm(parts: workers, transposeB: true, m: rows, n: g4, k: h, a: x.baseAddress!, lda: h, b: w + wih, ldb: h, c: r.baseAddress!, ldc: g4)
-                }
-            }
-            irrelevantInput.withUnsafeBufferPointer { x in
-                irrelevant.withUnsafeMutableBufferPointer { s in
-                    BLAS.gemm(parts: workers, transposeB: true, m: rows, n: g4, k: h, a: x.baseAddress!, lda: h, b: w + wih, ldb: h, c: s.baseAddress!, ldc: g4)
-                }
-            }
+        // One step's scratch over the B × 4H gate block: the relevant and irrelevant products,
+        // then f(r + b), f(s + b), f(r + s + b); and over B × H, tanh of β_c, γ_c and c.
+        var relevant = [S](repeating: 0, count: batch * g4), irrelevant = relevant
+        var withRelevant = relevant, withIrrelevant = relevant, whole = relevant
+        var tanhBeta = [S](repeating: 0, count: batch * h), tanhGamma = tanhBeta, tanhWhole = tanhBeta
+        values.withUnsafeBufferPointer { wp in
+            let w = wp.baseAddress!
+            var biasPart = (0..<g4).map { w[bih + $0] + w[bhh + $0] }
+            let bias = biasPart
+            if !identity { biasPart.withUnsafeMutableBufferPointer { Self.activate($0.baseAddress!, rows: 1, h: h) } }
             for t in 0..<steps {
-                let first = t * batch
+                let row = t * batch
                 relevant.withUnsafeMutableBufferPointer { r in
                     irrelevant.withUnsafeMutableBufferPointer { s in
-                        result.relevantHidden.withUnsafeBufferPointer { bh in
-                            result.irrelevantHidden.withUnsafeBufferPointer { gh in
-                                if t > 0 {
-                                    BLAS.gemm(
-                                        parts: workers, transposeB: true, m: batch, n: g4, k: h, a: bh.baseAddress! + (first - batch) * h, lda: h, b: w + whh,
-                                        ldb: h, beta: 1, c: r.baseAddress! + first * g4, ldc: g4)
-                                    BLAS.gemm(
-                                        parts: workers, transposeB: true, m: batch, n: g4, k: h, a: gh.baseAddress! + (first - batch) * h, lda: h, b: w + whh,
-                                        ldb: h, beta: 1, c: s.baseAddress! + first * g4, ldc: g4)
+                        if let below {
+                            below.relevantHidden.withUnsafeBufferPointer { x in
+                                BLAS.gemm(parts: workers, transposeB: true, m: batch, n: g4, k: h, a: x.baseAddress! + row * h, lda: h, b: w + wih, ldb: h, c: r.baseAddress!, ldc: g4)
+                            }
+                            below.irrelevantHidden.withUnsafeBufferPointer { x in
+                                BLAS.gemm(parts: workers, transposeB: true, m: batch, n: g4, k: h, a: x.baseAddress! + row * h, lda: h, b: w + wih, ldb: h, c: s.baseAddress!, ldc: g4)
+                            }
+                        } else {
+                            first.projection.withUnsafeBufferPointer { p in
+                                for b in 0..<batch {
+                                    let inside = t < first.length[b] && first.spans[b].contains(t)
+                                    let (to, other) = inside ? (r.baseAddress! + b * g4, s.baseAddress! + b * g4) : (s.baseAddress! + b * g4, r.baseAddress! + b * g4)
+                                    if t < first.length[b] {
+                                        to.update(from: p.baseAddress! + (first.row[b] + t) * g4, count: g4)
+                                    } else {
+                                        to.update(repeating: 0, count: g4)
+                                    }
+                                    other.update(repeating: 0, count: g4)
                                 }
+                            }
+                        }
+                        if t > 0 {
+                            result.relevantHidden.withUnsafeBufferPointer { x in
+                                BLAS.gemm(parts: workers, transposeB: true, m: batch, n: g4, k: h, a: x.baseAddress! + (row - batch) * h, lda: h, b: w + whh, ldb: h, beta: 1, c: r.baseAddress!, ldc: g4)
+                            }
+                            result.irrelevantHidden.withUnsafeBufferPointer { x in
+                                BLAS.gemm(parts: workers, transposeB: true, m: batch, n: g4, k: h, a: x.baseAddress! + (row - batch) * h, lda: h, b: w + whh, ldb: h, beta: 1, c: s.baseAddress!, ldc: g4)
                             }
                         }
                         for b in 0..<batch {
                             for j in 0..<g4 {
-                                let (rv, sv) = (r[(first + b) * g4 + j], s[(first + b) * g4 + j])
-                                withRelevant[b * g4 + j] = rv + bias[j]
-                                withIrrelevant[b * g4 + j] = sv + bias[j]
-                                whole[b * g4 + j] = rv + sv + bias[j]
+                                let q = b * g4 + j
+                                withRelevant[q] = r[q] + bias[j]
+                                withIrrelevant[q] = s[q] + bias[j]
+                                whole[q] = r[q] + s[q] + bias[j]
                             }
                         }
                     }
@@ -128,35 +158,66 @@ extension LSTMNetwork {
                     withIrrelevant.withUnsafeMutableBufferPointer { Self.activate($0.baseAddress!, rows: batch, h: h) }
                     whole.withUnsafeMutableBufferPointer { Self.activate($0.baseAddress!, rows: batch, h: h) }
                 }
+                cellStep(t, batch: batch, h: h, biasPart, withRelevant, withIrrelevant, whole, &result)
                 for b in 0..<batch {
-                    let row = (first + b) * h, previous = row - batch * h
                     for j in 0..<h {
-                        /// The Shapley split of gate `gate`'s unit j: (relevant, irrelevant, bias).
-                        func split(_ gate: Int) -> (S, S, S) {
-                            let q = b * g4 + gate * h + j, fb = biasPart[gate * h + j]
-                            let (fr, fs, fw) = (withRelevant[q], withIrrelevant[q], whole[q])
-                            return ((fr - fb + fw - fs) / 2, (fs - fb + fw - fr) / 2, fb)
-                        }
-                        let (ir, is_, ib) = split(0), (gr, gs, gb) = split(2)
-                        var beta = ir * (gr + gb) + ib * gr
-                        var gamma = is_ * (gr + gs + gb) + (ir + ib) * gs + ib * gb
-                        if t > 0 {
-                            let (fr, fs, fb) = split(1)
-                            let (betaBefore, gammaBefore) = (result.relevantCells[previous + j], result.irrelevantCells[previous + j])
-                            beta += (fr + fb) * betaBefore
-                            gamma += (fr + fs + fb) * gammaBefore + fs * betaBefore
-                        }
-                        result.relevantCells[row + j] = beta
-                        result.irrelevantCells[row + j] = gamma
-                        let o = whole[b * g4 + 3 * h + j]
-                        let (tb, tg, tc) = identity ? (beta, gamma, beta + gamma) : (S.tanh(beta), S.tanh(gamma), S.tanh(beta + gamma))
-                        result.relevantHidden[row + j] = o * (tb + tc - tg) / 2
-                        result.irrelevantHidden[row + j] = o * (tg + tc - tb) / 2
+                        let (beta, gamma) = (result.relevantCells[(row + b) * h + j], result.irrelevantCells[(row + b) * h + j])
+                        (tanhBeta[b * h + j], tanhGamma[b * h + j], tanhWhole[b * h + j]) = (beta, gamma, beta + gamma)
+                    }
+                }
+                if !identity {
+                    tanhBeta.withUnsafeMutableBufferPointer { Self.tanh($0.baseAddress!, batch * h) }
+                    tanhGamma.withUnsafeMutableBufferPointer { Self.tanh($0.baseAddress!, batch * h) }
+                    tanhWhole.withUnsafeMutableBufferPointer { Self.tanh($0.baseAddress!, batch * h) }
+                }
+                for b in 0..<batch {
+                    for j in 0..<h {
+                        let o = whole[b * g4 + 3 * h + j], q = b * h + j
+                        result.relevantHidden[(row + b) * h + j] = o * (tanhBeta[q] + tanhWhole[q] - tanhGamma[q]) / 2
+                        result.irrelevantHidden[(row + b) * h + j] = o * (tanhGamma[q] + tanhWhole[q] - tanhBeta[q]) / 2
                     }
                 }
             }
         }
         return result
+    }
+
+    /// The cells at step t from the gates' f(r + b), f(s + b), f(r + s + b) and f(b): each gate's
+    /// Shapley split, then β_c and γ_c as the type's comment writes them.
+    private func cellStep(_ t: Int, batch: Int, h: Int, _ fb: [S], _ fr: [S], _ fs: [S], _ fw: [S], _ result: inout LayerDecomposition) {
+        let g4 = 4 * h, row = t * batch
+        fb.withUnsafeBufferPointer { fb in
+            fr.withUnsafeBufferPointer { fr in
+                fs.withUnsafeBufferPointer { fs in
+                    fw.withUnsafeBufferPointer { fw in
+                        result.relevantCells.withUnsafeMutableBufferPointer { beta in
+                            result.irrelevantCells.withUnsafeMutableBufferPointer { gamma in
+                                for b in 0..<batch {
+                                    let c = (row + b) * h, previous = c - batch * h, q0 = b * g4
+                                    for j in 0..<h {
+                                        @inline(__always) func split(_ gate: Int) -> (S, S, S) {
+                                            let q = q0 + gate * h + j, bias = fb[gate * h + j]
+                                            return ((fr[q] - bias + fw[q] - fs[q]) / 2, (fs[q] - bias + fw[q] - fr[q]) / 2, bias)
+                                        }
+                                        let (ir, is_, ib) = split(0), (gr, gs, gb) = split(2)
+                                        var relevant = ir * (gr + gb) + ib * gr
+                                        var irrelevant = is_ * (gr + gs + gb) + (ir + ib) * gs + ib * gb
+                                        if t > 0 {
+                                            let (forgetR, forgetS, forgetB) = split(1)
+                                            let (betaBefore, gammaBefore) = (beta[previous + j], gamma[previous + j])
+                                            relevant += (forgetR + forgetB) * betaBefore
+                                            irrelevant += (forgetR + forgetS + forgetB) * gammaBefore + forgetS * betaBefore
+                                        }
+                                        beta[c + j] = relevant
+                                        gamma[c + j] = irrelevant
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// The gates' nonlinearities in place over `rows` rows of 4H: σ for i, f and o, tanh for g.

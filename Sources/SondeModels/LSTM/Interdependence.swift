@@ -46,55 +46,59 @@ extension LSTMModel {
         }
     }
 
-    /// The interdependence of every pair of words at most `maxDistance` apart, read at the later
-    /// word's output of each layer in `layers` (1…L). Each word and each pair is one span of
-    /// one batched decomposition (spans in groups of `spansPerPass`, bounding memory); a pair
-    /// costs a span, not a forward pass of its own.
-    public func interdependence(_ words: [String], maxDistance: Int, layers: [Int], spansPerPass: Int = 64) -> [WordInteraction] {
-        let n = words.count
-        guard n >= 2, maxDistance >= 1 else { return [] }
-        let ids = [Int32(1)] + words.map { vocabulary.id($0) }
-        let pairs = (0..<n).flatMap { i in ((i + 1)..<min(n, i + maxDistance + 1)).map { (i, $0) } }
-        // Spans: each word alone (index i), then each pair (index n + k).
-        let spans = (0..<n).map { Set([$0 + 1]) } + pairs.map { Set([$0.0 + 1, $0.1 + 1]) }
-        let h = hiddenSize, steps = ids.count
-        // β of every span at every layer and position, kept only where a pair reads it.
-        var relevant = [[Float]](repeating: [], count: spans.count)  // [span] → layers × positions × H
-        var whole: [Float] = []  // h = β + γ of the first span: layers × positions × H
-        for start in stride(from: 0, to: spans.count, by: spansPerPass) {
-            let group = Array(spans[start..<min(spans.count, start + spansPerPass)])
-            let d = network.decompose(ids: ids, spans: group)
-            for (b, _) in group.enumerated() {
-                var values = [Float](repeating: 0, count: layerCount * steps * h)
-                for k in 0..<layerCount {
-                    for p in 0..<steps { for j in 0..<h { values[(k * steps + p) * h + j] = d.relevantHidden[k][(p * group.count + b) * h + j] } }
-                }
-                relevant[start + b] = values
-                if start + b == 0 {
-                    whole = values
-                    for k in 0..<layerCount {
-                        for p in 0..<steps { for j in 0..<h { whole[(k * steps + p) * h + j] += d.irrelevantHidden[k][(p * group.count + b) * h + j] } }
+    /// The interdependence of every pair of words at most `maxDistance` apart in each sentence,
+    /// read at the later word's output of each layer in `layers` (1…L). Each word and each pair
+    /// is one span, and the spans of several sentences (similar lengths together) run as one
+    /// batched decomposition of at most about `rows` rows (positions × spans), bounding memory:
+    /// a pair costs a span, not a forward pass of its own.
+    public func interdependence(_ sentences: [[String]], maxDistance: Int, layers: [Int], rows: Int = 16_384) -> [[WordInteraction]] {
+        let h = hiddenSize
+        var result = [[WordInteraction]](repeating: [], count: sentences.count)
+        /// Per sentence: its pairs, and its spans — each word alone (index i), then each pair (n + k).
+        func plan(_ n: Int) -> (pairs: [(Int, Int)], spans: [Set<Int>]) {
+            let pairs = (0..<n).flatMap { i in ((i + 1)..<min(n, i + maxDistance + 1)).map { (i, $0) } }
+            return (pairs, (0..<n).map { Set([$0 + 1]) } + pairs.map { Set([$0.0 + 1, $0.1 + 1]) })
+        }
+        let order = sentences.indices.filter { sentences[$0].count >= 2 && maxDistance >= 1 }.sorted { sentences[$0].count < sentences[$1].count }
+        var start = 0
+        while start < order.count {
+            var end = start, spanCount = 0
+            while end < order.count {
+                let n = sentences[order[end]].count, more = plan(n).spans.count
+                if end > start && (spanCount + more) * (n + 1) > rows { break }
+                spanCount += more
+                end += 1
+            }
+            let group = order[start..<end].map { s in (s, plan(sentences[s].count)) }
+            let d = network.decompose(sequences: group.map { s, p in ([Int32(1)] + sentences[s].map { vocabulary.id($0) }, p.spans) })
+            let batch = spanCount
+            var offset = 0  // the group's first span in the batch
+            for (s, p) in group {
+                let n = sentences[s].count
+                for (index, (i, j)) in p.pairs.enumerated() {
+                    for layer in layers where (1...layerCount).contains(layer) {
+                        let (beta, gamma) = (d.relevantHidden[layer - 1], d.irrelevantHidden[layer - 1])
+                        // Row of span b at the later word's position j + 1.
+                        func at(_ b: Int) -> Int { ((j + 1) * batch + offset + b) * h }
+                        let (pair, left, right) = (at(n + index), at(i), at(j))
+                        var interaction = 0.0, joint = 0.0, state = 0.0
+                        for u in 0..<h {
+                            let both = Double(beta[pair + u])
+                            let v = both - Double(beta[left + u]) - Double(beta[right + u])
+                            interaction += v * v
+                            joint += both * both
+                            let whole = both + Double(gamma[pair + u])
+                            state += whole * whole
+                        }
+                        result[s].append(
+                            WordInteraction(
+                                first: i, second: j, layer: layer, value: joint > 0 ? (interaction / joint).squareRoot() : 0,
+                                relativeToState: state > 0 ? (interaction / state).squareRoot() : 0))
                     }
                 }
+                offset += p.spans.count
             }
-        }
-        var result: [WordInteraction] = []
-        for (index, (i, j)) in pairs.enumerated() {
-            for layer in layers where (1...layerCount).contains(layer) {
-                let base = ((layer - 1) * steps + j + 1) * h
-                var interaction = 0.0, joint = 0.0, state = 0.0
-                for u in 0..<h {
-                    let pair = Double(relevant[n + index][base + u])
-                    let v = pair - Double(relevant[i][base + u]) - Double(relevant[j][base + u])
-                    interaction += v * v
-                    joint += pair * pair
-                    state += Double(whole[base + u]) * Double(whole[base + u])
-                }
-                result.append(
-                    WordInteraction(
-                        first: i, second: j, layer: layer, value: joint > 0 ? (interaction / joint).squareRoot() : 0,
-                        relativeToState: state > 0 ? (interaction / state).squareRoot() : 0))
-            }
+            start = end
         }
         return result
     }
