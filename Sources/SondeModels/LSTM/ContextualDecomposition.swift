@@ -21,6 +21,11 @@ import SondeLinalg
 /// inside the span). The output gate o = σ(z_o) is not split, and tanh(c) is split in two:
 ///   β_h = o·½[tanh(β_c) + tanh(c) − tanh(γ_c)],   γ_h = o·½[tanh(γ_c) + tanh(c) − tanh(β_c)].
 /// An empty span gives β = 0; a span of every position leaves γ the bias-only terms.
+///
+/// Since r + s is the forward pass's own pre-activation z (W·h_in + V·h₋₁, the same for every
+/// span of a sentence), only β goes through the products and s = z − r: one gemm per step and
+/// layer instead of two. (The forward pass's gates are not reused for f(r + s + b): computed
+/// from the same sums as f(r + b) and f(s + b), an empty span's β is exactly 0.)
 extension LSTMNetwork {
     /// β and γ of every layer's h and c, per layer k (index k − 1), rows t·B + b (position t,
     /// span b of all the sequences' spans in order), [T·B × H] each, T the longest sequence
@@ -66,9 +71,19 @@ extension LSTMNetwork {
             for s in 1..<max(1, sequences.count) { first[s] = first[s - 1] + sequences[s - 1].ids.count }
             let input = FirstLayerInput(
                 projection: projection, row: owner.map { first[$0.0] }, length: owner.map { sequences[$0.0].ids.count }, spans: owner.map(\.1))
+            // The forward pass of the sentences themselves (time-major, rows t·S + s; padding reads <unk>).
+            let count = sequences.count
+            var padded = [Int32](repeating: 0, count: steps * count)
+            for (s, sequence) in sequences.enumerated() { for (t, id) in sequence.ids.enumerated() { padded[t * count + s] = id } }
+            var none: SplitMix64? = nil
+            let pass = forward(ids: padded, steps: steps, batch: count, generator: &none)
+            let sequenceOf = owner.map(\.0)
             var below: LayerDecomposition? = nil
             for k in 0..<config.layers {
-                let layer = decomposeLayer(k, first: input, below: below, steps: steps, batch: batch, workers: workers, identity: identity)
+                let whole = ForwardLayer(
+                    preactivation: preactivations(k, pass, steps: steps, batch: count, workers: workers), sequences: count, sequenceOf: sequenceOf)
+                let layer = decomposeLayer(
+                    k, first: input, below: below, whole: whole, steps: steps, batch: batch, workers: workers, identity: identity)
                 out.relevantHidden.append(layer.relevantHidden)
                 out.irrelevantHidden.append(layer.irrelevantHidden)
                 out.relevantCells.append(layer.relevantCells)
@@ -86,12 +101,42 @@ extension LSTMNetwork {
         var row: [Int], length: [Int], spans: [Set<Int>]
     }
 
+    /// A layer of the forward pass, rows t·S + s: its pre-activations W·h_in + V·h₋₁ (no bias);
+    /// and the sequence of each span.
+    private struct ForwardLayer {
+        var preactivation: [S]
+        var sequences: Int, sequenceOf: [Int]
+    }
+
+    /// z = W_ih·x + W_hh·h₋₁ of layer k over a forward pass's rows (two gemms).
+    private func preactivations(_ k: Int, _ pass: Pass, steps: Int, batch: Int, workers: Int) -> [S] {
+        let h = config.hiddenSize, g4 = 4 * h, rows = steps * batch
+        var z = [S](repeating: 0, count: rows * g4)
+        values.withUnsafeBufferPointer { p in
+            let w = p.baseAddress!
+            z.withUnsafeMutableBufferPointer { zp in
+                pass.inputs[k].withUnsafeBufferPointer { x in
+                    BLAS.gemm(
+                        parts: workers, transposeB: true, m: rows, n: g4, k: h, a: x.baseAddress!, lda: h, b: w + offset("rnn.weight_ih_l\(k)"), ldb: h,
+                        c: zp.baseAddress!, ldc: g4)
+                }
+                pass.hidden[k].withUnsafeBufferPointer { hp in
+                    BLAS.gemm(
+                        parts: workers, transposeB: true, m: rows - batch, n: g4, k: h, a: hp.baseAddress!, lda: h,
+                        b: w + offset("rnn.weight_hh_l\(k)"), ldb: h, beta: 1, c: zp.baseAddress! + batch * g4, ldc: g4)
+                }
+            }
+        }
+        return z
+    }
+
     private struct LayerDecomposition {
         var relevantHidden: [S], irrelevantHidden: [S], relevantCells: [S], irrelevantCells: [S]
     }
 
     private func decomposeLayer(
-        _ k: Int, first: FirstLayerInput, below: LayerDecomposition?, steps: Int, batch: Int, workers: Int, identity: Bool
+        _ k: Int, first: FirstLayerInput, below: LayerDecomposition?, whole forward: ForwardLayer, steps: Int, batch: Int, workers: Int,
+        identity: Bool
     ) -> LayerDecomposition {
         let h = config.hiddenSize, g4 = 4 * h, rows = steps * batch
         let (wih, whh, bih, bhh) = (
@@ -100,9 +145,9 @@ extension LSTMNetwork {
         var result = LayerDecomposition(
             relevantHidden: [S](repeating: 0, count: rows * h), irrelevantHidden: [S](repeating: 0, count: rows * h),
             relevantCells: [S](repeating: 0, count: rows * h), irrelevantCells: [S](repeating: 0, count: rows * h))
-        // One step's scratch over the B × 4H gate block: the relevant and irrelevant products,
-        // then f(r + b), f(s + b), f(r + s + b); and over B × H, tanh of β_c, γ_c and c.
-        var relevant = [S](repeating: 0, count: batch * g4), irrelevant = relevant
+        // One step's scratch over the B × 4H gate block: the relevant products, then f(r + b),
+        // f(s + b) and the forward pass's f(r + s + b); and over B × H, tanh of β_c, γ_c and c.
+        var relevant = [S](repeating: 0, count: batch * g4)
         var withRelevant = relevant, withIrrelevant = relevant, whole = relevant
         var tanhBeta = [S](repeating: 0, count: batch * h), tanhGamma = tanhBeta, tanhWhole = tanhBeta
         values.withUnsafeBufferPointer { wp in
@@ -113,42 +158,57 @@ extension LSTMNetwork {
             for t in 0..<steps {
                 let row = t * batch
                 relevant.withUnsafeMutableBufferPointer { r in
-                    irrelevant.withUnsafeMutableBufferPointer { s in
-                        if let below {
-                            below.relevantHidden.withUnsafeBufferPointer { x in
-                                BLAS.gemm(parts: workers, transposeB: true, m: batch, n: g4, k: h, a: x.baseAddress! + row * h, lda: h, b: w + wih, ldb: h, c: r.baseAddress!, ldc: g4)
-                            }
-                            below.irrelevantHidden.withUnsafeBufferPointer { x in
-                                BLAS.gemm(parts: workers, transposeB: true, m: batch, n: g4, k: h, a: x.baseAddress! + row * h, lda: h, b: w + wih, ldb: h, c: s.baseAddress!, ldc: g4)
-                            }
-                        } else {
-                            first.projection.withUnsafeBufferPointer { p in
-                                for b in 0..<batch {
-                                    let inside = t < first.length[b] && first.spans[b].contains(t)
-                                    let (to, other) = inside ? (r.baseAddress! + b * g4, s.baseAddress! + b * g4) : (s.baseAddress! + b * g4, r.baseAddress! + b * g4)
-                                    if t < first.length[b] {
-                                        to.update(from: p.baseAddress! + (first.row[b] + t) * g4, count: g4)
-                                    } else {
-                                        to.update(repeating: 0, count: g4)
-                                    }
-                                    other.update(repeating: 0, count: g4)
+                    if let below {
+                        below.relevantHidden.withUnsafeBufferPointer { x in
+                            BLAS.gemm(parts: workers, transposeB: true, m: batch, n: g4, k: h, a: x.baseAddress! + row * h, lda: h, b: w + wih, ldb: h, c: r.baseAddress!, ldc: g4)
+                        }
+                    } else {
+                        first.projection.withUnsafeBufferPointer { p in
+                            for b in 0..<batch {
+                                if t < first.length[b] && first.spans[b].contains(t) {
+                                    (r.baseAddress! + b * g4).update(from: p.baseAddress! + (first.row[b] + t) * g4, count: g4)
+                                } else {
+                                    (r.baseAddress! + b * g4).update(repeating: 0, count: g4)
                                 }
                             }
                         }
-                        if t > 0 {
-                            result.relevantHidden.withUnsafeBufferPointer { x in
-                                BLAS.gemm(parts: workers, transposeB: true, m: batch, n: g4, k: h, a: x.baseAddress! + (row - batch) * h, lda: h, b: w + whh, ldb: h, beta: 1, c: r.baseAddress!, ldc: g4)
+                    }
+                    if t > 0 {
+                        result.relevantHidden.withUnsafeBufferPointer { x in
+                            BLAS.gemm(parts: workers, transposeB: true, m: batch, n: g4, k: h, a: x.baseAddress! + (row - batch) * h, lda: h, b: w + whh, ldb: h, beta: 1, c: r.baseAddress!, ldc: g4)
+                        }
+                    }
+                    if identity {
+                        // The linear test network is not the forward pass: its γ products, directly.
+                        var s = [S](repeating: 0, count: batch * g4)
+                        s.withUnsafeMutableBufferPointer { sp in
+                            if let below {
+                                below.irrelevantHidden.withUnsafeBufferPointer { x in
+                                    BLAS.gemm(transposeB: true, m: batch, n: g4, k: h, a: x.baseAddress! + row * h, lda: h, b: w + wih, ldb: h, c: sp.baseAddress!, ldc: g4)
+                                }
+                            } else {
+                                for b in 0..<batch where t < first.length[b] && !first.spans[b].contains(t) {
+                                    for j in 0..<g4 { sp[b * g4 + j] = first.projection[(first.row[b] + t) * g4 + j] }
+                                }
                             }
-                            result.irrelevantHidden.withUnsafeBufferPointer { x in
-                                BLAS.gemm(parts: workers, transposeB: true, m: batch, n: g4, k: h, a: x.baseAddress! + (row - batch) * h, lda: h, b: w + whh, ldb: h, beta: 1, c: s.baseAddress!, ldc: g4)
+                            if t > 0 {
+                                result.irrelevantHidden.withUnsafeBufferPointer { x in
+                                    BLAS.gemm(transposeB: true, m: batch, n: g4, k: h, a: x.baseAddress! + (row - batch) * h, lda: h, b: w + whh, ldb: h, beta: 1, c: sp.baseAddress!, ldc: g4)
+                                }
                             }
                         }
-                        for b in 0..<batch {
-                            for j in 0..<g4 {
-                                let q = b * g4 + j
-                                withRelevant[q] = r[q] + bias[j]
-                                withIrrelevant[q] = s[q] + bias[j]
-                                whole[q] = r[q] + s[q] + bias[j]
+                        for q in 0..<(batch * g4) {
+                            let j = q % g4
+                            (withRelevant[q], withIrrelevant[q], whole[q]) = (r[q] + bias[j], s[q] + bias[j], r[q] + s[q] + bias[j])
+                        }
+                    } else {
+                        forward.preactivation.withUnsafeBufferPointer { z in
+                            for b in 0..<batch {
+                                let source = (t * forward.sequences + forward.sequenceOf[b]) * g4
+                                for j in 0..<g4 {
+                                    let q = b * g4 + j, s = z[source + j] - r[q]
+                                    (withRelevant[q], withIrrelevant[q], whole[q]) = (r[q] + bias[j], s + bias[j], r[q] + s + bias[j])
+                                }
                             }
                         }
                     }
