@@ -142,140 +142,144 @@ extension LSTMNetwork {
         let (wih, whh, bih, bhh) = (
             offset("rnn.weight_ih_l\(k)"), offset("rnn.weight_hh_l\(k)"), offset("rnn.bias_ih_l\(k)"), offset("rnn.bias_hh_l\(k)")
         )
-        var result = LayerDecomposition(
-            relevantHidden: [S](repeating: 0, count: rows * h), irrelevantHidden: [S](repeating: 0, count: rows * h),
-            relevantCells: [S](repeating: 0, count: rows * h), irrelevantCells: [S](repeating: 0, count: rows * h))
-        // One step's scratch over the B × 4H gate block: the relevant products, then f(r + b),
-        // f(s + b) and the forward pass's f(r + s + b); and over B × H, tanh of β_c, γ_c and c.
-        var relevant = [S](repeating: 0, count: batch * g4)
-        var withRelevant = relevant, withIrrelevant = relevant, whole = relevant
-        var tanhBeta = [S](repeating: 0, count: batch * h), tanhGamma = tanhBeta, tanhWhole = tanhBeta
+        func buffer(_ n: Int) -> UnsafeMutablePointer<S> {
+            let p = UnsafeMutablePointer<S>.allocate(capacity: max(n, 1))
+            p.initialize(repeating: 0, count: max(n, 1))
+            return p
+        }
+        // β and γ of h and c over all rows; one step's scratch over the B × 4H gate block (the
+        // relevant products r, then f(r + b), f(s + b), f(r + s + b)) and over B × H (tanh of
+        // β_c, γ_c and c).
+        let out = StepBuffers(
+            betaH: buffer(rows * h), gammaH: buffer(rows * h), betaC: buffer(rows * h), gammaC: buffer(rows * h), fr: buffer(batch * g4),
+            fs: buffer(batch * g4), fw: buffer(batch * g4), fb: buffer(g4), tanhBeta: buffer(batch * h), tanhGamma: buffer(batch * h),
+            tanhWhole: buffer(batch * h))
+        let r = buffer(batch * g4), s = buffer(batch * g4)
+        defer {
+            for p in [out.betaH, out.gammaH, out.betaC, out.gammaC, out.fr, out.fs, out.fw, out.fb, out.tanhBeta, out.tanhGamma, out.tanhWhole, r, s] {
+                p.deallocate()
+            }
+        }
         values.withUnsafeBufferPointer { wp in
             let w = wp.baseAddress!
-            var biasPart = (0..<g4).map { w[bih + $0] + w[bhh + $0] }
-            let bias = biasPart
-            if !identity { biasPart.withUnsafeMutableBufferPointer { Self.activate($0.baseAddress!, rows: 1, h: h) } }
+            let bias = (0..<g4).map { w[bih + $0] + w[bhh + $0] }
+            for j in 0..<g4 { out.fb[j] = bias[j] }
+            if !identity { Self.activate(out.fb, rows: 1, h: h) }
             for t in 0..<steps {
                 let row = t * batch
-                relevant.withUnsafeMutableBufferPointer { r in
+                // r = W·β_in + V·β_h₋₁ (layer 1's β_in: the span's embeddings).
+                if let below {
+                    below.relevantHidden.withUnsafeBufferPointer { x in
+                        BLAS.gemm(parts: workers, transposeB: true, m: batch, n: g4, k: h, a: x.baseAddress! + row * h, lda: h, b: w + wih, ldb: h, c: r, ldc: g4)
+                    }
+                } else {
+                    first.projection.withUnsafeBufferPointer { p in
+                        for b in 0..<batch {
+                            if t < first.length[b] && first.spans[b].contains(t) {
+                                (r + b * g4).update(from: p.baseAddress! + (first.row[b] + t) * g4, count: g4)
+                            } else {
+                                (r + b * g4).update(repeating: 0, count: g4)
+                            }
+                        }
+                    }
+                }
+                if t > 0 {
+                    BLAS.gemm(parts: workers, transposeB: true, m: batch, n: g4, k: h, a: out.betaH + (row - batch) * h, lda: h, b: w + whh, ldb: h, beta: 1, c: r, ldc: g4)
+                }
+                // s: the forward pass's z − r, or, for the linear test network, its own products.
+                if identity {
+                    s.update(repeating: 0, count: batch * g4)
                     if let below {
-                        below.relevantHidden.withUnsafeBufferPointer { x in
-                            BLAS.gemm(parts: workers, transposeB: true, m: batch, n: g4, k: h, a: x.baseAddress! + row * h, lda: h, b: w + wih, ldb: h, c: r.baseAddress!, ldc: g4)
+                        below.irrelevantHidden.withUnsafeBufferPointer { x in
+                            BLAS.gemm(transposeB: true, m: batch, n: g4, k: h, a: x.baseAddress! + row * h, lda: h, b: w + wih, ldb: h, c: s, ldc: g4)
                         }
                     } else {
-                        first.projection.withUnsafeBufferPointer { p in
-                            for b in 0..<batch {
-                                if t < first.length[b] && first.spans[b].contains(t) {
-                                    (r.baseAddress! + b * g4).update(from: p.baseAddress! + (first.row[b] + t) * g4, count: g4)
-                                } else {
-                                    (r.baseAddress! + b * g4).update(repeating: 0, count: g4)
-                                }
-                            }
+                        for b in 0..<batch where t < first.length[b] && !first.spans[b].contains(t) {
+                            for j in 0..<g4 { s[b * g4 + j] = first.projection[(first.row[b] + t) * g4 + j] }
                         }
                     }
                     if t > 0 {
-                        result.relevantHidden.withUnsafeBufferPointer { x in
-                            BLAS.gemm(parts: workers, transposeB: true, m: batch, n: g4, k: h, a: x.baseAddress! + (row - batch) * h, lda: h, b: w + whh, ldb: h, beta: 1, c: r.baseAddress!, ldc: g4)
-                        }
+                        BLAS.gemm(transposeB: true, m: batch, n: g4, k: h, a: out.gammaH + (row - batch) * h, lda: h, b: w + whh, ldb: h, beta: 1, c: s, ldc: g4)
                     }
-                    if identity {
-                        // The linear test network is not the forward pass: its γ products, directly.
-                        var s = [S](repeating: 0, count: batch * g4)
-                        s.withUnsafeMutableBufferPointer { sp in
-                            if let below {
-                                below.irrelevantHidden.withUnsafeBufferPointer { x in
-                                    BLAS.gemm(transposeB: true, m: batch, n: g4, k: h, a: x.baseAddress! + row * h, lda: h, b: w + wih, ldb: h, c: sp.baseAddress!, ldc: g4)
-                                }
-                            } else {
-                                for b in 0..<batch where t < first.length[b] && !first.spans[b].contains(t) {
-                                    for j in 0..<g4 { sp[b * g4 + j] = first.projection[(first.row[b] + t) * g4 + j] }
-                                }
-                            }
-                            if t > 0 {
-                                result.irrelevantHidden.withUnsafeBufferPointer { x in
-                                    BLAS.gemm(transposeB: true, m: batch, n: g4, k: h, a: x.baseAddress! + (row - batch) * h, lda: h, b: w + whh, ldb: h, beta: 1, c: sp.baseAddress!, ldc: g4)
-                                }
-                            }
-                        }
-                        for q in 0..<(batch * g4) {
-                            let j = q % g4
-                            (withRelevant[q], withIrrelevant[q], whole[q]) = (r[q] + bias[j], s[q] + bias[j], r[q] + s[q] + bias[j])
-                        }
-                    } else {
-                        forward.preactivation.withUnsafeBufferPointer { z in
-                            for b in 0..<batch {
-                                let source = (t * forward.sequences + forward.sequenceOf[b]) * g4
-                                for j in 0..<g4 {
-                                    let q = b * g4 + j, s = z[source + j] - r[q]
-                                    (withRelevant[q], withIrrelevant[q], whole[q]) = (r[q] + bias[j], s + bias[j], r[q] + s + bias[j])
-                                }
-                            }
+                } else {
+                    forward.preactivation.withUnsafeBufferPointer { z in
+                        for b in 0..<batch {
+                            let source = (t * forward.sequences + forward.sequenceOf[b]) * g4
+                            for j in 0..<g4 { s[b * g4 + j] = z[source + j] - r[b * g4 + j] }
                         }
                     }
                 }
-                if !identity {
-                    withRelevant.withUnsafeMutableBufferPointer { Self.activate($0.baseAddress!, rows: batch, h: h) }
-                    withIrrelevant.withUnsafeMutableBufferPointer { Self.activate($0.baseAddress!, rows: batch, h: h) }
-                    whole.withUnsafeMutableBufferPointer { Self.activate($0.baseAddress!, rows: batch, h: h) }
-                }
-                cellStep(t, batch: batch, h: h, biasPart, withRelevant, withIrrelevant, whole, &result)
-                for b in 0..<batch {
-                    for j in 0..<h {
-                        let (beta, gamma) = (result.relevantCells[(row + b) * h + j], result.irrelevantCells[(row + b) * h + j])
-                        (tanhBeta[b * h + j], tanhGamma[b * h + j], tanhWhole[b * h + j]) = (beta, gamma, beta + gamma)
-                    }
-                }
-                if !identity {
-                    tanhBeta.withUnsafeMutableBufferPointer { Self.tanh($0.baseAddress!, batch * h) }
-                    tanhGamma.withUnsafeMutableBufferPointer { Self.tanh($0.baseAddress!, batch * h) }
-                    tanhWhole.withUnsafeMutableBufferPointer { Self.tanh($0.baseAddress!, batch * h) }
-                }
-                for b in 0..<batch {
-                    for j in 0..<h {
-                        let o = whole[b * g4 + 3 * h + j], q = b * h + j
-                        result.relevantHidden[(row + b) * h + j] = o * (tanhBeta[q] + tanhWhole[q] - tanhGamma[q]) / 2
-                        result.irrelevantHidden[(row + b) * h + j] = o * (tanhGamma[q] + tanhWhole[q] - tanhBeta[q]) / 2
+                // The rest is row by row: the spans split over the workers.
+                let (shared, rs, ss) = (out, SharedBuffer(r), SharedBuffer(s))
+                bias.withUnsafeBufferPointer { biasPointer in
+                    let bp = SharedBuffer(biasPointer.baseAddress!)
+                    inParts(batch, parts: workers, minimum: 16) { part in
+                        Self.finishStep(t, part, batch: batch, h: h, r: rs.pointer, s: ss.pointer, bias: bp.pointer, identity: identity, shared)
                     }
                 }
             }
         }
-        return result
+        return LayerDecomposition(
+            relevantHidden: Array(UnsafeBufferPointer(start: out.betaH, count: rows * h)),
+            irrelevantHidden: Array(UnsafeBufferPointer(start: out.gammaH, count: rows * h)),
+            relevantCells: Array(UnsafeBufferPointer(start: out.betaC, count: rows * h)),
+            irrelevantCells: Array(UnsafeBufferPointer(start: out.gammaC, count: rows * h)))
     }
 
-    /// The cells at step t from the gates' f(r + b), f(s + b), f(r + s + b) and f(b): each gate's
-    /// Shapley split, then β_c and γ_c as the type's comment writes them.
-    private func cellStep(_ t: Int, batch: Int, h: Int, _ fb: [S], _ fr: [S], _ fs: [S], _ fw: [S], _ result: inout LayerDecomposition) {
+    /// A layer's outputs and one step's scratch (see `decomposeLayer`); the workers of a step
+    /// write disjoint rows of each.
+    private struct StepBuffers: @unchecked Sendable {
+        let betaH: UnsafeMutablePointer<S>, gammaH: UnsafeMutablePointer<S>, betaC: UnsafeMutablePointer<S>, gammaC: UnsafeMutablePointer<S>
+        let fr: UnsafeMutablePointer<S>, fs: UnsafeMutablePointer<S>, fw: UnsafeMutablePointer<S>, fb: UnsafeMutablePointer<S>
+        let tanhBeta: UnsafeMutablePointer<S>, tanhGamma: UnsafeMutablePointer<S>, tanhWhole: UnsafeMutablePointer<S>
+    }
+
+    /// Step t for spans `part`: the gates' nonlinearities, each gate's Shapley split, β_c and γ_c
+    /// as the type's comment writes them, and the split of tanh(c) into β_h and γ_h.
+    private static func finishStep(
+        _ t: Int, _ part: Range<Int>, batch: Int, h: Int, r: UnsafeMutablePointer<S>, s: UnsafeMutablePointer<S>, bias: UnsafeMutablePointer<S>,
+        identity: Bool, _ o: StepBuffers
+    ) {
         let g4 = 4 * h, row = t * batch
-        fb.withUnsafeBufferPointer { fb in
-            fr.withUnsafeBufferPointer { fr in
-                fs.withUnsafeBufferPointer { fs in
-                    fw.withUnsafeBufferPointer { fw in
-                        result.relevantCells.withUnsafeMutableBufferPointer { beta in
-                            result.irrelevantCells.withUnsafeMutableBufferPointer { gamma in
-                                for b in 0..<batch {
-                                    let c = (row + b) * h, previous = c - batch * h, q0 = b * g4
-                                    for j in 0..<h {
-                                        @inline(__always) func split(_ gate: Int) -> (S, S, S) {
-                                            let q = q0 + gate * h + j, bias = fb[gate * h + j]
-                                            return ((fr[q] - bias + fw[q] - fs[q]) / 2, (fs[q] - bias + fw[q] - fr[q]) / 2, bias)
-                                        }
-                                        let (ir, is_, ib) = split(0), (gr, gs, gb) = split(2)
-                                        var relevant = ir * (gr + gb) + ib * gr
-                                        var irrelevant = is_ * (gr + gs + gb) + (ir + ib) * gs + ib * gb
-                                        if t > 0 {
-                                            let (forgetR, forgetS, forgetB) = split(1)
-                                            let (betaBefore, gammaBefore) = (beta[previous + j], gamma[previous + j])
-                                            relevant += (forgetR + forgetB) * betaBefore
-                                            irrelevant += (forgetR + forgetS + forgetB) * gammaBefore + forgetS * betaBefore
-                                        }
-                                        beta[c + j] = relevant
-                                        gamma[c + j] = irrelevant
-                                    }
-                                }
-                            }
-                        }
-                    }
+        for b in part {
+            let q0 = b * g4
+            for j in 0..<g4 {
+                let (rv, sv) = (r[q0 + j], s[q0 + j])
+                (o.fr[q0 + j], o.fs[q0 + j], o.fw[q0 + j]) = (rv + bias[j], sv + bias[j], rv + sv + bias[j])
+            }
+            if !identity {
+                activate(o.fr + q0, rows: 1, h: h)
+                activate(o.fs + q0, rows: 1, h: h)
+                activate(o.fw + q0, rows: 1, h: h)
+            }
+            let c = (row + b) * h, previous = c - batch * h
+            for j in 0..<h {
+                @inline(__always) func split(_ gate: Int) -> (S, S, S) {
+                    let q = q0 + gate * h + j, fb = o.fb[gate * h + j]
+                    let (fr, fs, fw) = (o.fr[q], o.fs[q], o.fw[q])
+                    return ((fr - fb + fw - fs) / 2, (fs - fb + fw - fr) / 2, fb)
                 }
+                let (ir, is_, ib) = split(0), (gr, gs, gb) = split(2)
+                var relevant = ir * (gr + gb) + ib * gr
+                var irrelevant = is_ * (gr + gs + gb) + (ir + ib) * gs + ib * gb
+                if t > 0 {
+                    let (forgetR, forgetS, forgetB) = split(1)
+                    let (betaBefore, gammaBefore) = (o.betaC[previous + j], o.gammaC[previous + j])
+                    relevant += (forgetR + forgetB) * betaBefore
+                    irrelevant += (forgetR + forgetS + forgetB) * gammaBefore + forgetS * betaBefore
+                }
+                (o.betaC[c + j], o.gammaC[c + j]) = (relevant, irrelevant)
+                (o.tanhBeta[b * h + j], o.tanhGamma[b * h + j], o.tanhWhole[b * h + j]) = (relevant, irrelevant, relevant + irrelevant)
+            }
+            if !identity {
+                tanh(o.tanhBeta + b * h, h)
+                tanh(o.tanhGamma + b * h, h)
+                tanh(o.tanhWhole + b * h, h)
+            }
+            for j in 0..<h {
+                let gate = o.fw[q0 + 3 * h + j], q = b * h + j
+                o.betaH[c + j] = gate * (o.tanhBeta[q] + o.tanhWhole[q] - o.tanhGamma[q]) / 2
+                o.gammaH[c + j] = gate * (o.tanhGamma[q] + o.tanhWhole[q] - o.tanhBeta[q]) / 2
             }
         }
     }
