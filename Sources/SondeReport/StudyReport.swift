@@ -37,6 +37,7 @@ public enum StudyReport {
         for w in r.warnings { page += "<p class=\"warn\">Warning: \(xmlEscape(w))</p>\n" }
         if !r.checkpoints.isEmpty { page += trainingCharts(r) }
         for p in r.properties { page += section(p, r) }
+        if let interactions = r.interactions { page += interactionsSection(interactions) }
         return page + "</body></html>\n"
     }
 

@@ -48,12 +48,23 @@ public struct Experiment: Codable, Sendable, Equatable {
     /// The minimal neuron set (by retraining) reaches the best layer's accuracy within this many
     /// accuracy points (nil: not searched).
     public var minimalDelta: Double? = 0.01
+    /// Word interdependence at every checkpoint of the native LSTM (`[analyses] interactions`).
+    public var interactions: InteractionSettings? = nil
     /// The experiment file's folder, absolute: relative paths are resolved from it and
     /// results.json gives every path relative to it (`portable`). Not a setting: not encoded.
     public var folder = "/"
 
     enum CodingKeys: String, CodingKey {
         case output, corpus, limit, lstm, models, tagger, finetune, finetuneSteps, properties, lambda, alpha, seeds, k, ablation, minimalDelta
+        case interactions
+    }
+
+    /// `[analyses] interactions = { max_distance = 10, sentences = 500 }`: pairs at most
+    /// `maxDistance` words apart in the first `sentences` dev sentences (every fifth sentence's
+    /// fourth, as the probes' dev split), every layer.
+    public struct InteractionSettings: Codable, Sendable, Equatable {
+        public var maxDistance = 10
+        public var sentences = 500
     }
 
     public init(output: String, corpus: [String]) {
@@ -146,7 +157,10 @@ public struct Experiment: Codable, Sendable, Equatable {
             "finetune_steps": "an integer",
         ],
         "probe": ["properties": "property names", "lambda": "a number", "alpha": "a number", "seeds": "integers", "k": "an integer"],
-        "analyses": ["ablation": "shares of a layer's neurons in (0, 1]", "minimal_delta": "accuracy points, or 0 for no minimal set"],
+        "analyses": [
+            "ablation": "shares of a layer's neurons in (0, 1]", "minimal_delta": "accuracy points, or 0 for no minimal set",
+            "interactions": "a table { max_distance = 10, sentences = 500 } (native LSTMs)",
+        ],
     ]
 
     /// Reads and checks an experiment file; relative paths are resolved against its folder.
@@ -302,6 +316,24 @@ public struct Experiment: Codable, Sendable, Equatable {
         }
         if let delta = try number(analyses, "analyses", "minimal_delta", { (0..<1).contains($0) }, "a number in [0, 1) (0: no minimal set)") {
             e.minimalDelta = delta > 0 ? delta : nil
+        }
+        if let value = analyses?["interactions"] {
+            guard let t = value.table else { throw fail("analyses", "interactions", "expected a table, e.g. { max_distance = 10, sentences = 500 }") }
+            guard e.models == nil else {
+                throw fail("analyses", "interactions", "contextual decomposition is defined for the native LSTM ([lstm]), not for [models]")
+            }
+            if let unknown = t.keys.first(where: { !["max_distance", "sentences"].contains($0) }) {
+                throw fail("analyses", "interactions", "unknown key '\(unknown)'; it has max_distance, sentences")
+            }
+            var settings = InteractionSettings()
+            for (key, range) in [("max_distance", 1...100), ("sentences", 1...1_000_000)] {
+                guard let entry = t[key] else { continue }
+                guard let v = entry.int, range.contains(v) else {
+                    throw fail("analyses", "interactions", "\(key): expected an integer in \(range.lowerBound)…\(range.upperBound)")
+                }
+                if key == "max_distance" { settings.maxDistance = v } else { settings.sentences = v }
+            }
+            e.interactions = settings
         }
         return e
     }

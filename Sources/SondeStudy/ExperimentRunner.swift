@@ -50,6 +50,8 @@ public struct ExperimentResults: Codable, Sendable {
     /// The checkpoints studied, oldest first, by name (a training step or a folder's name).
     public var checkpointNames: [String]
     public var properties: [PropertyResult]
+    /// Word interdependence at every checkpoint (`[analyses] interactions`), oldest first.
+    public var interactions: [InteractionStudy]?
     public var warnings: [String]
 }
 
@@ -59,7 +61,7 @@ public struct ExperimentResults: Codable, Sendable {
 /// comparison. A cell reads only its dependencies' outputs from the cache and writes only its
 /// own output there (atomically), so cells run in any process once their dependencies are done.
 public struct StudyCell: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable { case train, extract, probe, analysis, dynamics, fineTuning = "fine-tuning" }
+    public enum Kind: String, Codable, Sendable { case train, extract, probe, analysis, dynamics, fineTuning = "fine-tuning", interactions }
     public var id: String
     public var kind: Kind
     public var key: String
@@ -282,6 +284,22 @@ public final class ExperimentRunner {
                 l.series.append(m)
             }
             hashes["lm"] = lmKey
+            if let settings = e.interactions {
+                // The probes' dev split (each fifth sentence's fourth), its first `sentences`.
+                let dev = Corpus(sentences: Array(corpus.sentences.enumerated().filter { $0.offset % 5 == 3 }.map(\.element).prefix(settings.sentences)))
+                let settingsKey = try Self.json(settings)
+                for step in e.lstm.checkpointSteps {
+                    let key = Self.hash([lmKey, String(step), corpusKey, settingsKey, "interactions"])
+                    add("interactions step-\(step)", .interactions, key, [lm], "interactions-\(key).json") { [unowned self] in
+                        let model = try LSTMModel(folder: lmFolder + "/step-\(step)")
+                        let study = InteractionStudy.run(
+                            model, name: "step-\(step)", corpus: dev, maxDistance: settings.maxDistance, layers: Array(1...model.layerCount),
+                            keepPairs: false
+                        ) { self.progress("interactions step-\(step)", $0, $1) }
+                        try store(study, as: "interactions-\(key).json")
+                    }
+                }
+            }
             if let tagger = e.tagger, let property = Property(name: tagger) {
                 var settings = e.lstm
                 settings.checkpoints = [settings.steps]
@@ -634,7 +652,10 @@ public final class ExperimentRunner {
             version: Self.version, experiment: e.portable,
             inputHashes: Dictionary(uniqueKeysWithValues: layout.hashes.map { (e.relative($0.key), $0.value) }), checkpoints: try records("train lm"),
             tagger: try records("train tagger").last, finetuned: try records("train finetune").last, checkpointNames: layout.series.map(\.name),
-            properties: properties, warnings: warnings)
+            properties: properties,
+            interactions: try e.interactions.map { _ in
+                try layout.cells.filter { $0.kind == .interactions }.map { try load(InteractionStudy.self, $0.output) }
+            }, warnings: warnings)
     }
 }
 
