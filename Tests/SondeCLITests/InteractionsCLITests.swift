@@ -50,4 +50,24 @@ import Testing
             #expect(transformer.status != 0, "\(transformer.stdout)")
         }
     }
+
+    /// The bottom-up study's pieces: data, a language model trained on it, scores per checkpoint.
+    @Test func theSyntheticLanguageEndToEnd() throws {
+        try withTemporaryFolder { folder in
+            let make = try SondeRun(
+                "synthetic", "make", "--out", folder + "/data", "--fillers", "30", "--rules", "3", "--conduits", "4", "--sequences", "60", "--probes", "3")
+            #expect(make.status == 0, "\(make.stderr)")
+            let lm = try SondeRun(
+                "lm", "train", "--corpus", folder + "/data/train.txt", "--out", folder + "/lm", "--hidden", "8", "--steps", "5", "--checkpoints", "0,5",
+                "--quiet")
+            #expect(lm.status == 0, "\(lm.stderr)")
+            let score = try SondeRun("synthetic", "score", folder + "/lm/step-0", folder + "/lm/step-5", "--data", folder + "/data", "--json")
+            #expect(score.status == 0, "\(score.stderr)")
+            let rows = (try JSONSerialization.jsonObject(with: Data(score.stdout.utf8)) as! [String: Any])["checkpoints"] as! [[String: Any]]
+            #expect(rows.count == 2 && rows.allSatisfy { (0...1).contains($0["familiarAccuracy"] as! Double) && abs(($0["chance"] as! Double) - 1.0 / 3) < 1e-12 })
+            try "a\tb\n".write(toFile: folder + "/data/probes.tsv", atomically: true, encoding: .utf8)
+            let bad = try SondeRun("synthetic", "score", folder + "/lm/step-5", "--data", folder + "/data")
+            #expect(bad.status == 65 && bad.stderr.contains("probes.tsv:1"), "\(bad.stderr)")
+        }
+    }
 }
