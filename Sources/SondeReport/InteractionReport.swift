@@ -11,7 +11,20 @@ extension StudyReport {
         var out = "<h2>Word interdependence (contextual decomposition)</h2>\n"
         out += "<p>Pairs of words at most \(last.maxDistance) apart in \(last.sentences) dev sentences; interdependence ‖β(x∪y) − β(x) − β(y)‖ / ‖β(x∪y)‖ at the later word's state.</p>\n"
         let distances = Array(1...last.maxDistance).map(String.init)
+        let checkpoints = studies.map(\.model)
         for layer in last.layers {
+            if let familiar = last.familiarCount, studies.allSatisfy({ $0.byPhraseFrequency != nil }) {
+                let series = (1...min(3, last.maxDistance)).flatMap { d in
+                    [true, false].map { known in
+                        ("\(known ? "familiar" : "rare"), \(d) apart", studies.map { s in
+                            s.byPhraseFrequency!.first { $0.layer == layer && $0.linearDistance == d && $0.familiar == known && $0.count >= 5 }?.mean
+                        })
+                    }
+                }
+                out += figure(
+                    lineChart(x: checkpoints, series: series, yLabel: "interdependence", xLabel: "checkpoint"),
+                    "Layer \(layer): constituents whose phrase occurs at least \(familiar) times in training (familiar) against at most once (rare), at equal linear distance, over training — Saphra & Lopez: familiar constituents become interdependent earlier (groups of at least 5 pairs).")
+            }
             let series = studies.map { study in
                 (study.model, (1...last.maxDistance).map { d in study.byLinearDistance.first { $0.layer == layer && $0.linearDistance == d }?.mean })
             }

@@ -287,6 +287,8 @@ public final class ExperimentRunner {
             if let settings = e.interactions {
                 // The probes' dev split (each fifth sentence's fourth), its first `sentences`.
                 let dev = Corpus(sentences: Array(corpus.sentences.enumerated().filter { $0.offset % 5 == 3 }.map(\.element).prefix(settings.sentences)))
+                // The language model's training split (`TrainingTasks.split`), for phrase frequencies.
+                let training = Corpus(sentences: corpus.sentences.enumerated().filter { $0.offset % 5 < 3 }.map(\.element))
                 let settingsKey = try Self.json(settings)
                 for step in e.lstm.checkpointSteps {
                     let key = Self.hash([lmKey, String(step), corpusKey, settingsKey, "interactions"])
@@ -294,7 +296,7 @@ public final class ExperimentRunner {
                         let model = try LSTMModel(folder: lmFolder + "/step-\(step)")
                         let study = InteractionStudy.run(
                             model, name: "step-\(step)", corpus: dev, maxDistance: settings.maxDistance, layers: Array(1...model.layerCount),
-                            keepPairs: false
+                            keepPairs: false, training: training
                         ) { self.progress("interactions step-\(step)", $0, $1) }
                         try store(study, as: "interactions-\(key).json")
                     }

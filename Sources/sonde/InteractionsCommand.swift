@@ -31,6 +31,9 @@ struct InteractionsCommand: ParsableCommand {
     @Option(help: "Only the first N sentences.") var limit: Int?
     @Option(help: "Layers read (1…L, comma-separated); default all.") var layer: String?
     @Option(help: "Pairs of words at most this many apart.") var maxDistance = 10
+    @Option(help: "The treebank the model was trained on: constituent pairs are also counted by how often their phrase occurs in it.")
+    var trainCorpus: [String] = []
+    @Option(help: "With --train-corpus: a phrase seen at least this often is familiar (at most once: rare).") var familiar = 10
     @Flag(help: "Put every pair into the JSON (`interdependence`), not only the curves.") var pairs = false
     @Option(help: "With --html: the sentence drawn (index from 0).") var sentence = 0
     @Option(help: "Write a self-contained HTML heat map of one sentence's pairs (the last checkpoint).") var html: String?
@@ -39,6 +42,7 @@ struct InteractionsCommand: ParsableCommand {
     func validate() throws {
         guard !(checkpoints + model).isEmpty else { throw ValidationError("name a sonde-lstm checkpoint folder") }
         guard (1...100).contains(maxDistance) else { throw ValidationError("--max-distance must be in 1…100") }
+        guard familiar >= 2 else { throw ValidationError("--familiar must be at least 2") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if sentence < 0 { throw ValidationError("--sentence must be at least 0") }
     }
@@ -47,6 +51,7 @@ struct InteractionsCommand: ParsableCommand {
         let folders = checkpoints + model
         let treebank = try readTreebank(corpus, limit: limit)
         guard !treebank.sentences.isEmpty else { throw failure("\(corpus.joined(separator: ", ")): no sentences") }
+        let training = trainCorpus.isEmpty ? nil : try readTreebank(trainCorpus, limit: nil)
         var results: [InteractionStudy] = []
         var last: LSTMModel?
         for folder in folders {
@@ -58,7 +63,9 @@ struct InteractionsCommand: ParsableCommand {
             let name = (folder as NSString).lastPathComponent
             let progress = Progress(what: "interactions \(name)")
             results.append(
-                InteractionStudy.run(lstm, name: name, corpus: treebank, maxDistance: maxDistance, layers: layers, keepPairs: pairs, progress: progress.update))
+                InteractionStudy.run(
+                    lstm, name: name, corpus: treebank, maxDistance: maxDistance, layers: layers, keepPairs: pairs, training: training,
+                    familiarCount: familiar, progress: progress.update))
             last = lstm
         }
         if let html, let lstm = last {
@@ -82,6 +89,15 @@ struct InteractionsCommand: ParsableCommand {
                 ])
             }
             formatTable(rows).forEach { print($0) }
+            if let phrases = r.byPhraseFrequency {
+                print("constituents by their phrase's count in training (familiar: ≥ \(familiar), rare: ≤ 1):")
+                var table = [["layer", "linear distance", "familiar (pairs)", "rare (pairs)"]]
+                for p in phrases where p.familiar {
+                    let rare = phrases.first { !$0.familiar && $0.layer == p.layer && $0.linearDistance == p.linearDistance }
+                    table.append([String(p.layer), String(p.linearDistance), "\(f(p.mean)) (\(p.count))", rare.map { "\(f($0.mean)) (\($0.count))" } ?? "–"])
+                }
+                formatTable(table).forEach { print($0) }
+            }
         }
         if let html { print("wrote \(html)") }
     }

@@ -18,6 +18,7 @@ import Testing
             #expect(interactions.map { $0["model"] as! String } == ["step-0", "step-40"])
             let curve = interactions[1]["byLinearDistance"] as! [[String: Any]]
             #expect(curve.count == 3 && curve.allSatisfy { ($0["mean"] as! Double) > 0 }, "\(curve)")
+            #expect(interactions[1]["byPhraseFrequency"] is [[String: Any]] && interactions[1]["familiarCount"] as? Int == 10)
             let report = try String(contentsOfFile: folder + "/report.html", encoding: .utf8)
             #expect(report.contains("Word interdependence") && !report.lowercased().contains("nan"))
 
@@ -43,6 +44,10 @@ import Testing
             #expect(series.count == 2 && series[1]["model"] as? String == "step-10")
             let pairs = series[1]["interdependence"] as! [[String: Any]]
             #expect(!pairs.isEmpty && pairs.allSatisfy { ($0["linearDistance"] as! Int) <= 2 && $0["syntacticDistance"] is Int })
+            let phrases = try SondeRun(
+                "interactions", folder + "/lm/step-10", "--corpus", defaultCorpus, "--limit", "20", "--max-distance", "3", "--train-corpus", defaultCorpus,
+                "--familiar", "3")
+            #expect(phrases.status == 0 && phrases.stdout.contains("familiar: ≥ 3"), "\(phrases.stdout)\(phrases.stderr)")
             let html = try SondeRun("interactions", folder + "/lm/step-10", "--corpus", defaultCorpus, "--limit", "3", "--html", folder + "/s.html")
             let page = try String(contentsOfFile: folder + "/s.html", encoding: .utf8)
             #expect(html.status == 0 && page.contains("<svg") && page.contains("<table"))
