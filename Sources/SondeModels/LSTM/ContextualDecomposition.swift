@@ -48,7 +48,13 @@ extension LSTMNetwork {
         BLASThreads.owned { workers in
             let h = config.hiddenSize, g4 = 4 * h
             let steps = sequences.map(\.ids.count).max() ?? 0
-            let owner = sequences.enumerated().flatMap { s, sequence in sequence.spans.map { (s, $0) } }
+            // Spans in order of their first position: at step t the spans begun are a prefix of
+            // the batch, and only those run — before a span begins β is 0 and γ the forward
+            // pass's own states. The rows are put back in the caller's order at the end.
+            let unordered = sequences.enumerated().flatMap { s, sequence in sequence.spans.map { (s, $0) } }
+            let order = unordered.indices.sorted { (unordered[$0].1.min() ?? Int.max, $0) < (unordered[$1].1.min() ?? Int.max, $1) }
+            let owner = order.map { unordered[$0] }
+            let starts = identity ? owner.map { _ in 0 } : owner.map { $0.1.min() ?? Int.max }
             let batch = owner.count
             var out = Decomposition()
             guard steps > 0, batch > 0 else { return out }
@@ -78,17 +84,18 @@ extension LSTMNetwork {
             var none: SplitMix64? = nil
             let pass = forward(ids: padded, steps: steps, batch: count, generator: &none)
             let sequenceOf = owner.map(\.0)
-            var below: LayerDecomposition? = nil
+            var below: (relevant: [S], irrelevant: [S])? = nil
             for k in 0..<config.layers {
                 let whole = ForwardLayer(
-                    preactivation: preactivations(k, pass, steps: steps, batch: count, workers: workers), sequences: count, sequenceOf: sequenceOf)
-                let layer = decomposeLayer(
-                    k, first: input, below: below, whole: whole, steps: steps, batch: batch, workers: workers, identity: identity)
+                    preactivation: preactivations(k, pass, steps: steps, batch: count, workers: workers), hidden: pass.hidden[k], cells: pass.cells[k],
+                    sequences: count, sequenceOf: sequenceOf, starts: starts)
+                let (layer, hidden) = decomposeLayer(
+                    k, first: input, below: below, whole: whole, steps: steps, batch: batch, order: order, workers: workers, identity: identity)
                 out.relevantHidden.append(layer.relevantHidden)
                 out.irrelevantHidden.append(layer.irrelevantHidden)
                 out.relevantCells.append(layer.relevantCells)
                 out.irrelevantCells.append(layer.irrelevantCells)
-                below = layer
+                below = hidden
             }
             return out
         }
@@ -101,11 +108,14 @@ extension LSTMNetwork {
         var row: [Int], length: [Int], spans: [Set<Int>]
     }
 
-    /// A layer of the forward pass, rows t·S + s: its pre-activations W·h_in + V·h₋₁ (no bias);
-    /// and the sequence of each span.
+    /// A layer of the forward pass, rows t·S + s: its pre-activations W·h_in + V·h₋₁ (no bias),
+    /// outputs and cells; and the sequence and first position of each span.
     private struct ForwardLayer {
-        var preactivation: [S]
+        var preactivation: [S], hidden: [S], cells: [S]
         var sequences: Int, sequenceOf: [Int]
+        /// Each span's first position, ascending (0 for every span of the linear test network,
+        /// which has no forward pass of its own to stand for its states before a span).
+        var starts: [Int]
     }
 
     /// z = W_ih·x + W_hh·h₋₁ of layer k over a forward pass's rows (two gemms).
@@ -134,16 +144,20 @@ extension LSTMNetwork {
         var relevantHidden: [S], irrelevantHidden: [S], relevantCells: [S], irrelevantCells: [S]
     }
 
+    /// Layer k over the batch in start order; returns its β and γ in the caller's order (`order`:
+    /// each row's place there), and β_h (with γ_h for the linear test network) in start order for
+    /// the layer above.
     private func decomposeLayer(
-        _ k: Int, first: FirstLayerInput, below: LayerDecomposition?, whole forward: ForwardLayer, steps: Int, batch: Int, workers: Int,
-        identity: Bool
-    ) -> LayerDecomposition {
+        _ k: Int, first: FirstLayerInput, below: (relevant: [S], irrelevant: [S])?, whole forward: ForwardLayer, steps: Int, batch: Int,
+        order: [Int], workers: Int, identity: Bool
+    ) -> (LayerDecomposition, (relevant: [S], irrelevant: [S])) {
         let h = config.hiddenSize, g4 = 4 * h, rows = steps * batch
         let (wih, whh, bih, bhh) = (
             offset("rnn.weight_ih_l\(k)"), offset("rnn.weight_hh_l\(k)"), offset("rnn.bias_ih_l\(k)"), offset("rnn.bias_hh_l\(k)")
         )
         func buffer(_ n: Int) -> UnsafeMutablePointer<S> {
             let p = UnsafeMutablePointer<S>.allocate(capacity: max(n, 1))
+            adviseHugePages(UnsafeMutableRawBufferPointer(start: p, count: max(n, 1) * MemoryLayout<S>.stride))
             p.initialize(repeating: 0, count: max(n, 1))
             return p
         }
@@ -165,16 +179,24 @@ extension LSTMNetwork {
             let bias = (0..<g4).map { w[bih + $0] + w[bhh + $0] }
             for j in 0..<g4 { out.fb[j] = bias[j] }
             if !identity { Self.activate(out.fb, rows: 1, h: h) }
+            var active = 0
             for t in 0..<steps {
                 let row = t * batch
+                while active < batch && forward.starts[active] <= t { active += 1 }
+                // Spans not begun: β stays 0, γ is the forward pass's state.
+                for b in active..<batch {
+                    let source = (t * forward.sequences + forward.sequenceOf[b]) * h
+                    for j in 0..<h { (out.gammaH[(row + b) * h + j], out.gammaC[(row + b) * h + j]) = (forward.hidden[source + j], forward.cells[source + j]) }
+                }
+                guard active > 0 else { continue }
                 // r = W·β_in + V·β_h₋₁ (layer 1's β_in: the span's embeddings).
                 if let below {
-                    below.relevantHidden.withUnsafeBufferPointer { x in
-                        BLAS.gemm(parts: workers, transposeB: true, m: batch, n: g4, k: h, a: x.baseAddress! + row * h, lda: h, b: w + wih, ldb: h, c: r, ldc: g4)
+                    below.relevant.withUnsafeBufferPointer { x in
+                        BLAS.gemm(parts: workers, transposeB: true, m: active, n: g4, k: h, a: x.baseAddress! + row * h, lda: h, b: w + wih, ldb: h, c: r, ldc: g4)
                     }
                 } else {
                     first.projection.withUnsafeBufferPointer { p in
-                        for b in 0..<batch {
+                        for b in 0..<active {
                             if t < first.length[b] && first.spans[b].contains(t) {
                                 (r + b * g4).update(from: p.baseAddress! + (first.row[b] + t) * g4, count: g4)
                             } else {
@@ -184,13 +206,13 @@ extension LSTMNetwork {
                     }
                 }
                 if t > 0 {
-                    BLAS.gemm(parts: workers, transposeB: true, m: batch, n: g4, k: h, a: out.betaH + (row - batch) * h, lda: h, b: w + whh, ldb: h, beta: 1, c: r, ldc: g4)
+                    BLAS.gemm(parts: workers, transposeB: true, m: active, n: g4, k: h, a: out.betaH + (row - batch) * h, lda: h, b: w + whh, ldb: h, beta: 1, c: r, ldc: g4)
                 }
                 // s: the forward pass's z − r, or, for the linear test network, its own products.
                 if identity {
                     s.update(repeating: 0, count: batch * g4)
                     if let below {
-                        below.irrelevantHidden.withUnsafeBufferPointer { x in
+                        below.irrelevant.withUnsafeBufferPointer { x in
                             BLAS.gemm(transposeB: true, m: batch, n: g4, k: h, a: x.baseAddress! + row * h, lda: h, b: w + wih, ldb: h, c: s, ldc: g4)
                         }
                     } else {
@@ -203,7 +225,7 @@ extension LSTMNetwork {
                     }
                 } else {
                     forward.preactivation.withUnsafeBufferPointer { z in
-                        for b in 0..<batch {
+                        for b in 0..<active {
                             let source = (t * forward.sequences + forward.sequenceOf[b]) * g4
                             for j in 0..<g4 { s[b * g4 + j] = z[source + j] - r[b * g4 + j] }
                         }
@@ -213,17 +235,27 @@ extension LSTMNetwork {
                 let (shared, rs, ss) = (out, SharedBuffer(r), SharedBuffer(s))
                 bias.withUnsafeBufferPointer { biasPointer in
                     let bp = SharedBuffer(biasPointer.baseAddress!)
-                    inParts(batch, parts: workers, minimum: 16) { part in
+                    inParts(active, parts: workers, minimum: 16) { part in
                         Self.finishStep(t, part, batch: batch, h: h, r: rs.pointer, s: ss.pointer, bias: bp.pointer, identity: identity, shared)
                     }
                 }
             }
         }
-        return LayerDecomposition(
-            relevantHidden: Array(UnsafeBufferPointer(start: out.betaH, count: rows * h)),
-            irrelevantHidden: Array(UnsafeBufferPointer(start: out.gammaH, count: rows * h)),
-            relevantCells: Array(UnsafeBufferPointer(start: out.betaC, count: rows * h)),
-            irrelevantCells: Array(UnsafeBufferPointer(start: out.gammaC, count: rows * h)))
+        /// Rows t·B + b of `p` in the caller's order: row b goes to `order[b]`.
+        func callers(_ p: UnsafeMutablePointer<S>) -> [S] {
+            [S](hugeCapacity: rows * h) { o in
+                for t in 0..<steps {
+                    for (b, original) in order.enumerated() { (o.baseAddress! + (t * batch + original) * h).update(from: p + (t * batch + b) * h, count: h) }
+                }
+            }
+        }
+        func sorted(_ p: UnsafeMutablePointer<S>) -> [S] { [S](hugeCapacity: rows * h) { $0.baseAddress!.update(from: p, count: rows * h) } }
+        return (
+            LayerDecomposition(
+                relevantHidden: callers(out.betaH), irrelevantHidden: callers(out.gammaH), relevantCells: callers(out.betaC),
+                irrelevantCells: callers(out.gammaC)),
+            (sorted(out.betaH), identity ? sorted(out.gammaH) : [])
+        )
     }
 
     /// A layer's outputs and one step's scratch (see `decomposeLayer`); the workers of a step
