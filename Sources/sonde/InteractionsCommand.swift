@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SondeBase
+import SondeCorpus
 import SondeModels
 import SondeReport
 import SondeStudy
@@ -35,7 +36,11 @@ struct InteractionsCommand: ParsableCommand {
     var trainCorpus: [String] = []
     @Option(help: "With --train-corpus: a phrase seen at least this often is familiar (at most once: rare).") var familiar = 10
     @Flag(help: "Put every pair into the JSON (`interdependence`), not only the curves.") var pairs = false
-    @Option(help: "With --html: the sentence drawn (index from 0).") var sentence = 0
+    @Option(help: "With --html or --between: the sentence (index from 0).") var sentence = 0
+    @Option(help: "Instead of all pairs: the interdependence of these words (indices, e.g. 0 or 2,3,4) with --and's, in --sentence.")
+    var between: String?
+    @Option(help: "With --between: the other words.") var and: String?
+    @Option(help: "With --between: the word whose state is read (default: the last of both sets).") var read: Int?
     @Option(help: "Write a self-contained HTML heat map of one sentence's pairs (the last checkpoint).") var html: String?
     @OptionGroup var output: OutputOptions
 
@@ -43,6 +48,7 @@ struct InteractionsCommand: ParsableCommand {
         guard !(checkpoints + model).isEmpty else { throw ValidationError("name a sonde-lstm checkpoint folder") }
         guard (1...100).contains(maxDistance) else { throw ValidationError("--max-distance must be in 1…100") }
         guard familiar >= 2 else { throw ValidationError("--familiar must be at least 2") }
+        if (between == nil) != (and == nil) { throw ValidationError("--between and --and go together") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if sentence < 0 { throw ValidationError("--sentence must be at least 0") }
     }
@@ -52,6 +58,7 @@ struct InteractionsCommand: ParsableCommand {
         let treebank = try readTreebank(corpus, limit: limit)
         guard !treebank.sentences.isEmpty else { throw failure("\(corpus.joined(separator: ", ")): no sentences") }
         let training = trainCorpus.isEmpty ? nil : try readTreebank(trainCorpus, limit: nil)
+        if let between, let and { return try spans(folders, treebank, between, and) }
         var results: [InteractionStudy] = []
         var last: LSTMModel?
         for folder in folders {
@@ -100,5 +107,33 @@ struct InteractionsCommand: ParsableCommand {
             }
         }
         if let html { print("wrote \(html)") }
+    }
+
+    /// `--between X --and Y`: two sets of words of one sentence, every layer, per checkpoint.
+    func spans(_ folders: [String], _ treebank: Corpus, _ x: String, _ y: String) throws {
+        guard sentence < treebank.sentences.count else { throw ValidationError("--sentence: the treebank has \(treebank.sentences.count) sentences") }
+        let words = treebank.sentences[sentence].words.map(\.form)
+        func indices(_ text: String, _ option: String) throws -> [Int] {
+            try text.split(separator: ",").map { item in
+                guard let i = Int(item), (0..<words.count).contains(i) else {
+                    throw ValidationError("--\(option): '\(item)' is not a word of sentence \(sentence) (0…\(words.count - 1))")
+                }
+                return i
+            }
+        }
+        let (a, b) = (try indices(x, "between"), try indices(y, "and"))
+        guard Set(a).isDisjoint(with: b) else { throw ValidationError("--between and --and share a word") }
+        if let read, !(0..<words.count).contains(read) { throw ValidationError("--read: not a word of sentence \(sentence)") }
+        struct Row: Encodable { let model: String, interactions: [SpanInteraction] }
+        let rows = try folders.map { folder in
+            Row(model: (folder as NSString).lastPathComponent, interactions: try withInputErrors { try LSTMModel(folder: folder) }.interdependence(words, between: a, and: b, read: read))
+        }
+        if output.json { return try printJSON(["checkpoints": rows]) }
+        print("\(a.map { words[$0] }.joined(separator: " ")) × \(b.map { words[$0] }.joined(separator: " ")) in sentence \(sentence)")
+        for row in rows {
+            for i in row.interactions {
+                print("\(row.model)  layer \(i.layer)  read at \(words[i.read])  interdependence \(f(i.value))  (over ‖h‖ \(f(i.relativeToState)))")
+            }
+        }
     }
 }

@@ -48,6 +48,12 @@ import Testing
                 "interactions", folder + "/lm/step-10", "--corpus", defaultCorpus, "--limit", "20", "--max-distance", "3", "--train-corpus", defaultCorpus,
                 "--familiar", "3")
             #expect(phrases.status == 0 && phrases.stdout.contains("familiar: ≥ 3"), "\(phrases.stdout)\(phrases.stderr)")
+            let span = try SondeRun(
+                "interactions", folder + "/lm/step-10", "--corpus", defaultCorpus, "--sentence", "1", "--between", "0", "--and", "1,2", "--json")
+            let spanRows = (try JSONSerialization.jsonObject(with: Data(span.stdout.utf8)) as! [String: Any])["checkpoints"] as! [[String: Any]]
+            #expect(span.status == 0 && (spanRows[0]["interactions"] as! [[String: Any]]).count == 2, "\(span.stdout)\(span.stderr)")
+            let overlap = try SondeRun("interactions", folder + "/lm/step-10", "--corpus", defaultCorpus, "--between", "0,1", "--and", "1")
+            #expect(overlap.status == 64 && overlap.stderr.contains("share a word"))
             let html = try SondeRun("interactions", folder + "/lm/step-10", "--corpus", defaultCorpus, "--limit", "3", "--html", folder + "/s.html")
             let page = try String(contentsOfFile: folder + "/s.html", encoding: .utf8)
             #expect(html.status == 0 && page.contains("<svg") && page.contains("<table"))

@@ -151,5 +151,10 @@ struct ContextualDecompositionTests {
         }
         #expect(abs(pair.value - (interaction / joint).squareRoot()) < 1e-6)
         #expect(abs(pair.relativeToState - (interaction / state).squareRoot()) < 1e-6)
+        // Two single words as sets: the same pair; a word and a span: read after both by default.
+        let sets = model.interdependence(words, between: [1], and: [3])
+        #expect(sets.count == 2 && abs(sets[1].value - pair.value) < 1e-6 && sets[1].read == 3)
+        let span = model.interdependence(words, between: [0], and: [2, 3, 4])
+        #expect(span.allSatisfy { $0.read == 4 && $0.value > 0 && $0.value.isFinite })
     }
 }

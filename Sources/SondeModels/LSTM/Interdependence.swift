@@ -103,3 +103,35 @@ extension LSTMModel {
         return result
     }
 }
+
+/// The interdependence of two sets of words — a word and a span, or two spans — at one layer:
+/// ‖β(x ∪ y) − β(x) − β(y)‖ / ‖β(x ∪ y)‖ at the state read, and over ‖h‖.
+public struct SpanInteraction: Codable, Sendable, Equatable {
+    public var layer: Int
+    /// The word index whose state is read.
+    public var read: Int
+    public var value: Double
+    public var relativeToState: Double
+}
+
+extension LSTMModel {
+    /// The interdependence of word sets `x` and `y` (indices into `words`, disjoint) at every
+    /// layer, read at word `read` (default: the last word of either set — the state after both).
+    public func interdependence(_ words: [String], between x: [Int], and y: [Int], read: Int? = nil) -> [SpanInteraction] {
+        let position = read ?? ((x + y).max() ?? 0)
+        let d = decompose(words, spans: [x, y, Array(Set(x + y))])
+        return (0..<layerCount).map { k in
+            var interaction = 0.0, joint = 0.0, state = 0.0
+            for u in 0..<hiddenSize {
+                let (a, b, both) = (Double(d[0][k].relevantHidden[position + 1, u]), Double(d[1][k].relevantHidden[position + 1, u]), Double(d[2][k].relevantHidden[position + 1, u]))
+                let whole = both + Double(d[2][k].irrelevantHidden[position + 1, u])
+                interaction += (both - a - b) * (both - a - b)
+                joint += both * both
+                state += whole * whole
+            }
+            return SpanInteraction(
+                layer: k + 1, read: position, value: joint > 0 ? (interaction / joint).squareRoot() : 0,
+                relativeToState: state > 0 ? (interaction / state).squareRoot() : 0)
+        }
+    }
+}
