@@ -2,8 +2,8 @@
 # Renders Sonde's HTML views in a real headless browser (Debian's chromium) and checks what the
 # browser built: the top-words view has every neuron's section, coloured words and the SVG
 # chart; the study report of `sonde demo` has every chart with its caption; the task-space and
-# task-dynamics reports have their heatmaps, tables and curves; none loads
-# anything from outside. Leaves screenshots in benchmarks/.data/top-words.png and report.png.
+# task-dynamics reports have their heatmaps, tables and curves; the interaction view its heat map
+# and dependency arcs; none loads anything from outside. Leaves screenshots in benchmarks/.data/top-words.png and report.png.
 #   apt-get install -y chromium   (once)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -96,3 +96,23 @@ for name, ok in checks.items():
 sys.exit(0 if all(checks.values()) else 1)
 PY
 echo "screenshots: benchmarks/.data/ts.png, tsd.png"
+
+# The interaction view: one sentence's word pairs as a heat map over its dependency arcs.
+$sonde interactions "$lm" --corpus corpora/default.conllu --limit 5 --sentence 0 --html "$work/inter.html" --quiet >/dev/null
+"$browser" "${flags[@]}" --dump-dom "file://$work/inter.html" 2>/dev/null > "$work/inter-dom.html"
+"$browser" "${flags[@]}" --window-size=1100,900 --screenshot=benchmarks/.data/interactions.png "file://$work/inter.html" >/dev/null 2>&1
+python3 - "$work/inter-dom.html" <<'PY'
+import re, sys
+dom = open(sys.argv[1]).read()
+words = dom.count("<th>") - 1
+n = (words) // 2  # a header row and a header column of the words
+checks = {
+    "a heat map: a coloured cell for every pair": len(re.findall(r'<td style="background:rgba\(178,34,34,', dom)) == n * (n - 1) // 2,
+    "the tree: an arc for every word but the root": dom.count("<path") == n - 1,
+    "nothing loaded from outside": not re.search(r'(src|href)="(https?:)?//', dom) and "<script" not in dom,
+}
+for name, ok in checks.items():
+    print(f"{'ok  ' if ok else 'FAIL'} {name}")
+sys.exit(0 if all(checks.values()) else 1)
+PY
+echo "screenshot: benchmarks/.data/interactions.png"
