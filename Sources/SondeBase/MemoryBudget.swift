@@ -5,7 +5,7 @@ import Glibc
 /// and the variable that raises the bound, instead of the kernel killing the process midway.
 /// The estimates come from measured peaks (ARCHITECTURE.md, "Memory"; benchmarks/memory.sh).
 public enum MemoryBudget {
-    /// SONDE_MAX_MEMORY (bytes), or the memory available when the process starts.
+    /// SONDE_MAX_MEMORY (bytes), or the memory available when a command first asks.
     public static let limit = InputLimit("SONDE_MAX_MEMORY", default: availableBytes(), unit: "bytes")
 
     /// Refuses `what` when its estimated peak `bytes` exceeds the limit.

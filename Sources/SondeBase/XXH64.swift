@@ -1,8 +1,8 @@
 /// XXH64 (Yann Collet's xxHash, 64-bit, seed 0): the checksums of cached cell outputs. Unlike
 /// FNV-1a's byte at a time it reads 32 bytes a round in four independent lanes, several GB/s, so
-/// verifying a multi-gigabyte activation file costs about as much as reading it. Every single
-/// changed byte changes the result (each round is a bijection of its lane); other damage passes
-/// with probability about 2⁻⁶⁴. Not a cryptographic hash: it guards against disks, not people.
+/// verifying a multi-gigabyte activation file costs about as much as reading it. Damage passes
+/// unnoticed with probability about 2⁻⁶⁴ (each round is a bijection of its lane, and a test
+/// flips every byte of an input). Not a cryptographic hash: it guards against disks, not people.
 public enum XXH64 {
     private static let p1: UInt64 = 0x9E37_79B1_85EB_CA87
     private static let p2: UInt64 = 0xC2B2_AE3D_27D4_EB4F

@@ -71,8 +71,9 @@ public enum ActivationSource: Sendable {
         }
     }
 
-    /// The tensor named `layer` (`2` names `layer2`) of an activation file, or its only tensor;
-    /// nothing is read but the header (its shape says what loading it will cost).
+    /// The tensor named `layer` (`2` names `layer2`) of an activation file, or its only tensor.
+    /// Safetensors, .npy and .npz files are mapped and only their headers read (the shape says
+    /// what loading the tensor will cost); a NeuroX JSON file is parsed whole.
     public static func tensor(path: String, layer: String?) throws -> (TensorCollection, Tensor) {
         let file = try TensorCollection.read(path)
         let names = file.tensors.map(\.name)

@@ -192,7 +192,12 @@ struct WhitenedSide {
     func probeSubspace(_ weights: Matrix<Double>, directions: Matrix<Double>, correlations: [Double], kept: Int?) throws
         -> CanonicalAlignment.ProbeSubspace
     {
-        let r = variances.count, m = directions.rows
+        let r = variances.count
+        // CCA judges rank on the correlation matrix, this whitening on the covariance: where X
+        // has near-duplicate neurons of tiny variance the two can differ, and at most r
+        // directions are independent here — the r leading ones (largest ρ) are used.
+        let m = min(directions.rows, r)
+        let directions = directions.rows(0..<m), correlations = Array(correlations.prefix(m))
         var centred = weights
         for j in 0..<weights.columns {
             let mean = (0..<weights.rows).reduce(0.0) { $0 + weights[$1, j] } / Double(weights.rows)

@@ -4,7 +4,8 @@ import SondeBase
 /// The integrity record of a cached cell output: `<output>.checksum` beside it, written when the
 /// cell is done and checked when the output is read, so a truncated, bit-flipped or foreign
 /// (older Sonde, interrupted before its record) output is recomputed instead of flowing into new
-/// cells. A record lists every regular file of the output (a file, or a training folder) as
+/// cells. A record lists every regular file of the output (a file, or a training folder; names
+/// starting with "." left out) as
 /// `<XXH64 hex> <bytes> <path inside the output>`, after the line `sonde-cache-checksum 1`.
 enum CellChecksum {
     static let header = "sonde-cache-checksum 1"

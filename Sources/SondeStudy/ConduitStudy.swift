@@ -3,7 +3,8 @@ import SondeModels
 
 /// Whether a language model has learned the long-range rules of `ConduitLanguage`: for each
 /// held-out instance, the close it ranks first among all rules' closes after the prefix
-/// (ln p(close | prefix), token by token), on familiar and unfamiliar conduits apart.
+/// (ln p(close | prefix), the word-level LSTM's prediction of the word after the prefix), on
+/// familiar and unfamiliar conduits apart.
 public struct ConduitScore: Codable, Sendable, Equatable {
     public var model: String
     public var familiarAccuracy: Double
@@ -14,9 +15,9 @@ public struct ConduitScore: Codable, Sendable, Equatable {
     /// Accuracy of a model that guesses a close at random.
     public var chance: Double
 
-    public static func score(_ model: any LanguageModel, name: String, probes: [ConduitLanguage.Probe], closes: [String]) throws -> ConduitScore {
+    public static func score(_ model: LSTMModel, name: String, probes: [ConduitLanguage.Probe], closes: [String]) throws -> ConduitScore {
         let candidates = probes.flatMap { p in closes.map { SentenceText(text: (p.prefix + [$0]).joined(separator: " "), words: p.prefix + [$0]) } }
-        let scored = try sentenceLogProbabilities(model, candidates)
+        let scored = try model.logProbabilities(candidates)
         var hits = [true: 0, false: 0], totals = [true: 0, false: 0], logp = [true: 0.0, false: 0.0]
         for (i, probe) in probes.enumerated() {
             // The close's own log-probability: the token after the prefix.

@@ -399,6 +399,8 @@ public final class ExperimentRunner {
     /// Runs shard `index` of `count` (only `level` when given), cells whose output is cached
     /// skipped. A dependency of another shard that is not in the cache yet is an error naming it.
     public func run(shard index: Int, of count: Int, level: Int? = nil) throws {
+        // Shards of a level run at once: a damaged dependency is not theirs to rewrite.
+        repairsDependencies = false
         let plan = try plan()
         try execute(plan.cells(shard: index, of: count).filter { level == nil || $0.level == level })
     }
@@ -419,7 +421,7 @@ public final class ExperimentRunner {
             if let missing = cell.dependencies.first(where: { d in !isDone(layout.cells.first { $0.id == d }!) }) {
                 let level = layout.cells.first { $0.id == missing }!.level
                 throw StudyError(
-                    "\(cell.id) needs '\(missing)' (level \(level)), which is not in \(cache) yet: run the shards of level \(level) first (`sonde slurm` chains the levels)"
+                    "\(cell.id) needs '\(missing)' (level \(level)), which is not in \(cache) yet (or has no checksum record: an older Sonde's): run the shards of level \(level) first (`sonde slurm` chains the levels)"
                 )
             }
             // An output without its record is foreign (an older Sonde) unless it is a training
@@ -433,10 +435,26 @@ public final class ExperimentRunner {
         }
     }
 
+    /// Whether a damaged dependency is recomputed (one process) or an error (a shard: several
+    /// shards could rewrite the same output at once).
+    private var repairsDependencies = true
+
     /// Runs a cell whose dependencies are done, after checking their outputs, and records its
-    /// output's checksum.
+    /// output's checksum (its old record removed first, so an interrupted recomputation is
+    /// not taken for a damaged output).
     private func compute(_ cell: StudyCell) throws {
-        for dependency in cell.dependencies { try ensureIntact(dependency) }
+        for dependency in cell.dependencies {
+            if repairsDependencies {
+                try ensureIntact(dependency)
+            } else if !verified.contains(dependency), let d = try layout().cells.first(where: { $0.id == dependency }) {
+                if let problem = CellChecksum.problem(cache + "/" + d.output) {
+                    throw StudyError(
+                        "\(cache)/\(d.output) (\(dependency)): \(problem); recompute it with the shards of level \(d.level) (or one `sonde run` without --shard) before this level")
+                }
+                verified.insert(dependency)
+            }
+        }
+        try? FileManager.default.removeItem(atPath: CellChecksum.recordPath(cache + "/" + cell.output))
         log("running: \(cell.id)")
         try layout().work[cell.id]!()
         try CellChecksum.record(cache + "/" + cell.output)

@@ -71,10 +71,6 @@ public enum SimilarityStudy {
         public let measures: [String: Score]
     }
 
-    /// - Parameters:
-    ///   - names: what X and Y are, for the result and the directions file.
-    ///   - directions: write SVCCA's directions (unit rows in neuron space), canonical variates
-    ///     (unit variance) and correlations here (needs `.svcca` among the measures).
     /// Refuses, before anything is read, a comparison of the activation files' tensors that
     /// would not fit in memory. Measured (benchmarks/memory.sh): 200,000 × 4,096 against the same
     /// peaked at 9.2 GB — the two Float matrices (6.6 GB) and the Double moments and
@@ -88,6 +84,10 @@ public enum SimilarityStudy {
             for: "a similarity of \(a[0]) × \(a[1]) and \(b[0]) × \(b[1]) activations")
     }
 
+    /// - Parameters:
+    ///   - names: what X and Y are, for the result and the directions file.
+    ///   - directions: write SVCCA's directions (unit rows in neuron space), canonical variates
+    ///     (unit variance) and correlations here (needs `.svcca` among the measures).
     public static func run(
         x: Matrix<Float>, y: Matrix<Float>, names: (x: String, y: String), settings: Settings, directions: String? = nil
     ) throws -> Result {

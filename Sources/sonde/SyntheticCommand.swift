@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SondeBase
 import SondeCorpus
+import SondeModels
 import SondeStudy
 
 struct SyntheticCommand: ParsableCommand {
@@ -85,7 +86,7 @@ struct SyntheticCommand: ParsableCommand {
             let closes = Array(Set(probes.map(\.close))).sorted()
             var scores: [ConduitScore] = []
             for folder in checkpoints {
-                let model = try loadModel(folder, tokenizer: nil)
+                let model = try withInputErrors { try LSTMModel(folder: folder) }
                 scores.append(
                     try withInputErrors {
                         try ConduitScore.score(model, name: (folder as NSString).lastPathComponent, probes: probes, closes: closes)

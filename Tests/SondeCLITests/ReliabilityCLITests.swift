@@ -113,10 +113,22 @@ import Testing
             let damaged = (report["damaged"] as! [[String: String]]).map { $0["problem"]! }.sorted()
             #expect(damaged.count == 2 && damaged.contains("checksum mismatch") && damaged.contains { $0.hasPrefix("truncated") }, "\(damaged)")
 
+            // A shard does not rewrite a damaged dependency (other shards of its level may be
+            // reading it): it stops and says which level to recompute. (Every activation file
+            // damaged now, so the probe recomputed at level 2 reads one.)
+            for name in names where name.hasPrefix("activations-") && name.hasSuffix(".safetensors") {
+                var data = try read(cache + "/" + name)
+                data[data.count - 9] ^= 0x10
+                try data.write(to: URL(fileURLWithPath: cache + "/" + name))
+            }
+            let shard = try SondeRun("run", file, "--shard", "0/1", "--level", "2")
+            #expect(shard.status == 65 && shard.stderr.contains("checksum mismatch") && shard.stderr.contains("level 1"), "\(shard.stderr)")
+            // Its own truncated probe output, a cell of its level, it did recompute (and stopped at its dependency).
+            #expect(shard.stderr.contains("truncated"), "\(shard.stderr)")
+
             let rerun = try SondeRun("run", file)
             #expect(rerun.status == 0, "\(rerun.stderr)")
             #expect(rerun.stderr.contains("checksum mismatch, recomputing"), "\(rerun.stderr)")
-            #expect(rerun.stderr.contains("truncated"), "\(rerun.stderr)")
             #expect(try read(folder + "/results.json") == results)
             #expect(try SondeRun("run", file, "--verify").status == 0)
         }

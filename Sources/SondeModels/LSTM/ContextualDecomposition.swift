@@ -43,7 +43,7 @@ extension LSTMNetwork {
     }
 
     /// Decomposes several sequences, each for its spans, as one batch: per layer and step, the
-    /// input and recurrent products of every span of every sequence in four gemms (β and γ).
+    /// input and recurrent products of β for every span begun, in two gemms.
     package func decompose(sequences: [(ids: [Int32], spans: [Set<Int>])], identity: Bool = false) -> Decomposition {
         BLASThreads.owned { workers in
             let h = config.hiddenSize, g4 = 4 * h

@@ -118,7 +118,9 @@ extension LSTMModel {
     /// The interdependence of word sets `x` and `y` (indices into `words`, disjoint) at every
     /// layer, read at word `read` (default: the last word of either set — the state after both).
     public func interdependence(_ words: [String], between x: [Int], and y: [Int], read: Int? = nil) -> [SpanInteraction] {
+        precondition(Set(x).isDisjoint(with: y) && (x + y).allSatisfy { words.indices.contains($0) }, "x and y: disjoint words of the sentence")
         let position = read ?? ((x + y).max() ?? 0)
+        precondition(words.indices.contains(position), "read: a word of the sentence")
         let d = decompose(words, spans: [x, y, Array(Set(x + y))])
         return (0..<layerCount).map { k in
             var interaction = 0.0, joint = 0.0, state = 0.0
