@@ -109,7 +109,9 @@ public struct InteractionStudy: Codable, Sendable {
                         phraseCount: phrase))
             }
         }
-        func points(_ key: (Pair) -> Int?) -> [Point] {
+        /// Pairs grouped by (layer, linear distance, `key`), their key and interdependence's count,
+        /// mean and SD, in key order; pairs whose key is nil are left out.
+        func groups(_ key: (Pair) -> Int?) -> [(key: [Int], count: Int, mean: Double, sd: Double?)] {
             var groups: [[Int]: [Double]] = [:]
             for p in pairs {
                 guard let k = key(p) else { continue }
@@ -117,19 +119,15 @@ public struct InteractionStudy: Codable, Sendable {
             }
             return groups.keys.sorted { $0.lexicographicallyPrecedes($1) }.map { k in
                 let (mean, sd) = meanAndSpread(groups[k]!)
-                return Point(layer: k[0], linearDistance: k[1], syntacticDistance: k[2] < 0 ? nil : k[2], count: groups[k]!.count, mean: mean, sd: sd)
+                return (k, groups[k]!.count, mean, sd)
             }
         }
-        var byPhrase: [PhrasePoint]?
-        if training != nil {
-            var groups: [[Int]: [Double]] = [:]
-            for p in pairs {
-                guard let n = p.phraseCount, n >= familiarCount || n <= 1 else { continue }
-                groups[[p.layer, p.linearDistance, n >= familiarCount ? 1 : 0], default: []].append(p.interdependence)
-            }
-            byPhrase = groups.keys.sorted { $0.lexicographicallyPrecedes($1) }.map { k in
-                let (mean, sd) = meanAndSpread(groups[k]!)
-                return PhrasePoint(layer: k[0], linearDistance: k[1], familiar: k[2] == 1, count: groups[k]!.count, mean: mean, sd: sd)
+        func points(_ key: (Pair) -> Int?) -> [Point] {
+            groups(key).map { Point(layer: $0.key[0], linearDistance: $0.key[1], syntacticDistance: $0.key[2] < 0 ? nil : $0.key[2], count: $0.count, mean: $0.mean, sd: $0.sd) }
+        }
+        let byPhrase = training.map { _ in
+            groups { p in p.phraseCount.flatMap { $0 >= familiarCount ? 1 : $0 <= 1 ? 0 : nil } }.map {
+                PhrasePoint(layer: $0.key[0], linearDistance: $0.key[1], familiar: $0.key[2] == 1, count: $0.count, mean: $0.mean, sd: $0.sd)
             }
         }
         return InteractionStudy(
