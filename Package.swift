@@ -58,7 +58,7 @@ let package = Package(
         // MARK: Benchmarks against the Python peers (run with benchmarks/run.sh)
         .executableTarget(
             name: "sonde-bench",
-            dependencies: ["SondeLinalg", "SondeCorpus", "SondeProbe", "SondeModels", "SondeSimilarity", "SondeStudy"],
+            dependencies: ["SondeBase", "SondeLinalg", "SondeCorpus", "SondeProbe", "SondeModels", "SondeSimilarity", "SondeStudy"],
             path: "benchmarks/sonde-bench"),
 
         // MARK: Tests

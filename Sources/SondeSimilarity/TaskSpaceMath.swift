@@ -21,13 +21,7 @@ public enum TaskSpaceMath {
     /// |A ∩ B| / |A ∪ B| of every pair of index sets (1 for two empty sets).
     public static func jaccard(_ sets: [[Int]]) -> [[Double]] {
         let sets = sets.map(Set.init)
-        return sets.map { a in sets.map { b in a.isEmpty && b.isEmpty ? 1 : Double(a.intersection(b).count) / Double(a.union(b).count) } }
-    }
-
-    /// How concentrated a vector is: ‖x‖₂ / ‖x‖₁, from 1/√n (spread evenly) to 1 (one entry).
-    public static func concentration(_ x: [Float]) -> Double {
-        let l1 = x.reduce(0.0) { $0 + abs(Double($1)) }, l2 = x.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-        return l1 > 0 ? l2 / l1 : 0
+        return sets.map { a in sets.map { b in SondeBase.jaccard(a, b) } }
     }
 
     /// Agreement of a task space with a hypothesis matrix over the off-diagonal cells.
@@ -49,31 +43,6 @@ public enum TaskSpaceMath {
     static func offDiagonal(_ m: [[Double]]) -> [Double] {
         m.indices.flatMap { i in m.indices.filter { $0 != i }.map { m[i][$0] } }
     }
-
-    public static func pearson(_ x: [Double], _ y: [Double]) -> Double {
-        let n = Double(x.count)
-        guard x.count > 1 else { return .nan }
-        let mx = x.reduce(0, +) / n, my = y.reduce(0, +) / n
-        var (sxy, sxx, syy) = (0.0, 0.0, 0.0)
-        for (a, b) in zip(x, y) { sxy += (a - mx) * (b - my); sxx += (a - mx) * (a - mx); syy += (b - my) * (b - my) }
-        return sxx > 0 && syy > 0 ? sxy / (sxx * syy).squareRoot() : .nan
-    }
-
-    /// Ranks with ties given their mean rank (1-based).
-    static func ranks(_ x: [Double]) -> [Double] {
-        let order = x.indices.sorted { x[$0] < x[$1] }
-        var result = [Double](repeating: 0, count: x.count)
-        var i = 0
-        while i < order.count {
-            var j = i
-            while j + 1 < order.count && x[order[j + 1]] == x[order[i]] { j += 1 }
-            for k in i...j { result[order[k]] = Double(i + j) / 2 + 1 }
-            i = j + 1
-        }
-        return result
-    }
-
-    public static func spearman(_ x: [Double], _ y: [Double]) -> Double { pearson(ranks(x), ranks(y)) }
 
     /// Pearson and Spearman over the off-diagonal cells of `space` and `hypothesis`, the Mantel
     /// test with `permutations` seeded permutations, and the within-minus-between difference.
@@ -106,10 +75,9 @@ public enum TaskSpaceMath {
             p = Double(reached + 1) / Double(permutations + 1)
         }
         let within = zip(x, h).filter { $0.1 == 1 }.map(\.0), between = zip(x, h).filter { $0.1 == 0 }.map(\.0)
-        func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
         return Agreement(
             pearson: r, spearman: spearman(x, h), mantelP: permutations == 0 ? .nan : p, permutations: drawn,
-            withinMinusBetween: mean(within) - mean(between))
+            withinMinusBetween: meanAndSpread(within).mean - meanAndSpread(between).mean)
     }
 
     /// The hypothesis that tasks of one group are related: 1 for the same group, else 0.

@@ -75,25 +75,6 @@ public struct LayerProbe: Sendable {
 
 /// The comparator's definitions (../shared/DESIGN.md, "Definitions the comparator uses").
 public enum Comparator {
-    /// Jaccard overlap of the first k of two orderings.
-    public static func jaccard(_ a: [Int], _ b: [Int], k: Int) -> Double {
-        let x = Set(a.prefix(k)), y = Set(b.prefix(k))
-        let union = x.union(y).count
-        return union == 0 ? 1 : Double(x.intersection(y).count) / Double(union)
-    }
-
-    /// Spearman's rank correlation of two complete orderings of the same neurons.
-    public static func rankCorrelation(_ a: [Int], _ b: [Int]) -> Double {
-        precondition(a.count == b.count)
-        let n = a.count
-        guard n > 1 else { return 1 }
-        var rankA = [Double](repeating: 0, count: n), rankB = rankA
-        for (r, neuron) in a.enumerated() { rankA[neuron] = Double(r) }
-        for (r, neuron) in b.enumerated() { rankB[neuron] = Double(r) }
-        let squares = zip(rankA, rankB).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
-        return 1 - 6 * squares / (Double(n) * (Double(n) * Double(n) - 1))
-    }
-
     /// The alignment of a set of salient neurons S with canonical directions (rows aᵢ — loadings
     /// or weights, `CanonicalAlignment` — with correlations ρᵢ): A = Σᵢ ρᵢ mᵢ / Σᵢ ρᵢ with
     /// mᵢ = Σ_{j∈S} aᵢⱼ² / Σⱼ aᵢⱼ², S's share of direction i. Written per neuron,
@@ -136,11 +117,7 @@ public enum Comparator {
     public static func concentration(_ x: Matrix<Float>) -> Double {
         var total = 0.0
         x.withUnsafeBufferPointer { p in
-            for r in 0..<x.rows {
-                var l1 = 0.0, l2 = 0.0
-                for j in 0..<x.columns { let v = Double(p[r * x.columns + j]); l1 += abs(v); l2 += v * v }
-                total += l1 > 0 ? l2.squareRoot() / l1 : 0
-            }
+            for r in 0..<x.rows { total += SondeBase.concentration(p[(r * x.columns)..<((r + 1) * x.columns)]) }
         }
         return x.rows > 0 ? total / Double(x.rows) : 0
     }
@@ -231,7 +208,7 @@ extension Comparator {
                         svcca: svcca.cca.mean, svccaDirections: [svcca.kx, svcca.ky], pwcca: pwcca, cka: Similarity.linearCKA(moments),
                         probeAccuracy: probe.accuracy, controlAccuracy: probe.controlAccuracy, selectivity: probe.selectivity,
                         jaccardAtK: jaccard(probe.ordering, referenceProbes[l].ordering, k: k),
-                        rankCorrelation: rankCorrelation(probe.ordering, referenceProbes[l].ordering),
+                        rankCorrelation: rankCorrelation(orderings: probe.ordering, referenceProbes[l].ordering),
                         alignment: aligned.alignment, alignmentChance: aligned.chance, alignmentNullSD: aligned.nullSD, alignmentZ: aligned.z,
                         alignmentDirections: aligned.directions, probeCorrelation: read.correlation,
                         probeCorrelationChance: read.correlationChance, probeEnergy: read.energy, probeEnergyChance: read.energyChance,
@@ -283,7 +260,7 @@ public struct ModelComparison: Codable, Sendable {
                 Layer(
                     layer: name, svcca: try Similarity.svcca(moments, keep: keep, weights: false).cca.mean, cka: Similarity.linearCKA(moments),
                     baseAccuracy: a.accuracy, otherAccuracy: b.accuracy, baseSelectivity: a.selectivity, otherSelectivity: b.selectivity,
-                    topKOverlap: sameNeurons ? Comparator.jaccard(a.ordering, b.ordering, k: k) : nil))
+                    topKOverlap: sameNeurons ? jaccard(a.ordering, b.ordering, k: k) : nil))
             progress(l + 1, layerNames.count + 2)
         }
         func histogram(_ model: [Matrix<Float>]) -> [Int] {

@@ -93,7 +93,7 @@ public enum TaskSpace {
         let overlap = TaskSpaceMath.jaccard(masks.map(\.indices))
         let sharing = TaskSpaceMath.agreement(overlap, hypothesis: TaskSpaceMath.sameGroup(groups), permutations: 0).withinMinusBetween
         return Gradient(
-            cosine: TaskSpaceMath.cosines(gradients), maskOverlap: overlap, concentration: gradients.map(TaskSpaceMath.concentration),
+            cosine: TaskSpaceMath.cosines(gradients), maskOverlap: overlap, concentration: gradients.map { SondeBase.concentration($0) },
             parameterSharing: sharing)
     }
 
@@ -305,7 +305,7 @@ extension TaskSpace {
             func r(_ a: [[Double]], _ b: [[Double]]) -> Double {
                 let k = a.count
                 let cells = (0..<k).flatMap { i in (0..<k).filter { $0 != i }.map { (a[i][$0], b[i][$0]) } }
-                return TaskSpaceMath.pearson(cells.map(\.0), cells.map(\.1))
+                return pearson(cells.map(\.0), cells.map(\.1))
             }
             stability[name] = Stability(successive: zip(matrices, matrices.dropFirst()).map { r($0, $1) }, toLast: matrices.map { r($0, last) })
         }

@@ -9,14 +9,6 @@ import Testing
 
 /// The comparator's definitions on cases with known answers.
 struct ComparatorDefinitionTests {
-    @Test func rankingOverlap() {
-        #expect(Comparator.jaccard([1, 2, 3, 4], [3, 2, 9, 8], k: 2) == 1.0 / 3.0)
-        #expect(Comparator.rankCorrelation([0, 1, 2, 3, 4], [0, 1, 2, 3, 4]) == 1)
-        #expect(Comparator.rankCorrelation([0, 1, 2, 3, 4], [4, 3, 2, 1, 0]) == -1)
-        // One swap of neighbours among 4: Σd² = 2, ρ = 1 − 6·2 / (4·15) = 0.8.
-        #expect(abs(Comparator.rankCorrelation([0, 1, 2, 3], [1, 0, 2, 3]) - 0.8) < 1e-12)
-    }
-
     @Test func alignment() throws {
         // Directions e₀ (ρ = 0.9) and (e₁ + e₂)/√2 (ρ = 0.3) in 4 neurons; salient {0, 1}:
         // masses 1 and ½, so A = (0.9·1 + 0.3·0.5) / 1.2.

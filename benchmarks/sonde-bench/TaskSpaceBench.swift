@@ -1,4 +1,5 @@
 import Foundation
+import SondeBase
 import SondeCorpus
 import SondeModels
 import SondeSimilarity
@@ -42,5 +43,5 @@ func taskspace(_ options: Options) throws {
     row(
         "one transfer space", String(format: "%.1f (%.0f/s)", seconds, sentences / seconds),
         String(format: "%.1f (%.0f/s)", peerSeconds, peerSentences / peerSeconds), String(format: "%.2f×", peerSeconds / seconds))
-    say("T from Sonde and from PyTorch: Pearson \(String(format: "%.4f", TaskSpaceMath.pearson(mine, theirs))) over all \(k * k) cells")
+    say("T from Sonde and from PyTorch: Pearson \(String(format: "%.4f", pearson(mine, theirs))) over all \(k * k) cells")
 }

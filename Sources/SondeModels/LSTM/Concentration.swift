@@ -44,11 +44,6 @@ extension LSTMModel {
             }
             sums[key] = s
         }
-        func c(_ p: UnsafeBufferPointer<Float>) -> Double {
-            var (l1, l2) = (0.0, 0.0)
-            for v in p { (l1, l2) = (l1 + Double(abs(v)), l2 + Double(v) * Double(v)) }
-            return l1 > 0 ? l2.squareRoot() / l1 : 0
-        }
         for batch in batches(sentences) {
             var none: SplitMix64? = nil
             let pass = network.forward(ids: batch.ids, steps: batch.steps, batch: batch.count, generator: &none)
@@ -63,8 +58,8 @@ extension LSTMModel {
                 let s = batch.first + b
                 for (i, word) in sentences[s].enumerated() {
                     let row = (i + 1) * batch.count + b
-                    let a = stateArrays.map { x in x.withUnsafeBufferPointer { c(UnsafeBufferPointer(rebasing: $0[(row * h)..<((row + 1) * h)])) } }
-                    let g = gradients.map { x in x.withUnsafeBufferPointer { c(UnsafeBufferPointer(rebasing: $0[(row * h)..<((row + 1) * h)])) } }
+                    let a = stateArrays.map { x in x.withUnsafeBufferPointer { SondeBase.concentration($0[(row * h)..<((row + 1) * h)]) } }
+                    let g = gradients.map { x in x.withUnsafeBufferPointer { SondeBase.concentration($0[(row * h)..<((row + 1) * h)]) } }
                     let id = Int(vocabulary.id(word))
                     add("", a, g)
                     add("band " + (id == 0 ? "<unk>" : id < 103 ? "1-100" : id < 1003 ? "101-1000" : "1001+"), a, g)
