@@ -1,4 +1,5 @@
 import Foundation
+import SondeBase
 import SondeLinalg
 
 /// Sonde's activation file: safetensors with one F32 tensor per layer, `layer<l>` of shape
@@ -76,7 +77,7 @@ public enum ActivationFile {
     /// The word count of each sentence, from a file this type wrote or a NeuroX JSON file.
     public static func sentenceWords(_ file: TensorCollection) throws -> [Int] {
         guard file.metadata["format"] == format || file.format.isNeuroX, let text = file.metadata["sentence_words"],
-            let counts = try? JSONDecoder().decode([Int].self, from: Data(text.utf8))
+            let counts = try? JSONCoding.decoder().decode([Int].self, from: Data(text.utf8))
         else {
             throw TensorFileError(.malformed, file.path, "not a Sonde activation file (no \(format) metadata); make one with `sonde extract`")
         }
@@ -93,6 +94,6 @@ public enum ActivationFile {
     }
 
     private static func json<T: Encodable>(_ value: T) -> String {
-        String(decoding: (try? JSONEncoder().encode(value)) ?? Data("[]".utf8), as: UTF8.self)
+        (try? JSONCoding.text(value)) ?? "[]"
     }
 }

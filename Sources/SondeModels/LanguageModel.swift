@@ -77,7 +77,7 @@ public func languageModelLayerCount(_ folder: String) throws -> Int {
     let path = folder + "/config.json"
     let type = try readJSONObject(path, missing: "cannot read the model's config.json; is \(folder) a model folder?")["model_type"] as? String
     if type == LSTMConfig.modelType {
-        do { return try JSONDecoder().decode(LSTMConfig.self, from: MappedFile.data(path)).layers } catch {
+        do { return try JSONCoding.decoder().decode(LSTMConfig.self, from: MappedFile.data(path)).layers } catch {
             throw ModelError(.malformed, path, "not a sonde-lstm config (\(error))")
         }
     }

@@ -10,9 +10,7 @@ public enum ProbeFile {
     public static let format = "sonde-probe/1"
 
     public static func write(_ probe: FittedProbe, to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+        func json<T: Encodable>(_ value: T) throws -> String { try JSONCoding.text(value) }
         let (c, d) = (probe.classes.count, probe.neurons)
         try Safetensors.write(
             [
@@ -33,7 +31,7 @@ public enum ProbeFile {
         guard file.metadata["format"] == format else {
             throw fail("not a saved Sonde probe (its __metadata__ has no format = \(format)); save one with `sonde probe --save`")
         }
-        let decoder = JSONDecoder()
+        let decoder = JSONCoding.decoder()
         func decode<T: Decodable>(_ key: String, as _: T.Type) throws -> T {
             guard let text = file.metadata[key], let value = try? decoder.decode(T.self, from: Data(text.utf8)) else {
                 throw fail("the probe's metadata '\(key)' is missing or malformed")

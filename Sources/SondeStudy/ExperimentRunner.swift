@@ -67,9 +67,7 @@ public final class ExperimentRunner {
     }
 
     private static func json<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        try JSONCoding.text(value)
     }
 
     /// The study's cells, and which are in the cache.
@@ -398,18 +396,14 @@ public final class ExperimentRunner {
     }
 
     private func store<T: Encodable>(_ value: T, as name: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let data = try encoder.encode(value)
+        let data = try JSONCoding.encoder().encode(value)
         try AtomicFile.write(to: cache + "/" + name) { try $0.write(Array(data)) }
     }
 
     /// A JSON cell output, checked against its record first; one that does not decode (written
     /// by another version of Sonde) is recomputed once.
     private func load<T: Decodable>(_ type: T.Type, _ name: String) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let decoder = JSONCoding.decoder()
         guard let cell = try layout().cells.first(where: { $0.output == name }) else { throw StudyError("\(cache)/\(name): not a cell of this study") }
         try ensureIntact(cell.id)
         do { return try decoder.decode(T.self, from: MappedFile.data(cache + "/" + name)) } catch {
@@ -559,7 +553,7 @@ public final class ExperimentRunner {
             try ensureIntact(id)
             return try steps.map { step in
                 let path = folder + "/step-\(step)"
-                var record = try JSONDecoder().decode(LSTMCheckpoint.self, from: MappedFile.data(path + "/trainer_state.json"))
+                var record = try JSONCoding.decoder().decode(LSTMCheckpoint.self, from: MappedFile.data(path + "/trainer_state.json"))
                 record.folder = e.relative(path)
                 return record
             }

@@ -25,22 +25,10 @@ struct OutputOptions: ParsableArguments {
     }
 }
 
-/// Prints `value` as pretty JSON with sorted keys (stable output: same input, same bytes).
-/// JSON has no NaN or infinity: such a number (a degenerate result) is written as `null`, and
-/// stderr says how many there were, instead of the encoder failing.
+/// Prints `value` on stdout as pretty JSON, under the one JSON policy (`JSONCoding`: sorted
+/// keys, non-finite numbers as "nan", "inf", "-inf").
 func printJSON<T: Encodable>(_ value: T) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    let marker = "\u{1}non-finite\u{1}"
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: marker, negativeInfinity: marker, nan: marker)
-    var text = String(decoding: try encoder.encode(value), as: UTF8.self)
-    let quoted = "\"\\u0001non-finite\\u0001\""
-    let count = text.components(separatedBy: quoted).count - 1
-    if count > 0 {
-        text = text.replacingOccurrences(of: quoted, with: "null")
-        writeMessage("sonde: warning: \(count) number\(count == 1 ? " is" : "s are") not finite (NaN or infinity) and written as null\n")
-    }
-    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    FileHandle.standardOutput.write(try JSONCoding.encoder(pretty: true).encode(value) + Data("\n".utf8))
 }
 
 /// A number in a table: four decimals.

@@ -23,10 +23,8 @@ func makeRunner(_ experiment: Experiment, force: Bool) -> ExperimentRunner {
 /// report.html into its output folder.
 func runExperiment(_ experiment: Experiment, force: Bool, merge: Bool = false, json: Bool) throws {
     let runner = makeRunner(experiment, force: force)
-    let results = try withInputErrors { try merge ? runner.assemble() : runner.run() }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    let results = try merge ? runner.assemble() : runner.run()
+    let encoder = JSONCoding.encoder(pretty: true)
     let out = experiment.output
     try withInputErrors {
         try AtomicFile.write(to: out + "/results.json") { try $0.write(Array(try encoder.encode(results)) + [0x0A]) }

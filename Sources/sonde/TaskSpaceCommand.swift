@@ -130,18 +130,13 @@ struct TaskSpaceOptions: ParsableArguments {
         try dev.map { try readTreebank([$0], limit: devLimit).sentences.map { $0.words.map(\.form) } }
     }
 
-    /// Writes `value` as OUT/`name` (pretty, sorted keys; non-finite numbers as "nan") and the report.
+    /// Writes `value` as OUT/`name` (pretty JSON) and the report.
     func write<T: Encodable>(_ value: T, _ name: String, report: String) throws -> String {
         let path = out + "/" + name
-        try withInputErrors {
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            let data = try encoder.encode(value)
-            try AtomicFile.write(to: path) { try $0.write(Array(data) + [0x0A]) }
-            try AtomicFile.write(to: out + "/report.html") { try $0.write(Array(report.utf8)) }
-        }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let data = try JSONCoding.encoder(pretty: true).encode(value)
+        try AtomicFile.write(to: path) { try $0.write(Array(data) + [0x0A]) }
+        try AtomicFile.write(to: out + "/report.html") { try $0.write(Array(report.utf8)) }
         return path
     }
 

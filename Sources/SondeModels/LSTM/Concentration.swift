@@ -24,7 +24,7 @@ public struct Concentration: Codable, Sendable, Equatable {
 
     /// The concentration stored with a checkpoint, if it has one.
     public static func stored(in folder: String) -> Concentration? {
-        (try? MappedFile.data(folder + "/" + fileName)).flatMap { try? JSONDecoder().decode(Concentration.self, from: $0) }
+        (try? MappedFile.data(folder + "/" + fileName)).flatMap { try? JSONCoding.decoder().decode(Concentration.self, from: $0) }
     }
 }
 

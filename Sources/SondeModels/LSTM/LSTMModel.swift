@@ -34,7 +34,7 @@ public final class LSTMModel: LanguageModel {
             throw ModelError(.missing, configPath, "no config.json: is this a model folder?")
         }
         let config: LSTMConfig
-        do { config = try JSONDecoder().decode(LSTMConfig.self, from: data) } catch {
+        do { config = try JSONCoding.decoder().decode(LSTMConfig.self, from: data) } catch {
             throw ModelError(.malformed, configPath, "not a sonde-lstm config (\(error))")
         }
         try config.validate(configPath)
@@ -61,9 +61,7 @@ public final class LSTMModel: LanguageModel {
     /// Writes a checkpoint folder (each file atomically); `extra` files are written beside them.
     package static func save(_ network: LSTMNetwork<Float>, vocabulary: Vocabulary, to folder: String, extra: [String: [UInt8]] = [:]) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let config = try encoder.encode(network.config)
+        let config = try JSONCoding.encoder(pretty: true).encode(network.config)
         try AtomicFile.write(to: folder + "/config.json") { try $0.write(Array(config) + [0x0A]) }
         try Safetensors.write(
             network.tensors.map { t in

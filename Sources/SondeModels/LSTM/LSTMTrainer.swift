@@ -280,8 +280,7 @@ public final class LSTMTrainer {
         let record = LSTMCheckpoint(
             step: step, folder: target, trainLoss: trainLoss, devLoss: dev.loss, devPerplexity: dev.perplexity, devAccuracy: dev.accuracy,
             tokensSeen: tokensSeen, settings: settings, concentration: concentration)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let encoder = JSONCoding.encoder(pretty: true)
         var state = record
         state.folder = "step-\(step)"
         // The optimiser first, the trainer state last: a checkpoint with its state is complete.
@@ -304,7 +303,7 @@ public final class LSTMTrainer {
         guard let data = try? MappedFile.data(folder + "/trainer_state.json") else {
             throw ModelError(.missing, folder + "/trainer_state.json", "no trainer state")
         }
-        do { return try JSONDecoder().decode(LSTMCheckpoint.self, from: data) } catch {
+        do { return try JSONCoding.decoder().decode(LSTMCheckpoint.self, from: data) } catch {
             throw ModelError(.malformed, folder + "/trainer_state.json", "not a trainer state written by sonde lm train (\(error))")
         }
     }
