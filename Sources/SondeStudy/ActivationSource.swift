@@ -35,7 +35,18 @@ public enum ActivationSource: Sendable {
         return Self.extractionLimit(file)
     }
 
-    static func extractionLimit(_ file: TensorCollection) -> Int? { file.metadata["limit"].flatMap(Int.init) }
+    static func extractionLimit(_ file: TensorCollection) -> Int? { file.metadata[limitKey].flatMap(Int.init) }
+
+    /// The metadata that records which treebank files an activation file was extracted from, and
+    /// the `--limit` on their sentences, for the checks here to name them; both `sonde extract`
+    /// and the experiment runner write it.
+    public static func provenance(corpus: [String], limit: Int?) -> [String: String] {
+        var metadata = [corpusKey: corpus.joined(separator: ",")]
+        if let limit { metadata[limitKey] = String(limit) }
+        return metadata
+    }
+
+    static let corpusKey = "corpus", limitKey = "limit"
 
     /// The layers `requested` (all when nil) for `corpus` (named `corpusName` in messages):
     /// names (`layer<l>`), [words × neurons] matrices and the model's identity. A file must hold
@@ -154,7 +165,7 @@ public enum ActivationSource: Sendable {
         let ours = sentences.map(\.words.count)
         guard counts != ours else { return }
         let first = (0..<min(counts.count, ours.count)).first { counts[$0] != ours[$0] } ?? min(counts.count, ours.count)
-        let recorded = file.metadata["corpus"]
+        let recorded = file.metadata[corpusKey]
         let origin =
             recorded.map { " (it was extracted from \($0)" + (extractionLimit(file).map { ", --limit \($0))" } ?? ")") }
             ?? extractionLimit(file).map { " (extracted with --limit \($0))" } ?? ""

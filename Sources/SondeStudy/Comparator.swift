@@ -248,6 +248,13 @@ public struct ModelComparison: Codable, Sendable {
     public var baseMeanLayer: Double
     public var otherMeanLayer: Double
 
+    /// Whether neuron j of one model is neuron j of the other, so that their top-k neurons can be
+    /// compared: one architecture (fine-tuning keeps the indices; across architectures an
+    /// overlap means nothing), an unrecorded one counting as the same, of one width at each layer.
+    public static func neuronsCorrespond(base: [Matrix<Float>], other: [Matrix<Float>], architectures: (String?, String?) = (nil, nil)) -> Bool {
+        architectures.0 == architectures.1 && zip(base, other).allSatisfy { $0.columns == $1.columns }
+    }
+
     public static func compare(
         base: [Matrix<Float>], other: [Matrix<Float>], layerNames: [String], tokens: StudyTokens, k: Int,
         keep: SVCCAKeep = .variance(0.99), settings: ProbeSettings, sameNeurons: Bool = true, progress: (Int, Int) -> Void = { _, _ in }

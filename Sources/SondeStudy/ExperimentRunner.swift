@@ -144,8 +144,7 @@ public final class ExperimentRunner {
             add(id, .extract, key, after, output) { [unowned self] in
                 let model = try loadLanguageModel(folder(), tokenizer: tokenizer)
                 // Recorded as `sonde extract` does, so the file also serves `sonde probe` and the others.
-                var metadata = ["corpus": e.corpus.joined(separator: ",")]
-                if e.limit > 0 { metadata["limit"] = String(e.limit) }
+                let metadata = ActivationSource.provenance(corpus: e.corpus, limit: e.limit > 0 ? e.limit : nil)
                 _ = try ActivationFile.extract(
                     model, sentences: sentences, ids: ids, layers: Array(0...model.layerCount), aggregate: .last, extraMetadata: metadata,
                     to: cache + "/" + output

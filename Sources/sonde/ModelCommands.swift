@@ -44,8 +44,7 @@ struct ExtractCommand: ParsableCommand {
         let sentences = corpus.sentences.map { $0.words.map(\.form) }
         let ablations = try input.ablations(extractor, sentences)
         let progress = Progress(what: "sentences")
-        var extra: [String: String] = ["corpus": input.corpus.joined(separator: ",")]
-        if let limit = input.limit { extra["limit"] = String(limit) }
+        var extra = ActivationSource.provenance(corpus: input.corpus, limit: input.limit)
         if cells { extra["states"] = "memory cells c (layers 1…L)" }
         if !input.ablate.isEmpty { extra["ablations"] = input.ablate.joined(separator: " ") + " (\(input.ablateWith.rawValue))" }
         let summary = try withInputErrors {

@@ -143,34 +143,19 @@ struct PairsCommand: ParsableCommand {
             }
             let low = scores.filter { $0.pairs > 0 && $0.coverage < 0.5 }.map(\.task)
             if !low.isEmpty { warnings.append("under half the pairs scored for \(low.joined(separator: ", ")): read their accuracy with care") }
-            let kept = scores.reduce(0) { $0 + $1.pairs }
-            let overall = kept > 0 ? scores.reduce(0.0) { $0 + $1.accuracy * Double($1.pairs) } / Double(kept) : 0
-            struct Group: Encodable {
-                let group: String
-                let tasks: Int
-                let pairs: Int
-                let accuracy: Double
-                let meanMargin: Double
-            }
-            let groups = Dictionary(grouping: scores, by: \.group).sorted { $0.key < $1.key }.map { name, members in
-                let n = members.reduce(0) { $0 + $1.pairs }
-                func mean(_ value: (PairScoring.TaskScore) -> Double) -> Double {
-                    n > 0 ? members.reduce(0.0) { $0 + value($1) * Double($1.pairs) } / Double(n) : 0
-                }
-                return Group(group: name, tasks: members.count, pairs: n, accuracy: mean(\.accuracy), meanMargin: mean(\.meanMargin))
-            }
+            let all = PairScoring.GroupScore("", scores), groups = PairScoring.groups(scores)
             struct Result: Encodable {
                 let model: String
                 let variant: PairScoring.Variant
                 let pairs: Int
                 let accuracy: Double
                 let tasks: [PairScoring.TaskScore]
-                let groups: [Group]
+                let groups: [PairScoring.GroupScore]
                 let warnings: [String]
             }
             if output.json {
                 return try printJSON(
-                    Result(model: model, variant: variant, pairs: kept, accuracy: overall, tasks: scores, groups: groups, warnings: warnings))
+                    Result(model: model, variant: variant, pairs: all.pairs, accuracy: all.accuracy, tasks: scores, groups: groups, warnings: warnings))
             }
             var rows = [["task", "group", "pairs", "coverage", "accuracy", "mean margin", "95% interval"]]
             for s in scores {
@@ -184,7 +169,7 @@ struct PairsCommand: ParsableCommand {
             var groupRows = [["group", "tasks", "pairs", "accuracy", "mean margin"]]
             for g in groups { groupRows.append([g.group, String(g.tasks), String(g.pairs), f(g.accuracy), f(g.meanMargin)]) }
             formatTable(groupRows).forEach { print($0) }
-            print("overall accuracy \(f(overall)) over \(kept) pairs (\(variant.rawValue) margins)")
+            print("overall accuracy \(f(all.accuracy)) over \(all.pairs) pairs (\(variant.rawValue) margins)")
             for w in warnings { writeMessage("sonde: warning: \(w)\n") }
         }
     }

@@ -174,9 +174,8 @@ struct CompareCommand: ParsableCommand {
     func run() throws {
         let (treebank, tokens) = try input.treebank(for: [base, other])
         let a = try input.activations(base, treebank), b = try input.activations(other, treebank)
-        // Neuron j of one model is neuron j of the other only within one architecture (fine-tuning
-        // keeps the indices); across architectures the overlap of top-k neurons means nothing.
-        let sameKind = a.identity.architecture == b.identity.architecture && zip(a.layers, b.layers).allSatisfy { $0.columns == $1.columns }
+        let sameKind = ModelComparison.neuronsCorrespond(
+            base: a.layers, other: b.layers, architectures: (a.identity.architecture, b.identity.architecture))
         if !sameKind && !allowDifferent {
             throw ValidationError(
                 "\(base) (\(a.identity.architecture ?? "unknown architecture")) and \(other) (\(b.identity.architecture ?? "unknown architecture")) are not one architecture of one width, so their neuron indices do not correspond; add --allow-different for the index-free measures only"

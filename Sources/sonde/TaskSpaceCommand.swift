@@ -123,7 +123,7 @@ struct TaskSpaceOptions: ParsableArguments {
     }
 
     func hypothesisMatrix(_ tasks: [PairTask]) throws -> [[Double]]? {
-        hypothesis == "groups" ? nil : try withInputErrors { try readHypothesis(hypothesis, tasks: tasks.map(\.id)) }
+        hypothesis == "groups" ? nil : try TaskSpace.readHypothesis(hypothesis, tasks: tasks.map(\.id))
     }
 
     func devSentences() throws -> [[String]]? {
@@ -138,20 +138,6 @@ struct TaskSpaceOptions: ParsableArguments {
         try AtomicFile.write(to: path) { try $0.write(Array(data) + [0x0A]) }
         try AtomicFile.write(to: out + "/report.html") { try $0.write(Array(report.utf8)) }
         return path
-    }
-
-    func readHypothesis(_ path: String, tasks: [String]) throws -> [[Double]] {
-        let index = Dictionary(uniqueKeysWithValues: tasks.enumerated().map { ($1, $0) })
-        var m = tasks.indices.map { i in tasks.indices.map { i == $0 ? 1.0 : 0 } }
-        let text = try withInputErrors { try String(decoding: MappedFile.data(path), as: UTF8.self) }
-        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty && !line.hasPrefix("#") {
-            let c = line.split(separator: "\t").map(String.init)
-            guard c.count == 3, let a = index[c[0]], let b = index[c[1]], let v = Double(c[2]), v.isFinite else {
-                throw CLIError("\(path):\(n + 1): expected task, task, value (tab-separated) with tasks of the pairs")
-            }
-            (m[a][b], m[b][a]) = (v, v)
-        }
-        return m
     }
 
     static func present(_ r: TaskSpace.Result) {
