@@ -72,6 +72,7 @@ let package = Package(
             name: "SondeStudyTests",
             dependencies: ["SondeStudy", "SondeReport", "SondeProbe", "SondeSimilarity", "SondeCorpus", "SondeModels", "SondeLinalg", "SondeBase"]),
         .testTarget(name: "SondeModelsTests", dependencies: ["SondeModels", "SondeLinalg", "SondeBase"]),
-        .testTarget(name: "SondeCLITests", dependencies: ["sonde", "SondeLinalg"]),
+        .testTarget(
+            name: "SondeCLITests", dependencies: ["sonde", "SondeBase", "SondeLinalg", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ]
 )

@@ -3,7 +3,7 @@ import Glibc
 /// An error about one file, `path: message`, with a kind the caller can switch on. Each module
 /// names its own kinds: `FileError` (opening, writing), `TensorFileError` (contents of tensor
 /// files), `ModelError` (model folders and tokenizers).
-public struct PathError<Kind: Sendable & Equatable>: Error, Equatable, CustomStringConvertible, Sendable {
+public struct PathError<Kind: PathErrorKind>: CategorizedError, Equatable, Sendable {
     public let kind: Kind
     public let path: String
     public let message: String
@@ -15,14 +15,17 @@ public struct PathError<Kind: Sendable & Equatable>: Error, Equatable, CustomStr
     }
 
     public var description: String { "\(path): \(message)" }
+    public var category: ErrorCategory { kind.category }
 }
 
 /// Why a file could not be opened, mapped or written.
-public enum FileProblem: Sendable, Equatable {
+public enum FileProblem: PathErrorKind {
     /// The file does not exist, is not a regular file, or cannot be read.
     case cannotOpen
     /// Writing failed (no such folder, no permission, disk full); nothing was left behind.
     case cannotWrite
+
+    public var category: ErrorCategory { self == .cannotOpen ? .missingInput : .output }
 }
 
 /// A file that could not be opened, mapped or written. The description starts with the path.

@@ -38,6 +38,7 @@ public enum MemoryBudget {
 }
 
 /// A job that would not fit in memory: the estimate, the limit and how to raise it.
-public struct MemoryError: Error, CustomStringConvertible, Sendable {
+public struct MemoryError: CategorizedError, Sendable {
     public let description: String
+    public var category: ErrorCategory { .resources }
 }

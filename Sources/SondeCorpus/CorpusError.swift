@@ -1,5 +1,7 @@
+import SondeBase
+
 /// A problem in a treebank file, located: `path:line[:column]: what is wrong`.
-public struct CorpusError: Error, Equatable, CustomStringConvertible {
+public struct CorpusError: CategorizedError, Equatable {
     public var path: String
     public var line: Int
     public var column: Int?
@@ -15,6 +17,8 @@ public struct CorpusError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         "\(path):\(line)\(column.map { ":\($0)" } ?? ""): \(message)"
     }
+
+    public var category: ErrorCategory { .malformedInput }
 }
 
 /// The result of reading with `--skip-invalid`: the good sentences and every error, so that

@@ -224,8 +224,9 @@ public enum TreebankPairs {
 }
 
 /// A task name no generator makes; the message lists the ones it does.
-public struct UnknownPairTask: Error, CustomStringConvertible, Sendable {
+public struct UnknownPairTask: CategorizedError, Sendable {
     public let description: String
+    public var category: ErrorCategory { .usage }
 
     static func check(_ wanted: [String], known: [String], source: String) throws {
         if let unknown = wanted.first(where: { !known.contains($0) }) {

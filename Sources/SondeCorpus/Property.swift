@@ -1,3 +1,5 @@
+import SondeBase
+
 /// A linguistic property: one label per word of a corpus (`labels[sentence][word]`).
 ///
 /// Names (`Property(name:)`):
@@ -246,10 +248,11 @@ public struct Property: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A property asked of a corpus that lacks the annotation it needs.
-public struct PropertyError: Error, CustomStringConvertible {
+public struct PropertyError: CategorizedError {
     public let property: String
     public let location: TextLocation?
     public let description: String
+    public var category: ErrorCategory { .malformedInput }
 
     init(property: String, sentence: Sentence, need: String) {
         self.property = property

@@ -1,5 +1,7 @@
+import SondeBase
+
 /// A numerical routine that could not finish: raised from LAPACK's `info` codes.
-public enum LinalgError: Error, Equatable, CustomStringConvertible {
+public enum LinalgError: CategorizedError, Equatable {
     /// LAPACK rejected argument `argument` (info < 0): a bug in Sonde, never bad data.
     case illegalArgument(routine: String, argument: Int)
     /// An iterative decomposition did not converge (`info` > 0 of gesdd/syevd).
@@ -21,6 +23,9 @@ public enum LinalgError: Error, Equatable, CustomStringConvertible {
             return "\(routine): the matrix holds NaN or infinite values"
         }
     }
+
+    /// Data a decomposition cannot use; the message says so (and asks for a report when the bug is Sonde's).
+    public var category: ErrorCategory { .malformedInput }
 
     static func check(_ info: Int32, _ routine: String) throws {
         if info < 0 { throw LinalgError.illegalArgument(routine: routine, argument: Int(-info)) }

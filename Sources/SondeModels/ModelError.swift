@@ -2,13 +2,15 @@ import Foundation
 import SondeBase
 
 /// What went wrong loading a model or its tokenizer.
-public enum ModelProblem: Sendable, Equatable {
-    /// The folder or file is not there (exit 66 on the command line).
+public enum ModelProblem: PathErrorKind {
+    /// The folder or file is not there.
     case missing
     /// The file is there but wrong (a missing tensor, a bad shape, not JSON).
     case malformed
     /// Valid, but something Sonde does not run (another architecture, tokenizer or activation).
     case unsupported
+
+    public var category: ErrorCategory { self == .missing ? .missingInput : .malformedInput }
 }
 
 /// A model folder or tokenizer that could not be used: `path: message`.

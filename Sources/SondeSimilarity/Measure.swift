@@ -1,3 +1,5 @@
+import SondeBase
+
 /// The similarity measures by name, as the command line, the comparator and experiment files
 /// name them. A value, not a string: a new case must be handled wherever measures are computed
 /// (a switch over names once ended in a `default:` that computed Procrustes for any unknown one).
@@ -25,8 +27,9 @@ public enum Measure: String, CaseIterable, Codable, Sendable {
         return .success(result)
     }
 
-    public struct UnknownMeasure: Error, CustomStringConvertible {
+    public struct UnknownMeasure: CategorizedError {
         public let name: String
+        public var category: ErrorCategory { .usage }
         public var description: String {
             "unknown measure '\(name)'; measures: \(Measure.allCases.map(\.rawValue).joined(separator: ", "))"
         }

@@ -3,8 +3,10 @@ import SondeBase
 import SondeLinalg
 
 /// Why a similarity cannot be computed; the message says what to do instead.
-public struct SimilarityError: Error, CustomStringConvertible, Sendable {
+public struct SimilarityError: CategorizedError, Sendable {
     public let description: String
+    /// The activations cannot give the measure (too few tokens, constant neurons): an input problem.
+    public var category: ErrorCategory { .malformedInput }
     init(_ description: String) { self.description = description }
 }
 

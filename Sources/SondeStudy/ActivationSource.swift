@@ -4,14 +4,14 @@ import SondeLinalg
 import SondeModels
 
 /// A problem with activations and the treebank they should describe: `path: message`.
-public struct StudyError: Error, CustomStringConvertible, Sendable {
+public struct StudyError: CategorizedError, Sendable {
     public let description: String
-    /// The inputs are fine but the request names what they do not have (a layer): bad usage,
-    /// not a malformed file.
-    public let isUsage: Bool
+    /// `.usage` when the inputs are fine but the request names what they do not have (a
+    /// layer), else `.malformedInput`.
+    public let category: ErrorCategory
     init(_ description: String, usage: Bool = false) {
         self.description = description
-        self.isUsage = usage
+        self.category = usage ? .usage : .malformedInput
     }
 }
 

@@ -69,7 +69,7 @@ struct AblateCommand: ParsableCommand {
 
     func run() throws {
         let splits = try data.load()
-        let saved = try probe.map { path in try withInputErrors { try ProbeFile.read(path) } }
+        let saved = try probe.map { path in try ProbeFile.read(path) }
         let fills = fill.split(separator: ",").compactMap { Ablation.Fill(rawValue: String($0)) }
         let neurons = splits[0].data.neurons
         let settings = AblationStudy.Settings(
@@ -77,12 +77,10 @@ struct AblateCommand: ParsableCommand {
             fills: fills, seeds: seeds, minimalDelta: minimal ? delta : nil)
         let inModel = try model.map { try insideModel($0, evaluation: splits.last!.name) }
         let progress = [Progress(what: "minimal set: probes"), Progress(what: "ablations inside the model")]
-        let report = try withInputErrors {
-            try AblationStudy.run(
-                splits, probe: saved, probeSettings: ProbeSettings(penalty: .elasticNet(lambda: lambda, alpha: alpha)), settings: settings,
-                inModel: inModel
-            ) { progress[$0 == "model" ? 1 : 0].update($1, $2) }
-        }
+        let report = try AblationStudy.run(
+            splits, probe: saved, probeSettings: ProbeSettings(penalty: .elasticNet(lambda: lambda, alpha: alpha)), settings: settings,
+            inModel: inModel
+        ) { progress[$0 == "model" ? 1 : 0].update($1, $2) }
         if output.json { return try printJSON(report) }
         print("probe on \(report.neurons) neurons, evaluated on \(report.evaluatedOn): accuracy \(f(report.unablatedAccuracy))")
         var table = [["fill", "kind", "k", "top", "random (± sd)", "bottom"]]
@@ -123,12 +121,10 @@ struct AblateCommand: ParsableCommand {
         let model = try loadModel(folder, tokenizer: tokenizer)
         let inputs = try data.inputs
         let source = [inputs.test, inputs.dev, inputs.train][["test", "dev", "train"].firstIndex(of: evaluation)!]!
-        return try withInputErrors {
-            if let warning = try ActivationSource.requireSameModel(data.train, as: model) { writeMessage("sonde: warning: \(warning)\n") }
-            return AblationStudy.InModel(
-                model: model, layer: (modelLayer ?? data.layer).flatMap(layerNumber)!,
-                scored: try readTreebank([modelCorpus!], limit: modelLimit).sentences.map { $0.words.map(\.form) },
-                evaluationSentences: try inputs.sentences(of: source))
-        }
+        if let warning = try ActivationSource.requireSameModel(data.train, as: model) { writeMessage("sonde: warning: \(warning)\n") }
+        return AblationStudy.InModel(
+            model: model, layer: (modelLayer ?? data.layer).flatMap(layerNumber)!,
+            scored: try readTreebank([modelCorpus!], limit: modelLimit).sentences.map { $0.words.map(\.form) },
+            evaluationSentences: try inputs.sentences(of: source))
     }
 }

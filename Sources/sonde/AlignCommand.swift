@@ -67,10 +67,10 @@ struct AlignCommand: ParsableCommand {
 
     func run() throws {
         let a = try loadActivations(x, layer: layerX ?? layer), b = try loadActivations(y, layer: layerY ?? layer)
-        guard a.rows == b.rows else { throw failure("\(x) has \(a.rows) rows and \(y) \(b.rows): X and Y must be the same tokens") }
-        let fitted = try probe.map { path in try withInputErrors { try ProbeFile.read(path) } }
+        guard a.rows == b.rows else { throw CLIError("\(x) has \(a.rows) rows and \(y) \(b.rows): X and Y must be the same tokens") }
+        let fitted = try probe.map { path in try ProbeFile.read(path) }
         if let fitted, fitted.neurons != a.columns {
-            throw failure("\(probe!) was fitted on \(fitted.neurons) neurons; X has \(a.columns): pass the activations it was fitted on")
+            throw CLIError("\(probe!) was fitted on \(fitted.neurons) neurons; X has \(a.columns): pass the activations it was fitted on")
         }
         let chosen: [Int]
         if let fitted {
@@ -84,12 +84,8 @@ struct AlignCommand: ParsableCommand {
             }
             guard Set(chosen).count == chosen.count else { throw ValidationError("--neurons names a neuron twice") }
         }
-        let result = try withStudyErrors {
-            try withInputErrors {
-                try CanonicalAlignment.measure(
-                    x: a, y: b, neurons: chosen, probeWeights: fitted?.weights, directions: try choice(), by: by, shuffles: shuffles)
-            }
-        }
+        let result = try CanonicalAlignment.measure(
+            x: a, y: b, neurons: chosen, probeWeights: fitted?.weights, directions: try choice(), by: by, shuffles: shuffles)
         if output.json { return try printJSON(result) }
         print("\(a.rows) tokens; X \(a.columns) neurons, Y \(b.columns) neurons; \(result.directions) canonical directions"
             + (result.principalDirections.map { " (SVCCA kept \($0[0]) and \($0[1]) principal directions)" } ?? " (plain CCA)"))

@@ -30,7 +30,7 @@ struct CorpusInput: ParsableArguments {
     var skipInvalid = false
 
     func read() throws -> ReadResult {
-        let result = try withInputErrors { try CorpusReader.read(paths, format: format, skipInvalid: skipInvalid) }
+        let result = try CorpusReader.read(paths, format: format, skipInvalid: skipInvalid)
         reportSkippedFiles(result)
         if !result.skipped.isEmpty {
             var message = "sonde: skipped \(result.skipped.count) invalid sentence\(result.skipped.count == 1 ? "" : "s"):\n"
@@ -62,7 +62,7 @@ extension CorpusCommand {
         func run() throws {
             let property = try self.property.map(parseProperty)
             let result = try input.read()
-            let distribution = try property.map { p in try withInputErrors { try LabelledCorpus(result.corpus, property: p).distribution } }
+            let distribution = try property.map { p in try LabelledCorpus(result.corpus, property: p).distribution }
             let report = Report(corpus: CorpusSummary(result), property: property?.name, labels: distribution)
             if output.json { return try printJSON(report) }
             let c = report.corpus
@@ -99,7 +99,7 @@ extension CorpusCommand {
         }
 
         func run() throws {
-            let result = try withInputErrors { try CorpusReader.read(paths, format: format, skipInvalid: true) }
+            let result = try CorpusReader.read(paths, format: format, skipInvalid: true)
             reportSkippedFiles(result)
             let report = Report(valid: result.skipped.isEmpty, sentences: result.corpus.sentences.count, errors: result.skipped.map(\.description))
             if output.json {
@@ -111,7 +111,7 @@ extension CorpusCommand {
                 writeMessage(report.errors.joined(separator: "\n") + "\n")
                 writeMessage("sonde: \(report.errors.count) invalid sentence\(report.errors.count == 1 ? "" : "s"), \(report.sentences) valid\n")
             }
-            if !report.valid { throw ExitCode(65) }
+            if !report.valid { throw ExitCode(.malformedInput) }
         }
     }
 
@@ -134,12 +134,10 @@ extension CorpusCommand {
 
         func run() throws {
             let result = try input.read()
-            try withInputErrors {
-                switch to {
-                case .conllu: try ConlluWriter.write(result.corpus, to: output)
-                case .ptb: try PennTreebankWriter.write(result.corpus, to: output)
-                case .tiger: try TigerWriter.write(result.corpus, to: output)
-                }
+            switch to {
+            case .conllu: try ConlluWriter.write(result.corpus, to: output)
+            case .ptb: try PennTreebankWriter.write(result.corpus, to: output)
+            case .tiger: try TigerWriter.write(result.corpus, to: output)
             }
             let summary = CorpusSummary(result)
             if options.json { return try printJSON(["output": output, "format": to.rawValue]) }
@@ -174,12 +172,12 @@ extension CorpusCommand {
 
         func run() throws {
             let property = try parseProperty(self.property)
-            let mapping = try map.map { path in try withInputErrors { try TagMapping(path: path) } }
+            let mapping = try map.map { path in try TagMapping(path: path) }
             let result = try input.read()
-            let rows = try withInputErrors { try LabelledCorpus(result.corpus, property: property, mapping: mapping).labels }
+            let rows = try LabelledCorpus(result.corpus, property: property, mapping: mapping).labels
             let sentences = result.corpus.sentences
             if let tokens, let labels {
-                try withInputErrors { try LabelFile.writeNeuroX(result.corpus, labels: rows, tokens: tokens, labels: labels) }
+                try LabelFile.writeNeuroX(result.corpus, labels: rows, tokens: tokens, labels: labels)
                 if output.json { try printJSON(["tokens": tokens, "labels": labels, "property": property.name]) }
                 return
             }

@@ -28,12 +28,10 @@ extension CorpusCommand {
             var generator = TreebankGenerator(seed: seed)
             let corpus = generator.corpus(sentences: sentences)
             let files = TreebankGenerator.fileNames.map { output + "/" + $0 }
-            try withInputErrors {
-                try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-                try ConlluWriter.write(corpus, to: files[0])
-                try PennTreebankWriter.write(corpus, to: files[1])
-                try TigerWriter.write(corpus, to: files[2])
-            }
+            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+            try ConlluWriter.write(corpus, to: files[0])
+            try PennTreebankWriter.write(corpus, to: files[1])
+            try TigerWriter.write(corpus, to: files[2])
             if options.json { return try printJSON(["files": files]) }
             FileHandle.standardError.write(
                 Data("wrote \(corpus.sentences.count) sentences (\(corpus.wordCount) words) to \(files.joined(separator: ", "))\n".utf8))

@@ -17,7 +17,7 @@ struct Inspect: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let collection = try withInputErrors { try TensorCollection.read(file) }
+        let collection = try TensorCollection.read(file)
         let report = InspectReport(collection)
         if output.json {
             try printJSON(report)

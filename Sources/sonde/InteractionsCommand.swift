@@ -56,13 +56,13 @@ struct InteractionsCommand: ParsableCommand {
     func run() throws {
         let folders = checkpoints + model
         let treebank = try readTreebank(corpus, limit: limit)
-        guard !treebank.sentences.isEmpty else { throw failure("\(corpus.joined(separator: ", ")): no sentences") }
+        guard !treebank.sentences.isEmpty else { throw CLIError("\(corpus.joined(separator: ", ")): no sentences") }
         let training = trainCorpus.isEmpty ? nil : try readTreebank(trainCorpus, limit: nil)
         if let between, let and { return try spans(folders, treebank, between, and) }
         var results: [InteractionStudy] = []
         var last: LSTMModel?
         for folder in folders {
-            let lstm = try withInputErrors { try LSTMModel(folder: folder) }
+            let lstm = try LSTMModel(folder: folder)
             let layers = try layer.map(parseLayerNumbers) ?? Array(1...lstm.layerCount)
             if let bad = layers.first(where: { !(1...lstm.layerCount).contains($0) }) {
                 throw ValidationError("--layer: \(bad) is not a layer of \(folder) (1…\(lstm.layerCount))")
@@ -82,7 +82,7 @@ struct InteractionsCommand: ParsableCommand {
             let values = lstm.interdependence([words], maxDistance: words.count, layers: [lstm.layerCount])[0]
             let page = InteractionView.html(
                 words: words, heads: s.words.map(\.head), interactions: values, title: "\((folders.last! as NSString).lastPathComponent), layer \(lstm.layerCount)")
-            try withInputErrors { try AtomicFile.write(to: html) { try $0.write(Array(page.utf8)) } }
+            try AtomicFile.write(to: html) { try $0.write(Array(page.utf8)) }
         }
         if output.json { return try results.count == 1 ? printJSON(results[0]) : printJSON(["checkpoints": results]) }
         for r in results {
@@ -126,7 +126,7 @@ struct InteractionsCommand: ParsableCommand {
         if let read, !(0..<words.count).contains(read) { throw ValidationError("--read: not a word of sentence \(sentence)") }
         struct Row: Encodable { let model: String, interactions: [SpanInteraction] }
         let rows = try folders.map { folder in
-            Row(model: (folder as NSString).lastPathComponent, interactions: try withInputErrors { try LSTMModel(folder: folder) }.interdependence(words, between: a, and: b, read: read))
+            Row(model: (folder as NSString).lastPathComponent, interactions: try LSTMModel(folder: folder).interdependence(words, between: a, and: b, read: read))
         }
         if output.json { return try printJSON(["checkpoints": rows]) }
         print("\(a.map { words[$0] }.joined(separator: " ")) × \(b.map { words[$0] }.joined(separator: " ")) in sentence \(sentence)")

@@ -67,9 +67,9 @@ struct TrainingOptions: ParsableArguments {
     func train(property: String?, map: String?, start: String?, json: Bool) throws {
         let corpus = try readTreebank(corpus, limit: limit)
         let parsed = try property.map(parseProperty)
-        let mapping = try map.map { path in try withInputErrors { try TagMapping(path: path) } }
+        let mapping = try map.map { path in try TagMapping(path: path) }
         let analysis = concentrationProperty == "none" ? nil : try parseProperty(concentrationProperty)
-        let (train, dev) = try withInputErrors { try TrainingTasks.split(corpus, property: parsed, mapping: mapping, analysis: analysis) }
+        let (train, dev) = try TrainingTasks.split(corpus, property: parsed, mapping: mapping, analysis: analysis)
         let initial = try start.map { folder -> LSTMModel in
             guard let model = try loadModel(folder, tokenizer: nil) as? LSTMModel else {
                 throw ValidationError("\(folder) is not a sonde-lstm checkpoint")
@@ -77,11 +77,9 @@ struct TrainingOptions: ParsableArguments {
             return model
         }
         let progress = Progress(what: "steps")
-        let trainer = try withInputErrors { try LSTMTrainer(settings: try settings, train: train, dev: dev, start: initial) }
-        let written = try withInputErrors {
-            try trainer.run(into: out) { step, total, loss, rate in
-                progress.update(step, total, detail: String(format: "loss %.3f, %.0f tokens/s", loss, rate))
-            }
+        let trainer = try LSTMTrainer(settings: try settings, train: train, dev: dev, start: initial)
+        let written = try trainer.run(into: out) { step, total, loss, rate in
+            progress.update(step, total, detail: String(format: "loss %.3f, %.0f tokens/s", loss, rate))
         }
         if json { return try printJSON(written) }
         let lm = trainer.model.config.labels == nil

@@ -47,12 +47,10 @@ struct ExtractCommand: ParsableCommand {
         var extra = ActivationSource.provenance(corpus: input.corpus, limit: input.limit)
         if cells { extra["states"] = "memory cells c (layers 1…L)" }
         if !input.ablate.isEmpty { extra["ablations"] = input.ablate.joined(separator: " ") + " (\(input.ablateWith.rawValue))" }
-        let summary = try withInputErrors {
-            try ActivationFile.extract(
-                extractor, sentences: sentences, ids: corpus.sentences.enumerated().map { $1.id ?? String($0 + 1) },
-                layers: chosen, aggregate: aggregate, ablations: ablations, extraMetadata: extra, to: out
-            ) { progress.update($0, sentences.count) }
-        }
+        let summary = try ActivationFile.extract(
+            extractor, sentences: sentences, ids: corpus.sentences.enumerated().map { $1.id ?? String($0 + 1) },
+            layers: chosen, aggregate: aggregate, ablations: ablations, extraMetadata: extra, to: out
+        ) { progress.update($0, sentences.count) }
         if output.json { return try printJSON(summary) }
         print("wrote \(summary.path): \(summary.layers.count) layers × \(summary.words) words × \(summary.hidden) neurons")
         print("\(summary.sentences) sentences, \(summary.subwords) subwords, \(summary.windowedSentences) longer than one window")
@@ -94,18 +92,14 @@ struct ScoreCommand: ParsableCommand {
     func run() throws {
         let (extractor, corpus) = try input.load()
         let sentences = corpus.sentences.map { $0.words.map(\.form) }
-        let labels = try property.map { p in try withInputErrors { try parseProperty(p).labels(corpus) } }
+        let labels = try property.map { p in try parseProperty(p).labels(corpus) }
         let ablations = try input.ablations(extractor, sentences)
         let progress = Progress(what: "sentences")
-        let plain = try withInputErrors {
-            try extractor.score(sentences, labels: labels, ablations: [], seed: seed) { progress.update($0, sentences.count) }
-        }
+        let plain = try extractor.score(sentences, labels: labels, ablations: [], seed: seed) { progress.update($0, sentences.count) }
         var ablated: ModelScore?
         if !ablations.isEmpty {
             let again = Progress(what: "sentences (ablated)")
-            ablated = try withInputErrors {
-                try extractor.score(sentences, labels: labels, ablations: ablations, seed: seed) { again.update($0, sentences.count) }
-            }
+            ablated = try extractor.score(sentences, labels: labels, ablations: ablations, seed: seed) { again.update($0, sentences.count) }
         }
         let report = Report(
             model: extractor.folder, sentences: sentences.count, unablated: plain, ablated: ablated, ablations: input.ablate,

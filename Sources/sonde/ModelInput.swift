@@ -7,12 +7,12 @@ import SondeStudy
 
 /// A model folder with its tokenizer (the folder's own tokenizer.json unless one is given).
 func loadModel(_ folder: String, tokenizer: String?) throws -> any LanguageModel {
-    try withInputErrors { try loadLanguageModel(folder, tokenizer: tokenizer) }
+    try loadLanguageModel(folder, tokenizer: tokenizer)
 }
 
 /// Treebank files, only their first `limit` sentences when a limit is given.
 func readTreebank(_ paths: [String], limit: Int?) throws -> Corpus {
-    let result = try withInputErrors { try CorpusReader.read(paths) }
+    let result = try CorpusReader.read(paths)
     reportSkippedFiles(result)
     var treebank = result.corpus
     if let limit { treebank.sentences = Array(treebank.sentences.prefix(limit)) }
@@ -21,7 +21,7 @@ func readTreebank(_ paths: [String], limit: Int?) throws -> Corpus {
 
 /// The treebank an activation file was extracted from (`ActivationSource.alignedTreebank`).
 func alignedTreebank(_ corpus: String, for activations: String) throws -> Corpus {
-    try withInputErrors { try ActivationSource.alignedTreebank(corpus, for: activations) }
+    try ActivationSource.alignedTreebank(corpus, for: activations)
 }
 
 /// A layer as the user names it: `2` or `layer2` (the activation file's tensor name).
@@ -96,7 +96,7 @@ struct ModelInput: ParsableArguments {
             switch ablateWith {
             case .zero: values = Array(repeating: 0, count: neurons.count)
             case .mean:
-                let means = try withInputErrors { try extractor.tokenMeans(sentences, layer: layer) }
+                let means = try extractor.tokenMeans(sentences, layer: layer)
                 values = neurons.map { means[$0] }
             }
             return NeuronAblation(layer: layer, neurons: neurons, values: values)

@@ -45,31 +45,6 @@ func formatTable(_ rows: [[String]]) -> [String] {
     }
 }
 
-/// Runs `body`, turning input and output errors into a message on stderr and a sysexits
-/// status: 64 a request the inputs cannot meet (a layer they do not have), 65 malformed input,
-/// 66 missing input, 71 not enough memory for the job, 73 output not writable.
-func withInputErrors<T>(_ body: () throws -> T) throws -> T {
-    do {
-        return try body()
-    } catch let error as TensorFileError {
-        throw fail(error, code: 65)
-    } catch let error as FileError {
-        throw fail(error, code: error.kind == .cannotOpen ? 66 : 73)
-    } catch let error as CorpusError {
-        throw fail(error, code: 65)
-    } catch let error as PropertyError {
-        throw fail(error, code: 65)
-    } catch let error as ModelError {
-        throw fail(error, code: error.kind == .missing ? 66 : 65)
-    } catch let error as CLIError {
-        throw fail(error, code: 65)
-    } catch let error as StudyError {
-        throw fail(error, code: error.isUsage ? 64 : 65)
-    } catch let error as MemoryError {
-        throw fail(error, code: 71)
-    }
-}
-
 /// Checks a numeric option: a finite number meeting `condition` (ArgumentParser reads "nan" and
 /// "inf" as Doubles, and every comparison with NaN is false, so `< 0` guards let NaN through).
 func requireNumber(_ name: String, _ value: Double?, _ expectation: String, _ condition: (Double) -> Bool = { _ in true }) throws {
@@ -77,21 +52,14 @@ func requireNumber(_ name: String, _ value: Double?, _ expectation: String, _ co
     guard value.isFinite, condition(value) else { throw ValidationError("--\(name) must be \(expectation), not \(value)") }
 }
 
-/// A problem the command itself finds in its input.
-struct CLIError: Error, CustomStringConvertible {
+/// A problem the command itself finds in its inputs (malformed, unless it says otherwise).
+struct CLIError: CategorizedError {
     let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// A malformed-input failure the command itself detects: the message on stderr, exit 65.
-func failure(_ message: String) -> ExitCode {
-    writeMessage("sonde: \(message)\n")
-    return ExitCode(65)
-}
-
-private func fail(_ error: Error, code: Int32) -> ExitCode {
-    writeMessage("sonde: \(error)\n")
-    return ExitCode(code)
+    let category: ErrorCategory
+    init(_ description: String, _ category: ErrorCategory = .malformedInput) {
+        self.description = description
+        self.category = category
+    }
 }
 
 /// Writes `text` to stderr with the control characters that inputs may carry (ESC sequences

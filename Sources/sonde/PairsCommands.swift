@@ -52,20 +52,18 @@ struct PairsCommand: ParsableCommand {
 
         func run() throws {
             var skipped: [String: [String: Int]] = [:]
-            let made = try withInputErrors {
-                if let conllu {
-                    let treebank = try readTreebank(conllu.split(separator: ",").map(String.init), limit: nil)
-                    let result = try TreebankPairs.make(treebank, tasks: taskList, count: n, seed: seed)
-                    skipped = result.skipped
-                    return result.tasks
-                }
-                return try PairGenerator.grammar(tasks: taskList, count: n, seed: seed)
+            let made: [PairTask]
+            if let conllu {
+                let treebank = try readTreebank(conllu.split(separator: ",").map(String.init), limit: nil)
+                let result = try TreebankPairs.make(treebank, tasks: taskList, count: n, seed: seed)
+                skipped = result.skipped
+                made = result.tasks
+            } else {
+                made = try PairGenerator.grammar(tasks: taskList, count: n, seed: seed)
             }
             let path = out + "/pairs.tsv"
-            try withInputErrors {
-                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-                try MinimalPairs.writeTSV(made, to: path)
-            }
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try MinimalPairs.writeTSV(made, to: path)
             struct Made: Encodable {
                 let task: String
                 let group: String
@@ -130,12 +128,12 @@ struct PairsCommand: ParsableCommand {
         }
 
         func run() throws {
-            var tasks = try withInputErrors { try MinimalPairs.read(pairs) }
+            var tasks = try MinimalPairs.read(pairs)
             if let limit { tasks = tasks.map { PairTask(id: $0.id, group: $0.group, pairs: Array($0.pairs.prefix(limit))) } }
             let lm = try loadModel(model, tokenizer: tokenizer)
             let progress = Progress(what: "pairs")
             let variant = prefix ? .critical : variant
-            let scores = try withInputErrors { try PairScoring.score(lm, tasks: tasks, variant: variant) { progress.update($0, $1) } }
+            let scores = try PairScoring.score(lm, tasks: tasks, variant: variant) { progress.update($0, $1) }
             var warnings: [String] = []
             let unscored = scores.filter { $0.pairs == 0 }.map(\.task)
             if !unscored.isEmpty {

@@ -9,12 +9,12 @@ import SondeStudy
 
 /// One layer of an activation file as a [words × neurons] matrix (`ActivationSource.matrix`).
 func loadActivations(_ path: String, layer: String?) throws -> Matrix<Float> {
-    try withInputErrors { try ActivationSource.matrix(path: path, layer: layer) }
+    try ActivationSource.matrix(path: path, layer: layer)
 }
 
 /// Exactly `count` labels or words for rows of activations (`LabelFile.values`: either layout).
 func loadLines(_ path: String, count: Int, what: String) throws -> [String] {
-    try withInputErrors { try LabelFile.values(path, count: count, what: what) }
+    try LabelFile.values(path, count: count, what: what)
 }
 
 struct ProbeCommand: ParsableCommand {
@@ -115,7 +115,7 @@ struct ProbeCommand: ParsableCommand {
         let progress = Progress(what: "λ path")
         let result = ProbeStudy.run(splits, fit: fit, stride: stride, fraction: fraction, seed: seed, mdl: mdl, progress: progress.update)
         let probe = result.probe
-        if let save { try withInputErrors { try ProbeFile.write(probe, to: save) } }
+        if let save { try ProbeFile.write(probe, to: save) }
         var lambdaValue: Double?
         var alphaValue: Double?
         if case .elasticNet(let l, let a) = probe.settings.penalty { (lambdaValue, alphaValue) = (l, a) }

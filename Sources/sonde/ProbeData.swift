@@ -44,7 +44,7 @@ struct ProbeData: ParsableArguments {
     var inputs: ProbeInputs {
         get throws {
             let property = try self.property.map(parseProperty)
-            let mapping = try map.map { path in try withInputErrors { try TagMapping(path: path) } }
+            let mapping = try map.map { path in try TagMapping(path: path) }
             return ProbeInputs(
                 train: .init(activations: train, labels: trainLabels, words: trainWords, corpus: trainCorpus),
                 dev: dev.map { .init(activations: $0, labels: devLabels, words: devWords, corpus: devCorpus) },
@@ -56,6 +56,6 @@ struct ProbeData: ParsableArguments {
     /// train first, then dev and test when given (`ProbeInputs.load`).
     func load() throws -> [ProbeStudy.Split] {
         let inputs = try self.inputs
-        return try withInputErrors { try inputs.load() }
+        return try inputs.load()
     }
 }

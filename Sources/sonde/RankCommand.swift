@@ -50,15 +50,13 @@ struct RankCommand: ParsableCommand {
             let x = try loadActivations(train!, layer: layer)
             report = NeuronSelection.probeless(ProbeDataset(x: x, labels: try loadLines(trainLabels!, count: x.rows, what: "label")))
         } else {
-            let loaded = try withInputErrors { try ProbeFile.read(probe!) }
+            let loaded = try ProbeFile.read(probe!)
             if let name = `class`, !loaded.classes.contains(name) {
                 throw ValidationError("--class \(name): the probe's classes are \(loaded.classes.joined(separator: ", "))")
             }
-            report = try withInputErrors {
-                try NeuronSelection.select(
-                    method, probe: loaded, rawWeights: rawWeights, className: `class`, fraction: fraction, stride: stride, count: count ?? 0,
-                    seed: seed)
-            }
+            report = try NeuronSelection.select(
+                method, probe: loaded, rawWeights: rawWeights, className: `class`, fraction: fraction, stride: stride, count: count ?? 0,
+                seed: seed)
         }
         if output.json { return try printJSON(report) }
         if report.selected.isEmpty {

@@ -26,10 +26,8 @@ func runExperiment(_ experiment: Experiment, force: Bool, merge: Bool = false, j
     let results = try merge ? runner.assemble() : runner.run()
     let encoder = JSONCoding.encoder(pretty: true)
     let out = experiment.output
-    try withInputErrors {
-        try AtomicFile.write(to: out + "/results.json") { try $0.write(Array(try encoder.encode(results)) + [0x0A]) }
-        try AtomicFile.write(to: out + "/report.html") { try $0.write(Array(StudyReport.html(results).utf8)) }
-    }
+    try AtomicFile.write(to: out + "/results.json") { try $0.write(Array(try encoder.encode(results)) + [0x0A]) }
+    try AtomicFile.write(to: out + "/report.html") { try $0.write(Array(StudyReport.html(results).utf8)) }
     struct Summary: Encodable {
         let results: String, report: String, computed: [String], cached: [String], warnings: [String]
     }
@@ -107,9 +105,9 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let experiment = try withInputErrors { try Experiment.read(file) }
+        let experiment = try Experiment.read(file)
         if check {
-            let inputs = try withInputErrors { try experiment.checkInputs() }
+            let inputs = try experiment.checkInputs()
             struct Checked: Encodable { let experiment: Experiment, inputs: [String] }
             if output.json { return try printJSON(Checked(experiment: experiment.portable, inputs: inputs)) }
             print("\(file): valid (output \(experiment.relative(experiment.output)), \(experiment.properties.count) properties); every input read:")
@@ -119,7 +117,7 @@ struct RunCommand: ParsableCommand {
         if plan || dryRun { return try showPlan(experiment) }
         if let shard {
             let runner = makeRunner(experiment, force: force)
-            try withInputErrors { try runner.run(shard: shard.index, of: shard.count, level: level) }
+            try runner.run(shard: shard.index, of: shard.count, level: level)
             if output.json { return try printJSON(["computed": runner.computed, "cached": runner.cached]) }
             return print(
                 "shard \(shard.index)/\(shard.count)\(level.map { " level \($0)" } ?? ""): computed \(runner.computed.count) cells, \(runner.cached.count) cached"
@@ -129,7 +127,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func verifyCache(_ experiment: Experiment) throws {
-        let check = try withInputErrors { try ExperimentRunner(experiment).verifyCache() }
+        let check = try ExperimentRunner(experiment).verifyCache()
         if output.json {
             try printJSON(check)
         } else {
@@ -138,11 +136,11 @@ struct RunCommand: ParsableCommand {
                 "\(check.intact.count) cells intact, \(check.damaged.count) damaged (a run recomputes them), \(check.notComputed.count) not computed yet"
             )
         }
-        if !check.damaged.isEmpty { throw ExitCode(65) }
+        if !check.damaged.isEmpty { throw ExitCode(.malformedInput) }
     }
 
     func showPlan(_ experiment: Experiment) throws {
-        let plan = try withInputErrors { try ExperimentRunner(experiment).plan() }
+        let plan = try ExperimentRunner(experiment).plan()
         let done = Set(plan.done)
         let cells = dryRun ? plan.cells.filter { !done.contains($0.id) } : plan.cells
         var shardOf: [String: Int] = [:]
@@ -224,11 +222,9 @@ struct DemoCommand: ParsableCommand {
 
     func run() throws {
         if printExperiment { return print(Self.experiment, terminator: "") }
-        try withInputErrors {
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            try AtomicFile.write(to: out + "/experiment.toml") { try $0.write(Array(Self.experiment.utf8)) }
-        }
-        let experiment = try withInputErrors { try Experiment.read(out + "/experiment.toml") }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try AtomicFile.write(to: out + "/experiment.toml") { try $0.write(Array(Self.experiment.utf8)) }
+        let experiment = try Experiment.read(out + "/experiment.toml")
         try runExperiment(experiment, force: force, json: output.json)
     }
 }

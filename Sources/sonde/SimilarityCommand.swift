@@ -54,15 +54,13 @@ struct SimilarityCommand: ParsableCommand {
     }
 
     func run() throws {
-        try withInputErrors { try SimilarityStudy.requireMemory(x: x, y: y, layers: (layerX ?? layer, layerY ?? layer)) }
+        try SimilarityStudy.requireMemory(x: x, y: y, layers: (layerX ?? layer, layerY ?? layer))
         let a = try loadActivations(x, layer: layerX ?? layer)
         let b = try loadActivations(y, layer: layerY ?? layer)
         let settings = SimilarityStudy.Settings(
             measures: try Measure.list(measures).get(), keep: dims.map { .dimensions($0) } ?? .variance(keep ?? 0.99), epsilon: epsilon,
             googleCompatible: googleCompat, precision: precision, baseline: baseline, rbfFraction: rbfFraction)
-        let report = try withStudyErrors {
-            try withInputErrors { try SimilarityStudy.run(x: a, y: b, names: (x, y), settings: settings, directions: directions) }
-        }
+        let report = try SimilarityStudy.run(x: a, y: b, names: (x, y), settings: settings, directions: directions)
         if output.json { return try printJSON(report) }
         print("\(a.rows) tokens; X \(a.columns) neurons, Y \(b.columns) neurons")
         var rows = [["measure", "value", baseline > 0 ? "baseline (shuffled)" : "", ""]]

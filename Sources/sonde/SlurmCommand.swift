@@ -53,25 +53,23 @@ struct SlurmCommand: ParsableCommand {
     }
 
     func run() throws {
-        let experiment = try withInputErrors { try Experiment.read(file) }
+        let experiment = try Experiment.read(file)
         let shards = try only.map { text in
             try text.split(separator: ",").map { item -> Int in
                 guard let i = Int(item), (0..<array).contains(i) else { throw ValidationError("--only: '\(item)' is not a shard of 0…\(array - 1)") }
                 return i
             }
         }
-        let plan = try withInputErrors { try ExperimentRunner(experiment).plan() }
+        let plan = try ExperimentRunner(experiment).plan()
         let folder = URL(fileURLWithPath: out).standardizedFileURL.path
         let sonde = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let jobs = SlurmJobs(
             plan: plan, shards: array, only: shards, sonde: URL(fileURLWithPath: sonde).standardizedFileURL.path,
             experiment: URL(fileURLWithPath: file).standardizedFileURL.path, folder: folder,
             resources: .init(partition: partition, time: time, cpus: cpus, memory: mem))
-        try withInputErrors {
-            try FileManager.default.createDirectory(atPath: folder + "/logs", withIntermediateDirectories: true)
-            for (name, text) in jobs.files.sorted(by: { $0.key < $1.key }) {
-                try AtomicFile.write(to: folder + "/" + name) { try $0.write(Array(text.utf8)) }
-            }
+        try FileManager.default.createDirectory(atPath: folder + "/logs", withIntermediateDirectories: true)
+        for (name, text) in jobs.files.sorted(by: { $0.key < $1.key }) {
+            try AtomicFile.write(to: folder + "/" + name) { try $0.write(Array(text.utf8)) }
         }
         var submitted: [String: String]?
         if submit {
@@ -85,10 +83,9 @@ struct SlurmCommand: ParsableCommand {
             let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
             guard process.terminationStatus == 0 else {
-                writeMessage(
-                    "sonde: sbatch failed (\(message.trimmingCharacters(in: .whitespacesAndNewlines))); is this a Slurm submit host? The scripts are in \(folder): submit them with bash \(folder)/submit.sh\n"
-                )
-                throw ExitCode(69)
+                throw CLIError(
+                    "sbatch failed (\(message.trimmingCharacters(in: .whitespacesAndNewlines))); is this a Slurm submit host? The scripts are in \(folder): submit them with bash \(folder)/submit.sh",
+                    .service)
             }
             submitted = Dictionary(
                 text.split(separator: "\n").compactMap { line in

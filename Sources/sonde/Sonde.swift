@@ -62,8 +62,25 @@ struct Sonde: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+        } catch let error as CategorizedError {
+            writeMessage("sonde: \(error)\n")
+            exit(withError: ExitCode(error.category))
         } catch {
-            exit(withError: error)
+            exit(withError: error)  // ArgumentParser's own: usage errors 64 with the usage, ExitCode as it is
+        }
+    }
+}
+
+extension ExitCode {
+    /// The one mapping from a failure's category to its exit status (sysexits.h; README.md lists them).
+    init(_ category: ErrorCategory) {
+        switch category {
+        case .usage: self.init(64)  // EX_USAGE
+        case .malformedInput: self.init(65)  // EX_DATAERR
+        case .missingInput: self.init(66)  // EX_NOINPUT
+        case .service: self.init(69)  // EX_UNAVAILABLE
+        case .resources: self.init(71)  // EX_OSERR: not enough memory for the job
+        case .output: self.init(73)  // EX_CANTCREAT
         }
     }
 }

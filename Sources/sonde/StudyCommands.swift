@@ -40,8 +40,8 @@ struct StudyInput: ParsableArguments {
         let recorded = sources.lazy.compactMap { ActivationSource($0, tokenizer: tokenizer).extractionLimit }.first
         let treebank = try readTreebank([corpus], limit: limit ?? recorded)
         let property = try parseProperty(self.property)
-        let mapping = try map.map { path in try withInputErrors { try TagMapping(path: path) } }
-        let labelled = try withInputErrors { try LabelledCorpus(treebank, property: property, mapping: mapping) }
+        let mapping = try map.map { path in try TagMapping(path: path) }
+        let labelled = try LabelledCorpus(treebank, property: property, mapping: mapping)
         return (treebank, labelled.tokens)
     }
 
@@ -50,10 +50,8 @@ struct StudyInput: ParsableArguments {
     func activations(_ source: String, _ treebank: Corpus) throws -> (names: [String], layers: [Matrix<Float>], identity: ModelIdentity) {
         let requested = try layers.map(parseLayerNumbers)
         let progress = Progress(what: "\((source as NSString).lastPathComponent): sentences")
-        let result = try withInputErrors {
-            try ActivationSource(source, tokenizer: tokenizer).layers(requested, for: treebank, corpusName: corpus) {
-                progress.update($0, treebank.sentences.count)
-            }
+        let result = try ActivationSource(source, tokenizer: tokenizer).layers(requested, for: treebank, corpusName: corpus) {
+            progress.update($0, treebank.sentences.count)
         }
         return (result.names, result.matrices, result.identity)
     }
@@ -95,14 +93,12 @@ struct DynamicsCommand: ParsableCommand {
         }
         let referenceLayers = try reference.map { try input.activations($0, treebank).layers } ?? sources.last!.layers
         guard referenceLayers.count == names.count, sources.allSatisfy({ $0.layers.count == names.count }) else {
-            throw failure("the checkpoints and the reference do not have the same layers")
+            throw CLIError("the checkpoints and the reference do not have the same layers")
         }
         let progress = Progress(what: "checkpoint × layer")
-        var dynamics = try withStudyErrors {
-            try Comparator.dynamics(
-                checkpoints: sources, reference: referenceLayers, layerNames: names, tokens: tokens, k: input.k, keep: input.rule,
-                settings: input.settings, progress: progress.update)
-        }
+        var dynamics = try Comparator.dynamics(
+            checkpoints: sources, reference: referenceLayers, layerNames: names, tokens: tokens, k: input.k, keep: input.rule,
+            settings: input.settings, progress: progress.update)
         dynamics.attachStoredConcentration(checkpoints)
         if output.json { return try printJSON(dynamics) }
         var table = [
@@ -182,17 +178,15 @@ struct CompareCommand: ParsableCommand {
             )
         }
         guard a.names == b.names else {
-            throw failure("\(base) and \(other) do not have the same layers (\(a.names.joined(separator: ",")) vs \(b.names.joined(separator: ",")))")
+            throw CLIError("\(base) and \(other) do not have the same layers (\(a.names.joined(separator: ",")) vs \(b.names.joined(separator: ",")))")
         }
         if let fingerprint = a.identity.fingerprint, fingerprint == b.identity.fingerprint {
             writeMessage("sonde: warning: \(base) and \(other) are the same checkpoint (fingerprint \(fingerprint))\n")
         }
         let progress = Progress(what: "layers")
-        let report = try withStudyErrors {
-            try ModelComparison.compare(
-                base: a.layers, other: b.layers, layerNames: a.names, tokens: tokens, k: input.k, keep: input.rule, settings: input.settings,
-                sameNeurons: sameKind, progress: progress.update)
-        }
+        let report = try ModelComparison.compare(
+            base: a.layers, other: b.layers, layerNames: a.names, tokens: tokens, k: input.k, keep: input.rule, settings: input.settings,
+            sameNeurons: sameKind, progress: progress.update)
         if output.json { return try printJSON(report) }
         var table = [["layer", "svcca", "cka", "accuracy base", "accuracy other", "top-k overlap"]]
         for l in report.layers {
@@ -203,9 +197,4 @@ struct CompareCommand: ParsableCommand {
             "top-\(report.k) neurons by layer: base \(report.baseHistogram) (mean layer \(f(report.baseMeanLayer))), other \(report.otherHistogram) (mean layer \(f(report.otherMeanLayer)))"
         )
     }
-}
-
-/// Similarity errors (too few tokens for the neurons, constant layers) are input problems.
-func withStudyErrors<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch let error as SimilarityError { throw failure(error.description) }
 }

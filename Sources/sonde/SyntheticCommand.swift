@@ -57,15 +57,13 @@ struct SyntheticCommand: ParsableCommand {
                 repeats, sequenceLength, sequences, probes, seed
             )
             let language = ConduitLanguage(settings)
-            try withInputErrors {
-                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-                for (name, lines) in [("train.txt", language.train), ("dev.txt", language.dev)] {
-                    try AtomicFile.write(to: out + "/" + name) { w in for line in lines { try w.write(Array((line.joined(separator: " ") + "\n").utf8)) } }
-                }
-                try AtomicFile.write(to: out + "/probes.tsv") { w in
-                    for p in language.tests {
-                        try w.write(Array("\(p.prefix.joined(separator: " "))\t\(p.close)\t\(p.familiar ? "familiar" : "unfamiliar")\n".utf8))
-                    }
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            for (name, lines) in [("train.txt", language.train), ("dev.txt", language.dev)] {
+                try AtomicFile.write(to: out + "/" + name) { w in for line in lines { try w.write(Array((line.joined(separator: " ") + "\n").utf8)) } }
+            }
+            try AtomicFile.write(to: out + "/probes.tsv") { w in
+                for p in language.tests {
+                    try w.write(Array("\(p.prefix.joined(separator: " "))\t\(p.close)\t\(p.familiar ? "familiar" : "unfamiliar")\n".utf8))
                 }
             }
             if output.json {
@@ -82,15 +80,13 @@ struct SyntheticCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let probes = try withInputErrors { try ConduitProbes.read(data + "/probes.tsv") }
+            let probes = try ConduitProbes.read(data + "/probes.tsv")
             let closes = Array(Set(probes.map(\.close))).sorted()
             var scores: [ConduitScore] = []
             for folder in checkpoints {
-                let model = try withInputErrors { try LSTMModel(folder: folder) }
+                let model = try LSTMModel(folder: folder)
                 scores.append(
-                    try withInputErrors {
-                        try ConduitScore.score(model, name: (folder as NSString).lastPathComponent, probes: probes, closes: closes)
-                    })
+                    try ConduitScore.score(model, name: (folder as NSString).lastPathComponent, probes: probes, closes: closes))
             }
             if output.json { return try printJSON(["checkpoints": scores]) }
             var rows = [["checkpoint", "familiar", "unfamiliar", "ln p familiar", "ln p unfamiliar"]]

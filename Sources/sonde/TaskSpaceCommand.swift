@@ -94,7 +94,7 @@ struct TaskSpaceOptions: ParsableArguments {
 
     /// The tasks chosen, each cut to --limit pairs.
     func chosenTasks() throws -> [PairTask] {
-        var all = try withInputErrors { try MinimalPairs.read(pairs) }
+        var all = try MinimalPairs.read(pairs)
         if let tasks {
             let wanted = tasks.split(separator: ",").map(String.init)
             if let missing = wanted.first(where: { w in !all.contains { $0.id == w } }) {
@@ -196,9 +196,7 @@ extension TaskSpaceCommand {
             }
             let (matrix, dev) = (try options.hypothesisMatrix(tasks), try options.devSentences())
             let progress = Progress(what: "tunings")
-            let result = try withInputErrors {
-                try TaskSpace.run(model: lstm, tasks: tasks, settings: options.settings, hypothesis: matrix, dev: dev) { progress.update($0, $1) }
-            }
+            let result = try TaskSpace.run(model: lstm, tasks: tasks, settings: options.settings, hypothesis: matrix, dev: dev) { progress.update($0, $1) }
             let path = try options.write(result, "taskspace.json", report: TaskSpaceReport.html(result, model: model))
             if output.json { return try printJSON(result) }
             TaskSpaceOptions.present(result)
@@ -236,12 +234,10 @@ extension TaskSpaceCommand {
             let (matrix, dev) = (try options.hypothesisMatrix(tasks), try options.devSentences())
             let progress = Progress(what: "models")
             let names = folders.map { ($0 as NSString).lastPathComponent }
-            let result = try withInputErrors {
-                try TaskSpace.dynamics(
-                    names: names, load: { try loadModel(folders[$0], tokenizer: tokenizer) }, tasks: tasks, settings: options.settings,
-                    hypothesis: matrix, dev: dev
-                ) { progress.update($0, $1) }
-            }
+            let result = try TaskSpace.dynamics(
+                names: names, load: { try loadModel(folders[$0], tokenizer: tokenizer) }, tasks: tasks, settings: options.settings,
+                hypothesis: matrix, dev: dev
+            ) { progress.update($0, $1) }
             let path = try options.write(result, "dynamics.json", report: TaskSpaceReport.html(result))
             if output.json { return try printJSON(result) }
             var rows = [["task"] + names]

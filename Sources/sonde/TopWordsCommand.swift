@@ -50,18 +50,16 @@ struct TopWordsCommand: ParsableCommand {
                 return n
             }
         } else {
-            let saved = try withInputErrors { try ProbeFile.read(probe!) }
-            guard saved.neurons == x.columns else { throw failure("\(probe!) is a probe of \(saved.neurons) neurons; the layer has \(x.columns)") }
+            let saved = try ProbeFile.read(probe!)
+            guard saved.neurons == x.columns else { throw CLIError("\(probe!) is a probe of \(saved.neurons) neurons; the layer has \(x.columns)") }
             let ranking = Rankings.neuronOrdering(saved.standardizedWeights)
             chosen = Array(ranking.ordering.prefix(min(k, ranking.ranked)))
-            if chosen.isEmpty { throw failure("\(probe!) ranks no neuron (every weight is zero)") }
+            if chosen.isEmpty { throw CLIError("\(probe!) ranks no neuron (every weight is zero)") }
         }
         var labels: [String]?
         if let property {
             let parsed = try parseProperty(property)
-            labels = try withInputErrors {
-                try LabelledCorpus(treebank, property: parsed, mapping: try map.map { try TagMapping(path: $0) }).flatLabels
-            }
+            labels = try LabelledCorpus(treebank, property: parsed, mapping: try map.map { try TagMapping(path: $0) }).flatLabels
         }
         let result = TopActivations.find(
             x, sentenceWords: treebank.sentences.map(\.words.count), forms: treebank.sentences.flatMap { $0.words.map(\.form) }, labels: labels,
@@ -69,7 +67,7 @@ struct TopWordsCommand: ParsableCommand {
         let layerName = layerNumber(layer).map { ActivationFile.layerName($0) } ?? layer
         if let html {
             let page = ActivationView.html(result, title: "\((activations as NSString).lastPathComponent), \(layerName): top-activating words")
-            try withInputErrors { try AtomicFile.write(to: html) { try $0.write(Array(page.utf8)) } }
+            try AtomicFile.write(to: html) { try $0.write(Array(page.utf8)) }
         }
         if output.json { return try printJSON(result) }
         for neuron in result.neurons {
