@@ -9,7 +9,7 @@ public struct StudyError: Error, CustomStringConvertible, Sendable {
     /// The inputs are fine but the request names what they do not have (a layer): bad usage,
     /// not a malformed file.
     public let isUsage: Bool
-    init(_ description: String, usage: Bool = false) {
+    public init(_ description: String, usage: Bool = false) {
         self.description = description
         self.isUsage = usage
     }

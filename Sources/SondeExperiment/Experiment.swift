@@ -1,3 +1,4 @@
+import SondeStudy
 import Foundation
 import SondeBase
 import SondeCorpus
