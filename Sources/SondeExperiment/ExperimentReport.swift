@@ -1,6 +1,7 @@
 import Foundation
 import SondeBase
 import SondeReport
+import SondeSimilarity
 import SondeStudy
 
 /// The report of an experiment: one self-contained HTML page (inline CSS and SVG, no script, no
@@ -38,6 +39,42 @@ public enum ExperimentReport {
         for p in r.properties { page += section(p, r) }
         if let interactions = r.interactions { page += interactionsSection(interactions) }
         return page + "</body></html>\n"
+    }
+
+    /// Over training: probe accuracy per layer, each similarity measure to the last checkpoint
+    /// and to the reference, and the alignment of the top neurons with the SVCCA directions.
+    static func dynamicsCharts(_ d: Dynamics, toReference: Dynamics?, property: String, referenceName: String, k: Int) -> String {
+        var out = ""
+        let rows = d.rows
+        let checkpoints = rows.map(\.checkpoint).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let byLayer = { (d: Dynamics, value: (DynamicsRow) -> Double) in
+            d.layers.map { layer in (layer, checkpoints.map { c in d.rows.first { $0.checkpoint == c && $0.layer == layer }.map(value) }) }
+        }
+        out += Chart.figure(
+            Chart.lineChart(x: checkpoints, series: byLayer(d) { $0.probeAccuracy }, yLabel: "dev accuracy", xLabel: "checkpoint"),
+            "Probe accuracy for \(xmlEscape(property)) on each layer over training: when the property becomes linearly readable.")
+        for measure in d.measures {
+            let title = SimilarityMeasures.title(measure)
+            out += Chart.figure(
+                Chart.lineChart(x: checkpoints, series: byLayer(d) { $0.similarity[measure] ?? .nan }, yLabel: title, xLabel: "checkpoint"),
+                "\(xmlEscape(title)) similarity of each layer to the same layer of the last checkpoint\(measure == "svcca" ? " (mean canonical correlation of the top principal directions)" : "").")
+            if let t = toReference {
+                out += Chart.figure(
+                    Chart.lineChart(x: checkpoints, series: byLayer(t) { $0.similarity[measure] ?? .nan }, yLabel: title, xLabel: "checkpoint"),
+                    "\(xmlEscape(title)) similarity of each layer to the same layer of the \(referenceName), over training (Saphra & Lopez's comparison).")
+            }
+        }
+        let kept = d.layers.map { layer in
+            "\(layer): " + checkpoints.map { c in rows.first { $0.checkpoint == c && $0.layer == layer }.map { String($0.alignmentDirections) } ?? "–" }.joined(separator: ", ")
+        }
+        out += Chart.figure(
+            Chart.lineChart(
+                x: checkpoints,
+                series: byLayer(d) { $0.alignmentZ ?? .nan } + [("chance (z = 0)", checkpoints.map { _ in 0 })],
+                yLabel: "alignment z", xLabel: "checkpoint"),
+            "Whether the probe's top-\(k) neurons of each layer are the ones the SVCCA directions shared with the last checkpoint rest on (their canonical loadings), over training, as a z-score against random sets of \(k) neurons (exact): beyond about 3, the neurons the probe ranks highest carry the shared directions; a gap where every direction weighs the neurons alike (the last checkpoint against itself). Canonical directions used per checkpoint — \(xmlEscape(kept.joined(separator: "; "))): a series whose counts differ several-fold compares unlike subspaces."
+        )
+        return out
     }
 
     /// A number in the text; a degenerate (non-finite) one as a dash, never "nan".
@@ -118,41 +155,19 @@ public enum ExperimentReport {
                 )
             }
         }
-        let rows = p.dynamics.rows
-        let checkpoints = rows.map(\.checkpoint).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-        let byLayer = { (d: Dynamics, value: (DynamicsRow) -> Double) in
-            d.layers.map { layer in (layer, checkpoints.map { c in d.rows.first { $0.checkpoint == c && $0.layer == layer }.map(value) }) }
-        }
-        out += Chart.figure(
-            Chart.lineChart(x: checkpoints, series: byLayer(p.dynamics) { $0.probeAccuracy }, yLabel: "dev accuracy", xLabel: "checkpoint"),
-            "Probe accuracy for \(xmlEscape(p.property)) on each layer over training: when the property becomes linearly readable.")
-        out += Chart.figure(
-            Chart.lineChart(x: checkpoints, series: byLayer(p.dynamics) { $0.svcca }, yLabel: "SVCCA", xLabel: "checkpoint"),
-            "SVCCA similarity of each layer to the same layer of the last checkpoint (mean canonical correlation of the top principal directions).")
-        if let t = p.dynamicsToTagger {
-            out += Chart.figure(
-                Chart.lineChart(x: checkpoints, series: byLayer(t) { $0.svcca }, yLabel: "SVCCA", xLabel: "checkpoint"),
-                "SVCCA similarity of each layer to the same layer of the \(r.experiment.models == nil ? "tagger" : "reference model"), over training (Saphra & Lopez's comparison)."
-            )
-        }
-        let kept = p.dynamics.layers.map { layer in
-            "\(layer): " + checkpoints.map { c in rows.first { $0.checkpoint == c && $0.layer == layer }.map { String($0.alignmentDirections) } ?? "–" }.joined(separator: ", ")
-        }
-        out += Chart.figure(
-            Chart.lineChart(
-                x: checkpoints,
-                series: byLayer(p.dynamics) { $0.alignmentZ ?? .nan } + [("chance (z = 0)", checkpoints.map { _ in 0 })],
-                yLabel: "alignment z", xLabel: "checkpoint"),
-            "Whether the probe's top-\(r.experiment.k) neurons of each layer are the ones the SVCCA directions shared with the last checkpoint rest on (their canonical loadings), over training, as a z-score against random sets of \(r.experiment.k) neurons (exact): beyond about 3, the neurons the probe ranks highest carry the shared directions; a gap where every direction weighs the neurons alike (the last checkpoint against itself). Canonical directions used per checkpoint — \(xmlEscape(kept.joined(separator: "; "))): a series whose counts differ several-fold compares unlike subspaces."
-        )
+        out += dynamicsCharts(
+            p.dynamics, toReference: p.dynamicsToTagger, property: p.property, referenceName: r.experiment.models == nil ? "tagger" : "reference model",
+            k: r.experiment.k)
         if let c = p.fineTuning {
             let labels = c.layers.map(\.layer)
             out += Chart.figure(
                 Chart.groupedBars(
                     labels: labels,
-                    groups: [("SVCCA", c.layers.map(\.svcca)), ("top-\(c.k) overlap", c.layers.map { $0.topKOverlap ?? 0 })],
+                    groups: c.measures.map { m in (SimilarityMeasures.title(m), c.layers.map { $0.similarity[m] ?? .nan }) } + [
+                        ("top-\(c.k) overlap", c.layers.map { $0.topKOverlap ?? 0 })
+                    ],
                     yLabel: "similarity"),
-                "Pre-trained against fine-tuned, per layer: SVCCA of the two models' states and the Jaccard overlap of their probes' top-\(c.k) neurons for \(xmlEscape(p.property)) (0 = no neuron in common)."
+                "Pre-trained against fine-tuned, per layer: \(xmlEscape(c.measures.map(SimilarityMeasures.title).joined(separator: ", "))) of the two models' states and the Jaccard overlap of their probes' top-\(c.k) neurons for \(xmlEscape(p.property)) (0 = no neuron in common)."
             )
             out += Chart.figure(
                 Chart.groupedBars(

@@ -3,9 +3,9 @@ import SondeModels
 import SondeProbe
 import SondeStudy
 
-/// One property's probes on one layer of the last checkpoint, one per seed: each seed trains on
-/// its own 80% of the training rows (and draws its own control task), so the spread says how
-/// much the numbers depend on the sample.
+/// One property's probes on one layer of the last checkpoint, one per seed (`ProbeStudy.layer`):
+/// each seed trains on its own 80% of the training rows and draws its own control task, so the
+/// spread says how much the numbers depend on the sample.
 struct ProbeCell: JSONCell {
     var property: String
     var layer: Int
@@ -19,14 +19,7 @@ struct ProbeCell: JSONCell {
     func compute(_ runner: ExperimentRunner) throws -> ExperimentResults.LayerProbe {
         let x = try runner.activations(extract)[layer]
         let tokens = try runner.tokens(property).1
-        let runs = runner.experiment.seeds.map { seed -> ProbeStudy.Result in
-            var generator = SplitMix64(seed: seed)
-            let rows = tokens.trainRows.filter { _ in generator.unit() < 0.8 }
-            let train = ProbeStudy.Split(name: "train", data: tokens.dataset(x, rows, classes: nil), words: rows.map { tokens.words[$0] })
-            let dev = ProbeStudy.Split(
-                name: "dev", data: tokens.dataset(x, tokens.devRows, classes: train.data.classes), words: tokens.devRows.map { tokens.words[$0] })
-            return ProbeStudy.run([train, dev], fit: .penalty(runner.probeSettings), seed: seed)
-        }
+        let runs = runner.experiment.seeds.map { ProbeStudy.layer(x, tokens, settings: runner.probeSettings, seed: $0, subsample: 0.8) }
         let accuracy = meanAndSpread(runs.map { $0.splits["dev"]!.accuracy })
         let selectivity = meanAndSpread(runs.map { $0.splits["dev"]!.selectivity ?? 0 })
         return ExperimentResults.LayerProbe(
