@@ -4,6 +4,7 @@ import SondeCorpus
 import SondeLinalg
 import SondeModels
 import SondeProbe
+import SondeSimilarity
 import SondeStudy
 
 /// Runs an `Experiment` as cells (`StudyLayout`) in dependency order — train (LM, tagger,
@@ -223,6 +224,11 @@ public final class ExperimentRunner {
         let labelled = try LabelledCorpus(try layout().corpus, property: Property(name: property)!)
         tokensMemo[property] = (labelled, labelled.tokens)
         return tokensMemo[property]!
+    }
+
+    /// The experiment's similarity measures (`[analyses] measures`), or `default`.
+    func measures(default measures: [any SimilarityMeasure]) -> [any SimilarityMeasure] {
+        experiment.measures?.compactMap(SimilarityMeasures.named) ?? measures
     }
 
     var probeSettings: ProbeSettings { ProbeSettings(penalty: .elasticNet(lambda: experiment.lambda, alpha: experiment.alpha)) }

@@ -129,6 +129,8 @@ struct StudyLayout {
         let probeKey = try CellKey.json([String(e.lambda), String(e.alpha), String(e.k)])
         let seriesKeys = series.map { key($0.extract) }
         let layerCount = e.models == nil ? e.lstm.layers : try languageModelLayerCount(final.folder)
+        // Named measures enter the keys; the defaults do not, so caches from before keep working.
+        let measureKey = e.measures.map { ["measures"] + $0 } ?? []
         for name in e.properties where Property(name: name) != nil {
             let probes = try (0...layerCount).map { layer in
                 ProbeCell(
@@ -141,16 +143,16 @@ struct StudyLayout {
             let analysis = AnalysisCell(property: name, key: analysisKey, extract: final.extract, probes: probes)
             add(analysis)
             let dynamics = DynamicsCell(
-                property: name, key: CellKey.hash(seriesKeys + [name, probeKey]), series: series, reference: final, toLastCheckpoint: true)
+                property: name, key: CellKey.hash(seriesKeys + [name, probeKey] + measureKey), series: series, reference: final, toLastCheckpoint: true)
             add(dynamics)
             let toReference = reference.map { r in
                 DynamicsCell(
-                    property: name, key: CellKey.hash(seriesKeys + [key(r.extract), name, probeKey]), series: series, reference: r,
+                    property: name, key: CellKey.hash(seriesKeys + [key(r.extract), name, probeKey] + measureKey), series: series, reference: r,
                     toLastCheckpoint: false)
             }
             toReference.map { add($0) }
             let fineTuning = finetuned.map { f in
-                FineTuningCell(property: name, key: CellKey.hash([finalKey, key(f.extract), name, probeKey]), base: final, other: f)
+                FineTuningCell(property: name, key: CellKey.hash([finalKey, key(f.extract), name, probeKey] + measureKey), base: final, other: f)
             }
             fineTuning.map { add($0) }
             properties.append(

@@ -38,6 +38,9 @@ struct ExperimentTests {
         // A name twice would be two cells with one id.
         expectError(good + "[models]\ncheckpoints = [\"a\", \"a\"]\n", "x.toml:5: models.checkpoints: 'a' is listed twice")
         expectError(good + "[probe]\nproperties = [\"upos\", \"upos\"]\n", "x.toml:5: probe.properties: 'upos' is listed twice")
+        // Similarity measures by registered name.
+        #expect((try? Experiment.parse(good + "[analyses]\nmeasures = [\"cka\", \"procrustes\"]\n", path: "x.toml", folder: "/d"))?.measures == ["cka", "procrustes"])
+        expectError(good + "[analyses]\nmeasures = [\"cka\", \"rsa\"]\n", "x.toml:5: analyses.measures: unknown measure 'rsa'; measures: svcca, pwcca, cka")
     }
 
     /// A layer whose mean accuracy over seeds is within one SD of the majority baseline is said

@@ -1,4 +1,5 @@
 import SondeModels
+import SondeSimilarity
 import SondeStudy
 
 /// A property over training: every checkpoint's layers against a reference's (the last
@@ -24,7 +25,8 @@ struct DynamicsCell: JSONCell {
         }
         return try Comparator.dynamics(
             checkpoints: checkpoints, reference: target, layerNames: target.indices.map(ActivationFile.layerName),
-            tokens: try runner.tokens(property).1, k: runner.experiment.k, settings: runner.probeSettings
+            tokens: try runner.tokens(property).1, k: runner.experiment.k, measures: runner.measures(default: SimilarityMeasures.dynamicsDefault),
+            settings: runner.probeSettings
         ) { runner.progress("dynamics \(property) to \(reference.name)", $0, $1) }
     }
 }

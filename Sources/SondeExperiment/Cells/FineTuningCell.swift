@@ -1,4 +1,5 @@
 import SondeModels
+import SondeSimilarity
 import SondeStudy
 
 /// A property before and after fine-tuning: the last checkpoint against its fine-tuned copy
@@ -20,7 +21,8 @@ struct FineTuningCell: JSONCell {
         }
         return try ModelComparison.compare(
             base: a, other: b, layerNames: a.indices.map(ActivationFile.layerName), tokens: try runner.tokens(property).1,
-            k: runner.experiment.k, settings: runner.probeSettings, sameNeurons: a.first?.columns == b.first?.columns
+            k: runner.experiment.k, measures: runner.measures(default: SimilarityMeasures.comparisonDefault), settings: runner.probeSettings,
+            sameNeurons: a.first?.columns == b.first?.columns
         ) { runner.progress("fine-tuning \(property)", $0, $1) }
     }
 }
