@@ -43,15 +43,21 @@ let package = Package(
         .target(
             name: "SondeStudy",
             dependencies: [
-                "SondeBase", "SondeLinalg", "SondeCorpus", "SondeModels", "SondeProbe", "SondeSimilarity", .product(name: "TOMLKit", package: "TOMLKit"),
+                "SondeBase", "SondeLinalg", "SondeCorpus", "SondeModels", "SondeProbe", "SondeSimilarity",
             ]),
         .target(name: "SondeReport", dependencies: ["SondeBase", "SondeSimilarity", "SondeStudy", "SondeModels"]),
+        .target(
+            name: "SondeExperiment",
+            dependencies: [
+                "SondeBase", "SondeLinalg", "SondeCorpus", "SondeModels", "SondeProbe", "SondeSimilarity", "SondeStudy", "SondeReport",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]),
 
         // MARK: The command-line tool
         .executableTarget(
             name: "sonde",
             dependencies: [
-                "SondeBase", "SondeLinalg", "SondeCorpus", "SondeProbe", "SondeStudy", "SondeReport", "SondeModels", "SondeSimilarity",
+                "SondeBase", "SondeLinalg", "SondeCorpus", "SondeProbe", "SondeStudy", "SondeReport", "SondeModels", "SondeSimilarity", "SondeExperiment",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -71,6 +77,9 @@ let package = Package(
         .testTarget(
             name: "SondeStudyTests",
             dependencies: ["SondeStudy", "SondeReport", "SondeProbe", "SondeSimilarity", "SondeCorpus", "SondeModels", "SondeLinalg", "SondeBase"]),
+        .testTarget(
+            name: "SondeExperimentTests",
+            dependencies: ["SondeExperiment", "SondeStudy", "SondeReport", "SondeCorpus", "SondeModels", "SondeLinalg", "SondeBase"]),
         .testTarget(name: "SondeModelsTests", dependencies: ["SondeModels", "SondeLinalg", "SondeBase"]),
         .testTarget(
             name: "SondeCLITests", dependencies: ["sonde", "SondeBase", "SondeLinalg", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -8,7 +8,7 @@ import SondeStudy
 /// checkpoints the scoring curves and the spaces' stability.
 public enum TaskSpaceReport {
     public static func html(_ r: TaskSpace.Result, model: String) -> String {
-        var page = StudyReport.pageStart("Sonde task-space report")
+        var page = Chart.pageStart("Sonde task-space report")
         let s = r.settings
         page +=
             "<p>Model \(xmlEscape((model as NSString).lastPathComponent)): \(r.tasks.count) tasks in \(Set(r.groups).count) groups, "
@@ -18,20 +18,20 @@ public enum TaskSpaceReport {
         for w in r.warnings { page += "<p class=\"warn\">Warning: \(xmlEscape(w))</p>\n" }
         let order = r.tasks.indices.sorted { (r.groups[$0], $0) < (r.groups[$1], $1) }
         page += "<h2>Before tuning</h2>\n"
-        page += StudyReport.figure(
-            StudyReport.barChart(labels: order.map { "\($0 + 1)" }, values: order.map { r.before[$0].accuracy }, yLabel: "accuracy", xLabel: "task"),
+        page += Chart.figure(
+            Chart.barChart(labels: order.map { "\($0 + 1)" }, values: order.map { r.before[$0].accuracy }, yLabel: "accuracy", xLabel: "task"),
             "Accuracy on each task's test pairs (the share with ln p(good) > ln p(bad)); tasks numbered as in the table below.")
         page += taskTable(r.tasks, r.groups, order)
         if let t = r.transfer {
             page += "<h2>Transfer space</h2>\n"
-            page += StudyReport.figure(
+            page += Chart.figure(
                 heatmap(t.margin, order: order, groups: r.groups),
                 "T[a, b]: change of the mean test margin of task b (column) after tuning on task a (row), mean over seeds; red raises, blue lowers. Tasks ordered by group, groups framed."
             )
         }
         if let g = r.gradient {
             page += "<h2>Gradient space</h2>\n"
-            page += StudyReport.figure(
+            page += Chart.figure(
                 heatmap(g.cosine, order: order, groups: r.groups),
                 "Cosine of the tasks' gradient differentials Δg. Parameter sharing (mask overlap within − between groups): \(String(format: "%.3f", g.parameterSharing))."
             )
@@ -59,7 +59,7 @@ public enum TaskSpaceReport {
     }
 
     public static func html(_ d: TaskSpace.Dynamics) -> String {
-        var page = StudyReport.pageStart("Sonde task dynamics report")
+        var page = Chart.pageStart("Sonde task dynamics report")
         page += "<p>\(d.models.count) models (\(d.models.map(xmlEscape).joined(separator: ", "))), \(d.tasks.count) tasks.</p>\n"
         for w in d.warnings { page += "<p class=\"warn\">Warning: \(xmlEscape(w))</p>\n" }
         let groups = Array(Set(d.groups)).sorted()
@@ -70,17 +70,17 @@ public enum TaskSpaceReport {
             }
         }
         page += "<h2>Scoring curves</h2>\n"
-        page += StudyReport.figure(
-            StudyReport.lineChart(x: d.models, series: byGroup(d.accuracy), yLabel: "accuracy", xLabel: "model"),
+        page += Chart.figure(
+            Chart.lineChart(x: d.models, series: byGroup(d.accuracy), yLabel: "accuracy", xLabel: "model"),
             "Mean accuracy of each group's tasks on their test pairs, model by model.")
-        page += StudyReport.figure(
-            StudyReport.lineChart(x: d.models, series: byGroup(d.meanMargin), yLabel: "mean margin (nats)", xLabel: "model"),
+        page += Chart.figure(
+            Chart.lineChart(x: d.models, series: byGroup(d.meanMargin), yLabel: "mean margin (nats)", xLabel: "model"),
             "Mean margin ln p(good) − ln p(bad) of each group's tasks.")
         if !d.stability.isEmpty {
             page += "<h2>Stability of the task spaces</h2>\n"
             let series = d.stability.sorted { $0.key < $1.key }.map { ($0.key, $0.value.toLast.map(Optional.some)) }
-            page += StudyReport.figure(
-                StudyReport.lineChart(x: d.models, series: series, yLabel: "Pearson r with the last", xLabel: "model"),
+            page += Chart.figure(
+                Chart.lineChart(x: d.models, series: series, yLabel: "Pearson r with the last", xLabel: "model"),
                 "Correlation of each space (off-diagonal cells) with the last model's."
                     + (d.unembedding != nil
                         ? " For transformers the gradient space is restricted to the output (unembedding) matrix: the full gradient differential needs backpropagation through every block."

@@ -302,6 +302,8 @@ public struct Whitening: Sendable {
     /// [kept × dimensions]: Wᵀ·Σ·W = I on the directions kept.
     let whiteX: Matrix<Double>
     let whiteY: Matrix<Double>
+    /// The directions kept on each side (SVCCA's kx and ky).
+    public var dimensions: (x: Int, y: Int) { (whiteX.columns, whiteY.columns) }
     /// Σ·W on the kept neurons, [kept × dimensions], for PWCCA's weights: CCA's whitening by
     /// eigendecomposition only (nil after Cholesky, see `triangularX`, and for SVCCA's, which
     /// PWCCA does not take).

@@ -1,4 +1,5 @@
 import SondeBase
+import Synchronization
 
 /// The similarity measures by name, as the command line, the comparator and experiment files
 /// name them. A value, not a string: a new case must be handled wherever measures are computed
@@ -34,4 +35,100 @@ public enum Measure: String, CaseIterable, Codable, Sendable {
             "unknown measure '\(name)'; measures: \(Measure.allCases.map(\.rawValue).joined(separator: ", "))"
         }
     }
+}
+
+/// A similarity of two representations of the same tokens, from their joint moments. The
+/// comparator (`sonde dynamics`, `sonde compare`, a study's dynamics and fine-tuning cells) and
+/// the report compute and show every measure asked for, by name: a new measure is its math in a
+/// type conforming to this, plus `SimilarityMeasures.register`.
+public protocol SimilarityMeasure: Sendable {
+    /// Its key in results (a row's field) and its name on the command line.
+    var name: String { get }
+    /// How charts and tables label it.
+    var title: String { get }
+    func value(_ moments: JointMoments) throws -> Double
+}
+
+/// The measures by name: the built-in ones, and those registered by a program using Sonde.
+public enum SimilarityMeasures {
+    /// SVCCA's mean canonical correlation of the kept principal directions (Raghu et al. 2017).
+    public struct SVCCA: SimilarityMeasure {
+        public var keep: SVCCAKeep
+        public init(keep: SVCCAKeep = .variance(0.99)) { self.keep = keep }
+        public var name: String { "svcca" }
+        public var title: String { "SVCCA" }
+        public func value(_ moments: JointMoments) throws -> Double { try Similarity.svcca(moments, keep: keep, weights: false).cca.mean }
+    }
+
+    /// Projection-weighted CCA (Morcos et al. 2018).
+    public struct PWCCA: SimilarityMeasure {
+        public init() {}
+        public var name: String { "pwcca" }
+        public var title: String { "PWCCA" }
+        public func value(_ moments: JointMoments) throws -> Double { try Similarity.pwcca(moments).value }
+    }
+
+    /// Linear CKA (Kornblith et al. 2019).
+    public struct CKA: SimilarityMeasure {
+        public init() {}
+        public var name: String { "cka" }
+        public var title: String { "linear CKA" }
+        public func value(_ moments: JointMoments) throws -> Double { Similarity.linearCKA(moments) }
+    }
+
+    /// Mean canonical correlation over every neuron that varies.
+    public struct CCA: SimilarityMeasure {
+        public init() {}
+        public var name: String { "cca" }
+        public var title: String { "mean CCA" }
+        public func value(_ moments: JointMoments) throws -> Double { try Similarity.cca(moments, weights: false).mean }
+    }
+
+    /// Orthogonal Procrustes similarity: the nuclear norm of XᵀY after centring and normalising.
+    public struct Procrustes: SimilarityMeasure {
+        public init() {}
+        public var name: String { "procrustes" }
+        public var title: String { "Procrustes" }
+        public func value(_ moments: JointMoments) throws -> Double { try Similarity.procrustes(moments).nuclearNorm }
+    }
+
+    private static let registry = Mutex<[any SimilarityMeasure]>([SVCCA(), PWCCA(), CKA(), CCA(), Procrustes()])
+
+    /// What a study follows over training unless told otherwise.
+    public static var dynamicsDefault: [any SimilarityMeasure] { [SVCCA(), PWCCA(), CKA()] }
+    /// What a before/after comparison shows unless told otherwise.
+    public static var comparisonDefault: [any SimilarityMeasure] { [SVCCA(), CKA()] }
+
+    /// Adds a measure (replacing one of the same name).
+    public static func register(_ measure: any SimilarityMeasure) {
+        registry.withLock { list in
+            list.removeAll { $0.name == measure.name }
+            list.append(measure)
+        }
+    }
+
+    public static var all: [any SimilarityMeasure] { registry.withLock { $0 } }
+
+    public static func named(_ name: String) -> (any SimilarityMeasure)? { all.first { $0.name == name } }
+
+    /// Parses a comma-separated list of names; the error names the first unknown one.
+    public static func list(_ text: String) throws -> [any SimilarityMeasure] {
+        var result: [any SimilarityMeasure] = []
+        for name in text.split(separator: ",").map(String.init) where !result.contains(where: { $0.name == name }) {
+            guard let measure = named(name) else {
+                throw SimilarityError("unknown measure '\(name)'; measures: \(all.map(\.name).joined(separator: ", "))")
+            }
+            result.append(measure)
+        }
+        return result
+    }
+
+    /// Names in registry order, then any not registered (from a file written elsewhere), sorted.
+    public static func ordered(_ names: some Collection<String>) -> [String] {
+        let known = all.map(\.name)
+        return known.filter(names.contains) + names.filter { !known.contains($0) }.sorted()
+    }
+
+    /// The title of a name (the name itself when not registered).
+    public static func title(_ name: String) -> String { named(name)?.title ?? name }
 }

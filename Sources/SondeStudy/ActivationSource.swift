@@ -9,7 +9,7 @@ public struct StudyError: CategorizedError, Sendable {
     /// `.usage` when the inputs are fine but the request names what they do not have (a
     /// layer), else `.malformedInput`.
     public let category: ErrorCategory
-    init(_ description: String, usage: Bool = false) {
+    public init(_ description: String, usage: Bool = false) {
         self.description = description
         self.category = usage ? .usage : .malformedInput
     }

@@ -27,11 +27,11 @@ public struct LayerRedundancy: Sendable, Codable {
         var accuracy = known ?? []
         if known == nil {
             for (l, x) in layers.enumerated() {
-                accuracy.append(LayerProbe.train(x, tokens, settings: settings, control: false).accuracy)
+                accuracy.append(ProbeStudy.layer(x, tokens, settings: settings, control: false).splits["dev"]!.accuracy)
                 progress(l + 1, count + 1)
             }
         }
-        let oracle = knownOracle ?? LayerProbe.train(concatenatedLayers(layers), tokens, settings: settings, control: false).accuracy
+        let oracle = knownOracle ?? ProbeStudy.layer(concatenatedLayers(layers), tokens, settings: settings, control: false).splits["dev"]!.accuracy
         progress(count + 1, count + 1)
         let selected = accuracy.firstIndex { $0 >= oracle - delta }.map { names[$0] }
         return LayerRedundancy(layers: names, cka: cka, accuracy: accuracy, oracleAccuracy: oracle, delta: delta, selectedLayer: selected)

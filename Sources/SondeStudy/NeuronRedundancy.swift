@@ -38,12 +38,12 @@ public struct NeuronRedundancy: Codable, Sendable {
         for (l, x) in layers.enumerated() {
             let clusters = try NeuronClusters.cluster(tokens.dataset(x, tokens.trainRows).x, threshold: threshold)
             allClusters.append(clusters)
-            let probe = LayerProbe.train(x, tokens, settings: settings, control: false)
-            let reduced = LayerProbe.train(x.columns(clusters.representatives(in: probe.ordering)), tokens, settings: settings, control: false)
+            let probe = ProbeStudy.layer(x, tokens, settings: settings, control: false)
+            let reduced = ProbeStudy.layer(x.columns(clusters.representatives(in: probe.ordering)), tokens, settings: settings, control: false)
             rows.append(
                 Layer(
                     layer: names[l], neurons: x.columns, clusters: clusters.count, largestCluster: clusters.clusters.map(\.count).max() ?? 0,
-                    accuracy: probe.accuracy, accuracyOnePerCluster: reduced.accuracy,
+                    accuracy: probe.splits["dev"]!.accuracy, accuracyOnePerCluster: reduced.splits["dev"]!.accuracy,
                     clusterMembers: clusters.clusters.filter { $0.count > 1 }.sorted { ($0.count, $1[0]) > ($1.count, $0[0]) }))
             progress("layers", l + 1, layers.count)
         }

@@ -1,4 +1,6 @@
 import Foundation
+import SondeBase
+import SondeLinalg
 import SondeProbe
 
 /// A probe as a study: fitted at one penalty or along a regularisation path (λ on dev or by
@@ -47,6 +49,8 @@ public enum ProbeStudy {
         public var ranking: [Int]
         public var rankingCutoffs: [Int]
         public var unranked: [Int]
+        /// Every neuron: the ranking, then the unranked by index.
+        public var ordering: [Int] { ranking + unranked }
         /// NeuroX's top neurons at `fraction` of the weight mass: overall and per class.
         public var topNeurons: [Int]
         public var topNeuronsPerClass: [[Int]]
@@ -155,4 +159,26 @@ public enum ProbeStudy {
 
     private static func fixed(_ x: Double) -> String { String(format: "%.4f", x) }
     private static func scientific(_ x: Double) -> String { String(format: "%.1e", x) }
+}
+
+extension ProbeStudy {
+    /// A layer's probe on a study's tokens, the one definition every study uses (`sonde probe`'s
+    /// files aside): trained on the training rows — with `subsample`, the seed's own share of
+    /// them — and evaluated on dev, beside a control task of the same settings (one random label
+    /// per word type, Hewitt & Liang) whose dev accuracy gives the selectivity; without
+    /// `control`, none is trained (selectivity nil).
+    public static func layer(
+        _ x: Matrix<Float>, _ tokens: StudyTokens, settings: ProbeSettings, seed: UInt64 = 1, subsample: Double? = nil, control: Bool = true
+    ) -> Result {
+        var rows = tokens.trainRows
+        if let subsample {
+            var generator = SplitMix64(seed: seed)
+            rows = rows.filter { _ in generator.unit() < subsample }
+        }
+        let train = Split(name: "train", data: tokens.dataset(x, rows), words: control ? rows.map { tokens.words[$0] } : nil)
+        let dev = Split(
+            name: "dev", data: tokens.dataset(x, tokens.devRows, classes: train.data.classes),
+            words: control ? tokens.devRows.map { tokens.words[$0] } : nil)
+        return run([train, dev], fit: .penalty(settings), seed: seed)
+    }
 }

@@ -2,8 +2,7 @@ import ArgumentParser
 import Foundation
 import SondeBase
 import SondeCorpus
-import SondeReport
-import SondeStudy
+import SondeExperiment
 
 /// A runner that shows progress bars on a terminal and timestamped lines in logs.
 func makeRunner(_ experiment: Experiment, force: Bool) -> ExperimentRunner {
@@ -24,12 +23,10 @@ func makeRunner(_ experiment: Experiment, force: Bool) -> ExperimentRunner {
 func runExperiment(_ experiment: Experiment, force: Bool, merge: Bool = false, json: Bool) throws {
     let runner = makeRunner(experiment, force: force)
     let results = try merge ? runner.assemble() : runner.run()
-    let encoder = JSONCoding.encoder(pretty: true)
     let out = experiment.output
-    try AtomicFile.write(to: out + "/results.json") { try $0.write(Array(try encoder.encode(results)) + [0x0A]) }
-    try AtomicFile.write(to: out + "/report.html") { try $0.write(Array(StudyReport.html(results).utf8)) }
+    try runner.write(results)
     struct Summary: Encodable {
-        let results: String, report: String, computed: [String], cached: [String], warnings: [String]
+        let results: String, report: String, computed: [CellID], cached: [CellID], warnings: [String]
     }
     if json {
         return try printJSON(
@@ -41,7 +38,7 @@ func runExperiment(_ experiment: Experiment, force: Bool, merge: Bool = false, j
         print(
             runner.computed.isEmpty
                 ? "nothing recomputed: every cell came from the cache"
-                : "computed \(runner.computed.count) cells: \(runner.computed.joined(separator: ", "))")
+                : "computed \(runner.computed.count) cells: \(runner.computed.map(\.description).joined(separator: ", "))")
     }
     for p in results.properties {
         let best = p.layers.first { $0.layer == p.bestLayer }!
@@ -143,12 +140,12 @@ struct RunCommand: ParsableCommand {
         let plan = try ExperimentRunner(experiment).plan()
         let done = Set(plan.done)
         let cells = dryRun ? plan.cells.filter { !done.contains($0.id) } : plan.cells
-        var shardOf: [String: Int] = [:]
+        var shardOf: [CellID: Int] = [:]
         if let shards { for i in 0..<shards { for c in plan.cells(shard: i, of: shards) { shardOf[c.id] = i } } }
         let incomplete = Set(plan.cells.filter { !done.contains($0.id) }.compactMap { shardOf[$0.id] }).sorted()
         if output.json {
             struct Row: Encodable {
-                let id: String, kind: String, level: Int, key: String, dependencies: [String], output: String, cached: Bool, shard: Int?
+                let id: CellID, kind: String, level: Int, key: String, dependencies: [CellID], output: String, cached: Bool, shard: Int?
             }
             struct PlanReport: Encodable { let cells: [Row], levels: Int, toRun: Int, incompleteShards: [Int]? }
             return try printJSON(

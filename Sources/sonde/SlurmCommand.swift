@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SondeBase
+import SondeExperiment
 import SondeStudy
 
 struct SlurmCommand: ParsableCommand {

@@ -22,6 +22,8 @@ struct StudyInput: ParsableArguments {
     @Option(help: "The probes' elastic-net α.") var alpha = 0.5
     @Option(help: "SVCCA: keep the fewest directions reaching this share of Σs².") var keep = 0.99
     @Option(help: "SVCCA: keep this many directions instead.") var dims: Int?
+    @Option(help: "Similarity measures, comma-separated (svcca, pwcca, cka, cca, procrustes; default: dynamics svcca,pwcca,cka, compare svcca,cka).")
+    var measures: String?
 
     func validate() throws {
         if k < 1 { throw ValidationError("--k must be at least 1") }
@@ -29,9 +31,18 @@ struct StudyInput: ParsableArguments {
         try requireNumber("alpha", alpha, "in [0, 1]") { (0...1).contains($0) }
         try requireNumber("keep", keep, "in (0, 1]") { $0 > 0 && $0 <= 1 }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if let measures {
+            do { _ = try SimilarityMeasures.list(measures) } catch { throw ValidationError("--measures: \(error)") }
+        }
     }
 
     var rule: SVCCAKeep { dims.map { .dimensions($0) } ?? .variance(keep) }
+
+    /// The measures named by --measures (or `defaults`), SVCCA with --keep/--dims.
+    func similarityMeasures(_ defaults: [any SimilarityMeasure]) throws -> [any SimilarityMeasure] {
+        let chosen = try measures.map { try SimilarityMeasures.list($0) } ?? defaults
+        return chosen.map { $0 is SimilarityMeasures.SVCCA ? SimilarityMeasures.SVCCA(keep: rule) : $0 }
+    }
     var settings: ProbeSettings { ProbeSettings(penalty: .elasticNet(lambda: lambda, alpha: alpha)) }
 
     /// The treebank's first --limit sentences or, without one, as many as the first activation
@@ -98,18 +109,19 @@ struct DynamicsCommand: ParsableCommand {
         let progress = Progress(what: "checkpoint × layer")
         var dynamics = try Comparator.dynamics(
             checkpoints: sources, reference: referenceLayers, layerNames: names, tokens: tokens, k: input.k, keep: input.rule,
-            settings: input.settings, progress: progress.update)
+            measures: try input.similarityMeasures(SimilarityMeasures.dynamicsDefault), settings: input.settings, progress: progress.update)
         dynamics.attachStoredConcentration(checkpoints)
         if output.json { return try printJSON(dynamics) }
         var table = [
-            [
-                "checkpoint", "layer", "svcca", "pwcca", "cka", "accuracy", "selectivity", "jaccard@k", "alignment (chance ± sd)", "z",
-                "directions", "probe ρ (mean ρ)", "probe energy (chance)", "in kept (chance)",
+            ["checkpoint", "layer"] + dynamics.measures + [
+                "accuracy", "selectivity", "jaccard@k", "alignment (chance ± sd)", "z", "directions", "probe ρ (mean ρ)", "probe energy (chance)",
+                "in kept (chance)",
             ]
         ]
         for r in dynamics.rows {
-            table.append([
-                r.checkpoint, r.layer, f(r.svcca), f(r.pwcca), f(r.cka), f(r.probeAccuracy), f(r.selectivity), f(r.jaccardAtK),
+            table.append(
+                [r.checkpoint, r.layer] + dynamics.measures.map { f(r.similarity[$0] ?? .nan) } + [
+                f(r.probeAccuracy), f(r.selectivity), f(r.jaccardAtK),
                 "\(f(r.alignment)) (\(f(r.alignmentChance)) ± \(f(r.alignmentNullSD)))", r.alignmentZ.map { String(format: "%+.1f", $0) } ?? "–",
                 String(r.alignmentDirections), "\(f(r.probeCorrelation)) (\(f(r.probeCorrelationChance)))",
                 "\(f(r.probeEnergy)) (\(f(r.probeEnergyChance)))", "\(f(r.probeEnergyInKept)) (\(f(r.probeEnergyInKeptChance)))",
@@ -185,12 +197,16 @@ struct CompareCommand: ParsableCommand {
         }
         let progress = Progress(what: "layers")
         let report = try ModelComparison.compare(
-            base: a.layers, other: b.layers, layerNames: a.names, tokens: tokens, k: input.k, keep: input.rule, settings: input.settings,
+            base: a.layers, other: b.layers, layerNames: a.names, tokens: tokens, k: input.k,
+            measures: try input.similarityMeasures(SimilarityMeasures.comparisonDefault), settings: input.settings,
             sameNeurons: sameKind, progress: progress.update)
         if output.json { return try printJSON(report) }
-        var table = [["layer", "svcca", "cka", "accuracy base", "accuracy other", "top-k overlap"]]
+        var table = [["layer"] + report.measures + ["accuracy base", "accuracy other", "top-k overlap"]]
         for l in report.layers {
-            table.append([l.layer, f(l.svcca), f(l.cka), f(l.baseAccuracy), f(l.otherAccuracy), l.topKOverlap.map(f) ?? "–"])
+            table.append(
+                [l.layer] + report.measures.map { f(l.similarity[$0] ?? .nan) } + [
+                    f(l.baseAccuracy), f(l.otherAccuracy), l.topKOverlap.map(f) ?? "–",
+                ])
         }
         formatTable(table).forEach { print($0) }
         print(

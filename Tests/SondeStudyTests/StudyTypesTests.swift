@@ -155,9 +155,9 @@ struct StudyTypesTests {
 /// A degenerate value (NaN, infinity) leaves a gap in a chart, never a NaN coordinate.
 @Suite struct DegenerateChartTests {
     @Test func nonFiniteValuesAreLeftOut() {
-        let line = StudyReport.lineChart(
+        let line = Chart.lineChart(
             x: ["0", "1", "2"], series: [("a", [0.5, .nan, 0.7]), ("b", [.infinity, 0.2, 0.3])], spread: [[0.1, 0.1, .nan]], yLabel: "y", xLabel: "x")
-        let bars = StudyReport.barChart(labels: ["a", "b"], values: [.nan, 1], yLabel: "y", xLabel: "x")
+        let bars = Chart.barChart(labels: ["a", "b"], values: [.nan, 1], yLabel: "y", xLabel: "x")
         for svg in [line, bars] {
             #expect(!svg.lowercased().contains("nan") && !svg.contains("inf"), "\(svg)")
         }

@@ -1,7 +1,8 @@
 import SondeBase
+import SondeReport
 import SondeStudy
 
-extension StudyReport {
+extension ExperimentReport {
     /// Word interdependence over training (`[analyses] interactions`): per layer, the mean by
     /// linear distance at each checkpoint, and at the last checkpoint the mean by syntactic
     /// distance within each linear distance (Saphra & Lopez: closer in the tree, more
@@ -21,15 +22,15 @@ extension StudyReport {
                         })
                     }
                 }
-                out += figure(
-                    lineChart(x: checkpoints, series: series, yLabel: "interdependence", xLabel: "checkpoint"),
+                out += Chart.figure(
+                    Chart.lineChart(x: checkpoints, series: series, yLabel: "interdependence", xLabel: "checkpoint"),
                     "Layer \(layer): constituents whose phrase occurs at least \(familiar) times in training (familiar) against at most once (rare), at equal linear distance, over training — Saphra & Lopez: familiar constituents become interdependent earlier (groups of at least 5 pairs).")
             }
             let series = studies.map { study in
                 (study.model, (1...last.maxDistance).map { d in study.byLinearDistance.first { $0.layer == layer && $0.linearDistance == d }?.mean })
             }
-            out += figure(
-                lineChart(x: distances, series: series, yLabel: "interdependence", xLabel: "words apart"),
+            out += Chart.figure(
+                Chart.lineChart(x: distances, series: series, yLabel: "interdependence", xLabel: "words apart"),
                 "Layer \(layer): mean interdependence by linear distance at each checkpoint — how much of a pair's joint contribution neither word makes alone, over training.")
             let points = last.bySyntacticDistance.filter { $0.layer == layer && $0.linearDistance <= 4 && $0.count >= 5 }
             let syntactic = Set(points.compactMap(\.syntacticDistance)).sorted()
@@ -37,8 +38,8 @@ extension StudyReport {
             let bySyntax = (1...min(4, last.maxDistance)).map { d in
                 ("\(d) apart", syntactic.map { s in points.first { $0.linearDistance == d && $0.syntacticDistance == s }?.mean })
             }
-            out += figure(
-                lineChart(x: syntactic.map(String.init), series: bySyntax, yLabel: "interdependence", xLabel: "dependency-tree distance"),
+            out += Chart.figure(
+                Chart.lineChart(x: syntactic.map(String.init), series: bySyntax, yLabel: "interdependence", xLabel: "dependency-tree distance"),
                 "Layer \(layer), \(xmlEscape(last.model)): at each linear distance (1–4 words apart), the mean interdependence by the pair's path length in the dependency tree (groups of at least 5 pairs): falling lines mean words closer in the tree interact more than their distance in the string predicts.")
         }
         return out

@@ -2,8 +2,8 @@ import Foundation
 import SondeCorpus
 import Testing
 
-@testable import SondeReport
-@testable import SondeStudy
+@testable import SondeExperiment
+import SondeStudy
 
 /// Experiment files (errors with their line) and the runner's cache on a tiny study of the
 /// embedded treebank's generator.
@@ -38,6 +38,9 @@ struct ExperimentTests {
         // A name twice would be two cells with one id.
         expectError(good + "[models]\ncheckpoints = [\"a\", \"a\"]\n", "x.toml:5: models.checkpoints: 'a' is listed twice")
         expectError(good + "[probe]\nproperties = [\"upos\", \"upos\"]\n", "x.toml:5: probe.properties: 'upos' is listed twice")
+        // Similarity measures by registered name.
+        #expect((try? Experiment.parse(good + "[analyses]\nmeasures = [\"cka\", \"procrustes\"]\n", path: "x.toml", folder: "/d"))?.measures == ["cka", "procrustes"])
+        expectError(good + "[analyses]\nmeasures = [\"cka\", \"rsa\"]\n", "x.toml:5: analyses.measures: unknown measure 'rsa'; measures: svcca, pwcca, cka")
     }
 
     /// A layer whose mean accuracy over seeds is within one SD of the majority baseline is said
@@ -82,7 +85,7 @@ struct ExperimentTests {
         try text.write(toFile: folder + "/e.toml", atomically: true, encoding: .utf8)
         let runner = ExperimentRunner(try Experiment.read(folder + "/e.toml"))
         let first = try runner.run()
-        #expect(runner.cached.isEmpty && runner.computed.contains("train lm") && runner.computed.contains("probe upos layer1"))
+        #expect(runner.cached.isEmpty && runner.computed.contains(.train(.lm)) && runner.computed.contains(.probe(property: "upos", layer: 1)))
         #expect(first.properties[0].layers.count == 2 && first.properties[0].dynamics.rows.count == 4)
         let again = ExperimentRunner(try Experiment.read(folder + "/e.toml"))
         _ = try again.run()
@@ -91,20 +94,51 @@ struct ExperimentTests {
         try text.write(toFile: folder + "/e.toml", atomically: true, encoding: .utf8)
         let changedRunner = ExperimentRunner(try Experiment.read(folder + "/e.toml"))
         let changed = try changedRunner.run()
-        #expect(!changedRunner.computed.contains("train lm") && !changedRunner.computed.contains { $0.hasPrefix("extract") })
-        #expect(changedRunner.computed.contains("probe upos layer0") && changedRunner.computed.contains("analysis upos"))
+        #expect(!changedRunner.computed.contains(.train(.lm)) && !changedRunner.computed.contains { $0.kind == .extract })
+        #expect(changedRunner.computed.contains(.probe(property: "upos", layer: 0)) && changedRunner.computed.contains(.analysis(property: "upos")))
         // Shards: every cell in exactly one shard, for 1…7 shards; a level's dependencies lower.
         let plan = try changedRunner.plan()
         for n in 1...7 {
             let assigned = (0..<n).flatMap { plan.cells(shard: $0, of: n).map(\.id) }
-            #expect(assigned.sorted() == plan.cells.map(\.id).sorted(), "\(n) shards")
+            #expect(assigned.map(\.description).sorted() == plan.cells.map(\.id.description).sorted(), "\(n) shards")
         }
         for cell in plan.cells {
             #expect(cell.dependencies.allSatisfy { d in plan.cells.first { $0.id == d }!.level < cell.level })
         }
         // The report: self-contained, every chart present.
-        let page = StudyReport.html(changed)
+        let page = ExperimentReport.html(changed)
         #expect(page.components(separatedBy: "<svg").count - 1 >= 4 && !page.contains("http://www.w3.org/1999") == true)
         #expect(!page.contains("src=\"http") && !page.contains("href=\"http") && page.contains("<figcaption>"))
+    }
+
+    /// Every kind of cell in a planned study (a tagger, a fine-tuned copy, interactions) reads
+    /// back from its string form, as `--plan` prints it and the logs name it.
+    @Test func everyCellKindsIdRoundTripsThroughItsString() throws {
+        var generator = TreebankGenerator(seed: 3)
+        try ConlluWriter.write(generator.corpus(sentences: 30), to: folder + "/c.conllu")
+        let text = """
+            output = "out"
+            [corpus]
+            paths = ["c.conllu"]
+            [lstm]
+            hidden = 8
+            layers = 1
+            steps = 4
+            checkpoints = [0, 4]
+            tagger = "upos"
+            finetune = "genre"
+            [probe]
+            properties = ["upos", "feats.Number"]
+            [analyses]
+            interactions = { max_distance = 3, sentences = 5 }
+            """
+        try text.write(toFile: folder + "/every.toml", atomically: true, encoding: .utf8)
+        let plan = try ExperimentRunner(try Experiment.read(folder + "/every.toml")).plan()
+        #expect(Set(plan.cells.map(\.kind)) == [.train, .extract, .probe, .analysis, .dynamics, .fineTuning, .interactions])
+        for cell in plan.cells {
+            #expect(CellID(cell.id.description) == cell.id, "\(cell.id)")
+        }
+        #expect(plan.cells.contains { $0.id == CellID("dynamics feats.Number to tagger") })
+        #expect(CellID("probe upos") == nil && CellID("train nothing") == nil && CellID("extract") == nil && CellID("probe upos layerx") == nil)
     }
 }

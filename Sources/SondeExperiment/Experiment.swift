@@ -1,7 +1,9 @@
+import SondeStudy
 import Foundation
 import SondeBase
 import SondeCorpus
 import SondeModels
+import SondeSimilarity
 import TOMLKit
 
 /// A study as a file: the treebank, the models — a native LSTM trained on it (with its
@@ -50,13 +52,16 @@ public struct Experiment: Codable, Sendable, Equatable {
     public var minimalDelta: Double? = 0.01
     /// Word interdependence at every checkpoint of the native LSTM (`[analyses] interactions`).
     public var interactions: InteractionSettings? = nil
+    /// The similarity measures followed over training and before/after fine-tuning, by name
+    /// (`SimilarityMeasures`); nil: svcca, pwcca, cka over training and svcca, cka for fine-tuning.
+    public var measures: [String]? = nil
     /// The experiment file's folder, absolute: relative paths are resolved from it and
     /// results.json gives every path relative to it (`portable`). Not a setting: not encoded.
     public var folder = "/"
 
     enum CodingKeys: String, CodingKey {
         case output, corpus, limit, lstm, models, tagger, finetune, finetuneSteps, properties, lambda, alpha, seeds, k, ablation, minimalDelta
-        case interactions
+        case interactions, measures
     }
 
     /// `[analyses] interactions = { max_distance = 10, sentences = 500 }`: pairs at most
@@ -160,6 +165,7 @@ public struct Experiment: Codable, Sendable, Equatable {
         "analyses": [
             "ablation": "shares of a layer's neurons in (0, 1]", "minimal_delta": "accuracy points, or 0 for no minimal set",
             "interactions": "a table { max_distance = 10, sentences = 500 } (native LSTMs)",
+            "measures": "similarity measure names, e.g. [\"svcca\", \"cka\"]",
         ],
     ]
 
@@ -334,6 +340,13 @@ public struct Experiment: Codable, Sendable, Equatable {
                 if key == "max_distance" { settings.maxDistance = v } else { settings.sentences = v }
             }
             e.interactions = settings
+        }
+        if let measures = try strings(analyses, "analyses", "measures") {
+            if let bad = measures.first(where: { SimilarityMeasures.named($0) == nil }) {
+                throw fail("analyses", "measures", "unknown measure '\(bad)'; measures: \(SimilarityMeasures.all.map(\.name).joined(separator: ", "))")
+            }
+            guard !measures.isEmpty else { throw fail("analyses", "measures", "expected at least one measure") }
+            e.measures = measures
         }
         return e
     }

@@ -1,0 +1,78 @@
+import Foundation
+import SondeBase
+import SondeModels
+import SondeStudy
+
+extension ExperimentRunner {
+    /// The results from the cache; every cell must be done (the error lists those that are not).
+    public func assemble() throws -> ExperimentResults {
+        let e = experiment
+        let layout = try self.layout()
+        let plan = try self.plan(), done = Set(plan.done)
+        let missing = plan.cells.filter { !done.contains($0.id) }
+        guard missing.isEmpty else {
+            throw StudyError(
+                "\(missing.count) of \(layout.cells.count) cells are not in \(cache): \(missing.map(\.id.description).joined(separator: ", ")); run them (or their shards) first"
+            )
+        }
+        func records(_ model: CellID.TrainedModel) throws -> [LSTMCheckpoint] {
+            guard let cell = layout.training[model] else { return [] }
+            try ensureIntact(cell.id)
+            return try cell.settings.checkpointSteps.map { step in
+                let path = cell.checkpoint(step, in: cache)
+                var record = try JSONCoding.decoder().decode(LSTMCheckpoint.self, from: MappedFile.data(path + "/trainer_state.json"))
+                record.folder = e.relative(path)
+                return record
+            }
+        }
+        var warnings: [String] = []
+        var properties: [ExperimentResults.PropertyResult] = []
+        for cells in layout.properties {
+            let name = cells.name
+            let layers = try cells.probes.map { try $0.read(self) }
+            warnings += Self.warnings(name, layers)
+            if let top = layers.first, layers.allSatisfy({ $0.accuracy <= top.majority + 1e-9 }) {
+                warnings.append("\(name): no layer beats the majority baseline \(String(format: "%.3f", top.majority)) on dev")
+            }
+            let analysis = try cells.analysis.read(self)
+            properties.append(
+                .init(
+                    property: name, layers: layers, bestLayer: layers[analysis.best].layer, topNeurons: analysis.topNeurons,
+                    topWeights: analysis.topWeights, ablation: analysis.ablation, topWords: analysis.topWords,
+                    dynamics: try cells.dynamics.read(self), dynamicsToTagger: try cells.toReference?.read(self),
+                    fineTuning: try cells.fineTuning?.read(self)))
+        }
+        return ExperimentResults(
+            version: Self.version, experiment: e.portable,
+            inputHashes: Dictionary(uniqueKeysWithValues: layout.hashes.map { (e.relative($0.key), $0.value) }), checkpoints: try records(.lm),
+            tagger: try records(.tagger).last, finetuned: try records(.finetune).last, checkpointNames: layout.series.map(\.name),
+            properties: properties, interactions: e.interactions == nil ? nil : try layout.interactions.map { try $0.read(self) },
+            warnings: warnings)
+    }
+
+    /// Each layer's probe warnings, and a warning for a layer whose mean dev accuracy over the
+    /// seeds is within one SD of the majority baseline (the first seed's probe may be just above).
+    static func warnings(_ property: String, _ layers: [ExperimentResults.LayerProbe]) -> [String] {
+        layers.flatMap { layer in
+            var out = layer.warnings.map { "\(property), \(layer.layer): \($0)" }
+            if layer.accuracy - layer.majority <= max(layer.accuracySD, 1e-9) && !layer.warnings.contains(where: { $0.contains("majority") }) {
+                out.append(
+                    String(
+                        format: "%@, %@: mean dev accuracy %.4f ± %.4f is within one SD of the majority baseline %.4f: no sign of the property there",
+                        property, layer.layer, layer.accuracy, layer.accuracySD, layer.majority))
+            }
+            return out
+        }
+    }
+
+    /// Writes results.json and report.html into the experiment's output folder (each atomically);
+    /// returns their paths.
+    @discardableResult
+    public func write(_ results: ExperimentResults) throws -> (results: String, report: String) {
+        let encoder = JSONCoding.encoder(pretty: true)
+        let out = experiment.output
+        try AtomicFile.write(to: out + "/results.json") { try $0.write(Array(try encoder.encode(results)) + [0x0A]) }
+        try AtomicFile.write(to: out + "/report.html") { try $0.write(Array(ExperimentReport.html(results).utf8)) }
+        return (out + "/results.json", out + "/report.html")
+    }
+}

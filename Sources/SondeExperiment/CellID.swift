@@ -1,0 +1,91 @@
+import SondeModels
+
+/// A cell's identity in a study's plan: which work, on which model, property or layer. Its
+/// string form ("probe upos layer1", "dynamics upos to tagger") is what `--plan`, the logs and
+/// the `computed` lists show, and `init?(_:)` reads it back.
+public enum CellID: Hashable, Sendable, CustomStringConvertible {
+    /// The native models a study trains: the language model, the tagger, the fine-tuned copy.
+    public enum TrainedModel: String, Sendable, CaseIterable { case lm, tagger, finetune }
+
+    case train(TrainedModel)
+    /// One model's activations: a checkpoint ("step-50" or a folder's name), "tagger",
+    /// "fine-tuned", "reference NAME" or "fine-tuned NAME".
+    case extract(model: String)
+    /// One property's probes on one layer of the last checkpoint, over the seeds.
+    case probe(property: String, layer: Int)
+    /// One property's best layer: its neurons, words and ablation.
+    case analysis(property: String)
+    /// Over training, against the last checkpoint (`reference` nil) or a reference model.
+    case dynamics(property: String, reference: String?)
+    case fineTuning(property: String)
+    /// Word interdependence at one checkpoint.
+    case interactions(checkpoint: String)
+
+    public var kind: StudyCell.Kind {
+        switch self {
+        case .train: .train
+        case .extract: .extract
+        case .probe: .probe
+        case .analysis: .analysis
+        case .dynamics: .dynamics
+        case .fineTuning: .fineTuning
+        case .interactions: .interactions
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .train(let model): "train \(model.rawValue)"
+        case .extract(let model): "extract \(model)"
+        case .probe(let property, let layer): "probe \(property) \(ActivationFile.layerName(layer))"
+        case .analysis(let property): "analysis \(property)"
+        case .dynamics(let property, nil): "dynamics \(property)"
+        case .dynamics(let property, let reference?): "dynamics \(property) to \(reference)"
+        case .fineTuning(let property): "fine-tuning \(property)"
+        case .interactions(let checkpoint): "interactions \(checkpoint)"
+        }
+    }
+
+    /// Reads the string form back (property names hold no space).
+    public init?(_ text: String) {
+        guard let space = text.firstIndex(of: " ") else { return nil }
+        let rest = String(text[text.index(after: space)...])
+        guard !rest.isEmpty else { return nil }
+        switch text[..<space] {
+        case "train":
+            guard let model = TrainedModel(rawValue: rest) else { return nil }
+            self = .train(model)
+        case "extract": self = .extract(model: rest)
+        case "probe":
+            guard let last = rest.lastIndex(of: " "), rest[rest.index(after: last)...].hasPrefix("layer"),
+                let layer = Int(rest[rest.index(last, offsetBy: 6)...]), layer >= 0
+            else { return nil }
+            self = .probe(property: String(rest[..<last]), layer: layer)
+        case "analysis": self = .analysis(property: rest)
+        case "dynamics":
+            if let to = rest.range(of: " to ") {
+                self = .dynamics(property: String(rest[..<to.lowerBound]), reference: String(rest[to.upperBound...]))
+            } else {
+                self = .dynamics(property: rest, reference: nil)
+            }
+        case "fine-tuning": self = .fineTuning(property: rest)
+        case "interactions": self = .interactions(checkpoint: rest)
+        default: return nil
+        }
+    }
+}
+
+extension CellID: Codable {
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let id = CellID(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a cell id: '\(text)'"))
+        }
+        self = id
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
