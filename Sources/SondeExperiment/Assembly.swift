@@ -42,12 +42,14 @@ extension ExperimentRunner {
                     dynamics: try cells.dynamics.read(self), dynamicsToTagger: try cells.toReference?.read(self),
                     fineTuning: try cells.fineTuning?.read(self)))
         }
-        return ExperimentResults(
+        var results = ExperimentResults(
             version: Self.version, experiment: e.portable,
             inputHashes: Dictionary(uniqueKeysWithValues: layout.hashes.map { (e.relative($0.key), $0.value) }), checkpoints: try records(.lm),
             tagger: try records(.tagger).last, finetuned: try records(.finetune).last, checkpointNames: layout.series.map(\.name),
             properties: properties, interactions: e.interactions == nil ? nil : try layout.interactions.map { try $0.read(self) },
             warnings: warnings)
+        results.claims = try e.claims?.flatMap { try $0.evaluate(results) }
+        return results
     }
 
     /// Each layer's probe warnings, and a warning for a layer whose mean dev accuracy over the

@@ -55,13 +55,15 @@ public struct Experiment: Codable, Sendable, Equatable {
     /// The similarity measures followed over training and before/after fine-tuning, by name
     /// (`SimilarityMeasures`); nil: svcca, pwcca, cka over training and svcca, cka for fine-tuning.
     public var measures: [String]? = nil
+    /// What the study claims (`[[claims]]`), each evaluated into results.json's `claims`.
+    public var claims: [Claim]? = nil
     /// The experiment file's folder, absolute: relative paths are resolved from it and
     /// results.json gives every path relative to it (`portable`). Not a setting: not encoded.
     public var folder = "/"
 
     enum CodingKeys: String, CodingKey {
         case output, corpus, limit, lstm, models, tagger, finetune, finetuneSteps, properties, lambda, alpha, seeds, k, ablation, minimalDelta
-        case interactions, measures
+        case interactions, measures, claims
     }
 
     /// `[analyses] interactions = { max_distance = 10, sentences = 500 }`: pairs at most
@@ -149,7 +151,7 @@ public struct Experiment: Codable, Sendable, Equatable {
 
     /// The schema: each table's keys and what they hold (also the message for an unknown key).
     static let schema: [String: [String: String]] = [
-        "": ["output": "a folder", "corpus": "a table", "lstm": "a table", "models": "a table", "probe": "a table", "analyses": "a table"],
+        "": ["output": "a folder", "corpus": "a table", "lstm": "a table", "models": "a table", "probe": "a table", "analyses": "a table", "claims": "tables ([[claims]])"],
         "models": [
             "checkpoints": "model folders, oldest first", "reference": "a model folder", "finetuned": "a model folder",
             "tokenizer": "a tokenizer.json",
@@ -348,6 +350,7 @@ public struct Experiment: Codable, Sendable, Equatable {
             guard !measures.isEmpty else { throw fail("analyses", "measures", "expected at least one measure") }
             e.measures = measures
         }
+        e.claims = try root["claims"].map { try Claim.read($0, lines: lines, path: path, experiment: e) }
         return e
     }
 }

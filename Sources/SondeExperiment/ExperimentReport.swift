@@ -34,11 +34,24 @@ public enum ExperimentReport {
         }
         page +=
             ". Probes: elastic net λ = \(e.lambda), α = \(e.alpha), seeds \(e.seeds.map(String.init).joined(separator: ", ")); dev = every fourth of five sentences. Sonde \(r.version).</p>\n"
+        if let claims = r.claims { page += claimsTable(claims) }
         for w in r.warnings { page += "<p class=\"warn\">Warning: \(xmlEscape(w))</p>\n" }
         if !r.checkpoints.isEmpty { page += trainingCharts(r) }
         for p in r.properties { page += section(p, r) }
         if let interactions = r.interactions { page += interactionsSection(interactions) }
         return page + "</body></html>\n"
+    }
+
+    /// The study's claims and their computed verdicts, first on the page.
+    static func claimsTable(_ claims: [ClaimResult]) -> String {
+        var out = "<h2>Claims</h2>\n<figure><table><tr><th style=\"text-align:left\">claim</th><th>verdict</th><th style=\"text-align:left\">measured</th></tr>\n"
+        for c in claims {
+            let colour = c.verdict == .holds ? "#2a7d2a" : c.verdict == .doesNotHold ? "#a33" : "#777"
+            out +=
+                "<tr><td style=\"text-align:left\">\(xmlEscape(c.claim))<br><small>\(xmlEscape(c.kind.rawValue)): \(xmlEscape(c.quantities.joined(separator: " · ")))</small></td><td style=\"color:\(colour)\"><b>\(c.verdict.rawValue)</b></td><td style=\"text-align:left\">\(xmlEscape(c.reason))</td></tr>\n"
+        }
+        return out
+            + "</table><figcaption>Each claim the experiment declares ([[claims]]), evaluated from this study's numbers: holds, does not hold, or undecided (a difference within the claim's tolerance or the seeds' spread).</figcaption></figure>\n"
     }
 
     /// Over training: probe accuracy per layer, each similarity measure to the last checkpoint

@@ -47,5 +47,7 @@ public struct ExperimentResults: Codable, Sendable {
     public var properties: [PropertyResult]
     /// Word interdependence at every checkpoint (`[analyses] interactions`), oldest first.
     public var interactions: [InteractionStudy]?
+    /// The verdicts of the experiment's `[[claims]]`, in their order (absent without claims).
+    public var claims: [ClaimResult]? = nil
     public var warnings: [String]
 }

@@ -47,7 +47,8 @@ public protocol SimilarityMeasure: Sendable {
     func value(_ moments: JointMoments) throws -> Double
 }
 
-/// The measures by name: the built-in ones, and those registered by a program using Sonde.
+/// The measures by name: the built-in ones, and those registered (by a test, or code built on
+/// SondeSimilarity).
 public enum SimilarityMeasures {
     /// SVCCA's mean canonical correlation of the kept principal directions (Raghu et al. 2017).
     public struct SVCCA: SimilarityMeasure {
