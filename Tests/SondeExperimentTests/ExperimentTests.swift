@@ -40,7 +40,7 @@ struct ExperimentTests {
         expectError(good + "[probe]\nproperties = [\"upos\", \"upos\"]\n", "x.toml:5: probe.properties: 'upos' is listed twice")
         // Similarity measures by registered name.
         #expect((try? Experiment.parse(good + "[analyses]\nmeasures = [\"cka\", \"procrustes\"]\n", path: "x.toml", folder: "/d"))?.measures == ["cka", "procrustes"])
-        expectError(good + "[analyses]\nmeasures = [\"cka\", \"rsa\"]\n", "x.toml:5: analyses.measures: unknown measure 'rsa'; measures: svcca, pwcca, cka")
+        expectError(good + "[analyses]\nmeasures = [\"cka\", \"rsa\"]\n", "x.toml:5: analyses.measures: unknown measure 'rsa'; measures: svcca, svcca-20, pwcca, cka")
     }
 
     /// A layer whose mean accuracy over seeds is within one SD of the majority baseline is said
