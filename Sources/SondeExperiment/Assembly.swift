@@ -41,11 +41,16 @@ extension ExperimentRunner {
                 warnings += Self.keptDirectionWarnings(dynamics, to: "the last checkpoint")
                 warnings += toReference.map { Self.keptDirectionWarnings($0, to: e.models == nil ? "the tagger" : "the reference") } ?? []
             }
+            let toReferences = try cells.toReferences.map { try $0.read(self) }
+            if properties.isEmpty {
+                for (reference, d) in zip(e.references, toReferences) { warnings += Self.keptDirectionWarnings(d, to: "the \(reference) reference") }
+            }
             properties.append(
                 .init(
                     property: name, layers: layers, bestLayer: layers[analysis.best].layer, topNeurons: analysis.topNeurons,
                     topWeights: analysis.topWeights, ablation: analysis.ablation, topWords: analysis.topWords,
                     dynamics: dynamics, dynamicsToTagger: toReference,
+                    dynamicsToReferences: toReferences.isEmpty ? nil : Dictionary(uniqueKeysWithValues: zip(e.references, toReferences)),
                     fineTuning: try cells.fineTuning?.read(self)))
         }
         var results = ExperimentResults(
@@ -54,6 +59,9 @@ extension ExperimentRunner {
             tagger: try records(.tagger).last, finetuned: try records(.finetune).last, checkpointNames: layout.series.map(\.name),
             properties: properties, interactions: e.interactions == nil ? nil : try layout.interactions.map { try $0.read(self) },
             warnings: warnings)
+        if !e.references.isEmpty {
+            results.references = try Dictionary(uniqueKeysWithValues: e.references.map { ($0, try records(.reference($0)).last!) })
+        }
         results.claims = try e.claims?.flatMap { try $0.evaluate(results) }
         return results
     }

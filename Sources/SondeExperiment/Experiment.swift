@@ -34,6 +34,9 @@ public struct Experiment: Codable, Sendable, Equatable {
     public var models: ModelSeries? = nil
     /// Train a tagger on this property as the reference of "similarity to a tagger" (nil: none).
     public var tagger: String? = "upos"
+    /// More reference models trained on the same treebank, one per property (a tagger, or a
+    /// sentence classifier for genre/doc): similarity over training is measured to each.
+    public var references: [String] = []
     /// Fine-tune the last language-model checkpoint on this property (nil: none).
     public var finetune: String? = nil
     public var finetuneSteps = 60
@@ -62,7 +65,7 @@ public struct Experiment: Codable, Sendable, Equatable {
     public var folder = "/"
 
     enum CodingKeys: String, CodingKey {
-        case output, corpus, limit, lstm, models, tagger, finetune, finetuneSteps, properties, lambda, alpha, seeds, k, ablation, minimalDelta
+        case output, corpus, limit, lstm, models, tagger, references, finetune, finetuneSteps, properties, lambda, alpha, seeds, k, ablation, minimalDelta
         case interactions, measures, claims
     }
 
@@ -160,7 +163,8 @@ public struct Experiment: Codable, Sendable, Equatable {
         "lstm": [
             "hidden": "an integer", "layers": "an integer", "steps": "an integer", "checkpoints": "steps", "batch_size": "an integer",
             "max_length": "an integer", "learning_rate": "a number", "dropout": "a number", "seed": "an integer", "min_count": "an integer",
-            "max_vocabulary": "an integer", "tagger": "a property or \"none\"", "finetune": "a property or \"none\"",
+            "max_vocabulary": "an integer", "tagger": "a property or \"none\"", "references": "properties",
+            "finetune": "a property or \"none\"",
             "finetune_steps": "an integer",
         ],
         "probe": ["properties": "property names", "lambda": "a number", "alpha": "a number", "seeds": "integers", "k": "an integer"],
@@ -282,6 +286,13 @@ public struct Experiment: Codable, Sendable, Equatable {
         s.maxVocabulary = try int(lstm, "lstm", "max_vocabulary", 4...2_000_000) ?? s.maxVocabulary
         e.lstm = s
         if let t = try property(lstm, "lstm", "tagger") { e.tagger = t }
+        if let references = try strings(lstm, "lstm", "references") {
+            if let bad = references.first(where: { Property(name: $0) == nil }) { throw fail("lstm", "references", "unknown property '\(bad)'") }
+            if let twice = references.first(where: { r in references.filter { $0 == r }.count > 1 || r == e.tagger }) {
+                throw fail("lstm", "references", "'\(twice)' is listed twice (or is the tagger)")
+            }
+            e.references = references
+        }
         if let f = try property(lstm, "lstm", "finetune") { e.finetune = f }
         e.finetuneSteps = try int(lstm, "lstm", "finetune_steps", 1...10_000_000) ?? e.finetuneSteps
         if let models {

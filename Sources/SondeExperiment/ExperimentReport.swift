@@ -56,7 +56,8 @@ public enum ExperimentReport {
 
     /// Over training: probe accuracy per layer, each similarity measure to the last checkpoint
     /// and to the reference, and the alignment of the top neurons with the SVCCA directions.
-    static func dynamicsCharts(_ d: Dynamics, toReference: Dynamics?, property: String, referenceName: String, k: Int) -> String {
+    /// `references`: the reference models' dynamics by a name for captions ("tagger").
+    static func dynamicsCharts(_ d: Dynamics, references: [(name: String, dynamics: Dynamics)], property: String, k: Int) -> String {
         var out = ""
         let rows = d.rows
         let checkpoints = rows.map(\.checkpoint).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
@@ -71,7 +72,7 @@ public enum ExperimentReport {
             out += Chart.figure(
                 Chart.lineChart(x: checkpoints, series: byLayer(d) { $0.similarity[measure] ?? .nan }, yLabel: title, xLabel: "checkpoint"),
                 "\(xmlEscape(title)) similarity of each layer to the same layer of the last checkpoint\(measure == "svcca" ? " (mean canonical correlation of the top principal directions)" : "").")
-            if let t = toReference {
+            for (referenceName, t) in references {
                 out += Chart.figure(
                     Chart.lineChart(x: checkpoints, series: byLayer(t) { $0.similarity[measure] ?? .nan }, yLabel: title, xLabel: "checkpoint"),
                     "\(xmlEscape(title)) similarity of each layer to the same layer of the \(referenceName), over training (Saphra & Lopez's comparison).")
@@ -169,8 +170,10 @@ public enum ExperimentReport {
             }
         }
         out += dynamicsCharts(
-            p.dynamics, toReference: p.dynamicsToTagger, property: p.property, referenceName: r.experiment.models == nil ? "tagger" : "reference model",
-            k: r.experiment.k)
+            p.dynamics,
+            references: (p.dynamicsToTagger.map { [(r.experiment.models == nil ? "tagger" : "reference model", $0)] } ?? [])
+                + r.experiment.references.compactMap { name in p.dynamicsToReferences?[name].map { ("\(name) reference", $0) } },
+            property: p.property, k: r.experiment.k)
         if let c = p.fineTuning {
             let labels = c.layers.map(\.layer)
             out += Chart.figure(

@@ -33,8 +33,9 @@ public struct Claim: Codable, Sendable, Equatable {
 ///
 ///     accuracy PROPERTY LAYER                  probe dev accuracy over training (series)
 ///     selectivity PROPERTY LAYER               over training (series)
-///     similarity MEASURE LAYER [to tagger]     to the last checkpoint, or to the tagger or the
-///                                              [models] reference (series; MEASURE * = each)
+///     similarity MEASURE LAYER [to REFERENCE]  to the last checkpoint, or to "tagger" (the
+///                                              tagger or the [models] reference) or a property
+///                                              of [lstm] references (series; MEASURE * = each)
 ///     concentration LAYER                      mean ‖x‖₂/‖x‖₁ over training (series)
 ///     final-accuracy PROPERTY LAYER            the last checkpoint's probes over the seeds
 ///     minimal-share PROPERTY                   the minimal neuron set's share of its layer
@@ -42,7 +43,8 @@ public struct Claim: Codable, Sendable, Equatable {
 enum Quantity: Equatable {
     case accuracy(property: String, layer: String)
     case selectivity(property: String, layer: String)
-    case similarity(measure: String, layer: String, toTagger: Bool)
+    /// `reference` nil: to the last checkpoint.
+    case similarity(measure: String, layer: String, reference: String?)
     case concentration(layer: String)
     case finalAccuracy(property: String, layer: String)
     case minimalShare(property: String)
@@ -62,10 +64,10 @@ enum Quantity: Equatable {
             try need(3, "selectivity PROPERTY LAYER")
             self = .selectivity(property: w[1], layer: w[2])
         case "similarity":
-            guard w.count == 3 || (w.count == 5 && w[3] == "to" && w[4] == "tagger") else {
-                throw QuantityError("'\(text)': expected 'similarity MEASURE LAYER' or 'similarity MEASURE LAYER to tagger'")
+            guard w.count == 3 || (w.count == 5 && w[3] == "to") else {
+                throw QuantityError("'\(text)': expected 'similarity MEASURE LAYER' or 'similarity MEASURE LAYER to REFERENCE'")
             }
-            self = .similarity(measure: w[1], layer: w[2], toTagger: w.count == 5)
+            self = .similarity(measure: w[1], layer: w[2], reference: w.count == 5 ? w[4] : nil)
         case "concentration":
             try need(2, "concentration LAYER")
             self = .concentration(layer: w[1])
@@ -117,12 +119,15 @@ enum Quantity: Equatable {
             if e.models == nil && n > e.lstm.layers { throw QuantityError("the LSTM has states layer0…layer\(e.lstm.layers), not \(l)") }
         }
         switch self {
-        case .similarity(let measure, _, let toTagger):
+        case .similarity(let measure, _, let reference):
             if measure != "*" && !(e.measures ?? SimilarityMeasures.dynamicsDefault.map(\.name)).contains(measure) {
                 throw QuantityError("the study does not compute '\(measure)' over training (its measures: \(e.measures ?? SimilarityMeasures.dynamicsDefault.map(\.name)); [analyses] measures)")
             }
-            if toTagger && e.tagger == nil && e.models?.reference == nil {
+            if reference == "tagger" && e.tagger == nil && e.models?.reference == nil {
                 throw QuantityError("'to tagger' needs a tagger ([lstm] tagger) or a reference model ([models] reference)")
+            }
+            if let reference, reference != "tagger" && !e.references.contains(reference) {
+                throw QuantityError("no reference '\(reference)': 'to tagger' or a property of [lstm] references (\(e.references.joined(separator: ", ")))")
             }
         case .salientLayer(_, let fineTuned):
             if fineTuned && e.finetune == nil && e.models?.finetuned == nil {

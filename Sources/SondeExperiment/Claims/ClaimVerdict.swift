@@ -28,7 +28,7 @@ extension Claim {
         let measures = results.properties.first?.dynamics.measures ?? []
         return try measures.map { measure in
             let expanded = parsed.map { q -> Quantity in
-                if case .similarity("*", let l, let t) = q { .similarity(measure: measure, layer: l, toTagger: t) } else { q }
+                if case .similarity("*", let l, let t) = q { .similarity(measure: measure, layer: l, reference: t) } else { q }
             }
             return try evaluate(expanded, names: quantities.map { $0.replacingOccurrences(of: "similarity * ", with: "similarity \(measure) ") }, results)
         }
@@ -89,7 +89,8 @@ extension Claim {
         guard q.isSeries else { throw StudyError("claim '\(claim)': \(name) is one number, and '\(kind.rawValue)' compares series over training") }
         let dynamics: Dynamics?
         switch q {
-        case .similarity(_, _, true): dynamics = r.properties.first?.dynamicsToTagger
+        case .similarity(_, _, "tagger"?): dynamics = r.properties.first?.dynamicsToTagger
+        case .similarity(_, _, let reference?): dynamics = r.properties.first?.dynamicsToReferences?[reference]
         case .accuracy(let p, _), .selectivity(let p, _): dynamics = try property(p, r, name).dynamics
         default: dynamics = r.properties.first?.dynamics
         }
