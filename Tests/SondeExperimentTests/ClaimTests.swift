@@ -77,6 +77,8 @@ struct ClaimTests {
             final: ["a": (0.75, 0.05), "b": (0.70, 0.05)])
         // 0.05 apart, spread √(0.05² + 0.05²) ≈ 0.071: undecided.
         #expect(try verdict(.lowerThan, ["final-accuracy b layer1", "final-accuracy a layer1"], close) == [.undecided])
+        #expect(try verdict(.lowerThan, ["final-accuracy b layer1", "value 0.9"], r) == [.holds])
+        #expect(try verdict(.higherThan, ["accuracy a layer1", "value 0.9"], r) == [.doesNotHold])
         // A quantity the results do not hold is an error, not a verdict.
         #expect(throws: StudyError.self) { try verdict(.rises, ["accuracy a layer7"], r) }
     }

@@ -40,6 +40,7 @@ public struct Claim: Codable, Sendable, Equatable {
 ///     final-accuracy PROPERTY LAYER            the last checkpoint's probes over the seeds
 ///     minimal-share PROPERTY                   the minimal neuron set's share of its layer
 ///     salient-layer PROPERTY [fine-tuned]      the mean layer of an all-layer probe's top-k
+///     value NUMBER                             a number, to compare a quantity with
 enum Quantity: Equatable {
     case accuracy(property: String, layer: String)
     case selectivity(property: String, layer: String)
@@ -49,6 +50,7 @@ enum Quantity: Equatable {
     case finalAccuracy(property: String, layer: String)
     case minimalShare(property: String)
     case salientLayer(property: String, fineTuned: Bool)
+    case value(Double)
 
     /// Parses the words; the error says what the words should be.
     init(_ text: String) throws {
@@ -82,30 +84,33 @@ enum Quantity: Equatable {
                 throw QuantityError("'\(text)': expected 'salient-layer PROPERTY' or 'salient-layer PROPERTY fine-tuned'")
             }
             self = .salientLayer(property: w[1], fineTuned: w.count == 3)
+        case "value":
+            guard w.count == 2, let v = Double(w[1]), v.isFinite else { throw QuantityError("'\(text)': expected 'value NUMBER'") }
+            self = .value(v)
         default:
             throw QuantityError(
-                "'\(text)': unknown quantity; quantities: accuracy, selectivity, similarity, concentration, final-accuracy, minimal-share, salient-layer")
+                "'\(text)': unknown quantity; quantities: accuracy, selectivity, similarity, concentration, final-accuracy, minimal-share, salient-layer, value")
         }
     }
 
     var isSeries: Bool {
         switch self {
         case .accuracy, .selectivity, .similarity, .concentration: true
-        case .finalAccuracy, .minimalShare, .salientLayer: false
+        case .finalAccuracy, .minimalShare, .salientLayer, .value: false
         }
     }
 
     var property: String? {
         switch self {
         case .accuracy(let p, _), .selectivity(let p, _), .finalAccuracy(let p, _), .minimalShare(let p), .salientLayer(let p, _): p
-        case .similarity, .concentration: nil
+        case .similarity, .concentration, .value: nil
         }
     }
 
     var layer: String? {
         switch self {
         case .accuracy(_, let l), .selectivity(_, let l), .similarity(_, let l, _), .concentration(let l), .finalAccuracy(_, let l): l
-        case .minimalShare, .salientLayer: nil
+        case .minimalShare, .salientLayer, .value: nil
         }
     }
 

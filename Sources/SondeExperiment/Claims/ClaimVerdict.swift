@@ -125,6 +125,8 @@ extension Claim {
         case .salientLayer(let p, let fineTuned):
             guard let c = try property(p, r, name).fineTuning else { throw StudyError("claim '\(claim)': \(name): no fine-tuning comparison in the results") }
             return (fineTuned ? c.otherMeanLayer : c.baseMeanLayer, 0)
+        case .value(let v):
+            return (v, 0)
         default:
             return (try series(q, name, r).1.last ?? .nan, 0)
         }
