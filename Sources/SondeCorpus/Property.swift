@@ -5,6 +5,8 @@ import SondeBase
 /// Names (`Property(name:)`):
 /// - `upos`, `xpos`, `lemma`, `form`; `feats.<Key>` (e.g. `feats.Number`, "none" where absent);
 /// - `deprel` and `deprel.base` (without the subtype: `nmod:poss` → `nmod`);
+/// - `suffix.<n>` (`n` 1…4): the form's last n characters, lowercased ("none" for a word of n
+///   characters or fewer) — a lexical property, as the "suffix" task of Linguistic Correlation Analysis;
 /// - `head.direction` (`left`: the head comes before the word, `right`, `root`);
 ///   `head.distance` (`root`, `1`, `2`, `3-4`, `5-8`, `9+` words away);
 ///   `dep.depth` (edges from the root word: `0` … `7`, then `8+`);
@@ -36,11 +38,11 @@ public struct Property: Sendable, Hashable, CustomStringConvertible {
 
     private enum Kind: Hashable, Sendable {
         case upos, xpos, lemma, form, feature(String), deprel, deprelBase, headDirection, headDistance, dependencyDepth
-        case treeTag, treeParent, treeChunk, treeDepth, function, attribute(String), document, genre
+        case treeTag, treeParent, treeChunk, treeDepth, function, attribute(String), document, genre, suffix(Int)
     }
 
     public static let builtInNames = [
-        "upos", "xpos", "lemma", "form", "feats.<Key>", "deprel", "deprel.base", "head.direction", "head.distance", "dep.depth",
+        "upos", "xpos", "lemma", "form", "suffix.<n>", "feats.<Key>", "deprel", "deprel.base", "head.direction", "head.distance", "dep.depth",
         "tree.tag", "tree.parent", "tree.chunk", "tree.depth", "function", "attr.<name>", "doc", "genre",
     ]
 
@@ -79,6 +81,8 @@ public struct Property: Sendable, Hashable, CustomStringConvertible {
         default:
             if base.hasPrefix("feats."), base.count > 6 {
                 kind = .feature(String(base.dropFirst(6)))
+            } else if base.hasPrefix("suffix."), let n = Int(base.dropFirst(7)), (1...4).contains(n) {
+                kind = .suffix(n)
             } else if base.hasPrefix("attr."), base.count > 5 {
                 kind = .attribute(String(base.dropFirst(5)))
             } else {
@@ -156,6 +160,7 @@ public struct Property: Sendable, Hashable, CustomStringConvertible {
         case .xpos: return each(\.xpos)
         case .lemma: return each(\.lemma)
         case .form: return each(\.form)
+        case .suffix(let n): return each { $0.form.count > n ? String($0.form.lowercased().suffix(n)) : nil }
         case .feature(let key): return each { $0.feature(key) }
         case .deprel: return each(\.deprel)
         case .deprelBase: return each { $0.deprel.map { String($0.prefix { $0 != ":" }) } }

@@ -35,19 +35,35 @@ extension ExperimentRunner {
                 warnings.append("\(name): no layer beats the majority baseline \(String(format: "%.3f", top.majority)) on dev")
             }
             let analysis = try cells.analysis.read(self)
+            let dynamics = try cells.dynamics.read(self), toReference = try cells.toReference?.read(self)
+            if properties.isEmpty {
+                // The similarity columns are the same for every property: said once.
+                warnings += Self.keptDirectionWarnings(dynamics, to: "the last checkpoint")
+                warnings += toReference.map { Self.keptDirectionWarnings($0, to: e.models == nil ? "the tagger" : "the reference") } ?? []
+            }
+            let toReferences = try cells.toReferences.map { try $0.read(self) }
+            if properties.isEmpty {
+                for (reference, d) in zip(e.references, toReferences) { warnings += Self.keptDirectionWarnings(d, to: "the \(reference) reference") }
+            }
             properties.append(
                 .init(
                     property: name, layers: layers, bestLayer: layers[analysis.best].layer, topNeurons: analysis.topNeurons,
                     topWeights: analysis.topWeights, ablation: analysis.ablation, topWords: analysis.topWords,
-                    dynamics: try cells.dynamics.read(self), dynamicsToTagger: try cells.toReference?.read(self),
+                    dynamics: dynamics, dynamicsToTagger: toReference,
+                    dynamicsToReferences: toReferences.isEmpty ? nil : Dictionary(uniqueKeysWithValues: zip(e.references, toReferences)),
                     fineTuning: try cells.fineTuning?.read(self)))
         }
-        return ExperimentResults(
+        var results = ExperimentResults(
             version: Self.version, experiment: e.portable,
             inputHashes: Dictionary(uniqueKeysWithValues: layout.hashes.map { (e.relative($0.key), $0.value) }), checkpoints: try records(.lm),
             tagger: try records(.tagger).last, finetuned: try records(.finetune).last, checkpointNames: layout.series.map(\.name),
             properties: properties, interactions: e.interactions == nil ? nil : try layout.interactions.map { try $0.read(self) },
             warnings: warnings)
+        if !e.references.isEmpty {
+            results.references = try Dictionary(uniqueKeysWithValues: e.references.map { ($0, try records(.reference($0)).last!) })
+        }
+        results.claims = try e.claims?.flatMap { try $0.evaluate(results) }
+        return results
     }
 
     /// Each layer's probe warnings, and a warning for a layer whose mean dev accuracy over the
@@ -62,6 +78,17 @@ extension ExperimentRunner {
                         property, layer.layer, layer.accuracy, layer.accuracySD, layer.majority))
             }
             return out
+        }
+    }
+
+    /// A warning for each layer whose SVCCA keeps directions differing more than 4× over the
+    /// checkpoints: its mean canonical correlation then averages 2 numbers at one checkpoint and
+    /// 198 at another, and a rise or fall may be that alone.
+    static func keptDirectionWarnings(_ d: Dynamics, to reference: String) -> [String] {
+        d.layers.compactMap { layer in
+            let kept = d.rows.filter { $0.layer == layer }.map { ($0.checkpoint, $0.svccaDirections.first ?? 0) }
+            guard let low = kept.min(by: { $0.1 < $1.1 }), let high = kept.max(by: { $0.1 < $1.1 }), high.1 > 4 * max(low.1, 1) else { return nil }
+            return "\(layer): SVCCA to \(reference) keeps \(low.1) directions at \(low.0) and \(high.1) at \(high.0): its mean correlation compares unlike subspaces over training; read svcca-20 (a fixed number of directions), pwcca or cka beside it"
         }
     }
 

@@ -3,7 +3,7 @@ import SondeBase
 
 /// One kind of a study's work: its identity, the content key of its inputs and settings, the
 /// cells whose outputs it reads, its output's name under the cache, and the work. A new kind of
-/// cell is one file conforming to this, placed in the plan by `ExperimentRunner.layout()`.
+/// cell is one file conforming to this, placed in the plan by `StudyLayout.init`.
 protocol Cell {
     var id: CellID { get }
     var key: String { get }

@@ -4,8 +4,32 @@ import SondeModels
 /// string form ("probe upos layer1", "dynamics upos to tagger") is what `--plan`, the logs and
 /// the `computed` lists show, and `init?(_:)` reads it back.
 public enum CellID: Hashable, Sendable, CustomStringConvertible {
-    /// The native models a study trains: the language model, the tagger, the fine-tuned copy.
-    public enum TrainedModel: String, Sendable, CaseIterable { case lm, tagger, finetune }
+    /// The native models a study trains: the language model, the tagger, the fine-tuned copy,
+    /// and the further references (`[lstm] references`), by property.
+    public enum TrainedModel: Hashable, Sendable, CustomStringConvertible {
+        case lm, tagger, finetune
+        case reference(String)
+
+        public var description: String {
+            switch self {
+            case .lm: "lm"
+            case .tagger: "tagger"
+            case .finetune: "finetune"
+            case .reference(let property): "reference-\(property)"
+            }
+        }
+
+        init?(_ text: String) {
+            switch text {
+            case "lm": self = .lm
+            case "tagger": self = .tagger
+            case "finetune": self = .finetune
+            default:
+                guard text.hasPrefix("reference-"), text.count > 10 else { return nil }
+                self = .reference(String(text.dropFirst(10)))
+            }
+        }
+    }
 
     case train(TrainedModel)
     /// One model's activations: a checkpoint ("step-50" or a folder's name), "tagger",
@@ -35,7 +59,7 @@ public enum CellID: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .train(let model): "train \(model.rawValue)"
+        case .train(let model): "train \(model)"
         case .extract(let model): "extract \(model)"
         case .probe(let property, let layer): "probe \(property) \(ActivationFile.layerName(layer))"
         case .analysis(let property): "analysis \(property)"
@@ -53,7 +77,7 @@ public enum CellID: Hashable, Sendable, CustomStringConvertible {
         guard !rest.isEmpty else { return nil }
         switch text[..<space] {
         case "train":
-            guard let model = TrainedModel(rawValue: rest) else { return nil }
+            guard let model = TrainedModel(rest) else { return nil }
             self = .train(model)
         case "extract": self = .extract(model: rest)
         case "probe":

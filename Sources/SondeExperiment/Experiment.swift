@@ -34,6 +34,9 @@ public struct Experiment: Codable, Sendable, Equatable {
     public var models: ModelSeries? = nil
     /// Train a tagger on this property as the reference of "similarity to a tagger" (nil: none).
     public var tagger: String? = "upos"
+    /// More reference models trained on the same treebank, one per property (a tagger, or a
+    /// sentence classifier for genre/doc): similarity over training is measured to each.
+    public var references: [String] = []
     /// Fine-tune the last language-model checkpoint on this property (nil: none).
     public var finetune: String? = nil
     public var finetuneSteps = 60
@@ -55,13 +58,15 @@ public struct Experiment: Codable, Sendable, Equatable {
     /// The similarity measures followed over training and before/after fine-tuning, by name
     /// (`SimilarityMeasures`); nil: svcca, pwcca, cka over training and svcca, cka for fine-tuning.
     public var measures: [String]? = nil
+    /// What the study claims (`[[claims]]`), each evaluated into results.json's `claims`.
+    public var claims: [Claim]? = nil
     /// The experiment file's folder, absolute: relative paths are resolved from it and
     /// results.json gives every path relative to it (`portable`). Not a setting: not encoded.
     public var folder = "/"
 
     enum CodingKeys: String, CodingKey {
-        case output, corpus, limit, lstm, models, tagger, finetune, finetuneSteps, properties, lambda, alpha, seeds, k, ablation, minimalDelta
-        case interactions, measures
+        case output, corpus, limit, lstm, models, tagger, references, finetune, finetuneSteps, properties, lambda, alpha, seeds, k, ablation, minimalDelta
+        case interactions, measures, claims
     }
 
     /// `[analyses] interactions = { max_distance = 10, sentences = 500 }`: pairs at most
@@ -149,7 +154,7 @@ public struct Experiment: Codable, Sendable, Equatable {
 
     /// The schema: each table's keys and what they hold (also the message for an unknown key).
     static let schema: [String: [String: String]] = [
-        "": ["output": "a folder", "corpus": "a table", "lstm": "a table", "models": "a table", "probe": "a table", "analyses": "a table"],
+        "": ["output": "a folder", "corpus": "a table", "lstm": "a table", "models": "a table", "probe": "a table", "analyses": "a table", "claims": "tables ([[claims]])"],
         "models": [
             "checkpoints": "model folders, oldest first", "reference": "a model folder", "finetuned": "a model folder",
             "tokenizer": "a tokenizer.json",
@@ -158,7 +163,8 @@ public struct Experiment: Codable, Sendable, Equatable {
         "lstm": [
             "hidden": "an integer", "layers": "an integer", "steps": "an integer", "checkpoints": "steps", "batch_size": "an integer",
             "max_length": "an integer", "learning_rate": "a number", "dropout": "a number", "seed": "an integer", "min_count": "an integer",
-            "max_vocabulary": "an integer", "tagger": "a property or \"none\"", "finetune": "a property or \"none\"",
+            "max_vocabulary": "an integer", "tagger": "a property or \"none\"", "references": "properties",
+            "finetune": "a property or \"none\"",
             "finetune_steps": "an integer",
         ],
         "probe": ["properties": "property names", "lambda": "a number", "alpha": "a number", "seeds": "integers", "k": "an integer"],
@@ -280,6 +286,13 @@ public struct Experiment: Codable, Sendable, Equatable {
         s.maxVocabulary = try int(lstm, "lstm", "max_vocabulary", 4...2_000_000) ?? s.maxVocabulary
         e.lstm = s
         if let t = try property(lstm, "lstm", "tagger") { e.tagger = t }
+        if let references = try strings(lstm, "lstm", "references") {
+            if let bad = references.first(where: { Property(name: $0) == nil }) { throw fail("lstm", "references", "unknown property '\(bad)'") }
+            if let twice = references.first(where: { r in references.filter { $0 == r }.count > 1 || r == e.tagger }) {
+                throw fail("lstm", "references", "'\(twice)' is listed twice (or is the tagger)")
+            }
+            e.references = references
+        }
         if let f = try property(lstm, "lstm", "finetune") { e.finetune = f }
         e.finetuneSteps = try int(lstm, "lstm", "finetune_steps", 1...10_000_000) ?? e.finetuneSteps
         if let models {
@@ -348,6 +361,7 @@ public struct Experiment: Codable, Sendable, Equatable {
             guard !measures.isEmpty else { throw fail("analyses", "measures", "expected at least one measure") }
             e.measures = measures
         }
+        e.claims = try root["claims"].map { try Claim.read($0, lines: lines, path: path, experiment: e) }
         return e
     }
 }

@@ -34,6 +34,7 @@ public enum ExperimentReport {
         }
         page +=
             ". Probes: elastic net λ = \(e.lambda), α = \(e.alpha), seeds \(e.seeds.map(String.init).joined(separator: ", ")); dev = every fourth of five sentences. Sonde \(r.version).</p>\n"
+        if let claims = r.claims { page += claimsTable(claims) }
         for w in r.warnings { page += "<p class=\"warn\">Warning: \(xmlEscape(w))</p>\n" }
         if !r.checkpoints.isEmpty { page += trainingCharts(r) }
         for p in r.properties { page += section(p, r) }
@@ -41,9 +42,22 @@ public enum ExperimentReport {
         return page + "</body></html>\n"
     }
 
+    /// The study's claims and their computed verdicts, first on the page.
+    static func claimsTable(_ claims: [ClaimResult]) -> String {
+        var out = "<h2>Claims</h2>\n<figure><table><tr><th style=\"text-align:left\">claim</th><th>verdict</th><th style=\"text-align:left\">measured</th></tr>\n"
+        for c in claims {
+            let colour = c.verdict == .holds ? "#2a7d2a" : c.verdict == .doesNotHold ? "#a33" : "#777"
+            out +=
+                "<tr><td style=\"text-align:left\">\(xmlEscape(c.claim))<br><small>\(xmlEscape(c.kind.rawValue)): \(xmlEscape(c.quantities.joined(separator: " · ")))</small></td><td style=\"color:\(colour)\"><b>\(c.verdict.rawValue)</b></td><td style=\"text-align:left\">\(xmlEscape(c.reason))</td></tr>\n"
+        }
+        return out
+            + "</table><figcaption>Each claim the experiment declares ([[claims]]), evaluated from this study's numbers: holds, does not hold, or undecided (a difference within the claim's tolerance or the seeds' spread).</figcaption></figure>\n"
+    }
+
     /// Over training: probe accuracy per layer, each similarity measure to the last checkpoint
     /// and to the reference, and the alignment of the top neurons with the SVCCA directions.
-    static func dynamicsCharts(_ d: Dynamics, toReference: Dynamics?, property: String, referenceName: String, k: Int) -> String {
+    /// `references`: the reference models' dynamics by a name for captions ("tagger").
+    static func dynamicsCharts(_ d: Dynamics, references: [(name: String, dynamics: Dynamics)], property: String, k: Int) -> String {
         var out = ""
         let rows = d.rows
         let checkpoints = rows.map(\.checkpoint).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
@@ -58,7 +72,7 @@ public enum ExperimentReport {
             out += Chart.figure(
                 Chart.lineChart(x: checkpoints, series: byLayer(d) { $0.similarity[measure] ?? .nan }, yLabel: title, xLabel: "checkpoint"),
                 "\(xmlEscape(title)) similarity of each layer to the same layer of the last checkpoint\(measure == "svcca" ? " (mean canonical correlation of the top principal directions)" : "").")
-            if let t = toReference {
+            for (referenceName, t) in references {
                 out += Chart.figure(
                     Chart.lineChart(x: checkpoints, series: byLayer(t) { $0.similarity[measure] ?? .nan }, yLabel: title, xLabel: "checkpoint"),
                     "\(xmlEscape(title)) similarity of each layer to the same layer of the \(referenceName), over training (Saphra & Lopez's comparison).")
@@ -156,8 +170,10 @@ public enum ExperimentReport {
             }
         }
         out += dynamicsCharts(
-            p.dynamics, toReference: p.dynamicsToTagger, property: p.property, referenceName: r.experiment.models == nil ? "tagger" : "reference model",
-            k: r.experiment.k)
+            p.dynamics,
+            references: (p.dynamicsToTagger.map { [(r.experiment.models == nil ? "tagger" : "reference model", $0)] } ?? [])
+                + r.experiment.references.compactMap { name in p.dynamicsToReferences?[name].map { ("\(name) reference", $0) } },
+            property: p.property, k: r.experiment.k)
         if let c = p.fineTuning {
             let labels = c.layers.map(\.layer)
             out += Chart.figure(

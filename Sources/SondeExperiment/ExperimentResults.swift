@@ -30,6 +30,8 @@ public struct ExperimentResults: Codable, Sendable {
         public var dynamics: Dynamics
         /// The same against the tagger (or the `[models]` reference), when there is one.
         public var dynamicsToTagger: Dynamics?
+        /// The same against each further reference (`[lstm] references`), by its property.
+        public var dynamicsToReferences: [String: Dynamics]? = nil
         /// Pre-trained against fine-tuned, when the experiment fine-tunes (or names a fine-tuned copy).
         public var fineTuning: ModelComparison?
     }
@@ -42,10 +44,14 @@ public struct ExperimentResults: Codable, Sendable {
     public var checkpoints: [LSTMCheckpoint]
     public var tagger: LSTMCheckpoint?
     public var finetuned: LSTMCheckpoint?
+    /// The further references' records (`[lstm] references`), by property.
+    public var references: [String: LSTMCheckpoint]? = nil
     /// The checkpoints studied, oldest first, by name (a training step or a folder's name).
     public var checkpointNames: [String]
     public var properties: [PropertyResult]
     /// Word interdependence at every checkpoint (`[analyses] interactions`), oldest first.
     public var interactions: [InteractionStudy]?
+    /// The verdicts of the experiment's `[[claims]]`, in their order (absent without claims).
+    public var claims: [ClaimResult]? = nil
     public var warnings: [String]
 }

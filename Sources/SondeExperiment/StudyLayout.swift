@@ -13,6 +13,8 @@ struct StudyLayout {
         var analysis: AnalysisCell
         var dynamics: DynamicsCell
         var toReference: DynamicsCell?
+        /// To each further reference (`[lstm] references`), in their order.
+        var toReferences: [DynamicsCell]
         var fineTuning: FineTuningCell?
     }
 
@@ -23,6 +25,8 @@ struct StudyLayout {
     var levels: [CellID: Int] = [:]
     var series: [ModelEntry] = []
     var reference: ModelEntry?
+    /// The further references, by property (`[lstm] references`).
+    var references: [(property: String, model: ModelEntry)] = []
     var finetuned: ModelEntry?
     var training: [CellID.TrainedModel: TrainCell] = [:]
     var interactions: [InteractionsCell] = []
@@ -79,7 +83,7 @@ struct StudyLayout {
         func train(_ cell: TrainCell) -> TrainCell {
             training[cell.model] = cell
             add(cell)
-            hashes[cell.model.rawValue] = cell.key
+            hashes[cell.model.description] = cell.key
             return cell
         }
         func extract(_ name: String, _ folder: String, key: String, after: TrainCell) -> ModelEntry {
@@ -108,6 +112,16 @@ struct StudyLayout {
             let key = CellKey.hash([corpusKey, try CellKey.json(settings), tagger])
             let cell = train(TrainCell(model: .tagger, key: key, dependencies: [], settings: settings) { try TrainingTasks.split(corpus, property: property) })
             reference = extract("tagger", cell.checkpoint(settings.steps, in: cache), key: CellKey.hash([key, corpusKey, "extract"]), after: cell)
+        }
+        for name in e.references {
+            guard let property = Property(name: name) else { continue }
+            var settings = e.lstm
+            settings.checkpoints = [settings.steps]
+            let key = CellKey.hash([corpusKey, try CellKey.json(settings), name, "reference"])
+            let cell = train(
+                TrainCell(model: .reference(name), key: key, dependencies: [], settings: settings) { try TrainingTasks.split(corpus, property: property) })
+            references.append(
+                (name, extract("reference-\(name)", cell.checkpoint(settings.steps, in: cache), key: CellKey.hash([key, corpusKey, "extract"]), after: cell)))
         }
         if let finetune = e.finetune, let property = Property(name: finetune) {
             var settings = e.lstm
@@ -151,12 +165,18 @@ struct StudyLayout {
                     toLastCheckpoint: false)
             }
             toReference.map { add($0) }
+            let toReferences = references.map { r in
+                DynamicsCell(
+                    property: name, key: CellKey.hash(seriesKeys + [key(r.model.extract), name, probeKey] + measureKey), series: series,
+                    reference: r.model, toLastCheckpoint: false)
+            }
+            toReferences.forEach { add($0) }
             let fineTuning = finetuned.map { f in
                 FineTuningCell(property: name, key: CellKey.hash([finalKey, key(f.extract), name, probeKey] + measureKey), base: final, other: f)
             }
             fineTuning.map { add($0) }
             properties.append(
-                PropertyCells(name: name, probes: probes, analysis: analysis, dynamics: dynamics, toReference: toReference, fineTuning: fineTuning))
+                PropertyCells(name: name, probes: probes, analysis: analysis, dynamics: dynamics, toReference: toReference, toReferences: toReferences, fineTuning: fineTuning))
         }
     }
 

@@ -57,14 +57,7 @@ public enum ActivationFile {
                     }
                 }
             }
-            // Subword statistics where the model splits words into subwords.
-            if let subwordModel = extractor as? ActivationExtractor {
-                for s in sentences {
-                    let encoded = try subwordModel.encode(s)
-                    subwords += encoded.tokens.count
-                    if subwordModel.windowCount(encoded) > 1 { windowed += 1 }
-                }
-            }
+            (subwords, windowed) = try extractor.subwordStatistics(sentences)
         }
         return Summary(
             path: path, model: extractor.folder, architecture: extractor.identity.architecture, layers: names, aggregate: aggregate,

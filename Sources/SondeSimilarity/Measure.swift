@@ -49,14 +49,17 @@ public protocol SimilarityMeasure: Sendable {
     func value(_ moments: JointMoments) throws -> Double
 }
 
-/// The measures by name: the built-in ones, and those registered by a program using Sonde.
+/// The measures by name: the built-in ones, and those registered (by a test, or code built on
+/// SondeSimilarity).
 public enum SimilarityMeasures {
     /// SVCCA's mean canonical correlation of the kept principal directions (Raghu et al. 2017).
     public struct SVCCA: SimilarityMeasure {
         public var keep: SVCCAKeep
-        public init(keep: SVCCAKeep = .variance(0.99)) { self.keep = keep }
-        public var name: String { "svcca" }
-        public var title: String { "SVCCA" }
+        public let name: String
+        public let title: String
+        public init(keep: SVCCAKeep = .variance(0.99), name: String = "svcca", title: String = "SVCCA") {
+            (self.keep, self.name, self.title) = (keep, name, title)
+        }
         public func value(_ moments: JointMoments) throws -> Double { try Similarity.svcca(moments, keep: keep, weights: false).cca.mean }
     }
 
@@ -92,7 +95,11 @@ public enum SimilarityMeasures {
         public func value(_ moments: JointMoments) throws -> Double { try Similarity.procrustes(moments).nuclearNorm }
     }
 
-    private static let registry = Mutex<[any SimilarityMeasure]>([SVCCA(), PWCCA(), CKA(), CCA(), Procrustes()])
+    /// SVCCA on a fixed number of directions: a series whose 99%-variance rule keeps very
+    /// different numbers of directions over training compares unlike subspaces; this does not.
+    public static let svcca20 = SVCCA(keep: .dimensions(20), name: "svcca-20", title: "SVCCA (20 directions)")
+
+    private static let registry = Mutex<[any SimilarityMeasure]>([SVCCA(), svcca20, PWCCA(), CKA(), CCA(), Procrustes()])
 
     /// What a study follows over training unless told otherwise.
     public static var dynamicsDefault: [any SimilarityMeasure] { [SVCCA(), PWCCA(), CKA()] }

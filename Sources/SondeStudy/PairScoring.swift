@@ -74,7 +74,7 @@ public enum PairScoring {
     static func margins(
         _ model: any LanguageModel, _ task: PairTask, _ variant: Variant = .sum, progress: (Int) -> Void = { _ in }
     ) throws -> (margins: [Double], unknown: Int, identical: Int) {
-        let scored = try pairLogProbabilities(model, task.pairs.map { (sentence($0.good), sentence($0.bad)) }, progress: progress)
+        let scored = try model.pairLogProbabilities(task.pairs.map { (sentence($0.good), sentence($0.bad)) }, progress: progress)
         var margins: [Double] = [], unknown = 0, identical = 0
         for (i, pair) in task.pairs.enumerated() {
             if pair.good == pair.bad { identical += 1; continue }

@@ -104,7 +104,7 @@ public enum TaskSpace {
     /// Builds the spaces for `tasks` from `model`. `dev`: sentences for LM perplexity before and
     /// after each comparison tuning. `progress` gets (done, total) in tunings.
     public static func run(
-        model: LSTMModel, tasks: [PairTask], settings: Settings, hypothesis: [[Double]]? = nil, dev: [[String]]? = nil,
+        model: any PairTunableModel, tasks: [PairTask], settings: Settings, hypothesis: [[Double]]? = nil, dev: [[String]]? = nil,
         progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> Result {
         guard tasks.count >= 2 else { throw StudyError("a task space needs at least two tasks; \(tasks.count) given") }
@@ -115,7 +115,7 @@ public enum TaskSpace {
         if let empty = trains.indices.first(where: { trains[$0].isEmpty || tests[$0].pairs.isEmpty }) {
             throw StudyError("task \(tasks[empty].id) has too few pairs to split into train and test (\(tasks[empty].pairs.count))")
         }
-        func evaluate(_ m: LSTMModel) throws -> [Evaluation] {
+        func evaluate(_ m: any LanguageModel) throws -> [Evaluation] {
             try tests.map { try Evaluation(m, $0) }
         }
         let before = try evaluate(model)
@@ -158,7 +158,7 @@ public enum TaskSpace {
                 for seed in 0..<settings.seeds {
                     var tuning = settings.tuning
                     tuning.seed = settings.tuning.seed &+ UInt64(seed)
-                    let after = try evaluate(model.tuned(on: trains[a], mask: masks[a], settings: tuning))
+                    let after = try evaluate(model.tuned(on: trains[a], mask: masks[a], settings: tuning, progress: { _, _ in }))
                     margins[a].append(zip(after, before).map { $0.meanMargin - $1.meanMargin })
                     accuracies[a].append(zip(after, before).map { $0.accuracy - $1.accuracy })
                     done += 1
@@ -211,7 +211,7 @@ public enum TaskSpace {
                                 perplexity: nil))
                         continue
                     }
-                    let tuned = model.tuned(on: pairs, mask: mask, settings: tuning)
+                    let tuned = model.tuned(on: pairs, mask: mask, settings: tuning, progress: { _, _ in })
                     let own = try Evaluation(tuned, tests[a])
                     comparisons.append(
                         Comparison(
@@ -276,20 +276,20 @@ extension TaskSpace {
         let tests = zip(tasks, splits).map { PairTask(id: $0.id, group: $0.group, pairs: $1.test) }
         let trains = splits.map { $0.train.map { (good: $0.good, bad: $0.bad) } }
         var accuracy: [[Double]] = [], margin: [[Double]] = [], spaces: [Result] = [], unembedding: [Gradient] = []
-        var allLSTM = true
+        var allTunable = true
         for i in names.indices {
             let model = try load(i)
-            if let lstm = model as? LSTMModel, allLSTM {
-                let space = try run(model: lstm, tasks: tasks, settings: settings, hypothesis: hypothesis, dev: dev)
+            if let tunable = model as? any PairTunableModel, allTunable {
+                let space = try run(model: tunable, tasks: tasks, settings: settings, hypothesis: hypothesis, dev: dev)
                 spaces.append(space)
                 accuracy.append(space.before.map(\.accuracy))
                 margin.append(space.before.map(\.meanMargin))
             } else {
-                allLSTM = false
+                allTunable = false
                 let scores = try tests.map { try Evaluation(model, $0) }
                 accuracy.append(scores.map(\.accuracy))
                 margin.append(scores.map(\.meanMargin))
-                if settings.gradient, let transformer = model as? ActivationExtractor {
+                if settings.gradient, let transformer = model as? any UnembeddingGradientModel {
                     let gradients = try trains.map { try transformer.unembeddingMarginGradient($0) }
                     let masks = gradients.map { ParameterMask.top($0, share: settings.tuning.mask) }
                     unembedding.append(gradientSpace(gradients, masks: masks, groups: tasks.map(\.group)))
@@ -309,7 +309,7 @@ extension TaskSpace {
             }
             stability[name] = Stability(successive: zip(matrices, matrices.dropFirst()).map { r($0, $1) }, toLast: matrices.map { r($0, last) })
         }
-        if allLSTM {
+        if allTunable {
             follow("transferMargin", spaces.compactMap { $0.transfer?.margin })
             follow("gradientCosine", spaces.compactMap { $0.gradient?.cosine })
             follow("maskOverlap", spaces.compactMap { $0.gradient?.maskOverlap })
@@ -323,7 +323,7 @@ extension TaskSpace {
         }
         return Dynamics(
             models: names, tasks: tasks.map(\.id), groups: tasks.map(\.group), accuracy: accuracy, meanMargin: margin,
-            spaces: allLSTM ? spaces : nil, unembedding: unembedding.count == names.count ? unembedding : nil, stability: stability,
+            spaces: allTunable ? spaces : nil, unembedding: unembedding.count == names.count ? unembedding : nil, stability: stability,
             warnings: warnings)
     }
 }

@@ -71,7 +71,7 @@ struct TrainingOptions: ParsableArguments {
         let analysis = concentrationProperty == "none" ? nil : try parseProperty(concentrationProperty)
         let (train, dev) = try TrainingTasks.split(corpus, property: parsed, mapping: mapping, analysis: analysis)
         let initial = try start.map { folder -> LSTMModel in
-            guard let model = try loadModel(folder, tokenizer: nil) as? LSTMModel else {
+            guard let model = try LSTMModel.loadIfNative(folder) else {
                 throw ValidationError("\(folder) is not a sonde-lstm checkpoint")
             }
             return model

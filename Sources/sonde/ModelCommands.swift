@@ -35,7 +35,7 @@ struct ExtractCommand: ParsableCommand {
     func run() throws {
         let (extractor, corpus) = try input.load()
         if cells {
-            guard let lstm = extractor as? LSTMModel else {
+            guard let lstm = extractor as? any CellStateModel else {
                 throw ValidationError("--cells: \(input.model) is a transformer; memory cells belong to sonde-lstm checkpoints")
             }
             lstm.cellStates = true

@@ -22,7 +22,7 @@ struct StudyInput: ParsableArguments {
     @Option(help: "The probes' elastic-net α.") var alpha = 0.5
     @Option(help: "SVCCA: keep the fewest directions reaching this share of Σs².") var keep = 0.99
     @Option(help: "SVCCA: keep this many directions instead.") var dims: Int?
-    @Option(help: "Similarity measures, comma-separated (svcca, pwcca, cka, cca, procrustes; default: dynamics svcca,pwcca,cka, compare svcca,cka).")
+    @Option(help: "Similarity measures, comma-separated (svcca, svcca-20, pwcca, cka, cca, procrustes; default: dynamics svcca,pwcca,cka, compare svcca,cka).")
     var measures: String?
 
     func validate() throws {
@@ -41,7 +41,7 @@ struct StudyInput: ParsableArguments {
     /// The measures named by --measures (or `defaults`), SVCCA with --keep/--dims.
     func similarityMeasures(_ defaults: [any SimilarityMeasure]) throws -> [any SimilarityMeasure] {
         let chosen = try measures.map { try SimilarityMeasures.list($0) } ?? defaults
-        return chosen.map { $0 is SimilarityMeasures.SVCCA ? SimilarityMeasures.SVCCA(keep: rule) : $0 }
+        return chosen.map { ($0 as? SimilarityMeasures.SVCCA)?.name == "svcca" ? SimilarityMeasures.SVCCA(keep: rule) : $0 }
     }
     var settings: ProbeSettings { ProbeSettings(penalty: .elasticNet(lambda: lambda, alpha: alpha)) }
 

@@ -154,7 +154,7 @@ extension TaskSpaceCommand {
 
         func run() throws {
             let tasks = try options.chosenTasks()
-            guard let lstm = try loadModel(model, tokenizer: nil) as? LSTMModel else {
+            guard let lstm = try loadModel(model, tokenizer: nil) as? any PairTunableModel else {
                 throw ValidationError("\(model) is not a sonde-lstm checkpoint: FTGD needs the gradient of a native LSTM")
             }
             let (matrix, dev) = (try options.hypothesisMatrix(tasks), try options.devSentences())

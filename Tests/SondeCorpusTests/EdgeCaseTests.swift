@@ -130,6 +130,9 @@ import Testing
         #expect(try labels("deprel.base") == ["nsubj", "aux", "advmod", "root", "punct", "advmod", "punct"])
         #expect(try labels("deprel")[5] == "advmod:loc")
         #expect(try labels("feats.Number") == ["Sing", "Sing", "none", "none", "none", "none", "none"])
+        // Forms I do n't like _ here . — the last two characters of words longer than two.
+        #expect(try labels("suffix.2") == ["none", "none", "'t", "ke", "none", "re", "none"])
+        #expect(Property(name: "suffix.5") == nil && Property(name: "suffix.0") == nil && Property(name: "suffix.x") == nil)
         #expect(try Property(name: "doc")!.labels(corpus) == [Array(repeating: "answers-01", count: 7), ["answers-01"]])
         #expect(try Property(name: "genre")!.labels(corpus)[1] == ["answers"])
         #expect(throws: PropertyError.self) { try Property(name: "tree.tag")!.labels(corpus) }

@@ -38,9 +38,10 @@ struct ExperimentTests {
         // A name twice would be two cells with one id.
         expectError(good + "[models]\ncheckpoints = [\"a\", \"a\"]\n", "x.toml:5: models.checkpoints: 'a' is listed twice")
         expectError(good + "[probe]\nproperties = [\"upos\", \"upos\"]\n", "x.toml:5: probe.properties: 'upos' is listed twice")
+        expectError(good + "[lstm]\nreferences = [\"upos\"]\n", "x.toml:5: lstm.references: 'upos' is listed twice (or is the tagger)")
         // Similarity measures by registered name.
         #expect((try? Experiment.parse(good + "[analyses]\nmeasures = [\"cka\", \"procrustes\"]\n", path: "x.toml", folder: "/d"))?.measures == ["cka", "procrustes"])
-        expectError(good + "[analyses]\nmeasures = [\"cka\", \"rsa\"]\n", "x.toml:5: analyses.measures: unknown measure 'rsa'; measures: svcca, pwcca, cka")
+        expectError(good + "[analyses]\nmeasures = [\"cka\", \"rsa\"]\n", "x.toml:5: analyses.measures: unknown measure 'rsa'; measures: svcca, svcca-20, pwcca, cka")
     }
 
     /// A layer whose mean accuracy over seeds is within one SD of the majority baseline is said
@@ -126,11 +127,19 @@ struct ExperimentTests {
             steps = 4
             checkpoints = [0, 4]
             tagger = "upos"
+            references = ["deprel"]
             finetune = "genre"
+            finetune_steps = 2
             [probe]
             properties = ["upos", "feats.Number"]
+            seeds = [1]
             [analyses]
+            ablation = [1.0]
             interactions = { max_distance = 3, sentences = 5 }
+            [[claims]]
+            claim = "recurrent layers grow more similar to the dependency tagger"
+            kind = "rises"
+            quantities = ["similarity * layer1 to deprel"]
             """
         try text.write(toFile: folder + "/every.toml", atomically: true, encoding: .utf8)
         let plan = try ExperimentRunner(try Experiment.read(folder + "/every.toml")).plan()
@@ -139,6 +148,13 @@ struct ExperimentTests {
             #expect(CellID(cell.id.description) == cell.id, "\(cell.id)")
         }
         #expect(plan.cells.contains { $0.id == CellID("dynamics feats.Number to tagger") })
+        #expect(plan.cells.contains { $0.id == .train(.reference("deprel")) && $0.output.hasPrefix("reference-deprel-") })
+        #expect(plan.cells.contains { $0.id == CellID("dynamics upos to reference-deprel") })
+        // The whole study runs: the reference's dynamics in the results, the claim per measure.
+        let results = try ExperimentRunner(try Experiment.read(folder + "/every.toml")).run()
+        #expect(results.properties.allSatisfy { $0.dynamicsToReferences?["deprel"]?.rows.count == 4 } && results.references?["deprel"] != nil)
+        #expect(results.claims?.map(\.quantities) == [["similarity svcca layer1 to deprel"], ["similarity pwcca layer1 to deprel"], ["similarity cka layer1 to deprel"]])
+        #expect(ExperimentReport.html(results).contains("<h2>Claims</h2>"))
         #expect(CellID("probe upos") == nil && CellID("train nothing") == nil && CellID("extract") == nil && CellID("probe upos layerx") == nil)
     }
 }

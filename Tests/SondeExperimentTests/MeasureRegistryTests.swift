@@ -70,7 +70,7 @@ struct MeasureRegistryTests {
         let back = try JSONDecoder().decode(Dynamics.self, from: json)
         #expect(back.rows[1].similarity == dynamics.rows[1].similarity && back.rows[1].svccaDirections == dynamics.rows[1].svccaDirections)
 
-        let page = ExperimentReport.dynamicsCharts(dynamics, toReference: nil, property: "toy", referenceName: "tagger", k: 2)
+        let page = ExperimentReport.dynamicsCharts(dynamics, references: [], property: "toy", k: 2)
         #expect(page.contains("toy cross-covariance") && page.contains("SVCCA"))
     }
 }

@@ -11,7 +11,7 @@ let modelFixtures = repositoryRoot + "/Tests/Fixtures/models"
 struct FixtureModelTests {
     @Test(arguments: ["neox-legacy", "roberta-sharded", "bert-bf16", "gpt2-inverse-scale"])
     func matchesTransformers(fixture name: String) throws {
-        let model = try TransformerModel(folder: modelFixtures + "/" + name)
+        let model = try TransformerNetwork(folder: modelFixtures + "/" + name)
         let reference = try TensorCollection.read(modelFixtures + "/\(name)/reference.npz")
         let sequences = (0..<3).map { reference["ids\($0)"]!.integers()! }
         // All three sequences in one packed batch: packing must not leak between sequences.
@@ -51,7 +51,7 @@ struct FixtureModelTests {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try #"{"model_type": "llama", "hidden_size": 8}"#.write(toFile: folder + "/config.json", atomically: true, encoding: .utf8)
-        let error = try #require(throws: ModelError.self) { try TransformerModel(folder: folder) }
+        let error = try #require(throws: ModelError.self) { try TransformerNetwork(folder: folder) }
         #expect(error.kind == .unsupported)
         #expect(error.description.contains("'llama' is not supported; Sonde runs bert, roberta, gpt2, gpt_neox"))
     }
@@ -63,7 +63,7 @@ struct FixtureModelTests {
         // A GPT-NeoX config over GPT-2 weights: the first tensor it looks for is missing.
         try FileManager.default.copyItem(atPath: modelFixtures + "/neox-legacy/config.json", toPath: folder + "/config.json")
         try FileManager.default.copyItem(atPath: modelFixtures + "/gpt2-inverse-scale/model.safetensors", toPath: folder + "/model.safetensors")
-        let error = try #require(throws: ModelError.self) { try TransformerModel(folder: folder) }
+        let error = try #require(throws: ModelError.self) { try TransformerNetwork(folder: folder) }
         #expect(error.description.contains("no tensor 'embed_in.weight'"))
     }
 }
@@ -121,7 +121,7 @@ struct TokenizerTests {
     ]
     try JSONSerialization.data(withJSONObject: tokenizer).write(to: URL(fileURLWithPath: folder + "/tokenizer.json"))
     let model: any LanguageModel = try loadLanguageModel(folder)
-    let transformer = try TransformerModel(folder: folder)
+    let transformer = try TransformerNetwork(folder: folder)
     #expect(model.layerCount == transformer.config.layers && model.hiddenSize == transformer.config.hiddenSize)
     #expect(model.identity == transformer.identity && model.identity.architecture == "bert" && model.identity.fingerprint?.count == 16)
     var shapes: [[Int]] = []

@@ -21,7 +21,7 @@ struct HostileModelTests {
 
     private func loadError(_ folder: String) -> String? {
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        do { _ = try TransformerModel(folder: folder); return nil } catch { return "\(error)" }
+        do { _ = try TransformerNetwork(folder: folder); return nil } catch { return "\(error)" }
     }
 
     /// Each (key, value) → the field the message must name. Rotary factors above 1 wrote past
@@ -88,7 +88,7 @@ struct HostileModelTests {
             return TensorPayload(name: t.name, shape: t.shape, dtype: .float32, values: .float(values))
         }
         try Safetensors.write(payloads, to: folder + "/model.safetensors")
-        let model = try TransformerModel(folder: folder)
+        let model = try TransformerNetwork(folder: folder)
         #expect(try model.hiddenStates([[1, 2, 3]]).count == 3)
         #expect { try model.hiddenStates([[1, 5, 3]]) } throws: { "\($0)".contains("layer 0 of the forward pass holds NaN") }
     }

@@ -132,9 +132,9 @@ struct ZooPairTests {
             as! [String: Any]
     }
 
-    func zooExtractor(_ name: String) throws -> ActivationExtractor {
-        try ActivationExtractor(
-            model: try TransformerModel(folder: zoo + "/" + name), tokenizer: try Tokenizer.read(zoo + "/tokenizer/tokenizer.json"))
+    func zooExtractor(_ name: String) throws -> TransformerModel {
+        try TransformerModel(
+            network: try TransformerNetwork(folder: zoo + "/" + name), tokenizer: try Tokenizer.read(zoo + "/tokenizer/tokenizer.json"))
     }
 
     /// Sentence log-probabilities of 50 BLiMP pairs (100 sentences) under the zoo's GPT-2 and
@@ -181,6 +181,22 @@ extension MinimalPairTests {
 }
 
 extension MinimalPairTests {
+    /// Through the protocol alone, as the study layer sees a model: an LSTM scores pairs with its
+    /// shared starts (exactly its own `pairLogProbabilities`, not the protocol's default of each
+    /// sentence whole), and its capabilities are found by protocol: tunable on pairs, memory
+    /// cells, no unembedding-only gradient.
+    @Test func anLSTMIsUsedThroughTheProtocol() throws {
+        let m = model()
+        let model: any LanguageModel = m
+        let pairs = pairs.map { (good: SentenceText(text: "", words: $0.good), bad: SentenceText(text: "", words: $0.bad)) }
+        let through = try model.pairLogProbabilities(pairs, progress: { _ in })
+        let own = try m.pairLogProbabilities(pairs)
+        #expect(through.map(\.good) == own.map(\.good) && through.map(\.bad) == own.map(\.bad))
+        #expect(model is any PairTunableModel && model is any CellStateModel && !(model is any UnembeddingGradientModel))
+    }
+}
+
+extension MinimalPairTests {
     /// Quickselect against a sort, on values with many ties.
     @Test func kthLargestMatchesASort() {
         var g = SplitMix64(seed: 12)
@@ -191,6 +207,26 @@ extension MinimalPairTests {
                 #expect(ParameterMask.kthLargest(&copy, k) == values.sorted(by: >)[k - 1])
             }
         }
+    }
+}
+
+extension ZooPairTests {
+    /// Through the protocol alone: `loadLanguageModel` picks the family, `pairLogProbabilities`
+    /// scores the 50 BLiMP pairs (each sentence whole, the good one first) within 1e-3 nats of
+    /// transformers, and the capabilities are found by protocol: the unembedding-only gradient,
+    /// not pair tuning.
+    @Test(arguments: ["gpt-step1200", "neox-step1200"])
+    func aTransformerIsUsedThroughTheProtocol(model name: String) throws {
+        let json = try fixture()
+        let model = try loadLanguageModel(zoo + "/" + name, tokenizer: zoo + "/tokenizer/tokenizer.json")
+        let pairs = (json["pairs"] as! [[String: String]]).map {
+            (good: SentenceText(text: $0["good"]!, words: []), bad: SentenceText(text: $0["bad"]!, words: []))
+        }
+        let expected = json[name] as! [[Double]]
+        let scored = try model.pairLogProbabilities(pairs, progress: { _ in })
+        let worst = zip(scored, expected).map { max(abs($0.good.total - $1[0]), abs($0.bad.total - $1[1])) }.max()!
+        #expect(scored.count == 50 && worst < 1e-3, "largest difference \(worst)")
+        #expect(model is any UnembeddingGradientModel && !(model is any PairTunableModel) && !(model is any CellStateModel))
     }
 }
 

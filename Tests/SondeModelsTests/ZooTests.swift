@@ -19,14 +19,14 @@ func referenceSentences() throws -> [[String]] {
 
 /// Every layer's word vectors for `sentences`, stacked: [layer][word, hidden].
 func extractAll(
-    _ extractor: ActivationExtractor, _ sentences: [[String]], aggregate: SubwordAggregation = .last, ablations: [NeuronAblation] = []
+    _ extractor: TransformerModel, _ sentences: [[String]], aggregate: SubwordAggregation = .last, ablations: [NeuronAblation] = []
 ) throws -> [Matrix<Float>] {
-    let layers = Array(0...extractor.model.config.layers)
+    let layers = Array(0...extractor.network.config.layers)
     var rows = [[Float]](repeating: [], count: layers.count)
     try extractor.extract(sentences, layers: layers, aggregate: aggregate, ablations: ablations) { _, vectors in
         for (l, v) in vectors.enumerated() { rows[l] += v.elements }
     }
-    let h = extractor.model.config.hiddenSize
+    let h = extractor.network.config.hiddenSize
     return rows.map { Matrix(rows: $0.count / h, columns: h, elements: $0) }
 }
 
@@ -36,8 +36,8 @@ struct ZooReferenceTests {
     /// layer, every word at its last subword): within 1e-3 absolute, as the zoo's README asks.
     @Test(arguments: ["gpt-step0", "gpt-step1200", "gpt-genre", "bert-step0", "bert-step1200", "bert-genre", "neox-step0", "neox-step1200"])
     func matchesPyTorch(model name: String) throws {
-        let model = try TransformerModel(folder: zoo + "/" + name)
-        let extractor = try ActivationExtractor(model: model, tokenizer: try Tokenizer.read(zoo + "/tokenizer/tokenizer.json"))
+        let model = try TransformerNetwork(folder: zoo + "/" + name)
+        let extractor = try TransformerModel(network: model, tokenizer: try Tokenizer.read(zoo + "/tokenizer/tokenizer.json"))
         let sentences = try referenceSentences()
         let ours = try extractAll(extractor, sentences)
         let reference = try TensorCollection.read(zoo + "/reference/\(name).test.npy").tensors[0]
@@ -55,9 +55,9 @@ struct ZooReferenceTests {
 
 @Suite(.enabled(if: zooAvailable, Comment(rawValue: zooMissing)))
 struct ZooScoreTests {
-    func extractor(_ name: String) throws -> ActivationExtractor {
-        try ActivationExtractor(
-            model: try TransformerModel(folder: zoo + "/" + name), tokenizer: try Tokenizer.read(zoo + "/tokenizer/tokenizer.json"))
+    func extractor(_ name: String) throws -> TransformerModel {
+        try TransformerModel(
+            network: try TransformerNetwork(folder: zoo + "/" + name), tokenizer: try Tokenizer.read(zoo + "/tokenizer/tokenizer.json"))
     }
 
     func genres() throws -> [String] {
@@ -150,8 +150,8 @@ let minilmAvailable = FileManager.default.fileExists(atPath: minilm + "/referenc
 @Suite(.enabled(if: minilmAvailable, "all-MiniLM-L6-v2 is not unpacked (run benchmarks/run.sh extract): skipped"))
 struct PretrainedModelTests {
     @Test func miniLMMatchesTransformers() throws {
-        let extractor = try ActivationExtractor(
-            model: try TransformerModel(folder: minilm), tokenizer: try Tokenizer.read(minilm + "/tokenizer.json"))
+        let extractor = try TransformerModel(
+            network: try TransformerNetwork(folder: minilm), tokenizer: try Tokenizer.read(minilm + "/tokenizer.json"))
         let text = try String(contentsOfFile: minilm + "/reference-sentences.txt", encoding: .utf8)
         let sentences = text.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
         let reference = try TensorCollection.read(minilm + "/reference.npz")
@@ -176,8 +176,8 @@ struct MaskedScoreTests {
     /// seeded masks, [CLS] masked words [SEP] through the model alone, cross-entropy of the masked
     /// positions from the head's logits (which FixtureModelTests checks against transformers).
     @Test func maskedTokenLossByHand() throws {
-        let e = try ActivationExtractor(
-            model: try TransformerModel(folder: zoo + "/bert-step1200"), tokenizer: try Tokenizer.read(zoo + "/tokenizer/tokenizer.json"))
+        let e = try TransformerModel(
+            network: try TransformerNetwork(folder: zoo + "/bert-step1200"), tokenizer: try Tokenizer.read(zoo + "/tokenizer/tokenizer.json"))
         let sentences = Array(try referenceSentences().prefix(8))
         let score = try e.score(sentences, seed: 7)
         var total = 0.0, count = 0
@@ -188,8 +188,8 @@ struct MaskedScoreTests {
             var input = tokens
             for p in masked { input[p] = e.tokenizer.ids["[MASK]"]! }
             let sequence = [e.tokenizer.ids["[CLS]"]!] + input + [e.tokenizer.ids["[SEP]"]!]
-            let last = try e.model.hiddenStates([sequence]).last!
-            let logits = e.model.headLogits(last, rows: masked.map { $0 + 1 })!
+            let last = try e.network.hiddenStates([sequence]).last!
+            let logits = e.network.headLogits(last, rows: masked.map { $0 + 1 })!
             for (r, p) in masked.enumerated() {
                 let row = (0..<logits.columns).map { Double(logits[r, $0]) }
                 let top = row.max()!

@@ -22,7 +22,7 @@ func extract(_ options: Options) throws {
     say("extract: all layers, last subword per word, 2 threads (words/s)")
     row("", "Sonde", "PyTorch", "ratio")
     for (name, folder, tokenizerPath) in models {
-        let extractor = try ActivationExtractor(model: try TransformerModel(folder: folder), tokenizer: try Tokenizer.read(tokenizerPath))
+        let extractor = try TransformerModel(network: try TransformerNetwork(folder: folder), tokenizer: try Tokenizer.read(tokenizerPath))
         // The first 2,000 sentences that fit the window, the same list for both sides.
         var sentences: [[String]] = []
         for s in corpus.sentences where sentences.count < 2000 {
@@ -31,7 +31,7 @@ func extract(_ options: Options) throws {
         }
         let list = options.data + "/extract-sentences.txt"
         try sentences.map { $0.joined(separator: "\t") }.joined(separator: "\n").write(toFile: list, atomically: true, encoding: .utf8)
-        let layers = Array(0...extractor.model.config.layers)
+        let layers = Array(0...extractor.network.config.layers)
         var checksum = 0.0, words = 0
         let seconds = try best(2) {
             checksum = 0; words = 0

@@ -225,8 +225,8 @@ func realProbeData(_ options: Options) throws -> (prefix: String, title: String)
     }
     let zoo = options.shared + "/zoo"
     let ewt = options.shared + "/corpora/ud-english-ewt/en_ewt-ud-"
-    let extractor = try ActivationExtractor(
-        model: try TransformerModel(folder: zoo + "/gpt-step1200"), tokenizer: try Tokenizer.read(zoo + "/tokenizer/tokenizer.json"))
+    let extractor = try TransformerModel(
+        network: try TransformerNetwork(folder: zoo + "/gpt-step1200"), tokenizer: try Tokenizer.read(zoo + "/tokenizer/tokenizer.json"))
     var classes: [String] = []
     var parts: [(x: [Float], labels: [String])] = []
     for split in ["train", "dev"] {
@@ -236,7 +236,7 @@ func realProbeData(_ options: Options) throws -> (prefix: String, title: String)
         parts.append((rows, try Property(name: "upos")!.labels(corpus).flatMap { $0 }))
     }
     classes = Array(Set(parts[0].labels)).sorted()
-    let h = extractor.model.config.hiddenSize
+    let h = extractor.network.config.hiddenSize
     let x = Matrix<Float>(rows: (parts[0].x.count + parts[1].x.count) / h, columns: h, elements: parts[0].x + parts[1].x)
     let all = ProbeDataset(x: x, labels: parts[0].labels + parts[1].labels, classes: classes)
     let n = parts[0].labels.count

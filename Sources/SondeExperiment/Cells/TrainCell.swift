@@ -16,7 +16,7 @@ struct TrainCell: Cell {
     var start: (() throws -> LSTMModel)?
 
     var id: CellID { .train(model) }
-    var output: String { "\(model.rawValue)-\(key)" }
+    var output: String { "\(model)-\(key)" }
 
     /// The folder of checkpoint `step` under the cache `root`.
     func checkpoint(_ step: Int, in root: String) -> String { root + "/" + output + "/step-\(step)" }

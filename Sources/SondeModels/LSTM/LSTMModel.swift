@@ -6,7 +6,7 @@ import SondeLinalg
 /// model.safetensors (PyTorch's names, F32) and vocab.txt. States are numbered as for
 /// transformers: 0 = the word's embedding, k = layer k's output h after reading the word (or its
 /// memory cell c, with `cellStates`). A sentence reads `<s> w₁ … wₙ` and, as a language model, predicts `w₁ … wₙ </s>`.
-public final class LSTMModel: LanguageModel {
+public final class LSTMModel: LoadableLanguageModel, PairTunableModel, CellStateModel {
     public let folder: String
     public let identity: ModelIdentity
     public let vocabulary: Vocabulary
@@ -56,6 +56,24 @@ public final class LSTMModel: LanguageModel {
         let vocabulary = try Vocabulary.read(folder + "/vocab.txt", expected: config.vocabularySize)
         let fingerprint = try ModelIdentity.fingerprint(files: [configPath, weightsPath, folder + "/vocab.txt"])
         self.init(network: network, vocabulary: vocabulary, folder: folder, fingerprint: fingerprint)
+    }
+
+    /// A native LSTM reads words with its own vocab.txt: a `tokenizer` is an error.
+    public convenience init(folder: String, tokenizer: String?) throws {
+        if let tokenizer { throw ModelError(.unsupported, tokenizer, "a sonde-lstm model reads words with its own vocab.txt; leave out --tokenizer") }
+        try self.init(folder: folder)
+    }
+
+    public static func layerCount(config path: String) throws -> Int {
+        do { return try JSONCoding.decoder().decode(LSTMConfig.self, from: MappedFile.data(path)).layers } catch {
+            throw ModelError(.malformed, path, "not a sonde-lstm config (\(error))")
+        }
+    }
+
+    /// The checkpoint in `folder` when config.json names a native LSTM, nil when it names another
+    /// family: for what only an LSTM does (training on from a checkpoint).
+    public static func loadIfNative(_ folder: String) throws -> LSTMModel? {
+        try languageModelFamily(folder) == LSTMModel.self ? LSTMModel(folder: folder) : nil
     }
 
     /// Writes a checkpoint folder (each file atomically); `extra` files are written beside them.

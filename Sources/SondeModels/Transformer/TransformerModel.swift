@@ -1,11 +1,6 @@
 import SondeBase
 import SondeLinalg
 
-/// How a word's vector is made from its subwords' vectors.
-public enum SubwordAggregation: String, Sendable, CaseIterable, Codable {
-    case first, last, mean
-}
-
 /// A sentence as the model sees it: its tokens (without special tokens) and, for each word, the
 /// range of its tokens.
 public struct EncodedSentence: Sendable {
@@ -13,28 +8,42 @@ public struct EncodedSentence: Sendable {
     public let words: [Range<Int>]
 }
 
-/// Word-aligned activations from a transformer: sentences go in as their words, each word's
-/// vector is the first, last or mean of its subwords' vectors at each layer. Sentences longer
-/// than the model's window run in overlapping windows that advance by half a window; each token
-/// takes its vector from the first window that holds it, so it always sees at least half a
-/// window of left context (or the whole sentence start).
-public final class ActivationExtractor {
-    public let model: TransformerModel
+/// A Hugging Face transformer checkpoint with its tokenizer, as a `LanguageModel`. Word-aligned
+/// activations: sentences go in as their words, each word's vector is the first, last or mean of
+/// its subwords' vectors at each layer. Sentences longer than the model's window run in
+/// overlapping windows that advance by half a window; each token takes its vector from the first
+/// window that holds it, so it always sees at least half a window of left context (or the whole
+/// sentence start).
+public final class TransformerModel: LoadableLanguageModel, UnembeddingGradientModel {
+    public let network: TransformerNetwork
     public let tokenizer: Tokenizer
     private let prefix: [Int]
     private let suffix: [Int]
     /// Tokens per forward pass: sentences are packed until a batch holds about this many.
     public var batchTokens = 2048
 
-    public init(model: TransformerModel, tokenizer: Tokenizer) throws {
-        self.model = model
+    public var folder: String { network.folder }
+    public var identity: ModelIdentity { network.identity }
+    public var layerCount: Int { network.config.layers }
+    public var hiddenSize: Int { network.config.hiddenSize }
+
+    public init(network: TransformerNetwork, tokenizer: Tokenizer) throws {
+        self.network = network
         self.tokenizer = tokenizer
-        (prefix, suffix) = try tokenizer.specialTokens(for: model.config.architecture)
-        guard model.window - prefix.count - suffix.count >= 2 else {
-            throw ModelError(.unsupported, model.folder, "the model's window of \(model.window) positions is too short")
+        (prefix, suffix) = try tokenizer.specialTokens(for: network.config.architecture)
+        guard network.window - prefix.count - suffix.count >= 2 else {
+            throw ModelError(.unsupported, network.folder, "the model's window of \(network.window) positions is too short")
         }
-        try tokenizer.validate(vocabularySize: model.config.vocabularySize)
+        try tokenizer.validate(vocabularySize: network.config.vocabularySize)
     }
+
+    /// The checkpoint in `folder` with the folder's tokenizer.json, or `tokenizer` when given.
+    public convenience init(folder: String, tokenizer: String?) throws {
+        let network = try TransformerNetwork(folder: folder)
+        try self.init(network: network, tokenizer: try Tokenizer.read(tokenizer ?? folder + "/tokenizer.json"))
+    }
+
+    public static func layerCount(config path: String) throws -> Int { try ModelConfig.read(path).layers }
 
     /// The tokens of one sentence. Its size is bounded first (`InputLimits`): a sentence's
     /// windows and a word's subword merging cost more than their length, so a hostile corpus must
@@ -63,10 +72,20 @@ public final class ActivationExtractor {
     /// How many windows (forward-pass sequences) a sentence needs: 1 when it fits the model.
     public func windowCount(_ sentence: EncodedSentence) -> Int { windows(sentence).sequences.count }
 
+    public func subwordStatistics(_ sentences: [[String]]) throws -> (subwords: Int, windowed: Int) {
+        var subwords = 0, windowed = 0
+        for s in sentences {
+            let encoded = try encode(s)
+            subwords += encoded.tokens.count
+            if windowCount(encoded) > 1 { windowed += 1 }
+        }
+        return (subwords, windowed)
+    }
+
     /// The sequences a sentence runs as (special tokens included) and, for each of the
     /// sentence's tokens, the sequence and position its vector comes from.
     func windows(_ sentence: EncodedSentence) -> (sequences: [[Int]], source: [(sequence: Int, position: Int)]) {
-        let capacity = model.window - prefix.count - suffix.count
+        let capacity = network.window - prefix.count - suffix.count
         let n = sentence.tokens.count
         var sequences: [[Int]] = []
         var source: [(Int, Int)] = []
@@ -90,7 +109,7 @@ public final class ActivationExtractor {
         progress: (Int) -> Void = { _ in },
         emit: (_ sentence: Int, _ vectors: [Matrix<Float>]) throws -> Void
     ) throws {
-        let h = model.config.hiddenSize
+        let h = network.config.hiddenSize
         var next = 0
         while next < sentences.count {
             var batch: [(index: Int, encoded: EncodedSentence, first: Int, source: [(sequence: Int, position: Int)])] = []
@@ -107,7 +126,7 @@ public final class ActivationExtractor {
             var starts: [Int] = []
             var offset = 0
             for s in sequences { starts.append(offset); offset += s.count }
-            let states = try model.hiddenStates(sequences, ablations: ablations)
+            let states = try network.hiddenStates(sequences, ablations: ablations)
             for item in batch {
                 let vectors = layers.map { layer -> Matrix<Float> in
                     let state = states[layer]

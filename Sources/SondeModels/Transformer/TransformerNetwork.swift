@@ -1,28 +1,11 @@
 import Foundation
 import SondeLinalg
 
-/// Zeroes or replaces chosen neurons of one layer's output inside the forward pass, so every
-/// later layer (and the model's own head) sees the ablated vector. Layer 0 is the embedding
-/// output, layer l the output of block l — the same numbering as the activation file, and the
-/// ablated vector is exactly that file's row with these neurons replaced.
-public struct NeuronAblation: Sendable {
-    public var layer: Int
-    public var neurons: [Int]
-    /// The value each neuron is set to: 0 to zero it, its mean over a corpus to mean-ablate it.
-    public var values: [Float]
-
-    public init(layer: Int, neurons: [Int], values: [Float]) {
-        precondition(neurons.count == values.count, "one replacement value per neuron")
-        self.layer = layer
-        self.neurons = neurons
-        self.values = values
-    }
-}
-
-/// A Hugging Face transformer checkpoint run in Float on BLAS: BERT/RoBERTa, GPT-2 or GPT-NeoX.
-/// Sequences are packed one after another (no padding): the projections and MLPs of all tokens
-/// of a batch are single gemms, attention runs per sequence.
-public final class TransformerModel {
+/// A Hugging Face transformer checkpoint's network, run in Float on BLAS: BERT/RoBERTa, GPT-2 or
+/// GPT-NeoX (`TransformerModel` adds its tokenizer and makes it a `LanguageModel`). Sequences are packed
+/// one after another (no padding): the projections and MLPs of all tokens of a batch are single
+/// gemms, attention runs per sequence.
+public final class TransformerNetwork {
     public let folder: String
     public let config: ModelConfig
     /// What the checkpoint's head is, when it has one Sonde can score.

@@ -2,22 +2,7 @@ import Foundation
 import SondeBase
 import SondeLinalg
 
-/// The model's own score on a corpus: mean cross-entropy and perplexity of its language-model
-/// head (next token for GPT-2/GPT-NeoX; seeded masked tokens for BERT/RoBERTa), or the accuracy
-/// of its sequence classifier against one gold label per sentence.
-public struct ModelScore: Codable, Sendable, Equatable {
-    /// What was scored: "next-token", "masked-token" or "classification".
-    public var task: String
-    /// Predictions scored (tokens, or sentences for a classifier).
-    public var predictions: Int
-    /// Mean cross-entropy in nats.
-    public var loss: Double
-    public var perplexity: Double
-    /// Share of predictions whose top choice is right.
-    public var accuracy: Double
-}
-
-extension ActivationExtractor {
+extension TransformerModel {
     /// Scores the model on `sentences` with `ablations` applied inside the forward pass.
     /// Masked models mask 15% of each sentence's tokens (at least one), chosen by `seed`, and
     /// replace them by the mask token; the same seed masks the same tokens, so an ablated and an
@@ -27,23 +12,23 @@ extension ActivationExtractor {
         _ sentences: [[String]], labels: [[String]]? = nil, ablations: [NeuronAblation] = [], seed: UInt64 = 2026,
         progress: (Int) -> Void = { _ in }
     ) throws -> ModelScore {
-        let masked = model.config.architecture.isEncoder
+        let masked = network.config.architecture.isEncoder
         var maskID: Int?
         var classIndex: [String: Int] = [:]
         let sentenceLabels = labels?.map { $0.first ?? "" }
-        switch model.head {
+        switch network.head {
         case .none:
-            throw ModelError(.unsupported, model.folder, "the checkpoint has no language-model or classification head to score")
+            throw ModelError(.unsupported, network.folder, "the checkpoint has no language-model or classification head to score")
         case .sequenceClassifier(let classes):
             guard let labels = sentenceLabels, labels.count == sentences.count else {
                 throw ModelError(
-                    .unsupported, model.folder,
+                    .unsupported, network.folder,
                     "a classifier is scored against one label per sentence; give the property that holds them (e.g. --property genre)")
             }
             for (i, c) in classes.enumerated() { classIndex[c] = i }
             if let unknown = labels.first(where: { classIndex[$0] == nil }) {
                 throw ModelError(
-                    .malformed, model.folder, "the label '\(unknown)' is not one of the classifier's classes (\(classes.joined(separator: ", ")))")
+                    .malformed, network.folder, "the label '\(unknown)' is not one of the classifier's classes (\(classes.joined(separator: ", ")))")
             }
         case .languageModel:
             if masked {
@@ -75,10 +60,10 @@ extension ActivationExtractor {
                 let first = sequences.count
                 for s in own { starts.append(tokens); tokens += s.count }
                 sequences += own
-                switch model.head {
+                switch network.head {
                 case .sequenceClassifier:
                     let range = starts[first]..<(starts[first] + own[0].count)
-                    targets.append((model.pooledRow(of: range), classIndex[sentenceLabels![next]]!))
+                    targets.append((network.pooledRow(of: range), classIndex[sentenceLabels![next]]!))
                 case .languageModel where masked:
                     for p in maskedPositions { targets.append((starts[first + source[p].sequence] + source[p].position, original[p])) }
                 default:
@@ -88,8 +73,8 @@ extension ActivationExtractor {
                 }
                 next += 1
             }
-            let last = try model.hiddenStates(sequences, ablations: ablations).last!
-            guard !targets.isEmpty, let logits = model.headLogits(last, rows: targets.map(\.row)) else { progress(next); continue }
+            let last = try network.hiddenStates(sequences, ablations: ablations).last!
+            guard !targets.isEmpty, let logits = network.headLogits(last, rows: targets.map(\.row)) else { progress(next); continue }
             logits.withUnsafeBufferPointer { p in
                 let width = logits.columns
                 for (i, t) in targets.enumerated() {
@@ -106,12 +91,13 @@ extension ActivationExtractor {
             progress(next)
         }
         let task: String
-        switch model.head {
+        switch network.head {
         case .sequenceClassifier: task = "classification"
         default: task = masked ? "masked-token" : "next-token"
         }
         guard count > 0 else {
-            throw ModelError(.unsupported, model.folder, "nothing to score: every sentence is a single token (\(task) predictions need at least two)")
+            throw ModelError(
+                .unsupported, network.folder, "nothing to score: every sentence is a single token (\(task) predictions need at least two)")
         }
         let loss = total / Double(count)
         return ModelScore(task: task, predictions: count, loss: loss, perplexity: exp(loss), accuracy: Double(correct) / Double(count))
@@ -120,7 +106,7 @@ extension ActivationExtractor {
     /// The mean of each neuron of `layer` over every token of `sentences` (unablated): the
     /// values mean-ablation substitutes.
     public func tokenMeans(_ sentences: [[String]], layer: Int) throws -> [Float] {
-        let h = model.config.hiddenSize
+        let h = network.config.hiddenSize
         var sums = [Double](repeating: 0, count: h)
         var count = 0
         var next = 0
@@ -133,7 +119,7 @@ extension ActivationExtractor {
                 tokens += own.reduce(0) { $0 + $1.count }
                 next += 1
             }
-            let state = try model.hiddenStates(sequences)[layer]
+            let state = try network.hiddenStates(sequences)[layer]
             state.withUnsafeBufferPointer { p in
                 for r in 0..<state.rows { for j in 0..<h { sums[j] += Double(p[r * h + j]) } }
             }

@@ -1,0 +1,154 @@
+import Foundation
+import SondeSimilarity
+import SondeStudy
+
+/// A claim a study declares about its own results (`[[claims]]` in the experiment file), such
+/// as "part of speech is learned before topic". Its verdict is computed from results.json's
+/// numbers (`Claim.evaluate`), never written by hand.
+public struct Claim: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        /// The first quantity (a series over checkpoints) is learned at an earlier checkpoint
+        /// than the second: where it first covers 90% of its change from the first checkpoint
+        /// to the last.
+        case earlier
+        /// A series ends higher (lower) than it starts.
+        case rises, falls
+        /// The first quantity is lower (higher) than the second (a series by its last value).
+        case lowerThan = "lower-than", higherThan = "higher-than"
+
+        var arity: Int { self == .rises || self == .falls ? 1 : 2 }
+    }
+
+    /// The claim in words, as the paper puts it.
+    public var claim: String
+    public var kind: Kind
+    /// One quantity (`rises`, `falls`) or two, in `Quantity`'s words.
+    public var quantities: [String]
+    /// Differences at most this large (or within the seeds' spread, where there are seeds) are
+    /// undecided.
+    public var tolerance: Double = 0.01
+}
+
+/// What a claim can be about: a number or a series over the study's checkpoints in its results.
+///
+///     accuracy PROPERTY LAYER                  probe dev accuracy over training (series)
+///     selectivity PROPERTY LAYER               over training (series)
+///     similarity MEASURE LAYER [to REFERENCE]  to the last checkpoint, or to "tagger" (the
+///                                              tagger or the [models] reference) or a property
+///                                              of [lstm] references (series; MEASURE * = each)
+///     concentration LAYER                      mean ‖x‖₂/‖x‖₁ over training (series)
+///     final-accuracy PROPERTY LAYER            the last checkpoint's probes over the seeds
+///     minimal-share PROPERTY                   the minimal neuron set's share of its layer
+///     salient-layer PROPERTY [fine-tuned]      the mean layer of an all-layer probe's top-k
+///     value NUMBER                             a number, to compare a quantity with
+enum Quantity: Equatable {
+    case accuracy(property: String, layer: String)
+    case selectivity(property: String, layer: String)
+    /// `reference` nil: to the last checkpoint.
+    case similarity(measure: String, layer: String, reference: String?)
+    case concentration(layer: String)
+    case finalAccuracy(property: String, layer: String)
+    case minimalShare(property: String)
+    case salientLayer(property: String, fineTuned: Bool)
+    case value(Double)
+
+    /// Parses the words; the error says what the words should be.
+    init(_ text: String) throws {
+        let w = text.split(separator: " ").map(String.init)
+        func need(_ count: Int, _ form: String) throws {
+            guard w.count == count else { throw QuantityError("'\(text)': expected '\(form)'") }
+        }
+        switch w.first {
+        case "accuracy":
+            try need(3, "accuracy PROPERTY LAYER")
+            self = .accuracy(property: w[1], layer: w[2])
+        case "selectivity":
+            try need(3, "selectivity PROPERTY LAYER")
+            self = .selectivity(property: w[1], layer: w[2])
+        case "similarity":
+            guard w.count == 3 || (w.count == 5 && w[3] == "to") else {
+                throw QuantityError("'\(text)': expected 'similarity MEASURE LAYER' or 'similarity MEASURE LAYER to REFERENCE'")
+            }
+            self = .similarity(measure: w[1], layer: w[2], reference: w.count == 5 ? w[4] : nil)
+        case "concentration":
+            try need(2, "concentration LAYER")
+            self = .concentration(layer: w[1])
+        case "final-accuracy":
+            try need(3, "final-accuracy PROPERTY LAYER")
+            self = .finalAccuracy(property: w[1], layer: w[2])
+        case "minimal-share":
+            try need(2, "minimal-share PROPERTY")
+            self = .minimalShare(property: w[1])
+        case "salient-layer":
+            guard w.count == 2 || (w.count == 3 && w[2] == "fine-tuned") else {
+                throw QuantityError("'\(text)': expected 'salient-layer PROPERTY' or 'salient-layer PROPERTY fine-tuned'")
+            }
+            self = .salientLayer(property: w[1], fineTuned: w.count == 3)
+        case "value":
+            guard w.count == 2, let v = Double(w[1]), v.isFinite else { throw QuantityError("'\(text)': expected 'value NUMBER'") }
+            self = .value(v)
+        default:
+            throw QuantityError(
+                "'\(text)': unknown quantity; quantities: accuracy, selectivity, similarity, concentration, final-accuracy, minimal-share, salient-layer, value")
+        }
+    }
+
+    var isSeries: Bool {
+        switch self {
+        case .accuracy, .selectivity, .similarity, .concentration: true
+        case .finalAccuracy, .minimalShare, .salientLayer, .value: false
+        }
+    }
+
+    var property: String? {
+        switch self {
+        case .accuracy(let p, _), .selectivity(let p, _), .finalAccuracy(let p, _), .minimalShare(let p), .salientLayer(let p, _): p
+        case .similarity, .concentration, .value: nil
+        }
+    }
+
+    var layer: String? {
+        switch self {
+        case .accuracy(_, let l), .selectivity(_, let l), .similarity(_, let l, _), .concentration(let l), .finalAccuracy(_, let l): l
+        case .minimalShare, .salientLayer, .value: nil
+        }
+    }
+
+    /// What the study must compute for this quantity, checked when the experiment is read.
+    func check(against e: Experiment) throws {
+        if let p = property, !e.properties.contains(p) {
+            throw QuantityError("property '\(p)' is not among the study's [probe] properties (\(e.properties.joined(separator: ", ")))")
+        }
+        if let l = layer {
+            guard l.hasPrefix("layer"), let n = Int(l.dropFirst(5)), n >= 0 else { throw QuantityError("'\(l)' is not a layer name (layer0, layer1, …)") }
+            if e.models == nil && n > e.lstm.layers { throw QuantityError("the LSTM has states layer0…layer\(e.lstm.layers), not \(l)") }
+        }
+        switch self {
+        case .similarity(let measure, _, let reference):
+            if measure != "*" && !(e.measures ?? SimilarityMeasures.dynamicsDefault.map(\.name)).contains(measure) {
+                throw QuantityError("the study does not compute '\(measure)' over training (its measures: \(e.measures ?? SimilarityMeasures.dynamicsDefault.map(\.name)); [analyses] measures)")
+            }
+            if reference == "tagger" && e.tagger == nil && e.models?.reference == nil {
+                throw QuantityError("'to tagger' needs a tagger ([lstm] tagger) or a reference model ([models] reference)")
+            }
+            if let reference, reference != "tagger" && !e.references.contains(reference) {
+                throw QuantityError("no reference '\(reference)': 'to tagger' or a property of [lstm] references (\(e.references.joined(separator: ", ")))")
+            }
+        case .salientLayer(_, let fineTuned):
+            if fineTuned && e.finetune == nil && e.models?.finetuned == nil {
+                throw QuantityError("'fine-tuned' needs a fine-tuned copy ([lstm] finetune or [models] finetuned)")
+            }
+            if e.finetune == nil && e.models?.finetuned == nil {
+                throw QuantityError("salient-layer is measured by the fine-tuning comparison: the study needs a fine-tuned copy")
+            }
+        case .minimalShare:
+            if e.minimalDelta == nil { throw QuantityError("minimal-share needs the minimal neuron set ([analyses] minimal_delta > 0)") }
+        default: break
+        }
+    }
+}
+
+struct QuantityError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

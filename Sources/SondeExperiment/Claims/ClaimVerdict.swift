@@ -1,0 +1,134 @@
+import Foundation
+import SondeStudy
+
+/// A claim's verdict in results.json's `claims` and at the top of the report.
+public struct ClaimResult: Codable, Sendable, Equatable {
+    public enum Verdict: String, Codable, Sendable { case holds, doesNotHold = "does not hold", undecided }
+
+    public var claim: String
+    public var kind: Claim.Kind
+    /// The quantities as evaluated (a `similarity *` claim gives one result per measure).
+    public var quantities: [String]
+    /// The numbers compared: the checkpoints' steps (or positions) where each series is learned
+    /// (null: it never changes by more than the tolerance) for `earlier`; first and last value
+    /// for `rises`/`falls`; the two values for `lower-than`/`higher-than`.
+    public var measured: [Double?]
+    public var verdict: Verdict
+    /// The comparison in words.
+    public var reason: String
+}
+
+extension Claim {
+    /// The claim's verdicts on a study's results: one, or one per similarity measure for a
+    /// `similarity *` quantity. A quantity the results do not hold is an error naming it.
+    public func evaluate(_ results: ExperimentResults) throws -> [ClaimResult] {
+        let parsed = try quantities.map(Quantity.init)
+        let wildcard = parsed.contains { if case .similarity("*", _, _) = $0 { true } else { false } }
+        guard wildcard else { return [try evaluate(parsed, names: quantities, results)] }
+        let measures = results.properties.first?.dynamics.measures ?? []
+        return try measures.map { measure in
+            let expanded = parsed.map { q -> Quantity in
+                if case .similarity("*", let l, let t) = q { .similarity(measure: measure, layer: l, reference: t) } else { q }
+            }
+            return try evaluate(expanded, names: quantities.map { $0.replacingOccurrences(of: "similarity * ", with: "similarity \(measure) ") }, results)
+        }
+    }
+
+    private func evaluate(_ q: [Quantity], names: [String], _ r: ExperimentResults) throws -> ClaimResult {
+        func result(_ measured: [Double?], _ verdict: ClaimResult.Verdict, _ reason: String) -> ClaimResult {
+            ClaimResult(claim: claim, kind: kind, quantities: names, measured: measured, verdict: verdict, reason: reason)
+        }
+        let f = { (x: Double) in String(format: "%.4g", x) }
+        switch kind {
+        case .rises, .falls:
+            let (steps, v) = try series(q[0], names[0], r)
+            guard let first = v.first, let last = v.last else { throw StudyError("claim '\(claim)': \(names[0]) has no checkpoints") }
+            let change = (last - first) * (kind == .rises ? 1 : -1)
+            let words = "\(names[0]): \(f(first)) at \(steps.first!) → \(f(last)) at \(steps.last!) (tolerance \(f(tolerance)))"
+            return result([first, last], change > tolerance ? .holds : change < -tolerance ? .doesNotHold : .undecided, words)
+        case .earlier:
+            let (stepsA, a) = try series(q[0], names[0], r), (_, b) = try series(q[1], names[1], r)
+            let (la, lb) = (learned(a), learned(b))
+            func at(_ i: Int?) -> Double? { i.map { Self.step(stepsA[$0]) ?? Double($0) } }
+            func said(_ i: Int?, _ name: String) -> String { i.map { "\(name) is learned at \(stepsA[$0])" } ?? "\(name) changes by at most \(f(tolerance))" }
+            let words = "\(said(la, names[0])); \(said(lb, names[1])) (learned: 90% of the change from the first checkpoint to the last)"
+            let verdict: ClaimResult.Verdict =
+                switch (la, lb) {
+                case (nil, nil): .undecided
+                case (nil, _): .doesNotHold
+                case (_, nil): .holds
+                case let (x?, y?): x < y ? .holds : x > y ? .doesNotHold : .undecided
+                }
+            return result([at(la), at(lb)], verdict, words)
+        case .lowerThan, .higherThan:
+            let (a, sa) = try scalar(q[0], names[0], r), (b, sb) = try scalar(q[1], names[1], r)
+            let margin = max(tolerance, (sa * sa + sb * sb).squareRoot())
+            let gap = (b - a) * (kind == .lowerThan ? 1 : -1)
+            let words = "\(names[0]) = \(f(a))\(sa > 0 ? " ± \(f(sa))" : ""), \(names[1]) = \(f(b))\(sb > 0 ? " ± \(f(sb))" : "") (undecided within \(f(margin)))"
+            return result([a, b], gap > margin ? .holds : gap < -margin ? .doesNotHold : .undecided, words)
+        }
+    }
+
+    /// The first position where a series covers 90% of its change from first to last; nil when
+    /// the change is within the tolerance.
+    private func learned(_ v: [Double]) -> Int? {
+        guard let first = v.first, let last = v.last, abs(last - first) > tolerance else { return nil }
+        return v.firstIndex { ($0 - first) / (last - first) >= 0.9 }
+    }
+
+    /// "step-50" → 50.
+    static func step(_ name: String) -> Double? { name.hasPrefix("step-") ? Double(name.dropFirst(5)) : nil }
+
+    private func property(_ name: String, _ r: ExperimentResults, _ quantity: String) throws -> ExperimentResults.PropertyResult {
+        guard let p = r.properties.first(where: { $0.property == name }) else { throw StudyError("claim '\(claim)': \(quantity): no results for property '\(name)'") }
+        return p
+    }
+
+    /// A series over the checkpoints: their names and values.
+    private func series(_ q: Quantity, _ name: String, _ r: ExperimentResults) throws -> ([String], [Double]) {
+        guard q.isSeries else { throw StudyError("claim '\(claim)': \(name) is one number, and '\(kind.rawValue)' compares series over training") }
+        let dynamics: Dynamics?
+        switch q {
+        case .similarity(_, _, "tagger"?): dynamics = r.properties.first?.dynamicsToTagger
+        case .similarity(_, _, let reference?): dynamics = r.properties.first?.dynamicsToReferences?[reference]
+        case .accuracy(let p, _), .selectivity(let p, _): dynamics = try property(p, r, name).dynamics
+        default: dynamics = r.properties.first?.dynamics
+        }
+        guard let dynamics else { throw StudyError("claim '\(claim)': \(name): the study has no such comparison") }
+        let rows = dynamics.rows.filter { $0.layer == q.layer }
+        guard !rows.isEmpty else { throw StudyError("claim '\(claim)': \(name): no layer '\(q.layer ?? "")' in the results (\(dynamics.layers.joined(separator: ", ")))") }
+        let values: [Double] = try rows.map { row in
+            switch q {
+            case .accuracy: return row.probeAccuracy
+            case .selectivity: return row.selectivity
+            case .concentration: return row.concentration
+            case .similarity(let m, _, _):
+                guard let v = row.similarity[m] else { throw StudyError("claim '\(claim)': \(name): measure '\(m)' is not in the results") }
+                return v
+            default: return .nan
+            }
+        }
+        return (rows.map(\.checkpoint), values)
+    }
+
+    /// A number and its spread over the seeds (0 without seeds); a series gives its last value.
+    private func scalar(_ q: Quantity, _ name: String, _ r: ExperimentResults) throws -> (Double, Double) {
+        switch q {
+        case .finalAccuracy(let p, let l):
+            guard let layer = try property(p, r, name).layers.first(where: { $0.layer == l }) else {
+                throw StudyError("claim '\(claim)': \(name): no layer '\(l)' in the results")
+            }
+            return (layer.accuracy, layer.accuracySD)
+        case .minimalShare(let p):
+            guard let minimal = try property(p, r, name).ablation?.minimal else { throw StudyError("claim '\(claim)': \(name): no minimal neuron set in the results") }
+            return (minimal.share, 0)
+        case .salientLayer(let p, let fineTuned):
+            guard let c = try property(p, r, name).fineTuning else { throw StudyError("claim '\(claim)': \(name): no fine-tuning comparison in the results") }
+            return (fineTuned ? c.otherMeanLayer : c.baseMeanLayer, 0)
+        case .value(let v):
+            return (v, 0)
+        default:
+            return (try series(q, name, r).1.last ?? .nan, 0)
+        }
+    }
+}
