@@ -82,6 +82,7 @@ let package = Package(
             dependencies: ["SondeExperiment", "SondeStudy", "SondeReport", "SondeCorpus", "SondeModels", "SondeLinalg", "SondeBase"]),
         .testTarget(name: "SondeModelsTests", dependencies: ["SondeModels", "SondeLinalg", "SondeBase"]),
         .testTarget(
-            name: "SondeCLITests", dependencies: ["sonde", "SondeBase", "SondeLinalg", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            name: "SondeCLITests",
+            dependencies: ["sonde", "SondeBase", "SondeLinalg", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ]
 )

@@ -126,7 +126,9 @@ struct InteractionsCommand: ParsableCommand {
         if let read, !(0..<words.count).contains(read) { throw ValidationError("--read: not a word of sentence \(sentence)") }
         struct Row: Encodable { let model: String, interactions: [SpanInteraction] }
         let rows = try folders.map { folder in
-            Row(model: (folder as NSString).lastPathComponent, interactions: try LSTMModel(folder: folder).interdependence(words, between: a, and: b, read: read))
+            Row(
+                model: (folder as NSString).lastPathComponent,
+                interactions: try LSTMModel(folder: folder).interdependence(words, between: a, and: b, read: read))
         }
         if output.json { return try printJSON(["checkpoints": rows]) }
         print("\(a.map { words[$0] }.joined(separator: " ")) × \(b.map { words[$0] }.joined(separator: " ")) in sentence \(sentence)")

@@ -153,7 +153,8 @@ struct PairsCommand: ParsableCommand {
             }
             if output.json {
                 return try printJSON(
-                    Result(model: model, variant: variant, pairs: all.pairs, accuracy: all.accuracy, tasks: scores, groups: groups, warnings: warnings))
+                    Result(
+                        model: model, variant: variant, pairs: all.pairs, accuracy: all.accuracy, tasks: scores, groups: groups, warnings: warnings))
             }
             var rows = [["task", "group", "pairs", "coverage", "accuracy", "mean margin", "95% interval"]]
             for s in scores {

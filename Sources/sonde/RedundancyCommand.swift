@@ -34,9 +34,9 @@ struct RedundancyCommand: ParsableCommand {
         let (treebank, tokens) = try input.treebank(for: [activations])
         let (names, layers, _) = try input.activations(activations, treebank)
         let progress = Progress(what: "layers"), search = Progress(what: "minimal set: probes")
-        let report = try NeuronRedundancy.analyze(layers: layers, names: names, tokens: tokens, settings: input.settings, threshold: threshold, delta: delta) {
-            ($0 == "layers" ? progress : search).update($1, $2)
-        }
+        let report = try NeuronRedundancy.analyze(
+            layers: layers, names: names, tokens: tokens, settings: input.settings, threshold: threshold, delta: delta
+        ) { ($0 == "layers" ? progress : search).update($1, $2) }
         if output.json { return try printJSON(report) }
         let rows = report.layers, cka = report.layerRedundancy.cka
         formatTable(

@@ -190,7 +190,8 @@ struct CompareCommand: ParsableCommand {
             )
         }
         guard a.names == b.names else {
-            throw CLIError("\(base) and \(other) do not have the same layers (\(a.names.joined(separator: ",")) vs \(b.names.joined(separator: ",")))")
+            throw CLIError(
+                "\(base) and \(other) do not have the same layers (\(a.names.joined(separator: ",")) vs \(b.names.joined(separator: ",")))")
         }
         if let fingerprint = a.identity.fingerprint, fingerprint == b.identity.fingerprint {
             writeMessage("sonde: warning: \(base) and \(other) are the same checkpoint (fingerprint \(fingerprint))\n")

@@ -59,7 +59,9 @@ struct SyntheticCommand: ParsableCommand {
             let language = ConduitLanguage(settings)
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             for (name, lines) in [("train.txt", language.train), ("dev.txt", language.dev)] {
-                try AtomicFile.write(to: out + "/" + name) { w in for line in lines { try w.write(Array((line.joined(separator: " ") + "\n").utf8)) } }
+                try AtomicFile.write(to: out + "/" + name) { w in
+                    for line in lines { try w.write(Array((line.joined(separator: " ") + "\n").utf8)) }
+                }
             }
             try AtomicFile.write(to: out + "/probes.tsv") { w in
                 for p in language.tests {

@@ -159,7 +159,9 @@ extension TaskSpaceCommand {
             }
             let (matrix, dev) = (try options.hypothesisMatrix(tasks), try options.devSentences())
             let progress = Progress(what: "tunings")
-            let result = try TaskSpace.run(model: lstm, tasks: tasks, settings: options.settings, hypothesis: matrix, dev: dev) { progress.update($0, $1) }
+            let result = try TaskSpace.run(model: lstm, tasks: tasks, settings: options.settings, hypothesis: matrix, dev: dev) {
+                progress.update($0, $1)
+            }
             let path = try options.write(result, "taskspace.json", report: TaskSpaceReport.html(result, model: model))
             if output.json { return try printJSON(result) }
             TaskSpaceOptions.present(result)
