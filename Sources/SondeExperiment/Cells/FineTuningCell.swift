@@ -22,7 +22,7 @@ struct FineTuningCell: JSONCell {
         return try ModelComparison.compare(
             base: a, other: b, layerNames: a.indices.map(ActivationFile.layerName), tokens: try runner.tokens(property).1,
             k: runner.experiment.k, measures: runner.measures(default: SimilarityMeasures.comparisonDefault), settings: runner.probeSettings,
-            sameNeurons: a.first?.columns == b.first?.columns
+            sameNeurons: ModelComparison.neuronsCorrespond(base: a, other: b)
         ) { runner.progress("fine-tuning \(property)", $0, $1) }
     }
 }

@@ -1,0 +1,37 @@
+import Foundation
+import Testing
+
+@testable import SondeExperiment
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+let sharedFolder = URL(fileURLWithPath: repositoryRoot).deletingLastPathComponent().path + "/shared"
+let sharedAvailable = FileManager.default.fileExists(atPath: sharedFolder + "/zoo/README.md")
+
+/// The studies in studies/ read and plan on ../shared as shipped, and one runs shortened (30
+/// sentences, two checkpoints) to its claims' verdicts.
+@Suite(.enabled(if: sharedAvailable, "../shared is absent beside the repository: the studies are not checked"))
+struct StudiesTests {
+    var studies: [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/studies"))?.filter { $0.hasSuffix(".toml") }.sorted() ?? []
+    }
+
+    @Test func everyStudyPlans() throws {
+        #expect(studies.count >= 5)
+        for name in studies {
+            let experiment = try Experiment.read(repositoryRoot + "/studies/" + name)
+            let plan = try ExperimentRunner(experiment).plan()
+            #expect(!plan.cells.isEmpty && experiment.claims?.isEmpty == false, "\(name)")
+        }
+    }
+
+    @Test func aShortenedStudyRunsToItsVerdicts() throws {
+        let folder = NSTemporaryDirectory() + "sonde-study-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var experiment = try Experiment.read(repositoryRoot + "/studies/raghu-convergence-gpt.toml")
+        (experiment.output, experiment.limit, experiment.seeds) = (folder, 30, [1])
+        experiment.models!.checkpoints = [experiment.models!.checkpoints[0], experiment.models!.checkpoints[5]]
+        let results = try ExperimentRunner(experiment).run()
+        // Three claims, each under the four measures.
+        #expect(results.claims?.count == 12 && results.claims?.allSatisfy { $0.measured.count == 2 } == true)
+    }
+}
