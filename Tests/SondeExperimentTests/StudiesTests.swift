@@ -8,7 +8,7 @@ let sharedFolder = URL(fileURLWithPath: repositoryRoot).deletingLastPathComponen
 let sharedAvailable = FileManager.default.fileExists(atPath: sharedFolder + "/zoo/README.md")
 
 /// The studies in studies/ read and plan on ../shared as shipped, and one runs shortened (30
-/// sentences, two checkpoints) to its claims' verdicts.
+/// sentences, two checkpoints, a sparser probe that debug builds fit in seconds) to its claims' verdicts.
 @Suite(.enabled(if: sharedAvailable, "../shared is absent beside the repository: the studies are not checked"))
 struct StudiesTests {
     var studies: [String] {
@@ -28,7 +28,8 @@ struct StudiesTests {
         let folder = NSTemporaryDirectory() + "sonde-study-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var experiment = try Experiment.read(repositoryRoot + "/studies/raghu-convergence-gpt.toml")
-        (experiment.output, experiment.limit, experiment.seeds) = (folder, 30, [1])
+        (experiment.output, experiment.limit, experiment.seeds, experiment.lambda) = (folder, 30, [1], 0.05)
+        (experiment.ablation, experiment.minimalDelta) = ([1.0], nil)
         experiment.models!.checkpoints = [experiment.models!.checkpoints[0], experiment.models!.checkpoints[5]]
         let results = try ExperimentRunner(experiment).run()
         // Three claims, each under the four measures.
