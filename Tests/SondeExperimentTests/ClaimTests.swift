@@ -79,6 +79,11 @@ struct ClaimTests {
         #expect(try verdict(.lowerThan, ["final-accuracy b layer1", "final-accuracy a layer1"], close) == [.undecided])
         #expect(try verdict(.lowerThan, ["final-accuracy b layer1", "value 0.9"], r) == [.holds])
         #expect(try verdict(.higherThan, ["accuracy a layer1", "value 0.9"], r) == [.doesNotHold])
+        // A series at one checkpoint: a at step-10 (0.8) above b (0.3); every measure at step-10.
+        #expect(try verdict(.higherThan, ["accuracy a layer1 at step-10", "accuracy b layer1 at step-10"], r) == [.holds])
+        let at = try Claim(claim: "t", kind: .higherThan, quantities: ["similarity * layer1 at step-10", "value 0.595"]).evaluate(r)
+        #expect(at.map(\.measured) == [[0.6, 0.595], [0.6, 0.595]] && at.map(\.verdict) == [.undecided, .undecided])
+        #expect(throws: StudyError.self) { try verdict(.lowerThan, ["accuracy a layer1 at step-5", "value 1"], r) }
         // A quantity the results do not hold is an error, not a verdict.
         #expect(throws: StudyError.self) { try verdict(.rises, ["accuracy a layer7"], r) }
     }

@@ -41,7 +41,10 @@ public struct Claim: Codable, Sendable, Equatable {
 ///     minimal-share PROPERTY                   the minimal neuron set's share of its layer
 ///     salient-layer PROPERTY [fine-tuned]      the mean layer of an all-layer probe's top-k
 ///     value NUMBER                             a number, to compare a quantity with
-enum Quantity: Equatable {
+///
+/// A series followed by `at CHECKPOINT` ("similarity svcca layer1 at step-600") is its value at
+/// that checkpoint: one number.
+indirect enum Quantity: Equatable {
     case accuracy(property: String, layer: String)
     case selectivity(property: String, layer: String)
     /// `reference` nil: to the last checkpoint.
@@ -51,10 +54,17 @@ enum Quantity: Equatable {
     case minimalShare(property: String)
     case salientLayer(property: String, fineTuned: Bool)
     case value(Double)
+    case at(Quantity, checkpoint: String)
 
     /// Parses the words; the error says what the words should be.
     init(_ text: String) throws {
         let w = text.split(separator: " ").map(String.init)
+        if w.count > 2 && w[w.count - 2] == "at" {
+            let series = try Quantity(w.dropLast(2).joined(separator: " "))
+            guard series.isSeries else { throw QuantityError("'\(text)': 'at CHECKPOINT' follows a series over training") }
+            self = .at(series, checkpoint: w[w.count - 1])
+            return
+        }
         func need(_ count: Int, _ form: String) throws {
             guard w.count == count else { throw QuantityError("'\(text)': expected '\(form)'") }
         }
@@ -96,7 +106,7 @@ enum Quantity: Equatable {
     var isSeries: Bool {
         switch self {
         case .accuracy, .selectivity, .similarity, .concentration: true
-        case .finalAccuracy, .minimalShare, .salientLayer, .value: false
+        case .finalAccuracy, .minimalShare, .salientLayer, .value, .at: false
         }
     }
 
@@ -104,6 +114,7 @@ enum Quantity: Equatable {
         switch self {
         case .accuracy(let p, _), .selectivity(let p, _), .finalAccuracy(let p, _), .minimalShare(let p), .salientLayer(let p, _): p
         case .similarity, .concentration, .value: nil
+        case .at(let q, _): q.property
         }
     }
 
@@ -111,11 +122,18 @@ enum Quantity: Equatable {
         switch self {
         case .accuracy(_, let l), .selectivity(_, let l), .similarity(_, let l, _), .concentration(let l), .finalAccuracy(_, let l): l
         case .minimalShare, .salientLayer, .value: nil
+        case .at(let q, _): q.layer
         }
     }
 
     /// What the study must compute for this quantity, checked when the experiment is read.
     func check(against e: Experiment) throws {
+        if case .at(let series, let checkpoint) = self {
+            if e.models == nil, !e.lstm.checkpointSteps.map({ "step-\($0)" }).contains(checkpoint) {
+                throw QuantityError("no checkpoint '\(checkpoint)': the LSTM's are \(e.lstm.checkpointSteps.map { "step-\($0)" }.joined(separator: ", "))")
+            }
+            return try series.check(against: e)
+        }
         if let p = property, !e.properties.contains(p) {
             throw QuantityError("property '\(p)' is not among the study's [probe] properties (\(e.properties.joined(separator: ", ")))")
         }

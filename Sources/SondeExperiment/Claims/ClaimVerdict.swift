@@ -23,13 +23,25 @@ extension Claim {
     /// `similarity *` quantity. A quantity the results do not hold is an error naming it.
     public func evaluate(_ results: ExperimentResults) throws -> [ClaimResult] {
         let parsed = try quantities.map(Quantity.init)
-        let wildcard = parsed.contains { if case .similarity("*", _, _) = $0 { true } else { false } }
+        func isWildcard(_ q: Quantity) -> Bool {
+            switch q {
+            case .similarity("*", _, _): true
+            case .at(let inner, _): isWildcard(inner)
+            default: false
+            }
+        }
+        let wildcard = parsed.contains(where: isWildcard)
         guard wildcard else { return [try evaluate(parsed, names: quantities, results)] }
         let measures = results.properties.first?.dynamics.measures ?? []
         return try measures.map { measure in
-            let expanded = parsed.map { q -> Quantity in
-                if case .similarity("*", let l, let t) = q { .similarity(measure: measure, layer: l, reference: t) } else { q }
+            func expand(_ q: Quantity) -> Quantity {
+                switch q {
+                case .similarity("*", let l, let t): .similarity(measure: measure, layer: l, reference: t)
+                case .at(let inner, let c): .at(expand(inner), checkpoint: c)
+                default: q
+                }
             }
+            let expanded = parsed.map(expand)
             return try evaluate(expanded, names: quantities.map { $0.replacingOccurrences(of: "similarity * ", with: "similarity \(measure) ") }, results)
         }
     }
@@ -127,6 +139,12 @@ extension Claim {
             return (fineTuned ? c.otherMeanLayer : c.baseMeanLayer, 0)
         case .value(let v):
             return (v, 0)
+        case .at(let inner, let checkpoint):
+            let (names, values) = try series(inner, name, r)
+            guard let i = names.firstIndex(of: checkpoint) else {
+                throw StudyError("claim '\(claim)': \(name): no checkpoint '\(checkpoint)' (\(names.joined(separator: ", ")))")
+            }
+            return (values[i], 0)
         default:
             return (try series(q, name, r).1.last ?? .nan, 0)
         }
