@@ -8,7 +8,7 @@ let sharedFolder = URL(fileURLWithPath: repositoryRoot).deletingLastPathComponen
 let sharedAvailable = FileManager.default.fileExists(atPath: sharedFolder + "/zoo/README.md")
 
 /// The studies in studies/ read and plan on ../shared as shipped, and one runs shortened (30
-/// sentences, two checkpoints, a sparser probe that debug builds fit in seconds) to its claims' verdicts.
+/// sentences, three checkpoints, a sparser probe that debug builds fit in seconds) to its claims' verdicts.
 @Suite(.enabled(if: sharedAvailable, "../shared is absent beside the repository: the studies are not checked"))
 struct StudiesTests {
     var studies: [String] {
@@ -30,9 +30,9 @@ struct StudiesTests {
         var experiment = try Experiment.read(repositoryRoot + "/studies/raghu-convergence-gpt.toml")
         (experiment.output, experiment.limit, experiment.seeds, experiment.lambda) = (folder, 30, [1], 0.05)
         (experiment.ablation, experiment.minimalDelta) = ([1.0], nil)
-        experiment.models!.checkpoints = [experiment.models!.checkpoints[0], experiment.models!.checkpoints[5]]
+        experiment.models!.checkpoints = [0, 4, 5].map { experiment.models!.checkpoints[$0] }
         let results = try ExperimentRunner(experiment).run()
-        // Three claims, each under the four measures.
-        #expect(results.claims?.count == 12 && results.claims?.allSatisfy { $0.measured.count == 2 } == true)
+        // Four claims, each under the four measures.
+        #expect(results.claims?.count == 16 && results.claims?.allSatisfy { $0.measured.count == 2 } == true)
     }
 }
