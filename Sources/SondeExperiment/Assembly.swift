@@ -88,7 +88,7 @@ extension ExperimentRunner {
         d.layers.compactMap { layer in
             let kept = d.rows.filter { $0.layer == layer }.map { ($0.checkpoint, $0.svccaDirections.first ?? 0) }
             guard let low = kept.min(by: { $0.1 < $1.1 }), let high = kept.max(by: { $0.1 < $1.1 }), high.1 > 4 * max(low.1, 1) else { return nil }
-            return "\(layer): SVCCA to \(reference) keeps \(low.1) directions at \(low.0) and \(high.1) at \(high.0): its mean correlation compares unlike subspaces over training; read svcca-20 (a fixed number of directions), pwcca or cka beside it"
+            return "\(layer): SVCCA to \(reference) keeps \(low.1) direction\(low.1 == 1 ? "" : "s") at \(low.0) and \(high.1) at \(high.0): its mean correlation compares unlike subspaces over training; read svcca-20 (a fixed number of directions), pwcca or cka beside it"
         }
     }
 

@@ -36,7 +36,12 @@ public struct Experiment: Codable, Sendable, Equatable {
     public var tagger: String? = "upos"
     /// More reference models trained on the same treebank, one per property (a tagger, or a
     /// sentence classifier for genre/doc): similarity over training is measured to each.
-    public var references: [String] = []
+    public var references: [String] {
+        get { referenceList ?? [] }
+        set { referenceList = newValue.isEmpty ? nil : newValue }
+    }
+    /// Stored absent when empty, so results.json of a study without references is as before.
+    private var referenceList: [String]? = nil
     /// Fine-tune the last language-model checkpoint on this property (nil: none).
     public var finetune: String? = nil
     public var finetuneSteps = 60
@@ -65,7 +70,7 @@ public struct Experiment: Codable, Sendable, Equatable {
     public var folder = "/"
 
     enum CodingKeys: String, CodingKey {
-        case output, corpus, limit, lstm, models, tagger, references, finetune, finetuneSteps, properties, lambda, alpha, seeds, k, ablation, minimalDelta
+        case output, corpus, limit, lstm, models, tagger, referenceList = "references", finetune, finetuneSteps, properties, lambda, alpha, seeds, k, ablation, minimalDelta
         case interactions, measures, claims
     }
 

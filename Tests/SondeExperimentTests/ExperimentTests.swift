@@ -38,6 +38,9 @@ struct ExperimentTests {
         // A name twice would be two cells with one id.
         expectError(good + "[models]\ncheckpoints = [\"a\", \"a\"]\n", "x.toml:5: models.checkpoints: 'a' is listed twice")
         expectError(good + "[probe]\nproperties = [\"upos\", \"upos\"]\n", "x.toml:5: probe.properties: 'upos' is listed twice")
+        // No references: no key in results.json's experiment (the file reads as before).
+        let plain = try! JSONEncoder().encode(try! Experiment.parse(good, path: "x.toml", folder: "/d"))
+        #expect(!String(decoding: plain, as: UTF8.self).contains("references"))
         expectError(good + "[lstm]\nreferences = [\"upos\"]\n", "x.toml:5: lstm.references: 'upos' is listed twice (or is the tagger)")
         // Similarity measures by registered name.
         #expect((try? Experiment.parse(good + "[analyses]\nmeasures = [\"cka\", \"procrustes\"]\n", path: "x.toml", folder: "/d"))?.measures == ["cka", "procrustes"])
