@@ -71,7 +71,10 @@ struct RunCommand: ParsableCommand {
             interrupted run continues. `--plan` lists the cells, `--dry-run` those that would run. \
             On several machines: `--shard I/N` runs one shard's cells (level by level with --level), \
             `--merge` writes the results once every cell is in the cache; `sonde slurm` does both \
-            through Slurm. `sonde demo --print-experiment` prints a complete example file.
+            through Slurm. `sonde demo --print-experiment` prints a complete example file; \
+            `studies/` has files that declare a paper's claims ([[claims]]: earlier, rises, falls, \
+            lower-than, higher-than over named quantities), whose verdicts head results.json and \
+            the report.
 
             Examples:
               sonde run study.toml
