@@ -62,7 +62,15 @@ extension ExperimentRunner {
         if !e.references.isEmpty {
             results.references = try Dictionary(uniqueKeysWithValues: e.references.map { ($0, try records(.reference($0)).last!) })
         }
-        results.claims = try e.claims?.flatMap { try $0.evaluate(results) }
+        results.claims = e.claims?.flatMap { claim in
+            do { return try claim.evaluate(results) } catch {
+                // A quantity the results lack (a layer or checkpoint of [models] the file could not
+                // check): said in the verdict, the study's results kept.
+                return [
+                    ClaimResult(claim: claim.claim, kind: claim.kind, quantities: claim.quantities, measured: [], verdict: .undecided, reason: "\(error)")
+                ]
+            }
+        }
         return results
     }
 
@@ -85,7 +93,8 @@ extension ExperimentRunner {
     /// checkpoints: its mean canonical correlation then averages 2 numbers at one checkpoint and
     /// 198 at another, and a rise or fall may be that alone.
     static func keptDirectionWarnings(_ d: Dynamics, to reference: String) -> [String] {
-        d.layers.compactMap { layer in
+        guard d.measures.contains("svcca") else { return [] }
+        return d.layers.compactMap { layer in
             let kept = d.rows.filter { $0.layer == layer }.map { ($0.checkpoint, $0.svccaDirections.first ?? 0) }
             guard let low = kept.min(by: { $0.1 < $1.1 }), let high = kept.max(by: { $0.1 < $1.1 }), high.1 > 4 * max(low.1, 1) else { return nil }
             return "\(layer): SVCCA to \(reference) keeps \(low.1) direction\(low.1 == 1 ? "" : "s") at \(low.0) and \(high.1) at \(high.0): its mean correlation compares unlike subspaces over training; read svcca-20 (a fixed number of directions), pwcca or cka beside it"

@@ -70,7 +70,7 @@ public enum CellID: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Reads the string form back (property names hold no space).
+    /// Reads the string form back (property names hold no space); nil for anything else.
     public init?(_ text: String) {
         guard let space = text.firstIndex(of: " ") else { return nil }
         let rest = String(text[text.index(after: space)...])
@@ -82,7 +82,8 @@ public enum CellID: Hashable, Sendable, CustomStringConvertible {
         case "extract": self = .extract(model: rest)
         case "probe":
             guard let last = rest.lastIndex(of: " "), rest[rest.index(after: last)...].hasPrefix("layer"),
-                let layer = Int(rest[rest.index(last, offsetBy: 6)...]), layer >= 0
+                case let digits = rest[rest.index(last, offsetBy: 6)...], !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
+                let layer = Int(digits), !rest[..<last].isEmpty
             else { return nil }
             self = .probe(property: String(rest[..<last]), layer: layer)
         case "analysis": self = .analysis(property: rest)

@@ -183,7 +183,7 @@ public struct Experiment: Codable, Sendable, Equatable {
     /// Reads and checks an experiment file; relative paths are resolved against its folder.
     public static func read(_ path: String) throws -> Experiment {
         guard let data = try? MappedFile.data(path), let text = String(data: data, encoding: .utf8) else {
-            throw StudyError("\(path): cannot read the experiment file")
+            throw StudyError("\(path): cannot read the experiment file", category: .missingInput)
         }
         let folder = (path as NSString).deletingLastPathComponent
         return try parse(text, path: path, folder: folder.isEmpty ? "." : folder)
@@ -289,6 +289,9 @@ public struct Experiment: Codable, Sendable, Equatable {
         s.seed = UInt64(try int(lstm, "lstm", "seed", 0...Int.max) ?? Int(s.seed))
         s.minCount = try int(lstm, "lstm", "min_count", 1...1_000_000) ?? s.minCount
         s.maxVocabulary = try int(lstm, "lstm", "max_vocabulary", 4...2_000_000) ?? s.maxVocabulary
+        if s.checkpointSteps.isEmpty {
+            throw fail("lstm", "checkpoints", "no checkpoint within 0…\(s.steps) (the training's steps): nothing to study")
+        }
         e.lstm = s
         if let t = try property(lstm, "lstm", "tagger") { e.tagger = t }
         if let references = try strings(lstm, "lstm", "references") {

@@ -143,8 +143,9 @@ struct StudyLayout {
         let probeKey = try CellKey.json([String(e.lambda), String(e.alpha), String(e.k)])
         let seriesKeys = series.map { key($0.extract) }
         let layerCount = e.models == nil ? e.lstm.layers : try languageModelLayerCount(final.folder)
-        // Named measures enter the keys; the defaults do not, so caches from before keep working.
-        let measureKey = e.measures.map { ["measures"] + $0 } ?? []
+        // Named measures enter the keys; the defaults do not. "dev": these cells' probes are
+        // evaluated on dev since the one probe engine (test before), so older outputs are redone.
+        let measureKey = ["dev"] + (e.measures.map { ["measures"] + $0 } ?? [])
         for name in e.properties where Property(name: name) != nil {
             let probes = try (0...layerCount).map { layer in
                 ProbeCell(

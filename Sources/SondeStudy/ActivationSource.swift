@@ -10,8 +10,11 @@ public struct StudyError: CategorizedError, Sendable {
     /// layer), else `.malformedInput`.
     public let category: ErrorCategory
     public init(_ description: String, usage: Bool = false) {
-        self.description = description
-        self.category = usage ? .usage : .malformedInput
+        self.init(description, category: usage ? .usage : .malformedInput)
+    }
+
+    public init(_ description: String, category: ErrorCategory) {
+        (self.description, self.category) = (description, category)
     }
 }
 

@@ -25,6 +25,7 @@ struct ExperimentTests {
         expectError(good + "[probe]\nlambda = \"small\"\n", "x.toml:5: probe.lambda: expected a positive number")
         expectError(good + "[probe]\nproperties = [\"upos\", \"nonsense\"]\n", "x.toml:5: probe.properties: unknown property 'nonsense'")
         expectError(good + "[lstm]\nsteps = 0\n", "x.toml:5: lstm.steps: expected an integer in 1…")
+        expectError(good + "[lstm]\nsteps = 400\ncheckpoints = [500]\n", "x.toml:6: lstm.checkpoints: no checkpoint within 0…400")
         expectError("[corpus]\npaths = [\"c.conllu\"]\n", "x.toml:1: output: missing")
         expectError(good + "[probe\n", "x.toml:4:")
         expectError("color = 3\n" + good, "x.toml:1: color: unknown key")
@@ -158,6 +159,7 @@ struct ExperimentTests {
         #expect(results.properties.allSatisfy { $0.dynamicsToReferences?["deprel"]?.rows.count == 4 } && results.references?["deprel"] != nil)
         #expect(results.claims?.map(\.quantities) == [["similarity svcca layer1 to deprel"], ["similarity pwcca layer1 to deprel"], ["similarity cka layer1 to deprel"]])
         #expect(ExperimentReport.html(results).contains("<h2>Claims</h2>"))
+        #expect(CellID("probe upos layer+1") == nil && CellID("probe  layer1") == nil && CellID("probe upos layer٣") == nil)
         #expect(CellID("probe upos") == nil && CellID("train nothing") == nil && CellID("extract") == nil && CellID("probe upos layerx") == nil)
     }
 }

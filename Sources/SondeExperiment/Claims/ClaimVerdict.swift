@@ -62,14 +62,16 @@ extension Claim {
             let (stepsA, a) = try series(q[0], names[0], r), (_, b) = try series(q[1], names[1], r)
             let (la, lb) = (learned(a), learned(b))
             func at(_ i: Int?) -> Double? { i.map { Self.step(stepsA[$0]) ?? Double($0) } }
-            func said(_ i: Int?, _ name: String) -> String { i.map { "\(name) is learned at \(stepsA[$0])" } ?? "\(name) changes by at most \(f(tolerance))" }
+            func said(_ i: Int?, _ name: String) -> String {
+                i.map { "\(name) is learned at \(stepsA[$0])" } ?? "\(name) changes by at most \(f(tolerance)) (learned before the first checkpoint, or never)"
+            }
             let words = "\(said(la, names[0])); \(said(lb, names[1])) (learned: 90% of the change from the first checkpoint to the last)"
+            // A flat series was learned before the first checkpoint or never: which, the
+            // numbers cannot tell, so a comparison with it is undecided.
             let verdict: ClaimResult.Verdict =
                 switch (la, lb) {
-                case (nil, nil): .undecided
-                case (nil, _): .doesNotHold
-                case (_, nil): .holds
                 case let (x?, y?): x < y ? .holds : x > y ? .doesNotHold : .undecided
+                default: .undecided
                 }
             return result([at(la), at(lb)], verdict, words)
         case .lowerThan, .higherThan:
