@@ -183,7 +183,9 @@ public struct Experiment: Codable, Sendable, Equatable {
     /// Reads and checks an experiment file; relative paths are resolved against its folder.
     public static func read(_ path: String) throws -> Experiment {
         guard let data = try? MappedFile.data(path), let text = String(data: data, encoding: .utf8) else {
-            throw StudyError("\(path): cannot read the experiment file", category: .missingInput)
+            // Absent: missing input (66); there but unreadable (a folder, a FIFO, not UTF-8): 65.
+            let absent = !FileManager.default.fileExists(atPath: path)
+            throw StudyError("\(path): cannot read the experiment file", category: absent ? .missingInput : .malformedInput)
         }
         let folder = (path as NSString).deletingLastPathComponent
         return try parse(text, path: path, folder: folder.isEmpty ? "." : folder)
