@@ -62,15 +62,7 @@ extension ExperimentRunner {
         if !e.references.isEmpty {
             results.references = try Dictionary(uniqueKeysWithValues: e.references.map { ($0, try records(.reference($0)).last!) })
         }
-        results.claims = e.claims?.flatMap { claim in
-            do { return try claim.evaluate(results) } catch {
-                // A quantity the results lack (a layer or checkpoint of [models] the file could not
-                // check): said in the verdict, the study's results kept.
-                return [
-                    ClaimResult(claim: claim.claim, kind: claim.kind, quantities: claim.quantities, measured: [], verdict: .undecided, reason: "\(error)")
-                ]
-            }
-        }
+        results.claims = e.claims.map { Claim.verdicts($0, on: results) }
         return results
     }
 

@@ -85,8 +85,16 @@ struct ClaimTests {
         let at = try Claim(claim: "t", kind: .higherThan, quantities: ["similarity * layer1 at step-10", "value 0.595"]).evaluate(r)
         #expect(at.map(\.measured) == [[0.6, 0.595], [0.6, 0.595]] && at.map(\.verdict) == [.undecided, .undecided])
         #expect(throws: StudyError.self) { try verdict(.lowerThan, ["accuracy a layer1 at step-5", "value 1"], r) }
-        // A quantity the results do not hold is an error, not a verdict.
+        // A quantity the results do not hold is an error, not a verdict; among a study's claims
+        // it is an undecided verdict that says why, beside the others' verdicts.
         #expect(throws: StudyError.self) { try verdict(.rises, ["accuracy a layer7"], r) }
+        let all = Claim.verdicts(
+            [Claim(claim: "x", kind: .rises, quantities: ["accuracy a layer7"]), Claim(claim: "y", kind: .rises, quantities: ["accuracy a layer1"])], on: r)
+        #expect(all.map(\.verdict) == [.undecided, .holds] && all[0].measured.isEmpty && all[0].reason.contains("no layer 'layer7'"))
+        // Results name the quantities as evaluated, one space apart, whatever the file's spacing.
+        let spaced = try Claim(claim: "t", kind: .rises, quantities: ["similarity  *  layer1"]).evaluate(r)
+        #expect(spaced.map(\.quantities) == [["similarity svcca layer1"], ["similarity cka layer1"]])
+        #expect(try Claim(claim: "t", kind: .lowerThan, quantities: ["final-accuracy b layer1", "value 1"]).evaluate(r)[0].quantities == ["final-accuracy b layer1", "value 1"])
     }
 
     @Test func claimsAreCheckedWhenTheFileIsRead() {

@@ -39,6 +39,8 @@ struct ExperimentTests {
         // A name twice would be two cells with one id.
         expectError(good + "[models]\ncheckpoints = [\"a\", \"a\"]\n", "x.toml:5: models.checkpoints: 'a' is listed twice")
         expectError(good + "[probe]\nproperties = [\"upos\", \"upos\"]\n", "x.toml:5: probe.properties: 'upos' is listed twice")
+        // An absent file is missing input (exit 66), not a malformed one.
+        #expect { _ = try Experiment.read("/nonexistent/e.toml") } throws: { ($0 as? StudyError)?.category == .missingInput }
         // No references: no key in results.json's experiment (the file reads as before).
         let plain = try! JSONEncoder().encode(try! Experiment.parse(good, path: "x.toml", folder: "/d"))
         #expect(!String(decoding: plain, as: UTF8.self).contains("references"))

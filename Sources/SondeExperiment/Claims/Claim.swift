@@ -103,6 +103,21 @@ indirect enum Quantity: Equatable {
         }
     }
 
+    /// The quantity in the file's words, one space apart (how results name it).
+    var description: String {
+        switch self {
+        case .accuracy(let p, let l): "accuracy \(p) \(l)"
+        case .selectivity(let p, let l): "selectivity \(p) \(l)"
+        case .similarity(let m, let l, let r): "similarity \(m) \(l)" + (r.map { " to \($0)" } ?? "")
+        case .concentration(let l): "concentration \(l)"
+        case .finalAccuracy(let p, let l): "final-accuracy \(p) \(l)"
+        case .minimalShare(let p): "minimal-share \(p)"
+        case .salientLayer(let p, let fineTuned): "salient-layer \(p)" + (fineTuned ? " fine-tuned" : "")
+        case .value(let v): "value " + (v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v))
+        case .at(let q, let c): "\(q.description) at \(c)"
+        }
+    }
+
     var isSeries: Bool {
         switch self {
         case .accuracy, .selectivity, .similarity, .concentration: true

@@ -19,6 +19,19 @@ public struct ClaimResult: Codable, Sendable, Equatable {
 }
 
 extension Claim {
+    /// The verdicts of every claim: a claim the results cannot evaluate (a layer or checkpoint
+    /// a `[models]` study lacks, which the file could not check) is an undecided verdict saying
+    /// why, so a finished study still writes its results.
+    public static func verdicts(_ claims: [Claim], on results: ExperimentResults) -> [ClaimResult] {
+        claims.flatMap { claim in
+            do { return try claim.evaluate(results) } catch {
+                return [
+                    ClaimResult(claim: claim.claim, kind: claim.kind, quantities: claim.quantities, measured: [], verdict: .undecided, reason: "\(error)")
+                ]
+            }
+        }
+    }
+
     /// The claim's verdicts on a study's results: one, or one per similarity measure for a
     /// `similarity *` quantity. A quantity the results do not hold is an error naming it.
     public func evaluate(_ results: ExperimentResults) throws -> [ClaimResult] {
@@ -30,8 +43,7 @@ extension Claim {
             default: false
             }
         }
-        let wildcard = parsed.contains(where: isWildcard)
-        guard wildcard else { return [try evaluate(parsed, names: quantities, results)] }
+        guard parsed.contains(where: isWildcard) else { return [try evaluate(parsed, names: parsed.map(\.description), results)] }
         let measures = results.properties.first?.dynamics.measures ?? []
         return try measures.map { measure in
             func expand(_ q: Quantity) -> Quantity {
@@ -42,7 +54,7 @@ extension Claim {
                 }
             }
             let expanded = parsed.map(expand)
-            return try evaluate(expanded, names: quantities.map { $0.replacingOccurrences(of: "similarity * ", with: "similarity \(measure) ") }, results)
+            return try evaluate(expanded, names: expanded.map(\.description), results)
         }
     }
 
