@@ -13,7 +13,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // MARK: C libraries from Debian (module map + shim header; nothing else)
@@ -49,8 +48,7 @@ let package = Package(
         .target(
             name: "SondeExperiment",
             dependencies: [
-                "SondeBase", "SondeLinalg", "SondeCorpus", "SondeModels", "SondeProbe", "SondeSimilarity", "SondeStudy", "SondeReport",
-                .product(name: "TOMLKit", package: "TOMLKit"),
+                "SondeBase", "SondeLinalg", "SondeCorpus", "SondeModels", "SondeProbe", "SondeSimilarity", "SondeStudy", "SondeReport"
             ]),
 
         // MARK: The command-line tool
@@ -66,6 +64,13 @@ let package = Package(
             name: "sonde-bench",
             dependencies: ["SondeBase", "SondeLinalg", "SondeCorpus", "SondeProbe", "SondeModels", "SondeSimilarity", "SondeStudy"],
             path: "benchmarks/sonde-bench"),
+
+        // MARK: The readers under libFuzzer (run with benchmarks/fuzz.sh; a replayer otherwise)
+        .systemLibrary(name: "CLibFuzzer", path: "benchmarks/fuzz/CLibFuzzer"),
+        .executableTarget(
+            name: "sonde-fuzz",
+            dependencies: ["SondeBase", "SondeLinalg", "SondeCorpus", "SondeProbe", "SondeModels", "SondeStudy", "SondeExperiment", "CLibFuzzer"],
+            path: "benchmarks/sonde-fuzz"),
 
         // MARK: Tests
         .testTarget(

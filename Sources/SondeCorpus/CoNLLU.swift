@@ -20,7 +20,7 @@ public struct ConlluReader: SentenceReader {
 
     /// The next sentence, or nil at the end.
     public mutating func next() throws -> Sentence? {
-        while position < lines.count && lines[position].range.isEmpty { position += 1 }
+        while position < lines.count && isBlank(lines[position].range) { position += 1 }  // empty or spaces and tabs only
         guard position < lines.count else { return nil }
         let start = position
         while position < lines.count && !isBlank(lines[position].range) { position += 1 }

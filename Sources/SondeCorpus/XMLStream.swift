@@ -51,6 +51,9 @@ final class XMLStream {
             box.line = Int(error.pointee.line)
         }
         xmlTextReaderSetStructuredErrorHandler(reader, handler, Unmanaged.passUnretained(errors).toOpaque())
+        // Errors raised outside the parser's context (an input that cannot be converted from the
+        // encoding it declares) go to this thread's global handler, which would print them.
+        xmlSetStructuredErrorFunc(Unmanaged.passUnretained(errors).toOpaque(), handler)
     }
 
     /// The offset of the first occurrence of `needle` (ASCII) in `bytes`.
@@ -66,7 +69,10 @@ final class XMLStream {
         return nil
     }
 
-    deinit { xmlFreeTextReader(reader) }
+    deinit {
+        xmlSetStructuredErrorFunc(nil, nil)
+        xmlFreeTextReader(reader)
+    }
 
     /// True once libxml2 has reported a syntax error (the rest of the file is unreadable).
     var failed: Bool { errors.message != nil }
@@ -74,6 +80,9 @@ final class XMLStream {
     /// Moves to the next node; false at the end of the document.
     func next() throws -> Bool {
         let status = xmlTextReaderRead(reader)
+        // A failed read ends the file even when libxml2 said nothing (found by benchmarks/fuzz.sh:
+        // an undecodable input made every later read fail again, forever, under --skip-invalid).
+        if status < 0 && errors.message == nil { errors.message = "malformed XML" }
         if status < 0 || errors.message != nil {
             throw CorpusError(path, line: max(errors.line, line), "XML error: \(errors.message ?? "malformed XML")")
         }

@@ -4,7 +4,6 @@ import SondeBase
 import SondeCorpus
 import SondeModels
 import SondeSimilarity
-import TOMLKit
 
 /// A study as a file: the treebank, the models — a native LSTM trained on it (with its
 /// checkpoints, a tagger and a fine-tuned copy), or existing checkpoints (`[models]`) — the
@@ -192,10 +191,7 @@ public struct Experiment: Codable, Sendable, Equatable {
     }
 
     public static func parse(_ text: String, path: String, folder: String) throws -> Experiment {
-        let root: TOMLTable
-        do { root = try TOMLTable(string: text) } catch let error as TOMLParseError {
-            throw StudyError("\(path):\(error.source.begin.line): \(error.description)")
-        }
+        let root = try TOMLTable.parse(text, path: path)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         /// The line of `key` in table `table` (its `[table]` header, then the key), for messages;
         /// the table's header line when the key is missing.

@@ -15,6 +15,34 @@ import Testing
         do { _ = try read(path, format: format); return nil } catch let e as CorpusError { return e } catch { return nil }
     }
 
+    /// Found by benchmarks/fuzz.sh (conllu): a line of spaces where a sentence would start made an
+    /// empty sentence block, read past its end. A blank line of spaces or tabs separates sentences.
+    @Test func conlluLinesOfSpacesSeparateSentences() throws {
+        let word = "1\tHi\thi\tINTJ\tUH\t_\t0\troot\t_\t_\n"
+        #expect(try read(write(" \n", name: "spaces.conllu", in: folder)).sentences.isEmpty)
+        let corpus = try read(write(" \t\n" + word + "  \n" + word, name: "between.conllu", in: folder))
+        #expect(corpus.sentences.count == 2 && corpus.sentences.allSatisfy { $0.words.map(\.form) == ["Hi"] })
+    }
+
+    /// Found by benchmarks/fuzz.sh (tiger, minimised): a file declaring an encoding its bytes are
+    /// not in. libxml2 reported the conversion failure outside the parser (printing it) and every
+    /// later read failed again, so --skip-invalid went on for minutes; now the first failed read
+    /// ends the file with libxml2's message, and nothing is printed.
+    @Test func undecodableXMLEndsTheFile() throws {
+        let text = "<?xml version=\"1.0\" encoding=\"UTF-7\"?>\n<corpus id=\"x\"><body><s id=\"s1\">"
+            + String(repeating: "\u{FF}", count: 40) + "</s></body></corpus>\n"
+        var bytes = Array(text.utf8)
+        bytes.replaceSubrange(bytes.firstIndex(of: 0xC3)!..<(bytes.lastIndex(of: 0xBF)! + 1), with: [UInt8](repeating: 0xFF, count: 40))
+        let path = folder + "/utf7.tiger.xml"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let started = Date()
+        let result = try CorpusReader.read([path], format: .tiger, skipInvalid: true)
+        #expect(result.corpus.sentences.isEmpty && result.skipped.count == 1)
+        #expect(result.skipped.first.map { $0.path == path && $0.message.hasPrefix("XML error: ") } == true, "\(result.skipped)")
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(throws: CorpusError.self) { try CorpusReader.read([path], format: .tiger) }
+    }
+
     /// 50,000 levels of brackets: the reader copes, and the writer (once recursive) writes them
     /// back exactly, on an explicit stack.
     @Test func deepBracketsRoundTrip() throws {

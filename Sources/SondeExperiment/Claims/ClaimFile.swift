@@ -1,5 +1,4 @@
 import SondeStudy
-import TOMLKit
 
 extension Claim {
     /// Reads `[[claims]]` tables and checks each against what the experiment computes; errors
