@@ -57,17 +57,10 @@ public struct ConceptEraser: Sendable {
         let sigma = x.covariance(ddof: 0)
         let mean = x.columnStatistics().means
         // Σxz = (1/n) Σᵢ (xᵢ − μ)(zᵢ − z̄)ᵀ; column c: (n_c/n)(μ_c − μ).
-        var sums = [Double](repeating: 0, count: k * d)
-        var counts = [Double](repeating: 0, count: k)
-        x.withUnsafeBufferPointer { a in
-            for (i, c) in data.labels.enumerated() {
-                counts[c] += 1
-                for j in 0..<d { sums[c * d + j] += Double(a[i * d + j]) }
-            }
-        }
+        let (classMeans, counts) = data.classMeans()
         var cross = Matrix<Double>(rows: d, columns: k)
         for c in 0..<k {
-            for j in 0..<d { cross[j, c] = (sums[c * d + j] - counts[c] * mean[j]) / Double(n) }
+            for j in 0..<d { cross[j, c] = Double(counts[c]) / Double(n) * (classMeans[c, j] - mean[j]) }
         }
         // Whitening and its pseudo-inverse on the kept eigenvectors (columns of `vectors`).
         let eigen = try sigma.symmetricEigen()

@@ -36,4 +36,23 @@ public struct ProbeDataset: Sendable {
         for y in labels where y >= 0 { counts[y] += 1 }
         return counts
     }
+
+    /// Each class's mean row (classes × neurons, Double; a class without rows has zeros) and the
+    /// rows per class: what mean-difference rankings and erasers start from.
+    public func classMeans() -> (means: Matrix<Double>, counts: [Int]) {
+        let (c, d) = (classes.count, neurons)
+        var sums = Matrix<Double>(rows: c, columns: d)
+        sums.withUnsafeMutableBufferPointer { s in
+            x.withUnsafeBufferPointer { a in
+                for (i, y) in labels.enumerated() where y >= 0 {
+                    for j in 0..<d { s[y * d + j] += Double(a[i * d + j]) }
+                }
+            }
+        }
+        let counts = classCounts
+        for y in 0..<c where counts[y] > 0 {
+            for j in 0..<d { sums[y, j] /= Double(counts[y]) }
+        }
+        return (sums, counts)
+    }
 }

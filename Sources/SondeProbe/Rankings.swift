@@ -1,3 +1,4 @@
+import Foundation
 import SondeBase
 import SondeLinalg
 
@@ -102,23 +103,120 @@ public enum Rankings {
     /// pairs of the absolute difference of its class means, Σ_{a<b} |μ_a − μ_b|; neurons in
     /// descending order of score (ties by index), with the scores.
     public static func probeless(_ data: ProbeDataset) -> (ordering: [Int], scores: [Double]) {
-        let (c, d) = (data.classes.count, data.neurons)
-        var sums = [Double](repeating: 0, count: c * d)
-        var counts = [Double](repeating: 0, count: c)
-        data.x.withUnsafeBufferPointer { x in
-            for (i, y) in data.labels.enumerated() where y >= 0 {
-                counts[y] += 1
-                for j in 0..<d { sums[y * d + j] += Double(x[i * d + j]) }
-            }
-        }
-        let present = (0..<c).filter { counts[$0] > 0 }
-        var scores = [Double](repeating: 0, count: d)
+        let (means, counts) = data.classMeans()
+        let present = counts.indices.filter { counts[$0] > 0 }
+        var scores = [Double](repeating: 0, count: data.neurons)
         for (t, a) in present.enumerated() {
             for b in present[(t + 1)...] {
-                for j in 0..<d { scores[j] += abs(sums[a * d + j] / counts[a] - sums[b * d + j] / counts[b]) }
+                for j in scores.indices { scores[j] += abs(means[a, j] - means[b, j]) }
             }
         }
         return (descending(scores), scores)
+    }
+
+    /// Mu & Andreas's (2020) IoU ranking: a neuron fires where its activation is above its
+    /// `percentile`-th percentile (numpy's linear interpolation; strictly above), and its score is
+    /// the best intersection-over-union of that mask with a class's rows.
+    public static func iou(_ data: ProbeDataset, percentile: Double = 95) -> (ordering: [Int], scores: [Double]) {
+        precondition((0...100).contains(percentile), "a percentile is in 0…100")
+        let (n, d, c) = (data.count, data.neurons, data.classes.count)
+        guard n > 0 else { return (Array(0..<d), [Double](repeating: 0, count: d)) }
+        let classSizes = data.classCounts
+        var scores = [Double](repeating: 0, count: d)
+        var column = [Float](repeating: 0, count: n)
+        data.x.withUnsafeBufferPointer { x in
+            for j in 0..<d {
+                for i in 0..<n { column[i] = x[i * d + j] }
+                let sorted = column.sorted()
+                let h = Double(n - 1) * percentile / 100
+                let low = Int(h.rounded(.down)), high = Swift.min(low + 1, n - 1)
+                let threshold = Double(sorted[low]) + (h - Double(low)) * (Double(sorted[high]) - Double(sorted[low]))
+                var fired = 0
+                var hits = [Int](repeating: 0, count: c)
+                for i in 0..<n where Double(column[i]) > threshold {
+                    fired += 1
+                    if data.labels[i] >= 0 { hits[data.labels[i]] += 1 }
+                }
+                for k in 0..<c {
+                    let union = fired + classSizes[k] - hits[k]
+                    if union > 0 { scores[j] = Swift.max(scores[j], Double(hits[k]) / Double(union)) }
+                }
+            }
+        }
+        return (descending(scores), scores)
+    }
+
+    /// Torroba Hennigen et al.'s (2020) Gaussian probe ranking, greedy: a Gaussian per class over
+    /// the chosen neurons (maximum-likelihood means and covariances plus `ridge`·I, priors from the
+    /// class sizes) and neurons added one at a time, each the one that most raises the mean log
+    /// posterior of the true class on `heldOut`. Returns the first `count` neurons in the order
+    /// chosen and the held-out score after each.
+    public static func gaussian(_ train: ProbeDataset, heldOut: ProbeDataset, count: Int, ridge: Double = 1e-3) throws -> (
+        ordering: [Int], scores: [Double]
+    ) {
+        let (d, c) = (train.neurons, train.classes.count)
+        precondition(heldOut.neurons == d && heldOut.classes == train.classes, "held-out rows of other neurons or classes")
+        let present = train.classCounts.indices.filter { train.classCounts[$0] > 0 }
+        let total = Double(present.reduce(0) { $0 + train.classCounts[$1] })
+        let logPriors = (0..<c).map { Foundation.log(Double(train.classCounts[$0]) / total) }
+        let means = train.classMeans().means
+        // Each class's full covariance once; a subset's Gaussian reads its submatrix.
+        let covariances = present.map { k in train.x.rows(train.labels.indices.filter { train.labels[$0] == k }).covariance(ddof: 0) }
+        let rows = heldOut.labels.indices.filter { heldOut.labels[$0] >= 0 && train.classCounts[heldOut.labels[$0]] > 0 }
+        var chosen: [Int] = [], scores: [Double] = []
+        for _ in 0..<Swift.min(count, d) {
+            var best: (neuron: Int, score: Double)?
+            for candidate in 0..<d where !chosen.contains(candidate) {
+                let subset = chosen + [candidate]
+                let score = try heldOutLogPosterior(
+                    subset, rows: rows, heldOut: heldOut, present: present, means: means, covariances: covariances, logPriors: logPriors,
+                    ridge: ridge)
+                if best == nil || score > best!.score { best = (candidate, score) }
+            }
+            guard let best else { break }
+            chosen.append(best.neuron)
+            scores.append(best.score)
+        }
+        return (chosen, scores)
+    }
+
+    /// The mean over `rows` of log p(true class | x restricted to `subset`).
+    static func heldOutLogPosterior(
+        _ subset: [Int], rows: [Int], heldOut: ProbeDataset, present: [Int], means: Matrix<Double>, covariances: [Matrix<Double>],
+        logPriors: [Double], ridge: Double
+    ) throws -> Double {
+        let s = subset.count
+        // Per class: the Cholesky factor of Σ[S,S] + ridge·I and log|Σ|.
+        let factors = try present.indices.map { p -> (Matrix<Double>, Double) in
+            var block = Matrix<Double>(rows: s, columns: s)
+            for a in 0..<s { for b in 0..<s { block[a, b] = covariances[p][subset[a], subset[b]] + (a == b ? ridge : 0) } }
+            let l = try block.cholesky()
+            return (l, 2 * (0..<s).reduce(0.0) { $0 + Foundation.log(l[$1, $1]) })
+        }
+        let d = heldOut.neurons
+        let logTwoPi = Foundation.log(2 * Double.pi)
+        var total = 0.0
+        var z = [Double](repeating: 0, count: s), joint = [Double](repeating: 0, count: present.count)
+        heldOut.x.withUnsafeBufferPointer { x in
+            for i in rows {
+                for (p, k) in present.enumerated() {
+                    // Solve L z = x − μ by forward substitution; the Mahalanobis term is ‖z‖².
+                    let (l, logDet) = factors[p]
+                    var squares = 0.0
+                    for a in 0..<s {
+                        var v = Double(x[i * d + subset[a]]) - means[k, subset[a]]
+                        for b in 0..<a { v -= l[a, b] * z[b] }
+                        z[a] = v / l[a, a]
+                        squares += z[a] * z[a]
+                    }
+                    joint[p] = logPriors[k] - 0.5 * (squares + logDet + Double(s) * logTwoPi)
+                }
+                let top = joint.max()!
+                let normaliser = top + Foundation.log(joint.reduce(0.0) { $0 + Foundation.exp($1 - top) })
+                total += joint[present.firstIndex(of: heldOut.labels[i])!] - normaliser
+            }
+        }
+        return rows.isEmpty ? 0 : total / Double(rows.count)
     }
 
     /// Indices by value, descending; ties by index.

@@ -1,4 +1,5 @@
 import SondeBase
+import SondeLinalg
 import Synchronization
 
 /// The similarity measures by name, as the command line, the comparator and experiment files
@@ -17,6 +18,10 @@ public enum Measure: String, CaseIterable, Codable, Sendable {
     case rbfCKA = "rbf-cka"
     /// Orthogonal Procrustes: the nuclear norm of XᵀY after centring and normalising.
     case procrustes
+    /// Mutual k-nearest-neighbour alignment (Huh et al. 2024).
+    case mutualKNN = "mutual-knn"
+    /// Centered kernel nearest-neighbour alignment (Huh et al. 2024).
+    case cknna
 
     /// Parses a comma-separated list ("cca,svcca"); nil names the first unknown entry.
     public static func list(_ text: String) -> Result<[Measure], UnknownMeasure> {
@@ -47,6 +52,13 @@ public protocol SimilarityMeasure: Sendable {
     /// How charts and tables label it.
     var title: String { get }
     func value(_ moments: JointMoments) throws -> Double
+    /// The value from the rows themselves, for measures that need more than the moments
+    /// (neighbourhoods); by default the moments' value.
+    func value(_ moments: JointMoments, x: Matrix<Float>, y: Matrix<Float>) throws -> Double
+}
+
+extension SimilarityMeasure {
+    public func value(_ moments: JointMoments, x: Matrix<Float>, y: Matrix<Float>) throws -> Double { try value(moments) }
 }
 
 /// The measures by name: the built-in ones, and those registered (by a test, or code built on
@@ -95,11 +107,35 @@ public enum SimilarityMeasures {
         public func value(_ moments: JointMoments) throws -> Double { try Similarity.procrustes(moments).nuclearNorm }
     }
 
+    /// Mutual k-NN alignment or CKNNA on at most `rows` rows (a seeded sample).
+    public struct Neighbourhood: SimilarityMeasure {
+        public let measure: Measure
+        public let k: Int
+        public let rows: Int
+        public init(_ measure: Measure, k: Int = NeighbourAlignment.defaultK, rows: Int = NeighbourAlignment.defaultRows) {
+            precondition(measure == .mutualKNN || measure == .cknna, "a neighbourhood measure is mutual-knn or cknna")
+            (self.measure, self.k, self.rows) = (measure, k, rows)
+        }
+        public var name: String { measure.rawValue }
+        public var title: String { measure == .cknna ? "CKNNA" : "mutual k-NN" }
+        public func value(_ moments: JointMoments) throws -> Double {
+            throw SimilarityError("\(name) compares neighbourhoods of rows; it needs the activations, not their moments")
+        }
+        public func value(_ moments: JointMoments, x: Matrix<Float>, y: Matrix<Float>) throws -> Double {
+            let sample = NeighbourAlignment.sampleRows(count: x.rows, limit: rows)
+            guard sample.count > Swift.max(k, 3) else { throw SimilarityError("\(name) needs more than \(Swift.max(k, 3)) rows (has \(x.rows))") }
+            let (a, b) = (x.rows(sample), y.rows(sample))
+            return measure == .cknna ? NeighbourAlignment.cknna(x: a, y: b, k: k) : NeighbourAlignment.mutualKNN(x: a, y: b, k: k)
+        }
+    }
+
     /// SVCCA on a fixed number of directions: a series whose 99%-variance rule keeps very
     /// different numbers of directions over training compares unlike subspaces; this does not.
     public static let svcca20 = SVCCA(keep: .dimensions(20), name: "svcca-20", title: "SVCCA (20 directions)")
 
-    private static let registry = Mutex<[any SimilarityMeasure]>([SVCCA(), svcca20, PWCCA(), CKA(), CCA(), Procrustes()])
+    private static let registry = Mutex<[any SimilarityMeasure]>([
+        SVCCA(), svcca20, PWCCA(), CKA(), CCA(), Procrustes(), Neighbourhood(.mutualKNN), Neighbourhood(.cknna),
+    ])
 
     /// What a study follows over training unless told otherwise.
     public static var dynamicsDefault: [any SimilarityMeasure] { [SVCCA(), PWCCA(), CKA()] }

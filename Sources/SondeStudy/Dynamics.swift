@@ -168,7 +168,7 @@ extension Comparator {
                 let moments = try JointMoments(x: x, y: y)
                 let kept = try Whitening(svcca: moments, keep: keep)
                 var similarity: [String: Double] = [:]
-                for measure in measures { similarity[measure.name] = try measure.value(moments) }
+                for measure in measures { similarity[measure.name] = try measure.value(moments, x: x, y: y) }
                 let probe = ProbeStudy.layer(x, tokens, settings: settings)
                 let dev = probe.splits["dev"]!
                 let aligned = try CanonicalAlignment.measure(

@@ -48,7 +48,7 @@ public struct ModelComparison: Codable, Sendable {
         for (l, name) in layerNames.enumerated() {
             let moments = try JointMoments(x: base[l], y: other[l])
             var similarity: [String: Double] = [:]
-            for measure in measures { similarity[measure.name] = try measure.value(moments) }
+            for measure in measures { similarity[measure.name] = try measure.value(moments, x: base[l], y: other[l]) }
             let a = ProbeStudy.layer(base[l], tokens, settings: settings), b = ProbeStudy.layer(other[l], tokens, settings: settings)
             let (devA, devB) = (a.splits["dev"]!, b.splits["dev"]!)
             layers.append(

@@ -1,3 +1,4 @@
+import SondeBase
 import SondeLinalg
 import SondeProbe
 
@@ -17,6 +18,14 @@ public enum NeuronSelection {
         case random
         /// Antverg & Belinkov 2022: no probe, class-mean differences on the data.
         case probeless
+        /// Mu & Andreas 2020: the best IoU of a neuron's top activations with a class (on the data).
+        case iou
+        /// Torroba Hennigen et al. 2020: greedy selection by a Gaussian classifier's held-out
+        /// log-likelihood (on the data).
+        case gaussian
+
+        /// Whether the method ranks labelled activations rather than a probe's weights.
+        public var ranksData: Bool { self == .probeless || self == .iou || self == .gaussian }
     }
 
     public struct Result: Encodable, Sendable {
@@ -27,7 +36,10 @@ public enum NeuronSelection {
         public var unranked: [Int]? = nil
         public var cutoffs: [Int]? = nil
         public var perClass: [String: [Int]]? = nil
+        /// Each neuron's score (probeless, iou), by neuron index.
         public var scores: [Double]? = nil
+        /// gaussian: the held-out mean log-posterior of the true class after each selected neuron.
+        public var heldOutScores: [Double]? = nil
     }
 
     /// A selection from a probe's weights. `className` restricts it to one class's weights;
@@ -64,14 +76,40 @@ public enum NeuronSelection {
             return Result(method: name, selected: Rankings.bottomNeurons(w, fraction: mass))
         case .random:
             return Result(method: name, selected: Rankings.random(count: min(count, probe.neurons), of: probe.neurons, seed: seed))
-        case .probeless:
-            throw StudyError("probeless ranks data, not a probe: use probeless(_:)")
+        case .probeless, .iou, .gaussian:
+            throw StudyError("\(name) ranks labelled activations, not a probe: use rank(_:data:)")
         }
     }
 
-    /// Antverg & Belinkov's probeless ranking of labelled activations.
-    public static func probeless(_ data: ProbeDataset) -> Result {
-        let r = Rankings.probeless(data)
-        return Result(method: Method.probeless.rawValue, selected: r.ordering, scores: r.scores)
+    /// A ranking of labelled activations. `percentile`: IoU's firing threshold (default 95).
+    /// `count`: how many neurons the Gaussian search adds (default 20), on `heldOut`, or when that
+    /// is nil on a seeded fifth of the rows (trained on the rest).
+    public static func rank(
+        _ method: Method, data: ProbeDataset, heldOut: ProbeDataset? = nil, percentile: Double = 95, count: Int = 20, seed: UInt64 = 1
+    ) throws -> Result {
+        switch method {
+        case .probeless:
+            let r = Rankings.probeless(data)
+            return Result(method: method.rawValue, selected: r.ordering, scores: r.scores)
+        case .iou:
+            let r = Rankings.iou(data, percentile: percentile)
+            return Result(method: method.rawValue, selected: r.ordering, scores: r.scores)
+        case .gaussian:
+            var train = data, held = heldOut
+            if held == nil {
+                guard data.count >= 10 else { throw StudyError("the Gaussian ranking needs at least 10 rows to hold a fifth out") }
+                var generator = SplitMix64(seed: seed)
+                let order = generator.shuffled(Array(0..<data.count))
+                let cut = data.count / 5
+                let (heldRows, trainRows) = (Array(order[..<cut]).sorted(), Array(order[cut...]).sorted())
+                held = ProbeDataset(x: data.x.rows(heldRows), labels: heldRows.map { data.labels[$0] }, classes: data.classes)
+                train = ProbeDataset(x: data.x.rows(trainRows), labels: trainRows.map { data.labels[$0] }, classes: data.classes)
+            }
+            let r = try Rankings.gaussian(train, heldOut: held!, count: count)
+            return Result(method: method.rawValue, selected: r.ordering, heldOutScores: r.scores)
+        default:
+            throw StudyError("\(method.rawValue) ranks a probe's weights: use select(_:probe:)")
+        }
     }
+
 }

@@ -22,7 +22,7 @@ public enum SimilarityStudy {
         public var rbfFraction: Double
 
         public init(
-            measures: [Measure] = Measure.allCases, keep: SVCCAKeep = .variance(0.99), epsilon: Double = Similarity.defaultEpsilon,
+            measures: [Measure] = Measure.allCases.filter { $0 != .mutualKNN && $0 != .cknna }, keep: SVCCAKeep = .variance(0.99), epsilon: Double = Similarity.defaultEpsilon,
             googleCompatible: Bool = false, precision: MomentPrecision = .automatic, baseline: Int = 3, rbfFraction: Double = 0.5
         ) {
             self.measures = measures
@@ -180,6 +180,18 @@ public enum SimilarityStudy {
             case .rbfCKA:
                 scores["rbf-cka"] = Score(
                     value: try Similarity.rbfCKA(x: x, y: y, fraction: settings.rbfFraction), details: ["fraction": .number(settings.rbfFraction)])
+            case .mutualKNN, .cknna:
+                let sample = NeighbourAlignment.sampleRows(count: x.rows)
+                let (a, b) = (x.rows(sample), y.rows(sample))
+                let k = NeighbourAlignment.defaultK
+                guard a.rows > Swift.max(k, 3) else { throw StudyError("\(measure.rawValue) needs more than \(Swift.max(k, 3)) tokens (has \(a.rows))") }
+                let compute: (Matrix<Float>, Matrix<Float>) -> Double = {
+                    measure == .cknna ? NeighbourAlignment.cknna(x: $0, y: $1, k: k) : NeighbourAlignment.mutualKNN(x: $0, y: $1, k: k)
+                }
+                let null = meanAndSpread(NeighbourAlignment.shuffled(x: a, y: b, seeds: settings.baseline, compute))
+                scores[measure.rawValue] = Score(
+                    value: compute(a, b), baseline: settings.baseline > 0 ? null.mean : nil, baselineSD: settings.baseline > 0 ? null.standardDeviation ?? 0 : nil,
+                    details: ["k": .integer(k), "rows": .integer(a.rows), "definition": .text("Huh et al. 2024, cosine neighbours")])
             case .procrustes:
                 let p = try Similarity.procrustes(m)
                 let (mean, sd) = null("procrustes")

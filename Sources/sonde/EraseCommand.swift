@@ -128,24 +128,10 @@ struct EraseFitCommand: ParsableCommand {
 
     /// max over classes of ‖μ_c − μ‖ (Euclidean, over neurons).
     func classMeanSpread(_ x: Matrix<Float>, _ data: ProbeDataset) -> Double {
-        let d = x.columns
-        var sums = [Double](repeating: 0, count: data.classes.count * d), total = [Double](repeating: 0, count: d)
-        var counts = [Double](repeating: 0, count: data.classes.count)
-        x.withUnsafeBufferPointer { a in
-            for (i, c) in data.labels.enumerated() where c >= 0 {
-                counts[c] += 1
-                for j in 0..<d {
-                    sums[c * d + j] += Double(a[i * d + j])
-                    total[j] += Double(a[i * d + j])
-                }
-            }
-        }
-        let n = counts.reduce(0, +)
-        return data.classes.indices.filter { counts[$0] > 0 }.map { c in
-            (0..<d).reduce(0.0) { s, j in
-                let gap = sums[c * d + j] / counts[c] - total[j] / n
-                return s + gap * gap
-            }.squareRoot()
+        let (means, counts) = ProbeDataset(x: x, labels: data.labels, classes: data.classes).classMeans()
+        let overall = x.columnStatistics().means
+        return counts.indices.filter { counts[$0] > 0 }.map { c in
+            overall.indices.reduce(0.0) { s, j in s + (means[c, j] - overall[j]) * (means[c, j] - overall[j]) }.squareRoot()
         }.max() ?? 0
     }
 

@@ -14,31 +14,43 @@ struct RankCommand: ParsableCommand {
             unranked), top (get_top_neurons at --fraction of the weight mass, default 0.5), threshold \
             (get_top_neurons_hard_threshold: |w| > max/--fraction, default 2), bottom, \
             random (--count neurons, seeded: the control selection), \
-            probeless (Antverg & Belinkov 2022; needs --train and --train-labels instead of --probe). \
+            and, from labelled activations (--train and --train-labels instead of --probe): probeless \
+            (Antverg & Belinkov 2022: class-mean differences), iou (Mu & Andreas 2020: a neuron's best \
+            intersection-over-union of its activations above the --percentile-th percentile, default 95, \
+            with a class's rows), gaussian (Torroba Hennigen et al. 2020: --count neurons, default 20, \
+            added greedily by a per-class Gaussian's held-out log-likelihood; held out: --dev, or a \
+            seeded fifth of the rows). \
             Weights are standardised (× the neuron's scale) unless --raw-weights, as NeuroX uses them.
             """)
 
     typealias Method = NeuronSelection.Method
 
     @Option(help: "A probe saved by `sonde probe --save`.") var probe: String?
-    @Option(help: "The method: ordering, top, threshold, bottom, random, probeless.") var method: Method = .ordering
+    @Option(help: "The method: ordering, top, threshold, bottom, random (from a probe); probeless, iou, gaussian (from activations).")
+    var method: Method = .ordering
     @Option(help: "Weight mass (top, bottom; default 0.5) or divisor (threshold; default 2, NeuroX's).") var fraction: Double?
     @Option(help: "Only this class's neurons (top, threshold: its own list; ordering: its weights alone).") var `class`: String?
     @Option(help: "Steps of the ordering sweep.") var stride: Int = 100
-    @Option(help: "How many neurons, for random.") var count: Int?
-    @Option(help: "Seed, for random.") var seed: UInt64 = 1
+    @Option(help: "How many neurons, for random (required) and gaussian (default 20).") var count: Int?
+    @Option(help: "Seed, for random and gaussian's held-out fifth.") var seed: UInt64 = 1
+    @Option(help: "iou: the percentile above which a neuron fires (0…100).") var percentile: Double = 95
     @Flag(help: "Rank by raw weights (as NeuroX) instead of standardised ones.") var rawWeights = false
-    @Option(help: "Activations, for probeless.") var train: String?
-    @Option(help: "Labels, for probeless.") var trainLabels: String?
+    @Option(help: "Activations, for probeless, iou, gaussian.") var train: String?
+    @Option(help: "Labels, for probeless, iou, gaussian.") var trainLabels: String?
+    @Option(help: "gaussian: held-out activations (instead of a fifth of --train).") var dev: String?
+    @Option(help: "gaussian: held-out labels.") var devLabels: String?
     @Option(help: "The tensor to use in .npz/safetensors files.") var layer: String?
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        if method == .probeless {
-            guard train != nil && trainLabels != nil else { throw ValidationError("probeless needs --train and --train-labels") }
+        if method.ranksData {
+            guard train != nil && trainLabels != nil else { throw ValidationError("\(method.rawValue) needs --train and --train-labels") }
         } else if probe == nil {
-            throw ValidationError("--probe is required (or use --method probeless)")
+            throw ValidationError("--probe is required (or rank activations with --method probeless, iou or gaussian)")
         }
+        if (dev == nil) != (devLabels == nil) { throw ValidationError("--dev and --dev-labels go together") }
+        guard (0...100).contains(percentile) else { throw ValidationError("--percentile must be in 0…100") }
+        if method == .gaussian, let count, count < 1 { throw ValidationError("--count must be at least 1") }
         if method == .random, (count ?? -1) < 0 { throw ValidationError("random needs --count (a number of neurons ≥ 0)") }
         guard (1...10_000).contains(stride) else { throw ValidationError("--stride must be in 1…10000") }
         try requireNumber("fraction", fraction, "positive") { $0 > 0 }
@@ -46,9 +58,16 @@ struct RankCommand: ParsableCommand {
 
     func run() throws {
         let report: NeuronSelection.Result
-        if method == .probeless {
+        if method.ranksData {
             let x = try loadActivations(train!, layer: layer)
-            report = NeuronSelection.probeless(ProbeDataset(x: x, labels: try loadLines(trainLabels!, count: x.rows, what: "label")))
+            let data = ProbeDataset(x: x, labels: try loadLines(trainLabels!, count: x.rows, what: "label"))
+            var heldOut: ProbeDataset?
+            if let dev, let devLabels {
+                let y = try loadActivations(dev, layer: layer)
+                guard y.columns == x.columns else { throw CLIError("\(dev): \(y.columns) neurons, but --train has \(x.columns)") }
+                heldOut = ProbeDataset(x: y, labels: try loadLines(devLabels, count: y.rows, what: "label"), classes: data.classes)
+            }
+            report = try NeuronSelection.rank(method, data: data, heldOut: heldOut, percentile: percentile, count: count ?? 20, seed: seed)
         } else {
             let loaded = try ProbeFile.read(probe!)
             if let name = `class`, !loaded.classes.contains(name) {

@@ -94,7 +94,7 @@ struct StudyTypesTests {
         let top = try NeuronSelection.select(.top, probe: probe, className: probe.classes[1])
         #expect(top.perClass?.keys.sorted() == [probe.classes[1]])
         #expect(throws: StudyError.self) { try NeuronSelection.select(.top, probe: probe, className: "no such class") }
-        #expect(NeuronSelection.probeless(planted.dataset).selected.count == 10)
+        #expect(try NeuronSelection.rank(.probeless, data: planted.dataset).selected.count == 10)
     }
 
     /// Activations and labels from files, as a user gives them: split assembly and its checks.
