@@ -1,22 +1,50 @@
 import Foundation
+import SondeLinalg
 
 // The values the `LanguageModel` contract speaks in, whatever the family.
 
-/// Zeroes or replaces chosen neurons of one layer's output inside the forward pass, so every
-/// later layer (and the model's own head) sees the ablated vector. Layer 0 is the embedding
+/// Zeroes or replaces chosen neurons of one layer's output inside the forward pass — or erases
+/// a concept from it (x ↦ x − (x − μ)Eᵀ, a `sonde erase` eraser: amnesic probing) — so every
+/// later layer (and the model's own head) sees the changed vector. Layer 0 is the embedding
 /// output, layer l the output of block l — the same numbering as the activation file, and the
-/// ablated vector is exactly that file's row with these neurons replaced.
+/// changed vector is exactly that file's row with the change applied (in an LSTM, at every
+/// step, so the recurrence carries it).
 public struct NeuronAblation: Sendable {
     public var layer: Int
     public var neurons: [Int]
     /// The value each neuron is set to: 0 to zero it, its mean over a corpus to mean-ablate it.
     public var values: [Float]
+    /// E (hidden × hidden, row-major) and μ of an erasure, applied after any replacement.
+    public var erasure: (map: [Float], mean: [Float])?
 
     public init(layer: Int, neurons: [Int], values: [Float]) {
         precondition(neurons.count == values.count, "one replacement value per neuron")
         self.layer = layer
         self.neurons = neurons
         self.values = values
+    }
+
+    /// An erasure of layer `layer`: `map` is E (hidden × hidden, row-major), `mean` μ.
+    public init(layer: Int, erasureMap map: [Float], mean: [Float]) {
+        precondition(map.count == mean.count * mean.count, "an erasure's map is hidden × hidden")
+        (self.layer, self.neurons, self.values, self.erasure) = (layer, [], [], (map, mean))
+    }
+
+    /// Applies the change to `rows` rows of width `width` at `base` (replacement, then erasure;
+    /// the erasure through one gemm on a centred copy).
+    func apply<S: LinalgScalar>(to base: UnsafeMutablePointer<S>, rows: Int, width: Int) {
+        for r in 0..<rows { for (n, value) in zip(neurons, values) { base[r * width + n] = S(value) } }
+        guard let erasure, rows > 0 else { return }
+        var centred = [S](repeating: 0, count: rows * width)
+        for r in 0..<rows { for j in 0..<width { centred[r * width + j] = base[r * width + j] - S(erasure.mean[j]) } }
+        let map = erasure.map.map { S($0) }
+        centred.withUnsafeBufferPointer { c in
+            map.withUnsafeBufferPointer { e in
+                S._gemm(
+                    transA: false, transB: true, m: rows, n: width, k: width, alpha: -1, a: c.baseAddress!, lda: width, b: e.baseAddress!,
+                    ldb: width, beta: 1, c: base, ldc: width)
+            }
+        }
     }
 }
 

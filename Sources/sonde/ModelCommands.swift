@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import SondeBase
 import SondeCorpus
 import SondeLinalg
 import SondeModels
+import SondeProbe
 import SondeStudy
 
 extension SubwordAggregation: ExpressibleByArgument {}
@@ -68,15 +70,37 @@ struct ScoreCommand: ParsableCommand {
             (--property genre); native LSTM taggers: against the word-level property they were \
             trained on (--property upos). With --ablate, the same predictions are \
             scored again with the neurons zeroed or set to their means, and the change is reported: \
-            what the model itself loses, not just a probe.
+            what the model itself loses, not just a probe. With --erase (an eraser from `sonde erase \
+            fit` on that layer's activations) and --erase-layer, the concept is erased inside the \
+            forward pass (amnesic probing, Elazar et al. 2021), and, as the control, random erasers \
+            of the same rank (--erase-controls seeds): the erasure matters where its change of the \
+            loss is beyond theirs.
             """)
 
     @OptionGroup var input: ModelInput
     @Option(help: "For a classifier or a tagger: the property holding the gold labels (e.g. genre, upos).")
     var property: String?
+    @Option(help: "An eraser saved by `sonde erase fit` on activations of --erase-layer.") var erase: String?
+    @Option(help: "The layer the eraser acts on (0 = embeddings, as in the activation file).") var eraseLayer: Int?
+    @Option(help: "Random erasers of the same rank scored as the control.") var eraseControls: Int = 3
     @Option(help: "The seed choosing masked tokens.")
     var seed: UInt64 = 2026
     @OptionGroup var output: OutputOptions
+
+    struct Erasure: Encodable {
+        let eraser: String
+        let layer: Int
+        let method: ConceptEraser.Method
+        let rank: Int
+        let erased: ModelScore
+        let lossChange: Double
+        /// The random erasers of the same rank: each one's score, and their loss change's mean and SD.
+        let controls: [ModelScore]
+        let controlLossChange: Double?
+        let controlLossChangeSD: Double?
+        /// True when the erasure's loss change exceeds every control's.
+        let beyondControls: Bool
+    }
 
     struct Report: Encodable {
         let model: String
@@ -87,6 +111,35 @@ struct ScoreCommand: ParsableCommand {
         let ablateWith: String?
         let lossChange: Double?
         let accuracyChange: Double?
+        let erasure: Erasure?
+    }
+
+    func validate() throws {
+        if (erase == nil) != (eraseLayer == nil) { throw ValidationError("--erase and --erase-layer go together") }
+        guard (0...100).contains(eraseControls) else { throw ValidationError("--erase-controls must be in 0…100") }
+    }
+
+    /// Scores the model with the eraser inside it, and with random erasers of its rank.
+    func erasure(_ model: any LanguageModel, _ sentences: [[String]], _ labels: [[String]]?, plain: ModelScore) throws -> Erasure? {
+        guard let erase, let layer = eraseLayer else { return nil }
+        let eraser = try ConceptEraser.read(erase)
+        guard (0...model.layerCount).contains(layer), eraser.neurons == model.hiddenSize else {
+            throw CLIError("\(erase): an eraser of \(eraser.neurons) neurons for layer \(layer); the model has layers 0…\(model.layerCount) of \(model.hiddenSize) neurons", .usage)
+        }
+        func score(_ e: ConceptEraser, _ what: String) throws -> ModelScore {
+            let progress = Progress(what: "sentences (\(what))")
+            let change = NeuronAblation(layer: layer, erasureMap: e.map.elements.map(Float.init), mean: e.mean.map(Float.init))
+            return try model.score(sentences, labels: labels, ablations: [change], seed: seed) { progress.update($0, sentences.count) }
+        }
+        let erased = try score(eraser, "erased")
+        let controls = try (0..<eraseControls).map { s in
+            try score(ConceptEraser.random(neurons: eraser.neurons, rank: eraser.rank, mean: eraser.mean, seed: 1 &+ UInt64(s)), "random erasure \(s + 1)")
+        }
+        let changes = meanAndSpread(controls.map { $0.loss - plain.loss })
+        return Erasure(
+            eraser: erase, layer: layer, method: eraser.method, rank: eraser.rank, erased: erased, lossChange: erased.loss - plain.loss,
+            controls: controls, controlLossChange: controls.isEmpty ? nil : changes.mean, controlLossChangeSD: controls.isEmpty ? nil : changes.standardDeviation,
+            beyondControls: controls.allSatisfy { erased.loss - plain.loss > $0.loss - plain.loss })
     }
 
     func run() throws {
@@ -101,18 +154,30 @@ struct ScoreCommand: ParsableCommand {
             let again = Progress(what: "sentences (ablated)")
             ablated = try extractor.score(sentences, labels: labels, ablations: ablations, seed: seed) { again.update($0, sentences.count) }
         }
+        let erased = try erasure(extractor, sentences, labels, plain: plain)
         let report = Report(
             model: extractor.folder, sentences: sentences.count, unablated: plain, ablated: ablated, ablations: input.ablate,
             ablateWith: ablations.isEmpty ? nil : input.ablateWith.rawValue,
-            lossChange: ablated.map { $0.loss - plain.loss }, accuracyChange: ablated.map { $0.accuracy - plain.accuracy })
+            lossChange: ablated.map { $0.loss - plain.loss }, accuracyChange: ablated.map { $0.accuracy - plain.accuracy }, erasure: erased)
         if output.json { return try printJSON(report) }
         func line(_ name: String, _ s: ModelScore) -> [String] {
             [name, String(format: "%.4f", s.loss), String(format: "%.2f", s.perplexity), String(format: "%.4f", s.accuracy), String(s.predictions)]
         }
         var rows = [["", "loss", "perplexity", "accuracy", "predictions"], line("unablated", plain)]
         if let ablated { rows.append(line("ablated", ablated)) }
+        if let erased {
+            rows.append(line("erased (\(erased.method.rawValue), rank \(erased.rank))", erased.erased))
+            for (s, control) in erased.controls.enumerated() { rows.append(line("random rank \(erased.rank) #\(s + 1)", control)) }
+        }
         print("\(plain.task) on \(sentences.count) sentences")
         formatTable(rows).forEach { print($0) }
         if let change = report.lossChange { print(String(format: "loss change %+.4f nats (%@)", change, input.ablate.joined(separator: " "))) }
+        if let erased {
+            let control = erased.controlLossChange.map { String(format: "; random erasures of the same rank %+.4f ± %.4f", $0, erased.controlLossChangeSD ?? 0) } ?? ""
+            print(String(format: "erasing at layer %d: loss change %+.4f nats", erased.layer, erased.lossChange) + control)
+            if !erased.beyondControls && !erased.controls.isEmpty {
+                writeMessage("sonde: warning: the erasure changes the loss no more than a random erasure of its rank: the model does not use what it erased more than any other directions\n")
+            }
+        }
     }
 }

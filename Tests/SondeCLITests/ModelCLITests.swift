@@ -57,6 +57,34 @@ struct ModelCLITests {
         #expect(report["lossChange"] as? Double != nil)
     }
 
+    /// Amnesic probing: part of speech erased (LEACE, fitted on layer 2's activations of EWT)
+    /// inside the zoo GPT-2 costs the model far more than random erasures of the same rank.
+    @Test func scoreWithAnErasureAndItsControls() throws {
+        try withTemporaryFolder { folder in
+            let ewt = zoo + "/../corpora/ud-english-ewt/en_ewt-ud-dev.conllu"
+            let acts = folder + "/acts.safetensors", labels = folder + "/upos.txt", eraser = folder + "/upos.eraser"
+            let extract = try SondeRun(
+                "extract", "--model", zoo + "/gpt-step1200", "--tokenizer", tokenizer, "--corpus", ewt, "--limit", "200", "--layers", "2",
+                "--out", acts)
+            #expect(extract.status == 0, "\(extract.stderr)")
+            let sentences = try String(contentsOfFile: ewt, encoding: .utf8).components(separatedBy: "\n\n").prefix(200).joined(separator: "\n\n")
+            try (sentences + "\n\n").write(toFile: folder + "/c.conllu", atomically: true, encoding: .utf8)
+            _ = try SondeRun("corpus", "labels", folder + "/c.conllu", "--property", "upos", "--labels", labels, "--tokens", folder + "/t.txt")
+            let fit = try SondeRun("erase", "fit", "--train", acts, "--train-labels", labels, "--out", eraser)
+            #expect(fit.status == 0, "\(fit.stderr)")
+            let run = try SondeRun(
+                "score", "--model", zoo + "/gpt-step1200", "--tokenizer", tokenizer, "--corpus", ewt, "--limit", "40", "--erase", eraser,
+                "--erase-layer", "2", "--erase-controls", "2", "--json")
+            #expect(run.status == 0, "\(run.stderr)")
+            let erasure = try #require((try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any])["erasure"] as? [String: Any])
+            #expect((erasure["controls"] as! [Any]).count == 2 && erasure["beyondControls"] as? Bool == true)
+            #expect((erasure["lossChange"] as! Double) > 3 * (erasure["controlLossChange"] as! Double))
+            let wrongLayer = try SondeRun(
+                "score", "--model", zoo + "/gpt-step1200", "--tokenizer", tokenizer, "--corpus", ewt, "--limit", "2", "--erase", eraser, "--erase-layer", "9")
+            #expect(wrongLayer.status == 64 && wrongLayer.stderr.contains("the model has layers 0…4"))
+        }
+    }
+
     @Test func badModelInput() throws {
         let missing = try SondeRun("extract", "--model", "/nonexistent", "--corpus", corpus, "--out", "/tmp/never.safetensors")
         #expect(missing.status == 66)

@@ -41,6 +41,27 @@ struct FixtureModelTests {
         #expect(worstLogit < 1e-5, "head logits differ by \(worstLogit)")
     }
 
+    /// An erasure at layer 1: that layer's states are exactly the plain ones erased, the layer
+    /// below is untouched, and the layers above change.
+    @Test func erasureInsideATransformer() throws {
+        let model = try TransformerNetwork(folder: modelFixtures + "/gpt2-inverse-scale")
+        let h = model.config.hiddenSize
+        let sequences = [[1, 5, 9, 2], [7, 3]]
+        // E = a 2-dimensional orthogonal projection (columns 0 and 3), μ a ramp.
+        let mean = (0..<h).map { Float($0) * 0.01 }
+        let map = (0..<h * h).map { i -> Float in i / h == i % h && (i % h == 0 || i % h == 3) ? 1 : 0 }
+        let plain = try model.hiddenStates(sequences)
+        let erased = try model.hiddenStates(sequences, ablations: [NeuronAblation(layer: 1, erasureMap: map, mean: mean)])
+        for r in 0..<plain[1].rows {
+            for j in 0..<h {
+                let expected = j == 0 || j == 3 ? mean[j] : plain[1][r, j]
+                #expect(abs(erased[1][r, j] - expected) <= 1e-6 * max(1, abs(expected)))
+            }
+        }
+        #expect(erased[0].elements == plain[0].elements)
+        #expect(zip(erased[2].elements, plain[2].elements).contains { abs($0 - $1) > 1e-4 })
+    }
+
     @Test func legacyRotaryKeysAreRead() throws {
         let config = try ModelConfig.read(modelFixtures + "/neox-legacy/config.json")
         #expect(config.rotaryFraction == 0.5 && config.rotaryBase == 500 && !config.parallelResidual)

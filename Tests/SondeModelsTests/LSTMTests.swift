@@ -196,6 +196,35 @@ struct LSTMTests {
         #expect(throws: ModelError.self) { try m.score(sentences, ablations: [NeuronAblation(layer: 3, neurons: [0], values: [0])]) }
     }
 
+    /// An erasure inside the recurrence: every step's output of the layer has no component along
+    /// the erased direction u beyond μ's ((x − μ)·u = 0), the embeddings below are untouched, the
+    /// other directions of the layer move (the recurrence carries the change), and the loss moves.
+    @Test func erasureActsAtEveryStep() throws {
+        let m = model()
+        let h = m.hiddenSize
+        let sentences = [["the", "dog", "runs"], ["a", "cat", "sleeps"]]
+        var u = [Float](repeating: 0, count: h)
+        (u[0], u[1]) = (Float(0.5).squareRoot(), Float(0.5).squareRoot())
+        let mean = (0..<h).map { Float($0) * 0.1 }
+        let map = (0..<h * h).map { u[$0 / h] * u[$0 % h] }
+        let erasure = NeuronAblation(layer: 1, erasureMap: map, mean: mean)
+        var plain: [[Matrix<Float>]] = [], erased: [[Matrix<Float>]] = []
+        try m.extract(sentences, layers: [0, 1], aggregate: .last, ablations: [], progress: { _ in }) { _, v in plain.append(v) }
+        try m.extract(sentences, layers: [0, 1], aggregate: .last, ablations: [erasure], progress: { _ in }) { _, v in erased.append(v) }
+        for (p, e) in zip(plain, erased) {
+            #expect(p[0].elements == e[0].elements)
+            for r in 0..<e[1].rows {
+                let along = (0..<h).reduce(Float(0)) { $0 + (e[1][r, $1] - mean[$1]) * u[$1] }
+                #expect(abs(along) < 1e-5)
+            }
+            #expect((0..<e[1].rows).contains { r in (2..<h).contains { abs(e[1][r, $0] - p[1][r, $0]) > 1e-4 } })
+        }
+        #expect(try m.score(sentences, ablations: [erasure]).loss != (try m.score(sentences)).loss)
+        #expect(throws: ModelError.self) {
+            try m.score(sentences, ablations: [NeuronAblation(layer: 1, erasureMap: [1], mean: [0])])
+        }
+    }
+
     @Test func checkpointRoundTripAndDispatch() throws {
         let folder = NSTemporaryDirectory() + "sonde-lstm-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }

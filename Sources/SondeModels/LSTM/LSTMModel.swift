@@ -118,13 +118,15 @@ public final class LSTMModel: LoadableLanguageModel, PairTunableModel, CellState
         return result
     }
 
-    private func ablationMap(_ ablations: [NeuronAblation]) throws -> [Int: [(Int, Float)]] {
-        var map: [Int: [(Int, Float)]] = [:]
+    private func ablationMap(_ ablations: [NeuronAblation]) throws -> [Int: [NeuronAblation]] {
+        var map: [Int: [NeuronAblation]] = [:]
         for a in ablations {
-            guard (0...layerCount).contains(a.layer), a.neurons.allSatisfy({ (0..<hiddenSize).contains($0) }) else {
+            guard (0...layerCount).contains(a.layer), a.neurons.allSatisfy({ (0..<hiddenSize).contains($0) }),
+                a.erasure.map({ $0.mean.count == hiddenSize }) ?? true
+            else {
                 throw ModelError(.unsupported, folder, "ablation of layer \(a.layer): the model has states 0…\(layerCount) of \(hiddenSize) neurons")
             }
-            map[a.layer, default: []] += zip(a.neurons, a.values).map { ($0, $1) }
+            map[a.layer, default: []].append(a)
         }
         return map
     }
@@ -217,7 +219,7 @@ public final class LSTMModel: LoadableLanguageModel, PairTunableModel, CellState
     /// Mean loss and accuracy of a tagger or classifier against `task`'s labels; a label the
     /// model never saw counts as an error without a loss term.
     package func labelScore(
-        _ task: LSTMTask, ablate: [Int: [(Int, Float)]] = [:], progress: (Int) -> Void = { _ in }
+        _ task: LSTMTask, ablate: [Int: [NeuronAblation]] = [:], progress: (Int) -> Void = { _ in }
     ) -> (
         loss: Double, count: Int, accuracy: Double
     ) {

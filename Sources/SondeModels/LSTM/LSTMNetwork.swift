@@ -77,12 +77,12 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
     }
 
     /// Runs `ids` (T·B, time-major) through the network. States start at zero. `ablate` maps a
-    /// state number (0 = embeddings, k = layer k's output) to neurons and their fixed values,
-    /// applied inside the recurrence. `dropout` masks come from `generator` when given.
+    /// state number (0 = embeddings, k = layer k's output) to the changes made to it (neurons
+    /// fixed, a concept erased), applied inside the recurrence at every step. `dropout` masks come from `generator` when given.
     /// `initial`, per layer, the hidden states and cells [batch × H] the sequences start from
     /// (for scoring a continuation; a backward pass assumes zero starts).
     package func forward(
-        ids: [Int32], steps: Int, batch: Int, ablate: [Int: [(Int, S)]] = [:], dropout: Double = 0, generator: inout SplitMix64?,
+        ids: [Int32], steps: Int, batch: Int, ablate: [Int: [NeuronAblation]] = [:], dropout: Double = 0, generator: inout SplitMix64?,
         initial: [(hidden: [S], cells: [S])]? = nil
     ) -> Pass {
         BLASThreads.owned { workers in
@@ -94,9 +94,9 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
                     for r in 0..<rows { for j in 0..<h { out[r * h + j] = p[Int(ids[r]) * h + j] } }
                 }
             }
-            func applyAblation(_ state: Int, _ m: inout [S], from: Int = 0, rows count: Int) {
+            func applyAblation(_ state: Int, _ m: inout [S], rows count: Int) {
                 guard let list = ablate[state] else { return }
-                for r in from..<(from + count) { for (n, value) in list { m[r * h + n] = value } }
+                m.withUnsafeMutableBufferPointer { p in for a in list { a.apply(to: p.baseAddress!, rows: count, width: h) } }
             }
             func applyDropout(_ m: inout [S]) {
                 guard dropout > 0, generator != nil else { return }
@@ -126,7 +126,7 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
     /// One LSTM layer over the block: gates = x·W_ihᵀ + b_ih + b_hh (one gemm), then per step
     /// gates += h_{t−1}·W_hhᵀ (one gemm), c = f⊙c + i⊙g, h = o⊙tanh(c).
     private func layerForward(
-        _ k: Int, input x: [S], steps: Int, batch: Int, ablate: [(Int, S)]?, workers: Int, initial: (hidden: [S], cells: [S])? = nil
+        _ k: Int, input x: [S], steps: Int, batch: Int, ablate: [NeuronAblation]?, workers: Int, initial: (hidden: [S], cells: [S])? = nil
     ) -> ([S], [S], [S], [S]) {
         let h = config.hiddenSize, g4 = 4 * h, rows = steps * batch
         let (wih, whh, bih, bhh) = (
@@ -179,8 +179,8 @@ package struct LSTMNetwork<S: LinalgScalar & Real> {
                                                 tr.update(from: cr, count: h)
                                                 Self.tanh(tr, h)
                                                 for j in 0..<h { hr[j] = gr[3 * h + j] * tr[j] }
-                                                if let ablate { for (n, value) in ablate { hr[n] = value } }
                                             }
+                                            for a in ablate ?? [] { a.apply(to: h0 + row * h, rows: part.count, width: h) }
                                         }
                                     }
                                 }

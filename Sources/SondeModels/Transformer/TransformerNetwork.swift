@@ -222,9 +222,7 @@ public final class TransformerNetwork {
         func record(_ layer: Int) {
             for a in ablations where a.layer == layer {
                 let rows = x.rows
-                x.withUnsafeMutableBufferPointer { xp in
-                    for r in 0..<rows { for (n, value) in zip(a.neurons, a.values) { xp[r * h + n] = value } }
-                }
+                x.withUnsafeMutableBufferPointer { xp in a.apply(to: xp.baseAddress!, rows: rows, width: h) }
             }
             states.append(x)
         }
