@@ -7,8 +7,9 @@
 # Targets (benchmarks/sonde-fuzz/FuzzTarget.swift): conllu ptb tiger alpino neurox-text
 # neurox-json hdf5 npy npz safetensors config shard-index tokenizer experiment pairs blimp
 # probes probe. Each keeps its corpus in benchmarks/fuzz/corpus/TARGET (minimised after each
-# run, so the next run starts where this one left); seeds come from the test fixtures, the
-# embedded corpora and ../shared (cut to a few KB, not kept). Per input: 1 s and 2 GB at most.
+# run, so the next run on this machine starts where this one left; not in git, since it grows
+# from ../shared's treebanks); seeds come from benchmarks/fuzz/seeds (made for fuzzing), the test
+# fixtures, the embedded corpora and ../shared (cut to a few KB). Per input: 1 s and 2 GB at most.
 # A finding (crash, sanitizer report, timeout, memory, or an error that does not name its
 # file) is written to benchmarks/fuzz/findings/ and makes the script exit 1; replay it with
 # the normal build: swift run sonde-fuzz TARGET FILE. Prints one line per target:
@@ -77,13 +78,18 @@ seed config "$fixtures"/models/*/config.json
 seed shard-index "$fixtures"/models/roberta-sharded/model.safetensors.index.json
 seed tokenizer "$fixtures"/models/wordpiece/tokenizer.json
 seed experiment studies/*.toml examples/*.toml
-seed pairs
 seed blimp
 for f in "$shared"/corpora/blimp/data/{adjunct_island,anaphor_gender_agreement}.jsonl; do
     [ -f "$f" ] && head -n 3 "$f" >"$seeds/blimp/$(basename "$f")"
 done
-seed probes
-seed probe
+for own in benchmarks/fuzz/seeds/*/; do seed "$(basename "$own")" "$own"*; done
+
+max_length() { # the longest input: the seeds of these formats are larger
+    case $1 in
+        hdf5 | neurox-json | tokenizer | npz) echo 32768 ;;
+        *) echo 8192 ;;
+    esac
+}
 
 dictionary() {
     case $1 in
@@ -104,7 +110,7 @@ run_target() {
     local corpus=$repo/benchmarks/fuzz/corpus/$target log=$repo/benchmarks/fuzz/logs/$target.log
     mkdir -p "$corpus"
     SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 SONDE_FUZZ_FIXTURES=$fixtures/models SONDE_FUZZ_TARGET=$target \
-        "$binary" -max_total_time="$seconds" -timeout=1 -rss_limit_mb=2048 -malloc_limit_mb=2048 -max_len=8192 \
+        "$binary" -max_total_time="$seconds" -timeout=1 -rss_limit_mb=2048 -malloc_limit_mb=2048 -max_len="$(max_length "$target")" \
         -dict="$repo/benchmarks/fuzz/dict/$(dictionary "$target").dict" -artifact_prefix="$findings/$target-" \
         -print_final_stats=1 "$corpus" "$seeds/$target" >"$log" 2>&1
     local status=$?
@@ -112,7 +118,7 @@ run_target() {
     local merged=$corpus.merging
     rm -rf "$merged" && mkdir -p "$merged"
     SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 SONDE_FUZZ_FIXTURES=$fixtures/models SONDE_FUZZ_TARGET=$target \
-        "$binary" -merge=1 -timeout=1 -rss_limit_mb=2048 -max_len=8192 "$merged" "$corpus" >>"$log" 2>&1 &&
+        "$binary" -merge=1 -timeout=1 -rss_limit_mb=2048 -max_len="$(max_length "$target")" "$merged" "$corpus" >>"$log" 2>&1 &&
         rm -rf "$corpus" && mv "$merged" "$corpus"
     rm -rf "$merged"
     local runs cov kept
@@ -126,7 +132,7 @@ run_target() {
         return 1
     fi
 }
-export -f run_target dictionary
+export -f run_target dictionary max_length
 export repo seeds binary seconds findings fixtures
 
 if printf '%s\n' $targets | xargs -P "$jobs" -I{} bash -c 'run_target {}'; then

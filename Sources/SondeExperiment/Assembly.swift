@@ -45,13 +45,17 @@ extension ExperimentRunner {
             if properties.isEmpty {
                 for (reference, d) in zip(e.references, toReferences) { warnings += Self.keptDirectionWarnings(d, to: "the \(reference) reference") }
             }
+            let sparsity = try cells.sparsity?.read(self).result
+            if let sparsity, sparsity.allNeuronsAccuracy <= sparsity.majorityBaseline + 0.01 {
+                warnings.append("\(name): the sparsity curves' probe on every neuron of \(layers[analysis.best].layer) is at the majority baseline on dev")
+            }
             properties.append(
                 .init(
                     property: name, layers: layers, bestLayer: layers[analysis.best].layer, topNeurons: analysis.topNeurons,
                     topWeights: analysis.topWeights, ablation: analysis.ablation, topWords: analysis.topWords,
                     dynamics: dynamics, dynamicsToTagger: toReference,
                     dynamicsToReferences: toReferences.isEmpty ? nil : Dictionary(uniqueKeysWithValues: zip(e.references, toReferences)),
-                    fineTuning: try cells.fineTuning?.read(self)))
+                    fineTuning: try cells.fineTuning?.read(self), sparsity: sparsity))
         }
         var results = ExperimentResults(
             version: Self.version, experiment: e.portable,

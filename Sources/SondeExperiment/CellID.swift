@@ -39,6 +39,8 @@ public enum CellID: Hashable, Sendable, CustomStringConvertible {
     case probe(property: String, layer: Int)
     /// One property's best layer: its neurons, words and ablation.
     case analysis(property: String)
+    /// k-sparse probing and the rankers' agreement on one property's best layer.
+    case sparsity(property: String)
     /// Over training, against the last checkpoint (`reference` nil) or a reference model.
     case dynamics(property: String, reference: String?)
     case fineTuning(property: String)
@@ -51,6 +53,7 @@ public enum CellID: Hashable, Sendable, CustomStringConvertible {
         case .extract: .extract
         case .probe: .probe
         case .analysis: .analysis
+        case .sparsity: .sparsity
         case .dynamics: .dynamics
         case .fineTuning: .fineTuning
         case .interactions: .interactions
@@ -63,6 +66,7 @@ public enum CellID: Hashable, Sendable, CustomStringConvertible {
         case .extract(let model): "extract \(model)"
         case .probe(let property, let layer): "probe \(property) \(ActivationFile.layerName(layer))"
         case .analysis(let property): "analysis \(property)"
+        case .sparsity(let property): "sparsity \(property)"
         case .dynamics(let property, nil): "dynamics \(property)"
         case .dynamics(let property, let reference?): "dynamics \(property) to \(reference)"
         case .fineTuning(let property): "fine-tuning \(property)"
@@ -87,6 +91,7 @@ public enum CellID: Hashable, Sendable, CustomStringConvertible {
             else { return nil }
             self = .probe(property: String(rest[..<last]), layer: layer)
         case "analysis": self = .analysis(property: rest)
+        case "sparsity": self = .sparsity(property: rest)
         case "dynamics":
             if let to = rest.range(of: " to ") {
                 self = .dynamics(property: String(rest[..<to.lowerBound]), reference: String(rest[to.upperBound...]))

@@ -62,6 +62,11 @@ public struct Experiment: Codable, Sendable, Equatable {
     /// The similarity measures followed over training and before/after fine-tuning, by name
     /// (`SimilarityMeasures`); nil: svcca, pwcca, cka over training and svcca, cka for fine-tuning.
     public var measures: [String]? = nil
+    /// k-sparse probing of each property's best layer at these ks (`[analyses] sparsity`; nil: none).
+    public var sparsity: [Int]? = nil
+    /// The rankers of the sparsity curves (`[analyses] rankers`; nil: path, mean-difference,
+    /// f-statistic, lca).
+    public var rankers: [SparseProbing.Ranker]? = nil
     /// What the study claims (`[[claims]]`), each evaluated into results.json's `claims`.
     public var claims: [Claim]? = nil
     /// The experiment file's folder, absolute: relative paths are resolved from it and
@@ -70,7 +75,7 @@ public struct Experiment: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case output, corpus, limit, lstm, models, tagger, referenceList = "references", finetune, finetuneSteps, properties, lambda, alpha, seeds, k, ablation, minimalDelta
-        case interactions, measures, claims
+        case interactions, measures, sparsity, rankers, claims
     }
 
     /// `[analyses] interactions = { max_distance = 10, sentences = 500 }`: pairs at most
@@ -176,6 +181,8 @@ public struct Experiment: Codable, Sendable, Equatable {
             "ablation": "shares of a layer's neurons in (0, 1]", "minimal_delta": "accuracy points, or 0 for no minimal set",
             "interactions": "a table { max_distance = 10, sentences = 500 } (native LSTMs)",
             "measures": "similarity measure names, e.g. [\"svcca\", \"cka\"]",
+            "sparsity": "the ks of k-sparse probing, e.g. [1, 2, 4, 8, 16]",
+            "rankers": "the rankers of the sparsity curves, e.g. [\"path\", \"lca\", \"iou\"]",
         ],
     ]
 
@@ -366,6 +373,18 @@ public struct Experiment: Codable, Sendable, Equatable {
             }
             guard !measures.isEmpty else { throw fail("analyses", "measures", "expected at least one measure") }
             e.measures = measures
+        }
+        if let ks = try ints(analyses, "analyses", "sparsity") {
+            guard ks.allSatisfy({ $0 >= 1 }) else { throw fail("analyses", "sparsity", "expected whole numbers ≥ 1, e.g. [1, 2, 4, 8]") }
+            e.sparsity = Array(Set(ks)).sorted()
+        }
+        if let names = try strings(analyses, "analyses", "rankers") {
+            let all = SparseProbing.Ranker.allCases.map(\.rawValue).joined(separator: ", ")
+            e.rankers = try names.map { name in
+                guard let ranker = SparseProbing.Ranker(rawValue: name) else { throw fail("analyses", "rankers", "unknown ranker '\(name)'; rankers: \(all)") }
+                return ranker
+            }
+            if e.sparsity == nil { throw fail("analyses", "rankers", "rankers go with sparsity = [1, 2, 4, …] (the ks of their curves)") }
         }
         e.claims = try root["claims"].map { try Claim.read($0, lines: lines, path: path, experiment: e) }
         return e

@@ -116,6 +116,25 @@ public enum ExperimentReport {
         return out
     }
 
+    /// The k-sparse curves (one line per ranker) and the rankers' agreement table.
+    static func sparsityFigures(_ s: SparseProbing.Result, layer: String) -> String {
+        var out = Chart.figure(
+            Chart.lineChart(
+                x: s.ks.map(String.init),
+                series: s.curves.map { c in (c.ranker.rawValue, s.ks.map { k in c.points.first { $0.k == k }?.accuracy }) }
+                    + [("majority baseline", s.ks.map { _ in Optional(s.majorityBaseline) })],
+                yLabel: "dev accuracy", xLabel: "k neurons of \(layer) (probe refitted on them)"),
+            "k-sparse probing (Gurnee et al. 2023): each ranker's top k neurons of \(layer), a probe refitted on them alone, its dev accuracy; every neuron gives \(f(s.allNeuronsAccuracy))."
+        )
+        guard !s.agreement.isEmpty else { return out }
+        let middle = s.ks.filter { $0 < s.neurons }.last ?? s.ks[0]
+        out += "<figure><table><tr><th>rankers</th><th>Jaccard of the top \(middle)</th><th>Spearman of the orderings</th></tr>\n"
+        for pair in s.agreement {
+            out += "<tr><td>\(pair.a.rawValue) – \(pair.b.rawValue)</td><td>\(pair.jaccard[String(middle)].map(f) ?? "–")</td><td>\(pair.rankCorrelation.map(f) ?? "–")</td></tr>\n"
+        }
+        return out + "</table><figcaption>How the rankers agree on \(layer) (Antverg &amp; Belinkov 2022: rankings disagree, and accuracy alone does not say which the model uses).</figcaption></figure>\n"
+    }
+
     private static func section(_ p: ExperimentResults.PropertyResult, _ r: ExperimentResults) -> String {
         var out = "<h2>\(xmlEscape(p.property))</h2>\n"
         let layers = p.layers.map(\.layer)
@@ -169,6 +188,7 @@ public enum ExperimentReport {
                 )
             }
         }
+        if let sparse = p.sparsity { out += sparsityFigures(sparse, layer: p.bestLayer) }
         out += dynamicsCharts(
             p.dynamics,
             references: (p.dynamicsToTagger.map { [(r.experiment.models == nil ? "tagger" : "reference model", $0)] } ?? [])

@@ -34,6 +34,8 @@ public struct ExperimentResults: Codable, Sendable {
         public var dynamicsToReferences: [String: Dynamics]? = nil
         /// Pre-trained against fine-tuned, when the experiment fine-tunes (or names a fine-tuned copy).
         public var fineTuning: ModelComparison?
+        /// k-sparse probing of the best layer and the rankers' agreement (`[analyses] sparsity`).
+        public var sparsity: SparseProbing.Result? = nil
     }
 
     public var version: String

@@ -11,6 +11,7 @@ struct StudyLayout {
         var name: String
         var probes: [ProbeCell]
         var analysis: AnalysisCell
+        var sparsity: SparsityCell?
         var dynamics: DynamicsCell
         var toReference: DynamicsCell?
         /// To each further reference (`[lstm] references`), in their order.
@@ -157,6 +158,13 @@ struct StudyLayout {
                 [finalKey, name, probeKey, try CellKey.json(e.ablation), try CellKey.json(e.minimalDelta)] + probes.map(\.key))
             let analysis = AnalysisCell(property: name, key: analysisKey, extract: final.extract, probes: probes)
             add(analysis)
+            let sparsity = try e.sparsity.map { ks in
+                SparsityCell(
+                    property: name,
+                    key: CellKey.hash([analysis.key, try CellKey.json(ks), try CellKey.json((e.rankers ?? SparseProbing.Ranker.defaults).map(\.rawValue))]),
+                    extract: final.extract, analysis: analysis)
+            }
+            sparsity.map { add($0) }
             let dynamics = DynamicsCell(
                 property: name, key: CellKey.hash(seriesKeys + [name, probeKey] + measureKey), series: series, reference: final, toLastCheckpoint: true)
             add(dynamics)
@@ -177,7 +185,7 @@ struct StudyLayout {
             }
             fineTuning.map { add($0) }
             properties.append(
-                PropertyCells(name: name, probes: probes, analysis: analysis, dynamics: dynamics, toReference: toReference, toReferences: toReferences, fineTuning: fineTuning))
+                PropertyCells(name: name, probes: probes, analysis: analysis, sparsity: sparsity, dynamics: dynamics, toReference: toReference, toReferences: toReferences, fineTuning: fineTuning))
         }
     }
 

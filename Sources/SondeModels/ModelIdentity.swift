@@ -44,12 +44,11 @@ public struct ModelIdentity: Codable, Equatable, Sendable {
 
     /// The fingerprint of every regular file of a model folder (config.json, weights, tokenizer,
     /// vocabulary; hidden files left out), in name order: a content address for the folder.
+    /// A missing folder is missing input naming it (found by benchmarks/fuzz.sh: a stranger's
+    /// experiment file named one, and Foundation's own error came out uncategorised).
     public static func fingerprint(folder: String) throws -> String {
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { name in
-            var isFolder: ObjCBool = false
-            return !name.hasPrefix(".") && FileManager.default.fileExists(atPath: folder + "/" + name, isDirectory: &isFolder) && !isFolder.boolValue
-        }
-        return try fingerprint(files: names.sorted().map { folder + "/" + $0 })
+        guard let names = try listFolder(folder) else { throw ModelError(.missing, folder, "not a model folder (a file, not a folder)") }
+        return try fingerprint(files: names.filter { !$0.hasPrefix(".") }.sorted().map { folder + "/" + $0 }.filter(isRegularFile))
     }
 
     /// Why activations from `self` cannot stand for `model`, or nil when nothing known differs.

@@ -11,7 +11,7 @@ struct SparseProbeCommand: ParsableCommand {
         abstract: "k-sparse probing: held-out accuracy against k neurons, each k chosen by several rankers, and how the rankers agree.",
         discussion: """
             Gurnee et al. 2023's sparsity curve: for each k (default 1, 2, 4, … and all), each ranker's \
-            top k neurons, a probe refitted on them alone (ridge 1e-6), its accuracy on --dev. Rankers: \
+            top k neurons, a probe refitted on them alone (L2, λ = 1/rows: scikit-learn's default C = 1), its accuracy on --dev. Rankers: \
             path (the order neurons enter the elastic-net path), mean-difference (largest one-vs-rest \
             class-mean gap in standard deviations), f-statistic (ANOVA F), lca (NeuroX's ordering of a \
             probe's weights, at --lambda), probeless, iou, gaussian (its first --gaussian-count \

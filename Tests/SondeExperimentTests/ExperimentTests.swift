@@ -1,4 +1,5 @@
 import Foundation
+import SondeBase
 import SondeCorpus
 import Testing
 
@@ -28,6 +29,9 @@ struct ExperimentTests {
         expectError(good + "[lstm]\nsteps = 400\ncheckpoints = [500]\n", "x.toml:6: lstm.checkpoints: no checkpoint within 0…400")
         expectError("[corpus]\npaths = [\"c.conllu\"]\n", "x.toml:1: output: missing")
         expectError(good + "[probe\n", "x.toml:4:")
+        expectError(good + "[analyses]\nsparsity = [0, 2]\n", "x.toml:5: analyses.sparsity: expected whole numbers ≥ 1")
+        expectError(good + "[analyses]\nsparsity = [1]\nrankers = [\"vibes\"]\n", "x.toml:6: analyses.rankers: unknown ranker 'vibes'")
+        expectError(good + "[analyses]\nrankers = [\"lca\"]\n", "x.toml:5: analyses.rankers: rankers go with sparsity")
         expectError("color = 3\n" + good, "x.toml:1: color: unknown key")
         expectError(good + "color = 3\n", "x.toml:4: corpus.color: unknown key; [corpus] has limit, paths")
         // Existing checkpoints instead of training: not both; the series is required.
@@ -120,6 +124,20 @@ struct ExperimentTests {
 
     /// Every kind of cell in a planned study (a tagger, a fine-tuned copy, interactions) reads
     /// back from its string form, as `--plan` prints it and the logs name it.
+    /// Found by benchmarks/fuzz.sh (experiment): a `[models]` folder that is not there came out
+    /// as Foundation's uncategorised error; it is missing input that names the folder.
+    @Test func aMissingModelFolderIsMissingInput() throws {
+        var generator = TreebankGenerator(seed: 3)
+        try ConlluWriter.write(generator.corpus(sentences: 5), to: folder + "/c.conllu")
+        let text = "output = \"out\"\n[corpus]\npaths = [\"c.conllu\"]\n[models]\ncheckpoints = [\"nope\", \"nope2\"]\n"
+        try text.write(toFile: folder + "/m.toml", atomically: true, encoding: .utf8)
+        #expect {
+            _ = try ExperimentRunner(try Experiment.read(folder + "/m.toml")).plan()
+        } throws: { error in
+            (error as? CategorizedError)?.category == .missingInput && "\(error)".contains(folder + "/nope")
+        }
+    }
+
     @Test func everyCellKindsIdRoundTripsThroughItsString() throws {
         var generator = TreebankGenerator(seed: 3)
         try ConlluWriter.write(generator.corpus(sentences: 30), to: folder + "/c.conllu")
@@ -142,6 +160,8 @@ struct ExperimentTests {
             [analyses]
             ablation = [1.0]
             interactions = { max_distance = 3, sentences = 5 }
+            sparsity = [1, 2, 4]
+            rankers = ["path", "f-statistic", "iou"]
             [[claims]]
             claim = "recurrent layers grow more similar to the dependency tagger"
             kind = "rises"
@@ -149,7 +169,7 @@ struct ExperimentTests {
             """
         try text.write(toFile: folder + "/every.toml", atomically: true, encoding: .utf8)
         let plan = try ExperimentRunner(try Experiment.read(folder + "/every.toml")).plan()
-        #expect(Set(plan.cells.map(\.kind)) == [.train, .extract, .probe, .analysis, .dynamics, .fineTuning, .interactions])
+        #expect(Set(plan.cells.map(\.kind)) == [.train, .extract, .probe, .analysis, .sparsity, .dynamics, .fineTuning, .interactions])
         for cell in plan.cells {
             #expect(CellID(cell.id.description) == cell.id, "\(cell.id)")
         }
@@ -161,6 +181,13 @@ struct ExperimentTests {
         #expect(results.properties.allSatisfy { $0.dynamicsToReferences?["deprel"]?.rows.count == 4 } && results.references?["deprel"] != nil)
         #expect(results.claims?.map(\.quantities) == [["similarity svcca layer1 to deprel"], ["similarity pwcca layer1 to deprel"], ["similarity cka layer1 to deprel"]])
         #expect(ExperimentReport.html(results).contains("<h2>Claims</h2>"))
+        // The sparsity curves of each property's best layer, each ranker at each k, and the report's chart.
+        for p in results.properties {
+            let sparse = try #require(p.sparsity)
+            #expect(sparse.ks == [1, 2, 4] && sparse.curves.map(\.ranker) == [.path, .fStatistic, .iou] && sparse.agreement.count == 3)
+            #expect(sparse.curves.allSatisfy { $0.points.map(\.k) == [1, 2, 4] })
+        }
+        #expect(ExperimentReport.html(results).contains("k-sparse probing (Gurnee et al. 2023)"))
         #expect(CellID("probe upos layer+1") == nil && CellID("probe  layer1") == nil && CellID("probe upos layer٣") == nil)
         #expect(CellID("probe upos") == nil && CellID("train nothing") == nil && CellID("extract") == nil && CellID("probe upos layerx") == nil)
     }

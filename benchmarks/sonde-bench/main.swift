@@ -365,6 +365,7 @@ for suite in options.suites {
     case "lstm": try lstm(options)
     case "pairs-blimp": try pairsBlimp(options)
     case "taskspace": try taskspace(options)
+    case "erasure": try erasure(options)
     default: fatalError("unknown suite \(suite); suites: foundation, corpus, probe, probe-quick")
     }
 }
