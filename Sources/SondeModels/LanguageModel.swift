@@ -37,7 +37,11 @@ public protocol LanguageModel: AnyObject {
 
     /// The model's own score (next-token, masked-token or classification loss and accuracy).
     /// `labels`: per sentence, its words' labels (a tagger) or its one label (a classifier).
-    func score(_ sentences: [[String]], labels: [[String]]?, ablations: [NeuronAblation], seed: UInt64, progress: (Int) -> Void) throws -> ModelScore
+    /// `words`: per sentence, which words' predictions count (a language model's tokens that
+    /// belong to those words; nil: all), for the loss on words with a property value and without.
+    func score(
+        _ sentences: [[String]], labels: [[String]]?, ablations: [NeuronAblation], seed: UInt64, words: [[Bool]]?, progress: (Int) -> Void
+    ) throws -> ModelScore
 
     /// Each neuron's mean over every token of `sentences` at `layer` (what mean-ablation uses).
     func tokenMeans(_ sentences: [[String]], layer: Int) throws -> [Float]
@@ -67,7 +71,13 @@ extension LanguageModel {
     }
 
     public func score(_ sentences: [[String]], labels: [[String]]? = nil, ablations: [NeuronAblation] = []) throws -> ModelScore {
-        try score(sentences, labels: labels, ablations: ablations, seed: 2026, progress: { _ in })
+        try score(sentences, labels: labels, ablations: ablations, seed: 2026, words: nil, progress: { _ in })
+    }
+
+    public func score(
+        _ sentences: [[String]], labels: [[String]]?, ablations: [NeuronAblation], seed: UInt64, progress: (Int) -> Void
+    ) throws -> ModelScore {
+        try score(sentences, labels: labels, ablations: ablations, seed: seed, words: nil, progress: progress)
     }
 
     public func logProbabilities(_ sentences: [SentenceText], progress: (Int) -> Void) throws -> [ScoredSentence] {

@@ -85,6 +85,31 @@ struct ModelCLITests {
         }
     }
 
+    /// Rankings tested inside the model: every point's selectivity is its two loss changes'
+    /// difference, zeroing every neuron of the layer moves the loss more than zeroing four (and
+    /// zeroing none, by definition, not at all), and the random control carries its spread.
+    @Test func interveneBracketsTheEffect() throws {
+        let ewt = zoo + "/../corpora/ud-english-ewt/en_ewt-ud-dev.conllu"
+        let run = try SondeRun(
+            "intervene", "--model", zoo + "/gpt-step1200", "--tokenizer", tokenizer, "--corpus", ewt, "--limit", "25", "--property", "upos=NOUN",
+            "--layer", "2", "--k", "4,128", "--rankers", "lca,probeless", "--fill", "zero", "--seeds", "2", "--json")
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        let points = (report["result"] as! [String: Any])["points"] as! [[String: Any]]
+        #expect(points.count == 6 && (report["wordsWith"] as! Int) > 0 && (report["wordsWithout"] as! Int) > 0)
+        for p in points {
+            let (with, without, selectivity) = (p["lossChangeWith"] as! Double, p["lossChangeWithout"] as! Double, p["selectivity"] as! Double)
+            #expect(abs(selectivity - (with - without)) < 1e-12)
+            #expect((p["selectivitySD"] != nil) == (p["ranker"] as? String == "random"))
+        }
+        for ranker in ["lca", "probeless", "random"] {
+            let change = { (k: Int) in points.first { $0["ranker"] as? String == ranker && $0["k"] as? Int == k }!["lossChangeWith"] as! Double }
+            #expect(change(128) > change(4) && change(128) > 0, "\(ranker)")
+        }
+        let bad = try SondeRun("intervene", "--model", zoo + "/gpt-step1200", "--tokenizer", tokenizer, "--corpus", ewt, "--property", "upos", "--layer", "2")
+        #expect(bad.status == 64 && bad.stderr.contains("a property value such as upos=NOUN"))
+    }
+
     @Test func badModelInput() throws {
         let missing = try SondeRun("extract", "--model", "/nonexistent", "--corpus", corpus, "--out", "/tmp/never.safetensors")
         #expect(missing.status == 66)

@@ -225,6 +225,24 @@ struct LSTMTests {
         }
     }
 
+    /// Predictions counted by word: the flagged words' and the others' losses, weighted by their
+    /// counts, are the loss over every word (the end of the sentence belongs to neither).
+    @Test func scoresCountedByWordSplitTheLoss() throws {
+        let m = model()
+        let sentences = [["the", "dog", "runs"], ["a", "cat", "sleeps", "now"]]
+        let nouns = [[false, true, false], [false, true, false, false]]
+        let others = nouns.map { $0.map { !$0 } }, everyWord = nouns.map { $0.map { _ in true } }
+        func score(_ words: [[Bool]]) throws -> ModelScore {
+            try m.score(sentences, labels: nil, ablations: [], seed: 1, words: words, progress: { _ in })
+        }
+        let (a, b, all) = (try score(nouns), try score(others), try score(everyWord))
+        let plain = try m.score(sentences)
+        #expect(a.predictions == 2 && b.predictions == 5 && all.predictions == 7 && plain.predictions == 9)
+        #expect(abs((Double(a.predictions) * a.loss + Double(b.predictions) * b.loss) / 7 - all.loss) < 1e-9)
+        #expect(throws: ModelError.self) { try score([[false, false, false], [false, false, false, false]]) }
+        #expect(throws: ModelError.self) { try score([[true]]) }
+    }
+
     @Test func checkpointRoundTripAndDispatch() throws {
         let folder = NSTemporaryDirectory() + "sonde-lstm-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }

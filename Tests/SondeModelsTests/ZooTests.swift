@@ -101,6 +101,23 @@ struct ZooScoreTests {
         #expect(abs(score.loss - log(5)) < 1e-9)
     }
 
+    /// A transformer's predictions counted by word (GPT-2's next tokens; BERT's masked tokens, the
+    /// same seeded masks): the two halves' losses, weighted, are the loss over every word's tokens.
+    @Test(arguments: ["gpt-step1200", "bert-step1200"])
+    func scoresCountedByWordSplitTheLoss(model name: String) throws {
+        let e = try extractor(name)
+        let sentences = Array(try referenceSentences().prefix(8))
+        let even = sentences.map { $0.indices.map { $0 % 2 == 0 } }
+        func score(_ words: [[Bool]]) throws -> ModelScore {
+            try e.score(sentences, labels: nil, ablations: [], seed: 7, words: words, progress: { _ in })
+        }
+        let (a, b) = (try score(even), try score(even.map { $0.map { !$0 } }))
+        let all = try score(sentences.map { $0.map { _ in true } })
+        #expect(a.predictions + b.predictions == all.predictions && a.predictions > 0 && b.predictions > 0)
+        let weighted = (Double(a.predictions) * a.loss + Double(b.predictions) * b.loss) / Double(all.predictions)
+        #expect(abs(weighted - all.loss) < 1e-9 * max(1, all.loss))
+    }
+
     /// Mean-ablation at layer l replaces the neurons by their corpus means: the ablated
     /// activations hold exactly those values there, and the other neurons of layer l are untouched.
     @Test func meanAblationWritesTheMeans() throws {

@@ -26,8 +26,9 @@ final class CountingModel: LanguageModel {
         }
     }
 
-    func score(_ sentences: [[String]], labels: [[String]]?, ablations: [NeuronAblation], seed: UInt64, progress: (Int) -> Void) throws -> ModelScore
-    {
+    func score(
+        _ sentences: [[String]], labels: [[String]]?, ablations: [NeuronAblation], seed: UInt64, words: [[Bool]]?, progress: (Int) -> Void
+    ) throws -> ModelScore {
         let hit = ablations.flatMap(\.neurons).filter { $0 < 2 }.count
         let loss = 1 + Double(hit)
         return ModelScore(task: "next-token", predictions: 10, loss: loss, perplexity: exp(loss), accuracy: 0.5)

@@ -179,22 +179,38 @@ public final class LSTMModel: LoadableLanguageModel, PairTunableModel, CellState
     /// `labels` (per sentence, its words' labels or its one label). `ablations` act inside the
     /// forward pass.
     public func score(
-        _ sentences: [[String]], labels: [[String]]?, ablations: [NeuronAblation], seed: UInt64, progress: (Int) -> Void
+        _ sentences: [[String]], labels: [[String]]?, ablations: [NeuronAblation], seed: UInt64, words: [[Bool]]?, progress: (Int) -> Void
     ) throws
         -> ModelScore
     {
         let ablate = try ablationMap(ablations)
+        if let words {
+            guard config.labelLevel == nil else { throw ModelError(.unsupported, folder, "only a language model's predictions can be counted by word") }
+            guard words.count == sentences.count, zip(words, sentences).allSatisfy({ $0.count == $1.count }) else {
+                throw ModelError(.unsupported, folder, "one flag per word of every sentence is needed to count predictions by word")
+            }
+        }
         guard let level = config.labelLevel else {
             var (loss, count, correct) = (0.0, 0, 0)
             for batch in batches(sentences) {
                 var noDropout: SplitMix64? = nil
                 let pass = network.forward(ids: batch.ids, steps: batch.steps, batch: batch.count, ablate: ablate, generator: &noDropout)
-                let targets = Self.nextWordTargets(
+                var targets = Self.nextWordTargets(
                     batch.ids, steps: batch.steps, batch: batch.count, lengths: (0..<batch.count).map { sentences[batch.first + $0].count })
+                if let words {
+                    // Step t predicts word t; the end of the sentence belongs to no word.
+                    for b in 0..<batch.count {
+                        let flags = words[batch.first + b]
+                        for t in 0..<batch.steps where targets[t * batch.count + b] >= 0 && !(t < flags.count && flags[t]) {
+                            targets[t * batch.count + b] = -1
+                        }
+                    }
+                }
                 let r = network.score(pass, targets: targets)
                 (loss, count, correct) = (loss + r.loss, count + r.count, correct + r.correct)
                 progress(batch.first + batch.count)
             }
+            if words != nil && count == 0 { throw ModelError(.unsupported, folder, "nothing to score: no next-word prediction falls on the chosen words") }
             let mean = loss / Double(max(count, 1))
             return ModelScore(
                 task: "next-token", predictions: count, loss: mean, perplexity: exp(mean), accuracy: Double(correct) / Double(max(count, 1)))

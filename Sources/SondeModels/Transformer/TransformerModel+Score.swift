@@ -9,10 +9,18 @@ extension TransformerModel {
     /// unablated run are compared on the same predictions. Tokens are scored once, in the window
     /// that holds them (see `windows`); a classifier reads each sentence's first window.
     public func score(
-        _ sentences: [[String]], labels: [[String]]? = nil, ablations: [NeuronAblation] = [], seed: UInt64 = 2026,
+        _ sentences: [[String]], labels: [[String]]? = nil, ablations: [NeuronAblation] = [], seed: UInt64 = 2026, words: [[Bool]]? = nil,
         progress: (Int) -> Void = { _ in }
     ) throws -> ModelScore {
         let masked = network.config.architecture.isEncoder
+        if let words {
+            guard case .languageModel = network.head else {
+                throw ModelError(.unsupported, network.folder, "only a language model's predictions can be counted by word")
+            }
+            guard words.count == sentences.count, zip(words, sentences).allSatisfy({ $0.count == $1.count }) else {
+                throw ModelError(.unsupported, network.folder, "one flag per word of every sentence is needed to count predictions by word")
+            }
+        }
         var maskID: Int?
         var classIndex: [String: Int] = [:]
         let sentenceLabels = labels?.map { $0.first ?? "" }
@@ -47,6 +55,13 @@ extension TransformerModel {
             while next < sentences.count && (sequences.isEmpty || tokens < batchTokens) {
                 var encoded = try encode(sentences[next])
                 let original = encoded.tokens
+                // With `words`: the tokens whose predictions count (those of the flagged words).
+                var counted: [Bool]?
+                if let flags = words?[next] {
+                    var tokenFlags = [Bool](repeating: false, count: original.count)
+                    for (w, range) in encoded.words.enumerated() where flags[w] { for t in range { tokenFlags[t] = true } }
+                    counted = tokenFlags
+                }
                 var maskedPositions: [Int] = []
                 if let maskID {
                     var generator = SplitMix64(seed: seed ^ UInt64(next))
@@ -65,9 +80,11 @@ extension TransformerModel {
                     let range = starts[first]..<(starts[first] + own[0].count)
                     targets.append((network.pooledRow(of: range), classIndex[sentenceLabels![next]]!))
                 case .languageModel where masked:
-                    for p in maskedPositions { targets.append((starts[first + source[p].sequence] + source[p].position, original[p])) }
+                    for p in maskedPositions where counted?[p] ?? true {
+                        targets.append((starts[first + source[p].sequence] + source[p].position, original[p]))
+                    }
                 default:
-                    for t in 0..<original.count where source[t].position > 0 {
+                    for t in 0..<original.count where source[t].position > 0 && counted?[t] ?? true {
                         targets.append((starts[first + source[t].sequence] + source[t].position - 1, original[t]))
                     }
                 }
@@ -96,6 +113,7 @@ extension TransformerModel {
         default: task = masked ? "masked-token" : "next-token"
         }
         guard count > 0 else {
+            if words != nil { throw ModelError(.unsupported, network.folder, "nothing to score: no \(task) prediction falls on the chosen words") }
             throw ModelError(
                 .unsupported, network.folder, "nothing to score: every sentence is a single token (\(task) predictions need at least two)")
         }
