@@ -47,14 +47,14 @@ public protocol LanguageModel: AnyObject {
     func tokenMeans(_ sentences: [[String]], layer: Int) throws -> [Float]
 
     /// Each sentence's log-probability, token by token, under a causal language model (an error
-    /// for a checkpoint that is not one, and by default); `progress` gets the number of
-    /// sentences done.
-    func logProbabilities(_ sentences: [SentenceText], progress: (Int) -> Void) throws -> [ScoredSentence]
+    /// for a checkpoint that is not one, and by default), with `ablations` inside the forward
+    /// pass; `progress` gets the number of sentences done.
+    func logProbabilities(_ sentences: [SentenceText], ablations: [NeuronAblation], progress: (Int) -> Void) throws -> [ScoredSentence]
 
     /// Both sentences of each pair; `progress` gets the number of pairs done. By default each
     /// sentence is scored whole; a family that can share the pair's common start does so.
     func pairLogProbabilities(
-        _ pairs: [(good: SentenceText, bad: SentenceText)], progress: (Int) -> Void
+        _ pairs: [(good: SentenceText, bad: SentenceText)], ablations: [NeuronAblation], progress: (Int) -> Void
     ) throws -> [(good: ScoredSentence, bad: ScoredSentence)]
 
     /// How many subword tokens `sentences` make and how many of them need more than one window:
@@ -80,16 +80,26 @@ extension LanguageModel {
         try score(sentences, labels: labels, ablations: ablations, seed: seed, words: nil, progress: progress)
     }
 
-    public func logProbabilities(_ sentences: [SentenceText], progress: (Int) -> Void) throws -> [ScoredSentence] {
+    public func logProbabilities(_ sentences: [SentenceText], ablations: [NeuronAblation], progress: (Int) -> Void) throws -> [ScoredSentence] {
         throw ModelError(.unsupported, folder, "this model family does not score sentences")
+    }
+
+    public func logProbabilities(_ sentences: [SentenceText], progress: (Int) -> Void = { _ in }) throws -> [ScoredSentence] {
+        try logProbabilities(sentences, ablations: [], progress: progress)
+    }
+
+    public func pairLogProbabilities(
+        _ pairs: [(good: SentenceText, bad: SentenceText)], progress: (Int) -> Void = { _ in }
+    ) throws -> [(good: ScoredSentence, bad: ScoredSentence)] {
+        try pairLogProbabilities(pairs, ablations: [], progress: progress)
     }
 
     public func subwordStatistics(_ sentences: [[String]]) throws -> (subwords: Int, windowed: Int) { (0, 0) }
 
     public func pairLogProbabilities(
-        _ pairs: [(good: SentenceText, bad: SentenceText)], progress: (Int) -> Void
+        _ pairs: [(good: SentenceText, bad: SentenceText)], ablations: [NeuronAblation], progress: (Int) -> Void
     ) throws -> [(good: ScoredSentence, bad: ScoredSentence)] {
-        let scored = try logProbabilities(pairs.flatMap { [$0.good, $0.bad] }) { progress($0 / 2) }
+        let scored = try logProbabilities(pairs.flatMap { [$0.good, $0.bad] }, ablations: ablations) { progress($0 / 2) }
         return pairs.indices.map { (scored[2 * $0], scored[2 * $0 + 1]) }
     }
 }

@@ -86,3 +86,10 @@ public enum InterventionStudy {
         return Result(layer: layer, plainWith: plain.with, plainWithout: plain.without, points: points)
     }
 }
+
+extension NeuronAblation {
+    /// The eraser acting on state `layer` inside the forward pass.
+    public init(layer: Int, eraser: ConceptEraser) {
+        self.init(layer: layer, erasureMap: eraser.map.elements.map(Float.init), mean: eraser.mean.map(Float.init))
+    }
+}

@@ -56,13 +56,15 @@ public enum PairScoring {
     static func sentence(_ text: String) -> SentenceText { SentenceText(text: text, words: MinimalPairs.words(text)) }
 
     /// Scores every pair of `tasks` under `model` (a sonde-lstm, GPT-2 or GPT-NeoX checkpoint).
+    /// `ablations` act inside the model (an erasure: amnesic probing of the pairs).
     public static func score(
-        _ model: any LanguageModel, tasks: [PairTask], variant: Variant = .sum, seed: UInt64 = 2026, progress: (Int, Int) -> Void = { _, _ in }
+        _ model: any LanguageModel, tasks: [PairTask], variant: Variant = .sum, seed: UInt64 = 2026, ablations: [NeuronAblation] = [],
+        progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> [TaskScore] {
         let total = tasks.reduce(0) { $0 + $1.pairs.count }
         var done = 0
         return try tasks.map { task in
-            let counted = try margins(model, task, variant) { progress(done + $0, total) }
+            let counted = try margins(model, task, variant, ablations: ablations) { progress(done + $0, total) }
             done += task.pairs.count
             return TaskScore(task: task, margins: counted.margins, outOfVocabulary: counted.unknown, identical: counted.identical, seed: seed)
         }
@@ -72,9 +74,11 @@ public enum PairScoring {
     /// (a differing word unknown to the model; both sentences the same). No bootstrap: what a
     /// task space evaluates dozens of times per tuned copy.
     static func margins(
-        _ model: any LanguageModel, _ task: PairTask, _ variant: Variant = .sum, progress: (Int) -> Void = { _ in }
+        _ model: any LanguageModel, _ task: PairTask, _ variant: Variant = .sum, ablations: [NeuronAblation] = [],
+        progress: (Int) -> Void = { _ in }
     ) throws -> (margins: [Double], unknown: Int, identical: Int) {
-        let scored = try model.pairLogProbabilities(task.pairs.map { (sentence($0.good), sentence($0.bad)) }, progress: progress)
+        let scored = try model.pairLogProbabilities(
+            task.pairs.map { (sentence($0.good), sentence($0.bad)) }, ablations: ablations, progress: progress)
         var margins: [Double] = [], unknown = 0, identical = 0
         for (i, pair) in task.pairs.enumerated() {
             if pair.good == pair.bad { identical += 1; continue }

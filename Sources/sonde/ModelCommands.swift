@@ -59,6 +59,16 @@ struct ExtractCommand: ParsableCommand {
     }
 }
 
+/// A saved eraser for state `layer` of `model`: its width must be the model's.
+func loadEraser(_ path: String, layer: Int, for model: any LanguageModel) throws -> ConceptEraser {
+    let eraser = try ConceptEraser.read(path)
+    guard (0...model.layerCount).contains(layer), eraser.neurons == model.hiddenSize else {
+        throw CLIError(
+            "\(path): an eraser of \(eraser.neurons) neurons for layer \(layer); the model has layers 0…\(model.layerCount) of \(model.hiddenSize) neurons", .usage)
+    }
+    return eraser
+}
+
 struct ScoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score",
@@ -122,14 +132,12 @@ struct ScoreCommand: ParsableCommand {
     /// Scores the model with the eraser inside it, and with random erasers of its rank.
     func erasure(_ model: any LanguageModel, _ sentences: [[String]], _ labels: [[String]]?, plain: ModelScore) throws -> Erasure? {
         guard let erase, let layer = eraseLayer else { return nil }
-        let eraser = try ConceptEraser.read(erase)
-        guard (0...model.layerCount).contains(layer), eraser.neurons == model.hiddenSize else {
-            throw CLIError("\(erase): an eraser of \(eraser.neurons) neurons for layer \(layer); the model has layers 0…\(model.layerCount) of \(model.hiddenSize) neurons", .usage)
-        }
+        let eraser = try loadEraser(erase, layer: layer, for: model)
         func score(_ e: ConceptEraser, _ what: String) throws -> ModelScore {
             let progress = Progress(what: "sentences (\(what))")
-            let change = NeuronAblation(layer: layer, erasureMap: e.map.elements.map(Float.init), mean: e.mean.map(Float.init))
-            return try model.score(sentences, labels: labels, ablations: [change], seed: seed) { progress.update($0, sentences.count) }
+            return try model.score(sentences, labels: labels, ablations: [NeuronAblation(layer: layer, eraser: e)], seed: seed) {
+                progress.update($0, sentences.count)
+            }
         }
         let erased = try score(eraser, "erased")
         let controls = try (0..<eraseControls).map { s in

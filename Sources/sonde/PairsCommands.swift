@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import SondeBase
 import SondeCorpus
 import SondeModels
+import SondeProbe
 import SondeStudy
 
 extension PairScoring.Variant: ExpressibleByArgument {}
@@ -106,7 +108,10 @@ struct PairsCommand: ParsableCommand {
                 `<|endoftext|>`). --variant sum (whole sentences), mean (per token) or critical (the \
                 differing span given the shared prefix). Pairs: a BLiMP .jsonl file or folder, or a \
                 TSV from `sonde pairs make`. Per task: pairs scored, coverage, accuracy, mean margin \
-                with a 95% bootstrap interval; per group the means.
+                with a 95% bootstrap interval; per group the means. With --erase (an eraser from `sonde \
+                erase fit` on --erase-layer's activations) the pairs are scored again with the concept \
+                erased inside the model and with random erasers of its rank (amnesic probing): a task \
+                that needs the concept loses accuracy beyond the random erasures'.
                 """)
 
         @Option(help: "The model folder (a sonde-lstm checkpoint, GPT-2 or GPT-NeoX).")
@@ -121,10 +126,52 @@ struct PairsCommand: ParsableCommand {
         var prefix = false
         @Option(help: "Score only the first N pairs of each task.")
         var limit: Int?
+        @Option(help: "An eraser saved by `sonde erase fit` on activations of --erase-layer.") var erase: String?
+        @Option(help: "The layer the eraser acts on (0 = embeddings).") var eraseLayer: Int?
+        @Option(help: "Random erasers of the same rank scored as the control.") var eraseControls: Int = 3
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
             if let limit, limit < 1 { throw ValidationError("--limit must be positive") }
+            if (erase == nil) != (eraseLayer == nil) { throw ValidationError("--erase and --erase-layer go together") }
+            guard (0...100).contains(eraseControls) else { throw ValidationError("--erase-controls must be in 0…100") }
+        }
+
+        /// The pairs with the concept erased inside the model, and with random erasers of its rank.
+        struct Erasure: Encodable {
+            let eraser: String
+            let layer: Int
+            let method: ConceptEraser.Method
+            let rank: Int
+            let accuracy: Double
+            /// Per task: accuracy and mean margin with the erasure.
+            let tasks: [PairScoring.TaskScore]
+            /// Each random eraser's overall accuracy, and their mean and SD.
+            let controlAccuracies: [Double]
+            let controlAccuracy: Double?
+            let controlAccuracySD: Double?
+        }
+
+        func erasure(_ lm: any LanguageModel, _ tasks: [PairTask], _ variant: PairScoring.Variant) throws -> Erasure? {
+            guard let erase, let layer = eraseLayer else { return nil }
+            let eraser = try loadEraser(erase, layer: layer, for: lm)
+            func overall(_ e: ConceptEraser, _ what: String) throws -> [PairScoring.TaskScore] {
+                let progress = Progress(what: "pairs (\(what))")
+                return try PairScoring.score(lm, tasks: tasks, variant: variant, ablations: [NeuronAblation(layer: layer, eraser: e)]) {
+                    progress.update($0, $1)
+                }
+            }
+            let erased = try overall(eraser, "erased")
+            let controls = try (0..<eraseControls).map { s in
+                PairScoring.GroupScore(
+                    "", try overall(ConceptEraser.random(neurons: eraser.neurons, rank: eraser.rank, mean: eraser.mean, seed: 1 &+ UInt64(s)), "random \(s + 1)")
+                ).accuracy
+            }
+            let spread = meanAndSpread(controls)
+            return Erasure(
+                eraser: erase, layer: layer, method: eraser.method, rank: eraser.rank, accuracy: PairScoring.GroupScore("", erased).accuracy,
+                tasks: erased, controlAccuracies: controls, controlAccuracy: controls.isEmpty ? nil : spread.mean,
+                controlAccuracySD: controls.isEmpty ? nil : spread.standardDeviation ?? 0)
         }
 
         func run() throws {
@@ -142,6 +189,7 @@ struct PairsCommand: ParsableCommand {
             let low = scores.filter { $0.pairs > 0 && $0.coverage < 0.5 }.map(\.task)
             if !low.isEmpty { warnings.append("under half the pairs scored for \(low.joined(separator: ", ")): read their accuracy with care") }
             let all = PairScoring.GroupScore("", scores), groups = PairScoring.groups(scores)
+            let erased = try erasure(lm, tasks, variant)
             struct Result: Encodable {
                 let model: String
                 let variant: PairScoring.Variant
@@ -149,12 +197,14 @@ struct PairsCommand: ParsableCommand {
                 let accuracy: Double
                 let tasks: [PairScoring.TaskScore]
                 let groups: [PairScoring.GroupScore]
+                let erasure: Erasure?
                 let warnings: [String]
             }
             if output.json {
                 return try printJSON(
                     Result(
-                        model: model, variant: variant, pairs: all.pairs, accuracy: all.accuracy, tasks: scores, groups: groups, warnings: warnings))
+                        model: model, variant: variant, pairs: all.pairs, accuracy: all.accuracy, tasks: scores, groups: groups, erasure: erased,
+                        warnings: warnings))
             }
             var rows = [["task", "group", "pairs", "coverage", "accuracy", "mean margin", "95% interval"]]
             for s in scores {
@@ -169,6 +219,16 @@ struct PairsCommand: ParsableCommand {
             for g in groups { groupRows.append([g.group, String(g.tasks), String(g.pairs), f(g.accuracy), f(g.meanMargin)]) }
             formatTable(groupRows).forEach { print($0) }
             print("overall accuracy \(f(all.accuracy)) over \(all.pairs) pairs (\(variant.rawValue) margins)")
+            if let erased {
+                print("")
+                var erasedRows = [["task", "accuracy", "erased", "change"]]
+                for (plain, gone) in zip(scores, erased.tasks) {
+                    erasedRows.append([plain.task, f(plain.accuracy), f(gone.accuracy), String(format: "%+.3f", gone.accuracy - plain.accuracy)])
+                }
+                formatTable(erasedRows).forEach { print($0) }
+                let control = erased.controlAccuracy.map { "; random erasures of rank \(erased.rank): \(f($0)) ± \(f(erased.controlAccuracySD ?? 0))" } ?? ""
+                print("with the \(erased.method.rawValue) eraser at layer \(erased.layer) (rank \(erased.rank)): accuracy \(f(erased.accuracy))" + control)
+            }
             for w in warnings { writeMessage("sonde: warning: \(w)\n") }
         }
     }

@@ -79,6 +79,14 @@ struct ModelCLITests {
             let erasure = try #require((try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any])["erasure"] as? [String: Any])
             #expect((erasure["controls"] as! [Any]).count == 2 && erasure["beyondControls"] as? Bool == true)
             #expect((erasure["lossChange"] as! Double) > 3 * (erasure["controlLossChange"] as! Double))
+            // The same eraser on minimal pairs: with and without it, and random erasers of its rank.
+            let pairs = try SondeRun(
+                "pairs", "score", "--model", zoo + "/gpt-step1200", "--tokenizer", tokenizer, "--pairs",
+                zoo + "/../corpora/blimp/data/determiner_noun_agreement_1.jsonl", "--limit", "30", "--erase", eraser, "--erase-layer", "2",
+                "--erase-controls", "2", "--json")
+            #expect(pairs.status == 0, "\(pairs.stderr)")
+            let pairsErasure = try #require((try JSONSerialization.jsonObject(with: Data(pairs.stdout.utf8)) as! [String: Any])["erasure"] as? [String: Any])
+            #expect((pairsErasure["controlAccuracies"] as! [Double]).count == 2 && (pairsErasure["tasks"] as! [Any]).count == 1)
             let wrongLayer = try SondeRun(
                 "score", "--model", zoo + "/gpt-step1200", "--tokenizer", tokenizer, "--corpus", ewt, "--limit", "2", "--erase", eraser, "--erase-layer", "9")
             #expect(wrongLayer.status == 64 && wrongLayer.stderr.contains("the model has layers 0…4"))

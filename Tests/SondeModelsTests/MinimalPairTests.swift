@@ -154,6 +154,26 @@ struct ZooPairTests {
 }
 
 extension MinimalPairTests {
+    /// With an erasure inside the model (amnesic probing of pairs), the pair path that resumes
+    /// the bad sentence from the good one's state still equals each sentence scored alone, and
+    /// the erasure changes the scores.
+    @Test func sharedStartsScoreAsSentencesAloneUnderAnErasure() throws {
+        let m = model()
+        let h = m.hiddenSize
+        let erasure = NeuronAblation(layer: 1, erasureMap: (0..<h * h).map { $0 == 0 ? 1 : 0 }, mean: [Float](repeating: 0.1, count: h))
+        let texts: [([String], [String])] = [(["a", "b", "c"], ["a", "c", "c"]), (["d", "e", "f", "g"], ["d", "e", "g", "g"]), (["e", "f"], ["g"])]
+        let pairs = texts.map { (SentenceText(text: "", words: $0.0), SentenceText(text: "", words: $0.1)) }
+        let together = try m.pairLogProbabilities(pairs, ablations: [erasure], progress: { _ in })
+        let alone = try m.logProbabilities(pairs.flatMap { [$0.0, $0.1] }, ablations: [erasure], progress: { _ in })
+        let plain = try m.logProbabilities(pairs.flatMap { [$0.0, $0.1] })
+        for (i, pair) in together.enumerated() {
+            for (ours, theirs) in [(pair.good, alone[2 * i]), (pair.bad, alone[2 * i + 1])] {
+                #expect(zip(ours.logProbabilities, theirs.logProbabilities).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+            }
+        }
+        #expect(zip(alone, plain).contains { abs($0.total - $1.total) > 1e-4 })
+    }
+
     /// Pairs scored with their shared start run once equal each sentence scored alone: no
     /// shared word, one, several, a bad sentence that stops early, identical sentences, and
     /// batches of mixed lengths; in chunks of pairs as in one.

@@ -6,10 +6,11 @@ extension LSTMModel {
     /// `<s> w₁ … wₙ` predicting `w₁ … wₙ </s>`: the end symbol is part of the sentence's
     /// probability (the model was trained with it, and without it a sentence cut short would
     /// look as likely as a whole one). Unknown words are predicted as `<unk>`, as in training.
-    public func logProbabilities(_ sentences: [SentenceText], progress: (Int) -> Void = { _ in }) throws -> [ScoredSentence] {
+    public func logProbabilities(_ sentences: [SentenceText], ablations: [NeuronAblation], progress: (Int) -> Void) throws -> [ScoredSentence] {
         try requireLanguageModel()
         let words = sentences.map(\.words)
-        let run = continuations(inputs: words.map { [1] + ids($0) }, targets: words.map { ids($0) + [2] }, progress: progress)
+        let run = continuations(
+            inputs: words.map { [1] + ids($0) }, targets: words.map { ids($0) + [2] }, ablate: try ablationMap(ablations), progress: progress)
         return words.indices.map { scored(words[$0], run.logp[$0]) }
     }
 
@@ -18,15 +19,16 @@ extension LSTMModel {
     /// predictions up to there are the same), so a pair costs about one sentence plus the rest
     /// of the other. Equal to scoring each sentence alone, to Float rounding.
     public func pairLogProbabilities(
-        _ pairs: [(good: SentenceText, bad: SentenceText)], progress: (Int) -> Void = { _ in }
+        _ pairs: [(good: SentenceText, bad: SentenceText)], ablations: [NeuronAblation], progress: (Int) -> Void
     ) throws -> [(good: ScoredSentence, bad: ScoredSentence)] {
-        try pairLogProbabilities(pairs, chunk: 4096, progress: progress)
+        try pairLogProbabilities(pairs, chunk: 4096, ablations: ablations, progress: progress)
     }
 
     func pairLogProbabilities(
-        _ pairs: [(good: SentenceText, bad: SentenceText)], chunk size: Int, progress: (Int) -> Void = { _ in }
+        _ pairs: [(good: SentenceText, bad: SentenceText)], chunk size: Int, ablations: [NeuronAblation] = [], progress: (Int) -> Void = { _ in }
     ) throws -> [(good: ScoredSentence, bad: ScoredSentence)] {
         try requireLanguageModel()
+        let ablate = try ablationMap(ablations)
         // In chunks: each pair's saved state (h and c of every layer, 4 kB at 2 × 256) would
         // otherwise grow with the pairs file, forty times its text.
         var result: [(good: ScoredSentence, bad: ScoredSentence)] = []
@@ -36,12 +38,13 @@ extension LSTMModel {
             let good = chunk.map(\.good.words), bad = chunk.map(\.bad.words)
             let shared = good.indices.map { i in zip(good[i], bad[i]).prefix { $0 == $1 }.count }
             let first = continuations(
-                inputs: good.map { [1] + ids($0) }, targets: good.map { ids($0) + [2] }, capture: shared.map { $0 > 0 ? $0 - 1 : nil }
+                inputs: good.map { [1] + ids($0) }, targets: good.map { ids($0) + [2] }, capture: shared.map { $0 > 0 ? $0 - 1 : nil },
+                ablate: ablate
             ) { progress(start + $0 / 2) }
             // The bad sentence from its last shared word on (from <s> when it shares none).
             let second = continuations(
                 inputs: bad.indices.map { shared[$0] > 0 ? ids(Array(bad[$0][(shared[$0] - 1)...])) : [1] + ids(bad[$0]) },
-                targets: bad.indices.map { ids(Array(bad[$0][shared[$0]...])) + [2] }, initial: first.states
+                targets: bad.indices.map { ids(Array(bad[$0][shared[$0]...])) + [2] }, initial: first.states, ablate: ablate
             ) { progress(start + (chunk.count + $0) / 2) }
             result += good.indices.map { i in
                 (scored(good[i], first.logp[i]), scored(bad[i], Array(first.logp[i].prefix(shared[i])) + second.logp[i]))
@@ -66,7 +69,7 @@ extension LSTMModel {
     /// that step of sequence i.
     func continuations(
         inputs: [[Int32]], targets: [[Int32]], initial: [[(hidden: [Float], cells: [Float])]?]? = nil, capture: [Int?]? = nil,
-        progress: (Int) -> Void = { _ in }
+        ablate: [Int: [NeuronAblation]] = [:], progress: (Int) -> Void = { _ in }
     ) -> (logp: [[Double]], states: [[(hidden: [Float], cells: [Float])]?]) {
         let h = hiddenSize, layers = config.layers
         let order = inputs.indices.sorted {
@@ -95,7 +98,7 @@ extension LSTMModel {
                     (members.flatMap { initial![$0]![k].hidden }, members.flatMap { initial![$0]![k].cells })
                 } : nil
             var none: SplitMix64? = nil
-            let pass = network.forward(ids: ids, steps: steps, batch: batch, generator: &none, initial: startStates)
+            let pass = network.forward(ids: ids, steps: steps, batch: batch, ablate: ablate, generator: &none, initial: startStates)
             let scored = network.score(pass, targets: wanted)
             var rowLoss = [Double](repeating: 0, count: ids.count)
             for (k, row) in scored.rows.enumerated() { rowLoss[row] = scored.rowLosses[k] }

@@ -118,7 +118,7 @@ public final class LSTMModel: LoadableLanguageModel, PairTunableModel, CellState
         return result
     }
 
-    private func ablationMap(_ ablations: [NeuronAblation]) throws -> [Int: [NeuronAblation]] {
+    func ablationMap(_ ablations: [NeuronAblation]) throws -> [Int: [NeuronAblation]] {
         var map: [Int: [NeuronAblation]] = [:]
         for a in ablations {
             guard (0...layerCount).contains(a.layer), a.neurons.allSatisfy({ (0..<hiddenSize).contains($0) }),

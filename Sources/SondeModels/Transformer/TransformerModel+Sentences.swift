@@ -6,9 +6,9 @@ extension TransformerModel {
     /// The text's tokens after the tokenizer's `<|endoftext|>` (GPT-2's and GPT-NeoX's start of
     /// a document, as lm-evaluation-harness and BLiMP's GPT-2 runs score): every token of the
     /// sentence is predicted, the first from the start token alone. Causal models only.
-    public func logProbabilities(_ sentences: [SentenceText], progress: (Int) -> Void = { _ in }) throws -> [ScoredSentence] {
+    public func logProbabilities(_ sentences: [SentenceText], ablations: [NeuronAblation], progress: (Int) -> Void) throws -> [ScoredSentence] {
         var result: [ScoredSentence] = []
-        try predictions(sentences.map(\.text), progress: progress) { sequences, targets, _, logits in
+        try predictions(sentences.map(\.text), ablations: ablations, progress: progress) { sequences, targets, _, logits in
             var logProbabilities = [Double](repeating: 0, count: targets.count)
             logits.withUnsafeBufferPointer { p in
                 let width = logits.columns
@@ -71,7 +71,7 @@ extension TransformerModel {
     /// Runs `texts` (after `<|endoftext|>`) in batches and hands each batch's sequences, the
     /// target of each prediction row, the top states of those rows and their logits to `body`.
     func predictions(
-        _ texts: [String], progress: (Int) -> Void = { _ in },
+        _ texts: [String], ablations: [NeuronAblation] = [], progress: (Int) -> Void = { _ in },
         _ body: (_ sequences: [[Int]], _ targets: [Int], _ states: Matrix<Float>, _ logits: Matrix<Float>) throws -> Void
     ) throws {
         guard !network.config.architecture.isEncoder, case .languageModel = network.head else {
@@ -109,7 +109,7 @@ extension TransformerModel {
                 for i in 1..<s.count { rows.append(offset + i - 1); targets.append(s[i]) }
                 offset += s.count
             }
-            let last = try network.hiddenStates(sequences).last!
+            let last = try network.hiddenStates(sequences, ablations: ablations).last!
             guard let logits = network.headLogits(last, rows: rows) else {
                 throw ModelError(.unsupported, network.folder, "the checkpoint has no language-model head")
             }
