@@ -49,13 +49,18 @@ extension ExperimentRunner {
             if let sparsity, sparsity.allNeuronsAccuracy <= sparsity.majorityBaseline + 0.01 {
                 warnings.append("\(name): the sparsity curves' probe on every neuron of \(layers[analysis.best].layer) is at the majority baseline on dev")
             }
+            let erasure = try cells.erasure?.read(self).result
+            if let erasure, erasure.probeAfter > erasure.majority + 0.02 {
+                warnings.append(
+                    "\(name): after LEACE at \(erasure.layer) a probe still reaches \(String(format: "%.3f", erasure.probeAfter)) on dev (majority \(String(format: "%.3f", erasure.majority))): the erasure does not carry over from the training rows")
+            }
             properties.append(
                 .init(
                     property: name, layers: layers, bestLayer: layers[analysis.best].layer, topNeurons: analysis.topNeurons,
                     topWeights: analysis.topWeights, ablation: analysis.ablation, topWords: analysis.topWords,
                     dynamics: dynamics, dynamicsToTagger: toReference,
                     dynamicsToReferences: toReferences.isEmpty ? nil : Dictionary(uniqueKeysWithValues: zip(e.references, toReferences)),
-                    fineTuning: try cells.fineTuning?.read(self), sparsity: sparsity))
+                    fineTuning: try cells.fineTuning?.read(self), sparsity: sparsity, erasure: erasure))
         }
         var results = ExperimentResults(
             version: Self.version, experiment: e.portable,

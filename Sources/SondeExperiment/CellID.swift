@@ -41,6 +41,8 @@ public enum CellID: Hashable, Sendable, CustomStringConvertible {
     case analysis(property: String)
     /// k-sparse probing and the rankers' agreement on one property's best layer.
     case sparsity(property: String)
+    /// LEACE at one property's best layer: the probe after erasure, the model's loss without it.
+    case erasure(property: String)
     /// Over training, against the last checkpoint (`reference` nil) or a reference model.
     case dynamics(property: String, reference: String?)
     case fineTuning(property: String)
@@ -54,6 +56,7 @@ public enum CellID: Hashable, Sendable, CustomStringConvertible {
         case .probe: .probe
         case .analysis: .analysis
         case .sparsity: .sparsity
+        case .erasure: .erasure
         case .dynamics: .dynamics
         case .fineTuning: .fineTuning
         case .interactions: .interactions
@@ -67,6 +70,7 @@ public enum CellID: Hashable, Sendable, CustomStringConvertible {
         case .probe(let property, let layer): "probe \(property) \(ActivationFile.layerName(layer))"
         case .analysis(let property): "analysis \(property)"
         case .sparsity(let property): "sparsity \(property)"
+        case .erasure(let property): "erasure \(property)"
         case .dynamics(let property, nil): "dynamics \(property)"
         case .dynamics(let property, let reference?): "dynamics \(property) to \(reference)"
         case .fineTuning(let property): "fine-tuning \(property)"
@@ -92,6 +96,7 @@ public enum CellID: Hashable, Sendable, CustomStringConvertible {
             self = .probe(property: String(rest[..<last]), layer: layer)
         case "analysis": self = .analysis(property: rest)
         case "sparsity": self = .sparsity(property: rest)
+        case "erasure": self = .erasure(property: rest)
         case "dynamics":
             if let to = rest.range(of: " to ") {
                 self = .dynamics(property: String(rest[..<to.lowerBound]), reference: String(rest[to.upperBound...]))

@@ -67,6 +67,8 @@ public struct Experiment: Codable, Sendable, Equatable {
     /// The rankers of the sparsity curves (`[analyses] rankers`; nil: path, mean-difference,
     /// f-statistic, lca).
     public var rankers: [SparseProbing.Ranker]? = nil
+    /// LEACE at each property's best layer (`[analyses] erasure = true`; nil: not done).
+    public var erasure: Bool? = nil
     /// What the study claims (`[[claims]]`), each evaluated into results.json's `claims`.
     public var claims: [Claim]? = nil
     /// The experiment file's folder, absolute: relative paths are resolved from it and
@@ -75,7 +77,7 @@ public struct Experiment: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case output, corpus, limit, lstm, models, tagger, referenceList = "references", finetune, finetuneSteps, properties, lambda, alpha, seeds, k, ablation, minimalDelta
-        case interactions, measures, sparsity, rankers, claims
+        case interactions, measures, sparsity, rankers, erasure, claims
     }
 
     /// `[analyses] interactions = { max_distance = 10, sentences = 500 }`: pairs at most
@@ -183,6 +185,7 @@ public struct Experiment: Codable, Sendable, Equatable {
             "measures": "similarity measure names, e.g. [\"svcca\", \"cka\"]",
             "sparsity": "the ks of k-sparse probing, e.g. [1, 2, 4, 8, 16]",
             "rankers": "the rankers of the sparsity curves, e.g. [\"path\", \"lca\", \"iou\"]",
+            "erasure": "true: LEACE at each property's best layer, with the model's loss",
         ],
     ]
 
@@ -385,6 +388,10 @@ public struct Experiment: Codable, Sendable, Equatable {
                 return ranker
             }
             if e.sparsity == nil { throw fail("analyses", "rankers", "rankers go with sparsity = [1, 2, 4, …] (the ks of their curves)") }
+        }
+        if let value = analyses?["erasure"] {
+            guard let on = value.bool else { throw fail("analyses", "erasure", "expected true or false") }
+            e.erasure = on ? true : nil
         }
         e.claims = try root["claims"].map { try Claim.read($0, lines: lines, path: path, experiment: e) }
         return e

@@ -116,6 +116,19 @@ public enum ExperimentReport {
         return out
     }
 
+    /// LEACE at the best layer: the probe before and after, and the model's loss with the
+    /// property erased inside it against random erasers of the same rank.
+    static func erasureTable(_ e: ExperimentResults.ErasureResult, property: String) -> String {
+        var rows = "<tr><td>probe on dev</td><td>\(f(e.probeBefore))</td><td>\(f(e.probeAfter))</td><td>majority baseline \(f(e.majority))</td></tr>\n"
+        if let before = e.lossBefore, let change = e.lossChange {
+            let control = e.controlLossChange.map { "random erasers of rank \(e.rank): \(String(format: "%+.4f", $0)) ± \(f(e.controlLossChangeSD ?? 0))" } ?? ""
+            rows += "<tr><td>the model's loss (nats)</td><td>\(f(before))</td><td>\(String(format: "%+.4f", change))</td><td>\(control)</td></tr>\n"
+        }
+        let note = e.note.map { " " + xmlEscape($0) + "." } ?? ""
+        return "<figure><table><tr><th></th><th>as trained</th><th>\(xmlEscape(property)) erased (LEACE, rank \(e.rank))</th><th>reference</th></tr>\n" + rows
+            + "</table><figcaption>Concept erasure at \(e.layer) (Belrose et al. 2023): after LEACE no linear probe should beat the majority class; the model's own loss with the property erased inside the forward pass (amnesic probing, Elazar et al. 2021) rises beyond random erasures' when the model uses it.\(note)</figcaption></figure>\n"
+    }
+
     /// The k-sparse curves (one line per ranker) and the rankers' agreement table.
     static func sparsityFigures(_ s: SparseProbing.Result, layer: String) -> String {
         var out = Chart.figure(
@@ -189,6 +202,7 @@ public enum ExperimentReport {
             }
         }
         if let sparse = p.sparsity { out += sparsityFigures(sparse, layer: p.bestLayer) }
+        if let erased = p.erasure { out += erasureTable(erased, property: p.property) }
         out += dynamicsCharts(
             p.dynamics,
             references: (p.dynamicsToTagger.map { [(r.experiment.models == nil ? "tagger" : "reference model", $0)] } ?? [])

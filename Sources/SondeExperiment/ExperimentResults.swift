@@ -36,6 +36,27 @@ public struct ExperimentResults: Codable, Sendable {
         public var fineTuning: ModelComparison?
         /// k-sparse probing of the best layer and the rankers' agreement (`[analyses] sparsity`).
         public var sparsity: SparseProbing.Result? = nil
+        /// LEACE at the best layer (`[analyses] erasure = true`).
+        public var erasure: ErasureResult? = nil
+    }
+
+    /// A property erased (LEACE, fitted on the training rows) at its best layer.
+    public struct ErasureResult: Codable, Sendable {
+        public var layer: String
+        /// Directions erased.
+        public var rank: Int
+        /// A probe's dev accuracy on the plain rows, on the erased rows, and the majority baseline.
+        public var probeBefore: Double
+        public var probeAfter: Double
+        public var majority: Double
+        /// The model's own loss on up to 200 dev sentences, the change when the property is
+        /// erased inside it, and the change for random erasers of the same rank (mean, SD of 3).
+        public var lossBefore: Double? = nil
+        public var lossChange: Double? = nil
+        public var controlLossChange: Double? = nil
+        public var controlLossChangeSD: Double? = nil
+        /// Why the loss is absent (a checkpoint with no language-model head).
+        public var note: String? = nil
     }
 
     public var version: String

@@ -12,6 +12,7 @@ struct StudyLayout {
         var probes: [ProbeCell]
         var analysis: AnalysisCell
         var sparsity: SparsityCell?
+        var erasure: ErasureCell?
         var dynamics: DynamicsCell
         var toReference: DynamicsCell?
         /// To each further reference (`[lstm] references`), in their order.
@@ -165,6 +166,10 @@ struct StudyLayout {
                     extract: final.extract, analysis: analysis)
             }
             sparsity.map { add($0) }
+            let erasure = e.erasure == true
+                ? ErasureCell(property: name, key: CellKey.hash([analysis.key, "erasure", "leace"]), extract: final.extract, analysis: analysis, folder: final.folder)
+                : nil
+            erasure.map { add($0) }
             let dynamics = DynamicsCell(
                 property: name, key: CellKey.hash(seriesKeys + [name, probeKey] + measureKey), series: series, reference: final, toLastCheckpoint: true)
             add(dynamics)
@@ -185,7 +190,7 @@ struct StudyLayout {
             }
             fineTuning.map { add($0) }
             properties.append(
-                PropertyCells(name: name, probes: probes, analysis: analysis, sparsity: sparsity, dynamics: dynamics, toReference: toReference, toReferences: toReferences, fineTuning: fineTuning))
+                PropertyCells(name: name, probes: probes, analysis: analysis, sparsity: sparsity, erasure: erasure, dynamics: dynamics, toReference: toReference, toReferences: toReferences, fineTuning: fineTuning))
         }
     }
 

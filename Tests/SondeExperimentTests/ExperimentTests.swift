@@ -32,6 +32,7 @@ struct ExperimentTests {
         expectError(good + "[analyses]\nsparsity = [0, 2]\n", "x.toml:5: analyses.sparsity: expected whole numbers ≥ 1")
         expectError(good + "[analyses]\nsparsity = [1]\nrankers = [\"vibes\"]\n", "x.toml:6: analyses.rankers: unknown ranker 'vibes'")
         expectError(good + "[analyses]\nrankers = [\"lca\"]\n", "x.toml:5: analyses.rankers: rankers go with sparsity")
+        expectError(good + "[analyses]\nerasure = 1\n", "x.toml:5: analyses.erasure: expected true or false")
         expectError("color = 3\n" + good, "x.toml:1: color: unknown key")
         expectError(good + "color = 3\n", "x.toml:4: corpus.color: unknown key; [corpus] has limit, paths")
         // Existing checkpoints instead of training: not both; the series is required.
@@ -162,6 +163,7 @@ struct ExperimentTests {
             interactions = { max_distance = 3, sentences = 5 }
             sparsity = [1, 2, 4]
             rankers = ["path", "f-statistic", "iou"]
+            erasure = true
             [[claims]]
             claim = "recurrent layers grow more similar to the dependency tagger"
             kind = "rises"
@@ -169,7 +171,7 @@ struct ExperimentTests {
             """
         try text.write(toFile: folder + "/every.toml", atomically: true, encoding: .utf8)
         let plan = try ExperimentRunner(try Experiment.read(folder + "/every.toml")).plan()
-        #expect(Set(plan.cells.map(\.kind)) == [.train, .extract, .probe, .analysis, .sparsity, .dynamics, .fineTuning, .interactions])
+        #expect(Set(plan.cells.map(\.kind)) == [.train, .extract, .probe, .analysis, .sparsity, .erasure, .dynamics, .fineTuning, .interactions])
         for cell in plan.cells {
             #expect(CellID(cell.id.description) == cell.id, "\(cell.id)")
         }
@@ -188,6 +190,14 @@ struct ExperimentTests {
             #expect(sparse.curves.allSatisfy { $0.points.map(\.k) == [1, 2, 4] })
         }
         #expect(ExperimentReport.html(results).contains("k-sparse probing (Gurnee et al. 2023)"))
+        // LEACE at each best layer: the probe after it at most the majority baseline's level, the
+        // model's loss measured with it and with random erasers of its rank.
+        for p in results.properties {
+            let erased = try #require(p.erasure)
+            #expect(erased.rank >= 1 && erased.probeAfter <= erased.majority + 0.05, "\(p.property): \(erased)")
+            #expect(erased.lossBefore != nil && erased.lossChange != nil && erased.controlLossChangeSD != nil)
+        }
+        #expect(ExperimentReport.html(results).contains("Concept erasure at"))
         #expect(CellID("probe upos layer+1") == nil && CellID("probe  layer1") == nil && CellID("probe upos layer٣") == nil)
         #expect(CellID("probe upos") == nil && CellID("train nothing") == nil && CellID("extract") == nil && CellID("probe upos layerx") == nil)
     }
