@@ -45,14 +45,7 @@ struct InterveneCommand: ParsableCommand {
         _ = try parsedFills()
     }
 
-    func parsedRankers() throws -> [SparseProbing.Ranker] {
-        try rankers.split(separator: ",").map { name in
-            guard let r = SparseProbing.Ranker(rawValue: String(name)) else {
-                throw ValidationError("--rankers: unknown ranker '\(name)'; rankers: \(SparseProbing.Ranker.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            return r
-        }
-    }
+    func parsedRankers() throws -> [SparseProbing.Ranker] { try parseRankers(rankers) }
 
     func parsedFills() throws -> [Ablation.Fill] {
         try fill.split(separator: ",").map { name in

@@ -5,6 +5,16 @@ import SondeStudy
 
 extension SparseProbing.Ranker: ExpressibleByArgument {}
 
+/// `--rankers path,lca,…` as rankers; the error names the first unknown one.
+func parseRankers(_ text: String) throws -> [SparseProbing.Ranker] {
+    try text.split(separator: ",").map { name in
+        guard let r = SparseProbing.Ranker(rawValue: String(name)) else {
+            throw ValidationError("--rankers: unknown ranker '\(name)'; rankers: \(SparseProbing.Ranker.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return r
+    }
+}
+
 struct SparseProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sparse-probe",
@@ -32,14 +42,7 @@ struct SparseProbeCommand: ParsableCommand {
     @Option(help: "The tensor to use in .npz/safetensors files.") var layer: String?
     @OptionGroup var output: OutputOptions
 
-    func parsedRankers() throws -> [SparseProbing.Ranker] {
-        try rankers.split(separator: ",").map { name in
-            guard let r = SparseProbing.Ranker(rawValue: String(name)) else {
-                throw ValidationError("--rankers: unknown ranker '\(name)'; rankers: \(SparseProbing.Ranker.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            return r
-        }
-    }
+    func parsedRankers() throws -> [SparseProbing.Ranker] { try parseRankers(rankers) }
 
     func validate() throws {
         try requireNumber("lambda", lambda, "positive") { $0 > 0 }
