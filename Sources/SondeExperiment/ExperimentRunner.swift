@@ -115,7 +115,9 @@ public final class ExperimentRunner {
                 }
                 continue
             }
-            if let missing = cell.dependencies.first(where: { !isDone(layout.cell($0)!) }) {
+            // A shard cannot make what a lower level lacks; one process (which may share the
+            // folder with another that is rewriting the dependency) recomputes it when it reads it.
+            if !repairsDependencies, let missing = cell.dependencies.first(where: { !isDone(layout.cell($0)!) }) {
                 let level = layout.levels[missing]!
                 throw StudyError(
                     "\(cell.id) needs '\(missing)' (level \(level)), which is not in \(cache) yet (or has no checksum record: an older Sonde's): run the shards of level \(level) first (`sonde slurm` chains the levels)"

@@ -236,6 +236,21 @@ struct ReferenceReaderTests {
 
 /// Every malformed input gives a TensorFileError that names the file and says what is wrong.
 @Suite struct MalformedTensorFileTests {
+    /// Found by benchmarks/fuzz.sh (npz, over its 1 s limit under AddressSanitizer): 570 bytes
+    /// whose ZIP64 sizes make a member inflate toward the 64 MiB floor of the inflation limit.
+    /// Bounded work (0.14 s in a release build), refused as a corrupt member naming the file.
+    @Test func fuzzedZip64MemberIsRefusedQuickly() throws {
+        let bytes = try #require(Data(base64Encoded: "UEsDBC0AAAAAAAAAIQCPWSTg//////////8FABQAYS5ucHkBABAAsAAAAAAAAACwAAAAAAAAAJNOVU1QWQEAdgB7J2Rlc2NyJzogJzxmNCcsICdmb3J0cmFuX29yZGVyJzogRmFsc2UsICdzaGFwZSc6ICgzLCA0KSwgfSAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAiX19tZXRhZGF0YV9fIgCAvwAAQL8AAAC/AACAvgAAAAAAAIA+AAAAPwAAQD8AAIA/AACgPwAAwD8AAOA/UEsDBC0AAAAAAAAAIQBcwMk6IEZhbHNlLCAnc2hhcGUnOiAoMywgNCksIH0gICAgICAgICAgIJNOVU1QWQEAdgB7J2Rlc2NyJzogJzxpOScsICdmb3J0cmFuX29yZGVyJzogRmFsc2UsICdzaGFwZSc6ICgyLCAzKSwgfSAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAK+f////////88Qg8AAAAAAH+EHgAAAAACwsYtAAAAAAAFCT0AAAAAAFNlcXVlbmNlUEsBAi0DLQAAAAAAAAAhAI9ZJOCwAAAAUPoA/zMAAAAAAAAAAAAAAIABAAAAAGEAXL0myV6wAAAAsAAAAAUAAAAAAAAAACEAAAAAgAHnAAAAYi5ucHlQSwUGAAAAAAIAAgBmAAAAzgEAAAAA"))
+        let path = NSTemporaryDirectory() + "sonde-fuzz-\(UUID().uuidString).npz"
+        try bytes.write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let started = Date()
+        #expect { _ = try TensorCollection.read(path) } throws: { error in
+            (error as? TensorFileError)?.description.hasPrefix(path + ": member ") == true
+        }
+        #expect(Date().timeIntervalSince(started) < 10)
+    }
+
     let folder = temporaryFolder()
 
     func fixtureBytes(_ name: String) throws -> [UInt8] {
