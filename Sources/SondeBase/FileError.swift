@@ -32,4 +32,4 @@ public enum FileProblem: PathErrorKind {
 public typealias FileError = PathError<FileProblem>
 
 /// The text of the current `errno`.
-func errnoText() -> String { String(cString: strerror(errno)) }
+public func errnoText() -> String { String(cString: strerror(errno)) }

@@ -88,7 +88,19 @@ public final class ExperimentRunner {
 
     /// Runs every cell not in the cache (every cell with `force`), in plan order, and assembles
     /// the results.
+    /// Whole runs of one study folder take turns (an exclusive lock on `cache/.lock`, released by
+    /// the kernel when a process dies): two runs recomputing the same cells (`--force`) would
+    /// otherwise delete what the other reads (found by benchmarks/soak.sh). Shards, which run
+    /// different cells side by side, do not take it.
     public func run() throws -> ExperimentResults {
+        try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+        let lock = open(cache + "/.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard lock >= 0 else { throw FileError(.cannotWrite, cache + "/.lock", "cannot open the study's lock file (\(errnoText()))") }
+        defer { close(lock) }
+        if flock(lock, LOCK_EX | LOCK_NB) != 0 {
+            log("waiting: another run of this study holds \(cache)/.lock")
+            while flock(lock, LOCK_EX) != 0 && errno == EINTR {}
+        }
         try execute(try layout().cells)
         return try assemble()
     }
