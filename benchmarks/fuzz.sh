@@ -6,7 +6,7 @@
 #
 # Targets (benchmarks/sonde-fuzz/FuzzTarget.swift): conllu ptb tiger alpino neurox-text
 # neurox-json hdf5 npy npz safetensors config shard-index tokenizer experiment pairs blimp
-# probes probe. Each keeps its corpus in benchmarks/fuzz/corpus/TARGET (minimised after each
+# probes probe eraser. Each keeps its corpus in benchmarks/fuzz/corpus/TARGET (minimised after each
 # run, so the next run on this machine starts where this one left; not in git, since it grows
 # from ../shared's treebanks); seeds come from benchmarks/fuzz/seeds (made for fuzzing), the test
 # fixtures, the embedded corpora and ../shared (cut to a few KB). Per input: 1 s (3 s for .npz, see time_limit) and 2 GB at most.
@@ -21,7 +21,7 @@ want=${1:-all}
 seconds=${2:-60}
 jobs=${FUZZ_JOBS:-1}
 shared=${SONDE_SHARED:-$repo/../shared}
-targets="conllu ptb tiger alpino neurox-text neurox-json hdf5 npy npz safetensors config shard-index tokenizer experiment pairs blimp probes probe"
+targets="conllu ptb tiger alpino neurox-text neurox-json hdf5 npy npz safetensors config shard-index tokenizer experiment pairs blimp probes probe eraser"
 if [ "$want" != all ]; then
     case " $targets " in *" $want "*) targets=$want ;; *) echo "fuzz.sh: no target '$want'; targets: $targets" >&2; exit 2 ;; esac
 fi
@@ -105,7 +105,7 @@ dictionary() {
         ptb) echo ptb ;;
         tiger | alpino) echo xml ;;
         neurox-json | config | shard-index | tokenizer | blimp) echo json ;;
-        hdf5 | npy | npz | safetensors | probe) echo tensor ;;
+        hdf5 | npy | npz | safetensors | probe | eraser) echo tensor ;;
         experiment) echo toml ;;
         pairs | probes) echo tsv ;;
     esac

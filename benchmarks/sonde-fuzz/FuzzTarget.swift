@@ -26,6 +26,8 @@ enum FuzzTarget: String, CaseIterable {
     case probes
     /// A probe saved by `sonde probe --save`.
     case probe
+    /// An eraser saved by `sonde erase fit`.
+    case eraser
 
     /// The name the input is written under: some readers go by the file's ending.
     var fileName: String {
@@ -39,7 +41,7 @@ enum FuzzTarget: String, CaseIterable {
         case .hdf5: "input.hdf5"
         case .npy: "input.npy"
         case .npz: "input.npz"
-        case .safetensors, .probe: "input.safetensors"
+        case .safetensors, .probe, .eraser: "input.safetensors"
         case .config: "config.json"
         case .shardIndex: "model.safetensors.index.json"
         case .tokenizer: "tokenizer.json"
@@ -73,6 +75,9 @@ enum FuzzTarget: String, CaseIterable {
             }
         case .probe:
             _ = try ProbeFile.read(path)
+        case .eraser:
+            let eraser = try ConceptEraser.read(path)
+            _ = eraser.apply(Matrix<Float>(rows: 2, columns: eraser.neurons, repeating: 0.5))
         case .config, .shardIndex:
             let network = try TransformerNetwork(folder: folder)
             _ = try network.hiddenStates([[1, 2, 3], [4]])
