@@ -86,6 +86,30 @@ public struct RegularizationPath: Sendable {
         return RegularizationPath(alpha: alpha, points: points, probes: full, selected: selected, entryOrder: entryOrder(full))
     }
 
+    /// The path's entry order alone (`entryOrder`), solved down the same grid only until every
+    /// neuron that can carry a weight has entered: the later λ cannot change it.
+    public static func entryOrder(
+        train: ProbeDataset, alpha: Double, count: Int = 20, minRatio: Double = 1e-3, standardize: Bool = true, tolerance: Double = 1e-4,
+        maxIterations: Int = 500
+    ) -> [Int] {
+        precondition(count >= 1 && minRatio > 0 && minRatio <= 1 && (0...1).contains(alpha))
+        let problem = ProbeProblem(train, standardize: standardize)
+        let lambdaMax = problem.gradientScale / max(alpha, 1e-3)
+        let variable = problem.constant.filter { !$0 }.count
+        var probes: [FittedProbe] = []
+        var start: (w: [Double], b: [Double])?
+        for k in 0..<count {
+            let lambda = lambdaMax * pow(minRatio, count == 1 ? 0 : Double(k) / Double(count - 1))
+            let penalty = Penalty.elasticNet(lambda: lambda, alpha: alpha)
+            let result = problem.solve(penalty: penalty, tolerance: tolerance, maxIterations: maxIterations, start: start)
+            start = (result.w, result.b)
+            let settings = ProbeSettings(penalty: penalty, standardize: standardize, tolerance: tolerance, maxIterations: maxIterations)
+            probes.append(FittedProbe(problem: problem, classes: train.classes, result: result, settings: settings))
+            if probes.last!.diagnostics.nonzeroNeurons >= variable { break }
+        }
+        return entryOrder(probes)
+    }
+
     static func solvePath(
         _ problem: ProbeProblem, classes: [String], lambdas: [Double], alpha: Double, standardize: Bool, tolerance: Double,
         maxIterations: Int, tick: () -> Void

@@ -64,14 +64,41 @@ final class ProbeProblem: @unchecked Sendable {  // immutable after init
         for j in standardization.constantColumns { isConstant[j] = true }
         constant = isConstant
         x = standardization.apply(to: raw)
+        baseIntercepts = Self.baseIntercepts(y, classes: c)
+        prepare()
+    }
+
+    /// A problem whose activations are already centred and scaled.
+    init(x: Matrix<Float>, y: [Int32], means: [Double], scales: [Double], constant: [Bool], classes: Int) {
+        (n, d, c) = (x.rows, x.columns, classes)
+        (self.x, self.y, self.means, self.scales, self.constant) = (x, y, means, scales, constant)
+        baseIntercepts = Self.baseIntercepts(y, classes: c)
+        prepare()
+    }
+
+    /// Log class frequencies (a class without rows counts half a row).
+    private static func baseIntercepts(_ y: [Int32], classes c: Int) -> [Double] {
         var counts = [Double](repeating: 0, count: c)
         for label in y { counts[Int(label)] += 1 }
-        let total = Double(max(n, 1))
-        baseIntercepts = counts.map { log(max($0, 0.5) / total) }
+        let total = Double(max(y.count, 1))
+        return counts.map { log(max($0, 0.5) / total) }
+    }
+
+    private func prepare() {
         let zero = [Double](repeating: 0, count: c * d)
         let start = BLASThreads.owned { evaluate(w: zero, b: baseIntercepts, gradient: true, workers: $0) }
         gradientScale = start.gradient.map(abs).max() ?? 0
         interceptOnly = start
+    }
+}
+
+extension ProbeProblem {
+    /// The problem on a subset of `parent`'s neurons: its standardised columns copied, not
+    /// standardised again (a column's mean and scale do not depend on the others).
+    convenience init(columns neurons: [Int], of parent: ProbeProblem) {
+        self.init(
+            x: parent.x.columns(neurons), y: parent.y, means: neurons.map { parent.means[$0] }, scales: neurons.map { parent.scales[$0] },
+            constant: neurons.map { parent.constant[$0] }, classes: parent.c)
     }
 }
 

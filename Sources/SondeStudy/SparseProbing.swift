@@ -89,8 +89,9 @@ public enum SparseProbing {
         guard let largest = ks.max(), ks.allSatisfy({ $0 >= 1 }), largest <= d else { throw StudyError("each k must be in 1…\(d)") }
         let refit = ProbeSettings(
             penalty: .elasticNet(lambda: 1 / Double(max(train.count, 1)), alpha: 0), tolerance: settings.tolerance, maxIterations: settings.maxIterations)
+        let probes = SubsetProbes(train, settings: refit)
         func accuracy(_ neurons: [Int]) -> Double {
-            let probe = FittedProbe.fit(ProbeDataset(x: train.x.columns(neurons), labels: train.labels, classes: train.classes), settings: refit)
+            let probe = probes.fit(neurons)
             return probe.evaluate(ProbeDataset(x: evaluation.x.columns(neurons), labels: evaluation.labels, classes: evaluation.classes)).accuracy
         }
         let total = rankers.count * ks.count + 1
@@ -139,7 +140,7 @@ public enum SparseProbing {
             case .elasticNet(_, let a): alpha = a
             case .neurox: alpha = 0.5
             }
-            return RegularizationPath.fit(train: train, alpha: max(alpha, 0.01), count: 30, tolerance: settings.tolerance).entryOrder
+            return RegularizationPath.entryOrder(train: train, alpha: max(alpha, 0.01), count: 30, tolerance: settings.tolerance)
         case .meanDifference, .fStatistic:
             let (means, counts) = train.classMeans()
             let statistics = train.x.columnStatistics(ddof: 0)

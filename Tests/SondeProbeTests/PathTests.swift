@@ -34,6 +34,37 @@ import Testing
         #expect(Set(path.entryOrder) == Set(0..<40))
     }
 
+    /// The entry order alone stops once every neuron has entered; it is the whole path's.
+    @Test func entryOrderStopsEarlyWithTheSameOrder() {
+        let planted = PlantedData(samples: 1500, neurons: 24, classes: 3, planted: 4, copies: 1, seed: 8)
+        let whole = RegularizationPath.fit(train: planted.dataset, alpha: 0.5, count: 30)
+        #expect(whole.points.last!.nonzeroNeurons == 24)
+        #expect(RegularizationPath.entryOrder(train: planted.dataset, alpha: 0.5, count: 30) == whole.entryOrder)
+    }
+
+    /// Refits on subsets (standardised once, memoised, warm-started from a contained subset)
+    /// reach the objective of a cold `FittedProbe.fit` on the copied columns, and give the
+    /// weights in the order the neurons were asked for.
+    @Test func subsetProbesMatchColdFits() {
+        let planted = PlantedData(samples: 2000, neurons: 30, classes: 4, planted: 5, copies: 1, seed: 12)
+        let data = planted.dataset
+        let settings = ProbeSettings(penalty: .elasticNet(lambda: 1 / 2000, alpha: 0), tolerance: 1e-7)
+        let probes = SubsetProbes(data, settings: settings)
+        for neurons in [[3], [3, 17], [17, 3, 9, 25], [0, 1, 2, 3, 9, 17, 25, 29]] {
+            let ours = probes.fit(neurons)
+            let cold = FittedProbe.fit(ProbeDataset(x: data.x.columns(neurons), labels: data.labels, classes: data.classes), settings: settings)
+            #expect(abs(ours.diagnostics.objective - cold.diagnostics.objective) < 1e-6 * cold.diagnostics.objective)
+            for c in 0..<4 {
+                for j in neurons.indices { #expect(abs(ours.weights[c, j] - cold.weights[c, j]) < 1e-3 * max(1, abs(cold.weights[c, j]))) }
+            }
+            #expect(ours.evaluate(ProbeDataset(x: data.x.columns(neurons), labels: data.labels, classes: data.classes)).accuracy
+                == cold.evaluate(ProbeDataset(x: data.x.columns(neurons), labels: data.labels, classes: data.classes)).accuracy)
+        }
+        // A subset asked again in another order is the same fit, permuted.
+        let a = probes.fit([9, 3, 17, 25]), b = probes.fit([17, 3, 9, 25])
+        #expect(a.weights.columns([2, 1, 0, 3]).elements == b.weights.elements)
+    }
+
     @Test func crossValidationChoosesLambda() {
         let planted = PlantedData(samples: 1500, neurons: 20, classes: 3, planted: 3, copies: 1, seed: 4)
         var totals: [Int] = []
