@@ -57,8 +57,9 @@ import Testing
             for c in 0..<4 {
                 for j in neurons.indices { #expect(abs(ours.weights[c, j] - cold.weights[c, j]) < 1e-3 * max(1, abs(cold.weights[c, j]))) }
             }
-            #expect(ours.evaluate(ProbeDataset(x: data.x.columns(neurons), labels: data.labels, classes: data.classes)).accuracy
-                == cold.evaluate(ProbeDataset(x: data.x.columns(neurons), labels: data.labels, classes: data.classes)).accuracy)
+            #expect(
+                ours.evaluate(ProbeDataset(x: data.x.columns(neurons), labels: data.labels, classes: data.classes)).accuracy
+                    == cold.evaluate(ProbeDataset(x: data.x.columns(neurons), labels: data.labels, classes: data.classes)).accuracy)
         }
         // A subset asked again in another order is the same fit, permuted.
         let a = probes.fit([9, 3, 17, 25]), b = probes.fit([17, 3, 9, 25])
