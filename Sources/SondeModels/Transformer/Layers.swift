@@ -82,8 +82,44 @@ extension Activation {
                 for i in 0..<p.count { let v = p[i]; p[i] = v / (1 + expf(-c * (v + 0.044715 * v * v * v))) }
             case .relu:
                 for i in 0..<p.count where p[i] < 0 { p[i] = 0 }
+            case .silu:
+                for i in 0..<p.count { let v = p[i]; p[i] = v / (1 + expf(-v)) }
             }
         }
+    }
+}
+
+/// Root-mean-square normalisation over each row or `width`-wide piece of it (Llama's RMSNorm:
+/// x / √(mean(x²) + ε) · w; Gemma's multiplies by 1 + w, stored here as `weight`).
+struct RMSNorm {
+    let weight: [Float]
+    let epsilon: Float
+
+    init(weight: [Float], epsilon: Float, offset: Float = 0) {
+        self.weight = offset == 0 ? weight : weight.map { $0 + offset }
+        self.epsilon = epsilon
+    }
+
+    func applyInPlace(_ x: inout Matrix<Float>) {
+        let (rows, columns) = (x.rows, x.columns)
+        x.withUnsafeMutableBufferPointer { p in
+            for r in 0..<rows { normalize(p.baseAddress! + r * columns) }
+        }
+    }
+
+    func apply(_ x: Matrix<Float>) -> Matrix<Float> {
+        var y = x
+        applyInPlace(&y)
+        return y
+    }
+
+    /// Normalises the `weight.count` values at `x`.
+    func normalize(_ x: UnsafeMutablePointer<Float>) {
+        let n = weight.count
+        var squares: Float = 0
+        for j in 0..<n { squares += x[j] * x[j] }
+        let inverse = 1 / (squares / Float(n) + epsilon).squareRoot()
+        weight.withUnsafeBufferPointer { w in for j in 0..<n { x[j] = x[j] * inverse * w[j] } }
     }
 }
 
@@ -101,11 +137,17 @@ enum QKVLayout {
     case blocks
     /// [head 0: q k v | head 1: q k v | …]: GPT-NeoX's `query_key_value`.
     case interleaved
+    /// [q (H heads) | k (KV heads) | v (KV heads)], query head h reading key-value head
+    /// h / (H / KV): grouped-query attention (Llama and its kin; KV = H is plain attention).
+    case grouped(keyValueHeads: Int)
 
-    func columns(head: Int, headSize d: Int, hidden: Int) -> (q: Int, k: Int, v: Int) {
+    func columns(head: Int, headSize d: Int, heads: Int) -> (q: Int, k: Int, v: Int) {
         switch self {
-        case .blocks: return (head * d, hidden + head * d, 2 * hidden + head * d)
+        case .blocks: return (head * d, heads * d + head * d, 2 * heads * d + head * d)
         case .interleaved: return (3 * head * d, 3 * head * d + d, 3 * head * d + 2 * d)
+        case .grouped(let kv):
+            let shared = head / (heads / kv)
+            return (head * d, heads * d + shared * d, heads * d + kv * d + shared * d)
         }
     }
 }
@@ -117,10 +159,22 @@ struct Rotary {
     /// The rotation frequency of each pair, base^(−2i/dimensions).
     let frequencies: [Float]
 
+    /// Multiplies cos and sin (YaRN's attention factor; 1 elsewhere).
+    let scale: Float
+
     init(headSize: Int, fraction: Double, base: Double) {
         dimensions = Int(Double(headSize) * fraction) / 2 * 2
         let d = Double(dimensions)
         frequencies = (0..<(dimensions / 2)).map { 1 / Float(pow(base, Double(2 * $0) / d)) }
+        scale = 1
+    }
+
+    /// The rotary embedding of a decoder family's options (its scaling included).
+    init(_ options: DecoderOptions) {
+        let (frequencies, scale) = options.rotaryFrequencies()
+        self.frequencies = frequencies.map { Float($0) }
+        dimensions = 2 * frequencies.count
+        self.scale = Float(scale)
     }
 
     /// cos and sin of position × frequency for positions 0..<count, [position][dimensions / 2]:
@@ -132,11 +186,25 @@ struct Rotary {
         for (i, frequency) in frequencies.enumerated() {
             for p in 0..<count {
                 let angle = Float(p) * frequency
-                cosines[p * half + i] = cos(angle)
-                sines[p * half + i] = sin(angle)
+                cosines[p * half + i] = cos(angle) * scale
+                sines[p * half + i] = sin(angle) * scale
             }
         }
         return (cosines, sines)
+    }
+
+    /// Rotates, in every token of every sequence, the head vectors starting at `columns` of its
+    /// row (each token at its position in its sequence).
+    func rotate(_ x: inout Matrix<Float>, columns: [Int], sequences: [Range<Int>]) {
+        let width = x.columns
+        let table = table(positions: sequences.map(\.count).max() ?? 0)
+        x.withUnsafeMutableBufferPointer { p in
+            for range in sequences {
+                for (position, r) in range.enumerated() {
+                    for column in columns { rotate(p.baseAddress! + r * width + column, position: position, table: table) }
+                }
+            }
+        }
     }
 
     /// Rotates the head vector at `x` for position `position` (within `table`).
@@ -152,17 +220,24 @@ struct Rotary {
     }
 }
 
+/// How a query's scores are masked and shaped: causal, a sliding window (a query sees itself and
+/// the `window − 1` tokens before it), soft-capping (score → cap·tanh(score/cap)).
+struct AttentionMask {
+    var causal: Bool
+    var window: Int? = nil
+    var softcap: Float? = nil
+}
+
 /// Scaled dot-product attention of every head of every packed sequence: `qkv` holds the fused
-/// projections of all tokens ([tokens, 3·hidden]), `sequences` the token ranges of each sequence.
+/// projections of all tokens ([tokens, q | k | v] in `layout`), `sequences` the token ranges of each sequence.
 /// Scores, softmax and the weighted sum run per sequence and head on BLAS, with no padding. The
 /// products are small (a sentence × a head), where OpenBLAS's own threads spend their time
 /// yielding; so the (sequence, head) pairs are spread over the BLAS thread count with BLAS
 /// single-threaded meanwhile. Each pair writes its own block of the context.
 func attention(
-    _ qkv: Matrix<Float>, layout: QKVLayout, heads: Int, sequences: [Range<Int>], causal: Bool, scale: Float
+    _ qkv: Matrix<Float>, layout: QKVLayout, heads: Int, headSize d: Int, sequences: [Range<Int>], mask: AttentionMask, scale: Float
 ) -> Matrix<Float> {
-    let hidden = qkv.columns / 3
-    let d = hidden / heads
+    let (rowWidth, hidden) = (qkv.columns, heads * d)
     let longest = sequences.map(\.count).max() ?? 0
     let pairs = sequences.filter { !$0.isEmpty }.flatMap { range in (0..<heads).map { (range, $0) } }
     var context = Matrix<Float>(rows: qkv.rows, columns: hidden)
@@ -177,24 +252,27 @@ func attention(
                     defer { s.deallocate() }
                     for (range, h) in stride(from: worker, to: pairs.count, by: workers).map({ pairs[$0] }) {
                         let t = range.count
-                        let rowBase = q0 + range.lowerBound * 3 * hidden
-                        let (q, k, v) = layout.columns(head: h, headSize: d, hidden: hidden)
+                        let rowBase = q0 + range.lowerBound * rowWidth
+                        let (q, k, v) = layout.columns(head: h, headSize: d, heads: heads)
                         BLAS.gemm(
-                            transposeB: true, m: t, n: t, k: d, alpha: scale, a: rowBase + q, lda: 3 * hidden,
-                            b: rowBase + k, ldb: 3 * hidden, c: s, ldc: t)
+                            transposeB: true, m: t, n: t, k: d, alpha: scale, a: rowBase + q, lda: rowWidth,
+                            b: rowBase + k, ldb: rowWidth, c: s, ldc: t)
                         for i in 0..<t {
                             let row = s + i * t
-                            let visible = causal ? i + 1 : t
+                            let visible = mask.causal ? i + 1 : t
+                            let first = mask.window.map { max(0, i - $0 + 1) } ?? 0
+                            if let cap = mask.softcap { for j in first..<visible { row[j] = cap * tanhf(row[j] / cap) } }
                             var top = -Float.infinity
-                            for j in 0..<visible where row[j] > top { top = row[j] }
+                            for j in first..<visible where row[j] > top { top = row[j] }
                             var total: Float = 0
-                            for j in 0..<visible { row[j] = expf(row[j] - top); total += row[j] }
+                            for j in first..<visible { row[j] = expf(row[j] - top); total += row[j] }
                             let inverse = 1 / total
-                            for j in 0..<visible { row[j] *= inverse }
+                            for j in first..<visible { row[j] *= inverse }
+                            for j in 0..<first { row[j] = 0 }
                             for j in visible..<t { row[j] = 0 }
                         }
                         BLAS.gemm(
-                            m: t, n: d, k: t, a: s, lda: t, b: rowBase + v, ldb: 3 * hidden,
+                            m: t, n: d, k: t, a: s, lda: t, b: rowBase + v, ldb: rowWidth,
                             c: c0 + range.lowerBound * hidden + h * d, ldc: hidden)
                     }
                 }

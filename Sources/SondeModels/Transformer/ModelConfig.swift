@@ -10,8 +10,13 @@ public enum Architecture: String, Sendable, CaseIterable, Codable {
     case gpt2
     /// GPT-NeoX / Pythia: rotary positions on part of each head, parallel attention + MLP.
     case gptNeoX = "gpt_neox"
+    /// The rotary decoders with RMSNorm and gated MLPs (`DecoderOptions` has their differences):
+    /// Llama 1–3, Mistral (sliding window), Qwen2/2.5 (q/k/v biases), Qwen3 (per-head q/k norm),
+    /// OLMo-2 (norms after attention and MLP), Gemma-2 (soft-capping, sandwich norms).
+    case llama, mistral, qwen2, qwen3, olmo2, gemma2
 
     var isEncoder: Bool { self == .bert || self == .roberta }
+    var isRotaryDecoder: Bool { [.llama, .mistral, .qwen2, .qwen3, .olmo2, .gemma2].contains(self) }
 }
 
 /// The activation inside the MLP.
@@ -21,6 +26,8 @@ public enum Activation: String, Sendable, Codable {
     /// The tanh approximation (GPT-2's "gelu_new", "gelu_pytorch_tanh").
     case geluTanh
     case relu
+    /// x·σ(x): the gated MLPs of Llama and its kin ("silu", "swish").
+    case silu
 }
 
 /// The hyper-parameters of a Hugging Face `config.json` that the forward pass needs, under one
@@ -48,8 +55,10 @@ public struct ModelConfig: Sendable, Codable {
     public var scaleByInverseLayer: Bool
     /// Class names of a sequence-classification head, by index (empty without one).
     public var classLabels: [String]
+    /// The rotary decoder families' fields; nil for BERT, RoBERTa, GPT-2 and GPT-NeoX.
+    public var decoder: DecoderOptions?
 
-    public var headSize: Int { hiddenSize / heads }
+    public var headSize: Int { decoder?.headSize ?? hiddenSize / heads }
 
     /// The largest sizes a config.json may declare: well above every published checkpoint
     /// (GPT-3's 12,288 hidden, 96 layers, 256k vocabularies), far below what would exhaust
@@ -85,14 +94,17 @@ public struct ModelConfig: Sendable, Codable {
         intermediateSize = (json["intermediate_size"] as? Int) ?? (json["n_inner"] as? Int) ?? 4 * hiddenSize
         maxPositions = try int("max_position_embeddings", "n_positions")
         vocabularySize = try int("vocab_size")
-        let epsilon = number(["layer_norm_eps", "layer_norm_epsilon"], default: 1e-12)
+        let epsilon = number(["layer_norm_eps", "layer_norm_epsilon", "rms_norm_eps"], default: architecture.isRotaryDecoder ? 1e-6 : 1e-12)
         layerNormEpsilon = Float(epsilon)
-        let act = (json["hidden_act"] as? String) ?? (json["activation_function"] as? String) ?? "gelu"
+        let act =
+            (json["hidden_activation"] as? String) ?? (json["hidden_act"] as? String) ?? (json["activation_function"] as? String)
+            ?? (architecture.isRotaryDecoder ? "silu" : "gelu")
         switch act {
         case "gelu": activation = .gelu
         case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": activation = .geluTanh
         case "relu": activation = .relu
-        default: throw ModelError(.unsupported, path, "activation '\(act)' is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu)")
+        case "silu", "swish": activation = .silu
+        default: throw ModelError(.unsupported, path, "activation '\(act)' is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu, silu)")
         }
         tokenTypes = (json["type_vocab_size"] as? Int) ?? 0
         let padTokenID = (json["pad_token_id"] as? Int) ?? 1
@@ -106,7 +118,7 @@ public struct ModelConfig: Sendable, Codable {
         rotaryBase =
             rope.map { number(["rope_theta"], in: $0, default: 10000) }
             ?? number(["rotary_emb_base", "rope_theta"], default: 10000)
-        if let kind = rope?["rope_type"] as? String, kind != "default" {
+        if !architecture.isRotaryDecoder, let kind = rope?["rope_type"] as? String, kind != "default" {
             throw ModelError(.unsupported, path, "rope_type '\(kind)' is not supported (only the default rotary embedding)")
         }
         // Every value that sizes a buffer or scales a computation, checked once: a file from a
@@ -117,7 +129,9 @@ public struct ModelConfig: Sendable, Codable {
         }
         try require((1...limits.hidden).contains(hiddenSize), "hidden_size", "\(hiddenSize) is not in 1…\(limits.hidden)")
         try require((1...limits.layers).contains(layers), "num_hidden_layers", "\(layers) is not in 1…\(limits.layers)")
-        try require(heads >= 1 && hiddenSize % heads == 0, "num_attention_heads", "\(heads) heads do not divide the hidden size \(hiddenSize)")
+        try require(
+            heads >= 1 && (architecture.isRotaryDecoder || hiddenSize % heads == 0), "num_attention_heads",
+            "\(heads) heads do not divide the hidden size \(hiddenSize)")
         try require((1...limits.inner).contains(intermediateSize), "intermediate_size", "\(intermediateSize) is not in 1…\(limits.inner)")
         try require((1...limits.positions).contains(maxPositions), "max_position_embeddings", "\(maxPositions) is not in 1…\(limits.positions)")
         try require((1...limits.vocabulary).contains(vocabularySize), "vocab_size", "\(vocabularySize) is not in 1…\(limits.vocabulary)")
@@ -136,6 +150,12 @@ public struct ModelConfig: Sendable, Codable {
                 rotaryFraction.isFinite && rotaryFraction > 0 && rotaryFraction <= 1 && rotated >= 2, "partial_rotary_factor (rotary_pct)",
                 "\(rotaryFraction) is not in (0, 1] with at least 2 of the head's \(hiddenSize / heads) dimensions rotated")
             try require(rotaryBase.isFinite && rotaryBase > 1, "rope_theta (rotary_emb_base)", "\(rotaryBase) is not a finite number above 1")
+        }
+        decoder =
+            architecture.isRotaryDecoder
+            ? try DecoderOptions(json: json, architecture: architecture, hidden: hiddenSize, heads: heads, layers: layers, path: path) : nil
+        if let start = decoder?.startToken {
+            try require((0..<vocabularySize).contains(start), "bos_token_id", "\(start) is not in 0…\(vocabularySize - 1)")
         }
         parallelResidual = (json["use_parallel_residual"] as? Bool) ?? true
         scaleByInverseLayer = (json["scale_attn_by_inverse_layer_idx"] as? Bool) ?? false

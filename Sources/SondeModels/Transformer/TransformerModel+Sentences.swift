@@ -4,7 +4,8 @@ import SondeLinalg
 
 extension TransformerModel {
     /// The text's tokens after the tokenizer's `<|endoftext|>` (GPT-2's and GPT-NeoX's start of
-    /// a document, as lm-evaluation-harness and BLiMP's GPT-2 runs score): every token of the
+    /// a document, as lm-evaluation-harness and BLiMP's GPT-2 runs score), or the decoder
+    /// families' `bos_token_id`: every token of the
     /// sentence is predicted, the first from the start token alone. Causal models only.
     public func logProbabilities(_ sentences: [SentenceText], ablations: [NeuronAblation], progress: (Int) -> Void) throws -> [ScoredSentence] {
         var result: [ScoredSentence] = []
@@ -46,18 +47,13 @@ extension TransformerModel {
             var d = logits
             let width = d.columns
             precondition(width == v, "a language-model head over the vocabulary")
+            let softcap = network.config.decoder?.finalSoftcap.map { Float($0) }
             var row = 0
             d.withUnsafeMutableBufferPointer { p in
                 for s in sequences {
                     let sign: Float = index % 2 == 0 ? 1 : -1
                     for _ in 1..<s.count {
-                        let r = p.baseAddress! + row * width
-                        var top = r[0]
-                        for j in 1..<width where r[j] > top { top = r[j] }
-                        var sum: Float = 0
-                        for j in 0..<width { r[j] = Foundation.exp(r[j] - top); sum += r[j] }
-                        for j in 0..<width { r[j] = -sign * r[j] / sum }
-                        r[targets[row]] += sign
+                        Self.logProbabilityGradient(p.baseAddress! + row * width, width: width, target: targets[row], sign: sign, softcap: softcap)
                         row += 1
                     }
                     index += 1
@@ -68,7 +64,20 @@ extension TransformerModel {
         return gradient.elements
     }
 
-    /// Runs `texts` (after `<|endoftext|>`) in batches and hands each batch's sequences, the
+    /// Replaces a row of head logits ℓ by ±∂ ln softmax(ℓ)_target / ∂z, z the logits before
+    /// Gemma-2's soft-capping ℓ = cap·tanh(z/cap) (whose derivative is 1 − (ℓ/cap)²), or ℓ itself.
+    static func logProbabilityGradient(_ r: UnsafeMutablePointer<Float>, width: Int, target: Int, sign: Float, softcap: Float?) {
+        let capped = softcap.map { cap in (0..<width).map { 1 - (r[$0] / cap) * (r[$0] / cap) } }
+        var top = r[0]
+        for j in 1..<width where r[j] > top { top = r[j] }
+        var sum: Float = 0
+        for j in 0..<width { r[j] = Foundation.exp(r[j] - top); sum += r[j] }
+        for j in 0..<width { r[j] = -sign * r[j] / sum }
+        r[target] += sign
+        if let capped { for j in 0..<width { r[j] *= capped[j] } }
+    }
+
+    /// Runs `texts` (after the start token) in batches and hands each batch's sequences, the
     /// target of each prediction row, the top states of those rows and their logits to `body`.
     func predictions(
         _ texts: [String], ablations: [NeuronAblation] = [], progress: (Int) -> Void = { _ in },
@@ -79,8 +88,9 @@ extension TransformerModel {
                 .unsupported, network.folder,
                 "minimal pairs are scored by a causal language model's log-probabilities (GPT-2, GPT-NeoX, a sonde-lstm); this checkpoint is not one")
         }
-        guard let start = tokenizer.ids["<|endoftext|>"] else {
-            throw ModelError(.unsupported, tokenizer.path, "no <|endoftext|> token to start a sentence with")
+        guard let start = network.config.decoder?.startToken ?? tokenizer.ids["<|endoftext|>"] else {
+            throw ModelError(
+                .unsupported, tokenizer.path, "no <|endoftext|> token to start a sentence with (and no bos_token_id in the model's config.json)")
         }
         var next = 0
         while next < texts.count {

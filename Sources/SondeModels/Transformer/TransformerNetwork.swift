@@ -31,6 +31,8 @@ public final class TransformerNetwork {
     private let outputProjection: Linear?
     private let maskedLMTransform: (dense: Linear, norm: LayerNorm)?
     private let pooler: Linear?
+    /// Llama and its kin: their blocks (`blocks` is empty then).
+    private let rotaryDecoder: RotaryDecoder?
 
     struct Block {
         let qkv: Linear
@@ -66,6 +68,7 @@ public final class TransformerNetwork {
             Linear(weight: try w.matrix(prefix + ".weight", `in`, out), storedOutByIn: false, bias: try w.values(prefix + ".bias", shape: [out]))
         }
         var blocks: [Block] = []
+        rotaryDecoder = config.architecture.isRotaryDecoder ? try RotaryDecoder(weights: w, config: config) : nil
         switch config.architecture {
         case .bert, .roberta:
             tokenEmbedding = try w.matrix("embeddings.word_embeddings.weight", v, h)
@@ -140,6 +143,20 @@ public final class TransformerNetwork {
             } else {
                 let tied = w.has("lm_head.weight") ? try w.matrix("lm_head.weight", v, h) : tokenEmbedding
                 outputProjection = Linear(weight: tied, storedOutByIn: true, bias: nil)
+                head = .languageModel
+            }
+        case .llama, .mistral, .qwen2, .qwen3, .olmo2, .gemma2:
+            tokenEmbedding = try w.matrix("embed_tokens.weight", v, h)
+            (positionEmbedding, tokenTypeRow, embeddingNorm, finalNorm, rotary, maskedLMTransform, pooler) = (nil, nil, nil, nil, nil, nil, nil)
+            if w.has("score.weight") {
+                let classes = w.shape("score.weight")?.first ?? 0
+                outputProjection = try linear("score", out: classes, in: h, bias: w.has("score.bias"))
+                head = .sequenceClassifier(classes: Self.classNames(config.classLabels, count: classes))
+            } else if w.has("lm_head.weight") || config.decoder?.tiedEmbeddings == false {
+                outputProjection = Linear(weight: try w.matrix("lm_head.weight", v, h), storedOutByIn: true, bias: nil)
+                head = .languageModel
+            } else {
+                outputProjection = Linear(weight: tokenEmbedding, storedOutByIn: true, bias: nil)
                 head = .languageModel
             }
         case .gptNeoX:
@@ -217,21 +234,27 @@ public final class TransformerNetwork {
             }
         }
         embeddingNorm?.applyInPlace(&x)
+        rotaryDecoder?.scaleEmbeddings(&x)
         var states: [Matrix<Float>] = []
-        states.reserveCapacity(blocks.count + 1)
-        func record(_ layer: Int) {
+        states.reserveCapacity(config.layers + 1)
+        func record(_ layer: Int, _ x: inout Matrix<Float>) {
             for a in ablations where a.layer == layer {
                 let rows = x.rows
                 x.withUnsafeMutableBufferPointer { xp in a.apply(to: xp.baseAddress!, rows: rows, width: h) }
             }
             states.append(x)
         }
-        record(0)
+        record(0, &x)
+        rotaryDecoder?.run(&x, sequences: ranges, record: record)
         let scale = 1 / Float(config.headSize).squareRoot()
         for (l, block) in blocks.enumerated() {
             switch config.architecture {
+            case .llama, .mistral, .qwen2, .qwen3, .olmo2, .gemma2:
+                preconditionFailure("the rotary decoders run in RotaryDecoder")
             case .bert, .roberta:
-                let context = attention(block.qkv.apply(x), layout: .blocks, heads: config.heads, sequences: ranges, causal: false, scale: scale)
+                let context = attention(
+                    block.qkv.apply(x), layout: .blocks, heads: config.heads, headSize: config.headSize, sequences: ranges,
+                    mask: AttentionMask(causal: false), scale: scale)
                 addInPlace(&x, block.output.apply(context))
                 block.norm1.applyInPlace(&x)
                 addInPlace(&x, mlp(block, x))
@@ -239,14 +262,23 @@ public final class TransformerNetwork {
             case .gpt2:
                 let layerScale = config.scaleByInverseLayer ? scale / Float(l + 1) : scale
                 let context = attention(
-                    block.qkv.apply(block.norm1.apply(x)), layout: .blocks, heads: config.heads, sequences: ranges, causal: true, scale: layerScale)
+                    block.qkv.apply(block.norm1.apply(x)), layout: .blocks, heads: config.heads, headSize: config.headSize, sequences: ranges,
+                    mask: AttentionMask(causal: true), scale: layerScale)
                 addInPlace(&x, block.output.apply(context))
                 addInPlace(&x, mlp(block, block.norm2.apply(x)))
             case .gptNeoX:
                 var qkv = block.qkv.apply(block.norm1.apply(x))
-                if let rotary { rotate(&qkv, rotary, ranges) }
+                if let rotary {
+                    let columns = (0..<config.heads).flatMap { head in
+                        let c = QKVLayout.interleaved.columns(head: head, headSize: config.headSize, heads: config.heads)
+                        return [c.q, c.k]
+                    }
+                    rotary.rotate(&qkv, columns: columns, sequences: ranges)
+                }
                 let attended = block.output.apply(
-                    attention(qkv, layout: .interleaved, heads: config.heads, sequences: ranges, causal: true, scale: scale))
+                    attention(
+                        qkv, layout: .interleaved, heads: config.heads, headSize: config.headSize, sequences: ranges,
+                        mask: AttentionMask(causal: true), scale: scale))
                 if config.parallelResidual {
                     let m = mlp(block, block.norm2.apply(x))
                     addInPlace(&x, attended)
@@ -257,7 +289,7 @@ public final class TransformerNetwork {
                 }
             }
             if l == blocks.count - 1 { finalNorm?.applyInPlace(&x) }
-            record(l + 1)
+            record(l + 1, &x)
         }
         for (layer, state) in states.enumerated() where !state.allFinite {
             throw ModelError(
@@ -270,22 +302,6 @@ public final class TransformerNetwork {
         var inner = block.up.apply(input)
         config.activation.applyInPlace(&inner)
         return block.down.apply(inner)
-    }
-
-    private func rotate(_ qkv: inout Matrix<Float>, _ rotary: Rotary, _ ranges: [Range<Int>]) {
-        let (h, d) = (config.hiddenSize, config.headSize)
-        let table = rotary.table(positions: ranges.map(\.count).max() ?? 0)
-        qkv.withUnsafeMutableBufferPointer { p in
-            for range in ranges {
-                for (position, r) in range.enumerated() {
-                    for head in 0..<config.heads {
-                        let (q, k, _) = QKVLayout.interleaved.columns(head: head, headSize: d, hidden: h)
-                        rotary.rotate(p.baseAddress! + r * 3 * h + q, position: position, table: table)
-                        rotary.rotate(p.baseAddress! + r * 3 * h + k, position: position, table: table)
-                    }
-                }
-            }
-        }
     }
 
     /// The head's scores for rows `rows` of the last layer's hidden states: vocabulary logits
@@ -309,7 +325,11 @@ public final class TransformerNetwork {
         case .none:
             return nil
         }
-        return outputProjection.apply(selected)
+        var logits = outputProjection.apply(selected)
+        if case .languageModel = head, let cap = config.decoder?.finalSoftcap.map({ Float($0) }) {
+            logits.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = cap * tanhf(p[i] / cap) } }
+        }
+        return logits
     }
 
     /// The row a sequence classifier reads: BERT's first token ([CLS]), GPT's last.

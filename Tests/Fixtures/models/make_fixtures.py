@@ -9,12 +9,15 @@ Run from this folder with benchmarks/.venv's Python: `../../../benchmarks/.venv/
   GPT-2 with `scale_attn_by_inverse_layer_idx`. `reference.npz` holds, per sequence k, the ids
   (`ids<k>`), every hidden state (`hidden<k>`, [layers + 1, tokens, hidden]) and the head's
   logits (`logits<k>`).
+- The decoder families (`llama-*`, `mistral-window`, `qwen2-dynamic`, `qwen3-qknorm`, `olmo2`,
+  `gemma2-bf16`): vocabulary 64, hidden 16, 2 layers, every option of their forward passes once
+  (see the comment above them).
 - `wordpiece/tokenizer.json`: a small WordPiece tokenizer (BertNormalizer + BertPreTokenizer)
   trained on corpora/default.conllu; `wordpiece/encodings.json` and `zoo-encodings.json` (the
   zoo's byte-level BPE on EWT test forms) hold [word, ids] pairs as tokenizers encodes words
   given pre-split (`is_pretokenized=True`, no special tokens).
 """
-import json, os, shutil
+import copy, json, os, shutil
 import numpy as np
 import torch
 import transformers as tf
@@ -74,6 +77,78 @@ shutil.rmtree("tmp-bf16")
 # GPT-2 with attention scores also divided by the layer number.
 gpt = tf.GPT2LMHeadModel(tf.GPT2Config(vocab_size=64, n_embd=16, n_layer=2, n_head=2, n_positions=32, scale_attn_by_inverse_layer_idx=True))
 save("gpt2-inverse-scale", gpt)
+
+# The decoder families of 2026 (Llama, Mistral, Qwen2, Qwen3, OLMo-2, Gemma-2): every option once —
+# grouped-query attention, head_dim ≠ hidden/heads, each rope scaling, biases, q/k norms, soft-capping,
+# sliding windows shorter than the sequences, tied and untied embeddings, BF16, the older config keys.
+# Weights are redrawn (matrices N(0, 0.3²), norm weights and biases far from 1 and 0) so that every
+# term moves the outputs.
+def redraw(model):
+    generator = torch.Generator().manual_seed(7)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "norm" in name:
+                p.copy_(1 + 0.5 * torch.randn(p.shape, generator=generator))
+            elif name.endswith("bias"):
+                p.copy_(0.5 * torch.randn(p.shape, generator=generator))
+            else:
+                p.copy_(0.3 * torch.randn(p.shape, generator=generator))
+    return model
+
+decoder = dict(vocab_size=64, hidden_size=16, num_hidden_layers=2, intermediate_size=24, max_position_embeddings=32)
+
+def legacy_rope(config):  # rope_scaling + a top-level rope_theta, as checkpoints saved before transformers 5 say it
+    rope = config.pop("rope_parameters")
+    config["rope_theta"] = rope.pop("rope_theta")
+    if rope.get("rope_type", "default") != "default":
+        config["rope_scaling"] = rope
+
+llama = tf.LlamaForCausalLM(tf.LlamaConfig(
+    **decoder, num_attention_heads=4, num_key_value_heads=2, head_dim=8, attention_bias=True, mlp_bias=True,
+    rms_norm_eps=1e-5, tie_word_embeddings=False,
+    rope_parameters={"rope_type": "llama3", "rope_theta": 500.0, "factor": 8.0, "low_freq_factor": 1.0,
+                     "high_freq_factor": 4.0, "original_max_position_embeddings": 16}))
+save("llama-gqa-llama3", redraw(llama))
+
+yarn = tf.LlamaForCausalLM(tf.LlamaConfig(
+    **decoder, num_attention_heads=2, num_key_value_heads=2, rms_norm_eps=1e-6, tie_word_embeddings=True,
+    rope_parameters={"rope_type": "yarn", "rope_theta": 10000.0, "factor": 4.0, "original_max_position_embeddings": 8}))
+save("llama-yarn-tied-legacy", redraw(yarn), legacy_rope)
+
+mistral = tf.MistralForCausalLM(tf.MistralConfig(
+    **decoder, num_attention_heads=4, num_key_value_heads=1, sliding_window=4, rms_norm_eps=1e-5,
+    rope_parameters={"rope_type": "linear", "rope_theta": 1000.0, "factor": 2.0}))
+save("mistral-window", redraw(mistral))
+
+qwen2 = tf.Qwen2ForCausalLM(tf.Qwen2Config(
+    **decoder, num_attention_heads=2, num_key_value_heads=1, tie_word_embeddings=True, rms_norm_eps=1e-6,
+    rope_parameters={"rope_type": "dynamic", "rope_theta": 10000.0, "factor": 2.0}))
+save("qwen2-dynamic", redraw(qwen2))
+
+qwen3 = tf.Qwen3ForCausalLM(tf.Qwen3Config(
+    **decoder, num_attention_heads=2, num_key_value_heads=1, head_dim=8, rms_norm_eps=1e-6, tie_word_embeddings=False,
+    use_sliding_window=True, sliding_window=3, max_window_layers=1))
+save("qwen3-qknorm", redraw(qwen3))
+
+olmo2 = tf.Olmo2ForCausalLM(tf.Olmo2Config(**decoder, num_attention_heads=4, num_key_value_heads=2, rms_norm_eps=1e-6))
+save("olmo2", redraw(olmo2))
+
+gemma2 = tf.Gemma2ForCausalLM(tf.Gemma2Config(
+    **decoder, num_attention_heads=4, num_key_value_heads=2, head_dim=8, query_pre_attn_scalar=12,
+    attn_logit_softcapping=2.0, final_logit_softcapping=3.0, sliding_window=4, hidden_activation="gelu_pytorch_tanh",
+    rms_norm_eps=1e-6, attn_implementation="eager"))
+gemma2 = redraw(gemma2)
+with torch.no_grad():
+    for name, p in gemma2.named_parameters():
+        if "norm" in name:
+            p.sub_(1)  # Gemma's RMSNorm multiplies by 1 + w
+with torch.no_grad():  # round the weights to BF16; the rotary buffers stay in float32, as loading makes them
+    for p in gemma2.parameters():
+        p.copy_(p.to(torch.bfloat16).float())
+copy.deepcopy(gemma2).to(torch.bfloat16).save_pretrained("tmp-bf16")  # Module.to converts in place
+save("gemma2-bf16", gemma2)
+shutil.copy("tmp-bf16/model.safetensors", "gemma2-bf16/model.safetensors")
+shutil.rmtree("tmp-bf16")
 
 # Tokenizers.
 def forms(path, limit=None):
