@@ -366,6 +366,7 @@ for suite in options.suites {
     case "pairs-blimp": try pairsBlimp(options)
     case "taskspace": try taskspace(options)
     case "erasure": try erasure(options)
+    case "decoders": try decoders(options)
     default: fatalError("unknown suite \(suite); suites: foundation, corpus, probe, probe-quick")
     }
 }

@@ -104,7 +104,12 @@ enum FuzzTarget: String, CaseIterable {
         case .shardIndex: return fixtures + "/roberta-sharded"
         case .config:
             let text = String(decoding: data, as: UTF8.self)
-            for (type, fixture) in [("gpt_neox", "neox-legacy"), ("roberta", "roberta-sharded"), ("bert", "bert-bf16")] where text.contains(type) {
+            let families = [
+                ("gpt_neox", "neox-legacy"), ("roberta", "roberta-sharded"), ("bert", "bert-bf16"), ("gemma2", "gemma2-bf16"), ("olmo2", "olmo2"),
+                ("qwen3", "qwen3-qknorm"), ("qwen2", "qwen2-dynamic"), ("mistral", "mistral-window"), ("yarn", "llama-yarn-tied-legacy"),
+                ("llama", "llama-gqa-llama3"),
+            ]
+            for (type, fixture) in families where text.contains(type) {
                 return fixtures + "/" + fixture
             }
             return fixtures + "/gpt2-inverse-scale"
