@@ -1,9 +1,9 @@
-import SondeStudy
 import Foundation
 import SondeBase
 import SondeCorpus
 import SondeModels
 import SondeSimilarity
+import SondeStudy
 
 /// A study as a file: the treebank, the models — a native LSTM trained on it (with its
 /// checkpoints, a tagger and a fine-tuned copy), or existing checkpoints (`[models]`) — the
@@ -21,6 +21,8 @@ public struct Experiment: Codable, Sendable, Equatable {
         public var finetuned: String?
         /// The tokenizer.json of every transformer here (default: each folder's own).
         public var tokenizer: String?
+        /// The checkpoints' names in the study (a series' revisions); nil: from their folders.
+        public var names: [String]? = nil
     }
 
     /// Results, report and cache go here (relative paths: from the experiment file's folder).
@@ -76,7 +78,8 @@ public struct Experiment: Codable, Sendable, Equatable {
     public var folder = "/"
 
     enum CodingKeys: String, CodingKey {
-        case output, corpus, limit, lstm, models, tagger, referenceList = "references", finetune, finetuneSteps, properties, lambda, alpha, seeds, k, ablation, minimalDelta
+        case output, corpus, limit, lstm, models, tagger, referenceList = "references", finetune, finetuneSteps, properties, lambda, alpha, seeds, k,
+            ablation, minimalDelta
         case interactions, measures, sparsity, rankers, erasure, claims
     }
 
@@ -116,7 +119,8 @@ public struct Experiment: Codable, Sendable, Equatable {
             let file = output + "/corpus/default.conllu"
             guard !FileManager.default.fileExists(atPath: file) else { return file }
             do { try FileManager.default.createDirectory(atPath: output + "/corpus", withIntermediateDirectories: true) } catch {
-                throw FileError(.cannotWrite, output + "/corpus", "cannot create the folder for the embedded treebank (\(error.localizedDescription))")
+                throw FileError(
+                    .cannotWrite, output + "/corpus", "cannot create the folder for the embedded treebank (\(error.localizedDescription))")
             }
             var generator = TreebankGenerator(seed: TreebankGenerator.defaultSeed)
             try ConlluWriter.write(generator.corpus(sentences: TreebankGenerator.defaultSentences), to: file)
@@ -131,7 +135,9 @@ public struct Experiment: Codable, Sendable, Equatable {
         var lines: [String] = []
         for path in corpus {
             if path == Self.defaultTreebank {
-                lines.append("corpus \(path): the embedded treebank (\(TreebankGenerator.defaultSentences) sentences), written to \(relative(output))/corpus/default.conllu when missing")
+                lines.append(
+                    "corpus \(path): the embedded treebank (\(TreebankGenerator.defaultSentences) sentences), written to \(relative(output))/corpus/default.conllu when missing"
+                )
                 continue
             }
             let read = try CorpusReader.read([path])
@@ -144,7 +150,8 @@ public struct Experiment: Codable, Sendable, Equatable {
             if let tokenizer = models.tokenizer { _ = try MappedFile(path: tokenizer) }
             for folder in models.checkpoints + [models.reference, models.finetuned].compactMap({ $0 }) {
                 let model = try loadLanguageModel(folder, tokenizer: models.tokenizer)
-                lines.append("model \(relative(folder)): \(model.identity.architecture ?? "a model"), \(model.layerCount) layers × \(model.hiddenSize)")
+                lines.append(
+                    "model \(relative(folder)): \(model.identity.architecture ?? "a model"), \(model.layerCount) layers × \(model.hiddenSize)")
             }
         }
         return lines
@@ -162,32 +169,6 @@ public struct Experiment: Codable, Sendable, Equatable {
         }
         return e
     }
-
-    /// The schema: each table's keys and what they hold (also the message for an unknown key).
-    static let schema: [String: [String: String]] = [
-        "": ["output": "a folder", "corpus": "a table", "lstm": "a table", "models": "a table", "probe": "a table", "analyses": "a table", "claims": "tables ([[claims]])"],
-        "models": [
-            "checkpoints": "model folders, oldest first", "reference": "a model folder", "finetuned": "a model folder",
-            "tokenizer": "a tokenizer.json",
-        ],
-        "corpus": ["paths": "treebank paths", "limit": "an integer ≥ 0"],
-        "lstm": [
-            "hidden": "an integer", "layers": "an integer", "steps": "an integer", "checkpoints": "steps", "batch_size": "an integer",
-            "max_length": "an integer", "learning_rate": "a number", "dropout": "a number", "seed": "an integer", "min_count": "an integer",
-            "max_vocabulary": "an integer", "tagger": "a property or \"none\"", "references": "properties",
-            "finetune": "a property or \"none\"",
-            "finetune_steps": "an integer",
-        ],
-        "probe": ["properties": "property names", "lambda": "a number", "alpha": "a number", "seeds": "integers", "k": "an integer"],
-        "analyses": [
-            "ablation": "shares of a layer's neurons in (0, 1]", "minimal_delta": "accuracy points, or 0 for no minimal set",
-            "interactions": "a table { max_distance = 10, sentences = 500 } (native LSTMs)",
-            "measures": "similarity measure names, e.g. [\"svcca\", \"cka\"]",
-            "sparsity": "the ks of k-sparse probing, e.g. [1, 2, 4, 8, 16]",
-            "rankers": "the rankers of the sparsity curves, e.g. [\"path\", \"lca\", \"iou\"]",
-            "erasure": "true: LEACE at each property's best layer, with the model's loss",
-        ],
-    ]
 
     /// Reads and checks an experiment file; relative paths are resolved against its folder.
     public static func read(_ path: String) throws -> Experiment {
@@ -315,8 +296,25 @@ public struct Experiment: Codable, Sendable, Equatable {
             if lstm != nil {
                 throw fail("models", "checkpoints", "give [lstm] (train a native LSTM) or [models] (study existing checkpoints), not both")
             }
-            guard let checkpoints = try strings(models, "models", "checkpoints") else {
-                throw fail("models", "checkpoints", "missing (checkpoints = [\"folder\", …], oldest first)")
+            var names: [String]?
+            let checkpoints: [String]
+            if let series = models["series"] {
+                guard let root = series.string, !root.isEmpty else { throw fail("models", "series", "expected a path") }
+                guard models["checkpoints"] == nil else { throw fail("models", "series", "give checkpoints or a series, not both") }
+                var revisions = try CheckpointSeries.list(resolve(root))
+                if let steps = try ints(models, "models", "steps") {
+                    if let missing = steps.first(where: { s in !revisions.contains { $0.step == s } }) {
+                        throw fail(
+                            "models", "steps",
+                            "no revision at step \(missing); the series has \(revisions.map { String($0.step) }.joined(separator: ", "))")
+                    }
+                    revisions = revisions.filter { steps.contains($0.step) }
+                }
+                (checkpoints, names) = (revisions.map(\.folder), revisions.map(\.name))
+            } else if let listed = try strings(models, "models", "checkpoints") {
+                checkpoints = listed
+            } else {
+                throw fail("models", "checkpoints", "missing (checkpoints = [\"folder\", …], oldest first; or series = \"folder\")")
             }
             func folder(_ key: String) throws -> String? {
                 guard let value = models[key] else { return nil }
@@ -329,7 +327,7 @@ public struct Experiment: Codable, Sendable, Equatable {
             }
             e.models = ModelSeries(
                 checkpoints: checkpoints.map(resolve), reference: try folder("reference"), finetuned: try folder("finetuned"),
-                tokenizer: try folder("tokenizer"))
+                tokenizer: try folder("tokenizer"), names: names)
             (e.tagger, e.finetune) = (nil, nil)
         }
         if let properties = try strings(probe, "probe", "properties") {
@@ -372,7 +370,8 @@ public struct Experiment: Codable, Sendable, Equatable {
         }
         if let measures = try strings(analyses, "analyses", "measures") {
             if let bad = measures.first(where: { SimilarityMeasures.named($0) == nil }) {
-                throw fail("analyses", "measures", "unknown measure '\(bad)'; measures: \(SimilarityMeasures.all.map(\.name).joined(separator: ", "))")
+                throw fail(
+                    "analyses", "measures", "unknown measure '\(bad)'; measures: \(SimilarityMeasures.all.map(\.name).joined(separator: ", "))")
             }
             guard !measures.isEmpty else { throw fail("analyses", "measures", "expected at least one measure") }
             e.measures = measures
@@ -384,7 +383,9 @@ public struct Experiment: Codable, Sendable, Equatable {
         if let names = try strings(analyses, "analyses", "rankers") {
             let all = SparseProbing.Ranker.allCases.map(\.rawValue).joined(separator: ", ")
             e.rankers = try names.map { name in
-                guard let ranker = SparseProbing.Ranker(rawValue: name) else { throw fail("analyses", "rankers", "unknown ranker '\(name)'; rankers: \(all)") }
+                guard let ranker = SparseProbing.Ranker(rawValue: name) else {
+                    throw fail("analyses", "rankers", "unknown ranker '\(name)'; rankers: \(all)")
+                }
                 return ranker
             }
             if e.sparsity == nil { throw fail("analyses", "rankers", "rankers go with sparsity = [1, 2, 4, …] (the ks of their curves)") }

@@ -72,7 +72,7 @@ struct StudyLayout {
             add(ExtractCell(model: name, key: CellKey.hash([fingerprint, corpusKey, "extract"]), dependencies: [], folder: folder))
             return ModelEntry(name: name, folder: folder)
         }
-        series = try zip(models.checkpoints, Self.names(models.checkpoints)).map { try entry($0, $1) }
+        series = try zip(models.checkpoints, models.names ?? Self.names(models.checkpoints)).map { try entry($0, $1) }
         reference = try models.reference.map { try entry($0, "reference " + ($0 as NSString).lastPathComponent) }
         finetuned = try models.finetuned.map { try entry($0, "fine-tuned " + ($0 as NSString).lastPathComponent) }
     }

@@ -31,9 +31,10 @@ func decoders(_ options: Options) throws {
         }
         let weights = try FileManager.default.attributesOfItem(atPath: folder + "/\(name)/model.safetensors")[.size] as! Int
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         let peakGB = Double(usage.ru_maxrss) * 1024 / 1e9
-        let peer = try runPeer(options, "extract.py", ["--model", folder + "/" + name, "--tokenizer", tokenizerPath, "--sentences", list, "--mode", "batched"])
+        let peer = try runPeer(
+            options, "extract.py", ["--model", folder + "/" + name, "--tokenizer", tokenizerPath, "--sentences", list, "--mode", "batched"])
         let peerSeconds = peer["seconds"] as! Double
         let agree = abs((peer["checksum"] as! Double) - checksum) <= 1e-3 * Double(words)
         row(
