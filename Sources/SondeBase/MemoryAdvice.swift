@@ -49,3 +49,17 @@ public func adviseReadAhead(_ source: UnsafeRawBufferPointer) {
     let start = Int(bitPattern: base) & ~(page - 1)
     _ = madvise(UnsafeMutableRawPointer(bitPattern: start), Int(bitPattern: base) + source.count - start, MADV_WILLNEED)
 }
+
+/// Tells the kernel a large mapped, unmodified file range has been read for good (MADV_DONTNEED:
+/// its pages leave the process's resident set; a later read faults them in from the file again).
+/// A checkpoint's tensors are converted to Float once, so without this a model's resident size
+/// would be its weights twice: the mapped file and the converted copy.
+public func adviseDone(_ source: UnsafeRawBufferPointer) {
+    guard source.count >= adviceThreshold, let base = source.baseAddress else { return }
+    // Only whole pages inside the range: its neighbours may share the first and last page.
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let start = (Int(bitPattern: base) + page - 1) & ~(page - 1)
+    let end = (Int(bitPattern: base) + source.count) & ~(page - 1)
+    guard end > start else { return }
+    _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED)
+}

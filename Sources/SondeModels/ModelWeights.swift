@@ -1,4 +1,5 @@
 import Foundation
+import SondeBase
 import SondeLinalg
 
 /// The parameters of a checkpoint: `model.safetensors`, or the shards that
@@ -63,7 +64,10 @@ struct ModelWeights {
             throw ModelError(.malformed, folder, "tensor '\(name)' has shape \(tensor.shape), config.json implies \(expected)")
         }
         switch tensor.dtype {
-        case .float16, .bfloat16, .float32, .float64: return tensor.floats()
+        case .float16, .bfloat16, .float32, .float64:
+            let values = tensor.floats()
+            tensor.withUnsafeBytes(adviseDone)
+            return values
         default: throw ModelError(.malformed, folder, "tensor '\(name)' holds \(tensor.dtype), not floating-point values")
         }
     }

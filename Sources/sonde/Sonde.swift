@@ -40,7 +40,7 @@ struct Sonde: ParsableCommand {
             CorpusCommand.self, ExtractCommand.self, ProbeCommand.self, RankCommand.self, ScoreCommand.self, SimilarityCommand.self,
             DynamicsCommand.self, CompareCommand.self, AblateCommand.self, RedundancyCommand.self, TopWordsCommand.self, Inspect.self,
             LMCommand.self, TaggerCommand.self, FinetuneCommand.self, RunCommand.self, SlurmCommand.self, DemoCommand.self, PairsCommand.self,
-            TaskSpaceCommand.self, AlignCommand.self, InteractionsCommand.self, SyntheticCommand.self, EraseCommand.self, SparseProbeCommand.self, InterveneCommand.self,
+            TaskSpaceCommand.self, AlignCommand.self, InteractionsCommand.self, SyntheticCommand.self, EraseCommand.self, SparseProbeCommand.self, InterveneCommand.self, TokenizeCommand.self,
         ])
 
     /// ArgumentParser's entry point, after handlers that remove half-written files on Ctrl-C,

@@ -1,0 +1,63 @@
+/// A token of tokenizer.json's `added_tokens`: found in the text before the subword model runs
+/// (in the raw text, or in the normalised text when `normalized`), leftmost and longest first;
+/// `lstrip`/`rstrip` take the whitespace beside it into the token, `single_word` only matches it
+/// between non-word characters.
+struct AddedToken {
+    let id: Int
+    let content: String
+    let scalars: [Unicode.Scalar]
+    let normalized: Bool
+    let leftStrip: Bool
+    let rightStrip: Bool
+    let singleWord: Bool
+
+    /// The longest added token a tokenizer.json may hold (published ones are under 100 characters).
+    static let maximumLength = 1024
+
+    init(json: Any, at path: String, file: String) throws {
+        guard let object = json as? [String: Any], let id = object["id"] as? Int, let content = object["content"] as? String else {
+            throw ModelError(.malformed, file, "\(path): expected an object with an integer id and a content string")
+        }
+        guard !content.isEmpty, content.unicodeScalars.count <= Self.maximumLength else {
+            throw ModelError(.malformed, file, "\(path).content: empty or longer than \(Self.maximumLength) characters")
+        }
+        (self.id, self.content, scalars) = (id, content, Array(content.unicodeScalars))
+        let special = (object["special"] as? Bool) ?? false
+        normalized = (object["normalized"] as? Bool) ?? !special
+        leftStrip = (object["lstrip"] as? Bool) ?? false
+        rightStrip = (object["rstrip"] as? Bool) ?? false
+        singleWord = (object["single_word"] as? Bool) ?? false
+    }
+
+    enum Segment {
+        case text(AlignedText)
+        case added(AddedToken, characters: Range<Int>)
+    }
+
+    /// `text` cut at the added tokens `tokens` (longest first) it holds.
+    static func split(_ text: AlignedText, by tokens: [AddedToken]) -> [Segment] {
+        guard !tokens.isEmpty, !text.isEmpty else { return text.isEmpty ? [] : [.text(text)] }
+        let s = text.scalars
+        var segments: [Segment] = []
+        var (start, i) = (0, 0)
+        func isWord(_ k: Int) -> Bool { k >= 0 && k < s.count && (s[k].properties.isAlphabetic || s[k].properties.numericType != nil || s[k] == "_") }
+        while i < s.count {
+            let found = tokens.first { t in
+                i + t.scalars.count <= s.count && s[i] == t.scalars[0] && Array(s[i..<(i + t.scalars.count)]) == t.scalars
+                    && (!t.singleWord || (!isWord(i - 1) && !isWord(i + t.scalars.count)))
+            }
+            guard let token = found else {
+                i += 1
+                continue
+            }
+            var (lower, upper) = (i, i + token.scalars.count)
+            if token.leftStrip { while lower > start, s[lower - 1].properties.isWhitespace { lower -= 1 } }
+            if token.rightStrip { while upper < s.count, s[upper].properties.isWhitespace { upper += 1 } }
+            if lower > start { segments.append(.text(text[start..<lower])) }
+            segments.append(.added(token, characters: text.origin(of: lower..<upper)))
+            (start, i) = (upper, upper)
+        }
+        if start < s.count { segments.append(.text(text[start..<s.count])) }
+        return segments
+    }
+}

@@ -1,0 +1,138 @@
+/// Text on its way through a tokenizer: Unicode scalars, each with the range of the original
+/// text's scalars it came from, so that every token can say which characters it covers (what
+/// `tokenizers` reports as offsets, in characters).
+struct AlignedText {
+    var scalars: [Unicode.Scalar]
+    var origins: [Range<Int>]
+
+    init(scalars: [Unicode.Scalar], origins: [Range<Int>]) {
+        precondition(scalars.count == origins.count)
+        (self.scalars, self.origins) = (scalars, origins)
+    }
+
+    /// The original text's scalars from `offset` on.
+    init<S: Sequence>(_ scalars: S, offset: Int = 0) where S.Element == Unicode.Scalar {
+        self.scalars = Array(scalars)
+        origins = self.scalars.indices.map { (offset + $0)..<(offset + $0 + 1) }
+    }
+
+    var isEmpty: Bool { scalars.isEmpty }
+    var string: String { String(String.UnicodeScalarView(scalars)) }
+
+    subscript(range: Range<Int>) -> AlignedText { AlignedText(scalars: Array(scalars[range]), origins: Array(origins[range])) }
+
+    /// The original characters behind `range` of this text (empty ranges where nothing is).
+    func origin(of range: Range<Int>) -> Range<Int> {
+        let covered = origins[range].filter { !$0.isEmpty }
+        guard let first = covered.first else { return range.isEmpty || origins.isEmpty ? 0..<0 : origins[range.lowerBound] }
+        return first.lowerBound..<(covered.map(\.upperBound).max() ?? first.upperBound)
+    }
+
+    /// Each grapheme cluster replaced by `transform` of it alone; its output scalars come from
+    /// all of its input (Unicode normalisation and case mapping act within clusters).
+    func mappingCharacters(_ transform: (String) -> String) -> AlignedText {
+        var result = AlignedText(scalars: [], origins: [])
+        var start = 0
+        for character in string {
+            let count = character.unicodeScalars.count
+            let origin = self.origin(of: start..<(start + count))
+            for s in transform(String(character)).unicodeScalars {
+                result.scalars.append(s)
+                result.origins.append(origin)
+            }
+            start += count
+        }
+        return result
+    }
+
+    /// Each scalar replaced by `transform` of it (nil: removed, several: all from it).
+    func mappingScalars(_ transform: (Unicode.Scalar) -> [Unicode.Scalar]?) -> AlignedText {
+        var result = AlignedText(scalars: [], origins: [])
+        for (s, origin) in zip(scalars, origins) {
+            for t in transform(s) ?? [] {
+                result.scalars.append(t)
+                result.origins.append(origin)
+            }
+        }
+        return result
+    }
+
+    /// The ranges (in scalars) where `pattern` matches, left to right, without overlaps.
+    func matches(of pattern: TextPattern) -> [Range<Int>] {
+        switch pattern {
+        case .literal(let literal):
+            guard !literal.isEmpty, literal.count <= scalars.count else { return [] }
+            var found: [Range<Int>] = []
+            var i = 0
+            while i + literal.count <= scalars.count {
+                if scalars[i] == literal[0] && Array(scalars[i..<(i + literal.count)]) == literal {
+                    found.append(i..<(i + literal.count))
+                    i += literal.count
+                } else {
+                    i += 1
+                }
+            }
+            return found
+        case .regex(let regex, _):
+            let text = string
+            let view = text.unicodeScalars
+            var found: [Range<Int>] = []
+            var position = view.startIndex, offset = 0
+            for match in text.matches(of: regex) where !match.range.isEmpty {
+                let lower = offset + view.distance(from: position, to: match.range.lowerBound)
+                let upper = lower + view.distance(from: match.range.lowerBound, to: match.range.upperBound)
+                found.append(lower..<upper)
+                (position, offset) = (match.range.upperBound, upper)
+            }
+            return found
+        }
+    }
+
+    /// Every match of `pattern` replaced by `content`, which comes from the matched characters.
+    func replacing(_ pattern: TextPattern, with content: [Unicode.Scalar]) -> AlignedText {
+        var result = AlignedText(scalars: [], origins: [])
+        var last = 0
+        for match in matches(of: pattern) {
+            result.scalars += scalars[last..<match.lowerBound]
+            result.origins += origins[last..<match.lowerBound]
+            let origin = self.origin(of: match)
+            result.scalars += content
+            result.origins += content.map { _ in origin }
+            last = match.upperBound
+        }
+        result.scalars += scalars[last...]
+        result.origins += origins[last...]
+        return result
+    }
+}
+
+/// A `Split` or `Replace` pattern of tokenizer.json: `{"String": …}` or `{"Regex": …}` (matched
+/// Unicode scalar by Unicode scalar, as Oniguruma matches code points).
+enum TextPattern {
+    case literal([Unicode.Scalar])
+    case regex(Regex<AnyRegexOutput>, source: String)
+
+    /// The longest pattern a tokenizer.json may give (the published ones are under 200 characters).
+    static let maximumLength = 4096
+
+    init(json: Any?, at path: String, file: String) throws {
+        guard let object = json as? [String: Any] else { throw ModelError(.malformed, file, "\(path): expected {\"String\": …} or {\"Regex\": …}") }
+        if let literal = object["String"] as? String {
+            guard literal.unicodeScalars.count <= Self.maximumLength else {
+                throw ModelError(.malformed, file, "\(path).String: longer than \(Self.maximumLength) characters")
+            }
+            self = .literal(Array(literal.unicodeScalars))
+        } else if let source = object["Regex"] as? String {
+            guard source.unicodeScalars.count <= Self.maximumLength else {
+                throw ModelError(.malformed, file, "\(path).Regex: longer than \(Self.maximumLength) characters")
+            }
+            do {
+                self = .regex(try Regex(source).matchingSemantics(.unicodeScalar), source: source)
+            } catch {
+                throw ModelError(.malformed, file, "\(path).Regex: \(source.debugDescription) does not compile (\(error))")
+            }
+        } else {
+            throw ModelError(.malformed, file, "\(path): expected {\"String\": …} or {\"Regex\": …}")
+        }
+    }
+}
