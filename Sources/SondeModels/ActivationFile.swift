@@ -44,6 +44,7 @@ public enum ActivationFile {
         metadata["hidden"] = String(h)
         metadata["fingerprint"] = extractor.identity.fingerprint
         metadata["aggregate"] = aggregate.rawValue
+        if let alignment = extractor.wordAlignment { metadata["alignment"] = alignment.rawValue }
         metadata["layers"] = json(names)
         metadata["sentence_words"] = json(sentences.map(\.count))
         metadata["sentence_ids"] = json(ids)

@@ -25,6 +25,8 @@ public protocol LanguageModel: AnyObject {
     var layerCount: Int { get }
     /// Neurons per layer.
     var hiddenSize: Int { get }
+    /// How subword tokens are tied to words (nil: the model reads words, as an LSTM does).
+    var wordAlignment: WordAlignment? { get }
     /// About how many tokens one forward pass holds.
     var batchTokens: Int { get set }
 
@@ -63,6 +65,8 @@ public protocol LanguageModel: AnyObject {
 }
 
 extension LanguageModel {
+    public var wordAlignment: WordAlignment? { nil }
+
     public func extract(
         _ sentences: [[String]], layers: [Int], aggregate: SubwordAggregation,
         emit: (_ sentence: Int, _ vectors: [Matrix<Float>]) throws -> Void
@@ -144,6 +148,11 @@ public protocol UnembeddingGradientModel: LanguageModel {
 public protocol CellStateModel: LanguageModel {
     /// Extract each layer's memory cells instead of its outputs.
     var cellStates: Bool { get set }
+}
+
+/// A model whose subword tokens are tied to words in a way the user may choose (transformers).
+public protocol TokenAligningModel: LanguageModel {
+    var alignment: WordAlignment { get set }
 }
 
 /// The family of the model in `folder`, by config.json's `model_type`: the one place a family is

@@ -68,6 +68,15 @@ public struct ModelScore: Codable, Sendable, Equatable {
     public var accuracy: Double
 }
 
+/// How a transformer's tokens are tied to a treebank's words. `text`: the sentence is encoded
+/// whole as text (words joined by a space) and each word gets the tokens whose first non-space
+/// character falls inside it — what decoders trained on running text see. `words`: each word is
+/// encoded alone (transformers' `is_split_into_words`), the BERT-era convention. Defaults: text
+/// for Llama, Mistral, Qwen, OLMo-2 and Gemma-2; words for BERT, RoBERTa, GPT-2 and GPT-NeoX.
+public enum WordAlignment: String, Sendable, Codable, CaseIterable {
+    case text, words
+}
+
 /// A sentence to score: its text (what a subword tokenizer reads, whole) and its words (what a
 /// word-level model reads, split as its treebank was).
 public struct SentenceText: Sendable {

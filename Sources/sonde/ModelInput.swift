@@ -64,6 +64,12 @@ struct ModelInput: ParsableArguments {
     @Option(help: "What ablated neurons become: zero, or mean (their mean over the corpus's tokens, unablated).")
     var ablateWith: AblationValue = .zero
 
+    @Option(
+        help:
+            "How words get a transformer's tokens: text (the sentence encoded whole, tokens by character offsets; default for Llama, Mistral, Qwen, OLMo-2, Gemma-2) or words (each word alone; default for BERT, RoBERTa, GPT-2, GPT-NeoX)."
+    )
+    var alignment: WordAlignment?
+
     enum AblationValue: String, ExpressibleByArgument { case zero, mean }
 
     func validate() throws {
@@ -75,6 +81,12 @@ struct ModelInput: ParsableArguments {
     func load() throws -> (any LanguageModel, Corpus) {
         let extractor = try loadModel(model, tokenizer: tokenizer)
         extractor.batchTokens = batchTokens
+        if let alignment {
+            guard let transformer = extractor as? any TokenAligningModel else {
+                throw ValidationError("--alignment is for transformers; \(model) reads words")
+            }
+            transformer.alignment = alignment
+        }
         return (extractor, try readTreebank(corpus, limit: limit))
     }
 
@@ -103,3 +115,4 @@ struct ModelInput: ParsableArguments {
         }
     }
 }
+extension WordAlignment: ExpressibleByArgument {}

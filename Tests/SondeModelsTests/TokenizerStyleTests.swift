@@ -100,3 +100,59 @@ struct HostileTokenizerTests {
         #expect(try refused { $0["post_processor"] = ["type": "Mystery"] }.contains("post_processor.type: 'Mystery' is not supported"))
     }
 }
+
+/// Words tied to tokens by character offsets (`TextAlignment`), with the treebank's SpaceAfter=No.
+struct TextAlignmentTests {
+    /// Every EWT dev sentence in the Llama-3 and Llama-2 styles: each word has tokens, the
+    /// words' spans run in order, and together they hold every non-special token exactly once
+    /// (a word sharing its neighbour's token is the only overlap).
+    @Test(.enabled(if: zooAvailable, Comment(rawValue: zooMissing)), arguments: ["llama3", "llama2"])
+    func spansCoverEveryTokenInOrder(style: String) throws {
+        let tokenizer = try Tokenizer.read(tokenizerFixtures + "/\(style)/tokenizer.json")
+        let text = try String(contentsOfFile: sharedFolder + "/corpora/ud-english-ewt/en_ewt-ud-dev.conllu", encoding: .utf8)
+        var checked = 0
+        var shared = 0
+        var wordCount = 0
+        for block in text.components(separatedBy: "\n\n") {
+            var words: [String] = [], spaceAfter: [Bool] = []
+            for line in block.split(separator: "\n") {
+                let c = line.split(separator: "\t", omittingEmptySubsequences: false)
+                guard c.count == 10, Int(c[0]) != nil else { continue }
+                words.append(String(c[1]))
+                spaceAfter.append(!c[9].split(separator: "|").contains("SpaceAfter=No"))
+            }
+            guard !words.isEmpty else { continue }
+            let aligned = TextAlignment(words: words, spaceAfter: spaceAfter, tokenizer: tokenizer)
+            wordCount += words.count
+            let special = aligned.tokens.indices.filter { aligned.tokens[$0].characters.isEmpty }
+            var covered: [Int] = []
+            for span in aligned.words {
+                #expect(!span.isEmpty)
+                if let last = covered.last, span.lowerBound <= last {
+                    shared += 1
+                    #expect(span == last..<(last + 1), "a shared token is the previous word's last")
+                } else {
+                    covered += Array(span)
+                }
+            }
+            #expect(covered == aligned.tokens.indices.filter { !special.contains($0) }, "\(style): \(aligned.text)")
+            checked += 1
+        }
+        #expect(checked == 2001)
+        // Words inside another's token (e.g. "'s" merged into "it's" by a SentencePiece vocabulary).
+        #expect(shared * 20 < wordCount, "\(shared) of \(wordCount) words share a token")
+    }
+
+    /// "don't" is the words "do" + "n't" with SpaceAfter=No: encoded as one written word; with a
+    /// space the tokens differ, as they would for a model reading "do n't".
+    @Test func spaceAfterMatters() throws {
+        let tokenizer = try Tokenizer.read(tokenizerFixtures + "/llama3/tokenizer.json")
+        let joined = TextAlignment(words: ["I", "do", "n't", "know", "."], spaceAfter: [true, false, true, false, true], tokenizer: tokenizer)
+        let spaced = TextAlignment(words: ["I", "do", "n't", "know", "."], spaceAfter: [true, true, true, true, true], tokenizer: tokenizer)
+        #expect(joined.text == "I don't know.")
+        #expect(spaced.text == "I do n't know .")
+        #expect(joined.tokens.map(\.id) == tokenizer.encode(text: "I don't know.").map(\.id))
+        #expect(joined.tokens.map(\.id) != spaced.tokens.map(\.id))
+        #expect(joined.words.count == 5 && joined.words.allSatisfy { !$0.isEmpty })
+    }
+}

@@ -1,7 +1,8 @@
 /// Words encoded as the text they make (`--alignment text`): the sentence is the words joined by
 /// a space (none where the treebank says `SpaceAfter=No`), encoded whole as the model saw text in
-/// training, and each word gets the tokens whose first non-space character falls inside it — a
-/// word inside another word's token (a contraction merged across the boundary) shares that token.
+/// training, and each word gets the tokens whose first non-space character falls inside it (a
+/// token of spaces alone goes with the next word) — a word inside another word's token (a
+/// contraction merged across the boundary) shares that token.
 public struct TextAlignment: Sendable, Equatable {
     /// The sentence's tokens, the post-processor's special tokens included.
     public let tokens: [Tokenizer.Token]
@@ -9,7 +10,8 @@ public struct TextAlignment: Sendable, Equatable {
     public let words: [Range<Int>]
     public let text: String
 
-    public init(words: [String], spaceAfter: [Bool], tokenizer: Tokenizer) {
+    /// - Parameter specials: with the post-processor's special tokens (as `tokenizers` encodes).
+    public init(words: [String], spaceAfter: [Bool], tokenizer: Tokenizer, specials: Bool = true) {
         precondition(words.count == spaceAfter.count)
         var text = ""
         var ranges: [Range<Int>] = []
@@ -25,20 +27,21 @@ public struct TextAlignment: Sendable, Equatable {
             }
         }
         let scalars = Array(text.unicodeScalars)
-        let tokens = tokenizer.encode(text: text)
-        // Each token's word: the one holding its first non-space character.
+        let tokens = tokenizer.encode(text: text, specials: specials)
+        // Each token's word: the one holding its first non-space character, or the next word
+        // for a token of spaces alone (BPE without a merge for " :" gives " " and ":").
         var owner = [Int?](repeating: nil, count: tokens.count)
         var w = 0
-        for (t, token) in tokens.enumerated() where !token.characters.isEmpty {
-            let first = token.characters.first { !scalars[$0].properties.isWhitespace } ?? token.characters.lowerBound
+        for (t, token) in tokens.enumerated() where !token.characters.isEmpty && !ranges.isEmpty {
+            let first = token.characters.first { !scalars[$0].properties.isWhitespace } ?? token.characters.upperBound
             while w < ranges.count - 1 && first >= ranges[w].upperBound { w += 1 }
-            if ranges[w].contains(first) || first >= ranges[w].lowerBound { owner[t] = w }
+            owner[t] = w
         }
         self.words = ranges.enumerated().map { k, range in
             let own = owner.indices.filter { owner[$0] == k }
             if let lo = own.first, let hi = own.last { return lo..<(hi + 1) }
             // No token starts in this word: the token covering its first character.
-            let covering = tokens.indices.first { tokens[$0].characters.contains(range.lowerBound) } ?? 0
+            guard let covering = tokens.indices.first(where: { tokens[$0].characters.contains(range.lowerBound) }) else { return 0..<0 }
             return covering..<(covering + 1)
         }
         self.tokens = tokens

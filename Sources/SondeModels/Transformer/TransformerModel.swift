@@ -14,13 +14,16 @@ public struct EncodedSentence: Sendable {
 /// overlapping windows that advance by half a window; each token takes its vector from the first
 /// window that holds it, so it always sees at least half a window of left context (or the whole
 /// sentence start).
-public final class TransformerModel: LoadableLanguageModel, UnembeddingGradientModel {
+public final class TransformerModel: LoadableLanguageModel, UnembeddingGradientModel, TokenAligningModel {
     public let network: TransformerNetwork
     public let tokenizer: Tokenizer
     private let prefix: [Int]
     private let suffix: [Int]
     /// Tokens per forward pass: sentences are packed until a batch holds about this many.
     public var batchTokens = 2048
+    /// How words get their tokens (default by family: `WordAlignment`).
+    public var alignment: WordAlignment
+    public var wordAlignment: WordAlignment? { alignment }
 
     public var folder: String { network.folder }
     public var identity: ModelIdentity { network.identity }
@@ -30,6 +33,7 @@ public final class TransformerModel: LoadableLanguageModel, UnembeddingGradientM
     public init(network: TransformerNetwork, tokenizer: Tokenizer) throws {
         self.network = network
         self.tokenizer = tokenizer
+        alignment = network.config.architecture.isRotaryDecoder ? .text : .words
         (prefix, suffix) = try tokenizer.specialTokens(for: network.config.architecture)
         guard network.window - prefix.count - suffix.count >= 2 else {
             throw ModelError(.unsupported, network.folder, "the model's window of \(network.window) positions is too short")
@@ -58,6 +62,14 @@ public final class TransformerModel: LoadableLanguageModel, UnembeddingGradientM
         }
         if let (i, long) = words.enumerated().first(where: { $0.element.utf8.count > InputLimits.wordBytes.value }) {
             throw refuse(InputLimits.wordBytes.message("word \(i + 1) is \(long.utf8.count) bytes long"))
+        }
+        if alignment == .text, !words.isEmpty {
+            let aligned = TextAlignment(words: words, spaceAfter: words.map { _ in true }, tokenizer: tokenizer, specials: false)
+            // A sentence whose words give no token to hold them (only characters the normalizer
+            // drops) falls back to encoding each word alone, which gives each the unknown token.
+            if aligned.words.allSatisfy({ !$0.isEmpty }) {
+                return EncodedSentence(tokens: aligned.tokens.map(\.id), words: aligned.words)
+            }
         }
         var tokens: [Int] = []
         var spans: [Range<Int>] = []
