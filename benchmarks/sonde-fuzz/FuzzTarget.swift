@@ -87,6 +87,14 @@ enum FuzzTarget: String, CaseIterable {
             for word in ["Hello", "naïve", "café", "1,234", "  ", "\u{7}", "日本語", "don't", "A" + String(repeating: "b", count: 40)] {
                 _ = try tokenizer.encode(word: word)
             }
+            for line in [" leading  and double spaces ", "emoji 🙂 e\u{301} \t\n", "<s> <|endoftext|> 12345", ""] {
+                let tokens = tokenizer.encode(text: line)
+                let count = line.unicodeScalars.count
+                guard tokens.allSatisfy({ $0.characters.lowerBound >= 0 && $0.characters.upperBound <= count }) else {
+                    throw OracleFailure(description: "a token's characters fall outside the \(count)-character line \(line.debugDescription)")
+                }
+                _ = TextAlignment(words: line.split(separator: " ").map(String.init), spaceAfter: line.split(separator: " ").map { _ in true }, tokenizer: tokenizer)
+            }
         case .experiment:
             let experiment = try Experiment.read(path)
             _ = try ExperimentRunner(experiment).plan()
