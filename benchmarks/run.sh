@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Sonde's benchmarks beside the Python peers, on the same data in the same run, and prints
 # the ratios. Usage: benchmarks/run.sh [suite …]   (suites: foundation, corpus, probe, probe-quick,
-# probe-real, probe-real-quick, path-real, path-real-quick, extract, similarity, similarity-baseline, redundancy, lstm, pairs-blimp, taskspace, erasure, decoders; default: foundation, corpus, probe)
+# probe-real, probe-real-quick, path-real, path-real-quick, extract, similarity, similarity-baseline, redundancy, lstm, pairs-blimp, taskspace, erasure, decoders, tokenizers; default: foundation, corpus, probe)
 # Creates benchmarks/.venv with the peers (numpy, safetensors) and benchmarks/.data for the
 # generated inputs (both git-ignored).
 set -euo pipefail

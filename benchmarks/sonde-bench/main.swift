@@ -367,6 +367,7 @@ for suite in options.suites {
     case "taskspace": try taskspace(options)
     case "erasure": try erasure(options)
     case "decoders": try decoders(options)
+    case "tokenizers": try tokenizers(options)
     default: fatalError("unknown suite \(suite); suites: foundation, corpus, probe, probe-quick")
     }
 }

@@ -34,16 +34,21 @@ struct AddedToken {
         case added(AddedToken, characters: Range<Int>)
     }
 
-    /// `text` cut at the added tokens `tokens` (longest first) it holds.
-    static func split(_ text: AlignedText, by tokens: [AddedToken]) -> [Segment] {
+    /// Added tokens by their first scalar, longest first: what `split` looks for at a position.
+    static func index(_ tokens: [AddedToken]) -> [Unicode.Scalar: [AddedToken]] {
+        Dictionary(grouping: tokens.sorted { $0.scalars.count > $1.scalars.count }, by: { $0.scalars[0] })
+    }
+
+    /// `text` cut at the added tokens of `tokens` (an `index`) it holds.
+    static func split(_ text: AlignedText, by tokens: [Unicode.Scalar: [AddedToken]]) -> [Segment] {
         guard !tokens.isEmpty, !text.isEmpty else { return text.isEmpty ? [] : [.text(text)] }
         let s = text.scalars
         var segments: [Segment] = []
         var (start, i) = (0, 0)
         func isWord(_ k: Int) -> Bool { k >= 0 && k < s.count && (s[k].properties.isAlphabetic || s[k].properties.numericType != nil || s[k] == "_") }
         while i < s.count {
-            let found = tokens.first { t in
-                i + t.scalars.count <= s.count && s[i] == t.scalars[0] && Array(s[i..<(i + t.scalars.count)]) == t.scalars
+            let found = tokens[s[i]]?.first { t in
+                i + t.scalars.count <= s.count && s[i..<(i + t.scalars.count)].elementsEqual(t.scalars)
                     && (!t.singleWord || (!isWord(i - 1) && !isWord(i + t.scalars.count)))
             }
             guard let token = found else {

@@ -23,9 +23,13 @@ struct AlignedText {
 
     /// The original characters behind `range` of this text (empty ranges where nothing is).
     func origin(of range: Range<Int>) -> Range<Int> {
-        let covered = origins[range].filter { !$0.isEmpty }
-        guard let first = covered.first else { return range.isEmpty || origins.isEmpty ? 0..<0 : origins[range.lowerBound] }
-        return first.lowerBound..<(covered.map(\.upperBound).max() ?? first.upperBound)
+        var (lower, upper) = (Int.max, Int.min)
+        for k in range where !origins[k].isEmpty {
+            lower = min(lower, origins[k].lowerBound)
+            upper = max(upper, origins[k].upperBound)
+        }
+        guard lower <= upper else { return range.isEmpty || origins.isEmpty ? 0..<0 : origins[range.lowerBound] }
+        return lower..<upper
     }
 
     /// Each grapheme cluster replaced by `transform` of it alone; its output scalars come from
@@ -73,6 +77,8 @@ struct AlignedText {
                 }
             }
             return found
+        case .regex(_, let source) where KnownSplit(source) != nil:
+            return KnownSplit(source)!.ranges(scalars)
         case .regex(let regex, _):
             let text = string
             let view = text.unicodeScalars

@@ -59,11 +59,16 @@ enum Normalizer {
             }
             if stripAccents { result = Normalizer.stripAccents.apply(result) }
             return lowercase ? Normalizer.lowercase.apply(result) : result
-        case .lowercase: return text.mappingCharacters { $0.lowercased() }
-        case .nfd: return text.mappingCharacters { $0.decomposedStringWithCanonicalMapping }
-        case .nfkd: return text.mappingCharacters { $0.decomposedStringWithCompatibilityMapping }
-        case .nfc: return text.mappingCharacters { $0.precomposedStringWithCanonicalMapping }
-        case .nfkc: return text.mappingCharacters { $0.precomposedStringWithCompatibilityMapping }
+        // ASCII is its own normal form in all four; below U+0300 every character is NFC already.
+        case .lowercase:
+            if text.scalars.allSatisfy(\.isASCII) {
+                return text.mappingScalars { s in [(0x41...0x5A).contains(s.value) ? Unicode.Scalar(s.value + 32)! : s] }
+            }
+            return text.mappingCharacters { $0.lowercased() }
+        case .nfd: return text.scalars.allSatisfy(\.isASCII) ? text : text.mappingCharacters { $0.decomposedStringWithCanonicalMapping }
+        case .nfkd: return text.scalars.allSatisfy(\.isASCII) ? text : text.mappingCharacters { $0.decomposedStringWithCompatibilityMapping }
+        case .nfc: return text.scalars.allSatisfy({ $0.value < 0x300 }) ? text : text.mappingCharacters { $0.precomposedStringWithCanonicalMapping }
+        case .nfkc: return text.scalars.allSatisfy(\.isASCII) ? text : text.mappingCharacters { $0.precomposedStringWithCompatibilityMapping }
         case .stripAccents:
             return Normalizer.nfd.apply(text).mappingScalars { $0.properties.generalCategory == .nonspacingMark ? nil : [$0] }
         case .strip(let left, let right):

@@ -78,7 +78,21 @@ enum PreTokenizer {
             }
             let pieces = useRegex ? gpt2Split(text.scalars).map { text[$0] } : [text]
             return pieces.map { piece in
-                piece.mappingScalars { s in String(s).utf8.map { byteAlphabet[Int($0)] } }
+                var bytes = AlignedText(scalars: [], origins: [])
+                bytes.scalars.reserveCapacity(piece.scalars.count)
+                bytes.origins.reserveCapacity(piece.scalars.count)
+                for (s, origin) in zip(piece.scalars, piece.origins) {
+                    if s.isASCII {
+                        bytes.scalars.append(byteAlphabet[Int(s.value)])
+                        bytes.origins.append(origin)
+                    } else {
+                        for b in UTF8.encode(s)! {
+                            bytes.scalars.append(byteAlphabet[Int(b)])
+                            bytes.origins.append(origin)
+                        }
+                    }
+                }
+                return bytes
             }
         case .bert:
             return runs(text) { s in s.properties.isWhitespace ? nil : isPunctuation(s) ? -Int(s.value) - 1 : 0 }
@@ -218,4 +232,106 @@ private func isWordCharacter(_ s: Unicode.Scalar) -> Bool {
         return true
     default: return false
     }
+}
+
+/// The split patterns of the published tokenizers, matched by hand (Swift's Regex took twice as
+/// long as the whole `tokenizers` library did): each splits text into ranges as Oniguruma's
+/// leftmost-first alternation does, which the tests check against `tokenizers` on every EWT dev
+/// sentence. Other patterns go through Regex.
+enum KnownSplit {
+    case gpt2
+    /// Llama-3 (`\p{N}{1,3}`) and Qwen2 (`\p{N}`): the same pattern but for digit runs.
+    case llama3(digits: Int)
+
+    static let sources: [String: KnownSplit] = [
+        #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#: .gpt2,
+        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#: .llama3(digits: 3),
+        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#: .llama3(digits: 1),
+    ]
+
+    init?(_ source: String) {
+        guard let known = Self.sources[source] else { return nil }
+        self = known
+    }
+
+    func ranges(_ s: [Unicode.Scalar]) -> [Range<Int>] {
+        switch self {
+        case .gpt2: return gpt2Split(s)
+        case .llama3(let digits): return llama3Split(s, digits: digits)
+        }
+    }
+}
+
+/// `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,D}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`.
+func llama3Split(_ s: [Unicode.Scalar], digits: Int) -> [Range<Int>] {
+    func isLetter(_ c: Unicode.Scalar) -> Bool {
+        switch c.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return true
+        default: return false
+        }
+    }
+    func isNumber(_ c: Unicode.Scalar) -> Bool {
+        switch c.properties.generalCategory {
+        case .decimalNumber, .letterNumber, .otherNumber: return true
+        default: return false
+        }
+    }
+    func isSpace(_ c: Unicode.Scalar) -> Bool { c.properties.isWhitespace }
+    func isNewline(_ c: Unicode.Scalar) -> Bool { c == "\r" || c == "\n" }
+    let n = s.count
+    var pieces: [Range<Int>] = []
+    var i = 0
+    while i < n {
+        var end: Int?
+        // (?i:'s|'t|'re|'ve|'m|'ll|'d)
+        if s[i] == "'", i + 1 < n {
+            let a = String(s[i + 1]).lowercased()
+            if ["s", "t", "m", "d"].contains(a) {
+                end = i + 2
+            } else if i + 2 < n, ["re", "ve", "ll"].contains(a + String(s[i + 2]).lowercased()) {
+                end = i + 3
+            }
+        }
+        // [^\r\n\p{L}\p{N}]?\p{L}+
+        if end == nil {
+            var k = i
+            if !isLetter(s[k]) && !isNumber(s[k]) && !isNewline(s[k]) && k + 1 < n && isLetter(s[k + 1]) { k += 1 }
+            if isLetter(s[k]) {
+                while k < n && isLetter(s[k]) { k += 1 }
+                end = k
+            }
+        }
+        // \p{N}{1,D}
+        if end == nil, isNumber(s[i]) {
+            var k = i
+            while k < n && k - i < digits && isNumber(s[k]) { k += 1 }
+            end = k
+        }
+        //  ?[^\s\p{L}\p{N}]+[\r\n]*
+        if end == nil {
+            var k = i
+            if s[k] == " " && k + 1 < n { k += 1 }
+            func other(_ c: Unicode.Scalar) -> Bool { !isSpace(c) && !isLetter(c) && !isNumber(c) }
+            if other(s[k]) {
+                while k < n && other(s[k]) { k += 1 }
+                while k < n && isNewline(s[k]) { k += 1 }
+                end = k
+            }
+        }
+        if end == nil, isSpace(s[i]) {
+            var j = i
+            while j < n && isSpace(s[j]) { j += 1 }
+            if let last = (i..<j).last(where: { isNewline(s[$0]) }) {
+                end = last + 1  // \s*[\r\n]+
+            } else if j == n || j - 1 > i {
+                end = j == n ? j : j - 1  // \s+(?!\S)
+            } else {
+                end = j  // \s+
+            }
+        }
+        let stop = end ?? i + 1
+        pieces.append(i..<stop)
+        i = stop
+    }
+    return pieces
 }

@@ -45,6 +45,8 @@ struct BytePairEncoding {
     private let byteFallback: [Int]?
     private let fuseUnknown: Bool
     private let ignoreMerges: Bool
+    /// Single-scalar tokens by scalar, when no prefix or suffix decorates the first symbols.
+    private let scalarIDs: [Unicode.Scalar: Int]?
 
     init(model: [String: Any], vocabulary: [ExactText: Int], at path: String, file: String) throws {
         self.vocabulary = vocabulary
@@ -89,6 +91,16 @@ struct BytePairEncoding {
             if merges[key] == nil { merges[key] = (rank, merged) }
         }
         self.merges = merges
+        if continuingPrefix.isEmpty && endOfWordSuffix.isEmpty {
+            var ids: [Unicode.Scalar: Int] = [:]
+            for (token, id) in vocabulary {
+                guard let text = String(bytes: token.bytes, encoding: .utf8), text.unicodeScalars.count == 1 else { continue }
+                ids[text.unicodeScalars.first!] = id
+            }
+            scalarIDs = ids
+        } else {
+            scalarIDs = nil
+        }
     }
 
     func encode(_ piece: [Unicode.Scalar], unknown: Int?) -> [(id: Int, scalars: Range<Int>)] {
@@ -97,10 +109,16 @@ struct BytePairEncoding {
         symbols.reserveCapacity(piece.count)
         var lastUnknown = false
         for (i, s) in piece.enumerated() {
-            var text = String(s)
-            if i > 0 { text = continuingPrefix + text }
-            if i == piece.count - 1 { text += endOfWordSuffix }
-            if let id = vocabulary[ExactText(text)] {
+            let known: Int?
+            if let scalarIDs {
+                known = scalarIDs[s]
+            } else {
+                var text = String(s)
+                if i > 0 { text = continuingPrefix + text }
+                if i == piece.count - 1 { text += endOfWordSuffix }
+                known = vocabulary[ExactText(text)]
+            }
+            if let id = known {
                 symbols.append((id, i..<(i + 1)))
                 lastUnknown = false
             } else if let byteFallback {
@@ -115,30 +133,78 @@ struct BytePairEncoding {
                 lastUnknown = true
             }
         }
-        while symbols.count > 1 {
-            var best: (rank: Int, at: Int, id: Int)?
-            for i in 0..<(symbols.count - 1) {
-                if let merge = merges[Int64(symbols[i].id) << 32 | Int64(symbols[i + 1].id)], merge.rank < (best?.rank ?? .max) {
-                    best = (merge.rank, i, merge.id)
-                }
-            }
-            guard let best else { break }
-            // Merge every occurrence of the best pair, left to right, without overlaps.
-            let (left, right) = (symbols[best.at].id, symbols[best.at + 1].id)
-            var merged: [(id: Int, scalars: Range<Int>)] = []
-            merged.reserveCapacity(symbols.count)
-            var i = 0
-            while i < symbols.count {
-                if i + 1 < symbols.count && symbols[i].id == left && symbols[i + 1].id == right {
-                    merged.append((best.id, symbols[i].scalars.lowerBound..<symbols[i + 1].scalars.upperBound))
-                    i += 2
-                } else {
-                    merged.append(symbols[i])
-                    i += 1
-                }
-            }
-            symbols = merged
+        return merge(symbols)
+    }
+
+    /// Applies the merges lowest rank first, ties to the leftmost pair (as `tokenizers` does),
+    /// with the symbols in a linked list and the candidate pairs in a heap: O(n log n) for a
+    /// SentencePiece-style sentence that is one piece of a hundred symbols.
+    private func merge(_ initial: [(id: Int, scalars: Range<Int>)]) -> [(id: Int, scalars: Range<Int>)] {
+        var symbols = initial
+        let n = symbols.count
+        guard n > 1 else { return symbols }
+        var next = Array(1...n), previous = Array(-1..<(n - 1))
+        var alive = [Bool](repeating: true, count: n)
+        var heap = MergeHeap()
+        func candidate(_ left: Int) {
+            let right = next[left]
+            guard right < n, let merge = merges[Int64(symbols[left].id) << 32 | Int64(symbols[right].id)] else { return }
+            heap.push((merge.rank, left, symbols[left].id, symbols[right].id))
         }
-        return symbols
+        for k in 0..<(n - 1) { candidate(k) }
+        while let (_, left, leftID, rightID) = heap.pop() {
+            // Stale entries: either side merged away or changed since the pair was pushed.
+            guard alive[left], symbols[left].id == leftID, next[left] < n else { continue }
+            let right = next[left]
+            guard alive[right], symbols[right].id == rightID, let merge = merges[Int64(leftID) << 32 | Int64(rightID)] else { continue }
+            symbols[left] = (merge.id, symbols[left].scalars.lowerBound..<symbols[right].scalars.upperBound)
+            alive[right] = false
+            next[left] = next[right]
+            if next[right] < n { previous[next[right]] = left }
+            if previous[left] >= 0 { candidate(previous[left]) }
+            candidate(left)
+        }
+        var result: [(id: Int, scalars: Range<Int>)] = []
+        var k = 0
+        while k < n {
+            result.append(symbols[k])
+            k = next[k]
+        }
+        return result
+    }
+}
+
+/// A binary min-heap of candidate merges ordered by (rank, left position).
+private struct MergeHeap {
+    private var items: [(rank: Int, left: Int, leftID: Int, rightID: Int)] = []
+
+    private func less(_ a: Int, _ b: Int) -> Bool { (items[a].rank, items[a].left) < (items[b].rank, items[b].left) }
+
+    mutating func push(_ item: (rank: Int, left: Int, leftID: Int, rightID: Int)) {
+        items.append(item)
+        var k = items.count - 1
+        while k > 0, less(k, (k - 1) / 2) {
+            items.swapAt(k, (k - 1) / 2)
+            k = (k - 1) / 2
+        }
+    }
+
+    mutating func pop() -> (rank: Int, left: Int, leftID: Int, rightID: Int)? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var k = 0
+            while true {
+                let (a, b) = (2 * k + 1, 2 * k + 2)
+                var smallest = k
+                if a < items.count, less(a, smallest) { smallest = a }
+                if b < items.count, less(b, smallest) { smallest = b }
+                if smallest == k { break }
+                items.swapAt(k, smallest)
+                k = smallest
+            }
+        }
+        return top
     }
 }

@@ -15,7 +15,9 @@ public final class Tokenizer {
     private let preTokenizers: [PreTokenizer]
     private let model: SubwordModel
     private let unknownID: Int?
-    private let addedTokens: [AddedToken]
+    /// Added tokens matched in the raw text, and in the normalised text (`AddedToken.index`).
+    private let rawAddedTokens: [Unicode.Scalar: [AddedToken]]
+    private let normalizedAddedTokens: [Unicode.Scalar: [AddedToken]]
     private let postProcessorSpecials: (prefix: [Int], suffix: [Int])?
     /// Pre-tokenised pieces already encoded (the same words recur), by their exact scalars.
     private var cache: [[Unicode.Scalar]: [(id: Int, scalars: Range<Int>)]] = [:]
@@ -56,7 +58,8 @@ public final class Tokenizer {
             throw fail("token \(token.debugDescription) has the negative id \(id)")
         }
         self.ids = ids
-        addedTokens = added.sorted { $0.scalars.count > $1.scalars.count }
+        rawAddedTokens = AddedToken.index(added.filter { !$0.normalized })
+        normalizedAddedTokens = AddedToken.index(added.filter(\.normalized))
         normalizers = try Normalizer.parse(json["normalizer"], at: "normalizer", file: path)
         preTokenizers = try PreTokenizer.parse(json["pre_tokenizer"], at: "pre_tokenizer", file: path)
         let unknown = modelJSON["unk_token"] as? String
@@ -114,13 +117,13 @@ public final class Tokenizer {
 
     private func encodeWithoutSpecials(_ text: String) -> [Token] {
         var result: [Token] = []
-        for segment in AddedToken.split(AlignedText(text.unicodeScalars), by: addedTokens.filter { !$0.normalized }) {
+        for segment in AddedToken.split(AlignedText(text.unicodeScalars), by: rawAddedTokens) {
             switch segment {
             case .added(let token, let characters): result.append(Token(id: token.id, characters: characters))
             case .text(let part):
                 var normalized = part
                 for step in normalizers { normalized = step.apply(normalized) }
-                for inner in AddedToken.split(normalized, by: addedTokens.filter(\.normalized)) {
+                for inner in AddedToken.split(normalized, by: normalizedAddedTokens) {
                     switch inner {
                     case .added(let token, let characters): result.append(Token(id: token.id, characters: characters))
                     case .text(let rest): result += encodeNormalized(rest)
