@@ -10,7 +10,7 @@ let tokenizerFixtures = repositoryRoot + "/Tests/Fixtures/tokenizers"
 /// the library's ids for awkward crafted lines and for every sentence of EWT dev (its `# text`
 /// line; compared by FNV-1a of the ids, the sentences staying in ../shared).
 struct TokenizerStyleTests {
-    static let styles = ["llama3", "qwen2", "llama2", "gemma", "mistral"]
+    static let styles = ["llama3", "qwen2", "llama2", "gemma", "mistral", "splits"]
 
     private func expected(_ style: String) throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tokenizerFixtures + "/\(style)/expected.json")))

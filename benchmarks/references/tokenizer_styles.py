@@ -9,13 +9,16 @@ Styles (Tests/Fixtures/tokenizers/<style>/tokenizer.json, vocabulary 1,000 + spe
   Replace(" ", "▁") normalizers, no pre-tokenizer, BOS `<s>`.
 - `gemma`: Replace(" ", "▁") only, byte_fallback, BOS `<bos>`.
 - `mistral`: Metaspace(prepend_scheme first, no split), byte_fallback, BOS `<s>`.
+- `splits`: every Split behaviour (removed, merged_with_previous, merged_with_next, contiguous,
+  isolated with invert) and Digits, after NFKC, Lowercase and Strip. The Qwen2 style also holds
+  added tokens with lstrip, rstrip, single_word and normalized.
 
 `expected.json` per style: `crafted` ([line, ids]) for awkward lines, and `dev` — for every sentence
 of en_ewt-ud-dev.conllu (its `# text` line, in order) FNV-1a (64-bit) over the ids' decimal
 strings joined by spaces, and the total number of ids (the sentences stay in ../shared).
 Run: benchmarks/.venv/bin/python benchmarks/references/tokenizer_styles.py"""
 import json, os
-from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
 here = os.path.dirname(os.path.abspath(__file__))
 shared = os.path.join(here, "../../../shared")
@@ -78,13 +81,31 @@ def sentencepiece(style, bos):
     return tok
 
 
+def splits():
+    """Every Split behaviour and Digits, over a small WordPiece-free BPE with an unknown token."""
+    tok = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase(), normalizers.Strip()])
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(r"\s+"), behavior="removed"), pre_tokenizers.Split("-", behavior="merged_with_previous"),
+        pre_tokenizers.Split(",", behavior="merged_with_next"), pre_tokenizers.Split(Regex(r"\.+"), behavior="contiguous"),
+        pre_tokenizers.Split(Regex(r"[aeiou]"), behavior="isolated", invert=True), pre_tokenizers.Digits(individual_digits=True)])
+    tok.train_from_iterator(train, trainers.BpeTrainer(vocab_size=600, special_tokens=["[UNK]"], show_progress=False))
+    return tok
+
+
 styles = {
     "llama3": byte_level(LLAMA3, None, "<|begin_of_text|>", ["<|end_of_text|>"]),
     "qwen2": byte_level(QWEN2, normalizers.NFC(), None, ["<|endoftext|>"]),
     "llama2": sentencepiece("llama2", "<s>"),
     "gemma": sentencepiece("gemma", "<bos>"),
     "mistral": sentencepiece("mistral", "<s>"),
+    "splits": splits(),
 }
+# Added tokens of every kind on the Qwen2 style: lstrip, rstrip, single_word, normalized.
+styles["qwen2"].add_tokens([
+    AddedToken("<mask>", lstrip=True, special=True, normalized=False), AddedToken("[SEP]", rstrip=True, special=True, normalized=False),
+    AddedToken("ab", single_word=True, normalized=False), AddedToken("cafe\u0301", normalized=True)])
+CRAFTED += ["x <mask> y", "x   <mask>", "a [SEP]   b", "ab abc cab ab.", "café and cafe\u0301 again", "1-2-3, 4,5 ... 6.7 -x-"]
 for name, tok in styles.items():
     os.makedirs(f"{out}/{name}", exist_ok=True)
     tok.save(f"{out}/{name}/tokenizer.json")

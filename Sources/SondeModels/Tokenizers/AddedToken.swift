@@ -5,7 +5,8 @@
 struct AddedToken {
     let id: Int
     let content: String
-    let scalars: [Unicode.Scalar]
+    /// What is matched: the content, normalised for a `normalized` token (`normalizing(with:)`).
+    private(set) var scalars: [Unicode.Scalar]
     let normalized: Bool
     let leftStrip: Bool
     let rightStrip: Bool
@@ -27,6 +28,17 @@ struct AddedToken {
         leftStrip = (object["lstrip"] as? Bool) ?? false
         rightStrip = (object["rstrip"] as? Bool) ?? false
         singleWord = (object["single_word"] as? Bool) ?? false
+    }
+
+    /// A `normalized` token as it appears in normalised text: its content through `normalizers`
+    /// (NFC makes "cafe\u{301}" match "café").
+    func normalizing(with normalizers: [Normalizer]) -> AddedToken {
+        guard normalized else { return self }
+        var text = AlignedText(content.unicodeScalars)
+        for step in normalizers { text = step.apply(text) }
+        var token = self
+        if !text.isEmpty { token.scalars = text.scalars }
+        return token
     }
 
     enum Segment {

@@ -58,9 +58,9 @@ public final class Tokenizer {
             throw fail("token \(token.debugDescription) has the negative id \(id)")
         }
         self.ids = ids
-        rawAddedTokens = AddedToken.index(added.filter { !$0.normalized })
-        normalizedAddedTokens = AddedToken.index(added.filter(\.normalized))
         normalizers = try Normalizer.parse(json["normalizer"], at: "normalizer", file: path)
+        rawAddedTokens = AddedToken.index(added.filter { !$0.normalized })
+        normalizedAddedTokens = AddedToken.index(added.filter(\.normalized).map { [normalizers] in $0.normalizing(with: normalizers) })
         preTokenizers = try PreTokenizer.parse(json["pre_tokenizer"], at: "pre_tokenizer", file: path)
         let unknown = modelJSON["unk_token"] as? String
         unknownID = unknown.flatMap { ids[$0] }
