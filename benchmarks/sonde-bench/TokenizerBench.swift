@@ -24,7 +24,7 @@ func tokenizers(_ options: Options) throws {
                 checksum += tokens.reduce(0) { $0 + $1.id }
             }
         }
-        let peer = try runPeer(options, "tokenize.py", [path, list])
+        let peer = try runPeer(options, "tokenizers_peer.py", [path, list])
         let peerSeconds = peer["seconds"] as! Double
         let agree = peer["ids"] as! Int == ids && peer["checksum"] as! Int == checksum
         row(

@@ -1,4 +1,4 @@
-"""Peer of `sonde-bench tokenizers`: a tokenizer.json's `encode_batch` over the lines of a file
+"""Peer of `sonde-bench tokenizers` (not named tokenize.py: that would shadow the standard library's module): a tokenizer.json's `encode_batch` over the lines of a file
 (the `tokenizers` Rust library, one thread: RAYON_NUM_THREADS=1 set before import), best of 3.
 Prints one JSON line: seconds, sentences, ids (the total), checksum (the sum of all ids)."""
 import os, sys, json, time
