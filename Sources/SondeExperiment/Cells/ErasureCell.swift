@@ -34,14 +34,22 @@ struct ErasureCell: JSONCell {
         let (_, tokens) = try runner.tokens(property)
         let classes = Array(Set(tokens.labels)).sorted()
         let train = tokens.dataset(x, tokens.trainRows, classes: classes), dev = tokens.dataset(x, tokens.devRows, classes: classes)
+        let counts = train.classCounts
+        let majorityClass = counts.indices.max { counts[$0] < counts[$1] } ?? 0
+        let majority = Double(dev.labels.filter { $0 == majorityClass }.count) / Double(max(dev.count, 1))
+        // One class in the training rows (a small or one-genre corpus): nothing to erase, and
+        // any probe predicts that class; said, not thrown, so the rest of the study stands.
+        guard counts.filter({ $0 > 0 }).count >= 2 else {
+            var result = ExperimentResults.ErasureResult(
+                layer: ActivationFile.layerName(best), rank: 0, probeBefore: majority, probeAfter: majority, majority: majority)
+            result.note = "nothing to erase: the training rows hold one class of \(property); a larger or more varied corpus gives it more"
+            return Output(result: result)
+        }
         let eraser = try ConceptEraser.leace(train)
         let before = FittedProbe.fit(train, settings: settings).evaluate(dev).accuracy
         let erasedTrain = ProbeDataset(x: eraser.apply(train.x), labels: train.labels, classes: classes)
         let after = FittedProbe.fit(erasedTrain, settings: settings).evaluate(ProbeDataset(x: eraser.apply(dev.x), labels: dev.labels, classes: classes))
             .accuracy
-        let counts = train.classCounts
-        let majorityClass = counts.indices.max { counts[$0] < counts[$1] } ?? 0
-        let majority = Double(dev.labels.filter { $0 == majorityClass }.count) / Double(max(dev.count, 1))
         var result = ExperimentResults.ErasureResult(
             layer: ActivationFile.layerName(best), rank: eraser.rank, probeBefore: before, probeAfter: after, majority: majority)
         // The model's own loss on the dev sentences (every fifth's fourth, as the probes' dev rows).
