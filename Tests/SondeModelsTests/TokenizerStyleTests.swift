@@ -98,6 +98,15 @@ struct HostileTokenizerTests {
             try refused { $0["added_tokens"] = [["id": 5, "content": String(repeating: "x", count: 1_000_000)]] }
                 .contains("added_tokens[0].content: empty or longer than 1024 characters"))
         #expect(try refused { $0["post_processor"] = ["type": "Mystery"] }.contains("post_processor.type: 'Mystery' is not supported"))
+        // Exponential backtracking on a stranger's pattern would hang a run: nested quantifiers are refused.
+        for pattern in ["(a+)+b", "(?:x*y)*z", "((ab)*c){2,}", "(\\w+\\s?)*$"] {
+            #expect(
+                try refused { $0["pre_tokenizer"] = ["type": "Split", "pattern": ["Regex": pattern], "behavior": "Isolated"] }
+                    .contains("repeats a group that repeats"), "\(pattern)")
+        }
+        for pattern in ["(?i:'s|'t)|\\p{N}{1,3}|[(+*]+", "(ab)+", "a+(b)*"] {
+            #expect(!TextPattern.hasNestedQuantifier(pattern), "\(pattern)")
+        }
     }
 }
 

@@ -132,6 +132,12 @@ enum TextPattern {
             guard source.unicodeScalars.count <= Self.maximumLength else {
                 throw ModelError(.malformed, file, "\(path).Regex: longer than \(Self.maximumLength) characters")
             }
+            if Self.hasNestedQuantifier(source) {
+                throw ModelError(
+                    .unsupported, file,
+                    "\(path).Regex: \(source.debugDescription) repeats a group that repeats (like (a+)+), which can take exponential time on a stranger's text; Sonde refuses such patterns"
+                )
+            }
             do {
                 self = .regex(try Regex(source).matchingSemantics(.unicodeScalar), source: source)
             } catch {
@@ -140,5 +146,36 @@ enum TextPattern {
         } else {
             throw ModelError(.malformed, file, "\(path): expected {\"String\": …} or {\"Regex\": …}")
         }
+    }
+
+    /// Whether a quantified group holds a quantifier (`(a+)+`, `(?:x*y)*`, `(a|b+){2,}`): the
+    /// shape of the patterns whose backtracking is exponential. Escapes and classes are skipped.
+    static func hasNestedQuantifier(_ source: String) -> Bool {
+        let s = Array(source.unicodeScalars)
+        var groups: [Bool] = []  // per open group: whether it holds a quantifier
+        var i = 0
+        func quantifierFollows(_ k: Int) -> Bool {
+            k < s.count && (s[k] == "+" || s[k] == "*" || (s[k] == "{" && k + 1 < s.count && s[k + 1].properties.numericType != nil))
+        }
+        while i < s.count {
+            switch s[i] {
+            case "\\": i += 1
+            case "[":
+                i += 1
+                if i < s.count && s[i] == "^" { i += 1 }
+                if i < s.count && s[i] == "]" { i += 1 }
+                while i < s.count && s[i] != "]" { if s[i] == "\\" { i += 1 }; i += 1 }
+            case "(": groups.append(false)
+            case ")":
+                let inner = groups.popLast() ?? false
+                if inner && quantifierFollows(i + 1) { return true }
+                if inner || quantifierFollows(i + 1), !groups.isEmpty { groups[groups.count - 1] = true }
+            case "+", "*", "{":
+                if s[i] != "{" || (i + 1 < s.count && s[i + 1].properties.numericType != nil), !groups.isEmpty { groups[groups.count - 1] = true }
+            default: break
+            }
+            i += 1
+        }
+        return false
     }
 }
