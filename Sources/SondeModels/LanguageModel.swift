@@ -167,7 +167,7 @@ func languageModelFamily(
 }
 
 /// The language model in `folder`, by config.json's `model_type`: Sonde's native LSTMs
-/// ("sonde-lstm", with their vocab.txt), or transformers (BERT, RoBERTa, GPT-2, GPT-NeoX) with
+/// ("sonde-lstm", with their vocab.txt), or transformers (BERT, RoBERTa, GPT-2, GPT-NeoX, Llama, …) with
 /// the folder's tokenizer.json, or `tokenizer` when given.
 public func loadLanguageModel(_ folder: String, tokenizer: String? = nil) throws -> any LanguageModel {
     try languageModelFamily(folder).init(folder: folder, tokenizer: tokenizer)

@@ -55,7 +55,7 @@ public enum PairScoring {
     /// The sentence as a model reads it (words split as a treebank would).
     static func sentence(_ text: String) -> SentenceText { SentenceText(text: text, words: MinimalPairs.words(text)) }
 
-    /// Scores every pair of `tasks` under `model` (a sonde-lstm, GPT-2 or GPT-NeoX checkpoint).
+    /// Scores every pair of `tasks` under `model` (a sonde-lstm checkpoint or a causal transformer).
     /// `ablations` act inside the model (an erasure: amnesic probing of the pairs).
     public static func score(
         _ model: any LanguageModel, tasks: [PairTask], variant: Variant = .sum, seed: UInt64 = 2026, ablations: [NeuronAblation] = [],

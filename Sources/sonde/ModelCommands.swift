@@ -74,7 +74,7 @@ struct ScoreCommand: ParsableCommand {
         commandName: "score",
         abstract: "The model's own loss on a treebank, with and without neurons ablated inside it.",
         discussion: """
-            Language models: mean next-token cross-entropy and perplexity (GPT-2, GPT-NeoX), or of \
+            Language models: mean next-token cross-entropy and perplexity (causal transformers), or of \
             15% seeded masked tokens (BERT, RoBERTa); native LSTM language models: next-word \
             perplexity. Sequence classifiers: accuracy against a sentence-level property \
             (--property genre); native LSTM taggers: against the word-level property they were \

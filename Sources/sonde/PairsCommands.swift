@@ -114,7 +114,7 @@ struct PairsCommand: ParsableCommand {
                 that needs the concept loses accuracy beyond the random erasures'.
                 """)
 
-        @Option(help: "The model folder (a sonde-lstm checkpoint, GPT-2 or GPT-NeoX).")
+        @Option(help: "The model folder (a sonde-lstm checkpoint or a causal transformer: GPT-2, GPT-NeoX, Llama, Mistral, Qwen, OLMo-2, Gemma-2).")
         var model: String
         @Option(help: "The tokenizer.json, when not in the model folder.")
         var tokenizer: String?

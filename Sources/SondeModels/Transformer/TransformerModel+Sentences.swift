@@ -86,7 +86,7 @@ extension TransformerModel {
         guard !network.config.architecture.isEncoder, case .languageModel = network.head else {
             throw ModelError(
                 .unsupported, network.folder,
-                "minimal pairs are scored by a causal language model's log-probabilities (GPT-2, GPT-NeoX, a sonde-lstm); this checkpoint is not one")
+                "minimal pairs are scored by a causal language model's log-probabilities (GPT-2, GPT-NeoX, Llama and its kin, a sonde-lstm); this checkpoint is not one")
         }
         guard let start = network.config.decoder?.startToken ?? tokenizer.ids["<|endoftext|>"] else {
             throw ModelError(

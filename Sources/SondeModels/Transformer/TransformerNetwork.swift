@@ -1,8 +1,9 @@
 import Foundation
 import SondeLinalg
 
-/// A Hugging Face transformer checkpoint's network, run in Float on BLAS: BERT/RoBERTa, GPT-2 or
-/// GPT-NeoX (`TransformerModel` adds its tokenizer and makes it a `LanguageModel`). Sequences are packed
+/// A Hugging Face transformer checkpoint's network, run in Float on BLAS: BERT/RoBERTa, GPT-2,
+/// GPT-NeoX, or a rotary decoder (`RotaryDecoder`: Llama, Mistral, Qwen2/3, OLMo-2, Gemma-2)
+/// (`TransformerModel` adds its tokenizer and makes it a `LanguageModel`). Sequences are packed
 /// one after another (no padding): the projections and MLPs of all tokens of a batch are single
 /// gemms, attention runs per sequence.
 public final class TransformerNetwork {
@@ -14,7 +15,7 @@ public final class TransformerNetwork {
     public let identity: ModelIdentity
 
     public enum Head: Sendable, Equatable {
-        /// Next-token prediction (GPT-2, GPT-NeoX) or masked-token prediction (BERT).
+        /// Next-token prediction (GPT-2, GPT-NeoX, the rotary decoders) or masked-token prediction (BERT).
         case languageModel
         /// A sequence classifier over `classes` (GPT-2: last token; BERT: pooled [CLS]).
         case sequenceClassifier(classes: [String])
