@@ -121,7 +121,42 @@ struct DecoderConfigTests {
                 var r = c["rope_parameters"] as! [String: Any]; r["rope_theta"] = 0.5; c["rope_parameters"] = r
             }
         ),
+        ("llama-gqa-llama3", "partial_rotary_factor", { $0["partial_rotary_factor"] = 0.5 }),
     ]
+
+    /// Fields a family's modelling code ignores or defaults, read as it does: Llama never uses a
+    /// window whatever layer_types says; Gemma-2 without soft-cap keys caps at 50 and 30.
+    @Test func familyDefaultsAndIgnoredFields() throws {
+        let plainLlama = try outputs(modelFixtures + "/llama-gqa-llama3")
+        try edited(
+            "llama-gqa-llama3",
+            { c in
+                c["layer_types"] = ["sliding_attention", "sliding_attention"]
+                c["sliding_window"] = 2
+            }
+        ) { folder in
+            let windowed = try outputs(folder)
+            #expect(windowed == plainLlama)
+        }
+        var explicit: [Float] = []
+        try edited(
+            "gemma2-bf16",
+            { c in
+                c["attn_logit_softcapping"] = 50.0
+                c["final_logit_softcapping"] = 30.0
+            }
+        ) { explicit = try outputs($0) }
+        try edited(
+            "gemma2-bf16",
+            { c in
+                c.removeValue(forKey: "attn_logit_softcapping")
+                c.removeValue(forKey: "final_logit_softcapping")
+            }
+        ) { folder in
+            let defaulted = try outputs(folder)
+            #expect(defaulted == explicit)
+        }
+    }
 
     @Test(arguments: hostile.indices)
     func hostileFieldsAreRefusedByName(_ index: Int) throws {

@@ -165,3 +165,68 @@ struct TextAlignmentTests {
         #expect(joined.words.count == 5 && joined.words.allSatisfy { !$0.isEmpty })
     }
 }
+
+/// Behaviours a review found differing from `tokenizers`, each against the library's own output
+/// (tokenizers 0.23.3's Python binding, the calls written beside each expectation).
+struct TokenizerReferenceCaseTests {
+    private func pieces(_ step: PreTokenizer, _ text: String) -> [String] { step.split(AlignedText(text.unicodeScalars)).map(\.string) }
+    private func normalized(_ step: Normalizer, _ text: String) -> String { step.apply(AlignedText(text.unicodeScalars)).string }
+
+    @Test func preTokenizersAndNormalizers() throws {
+        // pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True).pre_tokenize_str("Hey   friend")
+        #expect(
+            pieces(.metaspace(replacement: "▁", prependFirst: false, prependAll: true, split: true), "Hey   friend") == ["▁Hey", "▁", "▁", "▁friend"])
+        // pre_tokenizers.Split(",", behavior="merged_with_next").pre_tokenize_str("a,,b,,")
+        #expect(pieces(.split(.literal([","]), behavior: .mergedWithNext, invert: false), "a,,b,,") == ["a", ",", ",b", ",", ","])
+        // pre_tokenizers.Digits(individual_digits=False).pre_tokenize_str("x²½12")
+        #expect(pieces(.digits(individually: false), "x²½12") == ["x", "²½12"])
+        // pre_tokenizers.Whitespace().pre_tokenize_str("می\u200cخواهم x² Ⓐb")
+        #expect(pieces(.whitespace, "می\u{200C}خواهم x² Ⓐb") == ["می\u{200C}خواهم", "x", "²", "Ⓐb"])
+        // normalizers.StripAccents().normalize_str("é का") (no decomposition; spacing marks go too)
+        #expect(normalized(.stripAccents, "é का") == "é क")
+        // normalizers.BertNormalizer(lowercase=True).normalize_str("a\ue000b\U0002B820c")
+        #expect(
+            normalized(.bert(cleanText: true, chineseCharacters: true, stripAccents: true, lowercase: true), "a\u{E000}b\u{2B820}c") == "ab\u{2B820}c"
+        )
+    }
+
+    private func tokenizer(_ json: [String: Any]) throws -> Tokenizer { try Tokenizer(json: json, path: "t.json") }
+
+    @Test func modelsAndAddedTokens() throws {
+        // BPE(vocab={[UNK],a,b,x,ab}, merges=[(a,b)]) + AddedToken("ab", single_word=True), AddedToken("b"):
+        // encode("xab").tokens == ['x', 'ab'] (the rejected "ab" hides "b"); encode("x ab") == ['x', '[UNK]', 'ab']
+        let single = try tokenizer([
+            "model": ["type": "BPE", "vocab": ["[UNK]": 0, "a": 1, "b": 2, "x": 3, "ab": 4], "merges": [["a", "b"]], "unk_token": "[UNK]"],
+            "added_tokens": [
+                ["id": 4, "content": "ab", "single_word": true, "special": false, "normalized": true],
+                ["id": 2, "content": "b", "special": false, "normalized": true],
+            ],
+        ])
+        #expect(single.encode(text: "xab").map(\.id) == [3, 4])
+        #expect(single.encode(text: "x ab").map(\.id) == [3, 0, 4])
+        // BPE(vocab={a,b,c,ab,bc}, merges=[(b,c),(a,b),(b,c)]).encode("abc").tokens == ['ab', 'c']: a pair's last rank wins
+        let twice = try tokenizer([
+            "model": ["type": "BPE", "vocab": ["a": 0, "b": 1, "c": 2, "ab": 3, "bc": 4], "merges": [["b", "c"], ["a", "b"], ["b", "c"]]]
+        ])
+        #expect(twice.encode(text: "abc").map(\.id) == [3, 2])
+        // BPE(vocab={a, <0x00>…<0xFF>}, continuing_subword_prefix="##", byte_fallback=True).encode("aé").tokens
+        //   == ['a', '<0x23>', '<0x23>', '<0xC3>', '<0xA9>']
+        var bytes: [String: Int] = ["a": 0]
+        for b in 0..<256 { bytes[String(format: "<0x%02X>", b)] = b + 1 }
+        let fallback = try tokenizer([
+            "model": ["type": "BPE", "vocab": bytes, "merges": [Any](), "continuing_subword_prefix": "##", "byte_fallback": true]
+        ])
+        #expect(fallback.encode(text: "aé").map(\.id) == [0, 0x23 + 1, 0x23 + 1, 0xC3 + 1, 0xA9 + 1])
+        // Prepend("▁") + Replace(" ", "▁") on "19 9": tokens ▁ 1 9 ▁ 9 at (0,1) (0,1) (1,2) (2,3) (3,4)
+        let prepend = try tokenizer([
+            "normalizer": [
+                "type": "Sequence",
+                "normalizers": [["type": "Prepend", "prepend": "▁"], ["type": "Replace", "pattern": ["String": " "], "content": "▁"]],
+            ],
+            "model": ["type": "BPE", "vocab": ["▁": 0, "1": 1, "9": 2, "▁1": 3, "▁9": 4, "[UNK]": 5], "merges": [Any](), "unk_token": "[UNK]"],
+        ])
+        let tokens = prepend.encode(text: "19 9")
+        #expect(tokens.map(\.id) == [0, 1, 2, 0, 2])
+        #expect(tokens.map(\.characters) == [0..<1, 0..<1, 1..<2, 2..<3, 3..<4])
+    }
+}

@@ -57,14 +57,19 @@ struct AddedToken {
         let s = text.scalars
         var segments: [Segment] = []
         var (start, i) = (0, 0)
-        func isWord(_ k: Int) -> Bool { k >= 0 && k < s.count && (s[k].properties.isAlphabetic || s[k].properties.numericType != nil || s[k] == "_") }
+        func isWord(_ k: Int) -> Bool { k >= 0 && k < s.count && isWordCharacter(s[k]) }
         while i < s.count {
-            let found = tokens[s[i]]?.first { t in
-                i + t.scalars.count <= s.count && s[i..<(i + t.scalars.count)].elementsEqual(t.scalars)
-                    && (!t.singleWord || (!isWord(i - 1) && !isWord(i + t.scalars.count)))
-            }
-            guard let token = found else {
+            // Leftmost-longest, as tokenizers' automaton: a single_word token beside a word
+            // character is no match, and the search goes on after it.
+            guard
+                let token = tokens[s[i]]?.first(where: { t in i + t.scalars.count <= s.count && s[i..<(i + t.scalars.count)].elementsEqual(t.scalars)
+                    })
+            else {
                 i += 1
+                continue
+            }
+            if token.singleWord && (isWord(i - 1) || isWord(i + token.scalars.count)) {
+                i += token.scalars.count
                 continue
             }
             var (lower, upper) = (i, i + token.scalars.count)

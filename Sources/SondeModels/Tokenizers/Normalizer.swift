@@ -57,7 +57,8 @@ enum Normalizer {
                 }
                 return chinese && Self.isCJK(s) ? [" ", s, " "] : [s]
             }
-            if stripAccents { result = Normalizer.stripAccents.apply(result) }
+            // BERT's accent stripping decomposes first and drops nonspacing marks only.
+            if stripAccents { result = Normalizer.nfd.apply(result).mappingScalars { $0.properties.generalCategory == .nonspacingMark ? nil : [$0] } }
             return lowercase ? Normalizer.lowercase.apply(result) : result
         // ASCII is its own normal form in all four; below U+0300 every character is NFC already.
         case .lowercase:
@@ -70,7 +71,13 @@ enum Normalizer {
         case .nfc: return text.scalars.allSatisfy({ $0.value < 0x300 }) ? text : text.mappingCharacters { $0.precomposedStringWithCanonicalMapping }
         case .nfkc: return text.scalars.allSatisfy(\.isASCII) ? text : text.mappingCharacters { $0.precomposedStringWithCompatibilityMapping }
         case .stripAccents:
-            return Normalizer.nfd.apply(text).mappingScalars { $0.properties.generalCategory == .nonspacingMark ? nil : [$0] }
+            // tokenizers' StripAccents removes every mark (Mn, Mc, Me) as it stands, without NFD.
+            return text.mappingScalars { s in
+                switch s.properties.generalCategory {
+                case .nonspacingMark, .spacingMark, .enclosingMark: return nil
+                default: return [s]
+                }
+            }
         case .strip(let left, let right):
             var (start, end) = (0, text.scalars.count)
             if right { while end > start, text.scalars[end - 1].properties.isWhitespace { end -= 1 } }
@@ -78,17 +85,18 @@ enum Normalizer {
             return text[start..<end]
         case .replace(let pattern, let content): return text.replacing(pattern, with: content)
         case .prepend(let content):
+            // As tokenizers aligns it: with the first character.
             guard let first = text.origins.first else { return text }
-            let start = first.lowerBound..<first.lowerBound
-            return AlignedText(scalars: content + text.scalars, origins: content.map { _ in start } + text.origins)
+            return AlignedText(scalars: content + text.scalars, origins: content.map { _ in first } + text.origins)
         }
     }
 
-    /// BERT's control test: categories Cc and Cf, except tab, newline and carriage return.
+    /// BERT's control test: categories Cc, Cf and Co (private use), except tab, newline and
+    /// carriage return.
     private static func isControl(_ s: Unicode.Scalar) -> Bool {
         if s == "\t" || s == "\n" || s == "\r" { return false }
         switch s.properties.generalCategory {
-        case .control, .format: return true
+        case .control, .format, .privateUse: return true
         default: return false
         }
     }
@@ -96,7 +104,7 @@ enum Normalizer {
     private static func isCJK(_ s: Unicode.Scalar) -> Bool {
         switch s.value {
         case 0x4E00...0x9FFF, 0x3400...0x4DBF, 0x20000...0x2A6DF, 0x2A700...0x2B73F, 0x2B740...0x2B81F,
-            0x2B820...0x2CEAF, 0xF900...0xFAFF, 0x2F800...0x2FA1F:
+            0x2B920...0x2CEAF, 0xF900...0xFAFF, 0x2F800...0x2FA1F:
             return true
         default: return false
         }

@@ -73,8 +73,8 @@ enum PreTokenizer {
         case .byteLevel(let addPrefixSpace, let useRegex):
             var text = text
             if addPrefixSpace && text.scalars.first != " " {
-                let start = text.origins.first.map { $0.lowerBound..<$0.lowerBound } ?? 0..<0
-                text = AlignedText(scalars: [" "] + text.scalars, origins: [start] + text.origins)
+                // As tokenizers aligns it: with the first character.
+                text = AlignedText(scalars: [" "] + text.scalars, origins: [text.origins.first ?? 0..<0] + text.origins)
             }
             let pieces = useRegex ? gpt2Split(text.scalars).map { text[$0] } : [text]
             return pieces.map { piece in
@@ -117,7 +117,9 @@ enum PreTokenizer {
                 case (.mergedWithPrevious, true) where !pieces.isEmpty && !segments[k - 1].isMatch:
                     pieces[pieces.count - 1] = pieces[pieces.count - 1].lowerBound..<segment.range.upperBound
                 case (.mergedWithNext, true):
-                    pendingNext = pendingNext ?? segment.range.lowerBound
+                    // Of a run of matches only the last joins the next piece; the others stand alone.
+                    if let start = pendingNext { pieces.append(start..<segment.range.lowerBound) }
+                    pendingNext = segment.range.lowerBound
                     continue
                 case (.contiguous, true) where k > 0 && segments[k - 1].isMatch:
                     pieces[pieces.count - 1] = pieces[pieces.count - 1].lowerBound..<segment.range.upperBound
@@ -137,8 +139,8 @@ enum PreTokenizer {
             guard split else { return [text] }
             return PreTokenizer.split(.literal([replacement]), behavior: .mergedWithNext, invert: false).split(text)
         case .digits(let individually):
-            return runs(text, keepAll: true) { $0.properties.numericType == .decimal ? 1 : 0 }.flatMap { piece in
-                individually && piece.scalars.first?.properties.numericType == .decimal ? piece.scalars.indices.map { piece[$0..<($0 + 1)] } : [piece]
+            return runs(text, keepAll: true) { isNumeric($0) ? 1 : 0 }.flatMap { piece in
+                individually && piece.scalars.first.map(isNumeric) == true ? piece.scalars.indices.map { piece[$0..<($0 + 1)] } : [piece]
             }
         }
     }
@@ -224,12 +226,19 @@ private func isPunctuation(_ s: Unicode.Scalar) -> Bool {
     }
 }
 
-private func isWordCharacter(_ s: Unicode.Scalar) -> Bool {
-    if s == "_" { return true }
+/// Rust regex's `\w`: Alphabetic, marks, decimal digits, connector punctuation, joiners.
+func isWordCharacter(_ s: Unicode.Scalar) -> Bool {
+    if s.properties.isAlphabetic || s.properties.isJoinControl { return true }
     switch s.properties.generalCategory {
-    case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
-        .decimalNumber, .letterNumber, .otherNumber, .nonspacingMark, .spacingMark, .enclosingMark, .connectorPunctuation:
-        return true
+    case .decimalNumber, .nonspacingMark, .spacingMark, .enclosingMark, .connectorPunctuation: return true
+    default: return false
+    }
+}
+
+/// Rust's `char::is_numeric`: the general categories Nd, Nl and No.
+private func isNumeric(_ s: Unicode.Scalar) -> Bool {
+    switch s.properties.generalCategory {
+    case .decimalNumber, .letterNumber, .otherNumber: return true
     default: return false
     }
 }

@@ -88,7 +88,7 @@ struct BytePairEncoding {
                 throw ModelError(.malformed, file, "\(path).merges[\(rank)]: makes '\(parts[0] + right)', which is not in the vocabulary")
             }
             let key = Int64(a) << 32 | Int64(b)
-            if merges[key] == nil { merges[key] = (rank, merged) }
+            merges[key] = (rank, merged)  // a pair listed twice takes its last rank, as tokenizers' map does
         }
         self.merges = merges
         if continuingPrefix.isEmpty && endOfWordSuffix.isEmpty {
@@ -122,7 +122,8 @@ struct BytePairEncoding {
                 symbols.append((id, i..<(i + 1)))
                 lastUnknown = false
             } else if let byteFallback {
-                for b in String(s).utf8 { symbols.append((byteFallback[Int(b)], i..<(i + 1))) }
+                let decorated = (i > 0 ? continuingPrefix : "") + String(s) + (i == piece.count - 1 ? endOfWordSuffix : "")
+                for b in decorated.utf8 { symbols.append((byteFallback[Int(b)], i..<(i + 1))) }
                 lastUnknown = false
             } else if let unknown {
                 if fuseUnknown && lastUnknown {

@@ -88,7 +88,7 @@ public struct DecoderOptions: Sendable, Codable {
 
 extension DecoderOptions {
     /// Reads the decoder fields of `json` for `architecture`; `fail(field, message)` makes the error.
-    init(json: [String: Any], architecture: Architecture, hidden: Int, heads: Int, layers: Int, path: String) throws {
+    init(json: [String: Any], architecture: Architecture, hidden: Int, heads: Int, layers: Int, positions: Int, path: String) throws {
         func fail(_ field: String, _ message: String) -> ModelError { ModelError(.malformed, path, "\(field): \(message)") }
         func number(_ value: Any?) -> Double? { (value as? Double) ?? (value as? Int).map(Double.init) }
         keyValueHeads = (json["num_key_value_heads"] as? Int) ?? heads
@@ -97,6 +97,8 @@ extension DecoderOptions {
         }
         if let explicit = json["head_dim"] as? Int {
             headSize = explicit
+        } else if architecture == .gemma2 || architecture == .qwen3 {
+            headSize = architecture == .gemma2 ? 256 : 128  // their config classes' defaults
         } else {
             guard hidden % heads == 0 else {
                 throw fail("num_attention_heads", "\(heads) heads do not divide the hidden size \(hidden); give head_dim")
@@ -106,15 +108,19 @@ extension DecoderOptions {
         guard (2...65_536).contains(headSize), headSize % 2 == 0 else { throw fail("head_dim", "\(headSize) is not an even number in 2…65536") }
         // transformers 5: rope_parameters {rope_type, rope_theta, factor, …}; before: rope_scaling
         // {type or rope_type, factor, …} and a top-level rope_theta.
-        let parameters = (json["rope_parameters"] as? [String: Any]) ?? (json["rope_scaling"] as? [String: Any]) ?? [:]
-        let field = json["rope_parameters"] != nil ? "rope_parameters" : "rope_scaling"
+        // With both, transformers reads rope_scaling.
+        let parameters = (json["rope_scaling"] as? [String: Any]) ?? (json["rope_parameters"] as? [String: Any]) ?? [:]
+        let field = json["rope_scaling"] is [String: Any] ? "rope_scaling" : "rope_parameters"
         ropeBase = number(parameters["rope_theta"]) ?? number(json["rope_theta"]) ?? 10_000
         guard ropeBase.isFinite, ropeBase > 1 else {
             throw fail(parameters["rope_theta"] != nil ? "\(field).rope_theta" : "rope_theta", "\(ropeBase) is not a finite number above 1")
         }
-        rotaryFraction = number(parameters["partial_rotary_factor"]) ?? number(json["partial_rotary_factor"]) ?? 1
-        guard rotaryFraction > 0, rotaryFraction <= 1, Double(headSize) * rotaryFraction >= 2 else {
-            throw fail("partial_rotary_factor", "\(rotaryFraction) is not in (0, 1] with at least 2 of the head's \(headSize) dimensions rotated")
+        // These families rotate whole heads; transformers has no partial rotation for them.
+        rotaryFraction = 1
+        if let partial = number(parameters["partial_rotary_factor"]) ?? number(json["partial_rotary_factor"]), partial != 1 {
+            throw ModelError(
+                .unsupported, path,
+                "partial_rotary_factor: \(partial); \(architecture.rawValue) rotates whole heads in transformers, and Sonde will not guess")
         }
         func positive(_ key: String, default value: Double? = nil) throws -> Double {
             guard let v = number(parameters[key]) ?? value else { throw fail("\(field).\(key)", "missing") }
@@ -131,9 +137,9 @@ extension DecoderOptions {
             guard high > low else { throw fail("\(field).high_freq_factor", "\(high) is not above low_freq_factor \(low)") }
             rope = .llama3(
                 factor: try positive("factor"), lowFrequencyFactor: low, highFrequencyFactor: high,
-                original: try positive("original_max_position_embeddings"))
+                original: try positive("original_max_position_embeddings", default: Double(positions)))
         case "yarn":
-            let factor = try positive("factor"), original = try positive("original_max_position_embeddings")
+            let factor = try positive("factor"), original = try positive("original_max_position_embeddings", default: Double(positions))
             func mscale(_ scale: Double, _ m: Double) -> Double { scale <= 1 ? 1 : 0.1 * m * log(scale) + 1 }
             var attention = try positive("attention_factor", default: mscale(factor, 1))
             if parameters["attention_factor"] == nil, let m = number(parameters["mscale"]), let all = number(parameters["mscale_all_dim"]), m != 0,
@@ -148,43 +154,61 @@ extension DecoderOptions {
             throw ModelError(
                 .unsupported, path, "\(field).rope_type: '\(kind)' is not supported (default, linear, dynamic, yarn, llama3)")
         }
-        // Sliding windows: explicit layer_types, else Mistral's every layer, Qwen's layers from
-        // max_window_layers on when use_sliding_window, Gemma-2's every other layer from the first.
-        slidingWindow = json["sliding_window"] as? Int
-        if let window = slidingWindow, window < 1 { throw fail("sliding_window", "\(window) is not a positive number of tokens") }
-        if let types = json["layer_types"] as? [Any] {
+        // Sliding windows as each family's modelling code applies them: Llama and OLMo-2 never;
+        // Mistral on every layer when sliding_window is not null (layer_types ignored); Qwen2/3
+        // only with use_sliding_window, then by layer_types or from max_window_layers on; Gemma-2
+        // by layer_types or every other layer from the first. A missing window is 4,096.
+        let windowKey = json["sliding_window"]
+        let window = windowKey == nil ? 4096 : windowKey as? Int
+        if let w = window, w < 1 { throw fail("sliding_window", "\(w) is not a positive number of tokens") }
+        func typed() throws -> [Bool]? {
+            guard let types = json["layer_types"] as? [Any] else { return nil }
             guard types.count == layers else { throw fail("layer_types", "\(types.count) entries for \(layers) layers") }
-            slidingLayers = try types.map { type in
+            return try types.map { type in
                 switch type as? String {
                 case "sliding_attention": return true
                 case "full_attention": return false
                 default: throw fail("layer_types", "'\(type)' is not sliding_attention or full_attention")
                 }
             }
-            if slidingLayers.contains(true), slidingWindow == nil { throw fail("sliding_window", "missing, and layer_types has sliding layers") }
-        } else {
-            switch architecture {
-            case .mistral: slidingLayers = Array(repeating: slidingWindow != nil, count: layers)
-            case .qwen2, .qwen3:
-                let on = (json["use_sliding_window"] as? Bool) ?? false, first = (json["max_window_layers"] as? Int) ?? layers
-                slidingLayers = (0..<layers).map { on && $0 >= first }
-            case .gemma2: slidingLayers = (0..<layers).map { $0 % 2 == 0 }
-            default: slidingLayers = Array(repeating: false, count: layers)
-            }
         }
+        switch architecture {
+        case .mistral:
+            slidingWindow = window
+            slidingLayers = Array(repeating: window != nil, count: layers)
+        case .qwen2, .qwen3:
+            let on = (json["use_sliding_window"] as? Bool) ?? false, first = (json["max_window_layers"] as? Int) ?? 28
+            slidingWindow = on ? window : nil
+            slidingLayers = try typed() ?? (0..<layers).map { $0 >= first }
+            if !on { slidingLayers = Array(repeating: false, count: layers) }
+        case .gemma2:
+            slidingWindow = window
+            slidingLayers = try typed() ?? (0..<layers).map { $0 % 2 == 0 }
+        default:
+            slidingWindow = nil
+            slidingLayers = Array(repeating: false, count: layers)
+        }
+        if slidingLayers.contains(true), slidingWindow == nil { throw fail("sliding_window", "null, and layer_types has sliding layers") }
         if !slidingLayers.contains(true) { slidingWindow = nil }
+        // Biases as the families' modules have them: Qwen2 on q/k/v; Mistral none; mlp_bias Llama's.
         let bias = (json["attention_bias"] as? Bool) ?? false
-        (attentionBias, outputBias) = architecture == .qwen2 ? (true, false) : (bias, bias)
-        mlpBias = (json["mlp_bias"] as? Bool) ?? false
+        switch architecture {
+        case .qwen2: (attentionBias, outputBias) = (true, false)
+        case .mistral: (attentionBias, outputBias) = (false, false)
+        default: (attentionBias, outputBias) = (bias, bias)
+        }
+        mlpBias = architecture == .llama ? (json["mlp_bias"] as? Bool) ?? false : false
         queryKeyNorm = architecture == .qwen3 ? .perHead : architecture == .olmo2 ? .projection : .none
         gemmaScaling = architecture == .gemma2
-        func softcap(_ key: String) throws -> Double? {
-            guard architecture == .gemma2, let value = json[key], !(value is NSNull) else { return nil }
+        func softcap(_ key: String, default fallback: Double) throws -> Double? {
+            guard architecture == .gemma2 else { return nil }
+            guard let value = json[key] else { return fallback }  // Gemma2Config's defaults
+            if value is NSNull { return nil }
             guard let v = number(value), v.isFinite, v > 0 else { throw fail(key, "\(value) is not a positive number") }
             return v
         }
-        attentionSoftcap = try softcap("attn_logit_softcapping")
-        finalSoftcap = try softcap("final_logit_softcapping")
+        attentionSoftcap = try softcap("attn_logit_softcapping", default: 50)
+        finalSoftcap = try softcap("final_logit_softcapping", default: 30)
         if architecture == .gemma2 {
             let scalar = number(json["query_pre_attn_scalar"]) ?? 256
             guard scalar.isFinite, scalar > 0 else { throw fail("query_pre_attn_scalar", "\(scalar) is not a positive number") }

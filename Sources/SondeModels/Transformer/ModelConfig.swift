@@ -94,7 +94,10 @@ public struct ModelConfig: Sendable, Codable {
         intermediateSize = (json["intermediate_size"] as? Int) ?? (json["n_inner"] as? Int) ?? 4 * hiddenSize
         maxPositions = try int("max_position_embeddings", "n_positions")
         vocabularySize = try int("vocab_size")
-        let epsilon = number(["layer_norm_eps", "layer_norm_epsilon", "rms_norm_eps"], default: architecture.isRotaryDecoder ? 1e-6 : 1e-12)
+        // Defaults as transformers' config classes: OLMo-2 1e-5, the other rotary decoders 1e-6.
+        let epsilon = number(
+            ["layer_norm_eps", "layer_norm_epsilon", "rms_norm_eps"],
+            default: architecture == .olmo2 ? 1e-5 : architecture.isRotaryDecoder ? 1e-6 : 1e-12)
         layerNormEpsilon = Float(epsilon)
         let act =
             (json["hidden_activation"] as? String) ?? (json["hidden_act"] as? String) ?? (json["activation_function"] as? String)
@@ -153,7 +156,8 @@ public struct ModelConfig: Sendable, Codable {
         }
         decoder =
             architecture.isRotaryDecoder
-            ? try DecoderOptions(json: json, architecture: architecture, hidden: hiddenSize, heads: heads, layers: layers, path: path) : nil
+            ? try DecoderOptions(
+                json: json, architecture: architecture, hidden: hiddenSize, heads: heads, layers: layers, positions: maxPositions, path: path) : nil
         if let start = decoder?.startToken {
             try require((0..<vocabularySize).contains(start), "bos_token_id", "\(start) is not in 0…\(vocabularySize - 1)")
         }
