@@ -11,7 +11,8 @@ let modelFixtures = repositoryRoot + "/Tests/Fixtures/models"
 struct FixtureModelTests {
     @Test(arguments: [
         "neox-legacy", "roberta-sharded", "bert-bf16", "gpt2-inverse-scale", "llama-gqa-llama3", "llama-yarn-tied-legacy", "mistral-window",
-        "qwen2-dynamic", "qwen3-qknorm", "olmo2", "gemma2-bf16",
+        "qwen2-dynamic", "qwen3-qknorm", "olmo2", "gemma2-bf16", "llama-gqa-llama3-bf16", "mistral-window-bf16", "qwen2-dynamic-bf16",
+        "qwen3-qknorm-bf16", "olmo2-bf16",
     ])
     func matchesTransformers(fixture name: String) throws {
         let model = try TransformerNetwork(folder: modelFixtures + "/" + name)

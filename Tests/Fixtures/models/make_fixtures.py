@@ -11,7 +11,8 @@ Run from this folder with benchmarks/.venv's Python: `../../../benchmarks/.venv/
   logits (`logits<k>`).
 - The decoder families (`llama-*`, `mistral-window`, `qwen2-dynamic`, `qwen3-qknorm`, `olmo2`,
   `gemma2-bf16`): vocabulary 64, hidden 16, 2 layers, every option of their forward passes once
-  (see the comment above them).
+  (see the comment above them); the Llama, Mistral, Qwen2, Qwen3 and OLMo-2 ones also in BF16
+  (`<name>-bf16`).
 - `wordpiece/tokenizer.json`: a small WordPiece tokenizer (BertNormalizer + BertPreTokenizer)
   trained on corpora/default.conllu; `wordpiece/encodings.json` and `zoo-encodings.json` (the
   zoo's byte-level BPE on EWT test forms) hold [word, ids] pairs as tokenizers encodes words
@@ -149,6 +150,18 @@ copy.deepcopy(gemma2).to(torch.bfloat16).save_pretrained("tmp-bf16")  # Module.t
 save("gemma2-bf16", gemma2)
 shutil.copy("tmp-bf16/model.safetensors", "gemma2-bf16/model.safetensors")
 shutil.rmtree("tmp-bf16")
+
+# The same decoders in BF16 (weights rounded first, so the reference sees the stored values;
+# the rotary buffers stay float32, as loading makes them).
+for name, model in [("llama-gqa-llama3", llama), ("mistral-window", mistral), ("qwen2-dynamic", qwen2), ("qwen3-qknorm", qwen3), ("olmo2", olmo2)]:
+    rounded = copy.deepcopy(model)
+    with torch.no_grad():
+        for p in rounded.parameters():
+            p.copy_(p.to(torch.bfloat16).float())
+    copy.deepcopy(rounded).to(torch.bfloat16).save_pretrained("tmp-bf16")
+    save(name + "-bf16", rounded)
+    shutil.copy("tmp-bf16/model.safetensors", name + "-bf16/model.safetensors")
+    shutil.rmtree("tmp-bf16")
 
 # Tokenizers.
 def forms(path, limit=None):
