@@ -25,7 +25,9 @@ public enum CheckpointSeries {
                 let ref = root + "/refs/" + name
                 guard let handle = FileHandle(forReadingAtPath: ref) else { throw ModelError(.missing, ref, "cannot read the revision's commit") }
                 defer { try? handle.close() }
-                let commit = String(decoding: handle.readData(ofLength: 128), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                // The throwing read: a ref that is a folder fails here instead of trapping.
+                guard let data = try? handle.read(upToCount: 128) else { throw ModelError(.malformed, ref, "cannot read the revision's commit") }
+                let commit = String(decoding: data ?? Data(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !commit.isEmpty, commit.count <= 64, commit.allSatisfy({ $0.isHexDigit }) else {
                     throw ModelError(.malformed, ref + ":1", "expected a commit hash, found \(commit.prefix(70).debugDescription)")
                 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SondeBase
 import SondeCorpus
 import SondeModels
 
@@ -41,7 +42,8 @@ struct TokenizeCommand: ParsableCommand {
         let model = try Tokenizer.read(tokenizer)
         var sentences: [Sentence] = []
         if let text {
-            guard let data = FileManager.default.contents(atPath: text), let content = String(data: data, encoding: .utf8) else {
+            // Through MappedFile: regular files only (a FIFO would block the read forever).
+            guard let data = try? MappedFile.data(text), let content = String(data: data, encoding: .utf8) else {
                 throw ModelError(.missing, text, "cannot read the text file (UTF-8, one sentence per line)")
             }
             var lines = content.components(separatedBy: "\n")
@@ -54,7 +56,7 @@ struct TokenizeCommand: ParsableCommand {
                 )
             }
         } else if let corpus {
-            for sentence in try CorpusReader.read([corpus]).corpus.sentences {
+            for sentence in try readTreebank([corpus], limit: nil).sentences {
                 let words = sentence.words.map(\.form)
                 let spaceAfter = sentence.words.map { !($0.misc ?? "").split(separator: "|").contains("SpaceAfter=No") }
                 let aligned = TextAlignment(words: words, spaceAfter: spaceAfter, tokenizer: model)

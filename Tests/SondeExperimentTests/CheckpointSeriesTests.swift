@@ -43,6 +43,10 @@ struct CheckpointSeriesTests {
             // A ref that is not a commit, or names a revision not downloaded, is refused with its file.
             try write("../../etc\n", root + "/refs/step5")
             #expect { try CheckpointSeries.list(root) } throws: { "\($0)".contains("refs/step5:1: expected a commit hash") }
+            try FileManager.default.removeItem(atPath: root + "/refs/step5")
+            try FileManager.default.createDirectory(atPath: root + "/refs/step5", withIntermediateDirectories: true)
+            #expect { try CheckpointSeries.list(root) } throws: { "\($0)".contains("refs/step5") }
+            try FileManager.default.removeItem(atPath: root + "/refs/step5")
             try write("9999\n", root + "/refs/step5")
             #expect { try CheckpointSeries.list(root) } throws: { "\($0)".contains("snapshots/9999/config.json does not exist") }
         }

@@ -98,6 +98,17 @@ struct HostileTokenizerTests {
             try refused { $0["added_tokens"] = [["id": 5, "content": String(repeating: "x", count: 1_000_000)]] }
                 .contains("added_tokens[0].content: empty or longer than 1024 characters"))
         #expect(try refused { $0["post_processor"] = ["type": "Mystery"] }.contains("post_processor.type: 'Mystery' is not supported"))
+        // Two tokens that are one text in two Unicode forms ("é" precomposed and decomposed):
+        // Foundation's JSON reader merges them, losing an id; the gap is refused, not encoded
+        // with the wrong id.
+        let twins = Data(#"{"model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"\#u{E9}": 0, "[UNK]": 1, "e\#u{301}": 2}}}"#.utf8)
+        let json = try JSONSerialization.jsonObject(with: twins) as! [String: Any]
+        #expect(throws: ModelError.self) { _ = try Tokenizer(json: json, path: "t.json") }
+        #expect(
+            try refused { j in
+                var m = j["model"] as! [String: Any]; var v = m["vocab"] as! [String: Int]; v["Ġzz"] = 5000; m["vocab"] = v; j["model"] = m
+            }
+            .contains("model.vocab: no token has id"))
         // Exponential backtracking on a stranger's pattern would hang a run: nested quantifiers are refused.
         for pattern in ["(a+)+b", "(?:x*y)*z", "((ab)*c){2,}", "(\\w+\\s?)*$"] {
             #expect(

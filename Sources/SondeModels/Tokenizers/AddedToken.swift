@@ -63,7 +63,7 @@ struct AddedToken {
             // character is no match, and the search goes on after it.
             guard
                 let token = tokens[s[i]]?.first(where: { t in i + t.scalars.count <= s.count && s[i..<(i + t.scalars.count)].elementsEqual(t.scalars)
-                    })
+                })
             else {
                 i += 1
                 continue

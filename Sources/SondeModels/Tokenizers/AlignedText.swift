@@ -10,10 +10,10 @@ struct AlignedText {
         (self.scalars, self.origins) = (scalars, origins)
     }
 
-    /// The original text's scalars from `offset` on.
-    init<S: Sequence>(_ scalars: S, offset: Int = 0) where S.Element == Unicode.Scalar {
+    /// The original text: each scalar comes from itself.
+    init<S: Sequence>(_ scalars: S) where S.Element == Unicode.Scalar {
         self.scalars = Array(scalars)
-        origins = self.scalars.indices.map { (offset + $0)..<(offset + $0 + 1) }
+        origins = self.scalars.indices.map { $0..<($0 + 1) }
     }
 
     var isEmpty: Bool { scalars.isEmpty }
@@ -77,9 +77,9 @@ struct AlignedText {
                 }
             }
             return found
-        case .regex(_, let source) where KnownSplit(source) != nil:
-            return KnownSplit(source)!.ranges(scalars)
-        case .regex(let regex, _):
+        case .known(let split):
+            return split.ranges(scalars)
+        case .regex(let regex):
             let text = string
             let view = text.unicodeScalars
             var found: [Range<Int>] = []
@@ -116,7 +116,9 @@ struct AlignedText {
 /// Unicode scalar by Unicode scalar, as Oniguruma matches code points).
 enum TextPattern {
     case literal([Unicode.Scalar])
-    case regex(Regex<AnyRegexOutput>, source: String)
+    /// A published split pattern, matched by hand (`KnownSplit`).
+    case known(KnownSplit)
+    case regex(Regex<AnyRegexOutput>)
 
     /// The longest pattern a tokenizer.json may give (the published ones are under 200 characters).
     static let maximumLength = 4096
@@ -132,6 +134,10 @@ enum TextPattern {
             guard source.unicodeScalars.count <= Self.maximumLength else {
                 throw ModelError(.malformed, file, "\(path).Regex: longer than \(Self.maximumLength) characters")
             }
+            if let known = KnownSplit(source) {
+                self = .known(known)
+                return
+            }
             if Self.hasNestedQuantifier(source) {
                 throw ModelError(
                     .unsupported, file,
@@ -139,7 +145,7 @@ enum TextPattern {
                 )
             }
             do {
-                self = .regex(try Regex(source).matchingSemantics(.unicodeScalar), source: source)
+                self = .regex(try Regex(source).matchingSemantics(.unicodeScalar))
             } catch {
                 throw ModelError(.malformed, file, "\(path).Regex: \(source.debugDescription) does not compile (\(error))")
             }

@@ -37,9 +37,13 @@ public struct TextAlignment: Sendable, Equatable {
             while w < ranges.count - 1 && first >= ranges[w].upperBound { w += 1 }
             owner[t] = w
         }
+        // Owners never decrease along the tokens: each word's own tokens are one run.
+        var own = [Range<Int>?](repeating: nil, count: ranges.count)
+        for (t, o) in owner.enumerated() {
+            if let o { own[o] = (own[o]?.lowerBound ?? t)..<(t + 1) }
+        }
         self.words = ranges.enumerated().map { k, range in
-            let own = owner.indices.filter { owner[$0] == k }
-            if let lo = own.first, let hi = own.last { return lo..<(hi + 1) }
+            if let span = own[k] { return span }
             // No token starts in this word: the token covering its first character.
             guard let covering = tokens.indices.first(where: { tokens[$0].characters.contains(range.lowerBound) }) else { return 0..<0 }
             return covering..<(covering + 1)

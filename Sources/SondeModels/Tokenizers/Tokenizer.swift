@@ -19,6 +19,8 @@ public final class Tokenizer {
     private let rawAddedTokens: [Unicode.Scalar: [AddedToken]]
     private let normalizedAddedTokens: [Unicode.Scalar: [AddedToken]]
     private let postProcessorSpecials: (prefix: [Int], suffix: [Int])?
+    /// The largest id of the vocabulary and the added tokens.
+    private let largestID: (token: String, id: Int)?
     /// Pre-tokenised pieces already encoded (the same words recur), by their exact scalars.
     private var cache: [[Unicode.Scalar]: [(id: Int, scalars: Range<Int>)]] = [:]
 
@@ -39,23 +41,39 @@ public final class Tokenizer {
         guard let modelJSON = json["model"] as? [String: Any], let vocabJSON = modelJSON["vocab"] as? NSDictionary else {
             throw fail("model.vocab: missing (a BPE or WordPiece vocabulary object)")
         }
-        // Read key by key: bridging to [String: Int] would treat "é" and "e\u{301}" as one key
-        // (Swift compares strings by canonical equivalence; tokenizers compares bytes).
+        // Keys compared byte for byte from here on (Swift's String equality is canonical
+        // equivalence; tokenizers compares bytes). Foundation's JSON reader has already merged
+        // two canonically equal keys ("é" and "e\u{301}") into one, losing an id: the gap check
+        // below refuses such a vocabulary rather than encode one of the two with the other's id.
         var vocab: [ExactText: Int] = [:]
         var ids: [String: Int] = [:]
+        var largest: (token: String, id: Int)?
         for (key, value) in vocabJSON {
             guard let token = key as? String, let id = value as? Int else { throw fail("model.vocab: \(key) is not a token with an integer id") }
+            guard id >= 0 else { throw fail("token \(token.debugDescription) has the negative id \(id)") }
             vocab[ExactText(token)] = id
             ids[token] = id
+            if id > largest?.id ?? -1 { largest = (token, id) }
         }
         var added: [AddedToken] = []
         for (k, entry) in ((json["added_tokens"] as? [Any]) ?? []).enumerated() {
             let token = try AddedToken(json: entry, at: "added_tokens[\(k)]", file: path)
             ids[token.content] = token.id
             added.append(token)
+            if token.id > largest?.id ?? -1 { largest = (token.content, token.id) }
         }
+        largestID = largest
         if let (token, id) = ids.first(where: { $0.value < 0 }) {
             throw fail("token \(token.debugDescription) has the negative id \(id)")
+        }
+        // Published vocabularies number their tokens 0…N−1 (added tokens included).
+        let used = Set(vocab.values).union(added.map(\.id))
+        if let top = used.max(), used.count != top + 1 {
+            // Some id in 0…count is missing (count + 1 ids, count used): the scan is bounded.
+            let missing = (0...used.count).first { !used.contains($0) } ?? 0
+            throw fail(
+                "model.vocab: no token has id \(missing) though ids run to \(top); two tokens that are the same text in different Unicode forms (é and e + ◌́) read as one here, or the file lost a token"
+            )
         }
         self.ids = ids
         normalizers = try Normalizer.parse(json["normalizer"], at: "normalizer", file: path)
@@ -81,7 +99,7 @@ public final class Tokenizer {
     /// post-processor specials) indexes a row of a `vocabularySize`-row embedding matrix; the
     /// forward pass then trusts the ids.
     public func validate(vocabularySize: Int) throws {
-        if let (token, id) = ids.first(where: { $0.value >= vocabularySize }) {
+        if let (token, id) = largestID, id >= vocabularySize {
             throw ModelError(
                 .malformed, path,
                 "token \(token.debugDescription) has id \(id), outside the model's vocabulary of \(vocabularySize); is this the model's tokenizer?")

@@ -9,8 +9,6 @@ public struct DecoderOptions: Sendable, Codable {
     public var headSize: Int
     public var rope: RopeScaling
     public var ropeBase: Double
-    /// The share of each head's dimensions that rotate.
-    public var rotaryFraction: Double
     /// A query sees itself and the `window − 1` tokens before it, on the layers marked sliding.
     public var slidingWindow: Int?
     public var slidingLayers: [Bool]
@@ -52,7 +50,7 @@ public struct DecoderOptions: Sendable, Codable {
     /// The inverse frequencies of the rotating pairs and the factor on cos and sin, as
     /// transformers' `ROPE_INIT_FUNCTIONS` compute them.
     func rotaryFrequencies() -> (frequencies: [Double], scale: Double) {
-        let dimensions = Int(Double(headSize) * rotaryFraction) / 2 * 2
+        let dimensions = headSize  // whole heads rotate in these families
         let d = Double(dimensions)
         let base = (0..<(dimensions / 2)).map { 1 / pow(ropeBase, Double(2 * $0) / d) }
         switch rope {
@@ -107,8 +105,8 @@ extension DecoderOptions {
         }
         guard (2...65_536).contains(headSize), headSize % 2 == 0 else { throw fail("head_dim", "\(headSize) is not an even number in 2…65536") }
         // transformers 5: rope_parameters {rope_type, rope_theta, factor, …}; before: rope_scaling
-        // {type or rope_type, factor, …} and a top-level rope_theta.
-        // With both, transformers reads rope_scaling.
+        // {type or rope_type, factor, …} and a top-level rope_theta. With both, transformers
+        // reads rope_scaling.
         let parameters = (json["rope_scaling"] as? [String: Any]) ?? (json["rope_parameters"] as? [String: Any]) ?? [:]
         let field = json["rope_scaling"] is [String: Any] ? "rope_scaling" : "rope_parameters"
         ropeBase = number(parameters["rope_theta"]) ?? number(json["rope_theta"]) ?? 10_000
@@ -116,7 +114,6 @@ extension DecoderOptions {
             throw fail(parameters["rope_theta"] != nil ? "\(field).rope_theta" : "rope_theta", "\(ropeBase) is not a finite number above 1")
         }
         // These families rotate whole heads; transformers has no partial rotation for them.
-        rotaryFraction = 1
         if let partial = number(parameters["partial_rotary_factor"]) ?? number(json["partial_rotary_factor"]), partial != 1 {
             throw ModelError(
                 .unsupported, path,
@@ -188,7 +185,9 @@ extension DecoderOptions {
             slidingWindow = nil
             slidingLayers = Array(repeating: false, count: layers)
         }
-        if slidingLayers.contains(true), slidingWindow == nil { throw fail("sliding_window", "null, and layer_types has sliding layers") }
+        if slidingLayers.contains(true), slidingWindow == nil {
+            throw fail("sliding_window", "null, yet some layers attend through a sliding window")
+        }
         if !slidingLayers.contains(true) { slidingWindow = nil }
         // Biases as the families' modules have them: Qwen2 on q/k/v; Mistral none; mlp_bias Llama's.
         let bias = (json["attention_bias"] as? Bool) ?? false
