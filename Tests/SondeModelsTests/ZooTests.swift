@@ -115,7 +115,9 @@ struct ZooScoreTests {
         let all = try score(sentences.map { $0.map { _ in true } })
         #expect(a.predictions + b.predictions == all.predictions && a.predictions > 0 && b.predictions > 0)
         let weighted = (Double(a.predictions) * a.loss + Double(b.predictions) * b.loss) / Double(all.predictions)
-        #expect(abs(weighted - all.loss) < 1e-9 * max(1, all.loss))
+        // Float logits: batches of other lengths take other gemm tilings, so a token's loss may
+        // differ in its last Float bits between the three runs (seen: 1.4e-7 relative).
+        #expect(abs(weighted - all.loss) < 2e-6 * max(1, all.loss))
     }
 
     /// Mean-ablation at layer l replaces the neurons by their corpus means: the ablated
