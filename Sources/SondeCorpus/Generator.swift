@@ -12,8 +12,10 @@ import SondeBase
 ///   SBAR → that S′ (an embedded clause, at most two levels deep)
 ///   NP → (DT) (JJ)* NN (PP)  |  NNP  |  PRP  |  NP and NP
 ///   PP → IN NP
-/// Each document has a topic (kitchen, garden, harbour), which picks its nouns and verbs, so
-/// `doc` and `genre` are learnable properties too.
+/// Each document has a topic (kitchen, garden, harbour; every three documents one of each, in a
+/// random order), which picks most of its nouns, verbs, adjectives, adverbs and names from the
+/// topic's own vocabulary, so the topic predicts words across the whole document and `doc` and
+/// `genre` are learnable properties too.
 public struct TreebankGenerator {
     private var random: SplitMix64
 
@@ -31,13 +33,24 @@ public struct TreebankGenerator {
     private mutating func chance(_ percent: UInt64) -> Bool { next() % 100 < percent }
     private mutating func pick<T>(_ items: [T]) -> T { items[Int(next() % UInt64(items.count))] }
 
+    /// A Fisher–Yates shuffle on the generator's own stream.
+    private mutating func shuffled<T>(_ items: [T]) -> [T] {
+        var items = items
+        for i in stride(from: items.count - 1, to: 0, by: -1) { items.swapAt(i, Int(next() % UInt64(i + 1))) }
+        return items
+    }
+
     /// `count` sentences in documents of 20, with `newdoc id` and `sent_id = topic-dN-sM`.
     public mutating func corpus(sentences count: Int) -> Corpus {
         var sentences: [Sentence] = []
         var topic = Topic.all[0]
+        var order: [Topic] = []
         for i in 0..<count {
             let document = i / 20
-            if i % 20 == 0 { topic = pick(Topic.all) }
+            if i % 20 == 0 {
+                if order.isEmpty { order = shuffled(Topic.all) }
+                topic = order.removeLast()
+            }
             var builder = Builder()
             let root = clause(&builder, topic: topic, depth: 0, allowCoordination: true)
             let period = builder.leaf(Lexeme(form: ".", lemma: ".", upos: "PUNCT", xpos: "."))
@@ -118,8 +131,8 @@ public struct TreebankGenerator {
         let determiners = plural ? Lexicon.pluralDeterminers : Lexicon.singularDeterminers
         if !plural || chance(70) { parts.append((b.leaf(pick(determiners)), "NK", "det")) }
         var adjectives = 0
-        while adjectives < 2 && chance(adjectives == 0 ? 35 : 15) {
-            parts.append((b.leaf(pick(Lexicon.adjectives)), "NK", "amod"))
+        while adjectives < 2 && chance(adjectives == 0 ? 40 : 15) {
+            parts.append((b.leaf(pick(chance(70) ? topic.adjectives : Lexicon.adjectives)), "NK", "amod"))
             adjectives += 1
         }
         let head = b.leaf(noun.form(plural: plural))
@@ -176,7 +189,7 @@ public struct TreebankGenerator {
             children.append((pp.node, "MO"))
         }
         if chance(15) {
-            let adverb = b.leaf(pick(Lexicon.adverbs))
+            let adverb = b.leaf(pick(chance(60) ? topic.adverbs : Lexicon.adverbs))
             b.attach(adverb.word, to: head.word, relation: "advmod")
             children.append((b.phrase("ADVP", [(adverb.node, "HD")]), "MO"))
         }
@@ -278,95 +291,4 @@ struct Pronoun {
         self.plural = plural
         self.person = person
     }
-}
-
-struct Topic {
-    var name: String
-    var nouns: [Noun]
-    var verbs: [Verb]
-    var names: [Lexeme]
-
-    static func name(_ s: String) -> Lexeme { Lexeme(form: s, lemma: s, upos: "PROPN", xpos: "NNP", feats: "Number=Sing") }
-
-    static let sharedVerbs = [
-        Verb(lemma: "see", third: "sees", pastForm: "saw", participleForm: "seen", transitive: true),
-        Verb(lemma: "like", third: "likes", pastForm: "liked", participleForm: "liked", transitive: true),
-        Verb(lemma: "say", third: "says", pastForm: "said", participleForm: "said", transitive: false, takesClause: true),
-        Verb(lemma: "think", third: "thinks", pastForm: "thought", participleForm: "thought", transitive: false, takesClause: true),
-        Verb(lemma: "wait", third: "waits", pastForm: "waited", participleForm: "waited", transitive: false),
-    ]
-
-    static let all = [
-        Topic(
-            name: "kitchen",
-            nouns: [
-                Noun(singular: "cook", plural: "cooks"), Noun(singular: "knife", plural: "knives"), Noun(singular: "pot", plural: "pots"),
-                Noun(singular: "onion", plural: "onions"), Noun(singular: "dish", plural: "dishes"), Noun(singular: "recipe", plural: "recipes"),
-                Noun(singular: "oven", plural: "ovens"), Noun(singular: "guest", plural: "guests"),
-            ],
-            verbs: sharedVerbs + [
-                Verb(lemma: "cook", third: "cooks", pastForm: "cooked", participleForm: "cooked", transitive: true),
-                Verb(lemma: "chop", third: "chops", pastForm: "chopped", participleForm: "chopped", transitive: true),
-                Verb(lemma: "taste", third: "tastes", pastForm: "tasted", participleForm: "tasted", transitive: true),
-                Verb(lemma: "eat", third: "eats", pastForm: "ate", participleForm: "eaten", transitive: true),
-            ],
-            names: ["Marta", "Olu", "Chen"].map(name)),
-        Topic(
-            name: "garden",
-            nouns: [
-                Noun(singular: "gardener", plural: "gardeners"), Noun(singular: "rose", plural: "roses"), Noun(singular: "tree", plural: "trees"),
-                Noun(singular: "seed", plural: "seeds"), Noun(singular: "bee", plural: "bees"), Noun(singular: "leaf", plural: "leaves"),
-                Noun(singular: "spade", plural: "spades"), Noun(singular: "child", plural: "children"),
-            ],
-            verbs: sharedVerbs + [
-                Verb(lemma: "plant", third: "plants", pastForm: "planted", participleForm: "planted", transitive: true),
-                Verb(lemma: "water", third: "waters", pastForm: "watered", participleForm: "watered", transitive: true),
-                Verb(lemma: "grow", third: "grows", pastForm: "grew", participleForm: "grown", transitive: false),
-                Verb(lemma: "dig", third: "digs", pastForm: "dug", participleForm: "dug", transitive: false),
-            ],
-            names: ["Ada", "Bram", "Ines"].map(name)),
-        Topic(
-            name: "harbour",
-            nouns: [
-                Noun(singular: "sailor", plural: "sailors"), Noun(singular: "boat", plural: "boats"), Noun(singular: "net", plural: "nets"),
-                Noun(singular: "fish", plural: "fish"), Noun(singular: "storm", plural: "storms"), Noun(singular: "rope", plural: "ropes"),
-                Noun(singular: "captain", plural: "captains"), Noun(singular: "gull", plural: "gulls"),
-            ],
-            verbs: sharedVerbs + [
-                Verb(lemma: "sail", third: "sails", pastForm: "sailed", participleForm: "sailed", transitive: false),
-                Verb(lemma: "catch", third: "catches", pastForm: "caught", participleForm: "caught", transitive: true),
-                Verb(lemma: "mend", third: "mends", pastForm: "mended", participleForm: "mended", transitive: true),
-                Verb(lemma: "sink", third: "sinks", pastForm: "sank", participleForm: "sunk", transitive: false),
-            ],
-            names: ["Ivo", "Noor", "Sami"].map(name)),
-    ]
-}
-
-enum Lexicon {
-    static let singularDeterminers = [
-        Lexeme(form: "the", lemma: "the", upos: "DET", xpos: "DT", feats: "Definite=Def|PronType=Art"),
-        Lexeme(form: "a", lemma: "a", upos: "DET", xpos: "DT", feats: "Definite=Ind|PronType=Art"),
-        Lexeme(form: "this", lemma: "this", upos: "DET", xpos: "DT", feats: "Number=Sing|PronType=Dem"),
-        Lexeme(form: "that", lemma: "that", upos: "DET", xpos: "DT", feats: "Number=Sing|PronType=Dem"),
-    ]
-    static let pluralDeterminers = [
-        Lexeme(form: "the", lemma: "the", upos: "DET", xpos: "DT", feats: "Definite=Def|PronType=Art"),
-        Lexeme(form: "these", lemma: "this", upos: "DET", xpos: "DT", feats: "Number=Plur|PronType=Dem"),
-        Lexeme(form: "those", lemma: "that", upos: "DET", xpos: "DT", feats: "Number=Plur|PronType=Dem"),
-        Lexeme(form: "some", lemma: "some", upos: "DET", xpos: "DT", feats: "PronType=Ind"),
-    ]
-    static let adjectives = ["old", "new", "small", "big", "quiet", "green", "busy"].map {
-        Lexeme(form: $0, lemma: $0, upos: "ADJ", xpos: "JJ", feats: "Degree=Pos")
-    }
-    static let prepositions = ["in", "near", "with", "behind", "under"].map { Lexeme(form: $0, lemma: $0, upos: "ADP", xpos: "IN") }
-    static let adverbs = ["quickly", "slowly", "again", "today"].map { Lexeme(form: $0, lemma: $0, upos: "ADV", xpos: "RB") }
-    static let coordinators = ["and", "but"].map { Lexeme(form: $0, lemma: $0, upos: "CCONJ", xpos: "CC") }
-    static let pronouns = [
-        Pronoun("I", "me", person: 1, plural: false), Pronoun("you", "you", person: 2, plural: false),
-        Pronoun("he", "him", person: 3, plural: false), Pronoun("she", "her", person: 3, plural: false),
-        Pronoun("it", "it", person: 3, plural: false), Pronoun("we", "us", person: 1, plural: true),
-        Pronoun("they", "them", person: 3, plural: true),
-    ]
-    static let has = Lexeme(form: "has", lemma: "have", upos: "AUX", xpos: "VBZ", feats: "Mood=Ind|Number=Sing|Person=3|Tense=Pres|VerbForm=Fin")
-    static let have = Lexeme(form: "have", lemma: "have", upos: "AUX", xpos: "VBP", feats: "Mood=Ind|Tense=Pres|VerbForm=Fin")
 }
