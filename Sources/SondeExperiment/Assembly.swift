@@ -25,7 +25,8 @@ extension ExperimentRunner {
                 return record
             }
         }
-        var warnings: [String] = []
+        let lm = try records(.lm)
+        var warnings = Self.convergenceWarnings(lm)
         var properties: [ExperimentResults.PropertyResult] = []
         for cells in layout.properties {
             let name = cells.name
@@ -47,12 +48,14 @@ extension ExperimentRunner {
             }
             let sparsity = try cells.sparsity?.read(self).result
             if let sparsity, sparsity.allNeuronsAccuracy <= sparsity.majorityBaseline + 0.01 {
-                warnings.append("\(name): the sparsity curves' probe on every neuron of \(layers[analysis.best].layer) is at the majority baseline on dev")
+                warnings.append(
+                    "\(name): the sparsity curves' probe on every neuron of \(layers[analysis.best].layer) is at the majority baseline on dev")
             }
             let erasure = try cells.erasure?.read(self).result
             if let erasure, erasure.probeAfter > erasure.majority + 0.02 {
                 warnings.append(
-                    "\(name): after LEACE at \(erasure.layer) a probe still reaches \(String(format: "%.3f", erasure.probeAfter)) on dev (majority \(String(format: "%.3f", erasure.majority))): the erasure does not carry over from the training rows")
+                    "\(name): after LEACE at \(erasure.layer) a probe still reaches \(String(format: "%.3f", erasure.probeAfter)) on dev (majority \(String(format: "%.3f", erasure.majority))): the erasure does not carry over from the training rows"
+                )
             }
             properties.append(
                 .init(
@@ -64,7 +67,7 @@ extension ExperimentRunner {
         }
         var results = ExperimentResults(
             version: Self.version, experiment: e.portable,
-            inputHashes: Dictionary(uniqueKeysWithValues: layout.hashes.map { (e.relative($0.key), $0.value) }), checkpoints: try records(.lm),
+            inputHashes: Dictionary(uniqueKeysWithValues: layout.hashes.map { (e.relative($0.key), $0.value) }), checkpoints: lm,
             tagger: try records(.tagger).last, finetuned: try records(.finetune).last, checkpointNames: layout.series.map(\.name),
             properties: properties, interactions: e.interactions == nil ? nil : try layout.interactions.map { try $0.read(self) },
             warnings: warnings)
@@ -98,7 +101,8 @@ extension ExperimentRunner {
         return d.layers.compactMap { layer in
             let kept = d.rows.filter { $0.layer == layer }.map { ($0.checkpoint, $0.svccaDirections.first ?? 0) }
             guard let low = kept.min(by: { $0.1 < $1.1 }), let high = kept.max(by: { $0.1 < $1.1 }), high.1 > 4 * max(low.1, 1) else { return nil }
-            return "\(layer): SVCCA to \(reference) keeps \(low.1) direction\(low.1 == 1 ? "" : "s") at \(low.0) and \(high.1) at \(high.0): its mean correlation compares unlike subspaces over training; read svcca-20 (a fixed number of directions), pwcca or cka beside it"
+            return
+                "\(layer): SVCCA to \(reference) keeps \(low.1) direction\(low.1 == 1 ? "" : "s") at \(low.0) and \(high.1) at \(high.0): its mean correlation compares unlike subspaces over training; read svcca-20 (a fixed number of directions), pwcca or cka beside it"
         }
     }
 
@@ -111,5 +115,26 @@ extension ExperimentRunner {
         try AtomicFile.write(to: out + "/results.json") { try $0.write(Array(try encoder.encode(results)) + [0x0A]) }
         try AtomicFile.write(to: out + "/report.html") { try $0.write(Array(ExperimentReport.html(results).utf8)) }
         return (out + "/results.json", out + "/report.html")
+    }
+
+    /// Whether the language model was trained to convergence, read from its dev perplexity at
+    /// the checkpoints: still falling by more than 2% between the last two (stopped early), or
+    /// more than 2% above its best (over-trained: early stopping ends at the best step).
+    static func convergenceWarnings(_ checkpoints: [LSTMCheckpoint]) -> [String] {
+        let measured = checkpoints.compactMap { c in c.devPerplexity.map { (step: c.step, perplexity: $0) } }
+        guard measured.count >= 2, let best = measured.min(by: { $0.perplexity < $1.perplexity }) else { return [] }
+        let last = measured[measured.count - 1], before = measured[measured.count - 2]
+        let p = { (x: Double) in String(format: "%.1f", x) }
+        if last.perplexity < before.perplexity / 1.02 {
+            return [
+                "the language model's dev perplexity still falls (\(p(before.perplexity)) at step \(before.step), \(p(last.perplexity)) at step \(last.step)): it has not converged; more [lstm] steps train it further"
+            ]
+        }
+        if last.perplexity > best.perplexity * 1.02 {
+            return [
+                "the language model's dev perplexity is lowest at step \(best.step) (\(p(best.perplexity))) and \(p(last.perplexity)) at step \(last.step): it overfits after step \(best.step), where early stopping would end training ([lstm] steps)"
+            ]
+        }
+        return []
     }
 }

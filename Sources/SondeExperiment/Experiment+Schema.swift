@@ -2,7 +2,7 @@ extension Experiment {
     /// The schema: each table's keys and what they hold (also the message for an unknown key).
     static let schema: [String: [String: String]] = [
         "": [
-            "output": "a folder", "corpus": "a table", "lstm": "a table", "models": "a table", "probe": "a table", "analyses": "a table",
+            "output": "a folder", "cache": "a folder (default: OUTPUT/cache)", "corpus": "a table", "lstm": "a table", "models": "a table", "probe": "a table", "analyses": "a table",
             "claims": "tables ([[claims]])",
         ],
         "models": [

@@ -27,6 +27,10 @@ public struct Experiment: Codable, Sendable, Equatable {
 
     /// Results, report and cache go here (relative paths: from the experiment file's folder).
     public var output: String
+    /// The cell cache when not OUTPUT/cache: cells are addressed by content, so studies that
+    /// share cells (one trained model) may share a folder. Not a result: not encoded.
+    public var cache: String? = nil
+    public var cacheFolder: String { cache ?? output + "/cache" }
     public var corpus: [String]
     /// Only the first N sentences (0 = all).
     public var limit = 0
@@ -78,9 +82,8 @@ public struct Experiment: Codable, Sendable, Equatable {
     public var folder = "/"
 
     enum CodingKeys: String, CodingKey {
-        case output, corpus, limit, lstm, models, tagger, referenceList = "references", finetune, finetuneSteps, properties, lambda, alpha, seeds, k,
-            ablation, minimalDelta
-        case interactions, measures, sparsity, rankers, erasure, claims
+        case output, corpus, limit, lstm, models, tagger, referenceList = "references", finetune, finetuneSteps, properties, lambda, alpha, seeds, k
+        case ablation, minimalDelta, interactions, measures, sparsity, rankers, erasure, claims
     }
 
     /// `[analyses] interactions = { max_distance = 10, sentences = 500 }`: pairs at most
@@ -94,17 +97,6 @@ public struct Experiment: Codable, Sendable, Equatable {
     public init(output: String, corpus: [String]) {
         self.output = output
         self.corpus = corpus
-    }
-
-    /// `path` relative to the experiment file's folder (`.` for the folder itself), so that a
-    /// study's results do not depend on where its folder is; names that are not paths
-    /// (`sonde:default`) and relative paths are kept as they are.
-    public func relative(_ path: String) -> String {
-        guard path.hasPrefix("/") else { return path }
-        let from = folder.split(separator: "/"), to = path.split(separator: "/")
-        let common = zip(from, to).prefix { $0 == $1 }.count
-        let parts = Array(repeating: "..", count: from.count - common) + to.dropFirst(common).map(String.init)
-        return parts.isEmpty ? "." : parts.joined(separator: "/")
     }
 
     /// How `[corpus] paths` names the embedded default treebank (`sonde corpus generate`), so an
@@ -155,19 +147,6 @@ public struct Experiment: Codable, Sendable, Equatable {
             }
         }
         return lines
-    }
-
-    /// This experiment with every path relative to its file's folder, as results.json records it.
-    public var portable: Experiment {
-        var e = self
-        e.output = relative(output)
-        e.corpus = corpus.map(relative)
-        if var m = models {
-            m.checkpoints = m.checkpoints.map(relative)
-            (m.reference, m.finetuned, m.tokenizer) = (m.reference.map(relative), m.finetuned.map(relative), m.tokenizer.map(relative))
-            e.models = m
-        }
-        return e
     }
 
     /// Reads and checks an experiment file; relative paths are resolved against its folder.
@@ -265,6 +244,10 @@ public struct Experiment: Codable, Sendable, Equatable {
         }
         var e = Experiment(output: resolve(outputPath), corpus: paths.map(resolve))
         e.folder = base
+        if let cache = root["cache"] {
+            guard let cachePath = cache.string, !cachePath.isEmpty else { throw fail("", "cache", "expected a folder name") }
+            e.cache = resolve(cachePath)
+        }
         e.limit = try int(corpusTable, "corpus", "limit", 0...10_000_000) ?? 0
         var s = e.lstm
         s.hidden = try int(lstm, "lstm", "hidden", 1...4096) ?? s.hidden

@@ -29,7 +29,7 @@ public final class ExperimentRunner {
 
     public init(_ experiment: Experiment) {
         self.experiment = experiment
-        cache = experiment.output + "/cache"
+        cache = experiment.cacheFolder
     }
 
     private var layoutMemo: StudyLayout?

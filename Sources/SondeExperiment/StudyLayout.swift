@@ -80,7 +80,7 @@ struct StudyLayout {
     /// The native LSTM: the language model over training, and the tagger and fine-tuned copy
     /// when asked for.
     private mutating func addTraining(_ e: Experiment, corpusKey: String) throws {
-        let corpus = self.corpus, cache = e.output + "/cache"
+        let corpus = self.corpus, cache = e.cacheFolder
         let analysis = Property(name: e.properties[0])
         func train(_ cell: TrainCell) -> TrainCell {
             training[cell.model] = cell

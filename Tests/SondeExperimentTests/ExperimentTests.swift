@@ -1,10 +1,11 @@
 import Foundation
 import SondeBase
 import SondeCorpus
+import SondeModels
+import SondeStudy
 import Testing
 
 @testable import SondeExperiment
-import SondeStudy
 
 /// Experiment files (errors with their line) and the runner's cache on a tiny study of the
 /// embedded treebank's generator.
@@ -51,8 +52,13 @@ struct ExperimentTests {
         #expect(!String(decoding: plain, as: UTF8.self).contains("references"))
         expectError(good + "[lstm]\nreferences = [\"upos\"]\n", "x.toml:5: lstm.references: 'upos' is listed twice (or is the tagger)")
         // Similarity measures by registered name.
-        #expect((try? Experiment.parse(good + "[analyses]\nmeasures = [\"cka\", \"procrustes\"]\n", path: "x.toml", folder: "/d"))?.measures == ["cka", "procrustes"])
-        expectError(good + "[analyses]\nmeasures = [\"cka\", \"rsa\"]\n", "x.toml:5: analyses.measures: unknown measure 'rsa'; measures: svcca, svcca-20, pwcca, cka")
+        #expect(
+            (try? Experiment.parse(good + "[analyses]\nmeasures = [\"cka\", \"procrustes\"]\n", path: "x.toml", folder: "/d"))?.measures == [
+                "cka", "procrustes",
+            ])
+        expectError(
+            good + "[analyses]\nmeasures = [\"cka\", \"rsa\"]\n",
+            "x.toml:5: analyses.measures: unknown measure 'rsa'; measures: svcca, svcca-20, pwcca, cka")
     }
 
     /// A layer whose mean accuracy over seeds is within one SD of the majority baseline is said
@@ -70,6 +76,33 @@ struct ExperimentTests {
         #expect(
             w.count == 2 && w[0].hasPrefix("genre, layer1: mean dev accuracy 0.4401 ± 0.0005 is within one SD")
                 && w[1].hasPrefix("genre, layer2: dev accuracy"))
+    }
+
+    /// The language model's dev perplexity says whether it was trained to convergence: still
+    /// falling by more than 2% at the end, past its best by more than 2%, or neither.
+    @Test func convergenceIsReadFromTheDevPerplexity() throws {
+        func series(_ points: [(Int, Double)]) throws -> [LSTMCheckpoint] {
+            let settings = String(decoding: try JSONEncoder().encode(LSTMTrainingSettings()), as: UTF8.self)
+            return try points.map { step, p in
+                let json =
+                    #"{"step":\#(step),"folder":"f","devLoss":\#(log(p)),"devPerplexity":\#(p),"devAccuracy":0,"tokensSeen":0,"settings":\#(settings)}"#
+                return try JSONDecoder().decode(LSTMCheckpoint.self, from: Data(json.utf8))
+            }
+        }
+        let falling = ExperimentRunner.convergenceWarnings(try series([(0, 7058), (1000, 152.7), (2000, 145)]))
+        #expect(falling.count == 1 && falling[0].contains("still falls (152.7 at step 1000, 145.0 at step 2000)"))
+        let over = ExperimentRunner.convergenceWarnings(try series([(0, 7058), (2000, 140.5), (3000, 150.3)]))
+        #expect(over.count == 1 && over[0].contains("lowest at step 2000 (140.5) and 150.3 at step 3000"))
+        #expect(ExperimentRunner.convergenceWarnings(try series([(0, 7058), (2000, 140.5), (2500, 143.0)])).isEmpty)
+        #expect(ExperimentRunner.convergenceWarnings(try series([(0, 7058)])).isEmpty)
+    }
+
+    /// `cache` puts the cells elsewhere than OUTPUT/cache, resolved from the file's folder.
+    @Test func theCacheFolderIsASetting() throws {
+        let base = "output = \"o\"\n[corpus]\npaths = [\"c.conllu\"]\n"
+        #expect(try Experiment.parse(base, path: "e.toml", folder: "/s").cacheFolder == "/s/o/cache")
+        #expect(try Experiment.parse("cache = \"../shared-cache\"\n" + base, path: "e.toml", folder: "/s/t").cacheFolder == "/s/shared-cache")
+        expectError("cache = 3\n" + base, "x.toml:1: cache: expected a folder name")
     }
 
     @Test func aRerunRecomputesNothingAndASettingOnlyItsStages() throws {
@@ -181,7 +214,10 @@ struct ExperimentTests {
         // The whole study runs: the reference's dynamics in the results, the claim per measure.
         let results = try ExperimentRunner(try Experiment.read(folder + "/every.toml")).run()
         #expect(results.properties.allSatisfy { $0.dynamicsToReferences?["deprel"]?.rows.count == 4 } && results.references?["deprel"] != nil)
-        #expect(results.claims?.map(\.quantities) == [["similarity svcca layer1 to deprel"], ["similarity pwcca layer1 to deprel"], ["similarity cka layer1 to deprel"]])
+        #expect(
+            results.claims?.map(\.quantities) == [
+                ["similarity svcca layer1 to deprel"], ["similarity pwcca layer1 to deprel"], ["similarity cka layer1 to deprel"],
+            ])
         #expect(ExperimentReport.html(results).contains("<h2>Claims</h2>"))
         // The sparsity curves of each property's best layer, each ranker at each k, and the report's chart.
         for p in results.properties {

@@ -24,6 +24,18 @@ struct StudiesTests {
         }
     }
 
+    /// The thesis study names the Saphra & Lopez study's cache: the language model, taggers and
+    /// dynamics are the same cells there, so it trains nothing of its own.
+    @Test func theThesisStudySharesTheLanguageModel() throws {
+        let plans = try ["saphra-lopez-2019", "saphra-thesis"].map { name in
+            try ExperimentRunner(try Experiment.read(repositoryRoot + "/studies/\(name).toml")).plan().cells
+        }
+        let keys = plans.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.id.description, $0.key) }) }
+        let thesisExperiment = try Experiment.read(repositoryRoot + "/studies/saphra-thesis.toml")
+        #expect(thesisExperiment.cacheFolder == repositoryRoot + "/studies/out/saphra-lopez-2019/cache")
+        for cell in plans[1] { #expect(keys[0][cell.id.description] == cell.key, "\(cell.id)") }
+    }
+
     @Test func aShortenedStudyRunsToItsVerdicts() throws {
         let folder = NSTemporaryDirectory() + "sonde-study-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }
