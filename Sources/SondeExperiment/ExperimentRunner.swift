@@ -236,6 +236,20 @@ public final class ExperimentRunner {
         return tokensMemo[property]!
     }
 
+    /// Probes of the study's settings by (extraction, layer, property): the dynamics cells of one
+    /// property (to the last checkpoint and to each reference) fit the same probes.
+    private(set) var probeMemo: [String: ProbeStudy.Result] = [:]
+
+    /// The probe of `x`, `extract`'s layer `layer`, for `tokens`' property (`ProbeStudy.layer`),
+    /// fitted once a process.
+    func probe(_ x: Matrix<Float>, of extract: CellID, layer: Int, _ tokens: StudyTokens) -> ProbeStudy.Result {
+        let key = "\(extract) \(layer) \(tokens.property)"
+        if let memo = probeMemo[key] { return memo }
+        let result = ProbeStudy.layer(x, tokens, settings: probeSettings)
+        probeMemo[key] = result
+        return result
+    }
+
     /// The experiment's similarity measures (`[analyses] measures`), or `default`.
     func measures(default measures: [any SimilarityMeasure]) -> [any SimilarityMeasure] {
         experiment.measures?.compactMap(SimilarityMeasures.named) ?? measures

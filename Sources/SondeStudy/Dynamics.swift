@@ -152,24 +152,27 @@ extension Comparator {
     /// fine-tuned model): the similarity `measures`, a probe, ranking stability, alignment of
     /// the top-k neurons with the SVCCA directions and the probe's energy in the SVCCA subspace,
     /// each beside its chance level. `checkpoints[c][l]` and `reference[l]` are
-    /// [tokens × neurons] of layer l.
+    /// [tokens × neurons] of layer l. `probe(c, l)`, when given, is checkpoint c's probe of layer
+    /// l (`ProbeStudy.layer` with these settings), so a study following one property to several
+    /// references fits each probe once.
     public static func dynamics(
         checkpoints: [(name: String, layers: [Matrix<Float>])], reference: [Matrix<Float>], layerNames: [String],
         tokens: StudyTokens, k: Int, keep: SVCCAKeep = .variance(0.99), measures: [any SimilarityMeasure] = SimilarityMeasures.dynamicsDefault,
-        settings: ProbeSettings, progress: (Int, Int) -> Void = { _, _ in }
+        settings: ProbeSettings, probe fitted: ((_ checkpoint: Int, _ layer: Int) -> ProbeStudy.Result)? = nil,
+        progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> Dynamics {
         // Only the reference probes' orderings are used: no control tasks for them.
         let referenceProbes = layerNames.indices.map { ProbeStudy.layer(reference[$0], tokens, settings: settings, control: false) }
         var rows: [DynamicsRow] = []
         let total = checkpoints.count * layerNames.count
-        for checkpoint in checkpoints {
+        for (c, checkpoint) in checkpoints.enumerated() {
             for (l, name) in layerNames.enumerated() {
                 let x = checkpoint.layers[l], y = reference[l]
                 let moments = try JointMoments(x: x, y: y)
                 let kept = try Whitening(svcca: moments, keep: keep)
                 var similarity: [String: Double] = [:]
                 for measure in measures { similarity[measure.name] = try measure.value(moments, x: x, y: y) }
-                let probe = ProbeStudy.layer(x, tokens, settings: settings)
+                let probe = fitted?(c, l) ?? ProbeStudy.layer(x, tokens, settings: settings)
                 let dev = probe.splits["dev"]!
                 let aligned = try CanonicalAlignment.measure(
                     x: x, y: y, neurons: Array(probe.ordering.prefix(k)), probeWeights: probe.probe.weights, directions: .svcca(keep),

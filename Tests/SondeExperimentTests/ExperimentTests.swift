@@ -105,6 +105,43 @@ struct ExperimentTests {
         expectError("cache = 3\n" + base, "x.toml:1: cache: expected a folder name")
     }
 
+    /// Dynamics to the last checkpoint, the tagger and a further reference read one probe per
+    /// checkpoint and layer, fitted once.
+    @Test func dynamicsToSeveralReferencesFitEachProbeOnce() throws {
+        var generator = TreebankGenerator(seed: 4)
+        try ConlluWriter.write(generator.corpus(sentences: 60), to: folder + "/c.conllu")
+        let text = """
+            output = "out-references"
+            [corpus]
+            paths = ["c.conllu"]
+            [lstm]
+            hidden = 8
+            layers = 1
+            steps = 4
+            checkpoints = [0, 4]
+            batch_size = 8
+            tagger = "upos"
+            references = ["genre"]
+            [probe]
+            properties = ["upos"]
+            seeds = [1]
+            [analyses]
+            ablation = [1.0]
+            minimal_delta = 0
+
+            """
+        try text.write(toFile: folder + "/r.toml", atomically: true, encoding: .utf8)
+        let runner = ExperimentRunner(try Experiment.read(folder + "/r.toml"))
+        let results = try runner.run()
+        let p = results.properties[0]
+        let series = [p.dynamics, p.dynamicsToTagger!, p.dynamicsToReferences!["genre"]!]
+        #expect(runner.probeMemo.count == 2 * 2)
+        for d in series.dropFirst() {
+            #expect(
+                d.rows.map(\.probeAccuracy) == series[0].rows.map(\.probeAccuracy) && d.rows.map(\.selectivity) == series[0].rows.map(\.selectivity))
+        }
+    }
+
     @Test func aRerunRecomputesNothingAndASettingOnlyItsStages() throws {
         var generator = TreebankGenerator(seed: 3)
         try ConlluWriter.write(generator.corpus(sentences: 60), to: folder + "/c.conllu")

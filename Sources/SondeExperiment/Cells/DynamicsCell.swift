@@ -21,12 +21,14 @@ struct DynamicsCell: JSONCell {
         let target = try runner.activations(reference.extract)
         let checkpoints = try series.map { ($0.name, try runner.activations($0.extract)) }
         guard checkpoints.allSatisfy({ $0.1.count == target.count }) else {
-            throw StudyError("\(reference.folder) has \(target.count) states, the checkpoints \(checkpoints[0].1.count): similarity needs the same layers")
+            throw StudyError(
+                "\(reference.folder) has \(target.count) states, the checkpoints \(checkpoints[0].1.count): similarity needs the same layers")
         }
+        let tokens = try runner.tokens(property).1
         return try Comparator.dynamics(
             checkpoints: checkpoints, reference: target, layerNames: target.indices.map(ActivationFile.layerName),
-            tokens: try runner.tokens(property).1, k: runner.experiment.k, measures: runner.measures(default: SimilarityMeasures.dynamicsDefault),
-            settings: runner.probeSettings
+            tokens: tokens, k: runner.experiment.k, measures: runner.measures(default: SimilarityMeasures.dynamicsDefault),
+            settings: runner.probeSettings, probe: { c, l in runner.probe(checkpoints[c].1[l], of: series[c].extract, layer: l, tokens) }
         ) { runner.progress("dynamics \(property) to \(reference.name)", $0, $1) }
     }
 }
