@@ -118,21 +118,35 @@ extension ExperimentRunner {
     }
 
     /// Whether the language model was trained to convergence, read from its dev perplexity at
-    /// the checkpoints: still falling by more than 2% between the last two (stopped early), or
-    /// more than 2% above its best (over-trained: early stopping ends at the best step).
+    /// the checkpoints: not finite (diverged); more than 2% above its best (over-trained: early
+    /// stopping ends at the best step; best at the first checkpoint: it never improved); or still
+    /// falling by more than 2% over a last interval of at most a quarter of the run — with
+    /// log-spaced checkpoints the last interval is half the run, where a fall cannot tell a flat
+    /// end from a falling one, and nothing is said.
     static func convergenceWarnings(_ checkpoints: [LSTMCheckpoint]) -> [String] {
         let measured = checkpoints.compactMap { c in c.devPerplexity.map { (step: c.step, perplexity: $0) } }
-        guard measured.count >= 2, let best = measured.min(by: { $0.perplexity < $1.perplexity }) else { return [] }
-        let last = measured[measured.count - 1], before = measured[measured.count - 2]
+        guard measured.count >= 2 else { return [] }
         let p = { (x: Double) in String(format: "%.1f", x) }
-        if last.perplexity < before.perplexity / 1.02 {
+        if let bad = measured.first(where: { !$0.perplexity.isFinite }) {
             return [
-                "the language model's dev perplexity still falls (\(p(before.perplexity)) at step \(before.step), \(p(last.perplexity)) at step \(last.step)): it has not converged; more [lstm] steps train it further"
+                "the language model's dev perplexity is \(bad.perplexity) at step \(bad.step): training diverged; a lower [lstm] learning_rate may help"
             ]
         }
+        let best = measured.min { $0.perplexity < $1.perplexity }!
+        let last = measured[measured.count - 1], before = measured[measured.count - 2]
         if last.perplexity > best.perplexity * 1.02 {
+            if best.step == measured[0].step {
+                return [
+                    "the language model's dev perplexity is lowest at its first checkpoint (\(p(best.perplexity))): training never improved on it; a lower [lstm] learning_rate may help"
+                ]
+            }
             return [
                 "the language model's dev perplexity is lowest at step \(best.step) (\(p(best.perplexity))) and \(p(last.perplexity)) at step \(last.step): it overfits after step \(best.step), where early stopping would end training ([lstm] steps)"
+            ]
+        }
+        if last.perplexity < before.perplexity / 1.02 && 4 * (last.step - before.step) <= last.step {
+            return [
+                "the language model's dev perplexity still falls (\(p(before.perplexity)) at step \(before.step), \(p(last.perplexity)) at step \(last.step)): it has not converged; more [lstm] steps train it further"
             ]
         }
         return []

@@ -25,7 +25,8 @@ public struct Experiment: Codable, Sendable, Equatable {
         public var names: [String]? = nil
     }
 
-    /// Results, report and cache go here (relative paths: from the experiment file's folder).
+    /// Results and report go here, and the cache unless `cache` names a folder (relative paths:
+    /// from the experiment file's folder).
     public var output: String
     /// The cell cache when not OUTPUT/cache: cells are addressed by content, so studies that
     /// share cells (one trained model) may share a folder. Not a result: not encoded.

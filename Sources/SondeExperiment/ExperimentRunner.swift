@@ -10,7 +10,7 @@ import SondeStudy
 /// Runs an `Experiment` as cells (`StudyLayout`) in dependency order — train (LM, tagger,
 /// fine-tuned copy), extract each checkpoint, probe each property on each layer over seeds,
 /// analyse the best layer, follow over training, compare before and after fine-tuning — each
-/// cached under `output/cache` by its content key, so a rerun recomputes only what a changed
+/// cached under `Experiment.cacheFolder` (OUTPUT/cache by default) by its content key, so a rerun recomputes only what a changed
 /// setting touches and an interrupted run continues. The cells can also run as shards in
 /// separate processes (`run(shard:)`) and be merged (`assemble`).
 public final class ExperimentRunner {
@@ -76,7 +76,7 @@ public final class ExperimentRunner {
             if !FileManager.default.fileExists(atPath: path) || cutShort {
                 check.notComputed.append(cell.id)
             } else if let problem = CellChecksum.problem(path) {
-                check.damaged.append(.init(cell: cell.id, output: "cache/" + cell.output, problem: problem))
+                check.damaged.append(.init(cell: cell.id, output: experiment.relative(path), problem: problem))
             } else {
                 check.intact.append(cell.id)
             }
@@ -88,7 +88,7 @@ public final class ExperimentRunner {
 
     /// Runs every cell not in the cache (every cell with `force`), in plan order, and assembles
     /// the results.
-    /// Whole runs of one study folder take turns (an exclusive lock on `cache/.lock`, released by
+    /// Whole runs of one cache folder take turns (an exclusive lock on `cache/.lock`, released by
     /// the kernel when a process dies): two runs recomputing the same cells (`--force`) would
     /// otherwise delete what the other reads (found by benchmarks/soak.sh). Shards, which run
     /// different cells side by side, do not take it.
@@ -98,7 +98,7 @@ public final class ExperimentRunner {
         guard lock >= 0 else { throw FileError(.cannotWrite, cache + "/.lock", "cannot open the study's lock file (\(errnoText()))") }
         defer { close(lock) }
         if flock(lock, LOCK_EX | LOCK_NB) != 0 {
-            log("waiting: another run of this study holds \(cache)/.lock")
+            log("waiting: another run using this cache holds \(cache)/.lock")
             while flock(lock, LOCK_EX) != 0 && errno == EINTR {}
         }
         try execute(try layout().cells)

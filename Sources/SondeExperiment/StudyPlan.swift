@@ -11,7 +11,7 @@ public struct StudyCell: Codable, Sendable, Equatable {
     /// Cells of lower levels first: a cell's dependencies are all on lower levels.
     public var level: Int
     public var dependencies: [CellID]
-    /// Its output under the output folder's cache (a file, or a folder for training).
+    /// Its output under the study's cache folder (a file, or a folder for training).
     public var output: String
 }
 

@@ -16,7 +16,8 @@ struct SlurmCommand: ParsableCommand {
             shards write the same file and a resubmitted shard skips what is done. The folder gets \
             level-K.sbatch, merge.sbatch, submit.sh and logs/. After a failure, \
             `sonde run FILE --plan --shards N` names the shards not complete; resubmit them alone \
-            with --only. The output folder must be on a file system every node sees.
+            with --only. The output (and cache) folder must be on a file system every node sees; a study \
+            that names another's cache is submitted after that one has finished.
 
             Examples:
               sonde slurm study.toml --out jobs --array 8 --partition cpu --time 2:00:00 --cpus 4 --mem 16G

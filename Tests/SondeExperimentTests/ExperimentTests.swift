@@ -78,23 +78,33 @@ struct ExperimentTests {
                 && w[1].hasPrefix("genre, layer2: dev accuracy"))
     }
 
-    /// The language model's dev perplexity says whether it was trained to convergence: still
-    /// falling by more than 2% at the end, past its best by more than 2%, or neither.
+    /// The language model's dev perplexity says whether it was trained to convergence: diverged,
+    /// past its best by more than 2%, still falling by more than 2% at the end, or neither.
     @Test func convergenceIsReadFromTheDevPerplexity() throws {
         func series(_ points: [(Int, Double)]) throws -> [LSTMCheckpoint] {
             let settings = String(decoding: try JSONEncoder().encode(LSTMTrainingSettings()), as: UTF8.self)
             return try points.map { step, p in
+                let value = String(decoding: try JSONCoding.encoder().encode([p]), as: UTF8.self).dropFirst().dropLast()
                 let json =
-                    #"{"step":\#(step),"folder":"f","devLoss":\#(log(p)),"devPerplexity":\#(p),"devAccuracy":0,"tokensSeen":0,"settings":\#(settings)}"#
-                return try JSONDecoder().decode(LSTMCheckpoint.self, from: Data(json.utf8))
+                    #"{"step":\#(step),"folder":"f","devLoss":0,"devPerplexity":\#(value),"devAccuracy":0,"tokensSeen":0,"settings":\#(settings)}"#
+                return try JSONCoding.decoder().decode(LSTMCheckpoint.self, from: Data(json.utf8))
             }
         }
-        let falling = ExperimentRunner.convergenceWarnings(try series([(0, 7058), (1000, 152.7), (2000, 145)]))
-        #expect(falling.count == 1 && falling[0].contains("still falls (152.7 at step 1000, 145.0 at step 2000)"))
+        let falling = ExperimentRunner.convergenceWarnings(try series([(0, 7058), (1000, 160), (1600, 152.7), (2000, 145)]))
+        #expect(falling.count == 1 && falling[0].contains("still falls (152.7 at step 1600, 145.0 at step 2000)"))
+        // Log-spaced: the last interval is half the run; a fall over it says nothing.
+        #expect(ExperimentRunner.convergenceWarnings(try series([(0, 7058), (1000, 152.7), (2000, 140.5)])).isEmpty)
         let over = ExperimentRunner.convergenceWarnings(try series([(0, 7058), (2000, 140.5), (3000, 150.3)]))
         #expect(over.count == 1 && over[0].contains("lowest at step 2000 (140.5) and 150.3 at step 3000"))
+        // Past its best and falling again: over-trained, not "more steps".
+        let u = ExperimentRunner.convergenceWarnings(try series([(0, 7058), (500, 100), (1000, 130), (1200, 120)]))
+        #expect(u.count == 1 && u[0].contains("overfits after step 500"))
+        let never = ExperimentRunner.convergenceWarnings(try series([(0, 7058), (100, 9000)]))
+        #expect(never.count == 1 && never[0].contains("never improved"))
         #expect(ExperimentRunner.convergenceWarnings(try series([(0, 7058), (2000, 140.5), (2500, 143.0)])).isEmpty)
         #expect(ExperimentRunner.convergenceWarnings(try series([(0, 7058)])).isEmpty)
+        let diverged = ExperimentRunner.convergenceWarnings(try series([(0, 7058), (100, .nan), (200, 900)]))
+        #expect(diverged.count == 1 && diverged[0].contains("diverged"))
     }
 
     /// `cache` puts the cells elsewhere than OUTPUT/cache, resolved from the file's folder.
