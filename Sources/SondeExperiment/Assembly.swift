@@ -112,6 +112,10 @@ extension ExperimentRunner {
     public func write(_ results: ExperimentResults) throws -> (results: String, report: String) {
         let encoder = JSONCoding.encoder(pretty: true)
         let out = experiment.output
+        // The cache may be elsewhere (`cache`), so the output folder may not exist yet.
+        do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
+            throw FileError(.cannotWrite, out, "cannot create the output folder (\(error.localizedDescription))")
+        }
         try AtomicFile.write(to: out + "/results.json") { try $0.write(Array(try encoder.encode(results)) + [0x0A]) }
         try AtomicFile.write(to: out + "/report.html") { try $0.write(Array(ExperimentReport.html(results).utf8)) }
         return (out + "/results.json", out + "/report.html")

@@ -143,6 +143,14 @@ struct ExperimentTests {
         try text.write(toFile: folder + "/r.toml", atomically: true, encoding: .utf8)
         let runner = ExperimentRunner(try Experiment.read(folder + "/r.toml"))
         let results = try runner.run()
+        _ = try runner.write(results)
+        // The same cells through another study's file naming this one's cache: nothing computed,
+        // and the output folder made for its results.
+        try (text.replacingOccurrences(of: "output = \"out-references\"", with: "output = \"elsewhere\"\ncache = \"out-references/cache\""))
+            .write(toFile: folder + "/shared.toml", atomically: true, encoding: .utf8)
+        let sharing = ExperimentRunner(try Experiment.read(folder + "/shared.toml"))
+        _ = try sharing.write(try sharing.run())
+        #expect(sharing.computed.isEmpty && FileManager.default.fileExists(atPath: folder + "/elsewhere/results.json"))
         let p = results.properties[0]
         let series = [p.dynamics, p.dynamicsToTagger!, p.dynamicsToReferences!["genre"]!]
         #expect(runner.probeMemo.count == 2 * 2)
