@@ -14,7 +14,8 @@ Run from this folder with benchmarks/.venv's Python: `../../../benchmarks/.venv/
   (see the comment above them); the Llama, Mistral, Qwen2, Qwen3 and OLMo-2 ones also in BF16
   (`<name>-bf16`).
 - `wordpiece/tokenizer.json`: a small WordPiece tokenizer (BertNormalizer + BertPreTokenizer)
-  trained on corpora/default.conllu; `wordpiece/encodings.json` and `zoo-encodings.json` (the
+  trained on corpora/default.conllu (as generated before the topic vocabularies, commit 4c06062;
+  a rerun trains it on today's, equally valid); `wordpiece/encodings.json` and `zoo-encodings.json` (the
   zoo's byte-level BPE on EWT test forms) hold [word, ids] pairs as tokenizers encodes words
   given pre-split (`is_pretokenized=True`, no special tokens).
 """
