@@ -10,8 +10,8 @@ import SondeStudy
 /// Runs an `Experiment` as cells (`StudyLayout`) in dependency order — train (LM, tagger,
 /// fine-tuned copy), extract each checkpoint, probe each property on each layer over seeds,
 /// analyse the best layer, follow over training, compare before and after fine-tuning — each
-/// cached under `Experiment.cacheFolder` (OUTPUT/cache by default) by its content key, so a rerun recomputes only what a changed
-/// setting touches and an interrupted run continues. The cells can also run as shards in
+/// cached under `Experiment.cacheFolder` (OUTPUT/cache by default) by its content key, so a rerun
+/// recomputes only what a changed setting touches and an interrupted run continues. The cells can also run as shards in
 /// separate processes (`run(shard:)`) and be merged (`assemble`).
 public final class ExperimentRunner {
     public let experiment: Experiment
