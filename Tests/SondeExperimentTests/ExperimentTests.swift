@@ -20,6 +20,30 @@ struct ExperimentTests {
         #expect { _ = try Experiment.parse(text, path: "x.toml", folder: ".") } throws: { "\($0)".contains(message) }
     }
 
+    /// A one-layer LSTM study of 60 generated sentences (seed `seed`): `lstm` adds to its [lstm]
+    /// table, `more` follows its [probe] table (upos, one seed).
+    func tinyStudy(output: String, seed: UInt64, lstm: String, more: String) throws -> String {
+        var generator = TreebankGenerator(seed: seed)
+        try ConlluWriter.write(generator.corpus(sentences: 60), to: folder + "/c.conllu")
+        return """
+            output = "\(output)"
+            [corpus]
+            paths = ["c.conllu"]
+            [lstm]
+            hidden = 8
+            layers = 1
+            steps = 4
+            checkpoints = [0, 4]
+            batch_size = 8
+            \(lstm)
+            [probe]
+            properties = ["upos"]
+            seeds = [1]
+            \(more)
+
+            """
+    }
+
     @Test func errorsNameTheLine() {
         let good = "output = \"out\"\n[corpus]\npaths = [\"c.conllu\"]\n"
         #expect((try? Experiment.parse(good, path: "x.toml", folder: "/data/./e"))?.corpus == ["/data/e/c.conllu"])
@@ -118,28 +142,9 @@ struct ExperimentTests {
     /// Dynamics to the last checkpoint, the tagger and a further reference read one probe per
     /// checkpoint and layer, fitted once.
     @Test func dynamicsToSeveralReferencesFitEachProbeOnce() throws {
-        var generator = TreebankGenerator(seed: 4)
-        try ConlluWriter.write(generator.corpus(sentences: 60), to: folder + "/c.conllu")
-        let text = """
-            output = "out-references"
-            [corpus]
-            paths = ["c.conllu"]
-            [lstm]
-            hidden = 8
-            layers = 1
-            steps = 4
-            checkpoints = [0, 4]
-            batch_size = 8
-            tagger = "upos"
-            references = ["genre"]
-            [probe]
-            properties = ["upos"]
-            seeds = [1]
-            [analyses]
-            ablation = [1.0]
-            minimal_delta = 0
-
-            """
+        let text = try tinyStudy(
+            output: "out-references", seed: 4, lstm: "tagger = \"upos\"\nreferences = [\"genre\"]",
+            more: "[analyses]\nablation = [1.0]\nminimal_delta = 0")
         try text.write(toFile: folder + "/r.toml", atomically: true, encoding: .utf8)
         let runner = ExperimentRunner(try Experiment.read(folder + "/r.toml"))
         let results = try runner.run()
@@ -161,27 +166,7 @@ struct ExperimentTests {
     }
 
     @Test func aRerunRecomputesNothingAndASettingOnlyItsStages() throws {
-        var generator = TreebankGenerator(seed: 3)
-        try ConlluWriter.write(generator.corpus(sentences: 60), to: folder + "/c.conllu")
-        var text = """
-            output = "out"
-            [corpus]
-            paths = ["c.conllu"]
-            [lstm]
-            hidden = 8
-            layers = 1
-            steps = 4
-            checkpoints = [0, 4]
-            batch_size = 8
-            tagger = "none"
-            [probe]
-            properties = ["upos"]
-            seeds = [1]
-            k = 3
-            [analyses]
-            ablation = [0.5, 1.0]
-
-            """
+        var text = try tinyStudy(output: "out", seed: 3, lstm: "tagger = \"none\"", more: "k = 3\n[analyses]\nablation = [0.5, 1.0]")
         try text.write(toFile: folder + "/e.toml", atomically: true, encoding: .utf8)
         let runner = ExperimentRunner(try Experiment.read(folder + "/e.toml"))
         let first = try runner.run()
