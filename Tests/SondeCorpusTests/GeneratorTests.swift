@@ -63,4 +63,29 @@ import Testing
         #expect(Set(docs.joined()).count == 60)
         #expect(Set(try Property(name: "genre")!.labels(corpus).joined()) == ["kitchen", "garden", "harbour"])
     }
+
+    /// Topics take turns (each block of three documents holds each topic once), and a topic's own
+    /// nouns, adjectives, adverbs and names occur only in its documents, so they predict it.
+    @Test func topicsTakeTurnsAndOwnTheirWords() throws {
+        let corpus = try read(repositoryRoot + "/corpora/default.conllu")
+        let genres = try Property(name: "genre")!.labels(corpus).map { $0[0] }
+        let documents = stride(from: 0, to: genres.count, by: 20).map { genres[$0] }
+        #expect(documents.count == 60)
+        for block in stride(from: 0, to: documents.count, by: 3) {
+            #expect(Set(documents[block..<block + 3]).count == 3, "documents \(block + 1)–\(block + 3)")
+        }
+        var topicsOfForm: [String: Set<String>] = [:]
+        for (sentence, genre) in zip(corpus.sentences, genres) {
+            for word in sentence.words { topicsOfForm[word.form, default: []].insert(genre) }
+        }
+        var owned = 0
+        for topic in Topic.all {
+            let own = topic.nouns.flatMap { [$0.singular, $0.plural] } + (topic.adjectives + topic.adverbs + topic.names).map(\.form)
+            for form in Set(own) where topicsOfForm[form] != nil {
+                #expect(topicsOfForm[form] == [topic.name], "\(form) in \(topicsOfForm[form]!)")
+                owned += 1
+            }
+        }
+        #expect(owned > 60)
+    }
 }
