@@ -71,11 +71,30 @@ extension ExperimentRunner {
             tagger: try records(.tagger).last, finetuned: try records(.finetune).last, checkpointNames: layout.series.map(\.name),
             properties: properties, interactions: e.interactions == nil ? nil : try layout.interactions.map { try $0.read(self) },
             warnings: warnings)
+        results.taskSpaces = try taskSpaceResults(layout, records: records, warnings: &results.warnings)
         if !e.references.isEmpty {
             results.references = try Dictionary(uniqueKeysWithValues: e.references.map { ($0, try records(.reference($0)).last!) })
         }
         results.claims = e.claims.map { Claim.verdicts($0, on: results) }
         return results
+    }
+
+    /// The spaces over training and across sizes; each other size's convergence is checked as
+    /// the language model's is.
+    private func taskSpaceResults(
+        _ layout: StudyLayout, records: (CellID.TrainedModel) throws -> [LSTMCheckpoint], warnings: inout [String]
+    ) throws -> ExperimentResults.TaskSpaceResults? {
+        guard experiment.taskSpace != nil else { return nil }
+        let spaces = try layout.taskSpaces.map { try $0.read(self) }
+        for (cell, space) in zip(layout.taskSpaces, spaces) { warnings += space.warnings.map { "task space at \(cell.model): \($0)" } }
+        let sizes = try layout.sizeSpaces.map { hidden, cell in
+            let trained = try records(.size(hidden))
+            let space = try cell.read(self)
+            warnings += Self.convergenceWarnings(trained).map { "hidden \(hidden): \($0)" }
+            warnings += space.warnings.map { "task space at hidden \(hidden): \($0)" }
+            return ExperimentResults.TaskSpaceResults.Size(hidden: hidden, training: trained.last!, space: space)
+        }
+        return .init(checkpoints: layout.taskSpaces.map(\.model), spaces: spaces, stability: TaskSpace.stability(spaces), sizes: sizes)
     }
 
     /// Each layer's probe warnings, and a warning for a layer whose mean dev accuracy over the

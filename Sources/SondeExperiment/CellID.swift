@@ -5,10 +5,12 @@ import SondeModels
 /// the `computed` lists show, and `init?(_:)` reads it back.
 public enum CellID: Hashable, Sendable, CustomStringConvertible {
     /// The native models a study trains: the language model, the tagger, the fine-tuned copy,
-    /// and the further references (`[lstm] references`), by property.
+    /// the further references (`[lstm] references`), by property, and the language model at
+    /// another hidden size (`[taskspace] sizes`).
     public enum TrainedModel: Hashable, Sendable, CustomStringConvertible {
         case lm, tagger, finetune
         case reference(String)
+        case size(Int)
 
         public var description: String {
             switch self {
@@ -16,6 +18,7 @@ public enum CellID: Hashable, Sendable, CustomStringConvertible {
             case .tagger: "tagger"
             case .finetune: "finetune"
             case .reference(let property): "reference-\(property)"
+            case .size(let hidden): "lm-hidden-\(hidden)"
             }
         }
 
@@ -25,6 +28,10 @@ public enum CellID: Hashable, Sendable, CustomStringConvertible {
             case "tagger": self = .tagger
             case "finetune": self = .finetune
             default:
+                if text.hasPrefix("lm-hidden-"), let hidden = Int(text.dropFirst(10)), hidden > 0, String(hidden) == text.dropFirst(10) {
+                    self = .size(hidden)
+                    return
+                }
                 guard text.hasPrefix("reference-"), text.count > 10 else { return nil }
                 self = .reference(String(text.dropFirst(10)))
             }
@@ -48,6 +55,8 @@ public enum CellID: Hashable, Sendable, CustomStringConvertible {
     case fineTuning(property: String)
     /// Word interdependence at one checkpoint.
     case interactions(checkpoint: String)
+    /// The task spaces of one model: a checkpoint ("step-500") or another size ("hidden-128").
+    case taskSpace(model: String)
 
     public var kind: StudyCell.Kind {
         switch self {
@@ -60,6 +69,7 @@ public enum CellID: Hashable, Sendable, CustomStringConvertible {
         case .dynamics: .dynamics
         case .fineTuning: .fineTuning
         case .interactions: .interactions
+        case .taskSpace: .taskSpace
         }
     }
 
@@ -75,6 +85,7 @@ public enum CellID: Hashable, Sendable, CustomStringConvertible {
         case .dynamics(let property, let reference?): "dynamics \(property) to \(reference)"
         case .fineTuning(let property): "fine-tuning \(property)"
         case .interactions(let checkpoint): "interactions \(checkpoint)"
+        case .taskSpace(let model): "taskspace \(model)"
         }
     }
 
@@ -90,7 +101,8 @@ public enum CellID: Hashable, Sendable, CustomStringConvertible {
         case "extract": self = .extract(model: rest)
         case "probe":
             guard let last = rest.lastIndex(of: " "), rest[rest.index(after: last)...].hasPrefix("layer"),
-                case let digits = rest[rest.index(last, offsetBy: 6)...], !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
+                case let digits = rest[rest.index(last, offsetBy: 6)...], !digits.isEmpty, digits.allSatisfy(\.isASCII),
+                digits.allSatisfy(\.isNumber),
                 let layer = Int(digits), !rest[..<last].isEmpty
             else { return nil }
             self = .probe(property: String(rest[..<last]), layer: layer)
@@ -105,6 +117,7 @@ public enum CellID: Hashable, Sendable, CustomStringConvertible {
             }
         case "fine-tuning": self = .fineTuning(property: rest)
         case "interactions": self = .interactions(checkpoint: rest)
+        case "taskspace": self = .taskSpace(model: rest)
         default: return nil
         }
     }

@@ -22,6 +22,10 @@ extension Experiment {
             (m.reference, m.finetuned, m.tokenizer) = (m.reference.map(relative), m.finetuned.map(relative), m.tokenizer.map(relative))
             e.models = m
         }
+        if var t = taskSpace {
+            t.pairs = relative(t.pairs)
+            e.taskSpace = t
+        }
         return e
     }
 }

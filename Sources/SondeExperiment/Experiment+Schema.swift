@@ -2,8 +2,9 @@ extension Experiment {
     /// The schema: each table's keys and what they hold (also the message for an unknown key).
     static let schema: [String: [String: String]] = [
         "": [
-            "output": "a folder", "cache": "a folder (default: OUTPUT/cache)", "corpus": "a table", "lstm": "a table", "models": "a table", "probe": "a table", "analyses": "a table",
-            "claims": "tables ([[claims]])",
+            "output": "a folder", "cache": "a folder (default: OUTPUT/cache)", "corpus": "a table", "lstm": "a table", "models": "a table",
+            "probe": "a table", "analyses": "a table",
+            "taskspace": "a table", "claims": "tables ([[claims]])",
         ],
         "models": [
             "checkpoints": "model folders, oldest first", "reference": "a model folder", "finetuned": "a model folder",
@@ -26,6 +27,12 @@ extension Experiment {
             "sparsity": "the ks of k-sparse probing, e.g. [1, 2, 4, 8, 16]",
             "rankers": "the rankers of the sparsity curves, e.g. [\"path\", \"lca\", \"iou\"]",
             "erasure": "true: LEACE at each property's best layer, with the model's loss",
+        ],
+        "taskspace": [
+            "pairs": "minimal pairs: a BLiMP folder or .jsonl file, or a pairs TSV", "tasks": "task names (default: all)",
+            "limit": "pairs per task, half train, half test", "steps": "the checkpoints whose spaces are built (default: all)",
+            "sizes": "further hidden sizes of the language model", "seeds": "an integer", "mask": "a share in (0, 1]",
+            "learning_rate": "a number", "epochs": "an integer",
         ],
     ]
 }

@@ -76,6 +76,8 @@ public struct Experiment: Codable, Sendable, Equatable {
     public var rankers: [SparseProbing.Ranker]? = nil
     /// LEACE at each property's best layer (`[analyses] erasure = true`; nil: not done).
     public var erasure: Bool? = nil
+    /// Task spaces over training and across model sizes (`[taskspace]`; native LSTMs).
+    public var taskSpace: TaskSpaceSettings? = nil
     /// What the study claims (`[[claims]]`), each evaluated into results.json's `claims`.
     public var claims: [Claim]? = nil
     /// The experiment file's folder, absolute: relative paths are resolved from it and
@@ -84,7 +86,7 @@ public struct Experiment: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case output, corpus, limit, lstm, models, tagger, referenceList = "references", finetune, finetuneSteps, properties, lambda, alpha, seeds, k
-        case ablation, minimalDelta, interactions, measures, sparsity, rankers, erasure, claims
+        case ablation, minimalDelta, interactions, measures, sparsity, rankers, erasure, taskSpace = "taskspace", claims
     }
 
     /// `[analyses] interactions = { max_distance = 10, sentences = 500 }`: pairs at most
@@ -147,6 +149,12 @@ public struct Experiment: Codable, Sendable, Equatable {
                     "model \(relative(folder)): \(model.identity.architecture ?? "a model"), \(model.layerCount) layers × \(model.hiddenSize)")
             }
         }
+        if let taskSpace {
+            let tasks = try taskSpace.chosenTasks()
+            lines.append(
+                "pairs \(relative(taskSpace.pairs)): \(tasks.count) tasks in \(Set(tasks.map(\.group)).count) groups, \(tasks.map(\.pairs.count).reduce(0, +)) pairs used"
+            )
+        }
         return lines
     }
 
@@ -162,81 +170,15 @@ public struct Experiment: Codable, Sendable, Equatable {
     }
 
     public static func parse(_ text: String, path: String, folder: String) throws -> Experiment {
-        let root = try TOMLTable.parse(text, path: path)
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        /// The line of `key` in table `table` (its `[table]` header, then the key), for messages;
-        /// the table's header line when the key is missing.
-        func line(_ table: String, _ key: String) -> Int {
-            var current = "", header = 1
-            for (n, raw) in lines.enumerated() {
-                let l = raw.trimmingCharacters(in: .whitespaces)
-                if l.hasPrefix("[") {
-                    current = l.trimmingCharacters(in: CharacterSet(charactersIn: "[] "))
-                    if current == table { header = n + 1 }
-                }
-                if current == table && (l.hasPrefix(key + " ") || l.hasPrefix(key + "=")) { return n + 1 }
-            }
-            return header
-        }
-        func fail(_ table: String, _ key: String, _ message: String) -> StudyError {
-            StudyError("\(path):\(line(table, key)): \(table.isEmpty ? key : table + "." + key): \(message)")
-        }
-        func table(_ name: String) throws -> TOMLTable? {
-            let t =
-                name.isEmpty
-                ? root
-                : try root[name].map { value -> TOMLTable in
-                    guard let t = value.table else { throw fail("", name, "expected a table ([\(name)])") }
-                    return t
-                }
-            if let t {
-                let allowed = schema[name]!
-                if let unknown = t.keys.first(where: { allowed[$0] == nil }) {
-                    throw fail(
-                        name, unknown, "unknown key; \(name.isEmpty ? "the file" : "[\(name)]") has \(allowed.keys.sorted().joined(separator: ", "))")
-                }
-            }
-            return t
-        }
-        func int(_ t: TOMLTable?, _ tableName: String, _ key: String, _ range: ClosedRange<Int>) throws -> Int? {
-            guard let value = t?[key] else { return nil }
-            guard let v = value.int, range.contains(v) else {
-                throw fail(tableName, key, "expected an integer in \(range.lowerBound)…\(range.upperBound)")
-            }
-            return v
-        }
-        func number(_ t: TOMLTable?, _ tableName: String, _ key: String, _ ok: (Double) -> Bool, _ what: String) throws -> Double? {
-            guard let value = t?[key] else { return nil }
-            guard let v = value.double ?? value.int.map(Double.init), v.isFinite, ok(v) else { throw fail(tableName, key, "expected \(what)") }
-            return v
-        }
-        func strings(_ t: TOMLTable?, _ tableName: String, _ key: String) throws -> [String]? {
-            guard let value = t?[key] else { return nil }
-            guard let array = value.array, case let items = array.compactMap(\.string), items.count == array.count, !items.isEmpty else {
-                throw fail(tableName, key, "expected a list of strings")
-            }
-            return items
-        }
-        func ints(_ t: TOMLTable?, _ tableName: String, _ key: String) throws -> [Int]? {
-            guard let value = t?[key] else { return nil }
-            guard let array = value.array, case let items = array.compactMap(\.int), items.count == array.count, !items.isEmpty,
-                items.allSatisfy({ $0 >= 0 })
-            else { throw fail(tableName, key, "expected a list of integers ≥ 0") }
-            return items
-        }
-        func property(_ t: TOMLTable?, _ tableName: String, _ key: String) throws -> String?? {
-            guard let value = t?[key] else { return nil }
-            guard let name = value.string, name == "none" || Property(name: name) != nil else {
-                throw fail(tableName, key, "expected a property or \"none\"")
-            }
-            return .some(name == "none" ? nil : name)
-        }
-        _ = try table("")
-        let corpusTable = try table("corpus"), lstm = try table("lstm"), probe = try table("probe"), analyses = try table("analyses")
-        let models = try table("models")
+        let file = try ExperimentFile(text, path: path)
+        let root = file.root
+        _ = try file.table("")
+        let corpusTable = try file.table("corpus"), lstm = try file.table("lstm"), probe = try file.table("probe"),
+            analyses = try file.table("analyses")
+        let models = try file.table("models")
         guard let output = root["output"] else { throw StudyError("\(path):1: output: missing (the folder for results, report and cache)") }
-        guard let outputPath = output.string, !outputPath.isEmpty else { throw fail("", "output", "expected a folder name") }
-        guard let paths = try strings(corpusTable, "corpus", "paths") else {
+        guard let outputPath = output.string, !outputPath.isEmpty else { throw file.fail("", "output", "expected a folder name") }
+        guard let paths = try file.strings(corpusTable, "corpus", "paths") else {
             throw StudyError("\(path):1: corpus.paths: missing ([corpus] paths = [\"…\"])")
         }
         let base = URL(fileURLWithPath: folder).absoluteURL.standardized.path
@@ -246,139 +188,149 @@ public struct Experiment: Codable, Sendable, Equatable {
         var e = Experiment(output: resolve(outputPath), corpus: paths.map(resolve))
         e.folder = base
         if let cache = root["cache"] {
-            guard let cachePath = cache.string, !cachePath.isEmpty else { throw fail("", "cache", "expected a folder name") }
+            guard let cachePath = cache.string, !cachePath.isEmpty else { throw file.fail("", "cache", "expected a folder name") }
             e.cache = resolve(cachePath)
         }
-        e.limit = try int(corpusTable, "corpus", "limit", 0...10_000_000) ?? 0
+        e.limit = try file.int(corpusTable, "corpus", "limit", 0...10_000_000) ?? 0
         var s = e.lstm
-        s.hidden = try int(lstm, "lstm", "hidden", 1...4096) ?? s.hidden
-        s.layers = try int(lstm, "lstm", "layers", 1...16) ?? s.layers
-        s.steps = try int(lstm, "lstm", "steps", 1...10_000_000) ?? s.steps
-        s.checkpoints = try ints(lstm, "lstm", "checkpoints") ?? s.checkpoints
-        s.batchSize = try int(lstm, "lstm", "batch_size", 1...100_000) ?? s.batchSize
-        s.maxLength = try int(lstm, "lstm", "max_length", 1...100_000) ?? s.maxLength
-        s.learningRate = try number(lstm, "lstm", "learning_rate", { $0 > 0 }, "a positive number") ?? s.learningRate
-        s.dropout = try number(lstm, "lstm", "dropout", { $0 >= 0 && $0 < 1 }, "a number in [0, 1)") ?? s.dropout
-        s.seed = UInt64(try int(lstm, "lstm", "seed", 0...Int.max) ?? Int(s.seed))
-        s.minCount = try int(lstm, "lstm", "min_count", 1...1_000_000) ?? s.minCount
-        s.maxVocabulary = try int(lstm, "lstm", "max_vocabulary", 4...2_000_000) ?? s.maxVocabulary
+        s.hidden = try file.int(lstm, "lstm", "hidden", 1...4096) ?? s.hidden
+        s.layers = try file.int(lstm, "lstm", "layers", 1...16) ?? s.layers
+        s.steps = try file.int(lstm, "lstm", "steps", 1...10_000_000) ?? s.steps
+        s.checkpoints = try file.ints(lstm, "lstm", "checkpoints") ?? s.checkpoints
+        s.batchSize = try file.int(lstm, "lstm", "batch_size", 1...100_000) ?? s.batchSize
+        s.maxLength = try file.int(lstm, "lstm", "max_length", 1...100_000) ?? s.maxLength
+        s.learningRate = try file.number(lstm, "lstm", "learning_rate", { $0 > 0 }, "a positive number") ?? s.learningRate
+        s.dropout = try file.number(lstm, "lstm", "dropout", { $0 >= 0 && $0 < 1 }, "a number in [0, 1)") ?? s.dropout
+        s.seed = UInt64(try file.int(lstm, "lstm", "seed", 0...Int.max) ?? Int(s.seed))
+        s.minCount = try file.int(lstm, "lstm", "min_count", 1...1_000_000) ?? s.minCount
+        s.maxVocabulary = try file.int(lstm, "lstm", "max_vocabulary", 4...2_000_000) ?? s.maxVocabulary
         if s.checkpointSteps.isEmpty {
-            throw fail("lstm", "checkpoints", "no checkpoint within 0…\(s.steps) (the training's steps): nothing to study")
+            throw file.fail("lstm", "checkpoints", "no checkpoint within 0…\(s.steps) (the training's steps): nothing to study")
         }
         e.lstm = s
-        if let t = try property(lstm, "lstm", "tagger") { e.tagger = t }
-        if let references = try strings(lstm, "lstm", "references") {
-            if let bad = references.first(where: { Property(name: $0) == nil }) { throw fail("lstm", "references", "unknown property '\(bad)'") }
+        if let t = try file.property(lstm, "lstm", "tagger") { e.tagger = t }
+        if let references = try file.strings(lstm, "lstm", "references") {
+            if let bad = references.first(where: { Property(name: $0) == nil }) { throw file.fail("lstm", "references", "unknown property '\(bad)'") }
             if let twice = references.first(where: { r in references.filter { $0 == r }.count > 1 || r == e.tagger }) {
-                throw fail("lstm", "references", "'\(twice)' is listed twice (or is the tagger)")
+                throw file.fail("lstm", "references", "'\(twice)' is listed twice (or is the tagger)")
             }
             e.references = references
         }
-        if let f = try property(lstm, "lstm", "finetune") { e.finetune = f }
-        e.finetuneSteps = try int(lstm, "lstm", "finetune_steps", 1...10_000_000) ?? e.finetuneSteps
+        if let f = try file.property(lstm, "lstm", "finetune") { e.finetune = f }
+        e.finetuneSteps = try file.int(lstm, "lstm", "finetune_steps", 1...10_000_000) ?? e.finetuneSteps
         if let models {
             if lstm != nil {
-                throw fail("models", "checkpoints", "give [lstm] (train a native LSTM) or [models] (study existing checkpoints), not both")
+                throw file.fail("models", "checkpoints", "give [lstm] (train a native LSTM) or [models] (study existing checkpoints), not both")
             }
             var names: [String]?
             let checkpoints: [String]
             if let series = models["series"] {
-                guard let root = series.string, !root.isEmpty else { throw fail("models", "series", "expected a path") }
-                guard models["checkpoints"] == nil else { throw fail("models", "series", "give checkpoints or a series, not both") }
+                guard let root = series.string, !root.isEmpty else { throw file.fail("models", "series", "expected a path") }
+                guard models["checkpoints"] == nil else { throw file.fail("models", "series", "give checkpoints or a series, not both") }
                 var revisions = try CheckpointSeries.list(resolve(root))
-                if let steps = try ints(models, "models", "steps") {
+                if let steps = try file.ints(models, "models", "steps") {
                     if let missing = steps.first(where: { s in !revisions.contains { $0.step == s } }) {
-                        throw fail(
+                        throw file.fail(
                             "models", "steps",
                             "no revision at step \(missing); the series has \(revisions.map { String($0.step) }.joined(separator: ", "))")
                     }
                     revisions = revisions.filter { steps.contains($0.step) }
                 }
                 (checkpoints, names) = (revisions.map(\.folder), revisions.map(\.name))
-            } else if let listed = try strings(models, "models", "checkpoints") {
+            } else if let listed = try file.strings(models, "models", "checkpoints") {
                 checkpoints = listed
             } else {
-                throw fail("models", "checkpoints", "missing (checkpoints = [\"folder\", …], oldest first; or series = \"folder\")")
+                throw file.fail("models", "checkpoints", "missing (checkpoints = [\"folder\", …], oldest first; or series = \"folder\")")
             }
             func folder(_ key: String) throws -> String? {
                 guard let value = models[key] else { return nil }
-                guard let path = value.string, !path.isEmpty else { throw fail("models", key, "expected a path") }
+                guard let path = value.string, !path.isEmpty else { throw file.fail("models", key, "expected a path") }
                 return resolve(path)
             }
             // Each folder is one cell of the plan: a folder named twice is a mistake, not two models.
             if let twice = checkpoints.first(where: { c in checkpoints.filter { $0 == c }.count > 1 }) {
-                throw fail("models", "checkpoints", "'\(twice)' is listed twice")
+                throw file.fail("models", "checkpoints", "'\(twice)' is listed twice")
             }
             e.models = ModelSeries(
                 checkpoints: checkpoints.map(resolve), reference: try folder("reference"), finetuned: try folder("finetuned"),
                 tokenizer: try folder("tokenizer"), names: names)
             (e.tagger, e.finetune) = (nil, nil)
         }
-        if let properties = try strings(probe, "probe", "properties") {
-            if let bad = properties.first(where: { Property(name: $0) == nil }) { throw fail("probe", "properties", "unknown property '\(bad)'") }
+        if let properties = try file.strings(probe, "probe", "properties") {
+            if let bad = properties.first(where: { Property(name: $0) == nil }) {
+                throw file.fail("probe", "properties", "unknown property '\(bad)'")
+            }
             if let twice = properties.first(where: { p in properties.filter { $0 == p }.count > 1 }) {
-                throw fail("probe", "properties", "'\(twice)' is listed twice")
+                throw file.fail("probe", "properties", "'\(twice)' is listed twice")
             }
             e.properties = properties
         }
-        e.lambda = try number(probe, "probe", "lambda", { $0 > 0 }, "a positive number") ?? e.lambda
-        e.alpha = try number(probe, "probe", "alpha", { (0...1).contains($0) }, "a number in [0, 1]") ?? e.alpha
-        e.seeds = try ints(probe, "probe", "seeds").map { $0.map(UInt64.init) } ?? e.seeds
-        e.k = try int(probe, "probe", "k", 1...100_000) ?? e.k
+        e.lambda = try file.number(probe, "probe", "lambda", { $0 > 0 }, "a positive number") ?? e.lambda
+        e.alpha = try file.number(probe, "probe", "alpha", { (0...1).contains($0) }, "a number in [0, 1]") ?? e.alpha
+        e.seeds = try file.ints(probe, "probe", "seeds").map { $0.map(UInt64.init) } ?? e.seeds
+        e.k = try file.int(probe, "probe", "k", 1...100_000) ?? e.k
         if let value = analyses?["ablation"] {
             guard let array = value.array, case let shares = array.compactMap({ $0.double }), shares.count == array.count, !shares.isEmpty,
                 shares.allSatisfy({ $0 > 0 && $0 <= 1 })
-            else { throw fail("analyses", "ablation", "expected a list of shares in (0, 1], e.g. [0.1, 0.25]") }
+            else { throw file.fail("analyses", "ablation", "expected a list of shares in (0, 1], e.g. [0.1, 0.25]") }
             e.ablation = shares
         }
-        if let delta = try number(analyses, "analyses", "minimal_delta", { (0..<1).contains($0) }, "a number in [0, 1) (0: no minimal set)") {
+        if let delta = try file.number(analyses, "analyses", "minimal_delta", { (0..<1).contains($0) }, "a number in [0, 1) (0: no minimal set)") {
             e.minimalDelta = delta > 0 ? delta : nil
         }
         if let value = analyses?["interactions"] {
-            guard let t = value.table else { throw fail("analyses", "interactions", "expected a table, e.g. { max_distance = 10, sentences = 500 }") }
+            guard let t = value.table else {
+                throw file.fail("analyses", "interactions", "expected a table, e.g. { max_distance = 10, sentences = 500 }")
+            }
             guard e.models == nil else {
-                throw fail("analyses", "interactions", "contextual decomposition is defined for the native LSTM ([lstm]), not for [models]")
+                throw file.fail("analyses", "interactions", "contextual decomposition is defined for the native LSTM ([lstm]), not for [models]")
             }
             if let unknown = t.keys.first(where: { !["max_distance", "sentences"].contains($0) }) {
-                throw fail("analyses", "interactions", "unknown key '\(unknown)'; it has max_distance, sentences")
+                throw file.fail("analyses", "interactions", "unknown key '\(unknown)'; it has max_distance, sentences")
             }
             var settings = InteractionSettings()
             for (key, range) in [("max_distance", 1...100), ("sentences", 1...1_000_000)] {
                 guard let entry = t[key] else { continue }
                 guard let v = entry.int, range.contains(v) else {
-                    throw fail("analyses", "interactions", "\(key): expected an integer in \(range.lowerBound)…\(range.upperBound)")
+                    throw file.fail("analyses", "interactions", "\(key): expected an integer in \(range.lowerBound)…\(range.upperBound)")
                 }
                 if key == "max_distance" { settings.maxDistance = v } else { settings.sentences = v }
             }
             e.interactions = settings
         }
-        if let measures = try strings(analyses, "analyses", "measures") {
+        if let measures = try file.strings(analyses, "analyses", "measures") {
             if let bad = measures.first(where: { SimilarityMeasures.named($0) == nil }) {
-                throw fail(
+                throw file.fail(
                     "analyses", "measures", "unknown measure '\(bad)'; measures: \(SimilarityMeasures.all.map(\.name).joined(separator: ", "))")
             }
-            guard !measures.isEmpty else { throw fail("analyses", "measures", "expected at least one measure") }
+            guard !measures.isEmpty else { throw file.fail("analyses", "measures", "expected at least one measure") }
             e.measures = measures
         }
-        if let ks = try ints(analyses, "analyses", "sparsity") {
-            guard ks.allSatisfy({ $0 >= 1 }) else { throw fail("analyses", "sparsity", "expected whole numbers ≥ 1, e.g. [1, 2, 4, 8]") }
+        if let ks = try file.ints(analyses, "analyses", "sparsity") {
+            guard ks.allSatisfy({ $0 >= 1 }) else { throw file.fail("analyses", "sparsity", "expected whole numbers ≥ 1, e.g. [1, 2, 4, 8]") }
             e.sparsity = Array(Set(ks)).sorted()
         }
-        if let names = try strings(analyses, "analyses", "rankers") {
+        if let names = try file.strings(analyses, "analyses", "rankers") {
             let all = SparseProbing.Ranker.allCases.map(\.rawValue).joined(separator: ", ")
             e.rankers = try names.map { name in
                 guard let ranker = SparseProbing.Ranker(rawValue: name) else {
-                    throw fail("analyses", "rankers", "unknown ranker '\(name)'; rankers: \(all)")
+                    throw file.fail("analyses", "rankers", "unknown ranker '\(name)'; rankers: \(all)")
                 }
                 return ranker
             }
-            if e.sparsity == nil { throw fail("analyses", "rankers", "rankers go with sparsity = [1, 2, 4, …] (the ks of their curves)") }
+            if e.sparsity == nil { throw file.fail("analyses", "rankers", "rankers go with sparsity = [1, 2, 4, …] (the ks of their curves)") }
         }
         if let value = analyses?["erasure"] {
-            guard let on = value.bool else { throw fail("analyses", "erasure", "expected true or false") }
+            guard let on = value.bool else { throw file.fail("analyses", "erasure", "expected true or false") }
             e.erasure = on ? true : nil
         }
-        e.claims = try root["claims"].map { try Claim.read($0, lines: lines, path: path, experiment: e) }
+        e.taskSpace = try readTaskSpace(file, lstm: e.lstm, resolve: resolve)
+        if e.taskSpace != nil && e.models != nil {
+            throw file.fail(
+                "taskspace", "pairs",
+                "task spaces tune the native LSTM ([lstm]) by its gradients; [models] checkpoints are scored by `sonde taskspace dynamics`")
+        }
+        e.claims = try root["claims"].map { try Claim.read($0, lines: file.lines, path: path, experiment: e) }
         return e
     }
 }

@@ -39,12 +39,14 @@ public enum ExperimentReport {
         if !r.checkpoints.isEmpty { page += trainingCharts(r) }
         for p in r.properties { page += section(p, r) }
         if let interactions = r.interactions { page += interactionsSection(interactions) }
+        if let t = r.taskSpaces { page += taskSpaceSection(t, e) }
         return page + "</body></html>\n"
     }
 
     /// The study's claims and their computed verdicts, first on the page.
     static func claimsTable(_ claims: [ClaimResult]) -> String {
-        var out = "<h2>Claims</h2>\n<figure><table><tr><th style=\"text-align:left\">claim</th><th>verdict</th><th style=\"text-align:left\">measured</th></tr>\n"
+        var out =
+            "<h2>Claims</h2>\n<figure><table><tr><th style=\"text-align:left\">claim</th><th>verdict</th><th style=\"text-align:left\">measured</th></tr>\n"
         for c in claims {
             let colour = c.verdict == .holds ? "#2a7d2a" : c.verdict == .doesNotHold ? "#a33" : "#777"
             out +=
@@ -71,15 +73,19 @@ public enum ExperimentReport {
             let title = SimilarityMeasures.title(measure)
             out += Chart.figure(
                 Chart.lineChart(x: checkpoints, series: byLayer(d) { $0.similarity[measure] ?? .nan }, yLabel: title, xLabel: "checkpoint"),
-                "\(xmlEscape(title)) similarity of each layer to the same layer of the last checkpoint\(measure == "svcca" ? " (mean canonical correlation of the top principal directions)" : "").")
+                "\(xmlEscape(title)) similarity of each layer to the same layer of the last checkpoint\(measure == "svcca" ? " (mean canonical correlation of the top principal directions)" : "")."
+            )
             for (referenceName, t) in references {
                 out += Chart.figure(
                     Chart.lineChart(x: checkpoints, series: byLayer(t) { $0.similarity[measure] ?? .nan }, yLabel: title, xLabel: "checkpoint"),
-                    "\(xmlEscape(title)) similarity of each layer to the same layer of the \(referenceName), over training (Saphra & Lopez's comparison).")
+                    "\(xmlEscape(title)) similarity of each layer to the same layer of the \(referenceName), over training (Saphra & Lopez's comparison)."
+                )
             }
         }
         let kept = d.layers.map { layer in
-            "\(layer): " + checkpoints.map { c in rows.first { $0.checkpoint == c && $0.layer == layer }.map { String($0.alignmentDirections) } ?? "–" }.joined(separator: ", ")
+            "\(layer): "
+                + checkpoints.map { c in rows.first { $0.checkpoint == c && $0.layer == layer }.map { String($0.alignmentDirections) } ?? "–" }
+                .joined(separator: ", ")
         }
         out += Chart.figure(
             Chart.lineChart(
@@ -98,7 +104,8 @@ public enum ExperimentReport {
         var out = "<h2>Training</h2>\n"
         let steps = r.checkpoints.map { "\($0.step)" }
         out += Chart.figure(
-            Chart.lineChart(x: steps, series: [("dev perplexity", r.checkpoints.map { $0.devPerplexity })], yLabel: "perplexity", xLabel: "training step"),
+            Chart.lineChart(
+                x: steps, series: [("dev perplexity", r.checkpoints.map { $0.devPerplexity })], yLabel: "perplexity", xLabel: "training step"),
             "The language model's perplexity on dev sentences at each checkpoint (lower is better).")
         if let states = r.checkpoints.last?.concentration?.states {
             let activation = states.indices.map { s in (states[s], r.checkpoints.map { $0.concentration.map { c in c.all.activation[s] } }) }
@@ -119,13 +126,18 @@ public enum ExperimentReport {
     /// LEACE at the best layer: the probe before and after, and the model's loss with the
     /// property erased inside it against random erasers of the same rank.
     static func erasureTable(_ e: ExperimentResults.ErasureResult, property: String) -> String {
-        var rows = "<tr><td>probe on dev</td><td>\(f(e.probeBefore))</td><td>\(f(e.probeAfter))</td><td>majority baseline \(f(e.majority))</td></tr>\n"
+        var rows =
+            "<tr><td>probe on dev</td><td>\(f(e.probeBefore))</td><td>\(f(e.probeAfter))</td><td>majority baseline \(f(e.majority))</td></tr>\n"
         if let before = e.lossBefore, let change = e.lossChange {
-            let control = e.controlLossChange.map { "random erasers of rank \(e.rank): \(String(format: "%+.4f", $0)) ± \(f(e.controlLossChangeSD ?? 0))" } ?? ""
+            let control =
+                e.controlLossChange.map { "random erasers of rank \(e.rank): \(String(format: "%+.4f", $0)) ± \(f(e.controlLossChangeSD ?? 0))" }
+                ?? ""
             rows += "<tr><td>the model's loss (nats)</td><td>\(f(before))</td><td>\(String(format: "%+.4f", change))</td><td>\(control)</td></tr>\n"
         }
         let note = e.note.map { " " + xmlEscape($0) + "." } ?? ""
-        return "<figure><table><tr><th></th><th>as trained</th><th>\(xmlEscape(property)) erased (LEACE, rank \(e.rank))</th><th>reference</th></tr>\n" + rows
+        return
+            "<figure><table><tr><th></th><th>as trained</th><th>\(xmlEscape(property)) erased (LEACE, rank \(e.rank))</th><th>reference</th></tr>\n"
+            + rows
             + "</table><figcaption>Concept erasure at \(e.layer) (Belrose et al. 2023): after LEACE no linear probe should beat the majority class; the model's own loss with the property erased inside the forward pass (amnesic probing, Elazar et al. 2021) rises beyond random erasures' when the model uses it.\(note)</figcaption></figure>\n"
     }
 
@@ -143,9 +155,11 @@ public enum ExperimentReport {
         let middle = s.ks.filter { $0 < s.neurons }.last ?? s.ks[0]
         out += "<figure><table><tr><th>rankers</th><th>Jaccard of the top \(middle)</th><th>Spearman of the orderings</th></tr>\n"
         for pair in s.agreement {
-            out += "<tr><td>\(pair.a.rawValue) – \(pair.b.rawValue)</td><td>\(pair.jaccard[String(middle)].map(f) ?? "–")</td><td>\(pair.rankCorrelation.map(f) ?? "–")</td></tr>\n"
+            out +=
+                "<tr><td>\(pair.a.rawValue) – \(pair.b.rawValue)</td><td>\(pair.jaccard[String(middle)].map(f) ?? "–")</td><td>\(pair.rankCorrelation.map(f) ?? "–")</td></tr>\n"
         }
-        return out + "</table><figcaption>How the rankers agree on \(layer) (Antverg &amp; Belinkov 2022: rankings disagree, and accuracy alone does not say which the model uses).</figcaption></figure>\n"
+        return out
+            + "</table><figcaption>How the rankers agree on \(layer) (Antverg &amp; Belinkov 2022: rankings disagree, and accuracy alone does not say which the model uses).</figcaption></figure>\n"
     }
 
     private static func section(_ p: ExperimentResults.PropertyResult, _ r: ExperimentResults) -> String {
@@ -163,7 +177,8 @@ public enum ExperimentReport {
             "Probe accuracy on dev per layer (bars: ± one SD over \(r.experiment.seeds.count) seeds), selectivity (accuracy minus a control task's, Hewitt & Liang) and the majority baseline. The best layer, \(p.bestLayer), is analysed below."
         )
         out += Chart.figure(
-            Chart.barChart(labels: p.topNeurons.map { "\($0)" }, values: p.topWeights, yLabel: "Σ|w| over classes", xLabel: "neuron of \(p.bestLayer)"),
+            Chart.barChart(
+                labels: p.topNeurons.map { "\($0)" }, values: p.topWeights, yLabel: "Σ|w| over classes", xLabel: "neuron of \(p.bestLayer)"),
             "The \(p.topNeurons.count) most salient neurons of \(p.bestLayer) (NeuroX's ordering of the standardised probe weights) and their total weight."
         )
         if let a = p.ablation {

@@ -59,6 +59,23 @@ public struct ExperimentResults: Codable, Sendable {
         public var note: String? = nil
     }
 
+    /// Task spaces (`[taskspace]`): at the language model's checkpoints and at other sizes.
+    public struct TaskSpaceResults: Codable, Sendable {
+        /// The language model at another hidden size: its last checkpoint's record and space.
+        public struct Size: Codable, Sendable {
+            public var hidden: Int
+            public var training: LSTMCheckpoint
+            public var space: TaskSpace.Result
+        }
+        /// The checkpoints whose spaces were built, oldest first, and their spaces.
+        public var checkpoints: [String]
+        public var spaces: [TaskSpace.Result]
+        /// Per space ("transferMargin", "gradientCosine", "maskOverlap"): Pearson over the
+        /// off-diagonal cells between successive checkpoints and with the last.
+        public var stability: [String: TaskSpace.Stability]
+        public var sizes: [Size]
+    }
+
     public var version: String
     public var experiment: Experiment
     /// Content hashes of the inputs (treebank files, model folders) and of each model's cell.
@@ -74,6 +91,7 @@ public struct ExperimentResults: Codable, Sendable {
     public var properties: [PropertyResult]
     /// Word interdependence at every checkpoint (`[analyses] interactions`), oldest first.
     public var interactions: [InteractionStudy]?
+    public var taskSpaces: TaskSpaceResults? = nil
     /// The verdicts of the experiment's `[[claims]]`, in their order (absent without claims).
     public var claims: [ClaimResult]? = nil
     public var warnings: [String]

@@ -32,6 +32,9 @@ struct StudyLayout {
     var finetuned: ModelEntry?
     var training: [CellID.TrainedModel: TrainCell] = [:]
     var interactions: [InteractionsCell] = []
+    /// The language model's checkpoints' task spaces, oldest first, and those of its other sizes.
+    var taskSpaces: [TaskSpaceCell] = []
+    var sizeSpaces: [(hidden: Int, cell: TaskSpaceCell)] = []
     var properties: [PropertyCells] = []
 
     mutating func add(_ cell: any Cell) {
@@ -108,11 +111,35 @@ struct StudyLayout {
                 add(cell)
             }
         }
+        if let settings = e.taskSpace {
+            let tasks = try settings.chosenTasks()
+            let tasksKey = CellKey.hash([try CellKey.json(tasks), try settings.key, "taskspace"])
+            func space(_ model: String, _ key: String, after: TrainCell, _ step: Int) -> TaskSpaceCell {
+                let cell = TaskSpaceCell(
+                    model: model, key: CellKey.hash([key, String(step), tasksKey]), dependencies: [after.id],
+                    folder: after.checkpoint(step, in: cache),
+                    tasks: tasks, settings: settings)
+                add(cell)
+                return cell
+            }
+            taskSpaces = (settings.steps ?? e.lstm.checkpointSteps).map { space("step-\($0)", lmKey, after: lm, $0) }
+            for hidden in settings.sizes {
+                var lstm = e.lstm
+                lstm.hidden = hidden
+                let key = CellKey.hash([corpusKey, try CellKey.json(lstm)])
+                let cell = train(
+                    TrainCell(model: .size(hidden), key: key, dependencies: [], settings: lstm) {
+                        try TrainingTasks.split(corpus, analysis: analysis)
+                    })
+                sizeSpaces.append((hidden, space("hidden-\(hidden)", key, after: cell, lstm.checkpointSteps.last!)))
+            }
+        }
         if let tagger = e.tagger, let property = Property(name: tagger) {
             var settings = e.lstm
             settings.checkpoints = [settings.steps]
             let key = CellKey.hash([corpusKey, try CellKey.json(settings), tagger])
-            let cell = train(TrainCell(model: .tagger, key: key, dependencies: [], settings: settings) { try TrainingTasks.split(corpus, property: property) })
+            let cell = train(
+                TrainCell(model: .tagger, key: key, dependencies: [], settings: settings) { try TrainingTasks.split(corpus, property: property) })
             reference = extract("tagger", cell.checkpoint(settings.steps, in: cache), key: CellKey.hash([key, corpusKey, "extract"]), after: cell)
         }
         for name in e.references {
@@ -121,9 +148,15 @@ struct StudyLayout {
             settings.checkpoints = [settings.steps]
             let key = CellKey.hash([corpusKey, try CellKey.json(settings), name, "reference"])
             let cell = train(
-                TrainCell(model: .reference(name), key: key, dependencies: [], settings: settings) { try TrainingTasks.split(corpus, property: property) })
+                TrainCell(model: .reference(name), key: key, dependencies: [], settings: settings) {
+                    try TrainingTasks.split(corpus, property: property)
+                })
             references.append(
-                (name, extract("reference-\(name)", cell.checkpoint(settings.steps, in: cache), key: CellKey.hash([key, corpusKey, "extract"]), after: cell)))
+                (
+                    name,
+                    extract(
+                        "reference-\(name)", cell.checkpoint(settings.steps, in: cache), key: CellKey.hash([key, corpusKey, "extract"]), after: cell)
+                ))
         }
         if let finetune = e.finetune, let property = Property(name: finetune) {
             var settings = e.lstm
@@ -132,9 +165,11 @@ struct StudyLayout {
             let last = series.last!.folder
             let cell = train(
                 TrainCell(
-                    model: .finetune, key: key, dependencies: [lm.id], settings: settings, task: { try TrainingTasks.split(corpus, property: property) },
+                    model: .finetune, key: key, dependencies: [lm.id], settings: settings,
+                    task: { try TrainingTasks.split(corpus, property: property) },
                     start: { try LSTMModel(folder: last) }))
-            finetuned = extract("fine-tuned", cell.checkpoint(settings.steps, in: cache), key: CellKey.hash([key, corpusKey, "extract"]), after: cell)
+            finetuned = extract(
+                "fine-tuned", cell.checkpoint(settings.steps, in: cache), key: CellKey.hash([key, corpusKey, "extract"]), after: cell)
         }
     }
 
@@ -162,16 +197,22 @@ struct StudyLayout {
             let sparsity = try e.sparsity.map { ks in
                 SparsityCell(
                     property: name,
-                    key: CellKey.hash([analysis.key, try CellKey.json(ks), try CellKey.json((e.rankers ?? SparseProbing.Ranker.defaults).map(\.rawValue))]),
+                    key: CellKey.hash([
+                        analysis.key, try CellKey.json(ks), try CellKey.json((e.rankers ?? SparseProbing.Ranker.defaults).map(\.rawValue)),
+                    ]),
                     extract: final.extract, analysis: analysis)
             }
             sparsity.map { add($0) }
-            let erasure = e.erasure == true
-                ? ErasureCell(property: name, key: CellKey.hash([analysis.key, "erasure", "leace"]), extract: final.extract, analysis: analysis, folder: final.folder)
+            let erasure =
+                e.erasure == true
+                ? ErasureCell(
+                    property: name, key: CellKey.hash([analysis.key, "erasure", "leace"]), extract: final.extract, analysis: analysis,
+                    folder: final.folder)
                 : nil
             erasure.map { add($0) }
             let dynamics = DynamicsCell(
-                property: name, key: CellKey.hash(seriesKeys + [name, probeKey] + measureKey), series: series, reference: final, toLastCheckpoint: true)
+                property: name, key: CellKey.hash(seriesKeys + [name, probeKey] + measureKey), series: series, reference: final,
+                toLastCheckpoint: true)
             add(dynamics)
             let toReference = reference.map { r in
                 DynamicsCell(
@@ -190,7 +231,9 @@ struct StudyLayout {
             }
             fineTuning.map { add($0) }
             properties.append(
-                PropertyCells(name: name, probes: probes, analysis: analysis, sparsity: sparsity, erasure: erasure, dynamics: dynamics, toReference: toReference, toReferences: toReferences, fineTuning: fineTuning))
+                PropertyCells(
+                    name: name, probes: probes, analysis: analysis, sparsity: sparsity, erasure: erasure, dynamics: dynamics,
+                    toReference: toReference, toReferences: toReferences, fineTuning: fineTuning))
         }
     }
 

@@ -4,7 +4,10 @@
 /// comparison. A cell reads only its dependencies' outputs from the cache and writes only its
 /// own output there (atomically), so cells run in any process once their dependencies are done.
 public struct StudyCell: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable { case train, extract, probe, analysis, sparsity, erasure, dynamics, fineTuning = "fine-tuning", interactions }
+    public enum Kind: String, Codable, Sendable {
+        case train, extract, probe, analysis, sparsity, erasure, dynamics, fineTuning = "fine-tuning", interactions
+        case taskSpace = "taskspace"
+    }
     public var id: CellID
     public var kind: Kind { id.kind }
     public var key: String

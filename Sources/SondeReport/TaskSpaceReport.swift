@@ -89,9 +89,9 @@ public enum TaskSpaceReport {
         return page + "</body></html>\n"
     }
 
-    static func n(_ x: Double) -> String { x.isFinite ? String(format: "%.3f", x) : "–" }
+    public static func n(_ x: Double) -> String { x.isFinite ? String(format: "%.3f", x) : "–" }
 
-    static func taskTable(_ tasks: [String], _ groups: [String], _ order: [Int]) -> String {
+    public static func taskTable(_ tasks: [String], _ groups: [String], _ order: [Int]) -> String {
         var t = "<table><tr><th>#</th><th>task</th><th>group</th></tr>\n"
         for i in order { t += "<tr><td>\(i + 1)</td><td>\(xmlEscape(tasks[i]))</td><td>\(xmlEscape(groups[i]))</td></tr>\n" }
         return t + "</table>\n"
@@ -100,7 +100,7 @@ public enum TaskSpaceReport {
     /// A K × K heatmap in `order`: a diverging scale (blue −, white 0, red +) fitted to the
     /// largest |off-diagonal| value, so a large diagonal does not wash out the rest (diagonal cells
     /// beyond it show at full colour); groups framed.
-    static func heatmap(_ m: [[Double]], order: [Int], groups: [String]) -> String {
+    public static func heatmap(_ m: [[Double]], order: [Int], groups: [String]) -> String {
         let k = order.count
         let cell = min(36.0, 480.0 / Double(max(k, 1))), margin = 40.0
         let size = margin + cell * Double(k) + 10

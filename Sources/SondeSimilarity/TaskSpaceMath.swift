@@ -40,7 +40,7 @@ public enum TaskSpaceMath {
     }
 
     /// Off-diagonal cells in row-major order.
-    static func offDiagonal(_ m: [[Double]]) -> [Double] {
+    public static func offDiagonal(_ m: [[Double]]) -> [Double] {
         m.indices.flatMap { i in m.indices.filter { $0 != i }.map { m[i][$0] } }
     }
 

@@ -299,31 +299,39 @@ extension TaskSpace {
         }
         var warnings: [String] = []
         var stability: [String: Stability] = [:]
-        /// Pearson over the off-diagonal cells between successive models and with the last.
-        func follow(_ name: String, _ matrices: [[[Double]]]) {
-            guard matrices.count == names.count, let last = matrices.last else { return }
-            func r(_ a: [[Double]], _ b: [[Double]]) -> Double {
-                let k = a.count
-                let cells = (0..<k).flatMap { i in (0..<k).filter { $0 != i }.map { (a[i][$0], b[i][$0]) } }
-                return pearson(cells.map(\.0), cells.map(\.1))
-            }
-            stability[name] = Stability(successive: zip(matrices, matrices.dropFirst()).map { r($0, $1) }, toLast: matrices.map { r($0, last) })
-        }
         if allTunable {
-            follow("transferMargin", spaces.compactMap { $0.transfer?.margin })
-            follow("gradientCosine", spaces.compactMap { $0.gradient?.cosine })
-            follow("maskOverlap", spaces.compactMap { $0.gradient?.maskOverlap })
+            stability = Self.stability(spaces)
             warnings = zip(names, spaces).flatMap { name, space in space.warnings.map { "\(name): \($0)" } }
         } else {
             if !spaces.isEmpty { warnings.append("not every model is a native LSTM: scoring curves only, no task spaces") }
             if unembedding.count == names.count {
-                follow("unembeddingCosine", unembedding.map(\.cosine))
-                follow("unembeddingMaskOverlap", unembedding.map(\.maskOverlap))
+                stability["unembeddingCosine"] = Self.stability(unembedding.map(\.cosine))
+                stability["unembeddingMaskOverlap"] = Self.stability(unembedding.map(\.maskOverlap))
             }
         }
         return Dynamics(
             models: names, tasks: tasks.map(\.id), groups: tasks.map(\.group), accuracy: accuracy, meanMargin: margin,
             spaces: allTunable ? spaces : nil, unembedding: unembedding.count == names.count ? unembedding : nil, stability: stability,
             warnings: warnings)
+    }
+
+    /// The stability of a series of spaces, by name ("transferMargin", "gradientCosine",
+    /// "maskOverlap"): each present in every space.
+    public static func stability(_ spaces: [Result]) -> [String: Stability] {
+        var out: [String: Stability] = [:]
+        let transfer = spaces.compactMap { $0.transfer?.margin }, gradient = spaces.compactMap(\.gradient)
+        if !spaces.isEmpty && transfer.count == spaces.count { out["transferMargin"] = stability(transfer) }
+        if !spaces.isEmpty && gradient.count == spaces.count {
+            out["gradientCosine"] = stability(gradient.map(\.cosine))
+            out["maskOverlap"] = stability(gradient.map(\.maskOverlap))
+        }
+        return out
+    }
+
+    /// Pearson over the off-diagonal cells between successive matrices and with the last.
+    static func stability(_ matrices: [[[Double]]]) -> Stability {
+        func r(_ a: [[Double]], _ b: [[Double]]) -> Double { pearson(TaskSpaceMath.offDiagonal(a), TaskSpaceMath.offDiagonal(b)) }
+        let last = matrices.last ?? []
+        return Stability(successive: zip(matrices, matrices.dropFirst()).map { r($0, $1) }, toLast: matrices.map { r($0, last) })
     }
 }

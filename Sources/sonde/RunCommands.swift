@@ -45,6 +45,12 @@ func runExperiment(_ experiment: Experiment, force: Bool, merge: Bool = false, j
         print(
             "\(p.property): best layer \(p.bestLayer), dev accuracy \(f(best.accuracy)) ± \(f(best.accuracySD)), selectivity \(f(best.selectivity))")
     }
+    if let t = results.taskSpaces {
+        let sharing = t.spaces.map { $0.gradient.map { f($0.parameterSharing) } ?? "–" }.joined(separator: " ")
+        let stable = (t.stability["transferMargin"]?.toLast ?? []).map(f).joined(separator: " ")
+        print("task spaces at \(t.checkpoints.joined(separator: ", ")): parameter sharing \(sharing); transfer vs the last \(stable)")
+        for s in t.sizes { print("task space at hidden \(s.hidden): parameter sharing \(s.space.gradient.map { f($0.parameterSharing) } ?? "–")") }
+    }
     for c in results.claims ?? [] { print("claim: \(c.claim) — \(c.verdict.rawValue): \(c.reason)") }
     results.warnings.forEach { print("warning: " + $0) }
     print("wrote \(out)/results.json and \(out)/report.html")
@@ -111,7 +117,9 @@ struct RunCommand: ParsableCommand {
             let inputs = try experiment.checkInputs()
             struct Checked: Encodable { let experiment: Experiment, inputs: [String] }
             if output.json { return try printJSON(Checked(experiment: experiment.portable, inputs: inputs)) }
-            print("\(file): valid (output \(experiment.relative(experiment.output)), \(experiment.properties.count) propert\(experiment.properties.count == 1 ? "y" : "ies")); every input read:")
+            print(
+                "\(file): valid (output \(experiment.relative(experiment.output)), \(experiment.properties.count) propert\(experiment.properties.count == 1 ? "y" : "ies")); every input read:"
+            )
             return inputs.forEach { print("  " + $0) }
         }
         if verify { return try verifyCache(experiment) }

@@ -10,11 +10,7 @@ import Testing
 /// Experiment files (errors with their line) and the runner's cache on a tiny study of the
 /// embedded treebank's generator.
 struct ExperimentTests {
-    let folder: String = {
-        let path = NSTemporaryDirectory() + "sonde-experiment-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }()
+    let folder = temporaryFolder("sonde-experiment")
 
     func expectError(_ text: String, _ message: String) {
         #expect { _ = try Experiment.parse(text, path: "x.toml", folder: ".") } throws: { "\($0)".contains(message) }

@@ -26,7 +26,8 @@ extension Claim {
         claims.flatMap { claim in
             do { return try claim.evaluate(results) } catch {
                 return [
-                    ClaimResult(claim: claim.claim, kind: claim.kind, quantities: claim.quantities, measured: [], verdict: .undecided, reason: "\(error)")
+                    ClaimResult(
+                        claim: claim.claim, kind: claim.kind, quantities: claim.quantities, measured: [], verdict: .undecided, reason: "\(error)")
                 ]
             }
         }
@@ -75,7 +76,8 @@ extension Claim {
             let (la, lb) = (learned(a), learned(b))
             func at(_ i: Int?) -> Double? { i.map { Self.step(stepsA[$0]) ?? Double($0) } }
             func said(_ i: Int?, _ name: String) -> String {
-                i.map { "\(name) is learned at \(stepsA[$0])" } ?? "\(name) changes by at most \(f(tolerance)) (learned before the first checkpoint, or never)"
+                i.map { "\(name) is learned at \(stepsA[$0])" }
+                    ?? "\(name) changes by at most \(f(tolerance)) (learned before the first checkpoint, or never)"
             }
             let words = "\(said(la, names[0])); \(said(lb, names[1])) (learned: 90% of the change from the first checkpoint to the last)"
             // A flat series was learned before the first checkpoint or never: which, the
@@ -90,7 +92,8 @@ extension Claim {
             let (a, sa) = try scalar(q[0], names[0], r), (b, sb) = try scalar(q[1], names[1], r)
             let margin = max(tolerance, (sa * sa + sb * sb).squareRoot())
             let gap = (b - a) * (kind == .lowerThan ? 1 : -1)
-            let words = "\(names[0]) = \(f(a))\(sa > 0 ? " ± \(f(sa))" : ""), \(names[1]) = \(f(b))\(sb > 0 ? " ± \(f(sb))" : "") (undecided within \(f(margin)))"
+            let words =
+                "\(names[0]) = \(f(a))\(sa > 0 ? " ± \(f(sa))" : ""), \(names[1]) = \(f(b))\(sb > 0 ? " ± \(f(sb))" : "") (undecided within \(f(margin)))"
             return result([a, b], gap > margin ? .holds : gap < -margin ? .doesNotHold : .undecided, words)
         }
     }
@@ -106,13 +109,25 @@ extension Claim {
     static func step(_ name: String) -> Double? { name.hasPrefix("step-") ? Double(name.dropFirst(5)) : nil }
 
     private func property(_ name: String, _ r: ExperimentResults, _ quantity: String) throws -> ExperimentResults.PropertyResult {
-        guard let p = r.properties.first(where: { $0.property == name }) else { throw StudyError("claim '\(claim)': \(quantity): no results for property '\(name)'") }
+        guard let p = r.properties.first(where: { $0.property == name }) else {
+            throw StudyError("claim '\(claim)': \(quantity): no results for property '\(name)'")
+        }
         return p
     }
 
     /// A series over the checkpoints: their names and values.
     private func series(_ q: Quantity, _ name: String, _ r: ExperimentResults) throws -> ([String], [Double]) {
         guard q.isSeries else { throw StudyError("claim '\(claim)': \(name) is one number, and '\(kind.rawValue)' compares series over training") }
+        if q.isTaskSpace {
+            let t = try taskSpaces(r, name)
+            if case .taskSpaceStability(let space) = q {
+                guard let s = t.stability[Quantity.taskSpaceAgreements[space]!] else {
+                    throw StudyError("claim '\(claim)': \(name): the results have no \(space) space")
+                }
+                return (t.checkpoints, s.toLast)
+            }
+            return (t.checkpoints, try t.spaces.map { try taskSpaceNumber(q, $0, name) })
+        }
         let dynamics: Dynamics?
         switch q {
         case .similarity(_, _, "tagger"?): dynamics = r.properties.first?.dynamicsToTagger
@@ -122,7 +137,9 @@ extension Claim {
         }
         guard let dynamics else { throw StudyError("claim '\(claim)': \(name): the study has no such comparison") }
         let rows = dynamics.rows.filter { $0.layer == q.layer }
-        guard !rows.isEmpty else { throw StudyError("claim '\(claim)': \(name): no layer '\(q.layer ?? "")' in the results (\(dynamics.layers.joined(separator: ", ")))") }
+        guard !rows.isEmpty else {
+            throw StudyError("claim '\(claim)': \(name): no layer '\(q.layer ?? "")' in the results (\(dynamics.layers.joined(separator: ", ")))")
+        }
         let values: [Double] = try rows.map { row in
             switch q {
             case .accuracy: return row.probeAccuracy
@@ -137,6 +154,27 @@ extension Claim {
         return (rows.map(\.checkpoint), values)
     }
 
+    private func taskSpaces(_ r: ExperimentResults, _ name: String) throws -> ExperimentResults.TaskSpaceResults {
+        guard let t = r.taskSpaces else { throw StudyError("claim '\(claim)': \(name): the results have no task spaces") }
+        return t
+    }
+
+    /// Parameter sharing, or a space's Pearson correlation with the same-group hypothesis.
+    private func taskSpaceNumber(_ q: Quantity, _ space: TaskSpace.Result, _ name: String) throws -> Double {
+        switch q {
+        case .taskSpaceSharing:
+            guard let g = space.gradient else { throw StudyError("claim '\(claim)': \(name): the results have no gradient space") }
+            return g.parameterSharing
+        case .taskSpaceGrouping(let s, _):
+            guard let a = space.agreement[Quantity.taskSpaceAgreements[s]!] else {
+                throw StudyError(
+                    "claim '\(claim)': \(name): the results have no \(s) space (a self-transfer of 0 leaves the normalised one undefined)")
+            }
+            return a.pearson
+        default: return .nan
+        }
+    }
+
     /// A number and its spread over the seeds (0 without seeds); a series gives its last value.
     private func scalar(_ q: Quantity, _ name: String, _ r: ExperimentResults) throws -> (Double, Double) {
         switch q {
@@ -146,11 +184,20 @@ extension Claim {
             }
             return (layer.accuracy, layer.accuracySD)
         case .minimalShare(let p):
-            guard let minimal = try property(p, r, name).ablation?.minimal else { throw StudyError("claim '\(claim)': \(name): no minimal neuron set in the results") }
+            guard let minimal = try property(p, r, name).ablation?.minimal else {
+                throw StudyError("claim '\(claim)': \(name): no minimal neuron set in the results")
+            }
             return (minimal.share, 0)
         case .salientLayer(let p, let fineTuned):
-            guard let c = try property(p, r, name).fineTuning else { throw StudyError("claim '\(claim)': \(name): no fine-tuning comparison in the results") }
+            guard let c = try property(p, r, name).fineTuning else {
+                throw StudyError("claim '\(claim)': \(name): no fine-tuning comparison in the results")
+            }
             return (fineTuned ? c.otherMeanLayer : c.baseMeanLayer, 0)
+        case .taskSpaceSharing(let h?), .taskSpaceGrouping(_, let h?):
+            let t = try taskSpaces(r, name)
+            let space = h == r.experiment.lstm.hidden ? t.spaces.last : t.sizes.first { $0.hidden == h }?.space
+            guard let space else { throw StudyError("claim '\(claim)': \(name): no task space of hidden size \(h) in the results") }
+            return (try taskSpaceNumber(q, space, name), 0)
         case .value(let v):
             return (v, 0)
         case .at(let inner, let checkpoint):
