@@ -9,8 +9,8 @@ import SondeLinalg
 extension ProbeProblem {
     /// Minimises, for one class, gᵀ(w − v) + ½(w − v)ᵀ(sH + ρI)(w − v) + κ₁‖w₁..ₙ‖₁ + κ₂/2‖w₁..ₙ‖²
     /// over w = (weights, intercept) of length n + 1, n = `size` (the intercept, last, is not penalised and
-    /// has no ρ), by cyclic coordinate descent with an active set, starting from `start`.
-    /// Returns w.
+    /// has no ρ), by cyclic coordinate descent with an active set, starting from `start`, for at
+    /// most `maxSweeps` sweeps. Returns w.
     func solveRow(
         g: [Double], v: [Double], start: [Double], h: [Double], size: Int, scale l: Double, rho: Double, k1: Double, k2: Double,
         tolerance: Double
@@ -54,15 +54,14 @@ extension ProbeProblem {
                         return largest
                     }
                     let limit = tolerance * tolerance
-                    var rounds = 0
+                    var sweeps = 0
                     var active: [Int] = []
                     active.reserveCapacity(e)
-                    while rounds < 1000 {
-                        rounds += 1
+                    while sweeps < Self.maxSweeps {
+                        sweeps += 1
                         if sweep(0..<e) <= limit { break }
-                        var inner = 0
-                        while inner < 1000 {
-                            inner += 1
+                        while sweeps < Self.maxSweeps {
+                            sweeps += 1
                             active.removeAll(keepingCapacity: true)
                             for j in 0..<e where j == d || w[j] != 0 { active.append(j) }
                             if sweep(active) <= limit { break }
@@ -76,6 +75,16 @@ extension ProbeProblem {
 }
 
 extension ProbeProblem {
+    /// A cap on one class block's coordinate-descent sweeps (full and active-set together). A
+    /// block is a strongly convex quadratic, but a nearly singular one converges slowly: the
+    /// control task of a 47-class deprel probe at λ 0.001 on BERT's embeddings (random labels per
+    /// word type, fitted almost to separation) took 1,000–100,000 sweeps per block and over ten
+    /// minutes per fit under the former cap of 10⁶; every probe of the study, the demo's
+    /// included, needed at most 1,000 (most under 30), so they are unchanged to the bit. A
+    /// block left inexact is still a descent step (the iteration backtracks), and the fit ends
+    /// only when the KKT conditions of the whole problem hold.
+    static let maxSweeps = 1000
+
     /// A cap only: the rounds end when one gains < 1% of the model decrease so far. With
     /// 17 strongly coupled UPOS classes that took 30–60 rounds, and a cap of 30 cut the inner
     /// solve short every iteration of the tail (38 Newton iterations instead of 23).
