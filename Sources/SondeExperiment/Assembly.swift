@@ -27,6 +27,10 @@ extension ExperimentRunner {
         }
         let lm = try records(.lm)
         var warnings = Self.convergenceWarnings(lm)
+        if let first = e.properties.first, e.models == nil {
+            let labels = Set(try tokens(first).0.labels.joined())
+            warnings += Self.concentrationWarning(lm, labels: labels, property: first).map { [$0] } ?? []
+        }
         var properties: [ExperimentResults.PropertyResult] = []
         for cells in layout.properties {
             let name = cells.name
@@ -95,6 +99,16 @@ extension ExperimentRunner {
             return ExperimentResults.TaskSpaceResults.Size(hidden: hidden, training: trained.last!, space: space)
         }
         return .init(checkpoints: layout.taskSpaces.map(\.model), spaces: spaces, stability: TaskSpace.stability(spaces), sizes: sizes)
+    }
+
+    /// A warning when the language model's concentration by label is grouped by labels that are
+    /// not the first property's: the LM's cache key does not name that property, so a cache shared
+    /// with a study whose first property differs holds that study's grouping.
+    static func concentrationWarning(_ checkpoints: [LSTMCheckpoint], labels: Set<String>, property: String) -> String? {
+        guard let grouped = checkpoints.last?.concentration.map({ Set($0.byLabel.keys) }), !grouped.isSubset(of: labels) else { return nil }
+        let foreign = grouped.subtracting(labels).sorted().prefix(3).joined(separator: ", ")
+        return
+            "the language model's concentration by label is grouped by labels that are not \(property)'s (\(foreign), …): its checkpoints were trained in this cache by a study whose first property differs; give this study its own cache to group them by \(property)"
     }
 
     /// Each layer's probe warnings, and a warning for a layer whose mean dev accuracy over the

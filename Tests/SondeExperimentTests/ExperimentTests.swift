@@ -152,6 +152,15 @@ struct ExperimentTests {
         let sharing = ExperimentRunner(try Experiment.read(folder + "/shared.toml"))
         _ = try sharing.write(try sharing.run())
         #expect(sharing.computed.isEmpty && FileManager.default.fileExists(atPath: folder + "/elsewhere/results.json"))
+        // A study of another first property through the same cache finds the language model its
+        // key names, whose concentration is grouped by UPOS: said, not shown as genre's.
+        try
+            (text.replacingOccurrences(of: "output = \"out-references\"", with: "output = \"genre-first\"\ncache = \"out-references/cache\"")
+            .replacingOccurrences(of: "properties = [\"upos\"]", with: "properties = [\"genre\"]"))
+            .write(toFile: folder + "/genre.toml", atomically: true, encoding: .utf8)
+        let genreFirst = try ExperimentRunner(try Experiment.read(folder + "/genre.toml")).run()
+        #expect(genreFirst.warnings.contains { $0.contains("grouped by labels that are not genre's") })
+        #expect(!results.warnings.contains { $0.contains("grouped by labels") })
         let p = results.properties[0]
         let series = [p.dynamics, p.dynamicsToTagger!, p.dynamicsToReferences!["genre"]!]
         #expect(runner.probeMemo.count == 2 * 2)
