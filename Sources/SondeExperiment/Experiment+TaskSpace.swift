@@ -38,12 +38,13 @@ extension Experiment {
             return s
         }
 
-        /// What the spaces' cells depend on besides the tasks' pairs: the settings without the
-        /// pairs' path, so a moved study finds its cells.
+        /// What one space's cell depends on besides its model and the chosen tasks' pairs: the
+        /// tuning settings — not the pairs' path (a moved study finds its cells), nor which tasks,
+        /// checkpoints or sizes the study asks for (a step or a size added computes only its own).
         var key: String {
             get throws {
                 var s = self
-                s.pairs = ""
+                (s.pairs, s.tasks, s.limit, s.steps, s.sizes) = ("", nil, 0, nil, [])
                 return try CellKey.json(s)
             }
         }
@@ -67,9 +68,10 @@ extension Experiment {
     static func readTaskSpace(_ file: ExperimentFile, lstm: LSTMTrainingSettings, resolve: (String) -> String) throws -> TaskSpaceSettings? {
         guard let t = try file.table("taskspace") else { return nil }
         let name = "taskspace"
-        guard let pairs = t["pairs"]?.string, !pairs.isEmpty else {
+        guard let value = t["pairs"] else {
             throw file.fail(name, "pairs", "missing: minimal pairs (a BLiMP folder or .jsonl file, or a pairs TSV from `sonde pairs make`)")
         }
+        guard let pairs = value.string, !pairs.isEmpty else { throw file.fail(name, "pairs", "expected a path") }
         var s = TaskSpaceSettings(pairs: resolve(pairs))
         if let tasks = try file.strings(t, name, "tasks") {
             guard tasks.count >= 2 else { throw file.fail(name, "tasks", "a task space needs at least two tasks") }

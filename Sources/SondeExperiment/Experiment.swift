@@ -324,12 +324,12 @@ public struct Experiment: Codable, Sendable, Equatable {
             guard let on = value.bool else { throw file.fail("analyses", "erasure", "expected true or false") }
             e.erasure = on ? true : nil
         }
-        e.taskSpace = try readTaskSpace(file, lstm: e.lstm, resolve: resolve)
-        if e.taskSpace != nil && e.models != nil {
+        if root["taskspace"] != nil && e.models != nil {
             throw file.fail(
                 "taskspace", "pairs",
                 "task spaces tune the native LSTM ([lstm]) by its gradients; [models] checkpoints are scored by `sonde taskspace dynamics`")
         }
+        e.taskSpace = try readTaskSpace(file, lstm: e.lstm, resolve: resolve)
         e.claims = try root["claims"].map { try Claim.read($0, lines: file.lines, path: path, experiment: e) }
         return e
     }

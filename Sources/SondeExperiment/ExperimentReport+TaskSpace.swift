@@ -6,7 +6,8 @@ import SondeStudy
 extension ExperimentReport {
     /// Task spaces over training and across sizes: how stable each space is, how much related
     /// tasks share parameters and transfer, the last checkpoint's transfer space, and each size.
-    static func taskSpaceSection(_ t: ExperimentResults.TaskSpaceResults, _ e: Experiment) -> String {
+    static func taskSpaceSection(_ t: ExperimentResults.TaskSpaceResults, _ r: ExperimentResults) -> String {
+        let e = r.experiment
         guard let last = t.spaces.last else { return "" }
         let n = TaskSpaceReport.n
         var out = "<h2>Task spaces</h2>\n"
@@ -47,7 +48,7 @@ extension ExperimentReport {
             for (name, perplexity, space) in rows {
                 let accuracy = space.before.map(\.accuracy).reduce(0, +) / Double(max(space.before.count, 1))
                 out +=
-                    "<tr><td>\(name)</td><td>\(perplexity.map(n) ?? "")</td><td>\(n(accuracy))</td><td>\(space.gradient.map { n($0.parameterSharing) } ?? "–")</td>"
+                    "<tr><td>\(name)</td><td>\(perplexity.map { String(format: "%.1f", $0) } ?? "")</td><td>\(n(accuracy))</td><td>\(space.gradient.map { n($0.parameterSharing) } ?? "–")</td>"
                     + agreements.map { "<td>\(space.agreement[$0].map { n($0.pearson) } ?? "–")</td>" }.joined() + "</tr>\n"
             }
             out += "</table>\n"

@@ -39,7 +39,7 @@ public enum ExperimentReport {
         if !r.checkpoints.isEmpty { page += trainingCharts(r) }
         for p in r.properties { page += section(p, r) }
         if let interactions = r.interactions { page += interactionsSection(interactions) }
-        if let t = r.taskSpaces { page += taskSpaceSection(t, e) }
+        if let t = r.taskSpaces { page += taskSpaceSection(t, r) }
         return page + "</body></html>\n"
     }
 

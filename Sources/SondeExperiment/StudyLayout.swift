@@ -114,6 +114,7 @@ struct StudyLayout {
         if let settings = e.taskSpace {
             let tasks = try settings.chosenTasks()
             let tasksKey = CellKey.hash([try CellKey.json(tasks), try settings.key, "taskspace"])
+            hashes[settings.pairs] = CellKey.hash([try CellKey.json(tasks)])
             func space(_ model: String, _ key: String, after: TrainCell, _ step: Int) -> TaskSpaceCell {
                 let cell = TaskSpaceCell(
                     model: model, key: CellKey.hash([key, String(step), tasksKey]), dependencies: [after.id],

@@ -10,13 +10,14 @@ extension ProbeProblem {
     /// Minimises, for one class, gᵀ(w − v) + ½(w − v)ᵀ(sH + ρI)(w − v) + κ₁‖w₁..ₙ‖₁ + κ₂/2‖w₁..ₙ‖²
     /// over w = (weights, intercept) of length n + 1, n = `size` (the intercept, last, is not penalised and
     /// has no ρ), by cyclic coordinate descent with an active set, starting from `start`, for at
-    /// most `maxSweeps` sweeps. Returns w.
+    /// most `maxSweeps` sweeps. Returns w and the sweeps taken.
     func solveRow(
         g: [Double], v: [Double], start: [Double], h: [Double], size: Int, scale l: Double, rho: Double, k1: Double, k2: Double,
         tolerance: Double
-    ) -> [Double] {
+    ) -> (w: [Double], sweeps: Int) {
         let e = size + 1
         var w = start
+        var taken = 0
         var q = [Double](repeating: 0, count: e)  // (sH + ρI)(w − v)
         let d = size
         for j in 0..<e where start[j] != v[j] {
@@ -67,10 +68,11 @@ extension ProbeProblem {
                             if sweep(active) <= limit { break }
                         }
                     }
+                    taken = sweeps
                 }
             }
         }
-        return w
+        return (w, taken)
     }
 }
 
@@ -250,7 +252,8 @@ extension ProbeProblem {
             }
             let solved = solveRow(
                 g: model, v: rows[k], start: current[k], h: blocks[k], size: size, scale: scale, rho: rho, k1: k1, k2: k2,
-                tolerance: tolerance)
+                tolerance: tolerance
+            ).w
             guard solved != current[k] else { return (solved, false) }
             for j in 0..<e { scratch.delta[j] = Float(solved[j] - rows[k][j]) }
             set.x.withUnsafeBufferPointer { px in

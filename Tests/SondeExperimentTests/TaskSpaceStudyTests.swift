@@ -106,6 +106,20 @@ struct TaskSpaceStudyTests {
         #expect(verdicts[2].measured == [t.stability["gradientCosine"]!.toLast[1], 0.5])
         #expect(ExperimentReport.html(results).contains("<h2>Task spaces</h2>"))
 
+        #expect(results.inputHashes["pairs.tsv"] != nil)
+
+        // Fewer checkpoints' spaces: each cell is found in the cache (the steps are not in its
+        // key), and an `earlier` claim between a task-space series (steps 3, 6) and an LSTM
+        // series (steps 0, 3, 6) compares steps, not positions.
+        let earlier = "[[claims]]\nclaim = \"e\"\nkind = \"earlier\"\nquantities = [\"taskspace-grouping overlap\", \"accuracy upos layer1\"]\n"
+        try (try study("steps = [3, 6]") + earlier).write(toFile: folder + "/s.toml", atomically: true, encoding: .utf8)
+        let fewer = ExperimentRunner(try Experiment.read(folder + "/s.toml"))
+        let subset = try fewer.run()
+        #expect(fewer.computed.isEmpty, "\(fewer.computed)")
+        let mixed = try #require(subset.claims?.first)
+        #expect(mixed.measured.allSatisfy { $0 == nil || [0, 3, 6].contains($0!) } && mixed.measured.count == 2, "\(mixed)")
+        #expect(mixed.measured[0] != 0)
+
         // A rerun computes nothing; another tuning setting recomputes the spaces only.
         let again = ExperimentRunner(try Experiment.read(folder + "/t.toml"))
         _ = try again.run()
@@ -128,7 +142,10 @@ struct TaskSpaceStudyTests {
             "taskspace.sizes: 8: expected hidden sizes in 1…4096 other than [lstm] hidden (8)")
         expectError(base + "tasks = [\"sv-adjacent\"]\n", "taskspace.tasks: a task space needs at least two tasks")
         expectError(base + "colour = 1\n", "taskspace.colour: unknown key")
-        let models = "output = \"o\"\n[corpus]\npaths = [\"c.conllu\"]\n[models]\ncheckpoints = [\"a\", \"b\"]\n[taskspace]\npairs = \"pairs.tsv\"\n"
+        expectError(base.replacingOccurrences(of: "pairs = \"pairs.tsv\"", with: "pairs = 3"), "x.toml:18: taskspace.pairs: expected a path")
+        expectError(base + claim("higher-than", "\"taskspace-stability transfer\", \"value 0.5\""), "is 1 at the last checkpoint")
+        let models =
+            "output = \"o\"\n[corpus]\npaths = [\"c.conllu\"]\n[models]\ncheckpoints = [\"a\", \"b\"]\n[taskspace]\npairs = \"pairs.tsv\"\nsteps = [7]\n"
         expectError(models, "task spaces tune the native LSTM")
         // An unknown task is found when the plan reads the pairs.
         try (base + "tasks = [\"sv-adjacent\", \"nonsense\"]\n").write(toFile: folder + "/u.toml", atomically: true, encoding: .utf8)

@@ -27,7 +27,8 @@ import Testing
         let h: [Double] = [4, 1, 0.5, 0.2, 1, 3, 0.3, 0.1, 0.5, 0.3, 2, 0.4, 0.2, 0.1, 0.4, 1]
         let (g, v) = ([0.3, -0.2, 0.1, 0.05], [0.1, 0.2, -0.3, 0.4])
         let (s, rho, k2) = (1.5, 0.01, 0.02)
-        let w = problem.solveRow(g: g, v: v, start: v, h: h, size: 3, scale: s, rho: rho, k1: 0, k2: k2, tolerance: 1e-12)
+        let (w, sweeps) = problem.solveRow(g: g, v: v, start: v, h: h, size: 3, scale: s, rho: rho, k1: 0, k2: k2, tolerance: 1e-12)
+        #expect(sweeps < ProbeProblem.maxSweeps)
         // Gaussian elimination on the 4 × 4 system.
         func ridge(_ i: Int, _ j: Int, _ r: Double) -> Double { i == j && i < 3 ? r : 0 }
         var a: [[Double]] = (0..<4).map { i in (0..<4).map { j in s * h[i * 4 + j] + ridge(i, j, rho + k2) } }
@@ -58,7 +59,8 @@ import Testing
         let u = [1.0, 0.999, 1.001, 1.0]
         let h = (0..<16).map { u[$0 / 4] * u[$0 % 4] }
         let (g, v) = ([0.5, -0.4, 0.3, 0.2], [0.0, 0.0, 0.0, 0.0])
-        let w = problem.solveRow(g: g, v: v, start: v, h: h, size: 3, scale: 1, rho: 1e-9, k1: 1e-4, k2: 0, tolerance: 1e-12)
+        let (w, sweeps) = problem.solveRow(g: g, v: v, start: v, h: h, size: 3, scale: 1, rho: 1e-9, k1: 1e-4, k2: 0, tolerance: 1e-12)
+        #expect(sweeps == ProbeProblem.maxSweeps)
         let start = model(v, g: g, v: v, h: h, s: 1, rho: 1e-9, k1: 1e-4, k2: 0)
         let end = model(w, g: g, v: v, h: h, s: 1, rho: 1e-9, k1: 1e-4, k2: 0)
         #expect(w.allSatisfy(\.isFinite) && end < start - 0.1, "\(start) → \(end)")

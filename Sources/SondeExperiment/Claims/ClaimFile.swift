@@ -20,7 +20,9 @@ extension Claim {
             func fail(_ key: String, _ message: String) -> StudyError { StudyError("\(path):\(line(i, key)): claims[\(i)].\(key): \(message)") }
             guard let t = entry.table else { throw fail("", "expected a table ([[claims]])") }
             let keys = ["claim", "kind", "quantities", "tolerance"]
-            if let unknown = t.keys.first(where: { !keys.contains($0) }) { throw fail(unknown, "unknown key; [[claims]] has \(keys.joined(separator: ", "))") }
+            if let unknown = t.keys.first(where: { !keys.contains($0) }) {
+                throw fail(unknown, "unknown key; [[claims]] has \(keys.joined(separator: ", "))")
+            }
             guard let words = t["claim"]?.string, !words.isEmpty else { throw fail("claim", "expected the claim in words") }
             guard let kindName = t["kind"]?.string, let kind = Kind(rawValue: kindName) else {
                 throw fail("kind", "expected one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -35,6 +37,12 @@ extension Claim {
                 if let one = try quantities.first(where: { !(try Quantity($0).isSeries) }) {
                     throw fail("quantities", "'\(one)' is one number; '\(kind.rawValue)' compares series over training")
                 }
+            }
+            if kind == .lowerThan || kind == .higherThan,
+                let stable = try quantities.first(where: { if case .taskSpaceStability = try Quantity($0) { true } else { false } })
+            {
+                throw fail(
+                    "quantities", "'\(stable)' is 1 at the last checkpoint (the last against itself): name a checkpoint, '\(stable) at step-N'")
             }
             var claim = Claim(claim: words, kind: kind, quantities: quantities)
             if let value = t["tolerance"] {

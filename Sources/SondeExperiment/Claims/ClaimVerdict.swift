@@ -72,22 +72,26 @@ extension Claim {
             let words = "\(names[0]): \(f(first)) at \(steps.first!) → \(f(last)) at \(steps.last!) (tolerance \(f(tolerance)))"
             return result([first, last], change > tolerance ? .holds : change < -tolerance ? .doesNotHold : .undecided, words)
         case .earlier:
-            let (stepsA, a) = try series(q[0], names[0], r), (_, b) = try series(q[1], names[1], r)
+            let (stepsA, a) = try series(q[0], names[0], r), (stepsB, b) = try series(q[1], names[1], r)
             let (la, lb) = (learned(a), learned(b))
-            func at(_ i: Int?) -> Double? { i.map { Self.step(stepsA[$0]) ?? Double($0) } }
-            func said(_ i: Int?, _ name: String) -> String {
-                i.map { "\(name) is learned at \(stepsA[$0])" }
+            // The two series may cover different checkpoints (task spaces at some of the LM's):
+            // compared by step, or by position where the checkpoints are folders of one series.
+            func at(_ i: Int?, _ steps: [String]) -> Double? { i.map { Self.step(steps[$0]) ?? Double($0) } }
+            func said(_ i: Int?, _ steps: [String], _ name: String) -> String {
+                i.map { "\(name) is learned at \(steps[$0])" }
                     ?? "\(name) changes by at most \(f(tolerance)) (learned before the first checkpoint, or never)"
             }
-            let words = "\(said(la, names[0])); \(said(lb, names[1])) (learned: 90% of the change from the first checkpoint to the last)"
+            let words =
+                "\(said(la, stepsA, names[0])); \(said(lb, stepsB, names[1])) (learned: 90% of the change from the first checkpoint to the last)"
             // A flat series was learned before the first checkpoint or never: which, the
             // numbers cannot tell, so a comparison with it is undecided.
+            let (ma, mb) = (at(la, stepsA), at(lb, stepsB))
             let verdict: ClaimResult.Verdict =
-                switch (la, lb) {
+                switch (ma, mb) {
                 case let (x?, y?): x < y ? .holds : x > y ? .doesNotHold : .undecided
                 default: .undecided
                 }
-            return result([at(la), at(lb)], verdict, words)
+            return result([ma, mb], verdict, words)
         case .lowerThan, .higherThan:
             let (a, sa) = try scalar(q[0], names[0], r), (b, sb) = try scalar(q[1], names[1], r)
             let margin = max(tolerance, (sa * sa + sb * sb).squareRoot())
