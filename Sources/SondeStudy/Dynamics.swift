@@ -154,15 +154,18 @@ extension Comparator {
     /// each beside its chance level. `checkpoints[c][l]` and `reference[l]` are
     /// [tokens × neurons] of layer l. `probe(c, l)`, when given, is checkpoint c's probe of layer
     /// l (`ProbeStudy.layer` with these settings), so a study following one property to several
-    /// references fits each probe once.
+    /// references fits each probe once; `referenceProbe(l)`, when given, the reference's (only its
+    /// ordering is read: the same fit with or without a control task).
     public static func dynamics(
         checkpoints: [(name: String, layers: [Matrix<Float>])], reference: [Matrix<Float>], layerNames: [String],
         tokens: StudyTokens, k: Int, keep: SVCCAKeep = .variance(0.99), measures: [any SimilarityMeasure] = SimilarityMeasures.dynamicsDefault,
         settings: ProbeSettings, probe fitted: ((_ checkpoint: Int, _ layer: Int) -> ProbeStudy.Result)? = nil,
-        progress: (Int, Int) -> Void = { _, _ in }
+        referenceProbe: ((_ layer: Int) -> ProbeStudy.Result)? = nil, progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> Dynamics {
         // Only the reference probes' orderings are used: no control tasks for them.
-        let referenceProbes = layerNames.indices.map { ProbeStudy.layer(reference[$0], tokens, settings: settings, control: false) }
+        let referenceProbes = layerNames.indices.map {
+            referenceProbe?($0) ?? ProbeStudy.layer(reference[$0], tokens, settings: settings, control: false)
+        }
         var rows: [DynamicsRow] = []
         let total = checkpoints.count * layerNames.count
         for (c, checkpoint) in checkpoints.enumerated() {

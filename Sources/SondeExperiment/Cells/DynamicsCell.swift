@@ -28,7 +28,9 @@ struct DynamicsCell: JSONCell {
         return try Comparator.dynamics(
             checkpoints: checkpoints, reference: target, layerNames: target.indices.map(ActivationFile.layerName),
             tokens: tokens, k: runner.experiment.k, measures: runner.measures(default: SimilarityMeasures.dynamicsDefault),
-            settings: runner.probeSettings, probe: { c, l in runner.probe(checkpoints[c].1[l], of: series[c].extract, layer: l, tokens) }
+            settings: runner.probeSettings, probe: { c, l in runner.probe(checkpoints[c].1[l], of: series[c].extract, layer: l, tokens) },
+            // The last checkpoint is also probed as a checkpoint: one fit serves both.
+            referenceProbe: toLastCheckpoint ? { l in runner.probe(target[l], of: reference.extract, layer: l, tokens) } : nil
         ) { runner.progress("dynamics \(property) to \(reference.name)", $0, $1) }
     }
 }
