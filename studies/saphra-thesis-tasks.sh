@@ -24,9 +24,14 @@ for property in upos genre; do
 done
 for step in "${steps[@]}"; do
     [ -f "$out/compare-$step.json" ] && continue
-    "$sonde" compare --base "$out/upos/step-$step" --other "$out/genre/step-$step" --corpus "$shared/en_ewt-ud-dev.conllu" \
-        --limit 1000 --property upos --layers 0 --measures svcca,svcca-20,pwcca,cka --json > "$out/compare-$step.json.part"
-    mv "$out/compare-$step.json.part" "$out/compare-$step.json"
+    # Written whole or not at all: a failed comparison leaves no file behind.
+    part="$out/compare-$step.json.part"
+    if ! "$sonde" compare --base "$out/upos/step-$step" --other "$out/genre/step-$step" --corpus "$shared/en_ewt-ud-dev.conllu" \
+        --limit 1000 --property upos --layers 0 --measures svcca,svcca-20,pwcca,cka --json > "$part"; then
+        rm -f "$part"
+        exit 1
+    fi
+    mv "$part" "$out/compare-$step.json"
 done
 python3 - "$out" "${steps[@]}" <<'PY'
 import json, sys

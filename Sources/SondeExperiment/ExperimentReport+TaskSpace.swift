@@ -8,11 +8,11 @@ extension ExperimentReport {
     /// tasks share parameters and transfer, the last checkpoint's transfer space, and each size.
     static func taskSpaceSection(_ t: ExperimentResults.TaskSpaceResults, _ r: ExperimentResults) -> String {
         let e = r.experiment
-        guard let last = t.spaces.last else { return "" }
+        guard let last = t.spaces.last, let settings = e.taskSpace else { return "" }
         let n = TaskSpaceReport.n
         var out = "<h2>Task spaces</h2>\n"
         out +=
-            "<p>\(last.tasks.count) tasks in \(Set(last.groups).count) groups from \(xmlEscape((e.taskSpace?.pairs ?? "") as String)), at most \(e.taskSpace?.limit ?? 0) pairs each (half train, half test); FTGD on \(String(format: "%g", (e.taskSpace?.mask ?? 0) * 100))% of the parameters, \(e.taskSpace?.seeds ?? 0) seeds (Weber et al. 2024).</p>\n"
+            "<p>\(last.tasks.count) tasks in \(Set(last.groups).count) groups from \(xmlEscape(settings.pairs)), at most \(settings.limit) pairs each (half train, half test); FTGD on \(String(format: "%g", settings.mask * 100))% of the parameters, \(settings.seeds) seeds (Weber et al. 2024).</p>\n"
         let names = ["transferMargin": "transfer", "gradientCosine": "gradient cosine", "maskOverlap": "mask overlap"]
         out += Chart.figure(
             Chart.lineChart(

@@ -73,7 +73,7 @@ struct RunCommand: ParsableCommand {
         discussion: """
             A study is a set of cells — one model's training, one checkpoint's extraction, one \
             (property, layer) probe over seeds, one property's analysis, similarity over training, \
-            the fine-tuning comparison — each cached under OUTPUT/cache (or the file's `cache`) by a content hash of its \
+            the fine-tuning comparison, one checkpoint's task spaces ([taskspace]) — each cached under OUTPUT/cache (or the file's `cache`) by a content hash of its \
             inputs and settings: a rerun recomputes only what a changed setting touches, and an \
             interrupted run continues. `--plan` lists the cells, `--dry-run` those that would run. \
             On several machines: `--shard I/N` runs one shard's cells (level by level with --level), \

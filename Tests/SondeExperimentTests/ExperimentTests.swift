@@ -16,30 +16,6 @@ struct ExperimentTests {
         #expect { _ = try Experiment.parse(text, path: "x.toml", folder: ".") } throws: { "\($0)".contains(message) }
     }
 
-    /// A one-layer LSTM study of 60 generated sentences (seed `seed`): `lstm` adds to its [lstm]
-    /// table, `more` follows its [probe] table (upos, one seed).
-    func tinyStudy(output: String, seed: UInt64, lstm: String, more: String) throws -> String {
-        var generator = TreebankGenerator(seed: seed)
-        try ConlluWriter.write(generator.corpus(sentences: 60), to: folder + "/c.conllu")
-        return """
-            output = "\(output)"
-            [corpus]
-            paths = ["c.conllu"]
-            [lstm]
-            hidden = 8
-            layers = 1
-            steps = 4
-            checkpoints = [0, 4]
-            batch_size = 8
-            \(lstm)
-            [probe]
-            properties = ["upos"]
-            seeds = [1]
-            \(more)
-
-            """
-    }
-
     @Test func errorsNameTheLine() {
         let good = "output = \"out\"\n[corpus]\npaths = [\"c.conllu\"]\n"
         #expect((try? Experiment.parse(good, path: "x.toml", folder: "/data/./e"))?.corpus == ["/data/e/c.conllu"])
@@ -139,7 +115,7 @@ struct ExperimentTests {
     /// checkpoint and layer, fitted once.
     @Test func dynamicsToSeveralReferencesFitEachProbeOnce() throws {
         let text = try tinyStudy(
-            output: "out-references", seed: 4, lstm: "tagger = \"upos\"\nreferences = [\"genre\"]",
+            in: folder, output: "out-references", seed: 4, lstm: "tagger = \"upos\"\nreferences = [\"genre\"]",
             more: "[analyses]\nablation = [1.0]\nminimal_delta = 0")
         try text.write(toFile: folder + "/r.toml", atomically: true, encoding: .utf8)
         let runner = ExperimentRunner(try Experiment.read(folder + "/r.toml"))
@@ -171,7 +147,7 @@ struct ExperimentTests {
     }
 
     @Test func aRerunRecomputesNothingAndASettingOnlyItsStages() throws {
-        var text = try tinyStudy(output: "out", seed: 3, lstm: "tagger = \"none\"", more: "k = 3\n[analyses]\nablation = [0.5, 1.0]")
+        var text = try tinyStudy(in: folder, output: "out", seed: 3, lstm: "tagger = \"none\"", more: "k = 3\n[analyses]\nablation = [0.5, 1.0]")
         try text.write(toFile: folder + "/e.toml", atomically: true, encoding: .utf8)
         let runner = ExperimentRunner(try Experiment.read(folder + "/e.toml"))
         let first = try runner.run()
@@ -218,35 +194,21 @@ struct ExperimentTests {
     }
 
     @Test func everyCellKindsIdRoundTripsThroughItsString() throws {
-        var generator = TreebankGenerator(seed: 3)
-        try ConlluWriter.write(generator.corpus(sentences: 30), to: folder + "/c.conllu")
-        let text = """
-            output = "out"
-            [corpus]
-            paths = ["c.conllu"]
-            [lstm]
-            hidden = 8
-            layers = 1
-            steps = 4
-            checkpoints = [0, 4]
-            tagger = "upos"
-            references = ["deprel"]
-            finetune = "genre"
-            finetune_steps = 2
-            [probe]
-            properties = ["upos", "feats.Number"]
-            seeds = [1]
-            [analyses]
-            ablation = [1.0]
-            interactions = { max_distance = 3, sentences = 5 }
-            sparsity = [1, 2, 4]
-            rankers = ["path", "f-statistic", "iou"]
-            erasure = true
-            [[claims]]
-            claim = "recurrent layers grow more similar to the dependency tagger"
-            kind = "rises"
-            quantities = ["similarity * layer1 to deprel"]
-            """
+        let text =
+            try tinyStudy(
+                in: folder, seed: 3, sentences: 30, properties: ["upos", "feats.Number"],
+                lstm: "tagger = \"upos\"\nreferences = [\"deprel\"]\nfinetune = \"genre\"\nfinetune_steps = 2") + """
+                [analyses]
+                ablation = [1.0]
+                interactions = { max_distance = 3, sentences = 5 }
+                sparsity = [1, 2, 4]
+                rankers = ["path", "f-statistic", "iou"]
+                erasure = true
+                [[claims]]
+                claim = "recurrent layers grow more similar to the dependency tagger"
+                kind = "rises"
+                quantities = ["similarity * layer1 to deprel"]
+                """
         try text.write(toFile: folder + "/every.toml", atomically: true, encoding: .utf8)
         let plan = try ExperimentRunner(try Experiment.read(folder + "/every.toml")).plan()
         #expect(Set(plan.cells.map(\.kind)) == [.train, .extract, .probe, .analysis, .sparsity, .erasure, .dynamics, .fineTuning, .interactions])

@@ -15,35 +15,11 @@ struct TaskSpaceStudyTests {
     /// A one-layer LSTM on 80 generated sentences with the embedded grammar's pairs of four
     /// tasks in two groups, and `more` after its [taskspace] table.
     func study(_ more: String = "") throws -> String {
-        var generator = TreebankGenerator(seed: 5)
-        try ConlluWriter.write(generator.corpus(sentences: 80), to: folder + "/c.conllu")
         let tasks = try PairGenerator.grammar(tasks: ["sv-adjacent", "sv-pronoun", "det-noun-adjacent", "det-noun-adjective"], count: 8, seed: 1)
         try MinimalPairs.writeTSV(tasks, to: folder + "/pairs.tsv")
-        return """
-            output = "out"
-            [corpus]
-            paths = ["c.conllu"]
-            [lstm]
-            hidden = 8
-            layers = 1
-            steps = 6
-            checkpoints = [0, 3, 6]
-            batch_size = 8
-            tagger = "none"
-            [probe]
-            properties = ["upos"]
-            seeds = [1]
-            [analyses]
-            ablation = [1.0]
-            minimal_delta = 0
-            [taskspace]
-            pairs = "pairs.tsv"
-            limit = 6
-            sizes = [4]
-            seeds = 2
-            \(more)
-
-            """
+        return try tinyStudy(
+            in: folder, seed: 5, sentences: 80, steps: 6, checkpoints: [0, 3, 6], lstm: "tagger = \"none\"",
+            more: "[analyses]\nablation = [1.0]\nminimal_delta = 0\n[taskspace]\npairs = \"pairs.tsv\"\nlimit = 6\nsizes = [4]\nseeds = 2\n\(more)")
     }
 
     @Test func spacesOverTrainingAndSizesAreTaskSpaceRunsOnThoseCheckpoints() throws {
